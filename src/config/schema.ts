@@ -1,0 +1,264 @@
+// The one schema: source of validation and of the `Config` type. Strict everywhere (an unknown key
+// is an error naming its path); sizes and times carry their unit in the key name.
+import net from 'node:net';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const ms = z.number().int().min(0);
+const bytes = z.number().int().min(0);
+const host = z.string().min(1);
+
+export function isCidr(value: string): boolean {
+  const [addr, prefix, ...rest] = value.split('/');
+  if (rest.length > 0 || addr === undefined) return false;
+  const family = net.isIP(addr);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^[0-9]{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+const cidr = z.string().refine(isCidr, { message: 'must be an IP address or CIDR block (10.0.0.0/8, ::1/128)' });
+
+const hostGlob = z
+  .string()
+  .min(1)
+  .regex(/^[a-z0-9*.:_\-[\]]+$/i, 'must be a host name glob such as *.example.com');
+
+const icapUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'icap:' || url.protocol === 'icaps:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'scheme must be icap or icaps (icap://host:1344/service)' },
+);
+
+const serviceServer = z.union([
+  icapUrl,
+  z.strictObject({ url: icapUrl, weight: z.number().int().min(1).max(100).default(1) }),
+]);
+
+const failMode = z.enum(['open', 'closed']);
+
+const service = z.strictObject({
+  urls: z.array(serviceServer).min(1),
+  /** Default for every error class; `failModes` overrides per class. */
+  failMode: failMode.default('closed'),
+  failModes: z
+    .strictObject({
+      connect: failMode.optional(),
+      timeout: failMode.optional(),
+      serverError: failMode.optional(),
+      protocolError: failMode.optional(),
+      overload: failMode.optional(),
+      unscannable: failMode.optional(),
+    })
+    .prefault({}),
+  /** How this vendor signals a block (Symantec DLP answers REQMOD with an HTTP 200 page). */
+  vendor: z.enum(['generic', 'c-icap', 'symantec']).default('generic'),
+  /** Show the ICAP server's own block page instead of ours. */
+  relayBlockPage: z.boolean().default(false),
+  tls: z
+    .strictObject({
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      servername: z.string().optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+  maxConnections: z.number().int().min(1).max(10_000).default(32),
+  connectTimeoutMs: ms.default(5_000),
+  previewTimeoutMs: ms.default(30_000),
+  readIdleTimeoutMs: ms.default(60_000),
+  queueTimeoutMs: ms.default(10_000),
+  idleTimeoutMs: ms.default(30_000),
+  onOverload: z.enum(['wait', 'bypass', 'block']).default('wait'),
+  /** Identity headers sent to the server (RFC 3507 §4.10 extension headers in common use). */
+  sendClientIp: z.boolean().default(true),
+  sendServerIp: z.boolean().default(false),
+  sendUser: z.boolean().default(true),
+});
+
+const direction = z.enum(['upload', 'download']);
+
+const ruleMatch = z.strictObject({
+  direction: direction.optional(),
+  methods: z.array(z.string().min(1)).optional(),
+  hosts: z.array(hostGlob).optional(),
+  paths: z
+    .array(
+      z.string().refine(
+        (v) => {
+          try {
+            new RegExp(v);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'must be a valid regular expression' },
+      ),
+    )
+    .optional(),
+  requestContentTypes: z.array(z.string().min(1)).optional(),
+  responseContentTypes: z.array(z.string().min(1)).optional(),
+  minBytes: bytes.optional(),
+  maxBytes: bytes.optional(),
+  clients: z.array(cidr).optional(),
+  users: z.array(z.string().min(1)).optional(),
+});
+
+const rule = z
+  .strictObject({
+    name: z.string().min(1),
+    match: ruleMatch.prefault({}),
+    scan: z.string().min(1).optional(),
+    action: z.enum(['pass', 'block', 'tunnel']).optional(),
+    onViolation: z.enum(['block', 'monitor']).default('block'),
+    /** Send bodiless requests to REQMOD too (off: only requests with a body are scanned). */
+    scanEmptyBodies: z.boolean().default(false),
+  })
+  .refine((r) => (r.scan === undefined) !== (r.action === undefined), {
+    message: 'a rule has exactly one of `scan: <service>` or `action: pass|block|tunnel`',
+  });
+
+const user = z.strictObject({
+  name: z.string().min(1),
+  /** scrypt hash as written by `dlp-proxy hash-password`: scrypt$N$r$p$salt$hash (base64). */
+  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'must be an scrypt hash from `dlp-proxy hash-password`'),
+});
+
+export const configSchema = z
+  .strictObject({
+    proxy: z
+      .strictObject({
+        host: host.default('127.0.0.1'),
+        port: port.default(8080),
+        /** Required when `host` is not a loopback address: the proxy is never open to the world. */
+        allowedClients: z.array(cidr).default([]),
+        auth: z
+          .strictObject({
+            realm: z.string().min(1).default('dlp-proxy'),
+            users: z.array(user).min(1),
+          })
+          .optional(),
+        /** CONNECT targets tunnelled untouched (pinned apps, banks); everything else is intercepted. */
+        tunnel: z.array(hostGlob).default([]),
+        /** Hosts the PAC file sends DIRECT. */
+        bypass: z.array(hostGlob).default([]),
+        /** Name used in the Via header. */
+        viaName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/).default('dlp-proxy'),
+        clientHeadersTimeoutMs: ms.default(30_000),
+        clientIdleTimeoutMs: ms.default(120_000),
+        maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+      })
+      .prefault({}),
+    upstream: z
+      .strictObject({
+        /** PEM files trusted besides the system roots (and NODE_EXTRA_CA_CERTS). */
+        extraCaFiles: z.array(z.string().min(1)).default([]),
+        rejectUnauthorized: z.boolean().default(true),
+        connectTimeoutMs: ms.default(10_000),
+        headersTimeoutMs: ms.default(60_000),
+        idleTimeoutMs: ms.default(120_000),
+        keepAliveMs: ms.default(15_000),
+        maxSocketsPerHost: z.number().int().min(1).default(256),
+      })
+      .prefault({}),
+    ca: z
+      .strictObject({
+        dir: z.string().min(1).default('ca'),
+        leafValidityDays: z.number().int().min(1).max(397).default(397),
+        certCacheSize: z.number().int().min(1).default(1000),
+      })
+      .prefault({}),
+    icapServer: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        host: host.default('127.0.0.1'),
+        port: port.default(1344),
+      })
+      .prefault({}),
+    services: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'service names are letters, digits, - and _'), service).default({
+      dlp: { urls: ['icap://127.0.0.1:1344/dlp'] } as never,
+      av: { urls: ['icap://127.0.0.1:1344/av'] } as never,
+    }),
+    policy: z.array(rule).default([
+      { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' } as never,
+      { name: 'downloads', match: { direction: 'download' }, scan: 'av' } as never,
+    ]),
+    scan: z
+      .strictObject({
+        /** Bodies up to this size are hashed before scanning, so the cache answers first. */
+        cacheFirstMaxBytes: bytes.default(8 * 1024 * 1024),
+        maxScanBytes: bytes.default(256 * 1024 * 1024),
+        oversizeAction: z.enum(['block', 'pass']).default('block'),
+        spoolMemoryBytes: bytes.default(1024 * 1024),
+        spoolDir: z.string().optional(),
+      })
+      .prefault({}),
+    cache: z
+      .strictObject({
+        store: z.enum(['memory', 'redis']).default('memory'),
+        maxBytes: bytes.default(64 * 1024 * 1024),
+        ttlMs: ms.default(3_600_000),
+        redisUrl: z.string().optional(),
+        keyPrefix: z.string().default('dlp-proxy:verdict:'),
+      })
+      .prefault({})
+      .refine((c) => c.store !== 'redis' || c.redisUrl !== undefined, {
+        message: 'store: redis needs redisUrl (redis://host:port)',
+      }),
+    admin: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        host: host.default('127.0.0.1'),
+        port: port.default(9090),
+      })
+      .prefault({}),
+    blockPage: z
+      .strictObject({
+        /** HTML template; {{name}} placeholders are escaped. */
+        template: z.string().default('config/block-page.html'),
+        contact: z.string().default('your IT helpdesk'),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** auto: readable when stdout is a TTY, JSON otherwise. */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    for (const [i, r] of config.policy.entries()) {
+      if (r.scan !== undefined && !(r.scan in config.services)) {
+        ctx.addIssue({ code: 'custom', path: ['policy', i, 'scan'], message: `unknown service "${r.scan}" (services: ${Object.keys(config.services).join(', ') || 'none'})` });
+      }
+    }
+    if (!isLoopback(config.proxy.host) && config.proxy.allowedClients.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['proxy', 'allowedClients'],
+        message: `proxy.host ${config.proxy.host} is not a loopback address: list the client networks allowed to use the proxy (an open proxy is refused)`,
+      });
+    }
+    if (!isLoopback(config.admin.host) && config.proxy.allowedClients.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'host'], message: 'the admin listener off loopback needs proxy.allowedClients' });
+    }
+  });
+
+export function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\./.test(address);
+}
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ServiceConfig = z.output<typeof service>;
+export type PolicyRule = z.output<typeof rule>;
+export type RuleMatch = z.output<typeof ruleMatch>;

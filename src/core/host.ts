@@ -1,0 +1,74 @@
+// Host names arrive from clients (CONNECT targets, Host headers, absolute URIs) and reach
+// certificate issuance, policy globs, logs and upstream connections. They are validated once,
+// here, and normalised (lower case, no trailing dot, IPv6 without brackets).
+import net from 'node:net';
+
+export type HostKind = 'dns' | 'ipv4' | 'ipv6';
+
+export interface ParsedHost {
+  host: string;
+  kind: HostKind;
+}
+
+export interface HostPort extends ParsedHost {
+  port: number;
+}
+
+const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+
+/** Validate and normalise a host name or IP literal; returns undefined when it is not one. */
+export function parseHost(input: string): ParsedHost | undefined {
+  if (typeof input !== 'string' || input.length === 0 || input.length > 255) return undefined;
+  let host = input.toLowerCase();
+  if (host.startsWith('[') && host.endsWith(']')) {
+    const inner = host.slice(1, -1);
+    return net.isIPv6(inner) ? { host: inner, kind: 'ipv6' } : undefined;
+  }
+  if (net.isIPv6(host)) return { host, kind: 'ipv6' };
+  if (net.isIPv4(host)) return { host, kind: 'ipv4' };
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host.length === 0 || host.length > 253) return undefined;
+  const labels = host.split('.');
+  for (const label of labels) if (!LABEL.test(label)) return undefined;
+  // A name made only of digits and dots that is not a valid IPv4 literal (e.g. 1.2.3.999) is refused.
+  if (/^[0-9.]+$/.test(host)) return undefined;
+  return { host, kind: 'dns' };
+}
+
+/** Parse `host:port` (CONNECT authority, Host header); `defaultPort` applies when none is given. */
+export function parseHostPort(authority: string, defaultPort?: number): HostPort | undefined {
+  if (typeof authority !== 'string') return undefined;
+  let hostPart: string;
+  let portPart: string | undefined;
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    if (end < 0) return undefined;
+    hostPart = authority.slice(0, end + 1);
+    const rest = authority.slice(end + 1);
+    if (rest !== '' && !rest.startsWith(':')) return undefined;
+    portPart = rest === '' ? undefined : rest.slice(1);
+  } else {
+    const colon = authority.lastIndexOf(':');
+    if (colon >= 0 && authority.indexOf(':') !== colon) return undefined; // bare IPv6 needs brackets
+    hostPart = colon >= 0 ? authority.slice(0, colon) : authority;
+    portPart = colon >= 0 ? authority.slice(colon + 1) : undefined;
+  }
+  const parsed = parseHost(hostPart);
+  if (!parsed) return undefined;
+  let port: number;
+  if (portPart === undefined) {
+    if (defaultPort === undefined) return undefined;
+    port = defaultPort;
+  } else {
+    if (!/^[0-9]{1,5}$/.test(portPart)) return undefined;
+    port = Number(portPart);
+  }
+  if (port < 1 || port > 65535) return undefined;
+  return { ...parsed, port };
+}
+
+/** The authority as it is written in a URL or Host header. */
+export function formatAuthority(host: string, port: number, defaultPort?: number): string {
+  const h = net.isIPv6(host) ? `[${host}]` : host;
+  return port === defaultPort ? h : `${h}:${port}`;
+}

@@ -1,0 +1,5 @@
+// Vocabulary used by three or more modules: errors with stable codes, host validation, and the
+// exchange/decision/verdict types of DESIGN.md. Imports nothing from the rest of src/.
+export * from './errors.js';
+export * from './host.js';
+export type * from './types.js';
