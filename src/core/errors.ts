@@ -45,6 +45,7 @@ export const ERROR_TABLE = {
   // local resources
   SPOOL_FAILED: { status: 500, hop: 'spool' },
   CONFIG_INVALID: { status: 500, hop: 'config' },
+  CA_INVALID: { status: 500, hop: 'config' },
   INTERNAL: { status: 500, hop: 'internal' },
 } as const satisfies Record<string, { status: number; hop: Hop }>;
 
