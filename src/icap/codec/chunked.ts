@@ -48,6 +48,11 @@ export class ChunkedDecoder {
 
   constructor(private readonly limits: ChunkedLimits) {}
 
+  /** Characters of a partial chunk-size or trailer line held between pushes. */
+  get bufferedBytes(): number {
+    return this.line.length + this.trailerBytes;
+  }
+
   get done(): boolean {
     return this.state === 'done';
   }

@@ -69,6 +69,11 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
     return this.state === 'head' && this.pendingBytes === 0;
   }
 
+  /** Bytes held between pushes (partial heads, lines); bounded by the limits. */
+  get bufferedBytes(): number {
+    return this.pendingBytes + (this.chunked?.bufferedBytes ?? 0);
+  }
+
   /** Feed bytes; returns the events they complete. Throws only IcapParseError, then stays failed. */
   push(input: Uint8Array): Event[] {
     if (this.failure) throw this.failure;
