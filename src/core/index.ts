@@ -3,3 +3,6 @@
 export * from './errors.js';
 export * from './host.js';
 export type * from './types.js';
+export * from './headers.js';
+export type * from './exchange.js';
+export * from './events.js';

@@ -1,0 +1,76 @@
+// The command line: `start`, `check-config`, `ca init|export`, `icap probe`, `icap-server`,
+// `hash-password`. Each command returns its exit code; only main.ts exits the process.
+import { ConfigError, loadConfig } from '../config/index.js';
+import { startApp } from '../app.js';
+import { hashPassword } from '../proxy/index.js';
+import { parseArgs, stringFlag } from './args.js';
+import { caCommand, checkConfig } from './config-commands.js';
+
+const USAGE = `usage: dlp-proxy <command> [options]
+
+  start [--config FILE]              run the proxy (config: --config, $DLP_PROXY_CONFIG, config/default.yaml)
+  check-config [FILE]                validate a config file; prints every error with its path
+  ca init [--config FILE]            create the CA (ca/ca.pem, ca/ca-key.pem) if it does not exist
+  ca export [--format pem|der]       print the CA certificate
+  hash-password                      read a password on stdin, print the scrypt hash for proxy.auth.users
+`;
+
+export async function runCli(argv: readonly string[], io = { out: process.stdout, err: process.stderr, in: process.stdin }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest);
+      case 'check-config':
+        return checkConfig(rest, io.out, io.err);
+      case 'ca':
+        return await caCommand(rest, io.out, io.err);
+      case 'hash-password': {
+        const password = (await readAll(io.in)).replace(/\r?\n$/, '');
+        if (password === '') {
+          io.err.write('an empty password is refused\n');
+          return 2;
+        }
+        io.out.write(`${await hashPassword(password)}\n`);
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        io.out.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err.write(`unknown command ${command}\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const issue of err.issues) io.err.write(`${issue.path}: ${issue.message}\n`);
+      return 1;
+    }
+    io.err.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+async function start(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const { config } = loadConfig({ file: stringFlag(args, 'config') });
+  const app = await startApp(config);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      app.logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.close();
+  return 0;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}

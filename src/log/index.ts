@@ -1,0 +1,5 @@
+// Logging: the pino root logger (JSON, or readable on a TTY) and the subscribers that turn
+// pipeline events into access, error and violation lines. Never a body, never a secret.
+export { createLogger } from './logger.js';
+export type { LogOptions } from './logger.js';
+export { subscribeAccessLog } from './access-log.js';

@@ -1,0 +1,171 @@
+// Requests to origins: keep-alive agents per scheme, TLS verified against trustedRoots(), and the
+// three timeouts of a hop (connect, response head, idle). Failures become ProxyErrors whose
+// code names the moment (UPSTREAM_DNS_FAILED, UPSTREAM_TLS_FAILED, UPSTREAM_HEADERS_TIMEOUT…).
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ProxyError, type ErrorCode } from '../core/errors.js';
+import { trustedRoots } from './trust.js';
+
+export interface UpstreamOptions {
+  extraCaFiles: readonly string[];
+  rejectUnauthorized: boolean;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  keepAliveMs: number;
+  maxSocketsPerHost: number;
+}
+
+export interface OriginTarget {
+  scheme: 'http' | 'https';
+  host: string;
+  port: number;
+}
+
+export interface OriginRequest {
+  method: string;
+  /** origin-form: path and query as the client sent them */
+  path: string;
+  /** flat raw header list, already prepared for this hop */
+  headers: string[];
+}
+
+const TLS_ERROR = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS|EPROTO|DEPTH_ZERO/;
+
+/** Map a socket-level failure to the code that names it. */
+export function upstreamErrorCode(err: NodeJS.ErrnoException): ErrorCode {
+  const code = err.code ?? '';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NONAME') return 'UPSTREAM_DNS_FAILED';
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return 'UPSTREAM_CONNECT_FAILED';
+  if (TLS_ERROR.test(code)) return 'UPSTREAM_TLS_FAILED';
+  return 'UPSTREAM_READ_FAILED';
+}
+
+export class OriginClient {
+  readonly #options: UpstreamOptions;
+  readonly #httpAgent: http.Agent;
+  readonly #httpsAgent: https.Agent;
+  readonly #roots: string[];
+
+  constructor(options: UpstreamOptions) {
+    this.#options = options;
+    this.#roots = trustedRoots(options.extraCaFiles);
+    const agentOptions = {
+      keepAlive: true,
+      keepAliveMsecs: options.keepAliveMs,
+      maxSockets: options.maxSocketsPerHost,
+      maxFreeSockets: 64,
+      scheduling: 'lifo' as const,
+    };
+    this.#httpAgent = new http.Agent(agentOptions);
+    this.#httpsAgent = new https.Agent({
+      ...agentOptions,
+      ca: this.#roots,
+      rejectUnauthorized: options.rejectUnauthorized,
+    });
+  }
+
+  /**
+   * Open a request to the origin. The caller writes (or pipes) the body into `request`; the
+   * response head arrives through `response` (rejects with a ProxyError). The idle timeout
+   * stays armed for the whole exchange, body included.
+   */
+  open(target: OriginTarget, head: OriginRequest): { request: http.ClientRequest; response: Promise<http.IncomingMessage> } {
+    const options = this.#options;
+    const tlsTarget = target.scheme === 'https';
+    const request = (tlsTarget ? https : http).request({
+      host: target.host,
+      port: target.port,
+      method: head.method,
+      path: head.path,
+      headers: head.headers,
+      agent: tlsTarget ? this.#httpsAgent : this.#httpAgent,
+      servername: tlsTarget && net.isIP(target.host) === 0 ? target.host : undefined,
+      setHost: false,
+    });
+    request.setNoDelay(true);
+
+    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+      let settled = false;
+      const fail = (code: ErrorCode, message: string, cause?: unknown) => {
+        const error = new ProxyError(code, `${target.host}:${target.port}: ${message}`, { cause });
+        if (!settled) {
+          settled = true;
+          clearTimeout(headersTimer);
+          reject(error);
+        }
+        request.destroy(error);
+      };
+      const headersTimer = setTimeout(
+        () => fail('UPSTREAM_HEADERS_TIMEOUT', `no response head within ${options.headersTimeoutMs} ms`),
+        options.headersTimeoutMs,
+      );
+      request.on('socket', (socket) => {
+        const connecting = (socket as net.Socket).connecting;
+        if (!connecting) return;
+        const connectTimer = setTimeout(
+          () => fail('UPSTREAM_CONNECT_TIMEOUT', `connect did not complete within ${options.connectTimeoutMs} ms`),
+          options.connectTimeoutMs,
+        );
+        socket.once(tlsTarget ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+        socket.once('close', () => clearTimeout(connectTimer));
+      });
+      request.setTimeout(options.idleTimeoutMs, () => fail('UPSTREAM_IDLE_TIMEOUT', `idle for ${options.idleTimeoutMs} ms`));
+      request.on('error', (err: NodeJS.ErrnoException) => {
+        if (err instanceof ProxyError) return fail(err.code, err.message, err.cause);
+        fail(upstreamErrorCode(err), err.code ? `${err.code} ${err.message}` : err.message, err);
+      });
+      request.on('response', (res) => {
+        clearTimeout(headersTimer);
+        if (!settled) {
+          settled = true;
+          resolve(res);
+        }
+      });
+    });
+    // The caller may drop the promise when the exchange already failed elsewhere.
+    response.catch(() => undefined);
+    return { request, response };
+  }
+
+  /** Open a raw byte stream to the origin for an upgraded (WebSocket) exchange. */
+  async openUpgrade(target: OriginTarget, head: OriginRequest): Promise<{ response: http.IncomingMessage; socket: Duplex; head: Buffer }> {
+    const tlsTarget = target.scheme === 'https';
+    const request = (tlsTarget ? https : http).request({
+      host: target.host,
+      port: target.port,
+      method: head.method,
+      path: head.path,
+      headers: head.headers,
+      agent: false,
+      servername: tlsTarget && net.isIP(target.host) === 0 ? target.host : undefined,
+      ca: tlsTarget ? this.#roots : undefined,
+      rejectUnauthorized: this.#options.rejectUnauthorized,
+      setHost: false,
+      timeout: this.#options.connectTimeoutMs,
+    });
+    return new Promise((resolve, reject) => {
+      request.on('timeout', () => request.destroy(new ProxyError('UPSTREAM_CONNECT_TIMEOUT', `${target.host}:${target.port}: no answer to the upgrade`)));
+      request.on('error', (err: NodeJS.ErrnoException) =>
+        reject(err instanceof ProxyError ? err : new ProxyError(upstreamErrorCode(err), `${target.host}:${target.port}: ${err.message}`, { cause: err })),
+      );
+      request.on('upgrade', (response, socket, upgradeHead) => {
+        request.setTimeout(0);
+        resolve({ response, socket, head: upgradeHead });
+      });
+      request.on('response', (response) => {
+        request.setTimeout(0);
+        // The origin refused to switch protocols: hand its answer back as an ordinary response.
+        resolve({ response, socket: response.socket, head: Buffer.alloc(0) });
+      });
+      request.end();
+    });
+  }
+
+  close(): void {
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
+  }
+}
