@@ -1,0 +1,193 @@
+// A body held while it is scanned. Bytes stay in RAM up to `memoryBytes`; the first write beyond
+// moves everything to a temp file. SHA-256 is computed as bytes arrive. While it is written it can
+// be followed (follow(): the bytes so far, then each write as it lands, then the end) so a large
+// body streams to ICAP as it arrives; once finished it can be replayed any number of times.
+//
+//   writing ──_final──► finished (done resolves) ──dispose()──► released
+//      └──error / destroy / maxBytes──► released (done rejects, readers error)
+//
+// It is a Writable: _write calls back only once the bytes are stored, so a slow disk slows the
+// producer through the ordinary stream backpressure.
+import { createHash, type Hash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { ProxyError } from '../core/errors.js';
+import { SpoolReader, type SpoolSource } from './spool-reader.js';
+import { gauges, publish } from './spool-stats.js';
+import { closeTempFile, openTempFile, writeAll, type TempFile } from './temp-file.js';
+
+export interface SpoolOptions {
+  /** bytes kept in RAM; a body of exactly this size stays in RAM */
+  memoryBytes: number;
+  /** more bytes than this fail the spool with `tooLargeCode` */
+  maxBytes?: number;
+  tooLargeCode?: 'CLIENT_BODY_TOO_LARGE' | 'SCAN_OVERSIZE';
+  /** directory for temp files (default os.tmpdir()) */
+  dir?: string;
+}
+
+export interface SpooledBody {
+  /** lower-case hex */
+  readonly sha256: string;
+  readonly sizeBytes: number;
+  readonly inMemory: boolean;
+  /** a fresh stream of the whole body; several may run at once */
+  replay(): Readable;
+  /** free RAM and the temp file; readers still running fail. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+export class Spool extends Writable implements SpoolSource {
+  /** Resolves when the writer ended the body; rejects when the spool failed or was destroyed first. */
+  readonly done: Promise<SpooledBody>;
+  size = 0;
+  chunks: Buffer[] = [];
+  file: TempFile | undefined;
+  /** true once every byte so far is in the file (reads go there from then on) */
+  fileReady = false;
+  finished = false;
+  failure: Error | undefined;
+  private readonly options: SpoolOptions;
+  private readonly hash: Hash = createHash('sha256');
+  private readonly readers = new Set<SpoolReader>();
+  private released = false;
+  private ramBytes = 0;
+  private diskBytes = 0;
+  private releasing: Promise<void> | undefined;
+  private settle!: { resolve: (b: SpooledBody) => void; reject: (e: Error) => void };
+
+  constructor(options: SpoolOptions) {
+    super({ highWaterMark: 64 * 1024 });
+    this.options = options;
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    // Nobody has to await `done` (the pipeline may only follow()): never an unhandled rejection.
+    this.done.catch(() => undefined);
+    gauges.spools++;
+  }
+
+  /** A stream of the body from byte 0: what is stored now, then each write as it lands. */
+  follow(): Readable {
+    if (this.released) throw new ProxyError('SPOOL_FAILED', 'spool already released');
+    const reader = new SpoolReader(this);
+    this.readers.add(reader);
+    reader.once('close', () => this.readers.delete(reader));
+    return reader;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const next = this.size + chunk.length;
+    const { maxBytes, memoryBytes } = this.options;
+    if (maxBytes !== undefined && next > maxBytes) {
+      const code = this.options.tooLargeCode ?? 'SCAN_OVERSIZE';
+      callback(new ProxyError(code, `body exceeds ${maxBytes} bytes`, { details: { maxBytes } }));
+      return;
+    }
+    this.hash.update(chunk);
+    if (this.file === undefined && next <= memoryBytes) {
+      this.chunks.push(chunk);
+      this.size = next;
+      this.account(chunk.length, 0);
+      this.wake();
+      callback();
+      return;
+    }
+    this.store(chunk).then(
+      () => callback(),
+      (err: unknown) => callback(new ProxyError('SPOOL_FAILED', `spool write failed: ${(err as Error).message}`, { cause: err })),
+    );
+  }
+
+  private async store(chunk: Buffer): Promise<void> {
+    if (this.file === undefined) {
+      const file = await openTempFile(this.options.dir);
+      if (this.released) {
+        await closeTempFile(file); // release() ran while it was opening and could not see it
+        return;
+      }
+      this.file = file;
+      gauges.files++;
+      await writeAll(file.handle, [...this.chunks, chunk], 0);
+      if (this.released) return;
+      // Readers part-way through RAM chunks switch to the file at their offset.
+      this.account(-this.size, this.size);
+      this.chunks = [];
+      this.fileReady = true;
+      publish({ type: 'spill', sizeBytes: this.size + chunk.length });
+    } else {
+      await writeAll(this.file.handle, [chunk], this.size);
+      if (this.released) return;
+    }
+    this.size += chunk.length;
+    this.account(0, chunk.length);
+    this.wake();
+  }
+
+  private account(ram: number, disk: number): void {
+    this.ramBytes += ram;
+    this.diskBytes += disk;
+    gauges.memoryBytes += ram;
+    gauges.diskBytes += disk;
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finished = true;
+    const body: SpooledBody = {
+      sha256: this.hash.digest('hex'),
+      sizeBytes: this.size,
+      inMemory: this.file === undefined,
+      replay: () => this.follow(),
+      dispose: () => this.release(),
+    };
+    this.wake();
+    this.settle.resolve(body);
+    callback();
+  }
+
+  // autoDestroy runs this after a clean finish too: the body then belongs to its SpooledBody and
+  // lives until dispose(). Any other destroy releases everything at once.
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!error && this.finished) {
+      callback();
+      return;
+    }
+    this.fail(error ?? new ProxyError('SPOOL_FAILED', 'spool destroyed before the body ended'));
+    this.release().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    if (!this.finished) this.settle.reject(error);
+    this.wake();
+  }
+
+  /** Free RAM, close (and so delete) the temp file; running readers fail. */
+  release(): Promise<void> {
+    if (this.releasing) return this.releasing;
+    this.released = true;
+    if (!this.failure) this.failure = new ProxyError('SPOOL_FAILED', 'spool released');
+    if (!this.finished) this.settle.reject(this.failure);
+    for (const reader of this.readers) reader.destroy(this.failure);
+    publish({ type: 'release', sizeBytes: this.size, onDisk: this.file !== undefined, completed: this.finished });
+    this.account(-this.ramBytes, -this.diskBytes);
+    gauges.spools--;
+    this.chunks = [];
+    this.releasing = this.closeFile();
+    if (!this.destroyed) this.destroy();
+    return this.releasing;
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.file;
+    if (!file) return;
+    await closeTempFile(file);
+    gauges.files--;
+  }
+
+  private wake(): void {
+    for (const reader of this.readers) reader.wake();
+  }
+}
