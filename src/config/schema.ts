@@ -43,6 +43,9 @@ const serviceServer = z.union([
 
 const failMode = z.enum(['open', 'closed']);
 
+/** File types the built-in ICAP service recognises by magic bytes. */
+const fileType = z.enum(['pe', 'elf', 'mach-o', 'java-class', 'script', 'msi', 'zip', 'rar', '7z', 'gzip', 'pdf', 'wasm', 'dex']);
+
 const service = z.strictObject({
   urls: z.array(serviceServer).min(1),
   /** Default for every error class; `failModes` overrides per class. */
@@ -181,6 +184,69 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         host: host.default('127.0.0.1'),
         port: port.default(1344),
+        /** Announced in OPTIONS (Max-Connections) and enforced: further connections are refused. */
+        maxConnections: z.number().int().min(1).max(10_000).default(256),
+        /** Preview size announced in OPTIONS (RFC 3507 §4.5). */
+        previewBytes: bytes.max(1_048_576).default(1024),
+        /** Options-TTL announced in OPTIONS, in seconds on the wire. */
+        optionsTtlMs: ms.default(3_600_000),
+        maxHeadBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+        /** Bytes of each body that are scanned; the rest is read and not scanned. */
+        maxScanBytes: bytes.default(256 * 1024 * 1024),
+        /** Decoded bytes per body (gzip, deflate, br, base64 parts); past it: a `decode-limit` finding. */
+        maxDecodedBytes: bytes.default(64 * 1024 * 1024),
+        /** Nesting of encodings and multipart parts followed before a part is scanned as it is. */
+        maxDecodeDepth: z.number().int().min(1).max(16).default(4),
+        idleTimeoutMs: ms.default(60_000),
+        detectors: z
+          .strictObject({
+            paymentCards: z.strictObject({ enabled: z.boolean().default(true), minCount: z.number().int().min(1).default(1) }).prefault({}),
+            iban: z.strictObject({ enabled: z.boolean().default(true), minCount: z.number().int().min(1).default(1) }).prefault({}),
+            usSsn: z.strictObject({ enabled: z.boolean().default(true), minCount: z.number().int().min(1).default(1) }).prefault({}),
+            privateKeys: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+            /** AWS access key ids and secret keys, GitHub and Slack tokens. */
+            credentials: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+            keywords: z
+              .array(
+                z.strictObject({
+                  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ and -'),
+                  words: z.array(z.string().min(1).max(256)).min(1),
+                  caseSensitive: z.boolean().default(false),
+                  minCount: z.number().int().min(1).default(1),
+                }),
+              )
+              .default([]),
+            regexes: z
+              .array(
+                z.strictObject({
+                  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ and -'),
+                  pattern: z.string().min(1).refine(
+                    (v) => {
+                      try {
+                        new RegExp(v, 'u');
+                        return true;
+                      } catch {
+                        return false;
+                      }
+                    },
+                    { message: 'must be a valid regular expression' },
+                  ),
+                  caseSensitive: z.boolean().default(true),
+                  minCount: z.number().int().min(1).default(1),
+                }),
+              )
+              .default([]),
+            /** The EICAR anti-virus test file (service `av`). */
+            eicar: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+            /** File types recognised by magic bytes, blocked per direction (RESPMOD = download). */
+            blockedFileTypes: z
+              .strictObject({
+                download: z.array(fileType).default(['pe', 'elf', 'mach-o']),
+                upload: z.array(fileType).default([]),
+              })
+              .prefault({}),
+          })
+          .prefault({}),
       })
       .prefault({}),
     services: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'service names are letters, digits, - and _'), service).default({

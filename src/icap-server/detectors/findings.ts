@@ -1,0 +1,33 @@
+// What one scan found: a count per detector name. A detector counts as a violation once its
+// count reaches its minimum (one card number in a page of text may be allowed, ten are not).
+
+/** data = DLP content; malware = AV (reported in X-Infection-Found); file-type; decode = limits hit. */
+export type FindingKind = 'data' | 'malware' | 'file-type' | 'decode';
+
+export interface Violation {
+  /** The detector name, as written in X-Violations-Found and on the block page. */
+  name: string;
+  kind: FindingKind;
+  count: number;
+}
+
+export class Findings {
+  private readonly entries = new Map<string, { kind: FindingKind; count: number; minCount: number }>();
+
+  add(name: string, kind: FindingKind, minCount = 1, count = 1): void {
+    const entry = this.entries.get(name);
+    if (entry) entry.count += count;
+    else this.entries.set(name, { kind, count, minCount });
+  }
+
+  count(name: string): number {
+    return this.entries.get(name)?.count ?? 0;
+  }
+
+  /** Detectors whose count reached their minimum, in the order first seen. */
+  violations(): Violation[] {
+    const out: Violation[] = [];
+    for (const [name, e] of this.entries) if (e.count >= e.minCount) out.push({ name, kind: e.kind, count: e.count });
+    return out;
+  }
+}

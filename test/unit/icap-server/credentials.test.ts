@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { scan } from './helpers.js';
+
+const GITHUB = 'ghp_' + 'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A';
+const PAT = 'github_pat_11ABCDEFG0' + 'abcdefghijklmnopqrstuv_' + 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456';
+
+describe('credentials', () => {
+  it('finds PEM private keys but not public keys or certificates', async () => {
+    expect(await scan('-----BEGIN RSA PRIVATE KEY-----\nMIIE...')).toEqual(['private-key']);
+    expect(await scan('-----BEGIN PRIVATE KEY-----\nMIIE...')).toEqual(['private-key']);
+    expect(await scan('-----BEGIN OPENSSH PRIVATE KEY-----')).toEqual(['private-key']);
+    expect(await scan('-----BEGIN PGP PRIVATE KEY BLOCK-----')).toEqual(['private-key']);
+    expect(await scan('-----BEGIN PUBLIC KEY-----\n-----BEGIN CERTIFICATE-----')).toEqual([]);
+  });
+
+  it('finds AWS access key ids, not the documentation placeholder or longer words', async () => {
+    expect(await scan('aws_access_key_id = AKIAQ3EGRDZ5LPMW6TXY')).toEqual(['aws-access-key-id']);
+    expect(await scan('ASIAY34FZKBOKMUTVV7A')).toEqual(['aws-access-key-id']);
+    expect(await scan('AKIAIOSFODNN7EXAMPLE')).toEqual([]);
+    expect(await scan('XAKIAQ3EGRDZ5LPMW6TXY AKIAQ3EGRDZ5LPMW6TXY9')).toEqual([]);
+  });
+
+  it('finds AWS secret keys only near an aws/secret context', async () => {
+    const key = 'k7Qx9vR2mT4pL8nW1sD6fH3jB5gC0aZyXeUoNiPq';
+    expect(await scan(`aws_secret_access_key = ${key}`)).toEqual(['aws-secret-key']);
+    expect(await scan(`{"SecretAccessKey": "${key}"}`)).toEqual(['aws-secret-key']);
+    expect(await scan(`hash ${key}`)).toEqual([]);
+    expect(await scan('secret = 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12')).toEqual([]); // hex SHA-1
+    expect(await scan('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toEqual([]);
+  });
+
+  it('finds GitHub and Slack tokens', async () => {
+    expect(await scan(`token: ${GITHUB}`)).toEqual(['github-token']);
+    expect(await scan(`GH_TOKEN=${PAT}`)).toEqual(['github-token']);
+    expect(await scan(`${GITHUB}x`)).toEqual([]); // 37 characters is not a token
+    expect(await scan('ghx_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A')).toEqual([]);
+    expect(await scan('SLACK=xoxb-263593224453-1283746219283-Zx8aQmW2pLr7TnVb4KdYs6Hc')).toEqual(['slack-token']);
+    expect(await scan('xoxp-1234567890-1234567890-1234567890-0123456789abcdef0123456789abcdef')).toEqual(['slack-token']);
+    expect(await scan('xoxz-263593224453-Zx8aQmW2pLr7TnVb4KdYs6Hc and xoxb-nodigits')).toEqual([]);
+  });
+});
