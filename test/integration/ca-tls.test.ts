@@ -58,7 +58,7 @@ function sniServer(): Promise<number> {
 function connect(options: tls.ConnectionOptions): Promise<{ authorized: boolean; data: string; subject: string }> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: '127.0.0.1', ...options }, () => {
-      const subject = socket.getPeerCertificate().subject?.CN ?? '';
+      const subject = String(socket.getPeerCertificate().subject?.CN ?? '');
       let data = '';
       socket.setEncoding('utf8');
       socket.on('data', (chunk: string) => (data += chunk));

@@ -40,7 +40,7 @@ describe('getSecureContext', () => {
     const ca = await freshCa(10);
     const contexts = await Promise.all(Array.from({ length: 100 }, () => ca.getSecureContext(host('burst.example'))));
     expect(new Set(contexts).size).toBe(1);
-    expect(contexts[0]).toBeInstanceOf(tls.SecureContext);
+    expect(contexts[0]?.context).toBeDefined(); // the native SSL_CTX handle
     expect(ca.stats()).toMatchObject({ issued: 1, misses: 100, hits: 0, size: 1 });
 
     expect(await ca.getSecureContext(host('burst.example'))).toBe(contexts[0]);
@@ -80,7 +80,7 @@ describe('getSecureContext', () => {
     expect(ca.stats().size).toBe(0);
 
     spy.mockRestore();
-    await expect(ca.getSecureContext(host('flaky.example'))).resolves.toBeInstanceOf(tls.SecureContext);
+    expect((await ca.getSecureContext(host('flaky.example'))).context).toBeDefined();
     expect(ca.stats()).toMatchObject({ issued: 1, size: 1 });
   });
 });

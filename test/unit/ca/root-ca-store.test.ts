@@ -30,8 +30,8 @@ function copyCa(name: string): string {
   return target;
 }
 
-async function loadError(caDir: string): Promise<ProxyError> {
-  const err = await CertificateAuthority.loadOrCreate(options(caDir)).then(
+async function loadError(caDir: string, extra: Partial<CaOptions> = {}): Promise<ProxyError> {
+  const err = await CertificateAuthority.loadOrCreate(options(caDir, extra)).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -155,7 +155,7 @@ describe('options', () => {
     [{ certCacheSize: 0 }, 'ca.certCacheSize'],
   ])('refuses %o before touching the disk', async (extra, key) => {
     const target = path.join(root, 'never-created');
-    const err = await CertificateAuthority.loadOrCreate(options(target, extra)).catch((e: unknown) => e as ProxyError);
+    const err = await loadError(target, extra);
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.message).toContain(key);
     expect(fs.existsSync(target)).toBe(false);
