@@ -1,0 +1,103 @@
+// Cache-first scanning with single-flight: concurrent exchanges carrying the same body (same key)
+// make one store lookup and at most one scan; the others join it. Only a pass or block that came
+// from ICAP is stored: a replace carries a body the cache does not keep, and a failure (or a
+// fail-open/fail-closed verdict) must be retried by the next exchange, never remembered. A joiner
+// shares the leader's failure, which is not cached either; a joiner whose leader got a replace
+// scans for itself, since the adapted body belongs to the leader's exchange.
+import type { Verdict } from '../core/types.js';
+import type { CachedVerdict, VerdictStore } from './verdict-store.js';
+
+export interface VerdictCacheStats {
+  hits: number;
+  misses: number;
+  joins: number;
+  /** scans running now */
+  inflight: number;
+  /** store get/set failures (a failing store degrades to scanning, it never fails the exchange) */
+  storeErrors: number;
+  entries: number;
+  bytes: number;
+  evictions: number;
+}
+
+export interface CacheOutcome {
+  verdict: Verdict;
+  from: 'cache' | 'scan' | 'joined';
+}
+
+export class VerdictCache {
+  private readonly inflight = new Map<string, Promise<Verdict>>();
+  private hits = 0;
+  private misses = 0;
+  private joins = 0;
+  private storeErrors = 0;
+
+  constructor(
+    private readonly store: VerdictStore,
+    private readonly ttlMs?: number,
+  ) {}
+
+  /**
+   * The verdict for `key`: from the store, from a scan already running for the same key, or from
+   * `scan()`. Every caller gets the verdict object of the first: treat it as read-only.
+   */
+  async getOrScan(key: string, scan: () => Promise<Verdict>): Promise<CacheOutcome> {
+    const running = this.inflight.get(key);
+    if (running) {
+      this.joins++;
+      const shared = await running;
+      // A replace verdict comes with the leader's adapted body, which only the leader holds.
+      if (shared.action !== 'replace') return { verdict: shared, from: 'joined' };
+      return { verdict: await scan(), from: 'scan' };
+    }
+    let fromCache = false;
+    const leader = (async (): Promise<Verdict> => {
+      const cached = await this.lookup(key);
+      if (cached) {
+        this.hits++;
+        fromCache = true;
+        return { action: cached.action, ...(cached.reason === undefined ? {} : { reason: cached.reason }), violations: cached.violations, source: 'cache' };
+      }
+      this.misses++;
+      const verdict = await scan();
+      if (isCacheable(verdict)) await this.remember(key, verdict);
+      return verdict;
+    })();
+    this.inflight.set(key, leader);
+    try {
+      const verdict = await leader;
+      return { verdict, from: fromCache ? 'cache' : 'scan' };
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  async stats(): Promise<VerdictCacheStats> {
+    const store = await this.store.stats();
+    return { hits: this.hits, misses: this.misses, joins: this.joins, inflight: this.inflight.size, storeErrors: this.storeErrors, ...store };
+  }
+
+  private async lookup(key: string): Promise<CachedVerdict | undefined> {
+    try {
+      return await this.store.get(key);
+    } catch {
+      this.storeErrors++;
+      return undefined;
+    }
+  }
+
+  private async remember(key: string, verdict: Verdict): Promise<void> {
+    const value: CachedVerdict = { action: verdict.action as CachedVerdict['action'], violations: [...verdict.violations] };
+    if (verdict.reason !== undefined) value.reason = verdict.reason;
+    try {
+      await this.store.set(key, value, this.ttlMs);
+    } catch {
+      this.storeErrors++;
+    }
+  }
+}
+
+/** A verdict the cache may keep: a pass or block that an ICAP server gave. */
+export function isCacheable(verdict: Verdict): boolean {
+  return verdict.source === 'icap' && (verdict.action === 'pass' || verdict.action === 'block');
+}
