@@ -1,0 +1,248 @@
+// One ICAP connection (plain or TLS) with its response decoder. It is reused only when both
+// directions finished cleanly (g3's rule): the last request byte written, the last response
+// event read, no `Connection: close`. While idle in the pool it watches for the server closing it,
+// so a dead connection is dropped before reuse, and any byte arriving unasked condemns it.
+//
+//   connecting ──► busy ──(release, clean)──► idle ──(acquire)──► busy
+//                   └──(error, close, unclean)──► closed ◄──(server FIN, idle timeout)──┘
+import net from 'node:net';
+import tls from 'node:tls';
+import { ProxyError, type ErrorCode } from '../core/errors.js';
+import { IcapParseError, IcapResponseDecoder, type IcapResponseEvent } from './codec/index.js';
+import type { IcapTarget } from './icap-url.js';
+
+export interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  servername?: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface ResponseSink {
+  onEvent(event: IcapResponseEvent): void;
+  onError(err: ProxyError): void;
+}
+
+// Alerts by which a TLS server refuses our client certificate: TLS 1.3 sends
+// certificate_required (116) after the handshake, so it surfaces on the first read.
+const CLIENT_CERT_REFUSED = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+]);
+
+/** Map a socket error to the code naming hop and moment. */
+export function socketErrorCode(err: NodeJS.ErrnoException, moment: 'connect' | 'write' | 'read'): ErrorCode {
+  const code = err.code ?? '';
+  if (CLIENT_CERT_REFUSED.has(code)) return 'ICAP_TLS_CLIENT_CERT_REJECTED';
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET/.test(code)) return 'ICAP_TLS_FAILED';
+  return moment === 'connect' ? 'ICAP_CONNECT_FAILED' : moment === 'write' ? 'ICAP_WRITE_FAILED' : 'ICAP_READ_FAILED';
+}
+
+export function connectIcap(target: IcapTarget, options: { connectTimeoutMs: number; tls?: TlsMaterial | undefined }): Promise<IcapConnection> {
+  return new Promise((resolve, reject) => {
+    const secure = target.secure;
+    const socket = secure
+      ? tls.connect({
+          host: target.host,
+          port: target.port,
+          servername: options.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
+          ca: options.tls?.ca,
+          cert: options.tls?.cert,
+          key: options.tls?.key,
+          rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
+        })
+      : net.connect({ host: target.host, port: target.port });
+    const details = { server: target.label, moment: 'connect' };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ProxyError('ICAP_CONNECT_TIMEOUT', `ICAP connect to ${target.label} timed out after ${options.connectTimeoutMs} ms`, { details }));
+    }, options.connectTimeoutMs);
+    const onError = (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const code = socketErrorCode(err, 'connect');
+      reject(new ProxyError(code, `ICAP connect to ${target.label} failed: ${err.message}`, { cause: err, details: { ...details, errno: err.code } }));
+    };
+    socket.once('error', onError);
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      // RFC 3507 head and preview go in separate writes at times; Nagle + delayed ACK cost ~40 ms.
+      socket.setNoDelay(true);
+      resolve(new IcapConnection(socket, target));
+    });
+  });
+}
+
+export class IcapConnection {
+  readonly target: IcapTarget;
+  private readonly socket: net.Socket;
+  private readonly decoder = new IcapResponseDecoder();
+  private sink: ResponseSink | null = null;
+  private closedFlag = false;
+  private failure: ProxyError | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerSpec: { ms: number; code: ErrorCode; moment: string } | null = null;
+  private readonly closeListeners: Array<() => void> = [];
+  /** transactions completed on this connection */
+  transactions = 0;
+
+  constructor(socket: net.Socket, target: IcapTarget) {
+    this.socket = socket;
+    this.target = target;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.fail(new ProxyError(socketErrorCode(err, 'read'), `ICAP connection to ${target.label} failed: ${err.message}`, { cause: err, details: { server: target.label, errno: err.code } }));
+    });
+    socket.on('end', () => {
+      try {
+        this.decoder.finish();
+        if (this.sink) this.fail(new ProxyError('ICAP_READ_FAILED', `ICAP server ${target.label} closed the connection before answering`, { details: { server: target.label } }));
+      } catch (err) {
+        this.fail(protocolError(err, target));
+      }
+      this.destroy();
+    });
+    socket.on('close', () => {
+      this.closedFlag = true;
+      this.clearTimer();
+      if (this.sink) this.fail(new ProxyError('ICAP_READ_FAILED', `ICAP connection to ${target.label} closed`, { details: { server: target.label } }));
+      for (const fn of this.closeListeners.splice(0)) fn();
+    });
+  }
+
+  /** Still usable: open, not failed, nothing half-read. */
+  get reusable(): boolean {
+    return !this.closedFlag && !this.socket.destroyed && this.failure === null && this.decoder.idle && this.socket.writable;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag || this.socket.destroyed;
+  }
+
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closeListeners.push(fn);
+  }
+
+  attach(sink: ResponseSink): void {
+    if (this.failure) throw this.failure;
+    this.sink = sink;
+  }
+
+  detach(): void {
+    this.sink = null;
+    this.clearTimer();
+  }
+
+  /** Write bytes; resolves once the kernel took them (or after 'drain'). */
+  write(chunks: Buffer[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${this.target.label} is closed`, { details: { server: this.target.label } }));
+    return new Promise((resolve, reject) => {
+      let ok = true;
+      this.socket.cork();
+      for (const c of chunks) ok = this.socket.write(c) && ok;
+      this.socket.uncork();
+      if (ok) return resolve();
+      // The server stopped reading: waiting for it counts against the idle timer.
+      const onDrain = () => {
+        cleanup();
+        this.touch();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        reject(this.failure ?? new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${this.target.label} closed while sending`, { details: { server: this.target.label } }));
+      };
+      const cleanup = () => {
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onClose);
+      };
+      this.socket.on('drain', onDrain);
+      this.socket.on('close', onClose);
+    });
+  }
+
+  /** Arm the idle timer for what we wait on (preview answer, response bytes); reset by progress. */
+  expect(ms: number, code: ErrorCode, moment: string): void {
+    this.timerSpec = { ms, code, moment };
+    this.touch();
+  }
+
+  /** Stop the idle timer (waiting on our own consumer, not on the server). */
+  relax(): void {
+    this.timerSpec = null;
+    this.clearTimer();
+  }
+
+  pause(): void {
+    this.socket.pause();
+    this.clearTimer();
+  }
+
+  resume(): void {
+    this.socket.resume();
+    this.touch();
+  }
+
+  destroy(err?: ProxyError): void {
+    if (err && !this.failure) this.failure = err;
+    this.clearTimer();
+    this.socket.destroy();
+  }
+
+  private touch(): void {
+    this.clearTimer();
+    const spec = this.timerSpec;
+    if (!spec || this.closed || this.socket.isPaused()) return;
+    this.timer = setTimeout(() => {
+      this.fail(new ProxyError(spec.code, `ICAP server ${this.target.label} sent nothing for ${spec.ms} ms (${spec.moment})`, { details: { server: this.target.label, moment: spec.moment, timeoutMs: spec.ms } }));
+      this.destroy();
+    }, spec.ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.sink) {
+      // Bytes nobody asked for: the connection's framing can no longer be trusted.
+      this.destroy(new ProxyError('ICAP_PROTOCOL_ERROR', `ICAP server ${this.target.label} sent data on an idle connection`, { details: { server: this.target.label } }));
+      return;
+    }
+    this.touch();
+    let events: IcapResponseEvent[];
+    try {
+      events = this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(protocolError(err, this.target));
+      this.destroy();
+      return;
+    }
+    for (const event of events) this.sink?.onEvent(event);
+  }
+
+  private fail(err: ProxyError): void {
+    if (!this.failure) this.failure = err;
+    const sink = this.sink;
+    this.sink = null;
+    this.clearTimer();
+    sink?.onError(this.failure);
+  }
+}
+
+function protocolError(err: unknown, target: IcapTarget): ProxyError {
+  const message = err instanceof IcapParseError ? err.message : String(err);
+  return new ProxyError('ICAP_PROTOCOL_ERROR', `ICAP server ${target.label} sent an invalid response: ${message}`, {
+    cause: err,
+    details: { server: target.label, reason: err instanceof IcapParseError ? err.reason : 'unknown' },
+  });
+}

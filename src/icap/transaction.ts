@@ -1,0 +1,187 @@
+// One REQMOD or RESPMOD exchange on one connection (RFC 3507 §4.8, §4.9), with preview (§4.5):
+//
+//   head + preview chunks + 0[; ieof] ──► 100 Continue ──► rest + 0 ──► final answer
+//                                     └─► 204 / 200 (in preview: the rest is never sent)
+//   without preview: head + every chunk + 0, read concurrently (a server may stream its answer)
+//
+// The connection goes back to the pool only when both directions finished cleanly; a final answer
+// that completes while the request body is still being written forces the connection closed.
+import { ProxyError, toProxyError } from '../core/errors.js';
+import type { HeaderList, HttpHead, IcapResult } from '../core/types.js';
+import { encodeChunk, encodeIcapRequest, encodeLastChunk } from './codec/index.js';
+import type { BodySource } from './body-source.js';
+import type { IcapConnection } from './connection.js';
+import type { IcapOptions } from './icap-options.js';
+import { ResponseReader, type FinalAnswer } from './response-reader.js';
+
+export interface TransactionInput {
+  method: 'REQMOD' | 'RESPMOD';
+  reqHead: HttpHead;
+  resHead?: HttpHead | undefined;
+  /** the body as a pull source (null = header-only); the caller keeps it to see what was consumed */
+  source: BodySource | null;
+  bodyBytes?: number | undefined;
+  allow204: boolean;
+  /** preview size override; undefined = as negotiated, false = no preview */
+  preview?: number | false | undefined;
+  /** identity and other extra ICAP headers */
+  headers: HeaderList;
+}
+
+export interface TransactionTimeouts {
+  previewTimeoutMs: number;
+  readIdleTimeoutMs: number;
+}
+
+export interface TransactionOutcome {
+  result: IcapResult;
+  status: number;
+  previewUsed: boolean;
+}
+
+const MAX_CHUNK = 64 * 1024;
+
+/** Run the exchange; `release(reuse)` is called once, when the connection is no longer needed. */
+export async function runTransaction(
+  conn: IcapConnection,
+  options: IcapOptions,
+  input: TransactionInput,
+  timeouts: TransactionTimeouts,
+  release: (reuse: boolean) => void,
+): Promise<TransactionOutcome> {
+  const source = input.source;
+  let writeDone = false;
+  let keepAlive = true;
+  let released = false;
+  const maybeRelease = () => {
+    if (released || !reader.ended || (!writeDone && !reader.failed)) return;
+    released = true;
+    release(keepAlive && writeDone && !reader.failed);
+  };
+  const reader = new ResponseReader(conn, () => {
+    if (!writeDone) {
+      // The server finished before our body did (RFC 3507 allows early answers): the rest of the
+      // body would be read as a new request, so this connection must close.
+      keepAlive = false;
+      writeDone = true;
+      source?.drain();
+    }
+    maybeRelease();
+  });
+  conn.attach(reader);
+
+  const preview = planPreview(options, input);
+  const hasBody = source !== null;
+  const head = encodeIcapRequest({
+    method: input.method,
+    uri: conn.target.uri,
+    headers: [...(input.allow204 ? ([['Allow', '204']] as HeaderList) : []), ...input.headers],
+    reqHead: input.reqHead,
+    ...(input.resHead ? { resHead: input.resHead } : {}),
+    hasBody,
+    ...(preview !== undefined ? { preview } : {}),
+  });
+
+  const fail = (err: unknown): ProxyError => {
+    const e = toProxyError(err, 'ICAP_WRITE_FAILED');
+    keepAlive = false;
+    conn.destroy(e);
+    if (!released) {
+      released = true;
+      release(false);
+    }
+    return e;
+  };
+
+  const sendRest = async (): Promise<void> => {
+    for (;;) {
+      conn.relax();
+      const data = await source!.read(MAX_CHUNK);
+      if (reader.ended || reader.failed) return;
+      conn.expect(timeouts.readIdleTimeoutMs, 'ICAP_READ_TIMEOUT', 'sending body');
+      if (data === null) break;
+      await conn.write(encodeChunk(data));
+    }
+    await conn.write([encodeLastChunk()]);
+    writeDone = true;
+    conn.expect(timeouts.readIdleTimeoutMs, 'ICAP_READ_TIMEOUT', 'awaiting answer');
+    maybeRelease();
+  };
+
+  let answer: FinalAnswer;
+  try {
+    if (!source) {
+      await conn.write([head]);
+      writeDone = true;
+      conn.expect(timeouts.readIdleTimeoutMs, 'ICAP_READ_TIMEOUT', 'awaiting answer');
+      answer = await reader.answer();
+    } else if (preview !== undefined) {
+      const first: Buffer[] = [];
+      let got = 0;
+      while (got < preview) {
+        const data = await source.read(preview - got);
+        if (data === null) break;
+        first.push(data);
+        got += data.length;
+      }
+      const ieof = (input.bodyBytes !== undefined && got >= input.bodyBytes) || (await source.atEnd());
+      await conn.write([head, ...first.flatMap((d) => encodeChunk(d)), encodeLastChunk(ieof)]);
+      if (ieof) writeDone = true;
+      conn.expect(ieof ? timeouts.readIdleTimeoutMs : timeouts.previewTimeoutMs, ieof ? 'ICAP_READ_TIMEOUT' : 'ICAP_PREVIEW_TIMEOUT', 'preview answer');
+      const next = ieof ? 'final' : await reader.awaitPreviewAnswer();
+      if (next === 'continue') {
+        sendRest().catch((err) => reader.onError(fail(err)));
+      } else if (!writeDone) {
+        // Answered within the preview: the message ends here (§4.5), the rest is never sent.
+        writeDone = true;
+        source.drain();
+      }
+      answer = await reader.answer();
+    } else {
+      await conn.write([head]);
+      sendRest().catch((err) => reader.onError(fail(err)));
+      answer = await reader.answer();
+    }
+  } catch (err) {
+    throw reader.failed ?? fail(err);
+  }
+
+  if ((answer.head.headers.get('connection') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'close')) keepAlive = false;
+  maybeRelease();
+  const result = toResult(answer, conn, reader);
+  return { result, status: answer.head.status, previewUsed: preview !== undefined };
+}
+
+function planPreview(options: IcapOptions, input: TransactionInput): number | undefined {
+  if (!input.source || input.preview === false) return undefined;
+  // Without the ability to replay, a 204 after a preview would lose the bytes already read.
+  if (!input.allow204) return undefined;
+  if (input.preview !== undefined) return input.preview;
+  if (options.preview === undefined || options.transferFor(input.reqHead.target) === 'complete') return undefined;
+  return options.preview;
+}
+
+function toResult(answer: FinalAnswer, conn: IcapConnection, reader: ResponseReader): IcapResult {
+  const { head } = answer;
+  const istag = head.headers.get('istag') ?? '';
+  const details = { server: conn.target.label, status: head.status, reason: head.reason };
+  if (head.status === 204) {
+    reader.discard();
+    return { kind: 'unmodified', istag, headers: head.headers };
+  }
+  if (head.status === 200) {
+    const http = answer.http.at(-1);
+    if (!http) {
+      reader.discard();
+      throw new ProxyError('ICAP_PROTOCOL_ERROR', `ICAP server ${conn.target.label} answered 200 without an encapsulated HTTP message`, { details });
+    }
+    return { kind: 'modified', istag, headers: head.headers, head: http, body: answer.body };
+  }
+  reader.discard();
+  if (head.status === 503) throw new ProxyError('ICAP_OVERLOADED', `ICAP server ${conn.target.label} is overloaded (503 ${head.reason})`, { details });
+  if (head.status === 405 || head.status === 501) {
+    throw new ProxyError('ICAP_METHOD_NOT_SUPPORTED', `ICAP server ${conn.target.label} refused the method (${head.status} ${head.reason})`, { details });
+  }
+  if (head.status >= 400) throw new ProxyError('ICAP_SERVER_ERROR', `ICAP server ${conn.target.label} answered ${head.status} ${head.reason}`, { details });
+  throw new ProxyError('ICAP_PROTOCOL_ERROR', `ICAP server ${conn.target.label} answered an unexpected ${head.status} ${head.reason}`, { details });
+}
