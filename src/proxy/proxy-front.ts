@@ -72,6 +72,8 @@ export class ProxyFront {
   readonly #auth: ProxyAuthenticator | undefined;
   readonly #tunnels = new WeakMap<Duplex, Tunnel>();
   readonly #open = new Set<Duplex>();
+  /** The request target as received: http-mitm-proxy rewrites absolute-form `req.url` to a path. */
+  readonly #targets = new WeakMap<http.IncomingMessage, string>();
   #server: http.Server | undefined;
   #stats = { tunnels: 0, intercepts: 0 };
 
@@ -110,6 +112,7 @@ export class ProxyFront {
     server.keepAliveTimeout = this.#options.clientIdleTimeoutMs;
     server.timeout = this.#options.clientIdleTimeoutMs;
     (server as unknown as { maxHeaderSize: number }).maxHeaderSize = this.#options.maxHeaderBytes;
+    server.prependListener('request', (req: http.IncomingMessage) => this.#targets.set(req, req.url ?? ''));
     // Upgrades are relayed byte for byte by the pipeline, not re-framed by the library's ws server.
     server.removeAllListeners('upgrade');
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -260,11 +263,11 @@ export class ProxyFront {
   }
 
   /** Resolve where a request goes: the CONNECT target inside a tunnel, else its absolute URI. */
-  async #route(req: http.IncomingMessage): Promise<{ origin: OriginTarget; client: ClientInfo; intercepted: boolean } | { refuse: ProxyError; client?: ClientInfo }> {
+  async #route(req: http.IncomingMessage, url: string): Promise<{ origin: OriginTarget; client: ClientInfo; intercepted: boolean } | { refuse: ProxyError; client?: ClientInfo }> {
     const tunnel = this.#tunnels.get(req.socket);
     if (tunnel) {
       const defaultPort = tunnel.tls ? 443 : 80;
-      const authority = absoluteAuthority(req.url) ?? req.headers.host;
+      const authority = absoluteAuthority(url) ?? req.headers.host;
       const named = authority === undefined ? undefined : parseHostPort(authority, defaultPort);
       if (!named || named.host !== tunnel.target.host || named.port !== tunnel.target.port) {
         return {
@@ -276,7 +279,6 @@ export class ProxyFront {
     }
     const who = await this.#identify(req);
     if ('refuse' in who) return who;
-    const url = req.url ?? '';
     const scheme = url.slice(0, 8).toLowerCase().startsWith('https://') ? 'https' : url.slice(0, 7).toLowerCase() === 'http://' ? 'http' : undefined;
     if (!scheme) {
       return { refuse: new ProxyError('CLIENT_BAD_REQUEST', 'this is a proxy: requests must use absolute-form URIs (http://host/path)'), client: who.client };
@@ -287,13 +289,15 @@ export class ProxyFront {
   }
 
   async #onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const route = await this.#route(req);
+    const url = this.#targets.get(req) ?? req.url ?? '';
+    const route = await this.#route(req, url);
     if ('refuse' in route) return this.#refuse(res, req, route.refuse);
+    req.url = url;
     this.#handlers.exchange(req, res, route.origin, route.client, route.intercepted);
   }
 
   async #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const route = await this.#route(req);
+    const route = await this.#route(req, req.url ?? '');
     if ('refuse' in route) return this.#refuseSocket(socket, req, route.refuse, route.client);
     this.#handlers.upgrade(req, socket, head, route.origin, route.client);
   }

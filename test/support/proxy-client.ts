@@ -1,7 +1,6 @@
 // Clients that talk through the proxy the way curl and browsers do: absolute-form HTTP requests,
 // CONNECT tunnels, and HTTPS (TLS over a CONNECT tunnel, verified against a given CA).
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 
@@ -93,15 +92,16 @@ export async function httpsViaProxy(proxyPort: number, host: string, port: numbe
   });
   const peerCertificate = secure.getPeerCertificate();
   return new Promise((resolve, reject) => {
-    const req = https.request(
+    // http.request over the TLS socket: https.request would wrap it in TLS a second time.
+    const req = http.request(
       {
         host,
         port,
         path,
         method: options.method ?? 'GET',
         headers: { host: options.host ?? authority, ...options.headers },
+        // no `agent`: with one (even `false`), Node ignores createConnection and dials directly
         createConnection: () => secure,
-        agent: false,
       },
       (res) =>
         collect(res).then((reply) => {

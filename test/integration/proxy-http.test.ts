@@ -1,0 +1,185 @@
+// Plain HTTP through the proxy on real sockets: byte-exact bodies both ways, hop-by-hop headers,
+// Via, keep-alive on both sides, error pages that leak nothing, WebSocket upgrades.
+import crypto from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
+import { proxyRequest } from '../support/proxy-client.js';
+import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+
+const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+
+describe('forward proxy, plain HTTP', () => {
+  let origin: Origin;
+  let proxy: TestProxy;
+  const caDir = tempCaDir();
+
+  beforeAll(async () => {
+    origin = await startOrigin();
+    proxy = await startTestProxy({ upstream: { headersTimeoutMs: 500 } }, { caDir });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await origin.close();
+  });
+
+  it('relays a GET byte for byte', async () => {
+    const reply = await proxyRequest(proxy.port, `${origin.url}/bytes/300000`);
+    expect(reply.status).toBe(200);
+    expect(reply.body.equals(deterministicBytes(300000))).toBe(true);
+    expect(reply.headers['content-length']).toBe('300000');
+  });
+
+  it('relays a chunked response and a POST body byte for byte', async () => {
+    const chunked = await proxyRequest(proxy.port, `${origin.url}/chunked/70000`);
+    expect(chunked.body.equals(deterministicBytes(70000))).toBe(true);
+
+    const body = deterministicBytes(1_500_000, 7);
+    const reply = await proxyRequest(proxy.port, `${origin.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    expect(reply.status).toBe(200);
+    expect(sha256(reply.body)).toBe(sha256(body));
+    const seen = origin.seen.at(-1)!;
+    expect(seen.method).toBe('POST');
+    expect(seen.bodyBytes).toBe(body.length);
+    expect(seen.sha256).toBe(sha256(body));
+    expect(seen.headers['content-length']).toBe(String(body.length));
+  });
+
+  it('removes hop-by-hop headers (and those named in Connection), keeps end-to-end ones, adds Via', async () => {
+    const reply = await proxyRequest(proxy.port, `${origin.url}/headers`, {
+      headers: {
+        connection: 'keep-alive, X-Secret-Hop',
+        'x-secret-hop': 'must not pass',
+        'keep-alive': 'timeout=5',
+        'proxy-authorization': 'Basic dXNlcjpwYXNz',
+        'proxy-connection': 'keep-alive',
+        te: 'trailers',
+        'x-end-to-end': 'kept',
+        via: '1.1 upstream-gw',
+      },
+    });
+    const received = JSON.parse(reply.body.toString()) as string[];
+    const names = received.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    for (const hop of ['x-secret-hop', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te']) expect(names).not.toContain(hop);
+    expect(names).toContain('x-end-to-end');
+    const via = received[received.findIndex((n, i) => i % 2 === 0 && n.toLowerCase() === 'via') + 1];
+    expect(via).toBe('1.1 upstream-gw, 1.1 dlp-proxy');
+    expect(received[names.indexOf('host') * 2 + 1]).toBe(`127.0.0.1:${origin.port}`);
+
+    const down = await proxyRequest(proxy.port, `${origin.url}/bytes/10`);
+    expect(down.headers['x-hop']).toBe('dropped'); // not named in Connection by the origin: end-to-end
+    expect(down.headers['keep-alive']).toBeUndefined();
+    expect(down.headers.via).toBe('1.1 dlp-proxy');
+  });
+
+  it('keeps client and origin connections alive across requests', async () => {
+    const fresh = await startOrigin();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ports = new Set<number>();
+    for (let i = 0; i < 5; i++) {
+      const reply = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: proxy.port, path: `${fresh.url}/bytes/100`, agent }, resolve);
+        req.on('socket', (s) => s.once('connect', () => ports.add((s as net.Socket).localPort!)));
+        req.on('error', reject);
+        req.end();
+      });
+      reply.resume();
+      await new Promise((r) => reply.on('end', r));
+    }
+    agent.destroy();
+    expect(ports.size).toBe(1); // one client connection for five requests
+    expect(fresh.connections).toBe(1); // one origin connection too
+    await fresh.close();
+  });
+
+  it('answers 502 with our page when the origin refuses, without internal error text', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const reply = await proxyRequest(proxy.port, `http://127.0.0.1:${port}/x`);
+    expect(reply.status).toBe(502);
+    const text = reply.body.toString();
+    expect(text).not.toMatch(/ECONNREFUSED|Error:|at .*\.js|stack/);
+    expect(reply.headers['content-type']).toMatch(/text\/html/);
+    const json = await proxyRequest(proxy.port, `http://127.0.0.1:${port}/x`, { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(502);
+    expect(json.headers['content-type']).toMatch(/application\/json/);
+    expect(JSON.parse(json.body.toString())).toMatchObject({ code: 'UPSTREAM_CONNECT_FAILED' });
+  });
+
+  it('answers 504 when the origin sends no response head in time', async () => {
+    const reply = await proxyRequest(proxy.port, `${origin.url}/hang`);
+    expect(reply.status).toBe(504);
+    expect(reply.body.toString()).not.toContain('no response head');
+  });
+
+  it('answers 502 for a host that does not resolve, and 400 for origin-form requests', async () => {
+    const dns = await proxyRequest(proxy.port, 'http://no-such-host.invalid/');
+    expect(dns.status).toBe(502);
+    const direct = await proxyRequest(proxy.port, '/just-a-path');
+    expect(direct.status).toBe(400);
+  });
+
+  it('refuses hostile host names with 400 and keeps serving', async () => {
+    for (const url of ['http://../../etc/passwd/', 'http://exa mple.com/', `http://${'a'.repeat(300)}.com/`, 'http://1.2.3.999/']) {
+      const reply = await proxyRequest(proxy.port, url).catch(() => ({ status: 400 }));
+      expect(reply.status).toBe(400);
+    }
+    const ok = await proxyRequest(proxy.port, `${origin.url}/`);
+    expect(ok.status).toBe(200);
+  });
+
+  it('answers malformed HTTP with 400 and closes', async () => {
+    const socket = net.connect(proxy.port, '127.0.0.1');
+    socket.write('GARBAGE\x00\x01 not http\r\n\r\n');
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+  });
+
+  it('passes WebSocket upgrades through', async () => {
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const client = new WebSocket(`ws://127.0.0.1:${origin.port}/socket`, {
+        createConnection: () => {
+          const s = net.connect(proxy.port, '127.0.0.1');
+          // Rewrite the request line to absolute-form, as a browser talking to a proxy does.
+          const write = s.write.bind(s);
+          let first = true;
+          s.write = ((chunk: string | Buffer, ...rest: unknown[]) => {
+            if (first) {
+              first = false;
+              chunk = chunk.toString().replace(/^GET \/socket /, `GET http://127.0.0.1:${origin.port}/socket `);
+            }
+            return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+          }) as typeof s.write;
+          return s;
+        },
+      } as WebSocket.ClientOptions);
+      client.on('open', () => client.send('hello through the proxy'));
+      client.on('message', (data) => {
+        resolve(data.toString());
+        client.close();
+      });
+      client.on('error', reject);
+    });
+    expect(echoed).toBe('hello through the proxy');
+  });
+
+  it('writes one access line per exchange with no query and no credentials', async () => {
+    await proxyRequest(proxy.port, `${origin.url}/bytes/5?token=SECRET`, { headers: { authorization: 'Bearer SECRET', cookie: 'session=SECRET' } });
+    const line = await vi.waitFor(() => {
+      const found = proxy.logs.find((l) => l.msg === 'exchange' && l.path === '/bytes/5');
+      if (!found) throw new Error('no access line yet');
+      return found;
+    });
+    expect(line).toMatchObject({ method: 'GET', host: '127.0.0.1', path: '/bytes/5', status: 200, bytesOut: 5, decision: 'pass' });
+    expect(typeof line.durationMs).toBe('number');
+    expect(JSON.stringify(proxy.logs)).not.toContain('SECRET');
+  });
+});
