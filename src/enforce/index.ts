@@ -1,0 +1,21 @@
+// Enforcement: turns an ICAP result into a verdict (classify, with vendor profiles and the
+// violation names vendors report), decides fail-open or fail-closed per service and error class
+// (failMode), renders the block, unavailable and error pages (HTML or JSON), and issues incident ids.
+// Pure except for holding adapted bodies in a spool and reading page templates at start.
+export { classify, type AdaptedMessage, type Classification, type ClassifyContext } from './classify.js';
+export { VENDOR_PROFILES, type VendorProfile } from './vendor-profiles.js';
+export { findings, parseInfectionFound, parseViolationsFound, type Findings } from './violations.js';
+export { failClass, failMode, type FailClass } from './fail-policy.js';
+export {
+  configurePages,
+  renderPage,
+  type BlockPageFields,
+  type ErrorPageFields,
+  type PageFields,
+  type PageHints,
+  type PageKind,
+  type RenderedPage,
+  type UnavailablePageFields,
+} from './render-page.js';
+export { prefersJson } from './prefers-json.js';
+export { newIncidentId, incidentTime } from './incident-id.js';
