@@ -197,6 +197,8 @@ export const configSchema = z
         maxDecodedBytes: bytes.default(64 * 1024 * 1024),
         /** Nesting of encodings and multipart parts followed before a part is scanned as it is. */
         maxDecodeDepth: z.number().int().min(1).max(16).default(4),
+        /** A client that does not offer `Allow: 204` gets a clean message echoed back; bodies larger get 500. */
+        maxEchoBytes: bytes.default(16 * 1024 * 1024),
         idleTimeoutMs: ms.default(60_000),
         detectors: z
           .strictObject({

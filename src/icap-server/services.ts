@@ -1,0 +1,51 @@
+// The services the built-in server offers (`dlp`, `av`), each with its detectors per method and
+// its ISTag, and their OPTIONS answer (RFC 3507 §4.10.2).
+import { encodeOptionsResponse } from '../icap/codec/index.js';
+import { buildDetectorSet, istagFor, type DetectorSet, type IcapServerConfig, type ScanMethod, type ServiceName } from './detectors/detector-set.js';
+
+export interface ServiceRuntime {
+  name: ServiceName;
+  /** quoted, as sent in every response (RFC 3507 §4.7) */
+  istag: string;
+  detectors: Record<ScanMethod, DetectorSet>;
+  options: Buffer;
+}
+
+const DESCRIPTIONS: Record<ServiceName, string> = {
+  dlp: 'dlp-proxy DLP (cards, IBAN, SSN, keys, tokens, custom rules)',
+  av: 'dlp-proxy AV (EICAR test file, blocked file types)',
+};
+
+export function buildServices(config: IcapServerConfig): Map<string, ServiceRuntime> {
+  const services = new Map<string, ServiceRuntime>();
+  for (const name of ['dlp', 'av'] as const) {
+    const istag = istagFor(config, name);
+    services.set(name, {
+      name,
+      istag,
+      detectors: { REQMOD: buildDetectorSet(config.detectors, name, 'REQMOD'), RESPMOD: buildDetectorSet(config.detectors, name, 'RESPMOD') },
+      options: encodeOptionsResponse({
+        methods: ['REQMOD', 'RESPMOD'],
+        istag,
+        service: DESCRIPTIONS[name],
+        preview: config.previewBytes,
+        allow204: true,
+        optionsTtlSeconds: Math.floor(config.optionsTtlMs / 1000),
+        maxConnections: config.maxConnections,
+        transferPreview: ['*'],
+      }),
+    });
+  }
+  return services;
+}
+
+/** The service named by the first path segment of an ICAP URI ('' for none); undefined when malformed. */
+export function serviceNameOf(uri: string): string | undefined {
+  try {
+    const url = new URL(uri);
+    if (url.protocol !== 'icap:' && url.protocol !== 'icaps:') return undefined;
+    return decodeURIComponent(url.pathname.split('/').filter(Boolean)[0] ?? '');
+  } catch {
+    return undefined;
+  }
+}
