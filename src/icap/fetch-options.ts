@@ -7,20 +7,18 @@ import { ResponseReader } from './response-reader.js';
 
 export async function fetchOptions(conn: IcapConnection, readIdleTimeoutMs: number, release: (reuse: boolean) => void): Promise<IcapOptions> {
   let released = false;
-  let keepAlive = true;
   const done = (reuse: boolean) => {
     if (released) return;
     released = true;
     release(reuse);
   };
-  const reader = new ResponseReader(conn, () => done(keepAlive && !reader.failed));
+  const reader = new ResponseReader(conn, () => done(!reader.failed && !reader.closeRequested));
   conn.attach(reader);
   try {
     await conn.write([encodeIcapRequest({ method: 'OPTIONS', uri: conn.target.uri, hasBody: false })]);
     conn.expect(readIdleTimeoutMs, 'ICAP_READ_TIMEOUT', 'OPTIONS answer');
     const answer = await reader.answer();
     const { head } = answer;
-    if ((head.headers.get('connection') ?? '').toLowerCase().includes('close')) keepAlive = false;
     reader.discard();
     const details = { server: conn.target.label, status: head.status, reason: head.reason, method: 'OPTIONS' };
     if (head.status === 503) throw new ProxyError('ICAP_OVERLOADED', `ICAP server ${conn.target.label} is overloaded (503 on OPTIONS)`, { details });

@@ -126,6 +126,7 @@ export class IcapService {
   async send(request: IcapRequest): Promise<IcapSendResult> {
     const source = request.body ? new BodySource(request.body) : null;
     const tried = new Set<Server>();
+    let staleRetried = false;
     for (;;) {
       const server = this.balancer.pick(tried);
       if (!server) throw new ProxyError('INTERNAL', `ICAP service ${this.name}: no server left to try`);
@@ -151,8 +152,14 @@ export class IcapService {
         const e = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
         if (FAILOVER.has(e.code)) this.balancer.report(server, false);
         this.publish(server, request.method, started, Number(e.details?.['status'] ?? status), previewUsed, 'error', e.code);
-        const more = tried.size < this.balancer.size && !request.signal?.aborted;
-        if (FAILOVER.has(e.code) && (source?.consumed ?? 0) === 0 && more) continue;
+        const untouched = (source?.consumed ?? 0) === 0 && !request.signal?.aborted;
+        // A kept-alive connection the server closed just as we reused it: once more, fresh.
+        if (untouched && e.details?.['reused'] === true && !staleRetried && (e.code === 'ICAP_READ_FAILED' || e.code === 'ICAP_WRITE_FAILED')) {
+          staleRetried = true;
+          tried.delete(server);
+          continue;
+        }
+        if (FAILOVER.has(e.code) && untouched && tried.size < this.balancer.size) continue;
         throw e;
       }
     }
@@ -167,6 +174,7 @@ export class IcapService {
     const conn = await server.pool.acquire(request.signal);
     const onAbort = () => conn.destroy(new ProxyError('ICAP_ABORTED', `ICAP transaction to ${server.pool.target.label} aborted`, { details: { server: server.pool.target.label } }));
     request.signal?.addEventListener('abort', onAbort, { once: true });
+    const reused = conn.transactions > 0;
     const outcome = await runTransaction(
       conn,
       options,
@@ -185,7 +193,10 @@ export class IcapService {
         request.signal?.removeEventListener('abort', onAbort);
         server.pool.release(conn, reuse);
       },
-    );
+    ).catch((err: unknown) => {
+      const e = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
+      throw reused ? new ProxyError(e.code, e.message, { cause: e.cause, details: { ...e.details, reused } }) : e;
+    });
     return { ...outcome.result, status: outcome.status, previewUsed: outcome.previewUsed };
   }
 

@@ -31,6 +31,8 @@ export class ResponseReader implements ResponseSink {
   private failure: ProxyError | null = null;
   /** the whole response was read off the connection */
   ended = false;
+  /** the final answer said `Connection: close` (c-icap after MaxKeepAliveRequests) */
+  closeRequested = false;
   private readonly onEnded: () => void;
 
   constructor(
@@ -82,6 +84,7 @@ export class ResponseReader implements ResponseSink {
         return;
       case 'head': {
         this.finalHead = event.head;
+        this.closeRequested = (event.head.headers.get('connection') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'close');
         const heads = event.head.encapsulated?.heads.length ?? 0;
         this.phase = heads > 0 ? 'http' : 'body';
         if (heads === 0) this.deliver();

@@ -52,14 +52,19 @@ export async function runTransaction(
   const source = input.source;
   let writeDone = false;
   let keepAlive = true;
+  // While a preview awaits its answer, a final answer completes the message (RFC 3507 §4.5).
+  let previewPending = false;
   let released = false;
   const maybeRelease = () => {
     if (released || !reader.ended || (!writeDone && !reader.failed)) return;
     released = true;
-    release(keepAlive && writeDone && !reader.failed);
+    release(keepAlive && writeDone && !reader.failed && !reader.closeRequested);
   };
   const reader = new ResponseReader(conn, () => {
-    if (!writeDone) {
+    if (!writeDone && previewPending) {
+      writeDone = true;
+      source?.drain();
+    } else if (!writeDone) {
       // The server finished before our body did (RFC 3507 allows early answers): the rest of the
       // body would be read as a new request, so this connection must close.
       keepAlive = false;
@@ -127,8 +132,10 @@ export async function runTransaction(
       const ieof = (input.bodyBytes !== undefined && got >= input.bodyBytes) || (await source.atEnd());
       await conn.write([head, ...first.flatMap((d) => encodeChunk(d)), encodeLastChunk(ieof)]);
       if (ieof) writeDone = true;
+      else previewPending = true;
       conn.expect(ieof ? timeouts.readIdleTimeoutMs : timeouts.previewTimeoutMs, ieof ? 'ICAP_READ_TIMEOUT' : 'ICAP_PREVIEW_TIMEOUT', 'preview answer');
       const next = ieof ? 'final' : await reader.awaitPreviewAnswer();
+      previewPending = false;
       if (next === 'continue') {
         sendRest().catch((err) => reader.onError(fail(err)));
       } else if (!writeDone) {
@@ -146,7 +153,6 @@ export async function runTransaction(
     throw reader.failed ?? fail(err);
   }
 
-  if ((answer.head.headers.get('connection') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'close')) keepAlive = false;
   maybeRelease();
   const result = toResult(answer, conn, reader);
   return { result, status: answer.head.status, previewUsed: preview !== undefined };
