@@ -5,18 +5,25 @@ import type { Logger } from 'pino';
 import { CertificateAuthority } from './ca/index.js';
 import type { Config } from './config/index.js';
 import type { ErrorCode } from './core/errors.js';
-import { renderPage } from './enforce/index.js';
+import { configurePages, renderPage } from './enforce/index.js';
+import { IcapService } from './icap/index.js';
+import { startIcapServer } from './icap-server/index.js';
 import { createLogger, subscribeAccessLog } from './log/index.js';
-import { ExchangePipeline, type Page } from './pipeline/index.js';
+import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.js';
 import { compilePolicy } from './policy/index.js';
 import { ProxyFront } from './proxy/index.js';
 import { OriginClient } from './upstream/index.js';
+import { MemoryVerdictStore, VerdictCache } from './verdict/index.js';
 
 export interface App {
   config: Config;
   logger: Logger;
   ca: CertificateAuthority;
   proxyPort: number;
+  /** the built-in ICAP service's port, when it runs */
+  icapServerPort: number | undefined;
+  services: ReadonlyMap<string, ScanService>;
+  cache: VerdictCache;
   close(): Promise<void>;
 }
 
@@ -41,14 +48,57 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     for (const warning of warnings) logger.warn({ log: 'ca' }, warning);
     logger.info({ log: 'ca', dir: path.resolve(config.ca.dir), created, fingerprint256: ca.fingerprint256 }, created ? 'CA created' : 'CA loaded');
 
+    let icapServerPort: number | undefined;
+    if (config.icapServer.enabled) {
+      const icapServer = await startIcapServer({ config: config.icapServer });
+      closers.push(() => icapServer.close());
+      icapServerPort = icapServer.port;
+      logger.info({ log: 'icap-server', host: config.icapServer.host, port: icapServer.port, istags: icapServer.istags }, 'built-in ICAP service listening');
+    }
+
+    const services = new Map<string, ScanService>();
+    for (const [name, service] of Object.entries(config.services)) {
+      const icap = new IcapService({
+        name,
+        servers: service.urls.map((u) => (typeof u === 'string' ? { url: u, weight: 1 } : u)),
+        ...(service.tls ? { tls: service.tls } : {}),
+        maxConnections: service.maxConnections,
+        connectTimeoutMs: service.connectTimeoutMs,
+        previewTimeoutMs: service.previewTimeoutMs,
+        readIdleTimeoutMs: service.readIdleTimeoutMs,
+        queueTimeoutMs: service.queueTimeoutMs,
+        idleTimeoutMs: service.idleTimeoutMs,
+      });
+      icap.onIstagChange((istag, previous) => logger.info({ log: 'icap', service: name, istag, previous }, 'ISTag changed: cached verdicts of the old tag no longer apply'));
+      services.set(name, { name, config: service, icap });
+      closers.push(() => icap.close());
+    }
+
     const policy = compilePolicy([...config.policy], { ...config.services }, [...config.proxy.tunnel]);
+    const cache = new VerdictCache(new MemoryVerdictStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }), config.cache.ttlMs);
     const upstream = new OriginClient(config.upstream);
     closers.push(() => upstream.close());
 
-    const page = (status: number, code: ErrorCode, host: string | undefined, accept: string | undefined): Page =>
-      renderPage(status === 503 ? 'unavailable' : 'error', { status, code, host }, accept);
+    await configurePages(config.blockPage);
+    const page = (status: number, code: ErrorCode, host: string | undefined, accept: string | undefined, incidentId?: string): Page =>
+      status === 503
+        ? renderPage('unavailable', { code, status, ...(host ? { host } : {}), ...(incidentId ? { incidentId } : {}) }, accept)
+        : renderPage('error', { status, code, ...(host ? { host } : {}), ...(incidentId ? { incidentId } : {}) }, accept);
 
-    const pipeline = new ExchangePipeline({ viaName: config.proxy.viaName, upstream, page });
+    const pipeline = new ExchangePipeline({
+      viaName: config.proxy.viaName,
+      upstream,
+      policy,
+      scanner: { scan: config.scan, cache, policyVersion: policy.version, services },
+      oversizeAction: config.scan.oversizeAction,
+      page,
+      blockPage: (exchange, direction, verdict, rule, accept) =>
+        renderPage(
+          'block',
+          { host: exchange.host, direction, incidentId: exchange.id, violations: verdict.violations, ...(verdict.reason ? { reason: verdict.reason } : {}), rule, time: exchange.startTime },
+          accept,
+        ),
+    });
     const front = new ProxyFront(
       {
         host: config.proxy.host,
@@ -72,7 +122,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(() => front.close());
     logger.info({ log: 'proxy', host: config.proxy.host, port: proxyPort, policyVersion: policy.version }, 'proxy listening');
 
-    return { config, logger, ca, proxyPort, close };
+    return { config, logger, ca, proxyPort, icapServerPort, services, cache, close };
   } catch (err) {
     await close();
     throw err;

@@ -28,6 +28,8 @@ export interface VerdictEvent {
   sizeBytes: number;
   /** the verdict is a violation the policy only monitors */
   monitored: boolean;
+  /** the policy rule that asked for the scan */
+  rule: string;
 }
 /** Fires once when the exchange is over (completed, refused or failed). */
 export interface ExchangeEndEvent {

@@ -9,7 +9,8 @@ export function subscribeAccessLog(logger: Logger): () => void {
   const errors = logger.child({ log: 'error' });
   const unsubscribe = [
     events.exchangeEnd.subscribe(({ exchange, durationMs }) => {
-      const decision = exchange.decisions.map((d) => d.action).join(',') || 'none';
+      // decisions[0] is the request side, decisions[1] the response side (when it was reached)
+      const decision = exchange.decisions.map((d, i) => `${i === 0 ? 'upload' : 'download'}=${d.action === 'scan' ? `scan:${d.service}` : d.action}`).join(' ') || 'none';
       access.info(
         {
           id: exchange.id,

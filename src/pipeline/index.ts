@@ -2,5 +2,6 @@
 // the same for the response), in exchange-pipeline.ts and nowhere else. Stages publish the
 // lifecycle events of core/events.ts; they never call metrics or logs themselves.
 export { ExchangePipeline, originForm } from './exchange-pipeline.js';
-export type { Page, PipelineOptions } from './exchange-pipeline.js';
-export { newExchangeId } from './exchange-id.js';
+export type { PipelineOptions } from './exchange-pipeline.js';
+export type { Page } from './respond.js';
+export type { BodyScanner, ScanService } from './body-scan.js';

@@ -60,7 +60,7 @@ export class VerdictCache {
       }
       this.misses++;
       const verdict = await scan();
-      if (isCacheable(verdict)) await this.remember(key, verdict);
+      await this.remember(key, verdict);
       return verdict;
     })();
     this.inflight.set(key, leader);
@@ -86,7 +86,12 @@ export class VerdictCache {
     }
   }
 
-  private async remember(key: string, verdict: Verdict): Promise<void> {
+  /**
+   * Remember a verdict reached outside getOrScan (a body streamed to ICAP before its hash was
+   * known); only cacheable verdicts are kept.
+   */
+  async remember(key: string, verdict: Verdict): Promise<void> {
+    if (!isCacheable(verdict)) return;
     const value: CachedVerdict = { action: verdict.action as CachedVerdict['action'], violations: [...verdict.violations] };
     if (verdict.reason !== undefined) value.reason = verdict.reason;
     try {

@@ -107,7 +107,7 @@ describe('forward proxy, plain HTTP', () => {
     const json = await proxyRequest(proxy.port, `http://127.0.0.1:${port}/x`, { headers: { accept: 'application/json' } });
     expect(json.status).toBe(502);
     expect(json.headers['content-type']).toMatch(/application\/json/);
-    expect(JSON.parse(json.body.toString())).toMatchObject({ code: 'UPSTREAM_CONNECT_FAILED' });
+    expect(JSON.parse(json.body.toString())).toMatchObject({ error: 'UPSTREAM_CONNECT_FAILED' });
   });
 
   it('answers 504 when the origin sends no response head in time', async () => {
@@ -178,7 +178,7 @@ describe('forward proxy, plain HTTP', () => {
       if (!found) throw new Error('no access line yet');
       return found;
     });
-    expect(line).toMatchObject({ method: 'GET', host: '127.0.0.1', path: '/bytes/5', status: 200, bytesOut: 5, decision: 'pass' });
+    expect(line).toMatchObject({ method: 'GET', host: '127.0.0.1', path: '/bytes/5', status: 200, bytesOut: 5, decision: 'upload=pass download=pass' });
     expect(typeof line.durationMs).toBe('number');
     expect(JSON.stringify(proxy.logs)).not.toContain('SECRET');
   });

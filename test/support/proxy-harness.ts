@@ -40,6 +40,7 @@ export async function startTestProxy(overrides: Doc = {}, options: { caDir?: str
       ca: { dir: caDir },
       icapServer: { enabled: false },
       admin: { enabled: false },
+      policy: [],
       log: { level: 'debug' },
     },
     overrides,

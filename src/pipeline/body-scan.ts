@@ -1,0 +1,176 @@
+// Stages 2-5 for one body (a request body on upload, a response body on download):
+//
+//   2 body     spool it (RAM, then a 0600 temp file), SHA-256 while it streams in
+//   3 verdict  known length ≤ cacheFirstMaxBytes: wait for the hash, ask the cache first
+//              larger or unknown length: stream to ICAP as it arrives (preview first), cache after
+//   4 icap     REQMOD / RESPMOD; Allow: 204 offered at every size since the spool can replay
+//   5 enforce  classify → pass | replace | block; monitor turns a block into a logged pass;
+//              an ICAP failure takes the service's fail mode for its error class
+//
+// Nothing here writes to the client or the origin: the caller forwards what the outcome says.
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Config, ServiceConfig } from '../config/schema.js';
+import { ProxyError, toProxyError } from '../core/errors.js';
+import { events } from '../core/events.js';
+import type { Exchange } from '../core/exchange.js';
+import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
+import { Spool, type SpooledBody } from '../body/index.js';
+import { classify, type AdaptedMessage } from '../enforce/classify.js';
+import { failMode } from '../enforce/fail-policy.js';
+import type { IcapService } from '../icap/index.js';
+import { verdictKey, type VerdictCache } from '../verdict/index.js';
+
+export interface ScanService {
+  name: string;
+  config: ServiceConfig;
+  icap: IcapService;
+}
+
+export interface BodyScanner {
+  scan: Config['scan'];
+  cache: VerdictCache;
+  policyVersion: string;
+  services: ReadonlyMap<string, ScanService>;
+}
+
+export interface BodyToScan {
+  exchange: Exchange;
+  direction: Direction;
+  decision: Decision;
+  /** the HTTP request head as the next hop will see it (absolute URI) */
+  reqHead: HttpHead;
+  /** RESPMOD: the response head */
+  resHead?: HttpHead;
+  body: Readable;
+  /** Content-Length when the sender declared one */
+  declaredBytes: number | undefined;
+}
+
+export type ScanOutcome =
+  /** forward `body` (the original, spooled) */
+  | { action: 'pass'; verdict: Verdict; body: SpooledBody }
+  /** forward the adapted message instead */
+  | { action: 'replace'; verdict: Verdict; body: SpooledBody; message: AdaptedMessage }
+  /** answer with a block page (ours, or the server's `page` when the service relays it) */
+  | { action: 'block'; verdict: Verdict; page?: AdaptedMessage }
+  /** scanning failed and the service fails closed: answer 503 */
+  | { action: 'unavailable'; verdict: Verdict; error: ProxyError };
+
+export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise<ScanOutcome> {
+  const { exchange, direction, decision } = input;
+  const service = scanner.services.get(decision.service ?? '');
+  if (!service) throw new ProxyError('INTERNAL', `policy names unknown service ${decision.service}`);
+  const { scan } = scanner;
+
+  // 2: spool. The body keeps streaming in while the scan runs; backpressure holds the sender
+  // when the disk is slower than the network.
+  const spool = new Spool({
+    memoryBytes: scan.spoolMemoryBytes,
+    maxBytes: scan.maxScanBytes,
+    tooLargeCode: 'SCAN_OVERSIZE',
+    ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }),
+  });
+  pipeline(input.body, spool as Writable).catch((err: unknown) => {
+    spool.destroy(err as Error);
+  });
+  const settle = (outcome: ScanOutcome, spooled?: SpooledBody, monitored = false): ScanOutcome => {
+    publishVerdict(input, service, outcome.verdict, spooled, monitored);
+    return outcome;
+  };
+
+  try {
+    const options = await service.icap.options();
+    const istag = options.istag ?? '';
+    const method = direction === 'upload' ? 'REQMOD' : 'RESPMOD';
+    const head = direction === 'upload' ? input.reqHead : input.resHead!;
+    let adapted: AdaptedMessage | undefined;
+    let blockPage: AdaptedMessage | undefined;
+
+    const icapScan = async (body: Readable, bodyBytes: number | undefined, original: () => Promise<SpooledBody>): Promise<Verdict> => {
+      const result = await service.icap.send({
+        method,
+        reqHead: input.reqHead,
+        ...(input.resHead ? { resHead: input.resHead } : {}),
+        body,
+        ...(bodyBytes === undefined ? {} : { bodyBytes }),
+        allow204: true,
+        clientIp: exchange.client.ip,
+        ...(exchange.client.user ? { user: exchange.client.user } : {}),
+      });
+      const spooled = await original();
+      const classification = await classify(result, {
+        direction,
+        original: { head, sha256: spooled.sha256, sizeBytes: spooled.sizeBytes },
+        vendor: service.config.vendor,
+        spool: { memoryBytes: scan.spoolMemoryBytes, maxBytes: scan.maxScanBytes, ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }) },
+        keepBlockPage: service.config.relayBlockPage,
+      });
+      if (classification.verdict.action === 'replace') adapted = classification.message;
+      else if (classification.message) blockPage = classification.message;
+      return classification.verdict;
+    };
+
+    let verdict: Verdict;
+    let spooled: SpooledBody;
+    if (input.declaredBytes !== undefined && input.declaredBytes <= scan.cacheFirstMaxBytes) {
+      // 3: cache first. Identical concurrent bodies make one ICAP transaction.
+      spooled = await spool.done;
+      const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: scanner.policyVersion });
+      ({ verdict } = await scanner.cache.getOrScan(key, () => icapScan(spooled.replay(), spooled.sizeBytes, async () => spooled)));
+    } else {
+      // Large or unknown length: ICAP reads the body as it arrives; the spool still keeps it so
+      // a 204 replays the original. The verdict is remembered under the hash afterwards.
+      verdict = await icapScan(spool.follow(), input.declaredBytes, () => spool.done);
+      spooled = await spool.done;
+      const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: scanner.policyVersion });
+      await scanner.cache.remember(key, verdict);
+    }
+
+    // 5: enforce
+    if (verdict.action === 'block') {
+      if (decision.onViolation === 'monitor') {
+        await blockPage?.body?.dispose();
+        return settle({ action: 'pass', verdict, body: spooled }, spooled, true);
+      }
+      await spooled.dispose();
+      return settle({ action: 'block', verdict, ...(blockPage ? { page: blockPage } : {}) }, spooled);
+    }
+    if (verdict.action === 'replace' && adapted) return settle({ action: 'replace', verdict, body: spooled, message: adapted }, spooled);
+    return settle({ action: 'pass', verdict, body: spooled }, spooled);
+  } catch (err) {
+    const error = toProxyError(err);
+    if (error.code === 'SCAN_OVERSIZE') {
+      spool.destroy();
+      const verdict: Verdict = { action: 'block', reason: `the ${direction === 'upload' ? 'upload' : 'download'} is larger than the ${scan.maxScanBytes} bytes that can be scanned`, violations: ['oversize'], source: 'policy' };
+      return settle({ action: 'block', verdict });
+    }
+    if (error.hop === 'client' || error.hop === 'upstream' || error.hop === 'spool' || error.hop === 'internal') {
+      spool.destroy();
+      throw error;
+    }
+    events.error.publish({ exchange, error });
+    if (failMode(service.config, error.code) === 'open') {
+      // Fail open: the body passes unscanned, once it is all here.
+      const spooled = await spool.done;
+      return settle({ action: 'pass', verdict: { action: 'pass', reason: `scanning failed (${error.code}); failing open`, violations: [], source: 'fail-open' }, body: spooled }, spooled);
+    }
+    spool.destroy();
+    return settle({ action: 'unavailable', error, verdict: { action: 'block', reason: `scanning failed (${error.code})`, violations: [], source: 'fail-closed' } });
+  }
+}
+
+function publishVerdict(input: BodyToScan, service: ScanService, verdict: Verdict, body: SpooledBody | undefined, monitored: boolean): void {
+  input.exchange.verdicts.push(verdict);
+  events.verdict.publish({
+    exchange: input.exchange,
+    direction: input.direction,
+    service: service.name,
+    verdict,
+    istag: service.icap.istag,
+    sha256: body?.sha256,
+    sizeBytes: body?.sizeBytes ?? input.declaredBytes ?? 0,
+    monitored,
+    rule: input.decision.rule,
+  });
+}

@@ -1,0 +1,90 @@
+// Writing answers to the client: pages (block, unavailable, error) and held messages (a spooled
+// original, an adapted replacement, a relayed vendor page), each with correct framing. Also the
+// small conversions between node's raw header lists and the HttpHead of core/types.
+import type http from 'node:http';
+import type { Readable } from 'node:stream';
+import type { SpooledBody } from '../body/index.js';
+import type { HeaderList, HttpHead } from '../core/types.js';
+
+export interface Page {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Flat raw list (`[name, value, name, value]`) → pairs. */
+export function toHeaderList(raw: readonly string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+/** Pairs → flat raw list. */
+export function toRaw(list: HeaderList): string[] {
+  const out: string[] = [];
+  for (const [name, value] of list) out.push(name, value);
+  return out;
+}
+
+const FRAMING = new Set(['content-length', 'transfer-encoding']);
+
+/** A raw list without its framing headers, plus the Content-Length of a body we hold. */
+export function withLength(raw: readonly string[], sizeBytes: number | undefined): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!FRAMING.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  if (sizeBytes !== undefined) out.push('Content-Length', String(sizeBytes));
+  return out;
+}
+
+/** Does this request carry a body (RFC 9112 §6.3)? */
+export function requestHasBody(headers: http.IncomingHttpHeaders): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+/** Does this response carry a body (RFC 9112 §6.3)? */
+export function responseHasBody(method: string, status: number, headers: http.IncomingHttpHeaders): boolean {
+  if (method === 'HEAD' || status < 200 || status === 204 || status === 304) return false;
+  return headers['content-length'] !== '0';
+}
+
+export function declaredLength(headers: http.IncomingHttpHeaders): number | undefined {
+  if (headers['transfer-encoding'] !== undefined) return undefined;
+  const value = headers['content-length'];
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** Our page, answered once; the connection closes afterwards when the body was not read. */
+export function writePage(res: http.ServerResponse, page: Page, extra: Record<string, string> = {}, close = false): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = { ...page.headers, ...extra, 'content-length': String(page.body.length) };
+  if (close) headers.connection = 'close';
+  res.writeHead(page.status, headers);
+  res.end(page.body);
+}
+
+/** Stream a held body to a writable with backpressure; counts bytes into `count`. */
+export function pipeHeld(body: SpooledBody | null, to: NodeJS.WritableStream, count: (n: number) => void): Readable | undefined {
+  if (body === null || body.sizeBytes === 0) {
+    to.end();
+    return undefined;
+  }
+  const stream = body.replay();
+  stream.on('data', (chunk: Buffer) => count(chunk.length));
+  stream.pipe(to);
+  return stream;
+}
+
+/** The head as the client or origin sees it, for ICAP encapsulation. */
+export function requestHead(method: string, target: string, httpVersion: string, raw: readonly string[]): HttpHead {
+  return { kind: 'request', method, target, version: httpVersion, headers: toHeaderList(raw) };
+}
+
+export function responseHead(status: number, reason: string, httpVersion: string, raw: readonly string[]): HttpHead {
+  return { kind: 'response', status, reason, version: httpVersion, headers: toHeaderList(raw) };
+}
