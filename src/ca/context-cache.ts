@@ -1,6 +1,9 @@
 // TLS server contexts per host: bounded (lru-cache evicts the least recently used) and
 // single-flight (concurrent handshakes for one new host wait on the same issuance, so a burst of
 // 100 connections to a new site signs one certificate). A failed issuance is not cached.
+// Issuances for different hosts run a few at a time: each has ~2 ms of synchronous work (TBS
+// encoding, SSL_CTX setup), so a burst of new hosts is spread over many event-loop turns instead
+// of blocking one, and the signatures leave libuv pool threads free for fs and dns.
 import type tls from 'node:tls';
 import { LRUCache } from 'lru-cache';
 
@@ -13,10 +16,15 @@ export interface CreatedContext {
 export class ContextCache {
   private readonly entries: LRUCache<string, tls.SecureContext>;
   private readonly pending = new Map<string, Promise<tls.SecureContext>>();
+  private readonly waiting: Array<() => void> = [];
+  private running = 0;
   private hitCount = 0;
   private missCount = 0;
 
-  constructor(maxEntries: number) {
+  constructor(
+    maxEntries: number,
+    private readonly maxConcurrentIssues: number,
+  ) {
     this.entries = new LRUCache({ max: maxEntries });
   }
 
@@ -30,7 +38,7 @@ export class ContextCache {
     this.missCount++;
     const inFlight = this.pending.get(key);
     if (inFlight) return inFlight;
-    const issuing = create()
+    const issuing = this.withSlot(create)
       .then(({ context, ttlMs }) => {
         this.entries.set(key, context, { ttl: ttlMs });
         return context;
@@ -38,6 +46,18 @@ export class ContextCache {
       .finally(() => this.pending.delete(key));
     this.pending.set(key, issuing);
     return issuing;
+  }
+
+  private async withSlot(create: () => Promise<CreatedContext>): Promise<CreatedContext> {
+    if (this.running < this.maxConcurrentIssues) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the slot is handed over
+    try {
+      return await create();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   get hits(): number {

@@ -1,6 +1,7 @@
 // The context cache: single-flight (100 concurrent handshakes for one new host sign one
 // certificate), bounded (never more than certCacheSize entries; the least recent is evicted and
 // re-issued on demand), failures not cached, one diagnostics_channel message per issuance.
+import crypto from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -67,6 +68,28 @@ describe('getSecureContext', () => {
     const [a, b, c] = await Promise.all(['a.example', '192.0.2.1', '2001:db8::2'].map((n) => ca.getSecureContext(host(n))));
     expect(new Set([a, b, c]).size).toBe(3);
     expect(ca.stats()).toMatchObject({ issued: 3, size: 3 });
+  });
+
+  it('signs at most two certificates at a time during a burst of new hosts, and serves them all', async () => {
+    const ca = await freshCa(50);
+    const realSign = crypto.sign;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    vi.spyOn(crypto, 'sign').mockImplementation(((...args: Parameters<typeof crypto.sign>) => {
+      const callback = args[3] as ((err: Error | null, sig: Buffer) => void) | undefined;
+      if (!callback) return realSign(args[0], args[1], args[2]);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      realSign(args[0], args[1], args[2], (err, sig) => {
+        inFlight--;
+        callback(err, sig);
+      });
+      return undefined;
+    }) as typeof crypto.sign);
+    const contexts = await Promise.all(Array.from({ length: 20 }, (_, i) => ca.getSecureContext(host(`wave${i}.example`))));
+    expect(new Set(contexts).size).toBe(20);
+    expect(maxInFlight).toBe(2);
+    expect(ca.stats()).toMatchObject({ issued: 20, size: 20 });
   });
 
   it('rejects every waiter when issuance fails, caches nothing, and succeeds on the next request', async () => {
