@@ -3,8 +3,8 @@
 // be followed (follow(): the bytes so far, then each write as it lands, then the end) so a large
 // body streams to ICAP as it arrives; once finished it can be replayed any number of times.
 //
-//   writing ──_final──► finished (done resolves) ──dispose()──► released
-//      └──error / destroy / maxBytes──► released (done rejects, readers error)
+//   writing ──_final──► finished (done resolves) ──dispose() or destroy()──► released
+//      └──error / destroy() / maxBytes──► released (done rejects, readers error)
 //
 // It is a Writable: _write calls back only once the bytes are stored, so a slow disk slows the
 // producer through the ordinary stream backpressure.
@@ -57,7 +57,8 @@ export class Spool extends Writable implements SpoolSource {
   private settle!: { resolve: (b: SpooledBody) => void; reject: (e: Error) => void };
 
   constructor(options: SpoolOptions) {
-    super({ highWaterMark: 64 * 1024 });
+    // No autoDestroy: a finished spool lives on as its SpooledBody until dispose() or destroy().
+    super({ highWaterMark: 64 * 1024, autoDestroy: false });
     this.options = options;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody has to await `done` (the pipeline may only follow()): never an unhandled rejection.
@@ -79,7 +80,7 @@ export class Spool extends Writable implements SpoolSource {
     const { maxBytes, memoryBytes } = this.options;
     if (maxBytes !== undefined && next > maxBytes) {
       const code = this.options.tooLargeCode ?? 'SCAN_OVERSIZE';
-      callback(new ProxyError(code, `body exceeds ${maxBytes} bytes`, { details: { maxBytes } }));
+      this.abort(new ProxyError(code, `body exceeds ${maxBytes} bytes`, { details: { maxBytes } }), callback);
       return;
     }
     this.hash.update(chunk);
@@ -93,7 +94,7 @@ export class Spool extends Writable implements SpoolSource {
     }
     this.store(chunk).then(
       () => callback(),
-      (err: unknown) => callback(new ProxyError('SPOOL_FAILED', `spool write failed: ${(err as Error).message}`, { cause: err })),
+      (err: unknown) => this.abort(new ProxyError('SPOOL_FAILED', `spool write failed: ${(err as Error).message}`, { cause: err }), callback),
     );
   }
 
@@ -143,18 +144,18 @@ export class Spool extends Writable implements SpoolSource {
     callback();
   }
 
-  // autoDestroy runs this after a clean finish too: the body then belongs to its SpooledBody and
-  // lives until dispose(). Any other destroy releases everything at once.
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!error && this.finished) {
-      callback();
-      return;
-    }
-    this.fail(error ?? new ProxyError('SPOOL_FAILED', 'spool destroyed before the body ended'));
+    this.fail(error ?? new ProxyError('SPOOL_FAILED', this.finished ? 'spool released' : 'spool destroyed before the body ended'));
     this.release().then(
       () => callback(error),
       () => callback(error),
     );
+  }
+
+  /** A failed write releases everything at once, whoever is writing (pipeline or not). */
+  private abort(error: ProxyError, callback: (error?: Error | null) => void): void {
+    this.destroy(error);
+    callback(error);
   }
 
   private fail(error: Error): void {

@@ -1,15 +1,19 @@
 // Block and error pages come as HTML for people and JSON for programs. The rule: JSON when the
 // client's Accept gives a JSON type (application/json, application/*+json) a higher quality than
-// text/html (RFC 9110 §12.5.1, the most specific matching range decides each quality); on a tie
-// (no Accept, `*/*`, both listed equally) JSON only when the request itself carried JSON, which
-// browsers' form posts and navigations never do; HTML otherwise.
+// text/html (RFC 9110 §12.5.1, the most specific matching range decides each quality), or the same
+// quality but named more specifically (axios: `application/json, text/plain, */*`); on a full tie
+// (no Accept, `*/*`) JSON only when the request itself carried JSON, which browsers' form posts
+// and navigations never do; HTML otherwise.
 
 export function prefersJson(accept: string | undefined, requestContentType?: string): boolean {
   const ranges = parseAccept(accept ?? '*/*');
-  const json = Math.max(quality(ranges, 'application', 'json'), quality(ranges, 'application', 'problem+json'));
+  const a = quality(ranges, 'application', 'json');
+  const b = quality(ranges, 'application', 'problem+json');
+  const json = b.q > a.q || (b.q === a.q && b.specificity > a.specificity) ? b : a;
   const html = quality(ranges, 'text', 'html');
-  if (json !== html) return json > html;
-  return json > 0 && requestContentType !== undefined && isJsonType(requestContentType);
+  if (json.q !== html.q) return json.q > html.q;
+  if (json.specificity !== html.specificity) return json.q > 0 && json.specificity > html.specificity;
+  return json.q > 0 && requestContentType !== undefined && isJsonType(requestContentType);
 }
 
 interface Range {
@@ -34,8 +38,8 @@ function parseAccept(header: string): Range[] {
   return out;
 }
 
-/** Quality of type/subtype: from the most specific range that matches it (0 if none does). */
-function quality(ranges: Range[], type: string, subtype: string): number {
+/** Quality of type/subtype from the most specific range that matches it (q 0 if none does). */
+function quality(ranges: Range[], type: string, subtype: string): { q: number; specificity: number } {
   let best = -1;
   let q = 0;
   for (const r of ranges) {
@@ -49,7 +53,7 @@ function quality(ranges: Range[], type: string, subtype: string): number {
       q = r.q;
     }
   }
-  return q;
+  return { q, specificity: best };
 }
 
 function isJsonType(contentType: string): boolean {

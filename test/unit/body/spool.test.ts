@@ -119,6 +119,29 @@ describe('Spool', () => {
     await sleep(10);
   });
 
+  it('maxBytes also releases everything when written directly, without pipeline()', async () => {
+    const spool = new Spool({ memoryBytes: 10, maxBytes: 100, tooLargeCode: 'CLIENT_BODY_TOO_LARGE' });
+    spool.on('error', () => undefined);
+    spool.write(randomBytes(50));
+    await sleep(5);
+    expect(openSpoolFiles()).toHaveLength(1);
+    const err = await new Promise((resolve) => spool.write(randomBytes(60), resolve));
+    expect(err).toMatchObject({ code: 'CLIENT_BODY_TOO_LARGE' });
+    await expect(spool.done).rejects.toMatchObject({ code: 'CLIENT_BODY_TOO_LARGE' });
+    await sleep(10);
+  });
+
+  it('destroy() after done releases the body too (one cleanup call for every path)', async () => {
+    const spool = new Spool({ memoryBytes: 10 });
+    await pipeline(Readable.from([randomBytes(1000)]), spool);
+    const body = await spool.done;
+    expect(spoolStats().files).toBe(1);
+    spool.destroy();
+    await sleep(10);
+    expect(() => body.replay()).toThrow(ProxyError);
+    await body.dispose();
+  });
+
   it('a body of exactly maxBytes is accepted', async () => {
     const body = await spoolAll(randomBytes(5000), { memoryBytes: 100, maxBytes: 5000 }, 1000);
     expect(body.sizeBytes).toBe(5000);

@@ -107,6 +107,14 @@ describe('VerdictCache', () => {
     expect(scans).toBe(2);
   });
 
+  it('remember() stores a verdict obtained outside getOrScan, and only a cacheable one', async () => {
+    const cache = newCache();
+    await cache.remember('streamed', icapBlock);
+    await cache.remember('failed-open', { action: 'pass', violations: [], source: 'fail-open' });
+    expect(await cache.getOrScan('streamed', async () => icapPass)).toEqual({ verdict: { ...icapBlock, source: 'cache' }, from: 'cache' });
+    expect((await cache.getOrScan('failed-open', async () => icapPass)).from).toBe('scan');
+  });
+
   it('passes its ttl to the store', async () => {
     const cache = new VerdictCache(new MemoryVerdictStore({ maxBytes: 1 << 20, ttlMs: 60_000 }), 30);
     await cache.getOrScan(key, async () => icapPass);

@@ -1,0 +1,224 @@
+// Classification tables built from what real servers send (PEERS.md for c-icap 0.5.10; Broadcom
+// KB 184285 and the Symantec community thread for DLP Network Prevent for Web).
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { spoolStats } from '../../../src/body/index.js';
+import type { HttpHead, IcapHeaders, IcapResult } from '../../../src/core/types.js';
+import { classify, type ClassifyContext } from '../../../src/enforce/index.js';
+import { sameHead } from '../../../src/enforce/same-message.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const icapHeaders = (extra: Record<string, string> = {}): IcapHeaders =>
+  new Map(Object.entries({ istag: '"CI0001-XXXXXXXXX"', server: 'C-ICAP/0.5.10', ...extra }));
+
+const uploadBody = Buffer.from('name=alice&note=quarterly figures');
+const uploadHead: HttpHead = {
+  kind: 'request',
+  method: 'POST',
+  target: 'https://files.example.com/api/upload',
+  version: 'HTTP/1.1',
+  headers: [
+    ['Host', 'files.example.com'],
+    ['Content-Type', 'application/x-www-form-urlencoded'],
+    ['Content-Length', String(uploadBody.length)],
+    ['User-Agent', 'curl/8.5.0'],
+  ],
+};
+const downloadBody = Buffer.from('%PDF-1.7 quarterly report');
+const downloadHead: HttpHead = {
+  kind: 'response',
+  status: 200,
+  reason: 'OK',
+  version: 'HTTP/1.1',
+  headers: [
+    ['Content-Type', 'application/pdf'],
+    ['Content-Length', String(downloadBody.length)],
+    ['ETag', '"abc"'],
+  ],
+};
+const notFoundBody = Buffer.from('<h1>Not found</h1>');
+const notFoundHead: HttpHead = { kind: 'response', status: 404, reason: 'Not Found', version: 'HTTP/1.1', headers: [['Content-Type', 'text/html'], ['Content-Length', String(notFoundBody.length)]] };
+
+const cicapVirusPage = Buffer.from('<html><head><title>VIRUS FOUND</title></head><body><h1>VIRUS FOUND</h1>You try to download Eicar-Test-Signature.UNOFFICIAL</body></html>\0\0');
+const cicapBlockHead: HttpHead = { kind: 'response', status: 403, reason: 'Forbidden', version: 'HTTP/1.0', headers: [['Server', 'C-ICAP'], ['Connection', 'close'], ['Content-Type', 'text/html']] };
+const symantecPage = Buffer.from('Content blocked due to policy violation');
+const symantecHead: HttpHead = {
+  kind: 'response',
+  status: 200,
+  reason: 'OK',
+  version: 'HTTP/1.1',
+  headers: [['Cache-Control', 'no-cache'], ['Date', 'Wed, 07 Sep 2016 13:41:16 GMT'], ['Content-Type', 'text/html; charset=UTF-8'], ['Content-Length', '39']],
+};
+
+type Side = 'upload' | 'download';
+function context(direction: Side, vendor: ClassifyContext['vendor'] = 'generic', original?: { head: HttpHead; body: Buffer }): ClassifyContext {
+  const o = original ?? (direction === 'upload' ? { head: uploadHead, body: uploadBody } : { head: downloadHead, body: downloadBody });
+  return { direction, vendor, original: { head: o.head, sha256: sha(o.body), sizeBytes: o.body.length }, spool: { memoryBytes: 64 * 1024 } };
+}
+const modified = (head: HttpHead, body: Buffer | null, headers: Record<string, string> = {}): IcapResult => ({
+  kind: 'modified',
+  istag: '"CI0001-XXXXXXXXX"',
+  headers: icapHeaders(headers),
+  head,
+  body: body === null ? null : Readable.from([body]),
+});
+const withVia = (head: HttpHead): HttpHead => ({ ...head, headers: [...head.headers, ['Via', 'ICAP/1.0 c-icap (C-ICAP/0.5.10 Content filtering)']] });
+
+afterEach(() => {
+  expect(spoolStats().spools).toBe(0); // no adapted body left held
+});
+
+describe('classify', () => {
+  const table: Array<[string, () => IcapResult, ClassifyContext, { action: string; violations?: string[]; reason?: string | RegExp }]> = [
+    ['c-icap virus_scan clean: 204', () => ({ kind: 'unmodified', istag: '"CI0001-1"', headers: icapHeaders() }), context('download', 'c-icap'), { action: 'pass' }],
+    [
+      'c-icap virus_scan EICAR: 200 + HTTP 403 page + X-Infection-Found + folded X-Violations-Found',
+      () =>
+        modified(cicapBlockHead, cicapVirusPage, {
+          'x-infection-found': 'Type=0; Resolution=2; Threat=Eicar-Test-Signature.UNOFFICIAL;',
+          'x-violations-found': '1 - Eicar-Test-Signature.UNOFFICIAL 0 0',
+        }),
+      context('download', 'c-icap'),
+      { action: 'block', violations: ['Eicar-Test-Signature.UNOFFICIAL'], reason: 'threat reported by the scanning service' },
+    ],
+    [
+      'c-icap virus_scan truncating an infected stream (no page, 200 head kept) is still a block',
+      () => modified(downloadHead, downloadBody.subarray(0, 5), { 'x-infection-found': 'Type=0; Resolution=2; Threat=Win.Test.EICAR_HDB-1;' }),
+      context('download', 'c-icap'),
+      { action: 'block', violations: ['Win.Test.EICAR_HDB-1'] },
+    ],
+    [
+      'c-icap srv_cfg_filter DLP block in REQMOD: X-Response-Info: block, X-Attribute, X-Response-Desc',
+      () => modified(cicapBlockHead, Buffer.from('<html>blocked</html>'), { 'x-response-info': 'block', 'x-response-desc': 'The content is blocked by DLP policy', 'x-attribute': 'DLP=100' }),
+      context('upload', 'c-icap'),
+      { action: 'block', violations: ['DLP'], reason: 'The content is blocked by DLP policy' },
+    ],
+    ['c-icap srv_cfg_filter clean upload: same request plus Via', () => modified(withVia(uploadHead), uploadBody), context('upload', 'c-icap'), { action: 'pass' }],
+    ['c-icap srv_cfg_filter clean download: same response plus Via', () => modified(withVia(downloadHead), downloadBody), context('download', 'c-icap'), { action: 'pass' }],
+    [
+      'an unchanged origin 404 is a pass, not a block',
+      () => modified(withVia(notFoundHead), notFoundBody),
+      context('download', 'c-icap', { head: notFoundHead, body: notFoundBody }),
+      { action: 'pass' },
+    ],
+    [
+      'unchanged despite reordered fields, re-framing (chunked instead of Content-Length) and a Connection header',
+      () =>
+        modified(
+          { ...downloadHead, headers: [['ETag', '"abc"'], ['Transfer-Encoding', 'chunked'], ['Connection', 'keep-alive, X-Hop'], ['X-Hop', '1'], ['Content-Type', 'application/pdf']] },
+          downloadBody,
+        ),
+      context('download'),
+      { action: 'pass' },
+    ],
+    ['body changed → replace', () => modified(withVia(downloadHead), Buffer.from('%PDF-1.7 sanitised')), context('download'), { action: 'replace' }],
+    ['end-to-end header added → replace', () => modified({ ...downloadHead, headers: [...downloadHead.headers, ['X-Scanned', 'yes']] }, downloadBody), context('download'), { action: 'replace' }],
+    ['same-name field order changed → replace', () => modified({ ...downloadHead, headers: [...downloadHead.headers, ['Vary', 'a'], ['Vary', 'b']] }, downloadBody), context('download', 'generic', { head: { ...downloadHead, headers: [...downloadHead.headers, ['Vary', 'b'], ['Vary', 'a']] }, body: downloadBody }), { action: 'replace' }],
+    ['request target rewritten → replace', () => modified({ ...uploadHead, target: 'https://files.example.com/other' }, uploadBody), context('upload'), { action: 'replace' }],
+    ['REQMOD redaction (Symantec "remove content"): a request with a new body → replace', () => modified(uploadHead, Buffer.from('name=alice&note=')), context('upload', 'symantec'), { action: 'replace' }],
+    ['a body removed (null-body) → replace', () => modified(downloadHead, null), context('download'), { action: 'replace' }],
+    ['no body on both sides, same head → pass', () => modified(uploadHead, null), context('upload', 'generic', { head: uploadHead, body: Buffer.alloc(0) }), { action: 'pass' }],
+    [
+      'RESPMOD replaced with a 403 page and no header → block',
+      () => modified(cicapBlockHead, Buffer.from('<p>denied</p>')),
+      context('download'),
+      { action: 'block', violations: [], reason: 'the scanning service replaced the response with HTTP 403' },
+    ],
+    [
+      'Symantec REQMOD block: HTTP 200 page, no violation header; the reason is the page text',
+      () => modified(symantecHead, symantecPage),
+      context('upload', 'symantec'),
+      { action: 'block', violations: [], reason: 'Content blocked due to policy violation' },
+    ],
+    [
+      'generic REQMOD answered with an HTTP response is a block whatever its status',
+      () => modified({ ...symantecHead, status: 302, headers: [['Location', 'https://dlp.example/notice']] }, null),
+      context('upload'),
+      { action: 'block', reason: 'the scanning service refused the request (HTTP 302)' },
+    ],
+    [
+      'Symantec RESPMOD: the body swapped for its notice under the same 200 → block',
+      () => modified({ ...downloadHead, headers: [['Content-Type', 'text/html'], ['Content-Length', '39']] }, symantecPage),
+      context('download', 'symantec'),
+      { action: 'block', reason: 'Content blocked due to policy violation' },
+    ],
+    ['the same swap from a generic server is a replace', () => modified({ ...downloadHead, headers: [['Content-Type', 'text/html']] }, symantecPage), context('download'), { action: 'replace' }],
+    [
+      'X-Virus-ID (quoted) → block',
+      () => modified(downloadHead, Buffer.from('x'), { 'x-virus-id': '"EICAR test file"' }),
+      context('download'),
+      { action: 'block', violations: ['EICAR test file'] },
+    ],
+    [
+      'X-Blocked-Reason is the reason and, alone, the violation',
+      () => modified(cicapBlockHead, null, { 'x-blocked-reason': 'Credit card numbers' }),
+      context('download'),
+      { action: 'block', violations: ['Credit card numbers'], reason: 'Credit card numbers' },
+    ],
+    ['X-Response-Info: Blocked → block', () => modified(downloadHead, downloadBody, { 'x-response-info': 'Blocked' }), context('download'), { action: 'block' }],
+    ['X-Response-Info: Allowed on an echo → pass', () => modified(downloadHead, downloadBody, { 'x-response-info': 'Allowed' }), context('download'), { action: 'pass' }],
+    ['a 204 that names a virus is still a block', () => ({ kind: 'unmodified', istag: '"x"', headers: icapHeaders({ 'x-virus-id': 'Eicar' }) }), context('download'), { action: 'block', violations: ['Eicar'] }],
+  ];
+
+  it.each(table)('%s', async (_name, result, ctx, expected) => {
+    const { verdict, message } = await classify(result(), ctx);
+    expect(verdict.source).toBe('icap');
+    expect(verdict.action).toBe(expected.action);
+    if (expected.violations) expect(verdict.violations).toEqual(expected.violations);
+    if (expected.reason) expect(verdict.reason).toEqual(expected.reason);
+    if (verdict.action === 'replace') expect(message).toBeDefined();
+    else expect(message).toBeUndefined();
+    await message?.body?.dispose();
+  });
+
+  it('a replace hands over the adapted head and body to forward', async () => {
+    const { verdict, message } = await classify(modified(withVia(downloadHead), Buffer.from('sanitised')), context('download'));
+    expect(verdict.action).toBe('replace');
+    expect(message!.head.headers).toContainEqual(['Via', 'ICAP/1.0 c-icap (C-ICAP/0.5.10 Content filtering)']);
+    const chunks: Buffer[] = [];
+    for await (const c of message!.body!.replay()) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('sanitised');
+    await message!.body!.dispose();
+  });
+
+  it('keepBlockPage returns the server\'s own page (relayBlockPage)', async () => {
+    const { verdict, message } = await classify(modified(cicapBlockHead, cicapVirusPage, { 'x-infection-found': 'Type=0; Resolution=2; Threat=Eicar;' }), {
+      ...context('download', 'c-icap'),
+      keepBlockPage: true,
+    });
+    expect(verdict.action).toBe('block');
+    expect(message!.head.status).toBe(403);
+    expect(message!.body!.sha256).toBe(sha(cicapVirusPage));
+    await message!.body!.dispose();
+  });
+
+  it.each([
+    ['200', () => modified(downloadHead, downloadBody, { 'x-mfe-prevent': 'SCANFAIL' })],
+    ['204', (): IcapResult => ({ kind: 'unmodified', istag: '"x"', headers: icapHeaders({ 'x-mfe-prevent': 'SCANFAIL' }) })],
+  ])('X-MFE-PREVENT: SCANFAIL on a %s throws SCAN_UNSCANNABLE', async (_n, result) => {
+    await expect(classify(result(), context('download'))).rejects.toMatchObject({ code: 'SCAN_UNSCANNABLE' });
+  });
+
+  it('a RESPMOD answered with an HTTP request is a protocol error', async () => {
+    await expect(classify(modified(uploadHead, null), context('download'))).rejects.toMatchObject({ code: 'ICAP_PROTOCOL_ERROR' });
+  });
+
+  it('an adapted body over the spool limit fails with that limit\'s code and holds nothing', async () => {
+    const ctx = { ...context('download'), spool: { memoryBytes: 10, maxBytes: 100, tooLargeCode: 'SCAN_OVERSIZE' as const } };
+    await expect(classify(modified(downloadHead, Buffer.alloc(1000)), ctx)).rejects.toMatchObject({ code: 'SCAN_OVERSIZE' });
+  });
+});
+
+describe('sameHead', () => {
+  it('ignores the reason phrase and HTTP version, not the status', () => {
+    expect(sameHead(notFoundHead, { ...notFoundHead, reason: 'Nope', version: 'HTTP/1.0' })).toBe(true);
+    expect(sameHead(notFoundHead, { ...notFoundHead, status: 410 })).toBe(false);
+  });
+  it('compares names case-insensitively and values trimmed', () => {
+    expect(sameHead(downloadHead, { ...downloadHead, headers: downloadHead.headers.map(([n, v]) => [n.toUpperCase(), ` ${v} `]) })).toBe(true);
+  });
+  it('a request never equals a response', () => {
+    expect(sameHead(uploadHead, downloadHead)).toBe(false);
+  });
+});
