@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { ProxyError } from '../core/errors.js';
 import type { HostKind, ParsedHost } from '../core/host.js';
 import { ContextCache } from './context-cache.js';
-import { checkedHost, LeafIssuer, MAX_LEAF_VALIDITY_DAYS } from './leaf-issuer.js';
+import { checkedHost, generateLeafKey, LeafIssuer, MAX_LEAF_VALIDITY_DAYS } from './leaf-issuer.js';
 import { loadOrCreateRootCa } from './root-ca-store.js';
 
 export interface CaOptions {
@@ -81,8 +81,8 @@ export class CertificateAuthority {
    */
   static async loadOrCreate(options: CaOptions): Promise<{ ca: CertificateAuthority; created: boolean; warnings: string[] }> {
     checkOptions(options);
-    const root = await loadOrCreateRootCa(options.dir);
-    const issuer = await LeafIssuer.create(root.cert, root.key, options.leafValidityDays);
+    const [root, leafKey] = await Promise.all([loadOrCreateRootCa(options.dir), generateLeafKey()]);
+    const issuer = new LeafIssuer(root.cert, root.key, leafKey, options.leafValidityDays);
     const ca = new CertificateAuthority(root.cert, issuer, options.certCacheSize);
     return { ca, created: root.created, warnings: root.warnings };
   }

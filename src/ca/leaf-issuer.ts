@@ -32,6 +32,11 @@ const MAX_COMMON_NAME = 64;
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
+/** The key every leaf shares; generated once per process, off the event loop. */
+export function generateLeafKey(): Promise<{ publicKey: crypto.KeyObject; privateKey: crypto.KeyObject }> {
+  return generateKeyPair('rsa', { modulusLength: LEAF_KEY_BITS });
+}
+
 export interface IssuedLeaf {
   certPem: string;
   notAfter: Date;
@@ -52,7 +57,7 @@ export class LeafIssuer {
   /** Filled in by forge on first use and shared by all leaves; only the SAN differs per host. */
   private readonly fixedExtensions: Extension[];
 
-  private constructor(
+  constructor(
     caCert: crypto.X509Certificate,
     caKey: crypto.KeyObject,
     leafKey: { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject },
@@ -75,10 +80,6 @@ export class LeafIssuer {
     ];
   }
 
-  static async create(caCert: crypto.X509Certificate, caKey: crypto.KeyObject, validityDays: number): Promise<LeafIssuer> {
-    const leafKey = await generateKeyPair('rsa', { modulusLength: LEAF_KEY_BITS });
-    return new LeafIssuer(caCert, caKey, leafKey, validityDays);
-  }
 
   /** Synchronous signature: for the CLI and tests, not for the per-connection path. */
   issueSync(host: ParsedHost): IssuedLeaf {
