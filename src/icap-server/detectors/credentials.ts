@@ -1,7 +1,7 @@
 // Secrets that must not leave: PEM private keys, AWS access key ids and secret keys, GitHub and
 // Slack tokens. Each pattern is anchored on the vendor's fixed prefix, so the scan costs little
 // on ordinary text; the placeholders AWS prints in its documentation (…EXAMPLE…) are ignored.
-import type { TextDetector } from './text-detector.js';
+import { followsWord, type TextDetector } from './text-detector.js';
 
 export function privateKeyDetector(): TextDetector {
   return {
@@ -15,10 +15,10 @@ export function privateKeyDetector(): TextDetector {
 export function awsAccessKeyIdDetector(): TextDetector {
   return {
     name: 'aws-access-key-id',
-    pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
+    pattern: /(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
     maxMatchChars: 20,
     minCount: 1,
-    check: (m) => (m[0].endsWith('EXAMPLE') ? 0 : 1),
+    check: (m) => (followsWord(m) || m[0].endsWith('EXAMPLE') ? 0 : 1),
   };
 }
 
@@ -44,9 +44,10 @@ export function awsSecretKeyDetector(): TextDetector {
 export function githubTokenDetector(): TextDetector {
   return {
     name: 'github-token',
-    pattern: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{59,255})(?![A-Za-z0-9_])/g,
+    pattern: /(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{59,255})(?![A-Za-z0-9_])/g,
     maxMatchChars: 11 + 255,
     minCount: 1,
+    check: (m) => (followsWord(m) ? 0 : 1),
   };
 }
 
@@ -54,8 +55,9 @@ export function githubTokenDetector(): TextDetector {
 export function slackTokenDetector(): TextDetector {
   return {
     name: 'slack-token',
-    pattern: /(?<![A-Za-z0-9])xox[abprs]-(?:\d{1,20}-){1,3}[A-Za-z0-9]{8,64}(?![A-Za-z0-9-])/g,
+    pattern: /xox[abprs]-(?:\d{1,20}-){1,3}[A-Za-z0-9]{8,64}(?![A-Za-z0-9-])/g,
     maxMatchChars: 5 + 3 * 21 + 64,
     minCount: 1,
+    check: (m) => (followsWord(m) ? 0 : 1),
   };
 }

@@ -1,7 +1,7 @@
 // IBAN (ISO 13616): country code, two check digits, a BBAN of the country's fixed length, in the
 // electronic form or printed in groups of four; the length table and the mod-97 check
 // (ISO 7064 MOD 97-10) both have to agree, so an upper-case word with digits is not an IBAN.
-import type { TextDetector } from './text-detector.js';
+import { followsWord, type TextDetector } from './text-detector.js';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
 const IBAN_LENGTHS: Record<string, number> = {
@@ -34,7 +34,7 @@ export function isIban(iban: string): boolean {
   return expected !== undefined && iban.length === expected && /^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban) && ibanChecksumValid(iban);
 }
 
-const IBAN_PATTERN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
+const IBAN_PATTERN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 
 export function ibanDetector(minCount: number): TextDetector {
   return {
@@ -43,6 +43,7 @@ export function ibanDetector(minCount: number): TextDetector {
     maxMatchChars: 34 + 8,
     minCount,
     check(match) {
+      if (followsWord(match)) return 0;
       const compact = match[0].replaceAll(' ', '');
       if (isIban(compact)) return 1;
       // A printed IBAN followed by another group of four ("BE68 5390 0754 7034 2024"): retry at

@@ -1,7 +1,7 @@
 // Payment card numbers: 13-19 digits, plain or grouped with one kind of separator (4-4-4-4, 4-6-5),
 // never part of a longer digit run or a decimal number, Luhn-valid (ISO/IEC 7812-1 annex B) and
 // inside an issuer range that real cards use. A digit string that fails any of these is not a card.
-import type { TextDetector } from './text-detector.js';
+import { followsWord, type TextDetector } from './text-detector.js';
 
 interface Brand {
   name: string;
@@ -60,7 +60,7 @@ export function isPaymentCard(digits: string): boolean {
  * three to six digits, all with the same separator (space or dash). Neither may touch a word
  * character or sit inside a decimal number (`3.4111…`, `4111….5`).
  */
-const CARD_PATTERN = /(?<!\w|\d[.,])(?:\d{13,19}|\d{4}([ -])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w|[.,]\d)/g;
+const CARD_PATTERN = /(?:\d{13,19}|\d{4}([ -])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w|[.,]\d)/g;
 
 export function paymentCardDetector(minCount: number): TextDetector {
   return {
@@ -69,6 +69,7 @@ export function paymentCardDetector(minCount: number): TextDetector {
     maxMatchChars: 4 + 4 * 7,
     minCount,
     check(match) {
+      if (followsWord(match, true)) return 0;
       const text = match[0];
       const sep = match[1];
       if (sep === undefined) return isPaymentCard(text) ? 1 : 0;

@@ -13,3 +13,16 @@ export interface TextDetector {
   /** How many findings the candidate holds (0 = a false positive); every candidate counts once when absent. */
   check?(match: RegExpExecArray): number;
 }
+
+const WORD = /[A-Za-z0-9_]/;
+
+/**
+ * True when the match follows a word character (or a digit and a decimal mark, with `decimal`).
+ * Checked here rather than by a leading lookbehind: a pattern that starts with a lookbehind
+ * cannot skip ahead to its first literal, which made the card pattern eight times slower.
+ */
+export function followsWord(m: RegExpExecArray, decimal = false): boolean {
+  const before = m.index > 0 ? (m.input[m.index - 1] as string) : '';
+  if (WORD.test(before)) return true;
+  return decimal && (before === '.' || before === ',') && m.index > 1 && /\d/.test(m.input[m.index - 2] as string);
+}

@@ -2,7 +2,7 @@
 // are not matched: they are indistinguishable from other identifiers. Numbers the SSA never issues
 // are excluded (area 000, 666, 900-999; group 00; serial 0000), and so are well-known published
 // numbers (the Woolworth wallet card 078-05-1120 and others).
-import type { TextDetector } from './text-detector.js';
+import { followsWord, type TextDetector } from './text-detector.js';
 
 const KNOWN_FAKES = new Set(['078051120', '219099999', '457555462', '123456789']);
 
@@ -12,7 +12,7 @@ export function isUsSsn(area: string, group: string, serial: string): boolean {
   return !KNOWN_FAKES.has(area + group + serial);
 }
 
-const SSN_PATTERN = /(?<![\w-]|\d[.,])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-]|[.,]\d)/g;
+const SSN_PATTERN = /(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-]|[.,]\d)/g;
 
 export function usSsnDetector(minCount: number): TextDetector {
   return {
@@ -20,6 +20,6 @@ export function usSsnDetector(minCount: number): TextDetector {
     pattern: new RegExp(SSN_PATTERN.source, 'g'),
     maxMatchChars: 11,
     minCount,
-    check: (m) => (isUsSsn(m[1] ?? '', m[3] ?? '', m[4] ?? '') ? 1 : 0),
+    check: (m) => (!followsWord(m, true) && m.input[m.index - 1] !== '-' && isUsSsn(m[1] ?? '', m[3] ?? '', m[4] ?? '') ? 1 : 0),
   };
 }

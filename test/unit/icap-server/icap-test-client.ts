@@ -19,6 +19,8 @@ export class IcapTestClient {
   closed = false;
 
   private constructor(readonly socket: net.Socket) {
+    // The head and the preview go in separate writes: without NODELAY, Nagle holds the second.
+    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       for (const event of this.decoder.push(chunk)) {
         if (event.type === 'continue') this.deliver({ status: event.head.status, headers: event.head.headers, body: Buffer.alloc(0) });
