@@ -1,0 +1,63 @@
+// Start dlp-proxy (bench/lib/proxy-child.ts) for one scenario: the bench's base config (port 0,
+// the run's CA, no admin listener, no built-in ICAP server, a pass-everything policy, the origin CA
+// trusted upstream) with the scenario's own document merged over it, written as YAML.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { CertificateAuthority } from '../../src/ca/index.js';
+import { forkChild, type NodeChild } from './children.js';
+import type { ConfigDoc } from './types.js';
+
+export interface ProxyProcess extends NodeChild<{ port: number }> {
+  port: number;
+  logFile: string;
+}
+
+export interface ProxyRunFiles {
+  /** The run's dlp-proxy CA directory (made once per run by prepareProxyCa). */
+  caDir: string;
+  originCaFile: string;
+  /** Where the scenario's YAML and logs go. */
+  workDir: string;
+}
+
+export function baseConfig(files: ProxyRunFiles): ConfigDoc {
+  return {
+    proxy: { host: '127.0.0.1', port: 0 },
+    ca: { dir: files.caDir },
+    icapServer: { enabled: false },
+    admin: { enabled: false },
+    upstream: { extraCaFiles: [files.originCaFile] },
+    services: {},
+    policy: [{ name: 'bench-pass', action: 'pass' }],
+    log: { level: 'info', format: 'json' },
+  };
+}
+
+export function mergeConfig(base: ConfigDoc, over: ConfigDoc): ConfigDoc {
+  const out: ConfigDoc = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prior = base[key];
+    const bothObjects = value && typeof value === 'object' && !Array.isArray(value) && prior && typeof prior === 'object' && !Array.isArray(prior);
+    out[key] = bothObjects ? mergeConfig(prior as ConfigDoc, value as ConfigDoc) : value;
+  }
+  return out;
+}
+
+/** Make the run's CA before any proxy starts, so no scenario pays for the RSA key generation. */
+export async function prepareProxyCa(caDir: string): Promise<string> {
+  await CertificateAuthority.loadOrCreate({ dir: caDir, leafValidityDays: 397, certCacheSize: 10 });
+  return fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8');
+}
+
+export async function startDlpProxy(name: string, files: ProxyRunFiles, over: ConfigDoc, execArgv: string[] = []): Promise<ProxyProcess> {
+  const configFile = path.join(files.workDir, `${name}.yaml`);
+  const logFile = path.join(files.workDir, `${name}.log`);
+  fs.writeFileSync(configFile, YAML.stringify(mergeConfig(baseConfig(files), over)));
+  const child = await forkChild<{ port: number }>(`dlp-proxy (${name})`, fileURLToPath(new URL('./proxy-child.ts', import.meta.url)), [configFile, logFile], {
+    execArgv,
+    stdoutFile: path.join(files.workDir, `${name}.stdout`),
+  });
+  return Object.assign(child, { port: child.ready.port, logFile });
+}

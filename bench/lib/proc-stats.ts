@@ -1,0 +1,118 @@
+// Resource use of a process and its descendants, read from /proc (Linux): resident set now and at
+// its peak (VmRSS, VmHWM in /proc/PID/status) and CPU time (utime + stime in /proc/PID/stat).
+// A sampler polls the tree while a scenario runs, so a peak between samples of a helper process
+// is missed but the main process's own VmHWM is exact.
+import fs from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node supports
+
+export interface ProcSnapshot {
+  rssBytes: number;
+  hwmBytes: number;
+  cpuSeconds: number;
+}
+
+function readStatus(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fields of /proc/PID/stat after the command name (which may contain spaces and parentheses). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuSecondsOf(pid: number): number {
+  const f = statFields(pid);
+  // After the name: state(0) ppid(1) ... utime(11) stime(12)
+  return f ? (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND : 0;
+}
+
+/** `pid` and every live descendant. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = Number(statFields(Number(entry))?.[1]);
+    if (!Number.isFinite(ppid)) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0 && out.length < 10_000) {
+    const next = queue.shift()!;
+    out.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return out;
+}
+
+/** The tree's summed RSS and CPU, and the main process's own peak RSS. */
+export function snapshot(pid: number, tree = processTree(pid)): ProcSnapshot {
+  let rssBytes = 0;
+  let cpuSeconds = 0;
+  for (const p of tree) {
+    rssBytes += readStatus(p)?.rss ?? 0;
+    cpuSeconds += cpuSecondsOf(p);
+  }
+  return { rssBytes, hwmBytes: readStatus(pid)?.hwm ?? 0, cpuSeconds };
+}
+
+export interface SampledUsage {
+  rssPeakBytes: number;
+  cpuSeconds: number;
+  samples: Array<{ atMs: number; rssBytes: number }>;
+}
+
+/** Polls a process tree every `intervalMs` until stopped; CPU is the difference over the window. */
+export class ProcSampler {
+  private readonly startCpu: number;
+  private readonly started = Date.now();
+  private peak = 0;
+  private tree: number[];
+  private readonly timer: NodeJS.Timeout;
+  readonly samples: Array<{ atMs: number; rssBytes: number }> = [];
+
+  constructor(
+    private readonly pid: number,
+    intervalMs = 100,
+    private readonly keepSamples = false,
+  ) {
+    this.tree = processTree(pid);
+    this.startCpu = snapshot(pid, this.tree).cpuSeconds;
+    this.sample();
+    let ticks = 0;
+    this.timer = setInterval(() => {
+      // helpers come and go (squid's certificate generators): re-read the tree now and then
+      if (++ticks % 10 === 0) this.tree = processTree(pid);
+      this.sample();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  private sample(): ProcSnapshot {
+    const s = snapshot(this.pid, this.tree);
+    this.peak = Math.max(this.peak, s.rssBytes);
+    if (this.keepSamples) this.samples.push({ atMs: Date.now() - this.started, rssBytes: s.rssBytes });
+    return s;
+  }
+
+  stop(): SampledUsage {
+    clearInterval(this.timer);
+    this.tree = processTree(this.pid);
+    const last = this.sample();
+    return { rssPeakBytes: Math.max(this.peak, last.hwmBytes), cpuSeconds: last.cpuSeconds - this.startCpu, samples: this.samples };
+  }
+}

@@ -1,0 +1,110 @@
+// One scenario from start to stop: check what it needs, start its target (nothing, dlp-proxy or
+// squid) against the run's origin, probe, warm up, measure the load while sampling the target's
+// process tree, stop the target. Whatever happens, the target is stopped before this returns.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, which } from '../../test/support/peers/common.js';
+import { startDlpProxy, type ProxyRunFiles } from './dlp-proxy.js';
+import { runHttpLoad } from './http-load.js';
+import { runHttpsLoad } from './https-load.js';
+import type { OriginProcess } from './origin.js';
+import { ProcSampler, snapshot } from './proc-stats.js';
+import { CERTGEN, startSquid } from './squid.js';
+import type { TlsMaterial } from './tls-material.js';
+import type { LoadResult, Scenario, ScenarioResult } from './types.js';
+
+export interface RunEnv {
+  origin: OriginProcess;
+  tls: TlsMaterial;
+  proxyCaPem: string;
+  files: ProxyRunFiles;
+  durationMs: number;
+  warmupMs: number;
+  signal: AbortSignal;
+  /** When set, dlp-proxy runs with --cpu-prof and writes its profile here. */
+  cpuProfileDir?: string;
+}
+
+interface Started {
+  pid?: number;
+  proxyPort?: number;
+  /** The CA the client must trust for HTTPS. */
+  clientCa: string;
+  stop(): Promise<void>;
+}
+
+function message(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+}
+
+/** Why the scenario cannot run on this machine at all, checked before anything is started. */
+function missing(scenario: Scenario): string | undefined {
+  if (scenario.target.kind !== 'squid') return undefined;
+  if (!which('squid')) return 'squid is not installed (apt-get install squid-openssl)';
+  if (scenario.target.bump && !fs.existsSync(CERTGEN)) return `this squid cannot ssl-bump (${CERTGEN} missing: install squid-openssl, not squid)`;
+  return undefined;
+}
+
+async function start(scenario: Scenario, env: RunEnv): Promise<Started> {
+  const target = scenario.target;
+  switch (target.kind) {
+    case 'direct':
+      return { clientCa: env.tls.originCaPem, stop: async () => undefined };
+    case 'dlp-proxy': {
+      const doc = target.config ? await target.config({ freePort }) : {};
+      const execArgv = env.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.cpuProfileDir}`, `--cpu-prof-name=${scenario.name}.cpuprofile`] : [];
+      const proxy = await startDlpProxy(scenario.name, env.files, doc, execArgv);
+      return { pid: proxy.pid, proxyPort: proxy.port, clientCa: env.proxyCaPem, stop: () => proxy.stop() };
+    }
+    case 'squid': {
+      const squid = await startSquid(path.join(env.files.workDir, `squid-${scenario.name}`), target.bump ? env.tls : undefined);
+      return { pid: squid.pid, proxyPort: squid.port, clientCa: env.tls.squidCaPem, stop: () => squid.stop() };
+    }
+  }
+}
+
+function load(scenario: Scenario, env: RunEnv, started: Started, durationMs: number): Promise<LoadResult> {
+  const common = { proxyPort: started.proxyPort, path: scenario.load.path, connections: scenario.load.connections, durationMs, signal: env.signal };
+  return scenario.load.protocol === 'http'
+    ? runHttpLoad({ ...common, originPort: env.origin.ready.httpPort })
+    : runHttpsLoad({ ...common, originPort: env.origin.ready.httpsPort, ca: started.clientCa });
+}
+
+export async function runScenario(scenario: Scenario, env: RunEnv): Promise<ScenarioResult> {
+  const row: ScenarioResult = { name: scenario.name, title: scenario.title, target: scenario.target.kind, status: 'ok', baseline: scenario.baseline };
+  const absent = missing(scenario);
+  if (absent) return { ...row, status: 'not-available', reason: absent };
+
+  let started: Started;
+  try {
+    started = await start(scenario, env);
+  } catch (err) {
+    return { ...row, status: 'failed', reason: `setup: ${message(err)}` };
+  }
+  try {
+    const why = scenario.probe ? await scenario.probe({ proxyPort: started.proxyPort, originHttpPort: env.origin.ready.httpPort }) : undefined;
+    if (why) return { ...row, status: 'not-available', reason: why };
+
+    if (env.warmupMs > 0) await load(scenario, env, started, env.warmupMs);
+    const sampler = started.pid !== undefined ? new ProcSampler(started.pid) : undefined;
+    const originCpu = snapshot(env.origin.pid).cpuSeconds;
+    const loadgenCpu = process.cpuUsage();
+    const result = await load(scenario, env, started, env.durationMs);
+    const used = sampler?.stop();
+    const loadgen = process.cpuUsage(loadgenCpu);
+
+    row.load = { ...result, connections: scenario.load.connections, protocol: scenario.load.protocol, path: scenario.load.path };
+    if (used) row.proxy = { rssPeakBytes: used.rssPeakBytes, cpuSeconds: used.cpuSeconds };
+    row.originCpuSeconds = snapshot(env.origin.pid).cpuSeconds - originCpu;
+    row.loadgenCpuSeconds = (loadgen.user + loadgen.system) / 1e6;
+    row.loadAverage = Math.round(os.loadavg()[0]! * 100) / 100;
+    if (env.signal.aborted) return { ...row, status: 'failed', reason: 'interrupted' };
+    if (result.requests === 0) return { ...row, status: 'failed', reason: `no request completed (${result.errors} errors)` };
+    return row;
+  } catch (err) {
+    return { ...row, status: 'failed', reason: message(err) };
+  } finally {
+    await started.stop();
+  }
+}

@@ -1,0 +1,80 @@
+// The vocabulary of the bench: a scenario is what to start (target and its config) and what load to
+// drive through it; a result is one row of the table. Scenario files under bench/scenarios/ only
+// declare data; bench/lib/run-scenario.ts does the starting, measuring and stopping.
+
+/** A YAML-shaped config document for dlp-proxy, merged over the bench's base config. */
+export type ConfigDoc = Record<string, unknown>;
+
+export interface SetupContext {
+  /** A free TCP port on 127.0.0.1, for peers a scenario's config must name (e.g. an ICAP port). */
+  freePort(): Promise<number>;
+}
+
+export type Target =
+  /** The load goes straight to the origin: the ceiling on this machine. */
+  | { kind: 'direct' }
+  /** dlp-proxy in a child process, with `config` merged over the bench base (passthrough policy). */
+  | { kind: 'dlp-proxy'; config?: (ctx: SetupContext) => ConfigDoc | Promise<ConfigDoc> }
+  /** squid-openssl in the foreground; `bump` turns on ssl-bump with a CA of the run. */
+  | { kind: 'squid'; bump?: boolean };
+
+export interface Load {
+  protocol: 'http' | 'https';
+  /** The origin path; the origin serves /bytes/N, /unique/N, /stream/N, /eicar (bench/lib/origin-child.ts). */
+  path: string;
+  connections: number;
+}
+
+export interface ProbeContext {
+  /** Where the load goes: the proxy's address, or undefined for direct. */
+  proxyPort: number | undefined;
+  originHttpPort: number;
+}
+
+export interface Scenario {
+  /** Stable id, also the JSON key: `passthrough-http-1k`. */
+  name: string;
+  /** One line for the table. */
+  title: string;
+  target: Target;
+  load: Load;
+  /** Rows this one is compared with (scenario names): the ceiling and the competitor. */
+  baseline?: { direct?: string; squid?: string };
+  /**
+   * Run after setup, before any load: returns why the scenario cannot be measured on this build
+   * or machine (the row then reads "not available: <why>"), or undefined to go ahead.
+   */
+  probe?(ctx: ProbeContext): Promise<string | undefined>;
+}
+
+export type ScenarioStatus = 'ok' | 'not-available' | 'failed';
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  non2xx: number;
+  durationS: number;
+  reqPerSec: number;
+  bytesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  target: Target['kind'];
+  status: ScenarioStatus;
+  /** Why it is not available or why it failed. */
+  reason?: string;
+  baseline?: { direct?: string; squid?: string };
+  load?: LoadResult & { connections: number; protocol: 'http' | 'https'; path: string };
+  /** The proxy process (and what it spawned): peak resident set and CPU during the measured phase. */
+  proxy?: { rssPeakBytes: number; cpuSeconds: number };
+  /** CPU of the origin and of the load generator during the measured phase (context on a small machine). */
+  originCpuSeconds?: number;
+  loadgenCpuSeconds?: number;
+  /** 1-minute load average after the scenario: how busy the machine was around it. */
+  loadAverage?: number;
+}

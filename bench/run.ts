@@ -1,0 +1,141 @@
+// The load suite: `npm run bench` runs every scenario of bench/scenarios/ against one origin in one
+// run (so the results are ratios), then the slow/fast-client memory check, and writes
+// bench/results/<date>.json, bench/RESULTS.md and bench/results/throughput.svg.
+//   npm run bench -- --quick            smoke run (~1.5 s a scenario, 256 MiB memory check; CI)
+//   npm run bench -- --only REGEX       only the scenarios whose name matches
+//   npm run bench -- --no-memory        skip the slow/fast-client check
+//   npm run bench -- --profile NAME     also run scenario NAME with the proxy under --cpu-prof
+// Load goes to 127.0.0.1 only; every scenario stops by itself; everything started is stopped at the
+// end, on an error, and on SIGINT/SIGTERM.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot, stopAll } from './lib/children.js';
+import { summariseCpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
+import { prepareProxyCa } from './lib/dlp-proxy.js';
+import { machineFacts } from './lib/machine.js';
+import { startOrigin } from './lib/origin.js';
+import { formatRow, renderResultsMarkdown, type RunResults } from './lib/report.js';
+import { runScenario, type RunEnv } from './lib/run-scenario.js';
+import { renderThroughputSvg } from './lib/svg-chart.js';
+import { makeTlsMaterial } from './lib/tls-material.js';
+import { scenarios } from './scenarios/index.js';
+import { runMemoryCheck, type MemoryCheckResult } from './slow-client.js';
+
+const MiB = 1024 * 1024;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-memory': { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    'duration-ms': { type: 'string' },
+  },
+});
+const quick = args.quick;
+const durationMs = Number(args['duration-ms'] ?? (quick ? 1500 : 8000));
+const warmupMs = quick ? 400 : 1500;
+const only = args.only ? new RegExp(args.only) : undefined;
+const benchDir = path.join(repoRoot, 'bench');
+const resultsDir = path.join(benchDir, 'results');
+
+const controller = new AbortController();
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping the current scenario and everything started\n`);
+    controller.abort();
+  });
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const machine = machineFacts();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-bench-'));
+  try {
+    process.stdout.write(`dlp-proxy bench (${quick ? 'quick' : 'full'}): ${machine.cores} cores, Node ${machine.node}, kernel ${machine.kernel}, squid ${machine.squid}\n`);
+    const tls = makeTlsMaterial(path.join(work, 'tls'));
+    const caDir = path.join(work, 'proxy-ca');
+    const proxyCaPem = await prepareProxyCa(caDir);
+    const origin = await startOrigin(tls);
+    const env: RunEnv = {
+      origin,
+      tls,
+      proxyCaPem,
+      files: { caDir, originCaFile: tls.originCaFile, workDir: work },
+      durationMs,
+      warmupMs,
+      signal: controller.signal,
+    };
+
+    const rows = [];
+    const selected = scenarios.filter((s) => !only || only.test(s.name));
+    for (const [i, scenario] of selected.entries()) {
+      if (controller.signal.aborted) break;
+      const t0 = Date.now();
+      process.stdout.write(`[${i + 1}/${selected.length}] ${scenario.name.padEnd(32)} `);
+      const row = await runScenario(scenario, env);
+      rows.push(row);
+      process.stdout.write(`${formatRow(row)}  (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    }
+
+    let profile: ProfileSummary | undefined;
+    if (args.profile && !controller.signal.aborted) {
+      const scenario = scenarios.find((s) => s.name === args.profile);
+      if (!scenario || scenario.target.kind !== 'dlp-proxy') throw new Error(`--profile needs a dlp-proxy scenario name, not ${args.profile}`);
+      const cpuProfileDir = path.join(work, 'profiles');
+      process.stdout.write(`[profile] ${scenario.name.padEnd(32)} `);
+      const row = await runScenario(scenario, { ...env, cpuProfileDir });
+      process.stdout.write(`${formatRow(row)}\n`);
+      profile = summariseCpuProfile(path.join(cpuProfileDir, `${scenario.name}.cpuprofile`), scenario.name, 25);
+      process.stdout.write(`${profile.lines.slice(0, 15).join('\n')}\n`);
+    }
+
+    let memory: MemoryCheckResult[] = [];
+    if (!args['no-memory'] && !controller.signal.aborted) {
+      const sizeBytes = (quick ? 256 : 1024) * MiB;
+      memory = await runMemoryCheck({
+        sizeBytes,
+        slowRateBytesPerSec: (quick ? 32 : 12) * MiB,
+        files: env.files,
+        origin,
+        signal: controller.signal,
+        progress: (line) => process.stdout.write(`${line}\n`),
+      });
+    }
+    await origin.stop();
+
+    const results: RunResults = { machine, mode: quick ? 'quick' : 'full', durationMs, warmupMs, wallSeconds: (Date.now() - started) / 1000, scenarios: rows, memory, profile };
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const day = machine.date.slice(0, 10);
+    const complete = !quick && !only && !args['duration-ms'] && !controller.signal.aborted;
+    const jsonFile = path.join(resultsDir, complete ? `${day}.json` : quick ? `${day}-quick.json` : `${day}-partial.json`);
+    fs.writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+    if (complete) {
+      fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), renderResultsMarkdown(results, path.relative(benchDir, jsonFile)));
+      fs.writeFileSync(path.join(resultsDir, 'throughput.svg'), renderThroughputSvg(results));
+      process.stdout.write(`wrote bench/RESULTS.md, bench/results/throughput.svg and ${path.relative(repoRoot, jsonFile)}\n`);
+    } else {
+      process.stdout.write(`wrote ${path.relative(repoRoot, jsonFile)} (RESULTS.md is written by a full run of every scenario)\n`);
+    }
+    process.stdout.write(`done in ${results.wallSeconds.toFixed(0)} s\n`);
+    const failed = rows.filter((r) => r.status === 'failed').length + memory.filter((m) => m.status === 'failed').length;
+    return controller.signal.aborted ? 130 : failed > 0 ? 1 : 0;
+  } finally {
+    await stopAll();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    await stopAll();
+    process.exit(1);
+  },
+);
