@@ -8,7 +8,7 @@ import type { ErrorCode } from './core/errors.js';
 import { configurePages, renderPage } from './enforce/index.js';
 import { IcapService } from './icap/index.js';
 import { startIcapServer } from './icap-server/index.js';
-import { createLogger, subscribeAccessLog } from './log/index.js';
+import { createLogger, subscribeAccessLog, subscribeViolationLog } from './log/index.js';
 import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.js';
 import { compilePolicy } from './policy/index.js';
 import { ProxyFront } from './proxy/index.js';
@@ -38,7 +38,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     for (const fn of closers.reverse()) await fn();
   };
   try {
-    closers.push(subscribeAccessLog(logger));
+    closers.push(subscribeAccessLog(logger), subscribeViolationLog(logger));
 
     const { ca, created, warnings } = await CertificateAuthority.loadOrCreate({
       dir: path.resolve(config.ca.dir),
@@ -69,7 +69,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         queueTimeoutMs: service.queueTimeoutMs,
         idleTimeoutMs: service.idleTimeoutMs,
       });
-      icap.onIstagChange((istag, previous) => logger.info({ log: 'icap', service: name, istag, previous }, 'ISTag changed: cached verdicts of the old tag no longer apply'));
+      icap.onIstagChange((istag, previous) => {
+        if (previous !== undefined) logger.info({ log: 'icap', service: name, istag, previous }, 'ISTag changed: cached verdicts of the old tag no longer apply');
+      });
       services.set(name, { name, config: service, icap });
       closers.push(() => icap.close());
     }

@@ -5,6 +5,8 @@ import { startApp } from '../app.js';
 import { hashPassword } from '../proxy/index.js';
 import { parseArgs, stringFlag } from './args.js';
 import { caCommand, checkConfig } from './config-commands.js';
+import { icapProbe } from './icap-probe.js';
+import { runIcapServer } from './icap-server.js';
 
 const USAGE = `usage: dlp-proxy <command> [options]
 
@@ -12,6 +14,9 @@ const USAGE = `usage: dlp-proxy <command> [options]
   check-config [FILE]                validate a config file; prints every error with its path
   ca init [--config FILE]            create the CA (ca/ca.pem, ca/ca-key.pem) if it does not exist
   ca export [--format pem|der]       print the CA certificate
+  icap probe URL [--file F] [--reqmod|--respmod] [--preview N] [--ca F --cert F --key F] [--servername N] [--insecure]
+                                     test an ICAP service: OPTIONS, or one transaction with a file
+  icap-server [--config FILE]        run only the built-in ICAP DLP/AV service (config icapServer)
   hash-password                      read a password on stdin, print the scrypt hash for proxy.auth.users
 `;
 
@@ -25,6 +30,17 @@ export async function runCli(argv: readonly string[], io = { out: process.stdout
         return checkConfig(rest, io.out, io.err);
       case 'ca':
         return await caCommand(rest, io.out, io.err);
+      case 'icap':
+        if (rest[0] !== 'probe') {
+          io.err.write('usage: dlp-proxy icap probe URL [options]\n');
+          return 2;
+        }
+        return await icapProbe(rest.slice(1), io.out);
+      case 'icap-server': {
+        const { config } = loadConfig({ file: stringFlag(parseArgs(rest), 'config') });
+        await runIcapServer(config.icapServer);
+        return 0;
+      }
       case 'hash-password': {
         const password = (await readAll(io.in)).replace(/\r?\n$/, '');
         if (password === '') {

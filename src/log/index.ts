@@ -3,3 +3,4 @@
 export { createLogger } from './logger.js';
 export type { LogOptions } from './logger.js';
 export { subscribeAccessLog } from './access-log.js';
+export { subscribeViolationLog } from './violation-log.js';

@@ -8,8 +8,7 @@
 //              an ICAP failure takes the service's fail mode for its error class
 //
 // Nothing here writes to the client or the origin: the caller forwards what the outcome says.
-import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { Config, ServiceConfig } from '../config/schema.js';
 import { ProxyError, toProxyError } from '../core/errors.js';
 import { events } from '../core/events.js';
@@ -71,9 +70,13 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     tooLargeCode: 'SCAN_OVERSIZE',
     ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }),
   });
-  pipeline(input.body, spool as Writable).catch((err: unknown) => {
-    spool.destroy(err as Error);
-  });
+  // pipe, not pipeline: a spool failure (oversize) must not destroy the client's request, whose
+  // connection still carries our answer.
+  input.body.pipe(spool);
+  spool.once('error', () => input.body.unpipe(spool));
+  const lost = () => spool.destroy(new ProxyError(direction === 'upload' ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', `the ${direction === 'upload' ? 'client' : 'origin'} went away mid-body`));
+  input.body.once('error', lost);
+  input.body.once('aborted', lost);
   const settle = (outcome: ScanOutcome, spooled?: SpooledBody, monitored = false): ScanOutcome => {
     publishVerdict(input, service, outcome.verdict, spooled, monitored);
     return outcome;
@@ -81,7 +84,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
 
   try {
     const options = await service.icap.options();
-    const istag = options.istag ?? '';
+    // The ISTag in force: OPTIONS, or a later answer that carried a new one (RFC 3507 §4.7).
+    const istag = service.icap.istag ?? options.istag ?? '';
     const method = direction === 'upload' ? 'REQMOD' : 'RESPMOD';
     const head = direction === 'upload' ? input.reqHead : input.resHead!;
     let adapted: AdaptedMessage | undefined;
@@ -139,7 +143,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     if (verdict.action === 'replace' && adapted) return settle({ action: 'replace', verdict, body: spooled, message: adapted }, spooled);
     return settle({ action: 'pass', verdict, body: spooled }, spooled);
   } catch (err) {
-    const error = toProxyError(err);
+    // When the spool failed (oversize, sender gone) that is the cause; ICAP only saw its effect.
+    const error = spool.failure instanceof ProxyError ? spool.failure : toProxyError(err);
     if (error.code === 'SCAN_OVERSIZE') {
       spool.destroy();
       const verdict: Verdict = { action: 'block', reason: `the ${direction === 'upload' ? 'upload' : 'download'} is larger than the ${scan.maxScanBytes} bytes that can be scanned`, violations: ['oversize'], source: 'policy' };

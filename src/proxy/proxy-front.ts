@@ -86,6 +86,12 @@ export class ProxyFront {
       this.#onConnect(req, socket, head).catch((err) => this.#refuseSocket(socket, req, toError(err, 'INTERNAL')));
     });
     this.#mitm.onRequest((ctx: IContext) => {
+      // The exchange is ours from here: the library's error listeners would answer 504 for it.
+      const { clientToProxyRequest: req, proxyToClientResponse: res } = ctx;
+      req.removeAllListeners('error');
+      res.removeAllListeners('error');
+      req.on('error', () => undefined); // a client gone mid-body: the pipeline sees 'aborted'/'close'
+      res.on('error', () => undefined);
       this.#onRequest(ctx.clientToProxyRequest, ctx.proxyToClientResponse).catch((err) =>
         this.#refuse(ctx.proxyToClientResponse, ctx.clientToProxyRequest, toError(err, 'INTERNAL')),
       );

@@ -5,6 +5,7 @@
 //   /chunked/N       the same with chunked transfer coding
 //   /hang            never answers (timeouts)
 //   /headers         answers the received raw headers as JSON
+//   /eicar.com       answers the EICAR anti-virus test file
 //   anything else    200 "ok"
 // WebSocket upgrades are echoed (ws).
 import crypto from 'node:crypto';
@@ -12,6 +13,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import { WebSocketServer } from 'ws';
+
+export const EICAR = ['X5O!P%@AP[4\\PZX54(P^)7CC)7}$', 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'].join('');
 
 export interface SeenRequest {
   method: string;
@@ -70,6 +73,9 @@ export async function startOrigin(options: { tls?: { cert: string; key: string }
       } else if ((m = /^\/chunked\/(\d+)/.exec(url))) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(deterministicBytes(Number(m[1])));
+      } else if (url === '/eicar.com') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': EICAR.length });
+        res.end(EICAR);
       } else if (url === '/hang') {
         // never answer
       } else if (url === '/headers') {
