@@ -17,6 +17,7 @@ import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
 import { Spool, type SpooledBody } from '../body/index.js';
 import { classify, type AdaptedMessage } from '../enforce/classify.js';
 import { failMode } from '../enforce/fail-policy.js';
+import { VENDOR_PROFILES } from '../enforce/vendor-profiles.js';
 import type { IcapService } from '../icap/index.js';
 import { verdictKey, type VerdictCache } from '../verdict/index.js';
 
@@ -87,7 +88,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     // The ISTag in force: OPTIONS, or a later answer that carried a new one (RFC 3507 §4.7).
     const istag = service.icap.istag ?? options.istag ?? '';
     const method = direction === 'upload' ? 'REQMOD' : 'RESPMOD';
-    const head = direction === 'upload' ? input.reqHead : input.resHead!;
+    let head = direction === 'upload' ? input.reqHead : input.resHead!;
     let adapted: AdaptedMessage | undefined;
     let blockPage: AdaptedMessage | undefined;
 
@@ -117,11 +118,19 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
 
     let verdict: Verdict;
     let spooled: SpooledBody;
-    if (input.declaredBytes !== undefined && input.declaredBytes <= scan.cacheFirstMaxBytes) {
-      // 3: cache first. Identical concurrent bodies make one ICAP transaction.
+    const known = input.declaredBytes !== undefined;
+    if ((known && input.declaredBytes! <= scan.cacheFirstMaxBytes) || (!known && VENDOR_PROFILES[service.config.vendor].needsContentLength)) {
+      // 3: cache first. Identical concurrent bodies make one ICAP transaction. The heads sent to
+      // ICAP carry the body's real length.
       spooled = await spool.done;
+      const length = spooled.sizeBytes;
+      if (!known) {
+        if (direction === 'upload') input.reqHead = withContentLength(input.reqHead, length);
+        else input.resHead = withContentLength(input.resHead!, length);
+        head = direction === 'upload' ? input.reqHead : input.resHead!;
+      }
       const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: scanner.policyVersion });
-      ({ verdict } = await scanner.cache.getOrScan(key, () => icapScan(spooled.replay(), spooled.sizeBytes, async () => spooled)));
+      ({ verdict } = await scanner.cache.getOrScan(key, () => icapScan(spooled.replay(), length, async () => spooled)));
     } else {
       // Large or unknown length: ICAP reads the body as it arrives; the spool still keeps it so
       // a 204 replays the original. The verdict is remembered under the hash afterwards.
@@ -163,6 +172,13 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     spool.destroy();
     return settle({ action: 'unavailable', error, verdict: { action: 'block', reason: `scanning failed (${error.code})`, violations: [], source: 'fail-closed' } });
   }
+}
+
+/** The head with its framing replaced by the length of the body we now hold. */
+function withContentLength(head: HttpHead, length: number): HttpHead {
+  const headers = head.headers.filter(([name]) => !/^(content-length|transfer-encoding)$/i.test(name));
+  headers.push(['Content-Length', String(length)]);
+  return { ...head, headers };
 }
 
 function publishVerdict(input: BodyToScan, service: ScanService, verdict: Verdict, body: SpooledBody | undefined, monitored: boolean): void {

@@ -108,6 +108,16 @@ export function enforcementSuite(name: string, start: () => Promise<IcapUnderTes
       expect(origin.connections).toBe(before.connections);
     });
 
+    it('scans chunked uploads (no Content-Length) as strictly as sized ones', async () => {
+      const chunked = { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' };
+      const blocked = await proxyRequest(proxy.port, `${origin.url}/upload`, { method: 'POST', body: `chunked ${'a'.repeat(3000)} TOP-SECRET ${'b'.repeat(3000)}`, headers: chunked });
+      expect(blocked.status).toBe(403);
+      const body = `chunked and clean ${'c'.repeat(20_000)}`;
+      const clean = await proxyRequest(proxy.port, `${origin.url}/upload`, { method: 'POST', body, headers: chunked });
+      expect(clean.status).toBe(200);
+      expect(origin.seen.at(-1)!.sha256).toBe(sha256(body));
+    });
+
     it('blocks an EICAR download with our page and passes a clean one byte for byte', async () => {
       const reply = await proxyRequest(proxy.port, `${origin.url}/eicar.com`);
       expect(reply.status).toBe(403);
