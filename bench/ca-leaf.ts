@@ -93,6 +93,8 @@ try {
   const oursContext = summarise(await timeEach(HOSTS, (i) => ca.getSecureContext(host(`ctx-${i}.example`))));
   const oursLeaf = summarise(await timeEach(HOSTS, (i) => ca.issueLeaf(host(`leaf-${i}.example`))));
   const oursBurst = await burstStall(BURST, (i) => ca.getSecureContext(host(`burst-${i}.example`)));
+  // The same probe over an idle window as long as the burst: what the machine itself adds.
+  const idle = await burstStall(1, () => new Promise((resolve) => setTimeout(resolve, oursBurst.wallMs)));
   const oursStrict = strictVerify(path.join(work, 'ours', 'ca.pem'), ca.issueLeaf(host('strict.example')).certPem, work);
 
   // http-mitm-proxy 1.1.0
@@ -118,6 +120,7 @@ try {
 | new-host leaf (cert + key PEM), median ms (n=${HOSTS} / ${MITM_HOSTS}) | ${fmt(oursLeaf.median)} (p95 ${fmt(oursLeaf.p95)}) | ${fmt(mitmLeaf.median)} (p95 ${fmt(mitmLeaf.p95)}) | ${(mitmLeaf.median / oursLeaf.median).toFixed(0)}x |
 | new-host TLS context (getSecureContext), median ms | ${fmt(oursContext.median)} (p95 ${fmt(oursContext.p95)}, max ${fmt(oursContext.max)}) | n/a (keygen above + a server per host) | |
 | ${BURST} new hosts at once: max event-loop stall ms (histogram / drift) | ${fmt(oursBurst.histogramMs)} / ${fmt(oursBurst.driftMs)} | ${fmt(mitmBurst.histogramMs)} / ${fmt(mitmBurst.driftMs)} | ${(mitmBurst.histogramMs / oursBurst.histogramMs).toFixed(0)}x |
+| idle baseline: max stall ms over an equal idle window | ${fmt(idle.histogramMs)} / ${fmt(idle.driftMs)} | | |
 | ${BURST} new hosts at once: wall ms | ${fmt(oursBurst.wallMs)} | ${fmt(mitmBurst.wallMs)} | ${(mitmBurst.wallMs / oursBurst.wallMs).toFixed(0)}x |
 | openssl verify -x509_strict -purpose sslserver | ${oursStrict} | ${mitmStrict} | |
 | files written | 2 (ca.pem, ca-key.pem: 0600) | ${mitmFiles} (CA key mode ${keyMode}); CONNECT host "../escaped" wrote outside certs/: ${mitmEscaped} | |
