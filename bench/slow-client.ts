@@ -4,7 +4,7 @@
 // slow client slows the origin read and the proxy's memory stays flat instead of growing with the
 // download. `npm run bench` runs it after the scenarios; alone:
 //   node --import tsx bench/slow-client.ts [--size 1GiB] [--rate 12MiB] [--quick]
-// (--quick: 256 MiB at 32 MiB/s). The download goes to 127.0.0.1 and is bounded by a deadline.
+// (--quick: 256 MiB at 48 MiB/s). The download goes to 127.0.0.1 and is bounded by a deadline.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -43,6 +43,9 @@ export interface MemoryCheckResult {
   seconds: number;
   throughputBytesPerSec: number;
   baselineRssBytes: number;
+  /** heapUsed and external + arrayBuffers of the idle proxy, before the download. */
+  baselineHeapUsedBytes: number;
+  baselineExternalBytes: number;
   peakRssBytes: number;
   peakHeapUsedBytes: number;
   /** Buffers outside the JS heap (external + arrayBuffers), where stream chunks live. */
@@ -97,13 +100,16 @@ function download(proxyPort: number, originPort: number, sizeBytes: number, rate
 async function measure(name: MemoryCheckResult['name'], rate: number, options: MemoryCheckOptions): Promise<MemoryCheckResult> {
   const row: MemoryCheckResult = {
     name, status: 'ok', sizeBytes: options.sizeBytes, rateBytesPerSec: rate, receivedBytes: 0, seconds: 0, throughputBytesPerSec: 0,
-    baselineRssBytes: 0, peakRssBytes: 0, peakHeapUsedBytes: 0, peakExternalBytes: 0, rssAtProgressBytes: [], samples: 0, flat: false,
+    baselineRssBytes: 0, baselineHeapUsedBytes: 0, baselineExternalBytes: 0, peakRssBytes: 0, peakHeapUsedBytes: 0, peakExternalBytes: 0, rssAtProgressBytes: [], samples: 0, flat: false,
   };
   let proxy: ProxyProcess | undefined;
   try {
     proxy = await startDlpProxy(`memory-${name}`, options.files, {});
     await new Promise((r) => setTimeout(r, 300));
     row.baselineRssBytes = snapshot(proxy.pid).rssBytes;
+    const idle = await proxy.request<Memory>('memory');
+    row.baselineHeapUsedBytes = idle.heapUsed;
+    row.baselineExternalBytes = idle.external + idle.arrayBuffers;
     let received = 0;
     let nextDecile = 1;
     const sample = async (): Promise<void> => {
@@ -148,7 +154,7 @@ async function measure(name: MemoryCheckResult['name'], rate: number, options: M
 export function formatMemoryRow(r: MemoryCheckResult): string {
   if (r.status === 'failed') return `FAILED: ${r.reason}`;
   const mib = (b: number) => (b / MiB).toFixed(0);
-  return `${mib(r.receivedBytes)} MiB in ${r.seconds.toFixed(1)} s (${mib(r.throughputBytesPerSec)} MiB/s); proxy RSS ${mib(r.baselineRssBytes)} → peak ${mib(r.peakRssBytes)} MiB, heap peak ${mib(r.peakHeapUsedBytes)} MiB, buffers peak ${mib(r.peakExternalBytes)} MiB: ${r.flat ? 'flat' : 'GROWS'}`;
+  return `${mib(r.receivedBytes)} MiB in ${r.seconds.toFixed(1)} s (${mib(r.throughputBytesPerSec)} MiB/s); proxy RSS ${mib(r.baselineRssBytes)} → peak ${mib(r.peakRssBytes)} MiB, heap ${mib(r.baselineHeapUsedBytes)} → ${mib(r.peakHeapUsedBytes)} MiB, buffers ${mib(r.baselineExternalBytes)} → ${mib(r.peakExternalBytes)} MiB: ${r.flat ? 'flat' : 'GROWS'}`;
 }
 
 /** The slow client, then the fast one, each with a fresh proxy. */
@@ -175,7 +181,7 @@ export function parseBytes(text: string): number {
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { size: { type: 'string' }, rate: { type: 'string' }, quick: { type: 'boolean', default: false } } });
   const sizeBytes = parseBytes(values.size ?? (values.quick ? '256MiB' : '1GiB'));
-  const slowRateBytesPerSec = parseBytes(values.rate ?? (values.quick ? '32MiB' : '12MiB'));
+  const slowRateBytesPerSec = parseBytes(values.rate ?? (values.quick ? '48MiB' : '12MiB'));
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());

@@ -1,4 +1,4 @@
-// Where the proxy's time goes: a V8 .cpuprofile (node --cpu-prof) reduced to self time per
+// Where the proxy's time goes: a V8 CPU profile (the .cpuprofile format of node --cpu-prof) reduced to self time per
 // function and per origin of the code (a src/ module, an npm package, Node's internals, GC).
 // Self time is the sum of the sampling intervals whose top frame is that function.
 import fs from 'node:fs';

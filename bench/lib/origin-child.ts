@@ -6,6 +6,8 @@
 //   /stream/N   N bytes written in 64 KiB chunks, waiting for 'drain' (backpressure, N ≤ 16 GiB)
 //   /eicar      the EICAR anti-virus test file (a probe that scanning is on)
 //   POST *      reads the body, answers 200 "ok" (uploads)
+// IPC: `stats` answers the connections accepted and requests served so far (keep-alive upstream
+// shows as few connections for many requests).
 // usage (forked by bench/lib/origin.ts): origin-child.ts CERT.pem KEY.pem
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -61,7 +63,11 @@ function stream(res: http.ServerResponse, size: number): void {
   pump();
 }
 
+let connections = 0;
+let requests = 0;
+
 function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  requests += 1;
   const url = req.url ?? '/';
   if (req.method === 'POST' || req.method === 'PUT') {
     req.resume();
@@ -89,7 +95,8 @@ function tune(server: http.Server): http.Server {
   // keep connections for the whole scenario: the proxies' pools decide, not our idle timer
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  server.on('connection', (socket: net.Socket) => {
+  server.on(server instanceof https.Server ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -106,6 +113,7 @@ const [httpPort, httpsPort] = await Promise.all([listen(plain), listen(secure)])
 process.send({ type: 'ready', httpPort, httpsPort });
 process.on('message', (msg: { id: number; type: string }) => {
   if (msg.type === 'memory') process.send?.({ id: msg.id, ...process.memoryUsage() });
+  if (msg.type === 'stats') process.send?.({ id: msg.id, connections, requests });
 });
 process.once('SIGTERM', () => {
   for (const socket of sockets) socket.destroy();

@@ -1,8 +1,10 @@
 // dlp-proxy under test, in its own process so that /proc shows its memory and CPU alone. It loads
 // the config file the scenario wrote, logs JSON lines to a file through pino's asynchronous
 // destination (an access line per exchange, as `dlp-proxy start` would with stdout to a file),
-// says `ready` with its port and answers `memory` requests with process.memoryUsage().
+// says `ready` with its port and answers IPC requests: `memory` (process.memoryUsage()),
+// `profile-start` and `profile-stop` (a V8 CPU profile of the window between them).
 // usage (forked by bench/lib/dlp-proxy.ts): proxy-child.ts CONFIG.yaml LOGFILE
+import { Session } from 'node:inspector/promises';
 import pino from 'pino';
 import { startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -21,8 +23,27 @@ const logger = createLogger(config.log, destination as unknown as NodeJS.Writabl
 const app = await startApp(config, { logger });
 process.send({ type: 'ready', port: app.proxyPort });
 
+// CPU profile of a window (the measured phase), not of start-up: V8's profiler through the
+// inspector, the same data --cpu-prof writes
+const session = new Session();
+const answer = (id: number, body: object) => process.send?.({ id, ...body });
 process.on('message', (msg: { id: number; type: string }) => {
-  if (msg.type === 'memory') process.send?.({ id: msg.id, ...process.memoryUsage() });
+  if (msg.type === 'memory') answer(msg.id, process.memoryUsage());
+  else if (msg.type === 'profile-start') {
+    session.connect();
+    void session
+      .post('Profiler.enable')
+      .then(() => session.post('Profiler.start'))
+      .then(() => answer(msg.id, { ok: true }), (err: Error) => answer(msg.id, { error: err.message }));
+  } else if (msg.type === 'profile-stop') {
+    void session.post('Profiler.stop').then(
+      ({ profile }) => {
+        session.disconnect();
+        answer(msg.id, { profile });
+      },
+      (err: Error) => answer(msg.id, { error: err.message }),
+    );
+  }
 });
 
 let stopping = false;
@@ -31,7 +52,6 @@ const stop = async (): Promise<void> => {
   stopping = true;
   await app.close();
   destination.flushSync();
-  // a normal exit, so that --cpu-prof writes its profile
   process.exit(0);
 };
 process.once('SIGTERM', () => void stop());

@@ -26,7 +26,8 @@ export function formatRow(row: ScenarioResult): string {
   if (row.status !== 'ok' || !row.load) return `${row.status === 'failed' ? 'FAILED' : 'not available'}: ${row.reason ?? ''}`;
   const l = row.load;
   const proxy = row.proxy ? `, RSS ${mib(row.proxy.rssPeakBytes)} MiB, CPU ${row.proxy.cpuSeconds.toFixed(1)} s` : '';
-  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}`;
+  const origin = row.origin ? `, origin conns ${row.origin.connections}` : '';
+  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}${origin}`;
 }
 
 /** req/s of `row` over req/s of the scenario named `other`, when both ran. */
@@ -40,18 +41,18 @@ const times = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(2)
 
 function scenarioTable(rows: readonly ScenarioResult[]): string[] {
   const out = [
-    '| scenario | req/s | MiB/s | p50 ms | p99 ms | errors | proxy RSS peak MiB | proxy CPU s | CPU ms / 1k req | × direct | × squid | load |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| scenario | req/s | MiB/s | p50 ms | p99 ms | errors | proxy RSS peak MiB | proxy CPU s | CPU ms / 1k req | origin conns | × direct | × squid | load |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
     if (r.status !== 'ok' || !r.load) {
-      out.push(`| ${r.title} (\`${r.name}\`) | **${r.status === 'failed' ? 'failed' : 'not available'}**: ${(r.reason ?? '').replace(/\|/g, '/')} | | | | | | | | | | |`);
+      out.push(`| ${r.title} (\`${r.name}\`) | **${r.status === 'failed' ? 'failed' : 'not available'}**: ${(r.reason ?? '').replace(/\|/g, '/')} | | | | | | | | | | | |`);
       continue;
     }
     const l = r.load;
     const cpuPerK = r.proxy && l.requests > 0 ? ((r.proxy.cpuSeconds * 1000) / l.requests) * 1000 : undefined;
     out.push(
-      `| ${r.title} (\`${r.name}\`) | ${int(l.reqPerSec)} | ${(l.bytesPerSec / MiB).toFixed(1)} | ${ms(l.p50Ms)} | ${ms(l.p99Ms)} | ${l.errors + l.non2xx} | ${r.proxy ? mib(r.proxy.rssPeakBytes) : ''} | ${r.proxy ? r.proxy.cpuSeconds.toFixed(1) : ''} | ${cpuPerK === undefined ? '' : cpuPerK.toFixed(0)} | ${times(ratio(rows, r, r.baseline?.direct))} | ${times(ratio(rows, r, r.baseline?.squid))} | ${r.loadAverage ?? ''} |`,
+      `| ${r.title} (\`${r.name}\`) | ${int(l.reqPerSec)} | ${(l.bytesPerSec / MiB).toFixed(1)} | ${ms(l.p50Ms)} | ${ms(l.p99Ms)} | ${l.errors + l.non2xx} | ${r.proxy ? mib(r.proxy.rssPeakBytes) : ''} | ${r.proxy ? r.proxy.cpuSeconds.toFixed(1) : ''} | ${cpuPerK === undefined ? '' : cpuPerK.toFixed(0)} | ${r.origin?.connections ?? ''} | ${times(ratio(rows, r, r.baseline?.direct))} | ${times(ratio(rows, r, r.baseline?.squid))} | ${r.loadAverage ?? ''} |`,
     );
   }
   return out;
@@ -80,16 +81,16 @@ function targets(results: RunResults): string[] {
 
 function memoryTable(memory: readonly MemoryCheckResult[]): string[] {
   const out = [
-    '| client | size MiB | client rate | time s | MiB/s | proxy RSS idle MiB | RSS peak MiB | heap peak MiB | buffers peak MiB | RSS at 10 %, 20 % … 100 % (MiB) | flat |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
+    '| client | size MiB | client rate | time s | MiB/s | proxy RSS idle → peak MiB | heap idle → peak MiB | buffers idle → peak MiB | RSS at 10 %, 20 % … 100 % (MiB) | flat |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|---|---|',
   ];
   for (const m of memory) {
     if (m.status !== 'ok') {
-      out.push(`| ${m.name} | ${mib(m.sizeBytes)} | | | | | | | | **failed**: ${m.reason ?? ''} | |`);
+      out.push(`| ${m.name} | ${mib(m.sizeBytes)} | | | | | | | **failed**: ${m.reason ?? ''} | |`);
       continue;
     }
     out.push(
-      `| ${m.name} | ${mib(m.sizeBytes)} | ${m.rateBytesPerSec > 0 ? `${mib(m.rateBytesPerSec)} MiB/s` : 'unlimited'} | ${m.seconds.toFixed(1)} | ${(m.throughputBytesPerSec / MiB).toFixed(0)} | ${mib(m.baselineRssBytes)} | ${mib(m.peakRssBytes)} | ${mib(m.peakHeapUsedBytes)} | ${mib(m.peakExternalBytes)} | ${m.rssAtProgressBytes.map(mib).join(', ')} | ${m.flat ? 'yes' : 'NO'} |`,
+      `| ${m.name} | ${mib(m.sizeBytes)} | ${m.rateBytesPerSec > 0 ? `${mib(m.rateBytesPerSec)} MiB/s` : 'unlimited'} | ${m.seconds.toFixed(1)} | ${(m.throughputBytesPerSec / MiB).toFixed(0)} | ${mib(m.baselineRssBytes)} → ${mib(m.peakRssBytes)} | ${mib(m.baselineHeapUsedBytes)} → ${mib(m.peakHeapUsedBytes)} | ${mib(m.baselineExternalBytes)} → ${mib(m.peakExternalBytes)} | ${m.rssAtProgressBytes.map(mib).join(', ')} | ${m.flat ? 'yes' : 'NO'} |`,
     );
   }
   return out;
@@ -115,7 +116,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string): st
     '',
     ...scenarioTable(results.scenarios),
     '',
-    '"× direct" is req/s over the same load straight to the origin (the ceiling); "× squid" is req/s over squid in the same scenario; "load" is the 1-minute load average after the scenario.',
+    '"origin conns" is how many connections the origin accepted during the measured phase (few means keep-alive upstream). "× direct" is req/s over the same load straight to the origin (the ceiling); "× squid" is req/s over squid in the same scenario; "load" is the 1-minute load average after the scenario.',
     'Proxy RSS peak and CPU are those of the proxy process (and its helpers, for squid) during the measured phase, read from /proc.',
     '',
     '## Targets',

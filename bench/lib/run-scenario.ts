@@ -7,7 +7,7 @@ import path from 'node:path';
 import { freePort, which } from '../../test/support/peers/common.js';
 import { startDlpProxy, type ProxyRunFiles } from './dlp-proxy.js';
 import { runHttpLoad } from './http-load.js';
-import { runHttpsLoad } from './https-load.js';
+import { runNodeLoad } from './node-load.js';
 import type { OriginProcess } from './origin.js';
 import { ProcSampler, snapshot } from './proc-stats.js';
 import { CERTGEN, startSquid } from './squid.js';
@@ -22,8 +22,8 @@ export interface RunEnv {
   durationMs: number;
   warmupMs: number;
   signal: AbortSignal;
-  /** When set, dlp-proxy runs with --cpu-prof and writes its profile here. */
-  cpuProfileDir?: string;
+  /** When set, the measured phase of a dlp-proxy scenario is CPU-profiled into this .cpuprofile file. */
+  cpuProfileFile?: string;
 }
 
 interface Started {
@@ -31,7 +31,14 @@ interface Started {
   proxyPort?: number;
   /** The CA the client must trust for HTTPS. */
   clientCa: string;
+  /** IPC to the proxy child (dlp-proxy only). */
+  request?<T>(type: string, timeoutMs?: number): Promise<T>;
   stop(): Promise<void>;
+}
+
+interface OriginStats {
+  connections: number;
+  requests: number;
 }
 
 function message(err: unknown): string {
@@ -53,9 +60,8 @@ async function start(scenario: Scenario, env: RunEnv): Promise<Started> {
       return { clientCa: env.tls.originCaPem, stop: async () => undefined };
     case 'dlp-proxy': {
       const doc = target.config ? await target.config({ freePort }) : {};
-      const execArgv = env.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.cpuProfileDir}`, `--cpu-prof-name=${scenario.name}.cpuprofile`] : [];
-      const proxy = await startDlpProxy(scenario.name, env.files, doc, execArgv);
-      return { pid: proxy.pid, proxyPort: proxy.port, clientCa: env.proxyCaPem, stop: () => proxy.stop() };
+      const proxy = await startDlpProxy(scenario.name, env.files, doc);
+      return { pid: proxy.pid, proxyPort: proxy.port, clientCa: env.proxyCaPem, request: (type, timeoutMs) => proxy.request(type, timeoutMs), stop: () => proxy.stop() };
     }
     case 'squid': {
       const squid = await startSquid(path.join(env.files.workDir, `squid-${scenario.name}`), target.bump ? env.tls : undefined);
@@ -66,9 +72,13 @@ async function start(scenario: Scenario, env: RunEnv): Promise<Started> {
 
 function load(scenario: Scenario, env: RunEnv, started: Started, durationMs: number): Promise<LoadResult> {
   const common = { proxyPort: started.proxyPort, path: scenario.load.path, connections: scenario.load.connections, durationMs, signal: env.signal };
-  return scenario.load.protocol === 'http'
-    ? runHttpLoad({ ...common, originPort: env.origin.ready.httpPort })
-    : runHttpsLoad({ ...common, originPort: env.origin.ready.httpsPort, ca: started.clientCa });
+  const { protocol } = scenario.load;
+  if (generatorOf(scenario) === 'autocannon') return runHttpLoad({ ...common, originPort: env.origin.ready.httpPort });
+  return runNodeLoad({ ...common, protocol, originPort: protocol === 'http' ? env.origin.ready.httpPort : env.origin.ready.httpsPort, ca: started.clientCa });
+}
+
+function generatorOf(scenario: Scenario): 'autocannon' | 'node' {
+  return scenario.load.protocol === 'https' ? 'node' : (scenario.load.generator ?? 'autocannon');
 }
 
 export async function runScenario(scenario: Scenario, env: RunEnv): Promise<ScenarioResult> {
@@ -87,14 +97,24 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
     if (why) return { ...row, status: 'not-available', reason: why };
 
     if (env.warmupMs > 0) await load(scenario, env, started, env.warmupMs);
+    const profiling = env.cpuProfileFile !== undefined && started.request !== undefined;
+    if (profiling) await started.request!('profile-start', 5000);
+    const originBefore = await env.origin.request<OriginStats>('stats');
     const sampler = started.pid !== undefined ? new ProcSampler(started.pid) : undefined;
     const originCpu = snapshot(env.origin.pid).cpuSeconds;
     const loadgenCpu = process.cpuUsage();
     const result = await load(scenario, env, started, env.durationMs);
     const used = sampler?.stop();
     const loadgen = process.cpuUsage(loadgenCpu);
+    const originAfter = await env.origin.request<OriginStats>('stats');
+    row.origin = { connections: originAfter.connections - originBefore.connections, requests: originAfter.requests - originBefore.requests };
+    if (profiling) {
+      const { profile, error } = await started.request!<{ profile?: unknown; error?: string }>('profile-stop', 30_000);
+      if (!profile) throw new Error(`CPU profile: ${error}`);
+      fs.writeFileSync(env.cpuProfileFile!, JSON.stringify(profile));
+    }
 
-    row.load = { ...result, connections: scenario.load.connections, protocol: scenario.load.protocol, path: scenario.load.path };
+    row.load = { ...result, connections: scenario.load.connections, protocol: scenario.load.protocol, path: scenario.load.path, generator: generatorOf(scenario) };
     if (used) row.proxy = { rssPeakBytes: used.rssPeakBytes, cpuSeconds: used.cpuSeconds };
     row.originCpuSeconds = snapshot(env.origin.pid).cpuSeconds - originCpu;
     row.loadgenCpuSeconds = (loadgen.user + loadgen.system) / 1e6;

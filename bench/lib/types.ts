@@ -23,6 +23,11 @@ export interface Load {
   /** The origin path; the origin serves /bytes/N, /unique/N, /stream/N, /eicar (bench/lib/origin-child.ts). */
   path: string;
   connections: number;
+  /**
+   * Who sends the load: autocannon (plain HTTP only; the default there) or bench/lib/node-load.ts
+   * (node:http; the only one for HTTPS through a proxy, and cheaper than autocannon on large bodies).
+   */
+  generator?: 'autocannon' | 'node';
 }
 
 export interface ProbeContext {
@@ -69,9 +74,11 @@ export interface ScenarioResult {
   /** Why it is not available or why it failed. */
   reason?: string;
   baseline?: { direct?: string; squid?: string };
-  load?: LoadResult & { connections: number; protocol: 'http' | 'https'; path: string };
+  load?: LoadResult & { connections: number; protocol: 'http' | 'https'; path: string; generator: 'autocannon' | 'node' };
   /** The proxy process (and what it spawned): peak resident set and CPU during the measured phase. */
   proxy?: { rssPeakBytes: number; cpuSeconds: number };
+  /** Connections the origin accepted and requests it served during the measured phase. */
+  origin?: { connections: number; requests: number };
   /** CPU of the origin and of the load generator during the measured phase (context on a small machine). */
   originCpuSeconds?: number;
   loadgenCpuSeconds?: number;

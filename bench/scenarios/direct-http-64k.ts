@@ -5,5 +5,5 @@ export default {
   name: 'direct-http-64k',
   title: 'direct to origin, HTTP, 64 KiB',
   target: { kind: 'direct' },
-  load: { protocol: 'http', path: '/bytes/65536', connections: 50 },
+  load: { protocol: 'http', path: '/bytes/65536', connections: 50, generator: 'node' },
 } satisfies Scenario;

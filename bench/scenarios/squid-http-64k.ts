@@ -5,6 +5,6 @@ export default {
   name: 'squid-http-64k',
   title: 'squid passthrough, HTTP, 64 KiB',
   target: { kind: 'squid' },
-  load: { protocol: 'http', path: '/bytes/65536', connections: 50 },
+  load: { protocol: 'http', path: '/bytes/65536', connections: 50, generator: 'node' },
   baseline: { direct: 'direct-http-64k' },
 } satisfies Scenario;

@@ -1,8 +1,10 @@
-// HTTPS load, which autocannon cannot send through a proxy (it has no CONNECT): N concurrent
-// keep-alive connections for a fixed time, each opened either as TLS straight to the origin or as
-// CONNECT to a forward proxy followed by TLS inside the tunnel (the interception path), then
-// HTTP/1.1 requests one after another on it through node:http. Bounded: no request starts after
-// the deadline, each has a timeout, and the connections are destroyed at the end.
+// The bench's own load generator on node:http: N concurrent keep-alive connections for a fixed
+// time, HTTP/1.1 requests one after another on each. For HTTPS, which autocannon cannot send
+// through a proxy (it has no CONNECT), each connection is TLS straight to the origin or CONNECT to
+// the proxy followed by TLS inside the tunnel (the interception path). For plain HTTP it sends
+// absolute-form requests to the proxy; it is used where autocannon itself is the bottleneck
+// (large bodies, which autocannon copies). Bounded: no request starts after the deadline, each
+// has a timeout, and the connections are destroyed at the end.
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -11,15 +13,16 @@ import tls from 'node:tls';
 import { LatencyHistogram } from './histogram.js';
 import type { LoadResult } from './types.js';
 
-export interface HttpsLoadOptions {
+export interface NodeLoadOptions {
+  protocol: 'http' | 'https';
   originPort: number;
   /** CONNECT through this proxy; without it, TLS straight to the origin. */
   proxyPort?: number;
   path: string;
   connections: number;
   durationMs: number;
-  /** CA certificates the client trusts: the origin's CA direct, the proxy's CA when intercepted. */
-  ca: string;
+  /** HTTPS: the CA certificates the client trusts (the origin's CA direct, the proxy's when intercepted). */
+  ca?: string;
   requestTimeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -57,7 +60,7 @@ export function connectTunnel(proxyPort: number, authority: string, timeoutMs = 
   });
 }
 
-function openTls(options: HttpsLoadOptions): Promise<tls.TLSSocket> {
+function openTls(options: NodeLoadOptions): Promise<tls.TLSSocket> {
   const authority = `${HOST}:${options.originPort}`;
   const tunnel = options.proxyPort === undefined ? Promise.resolve(undefined) : connectTunnel(options.proxyPort, authority);
   return tunnel.then(
@@ -75,16 +78,21 @@ function openTls(options: HttpsLoadOptions): Promise<tls.TLSSocket> {
   );
 }
 
-/** One keep-alive connection (maxSockets 1) whose socket is made by `openTls`. */
-class TlsAgent extends http.Agent {
+/** One keep-alive connection (maxSockets 1): TCP to the proxy or origin, or a socket from `openTls`. */
+class OneConnectionAgent extends http.Agent {
   opened = 0;
-  constructor(private readonly load: HttpsLoadOptions) {
+  constructor(private readonly load: NodeLoadOptions) {
     super({ keepAlive: true, maxSockets: 1 });
   }
 
   // node:http's Agent accepts an asynchronous createConnection that answers through the callback
   override createConnection(_options: net.NetConnectOpts, callback: (err: Error | null, socket?: Duplex) => void): Duplex {
     this.opened += 1;
+    if (this.load.protocol === 'http') {
+      const socket = net.connect({ host: HOST, port: this.load.proxyPort ?? this.load.originPort });
+      socket.setNoDelay(true);
+      return socket;
+    }
     openTls(this.load).then(
       (socket) => callback(null, socket),
       (err: Error) => callback(err),
@@ -93,9 +101,12 @@ class TlsAgent extends http.Agent {
   }
 }
 
-function request(agent: http.Agent, options: HttpsLoadOptions): Promise<{ status: number; bytes: number }> {
+function request(agent: http.Agent, options: NodeLoadOptions): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ agent, host: HOST, port: options.originPort, path: options.path, headers: { host: `${HOST}:${options.originPort}` }, timeout: options.requestTimeoutMs ?? 10_000 }, (res) => {
+    const authority = `${HOST}:${options.originPort}`;
+    // plain HTTP through a proxy: the absolute-form target (RFC 9112 §3.2.2)
+    const path = options.protocol === 'http' && options.proxyPort !== undefined ? `http://${authority}${options.path}` : options.path;
+    const req = http.get({ agent, host: HOST, port: options.originPort, path, headers: { host: authority }, timeout: options.requestTimeoutMs ?? 10_000 }, (res) => {
       let bytes = 0;
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
@@ -108,7 +119,7 @@ function request(agent: http.Agent, options: HttpsLoadOptions): Promise<{ status
   });
 }
 
-export async function runHttpsLoad(options: HttpsLoadOptions): Promise<LoadResult & { connectionsOpened: number }> {
+export async function runNodeLoad(options: NodeLoadOptions): Promise<LoadResult & { connectionsOpened: number }> {
   const histogram = new LatencyHistogram();
   const started = performance.now();
   const deadline = started + options.durationMs;
@@ -117,10 +128,10 @@ export async function runHttpsLoad(options: HttpsLoadOptions): Promise<LoadResul
   let non2xx = 0;
   let bytes = 0;
   let opened = 0;
-  const agents: TlsAgent[] = [];
+  const agents: OneConnectionAgent[] = [];
 
   const worker = async (): Promise<void> => {
-    const agent = new TlsAgent(options);
+    const agent = new OneConnectionAgent(options);
     agents.push(agent);
     while (performance.now() < deadline && !options.signal?.aborted) {
       const t0 = performance.now();
