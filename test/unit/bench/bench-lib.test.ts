@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { codeOrigin, summariseCpuProfile } from '../../../bench/lib/cpu-profile.js';
+import { mergeConfig } from '../../../bench/lib/dlp-proxy.js';
+import { LatencyHistogram } from '../../../bench/lib/histogram.js';
+import { processTree, snapshot } from '../../../bench/lib/proc-stats.js';
+import { ratio, renderResultsMarkdown, type RunResults } from '../../../bench/lib/report.js';
+import { renderThroughputSvg } from '../../../bench/lib/svg-chart.js';
+import type { ScenarioResult } from '../../../bench/lib/types.js';
+import { parseBytes } from '../../../bench/slow-client.js';
+
+const load = (reqPerSec: number) => ({ requests: reqPerSec * 2, errors: 0, non2xx: 0, durationS: 2, reqPerSec, bytesPerSec: reqPerSec * 1024, p50Ms: 1, p99Ms: 5, maxMs: 9, connections: 50, protocol: 'http' as const, path: '/bytes/1024', generator: 'autocannon' as const });
+
+const rows: ScenarioResult[] = [
+  { name: 'direct-http-1k', title: 'direct', target: 'direct', status: 'ok', load: load(20_000) },
+  { name: 'passthrough-http-1k', title: 'ours <fast>', target: 'dlp-proxy', status: 'ok', load: load(5_000), proxy: { rssPeakBytes: 100 * 2 ** 20, cpuSeconds: 1.5 }, baseline: { direct: 'direct-http-1k', squid: 'squid-http-1k' } },
+  { name: 'squid-http-1k', title: 'squid', target: 'squid', status: 'ok', load: load(4_000), proxy: { rssPeakBytes: 30 * 2 ** 20, cpuSeconds: 1 }, baseline: { direct: 'direct-http-1k' } },
+  { name: 'scanned', title: 'scanned', target: 'dlp-proxy', status: 'not-available', reason: 'scanning is not wired | yet', baseline: { squid: 'squid-http-1k' } },
+];
+
+const results: RunResults = {
+  machine: { date: '2026-01-02T03:04:05.000Z', cores: 2, cpuModel: 'cpu', memoryGiB: 4, node: 'v20.0.0', kernel: '6.1', platform: 'linux x64', squid: '5.7', revision: 'abc1234', loadAverage: 0.1 },
+  mode: 'full',
+  durationMs: 8000,
+  warmupMs: 1500,
+  wallSeconds: 100,
+  scenarios: rows,
+  memory: [],
+};
+
+describe('LatencyHistogram', () => {
+  it('gives percentiles within 2 % of the exact ones', () => {
+    const h = new LatencyHistogram();
+    for (let i = 1; i <= 10_000; i++) h.record(i / 100); // 0.01 .. 100 ms, uniform
+    expect(h.count).toBe(10_000);
+    expect(h.percentile(0.5)).toBeGreaterThan(50 * 0.98);
+    expect(h.percentile(0.5)).toBeLessThan(50 * 1.02);
+    expect(h.percentile(0.99)).toBeGreaterThan(99 * 0.98);
+    expect(h.percentile(0.99)).toBeLessThanOrEqual(100);
+    expect(h.max).toBe(100);
+  });
+
+  it('answers 0 when empty', () => {
+    expect(new LatencyHistogram().percentile(0.99)).toBe(0);
+  });
+});
+
+describe('report', () => {
+  it('computes ratios only between rows that both ran', () => {
+    expect(ratio(rows, rows[1]!, 'squid-http-1k')).toBeCloseTo(1.25);
+    expect(ratio(rows, rows[1]!, 'direct-http-1k')).toBeCloseTo(0.25);
+    expect(ratio(rows, rows[3]!, 'squid-http-1k')).toBeUndefined();
+    expect(ratio(rows, rows[1]!, 'missing')).toBeUndefined();
+  });
+
+  it('keeps a row that could not run, with its reason, in the table and the chart', () => {
+    const md = renderResultsMarkdown(results, 'results/2026-01-02.json');
+    expect(md).toContain('| 1.25× |');
+    expect(md).toContain('**not available**: scanning is not wired / yet');
+    expect(md).toContain('passthrough HTTP 1 KiB ≥ 1.0× squid | **met** (1.25×)');
+    expect(md).not.toContain('Noise warning');
+    const svg = renderThroughputSvg(results);
+    expect(svg).toContain('ours &lt;fast&gt;');
+    expect(svg).toContain('not available: scanning is not wired | yet');
+    expect(svg.match(/<rect /g)?.length).toBe(1 + 3 + 3); // background, three bars, three legend keys
+  });
+});
+
+describe('helpers', () => {
+  it('parses sizes with binary units', () => {
+    expect(parseBytes('1GiB')).toBe(1024 ** 3);
+    expect(parseBytes('256MiB')).toBe(256 * 1024 ** 2);
+    expect(parseBytes('12')).toBe(12);
+    expect(() => parseBytes('12MB')).toThrow(/not a size/);
+  });
+
+  it('merges a scenario config over the base, replacing arrays and keeping siblings', () => {
+    const merged = mergeConfig({ proxy: { host: '127.0.0.1', port: 0 }, policy: [{ name: 'a' }] }, { proxy: { port: 5 }, policy: [{ name: 'b' }] });
+    expect(merged).toEqual({ proxy: { host: '127.0.0.1', port: 5 }, policy: [{ name: 'b' }] });
+  });
+
+  it('reads its own process from /proc', () => {
+    const s = snapshot(process.pid);
+    expect(s.rssBytes).toBeGreaterThan(10 * 2 ** 20);
+    expect(s.hwmBytes).toBeGreaterThanOrEqual(s.rssBytes * 0.5);
+    expect(s.cpuSeconds).toBeGreaterThan(0);
+    expect(processTree(process.pid)[0]).toBe(process.pid);
+  });
+});
+
+describe('cpu profile summary', () => {
+  it('sums self time per function and per origin of the code, leaving idle out', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0, columnNumber: 0, scriptId: '0' });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(idle)', '') },
+        { id: 2, callFrame: frame('redact', 'file:///x/node_modules/@pinojs/redact/index.js') },
+        { id: 3, callFrame: frame('forward', 'file:///x/src/pipeline/exchange-pipeline.ts') },
+      ],
+      samples: [1, 2, 3, 3, 3],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000],
+    };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-test-')), 'p.cpuprofile');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    const summary = summariseCpuProfile(file, 'x');
+    expect(summary.busyMs).toBe(4);
+    expect(summary.topFunctions[0]).toMatchObject({ name: 'forward', selfMs: 3, share: 0.75 });
+    expect(summary.byOrigin.map((o) => o.origin)).toEqual(['src/pipeline/', 'npm:@pinojs/redact']);
+    expect(codeOrigin(frame('(garbage collector)', ''))).toBe('(garbage collector)');
+    expect(codeOrigin(frame('x', 'node:internal/streams/readable'))).toBe('node:internal');
+    fs.rmSync(path.dirname(file), { recursive: true });
+  });
+});
