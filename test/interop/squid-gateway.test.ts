@@ -41,7 +41,7 @@ describe('squid as the gateway in front of dlp-proxy', () => {
   });
 
   it('passes clean uploads and downloads byte for byte through both proxies', async () => {
-    const body = deterministicBytes(300_000, 5).map((b) => 0x61 + (b % 26));
+    const body = Buffer.from(deterministicBytes(300_000, 5).map((b) => 0x61 + (b % 26)));
     const up = await proxyRequest(squid.port, `${origin.url}/upload`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
     expect(up.status).toBe(200);
     expect(origin.seen.at(-1)!.sha256).toBe(sha256(body));
