@@ -1,0 +1,8 @@
+// Prometheus metrics (prom-client), every name dlp_proxy_*: counters and histograms fed by the
+// pipeline's lifecycle events and the ICAP, CA, spool and alert diagnostics channels, gauges read
+// from the modules' stats() at scrape time, and Node's default metrics. Labels come only from
+// fixed sets (directions, actions, codes, configured names), never from hosts or users. The admin
+// listener (src/admin) serves the text on /metrics.
+export { createMetrics, type Metrics } from './metrics.js';
+export type { MetricSources } from './state-metrics.js';
+export { CHANNELS as METRIC_CHANNELS } from './event-metrics.js';
