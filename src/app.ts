@@ -2,6 +2,9 @@
 // subscribers, and closes everything in reverse order. Nothing else reads the whole Config.
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { AdminServer, checkReadiness } from './admin/index.js';
+import { startViolationAlerts } from './alerts/index.js';
+import { spoolStats } from './body/index.js';
 import { CertificateAuthority } from './ca/index.js';
 import type { Config } from './config/index.js';
 import type { ErrorCode } from './core/errors.js';
@@ -9,6 +12,7 @@ import { configurePages, renderPage } from './enforce/index.js';
 import { IcapService } from './icap/index.js';
 import { startIcapServer } from './icap-server/index.js';
 import { createLogger, subscribeAccessLog, subscribeViolationLog } from './log/index.js';
+import { createMetrics } from './metrics/index.js';
 import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.js';
 import { compilePolicy } from './policy/index.js';
 import { ProxyFront } from './proxy/index.js';
@@ -22,6 +26,8 @@ export interface App {
   proxyPort: number;
   /** the built-in ICAP service's port, when it runs */
   icapServerPort: number | undefined;
+  /** the admin listener's port (metrics, readiness, CA, PAC), when it runs */
+  adminPort: number | undefined;
   services: ReadonlyMap<string, ScanService>;
   cache: VerdictCache;
   close(): Promise<void>;
@@ -39,6 +45,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   };
   try {
     closers.push(subscribeAccessLog(logger), subscribeViolationLog(logger));
+    const alerts = await startViolationAlerts(config.alerts.webhooks);
+    closers.push(() => alerts.close());
 
     const { ca, created, warnings } = await CertificateAuthority.loadOrCreate({
       dir: path.resolve(config.ca.dir),
@@ -124,7 +132,26 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(() => front.close());
     logger.info({ log: 'proxy', host: config.proxy.host, port: proxyPort, policyVersion: policy.version }, 'proxy listening');
 
-    return { config, logger, ca, proxyPort, icapServerPort, services, cache, close };
+    let adminPort: number | undefined;
+    if (config.admin.enabled) {
+      const metrics = createMetrics({ cache, services, ca, spool: spoolStats, front, alerts, optionsTimeoutMs: config.admin.readyTimeoutMs });
+      closers.push(() => metrics.close());
+      const admin = new AdminServer({
+        host: config.admin.host,
+        port: config.admin.port,
+        allowedClients: config.proxy.allowedClients,
+        metrics: { text: metrics.text, contentType: metrics.registry.contentType },
+        ca,
+        proxy: { host: config.proxy.host, port: proxyPort, bypass: config.proxy.bypass, tunnel: config.proxy.tunnel, pacProxy: config.admin.pacProxy },
+        contact: config.blockPage.contact,
+        readiness: () => checkReadiness({ proxyHost: config.proxy.host, proxyPort, services, timeoutMs: config.admin.readyTimeoutMs }),
+      });
+      adminPort = await admin.listen();
+      closers.push(() => admin.close());
+      logger.info({ log: 'admin', host: config.admin.host, port: adminPort }, 'admin listening: /metrics /healthz /readyz /ca.pem /proxy.pac');
+    }
+
+    return { config, logger, ca, proxyPort, icapServerPort, adminPort, services, cache, close };
   } catch (err) {
     await close();
     throw err;
