@@ -86,6 +86,33 @@ const service = z.strictObject({
   sendUser: z.boolean().default(true),
 });
 
+const webhook = z.strictObject({
+  /** Metric label and log name: a fixed set from config, never the URL (it may carry a token). */
+  name: z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'letters, digits, - and _'),
+  url: z.string().refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an http:// or https:// URL' },
+  ),
+  /** Extra request headers (an Authorization token, say). */
+  headers: z.record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a header name'), z.string()).default({}),
+  /** One attempt, connect to answer; a webhook slower than this counts as failed and is retried. */
+  timeoutMs: ms.min(1).default(5_000),
+  /** Alerts waiting for this webhook; past it new alerts are dropped and counted. */
+  queueSize: z.number().int().min(1).max(1_000_000).default(1_000),
+  /** Further attempts after a failure, with exponential backoff from retryBackoffMs. */
+  retries: z.number().int().min(0).max(20).default(3),
+  retryBackoffMs: ms.default(1_000),
+  /** PEM files trusted for an https webhook besides the system roots. */
+  caFile: z.string().min(1).optional(),
+});
+
 const direction = z.enum(['upload', 'download']);
 
 const ruleMatch = z.strictObject({
@@ -251,11 +278,11 @@ export const configSchema = z
           .prefault({}),
       })
       .prefault({}),
-    services: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'service names are letters, digits, - and _'), service).default({
+    services: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'service names are letters, digits, - and _'), service).prefault({
       dlp: { urls: ['icap://127.0.0.1:1344/dlp'] } as never,
       av: { urls: ['icap://127.0.0.1:1344/av'] } as never,
     }),
-    policy: z.array(rule).default([
+    policy: z.array(rule).prefault([
       { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' } as never,
       { name: 'downloads', match: { direction: 'download' }, scan: 'av' } as never,
     ]),
@@ -286,6 +313,19 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         host: host.default('127.0.0.1'),
         port: port.default(9090),
+        /** host:port the PAC file names; default: proxy.host (or, when it is a wildcard, the host the client asked the admin listener by) and the proxy port. */
+        pacProxy: z
+          .string()
+          .regex(/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\]):[0-9]{1,5}$/i, 'must be host:port, e.g. proxy.corp.example:8080')
+          .optional(),
+        /** /readyz waits this long for an ICAP service's OPTIONS before calling it not ready. */
+        readyTimeoutMs: ms.default(2_000),
+      })
+      .prefault({}),
+    alerts: z
+      .strictObject({
+        /** Each block and monitored violation is POSTed as JSON (the violation log line's fields, never content). */
+        webhooks: z.array(webhook).default([]),
       })
       .prefault({}),
     blockPage: z
@@ -315,6 +355,13 @@ export const configSchema = z
         path: ['proxy', 'allowedClients'],
         message: `proxy.host ${config.proxy.host} is not a loopback address: list the client networks allowed to use the proxy (an open proxy is refused)`,
       });
+    }
+    if (config.admin.enabled && config.admin.port !== 0 && config.admin.port === config.proxy.port) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: `the admin listener never shares the proxy port ${config.proxy.port}` });
+    }
+    const webhookNames = config.alerts.webhooks.map((w) => w.name);
+    for (const [i, name] of webhookNames.entries()) {
+      if (webhookNames.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['alerts', 'webhooks', i, 'name'], message: `webhook name "${name}" is used twice` });
     }
     if (!isLoopback(config.admin.host) && config.proxy.allowedClients.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['admin', 'host'], message: 'the admin listener off loopback needs proxy.allowedClients' });
