@@ -16,13 +16,20 @@ export interface MetricSources {
   optionsTimeoutMs?: number;
 }
 
-/** One call per scrape however many metrics read it; a second scrape within the second reuses it. */
+/**
+ * One call per scrape however many metrics read it: prom-client calls every collect() in the same
+ * synchronous pass, so the value is shared until the next turn of the event loop.
+ */
 function perScrape<T>(fn: () => Promise<T>): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+  let pending: Promise<T> | undefined;
   return () => {
-    const now = Date.now();
-    if (!last || now - last.at > 1000) last = { at: now, value: fn() };
-    return last.value;
+    if (!pending) {
+      pending = fn();
+      setImmediate(() => {
+        pending = undefined;
+      });
+    }
+    return pending;
   };
 }
 
