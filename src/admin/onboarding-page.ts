@@ -83,7 +83,7 @@ function platforms(f: OnboardingFields): Platform[] {
 
 function platformHtml(p: Platform): string {
   const commands = p.commands ? `<pre>${p.commands.map(escapeHtml).join('\n')}</pre>` : '';
-  const steps = p.steps ? `<ol>${p.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ol>` : '';
+  const steps = !p.steps ? '' : p.steps.length === 1 ? `<p>${escapeHtml(p.steps[0]!)}</p>` : `<ol>${p.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ol>`;
   return `<section id="${p.id}"><h3>${escapeHtml(p.title)}</h3><p>${escapeHtml(p.intro)}</p>${commands}${steps}</section>`;
 }
 
@@ -102,7 +102,7 @@ export function renderOnboardingPage(f: OnboardingFields): string {
   h1 { font-size: 1.5rem; margin: 0 0 .75rem; } h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; } h3 { font-size: 1rem; margin: 1.25rem 0 .25rem; }
   p { margin: 0 0 .75rem; }
   .fp { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9rem; word-break: break-all; background: #f6f8fa; padding: .6rem .8rem; border-radius: 6px; }
-  pre { background: #0d1117; color: #e6edf3; padding: .75rem 1rem; border-radius: 6px; overflow-x: auto; font-size: .85rem; }
+  pre { background: #0d1117; color: #e6edf3; padding: .75rem 1rem; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; font-size: .85rem; }
   a.button { display: inline-block; margin: 0 .5rem .5rem 0; padding: .45rem .9rem; border-radius: 6px; background: #1f6feb; color: #fff; text-decoration: none; }
   code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
   .note { color: #57606a; font-size: .95rem; }
