@@ -4,7 +4,7 @@
 //   npm run bench -- --quick            smoke run (~1.2 s a scenario, 256 MiB memory check; CI)
 //   npm run bench -- --only REGEX       only the scenarios whose name matches
 //   npm run bench -- --no-memory        skip the slow/fast-client check
-//   npm run bench -- --profile NAME     run scenario NAME once more with the proxy CPU-profiled
+//   npm run bench -- --profile A,B      run dlp-proxy scenarios A and B once more, CPU-profiled
 //                                       (V8 profiler over the measured phase; summary in RESULTS.md)
 // Load goes to 127.0.0.1 only; every scenario stops by itself; everything started is stopped at the
 // end, on an error, and on SIGINT/SIGTERM.
@@ -84,19 +84,20 @@ async function main(): Promise<number> {
       process.stdout.write(`${formatRow(row)}  (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
     }
 
-    let profile: ProfileSummary | undefined;
-    if (args.profile && !controller.signal.aborted) {
-      const scenario = scenarios.find((s) => s.name === args.profile);
-      if (!scenario || scenario.target.kind !== 'dlp-proxy') throw new Error(`--profile needs a dlp-proxy scenario name, not ${args.profile}`);
+    const profiles: ProfileSummary[] = [];
+    for (const name of args.profile ? args.profile.split(',') : []) {
+      if (controller.signal.aborted) break;
+      const scenario = scenarios.find((s) => s.name === name);
+      if (!scenario || scenario.target.kind !== 'dlp-proxy') throw new Error(`--profile takes dlp-proxy scenario names, not ${name}`);
       const cpuProfileFile = path.join(resultsDir, `${scenario.name}.cpuprofile`);
       fs.mkdirSync(resultsDir, { recursive: true });
       process.stdout.write(`[profile] ${scenario.name.padEnd(32)} `);
       const row = await runScenario(scenario, { ...env, cpuProfileFile });
       process.stdout.write(`${formatRow(row)}\n`);
       if (row.status !== 'ok') throw new Error(`the profiled run of ${scenario.name} did not complete: ${row.reason}`);
-      profile = summariseCpuProfile(cpuProfileFile, scenario.name, 25);
-      process.stdout.write(`(profile for Chrome DevTools / speedscope: ${path.relative(repoRoot, cpuProfileFile)})\n`);
-      process.stdout.write(`${profile.lines.join('\n')}\n`);
+      const profile = summariseCpuProfile(cpuProfileFile, scenario.name, 25);
+      profiles.push(profile);
+      process.stdout.write(`${profile.lines.join('\n')}\n(profile for Chrome DevTools / speedscope: ${path.relative(repoRoot, cpuProfileFile)})\n`);
     }
 
     let memory: MemoryCheckResult[] = [];
@@ -113,7 +114,7 @@ async function main(): Promise<number> {
     }
     await origin.stop();
 
-    const results: RunResults = { machine, mode: quick ? 'quick' : 'full', durationMs, warmupMs, wallSeconds: (Date.now() - started) / 1000, scenarios: rows, memory, profile };
+    const results: RunResults = { machine, mode: quick ? 'quick' : 'full', durationMs, warmupMs, wallSeconds: (Date.now() - started) / 1000, scenarios: rows, memory, profiles };
     fs.mkdirSync(resultsDir, { recursive: true });
     const day = machine.date.slice(0, 10);
     const complete = !quick && !only && !args['duration-ms'] && !controller.signal.aborted;

@@ -1,10 +1,12 @@
-// One scenario from start to stop: check what it needs, start its target (nothing, dlp-proxy or
-// squid) against the run's origin, probe, warm up, measure the load while sampling the target's
+// One scenario from start to stop: check what it needs, start its target (nothing, dlp-proxy,
+// squid or the bare node:http reference proxy) against the run's origin, probe, warm up, measure the load while sampling the target's
 // process tree, stop the target. Whatever happens, the target is stopped before this returns.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, which } from '../../test/support/peers/common.js';
+import { forkChild } from './children.js';
 import { startDlpProxy, type ProxyRunFiles } from './dlp-proxy.js';
 import { runHttpLoad } from './http-load.js';
 import { runNodeLoad } from './node-load.js';
@@ -62,6 +64,10 @@ async function start(scenario: Scenario, env: RunEnv): Promise<Started> {
       const doc = target.config ? await target.config({ freePort }) : {};
       const proxy = await startDlpProxy(scenario.name, env.files, doc);
       return { pid: proxy.pid, proxyPort: proxy.port, clientCa: env.proxyCaPem, request: (type, timeoutMs) => proxy.request(type, timeoutMs), stop: () => proxy.stop() };
+    }
+    case 'node-proxy': {
+      const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.ts', import.meta.url)), []);
+      return { pid: proxy.pid, proxyPort: proxy.ready.port, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
     }
     case 'squid': {
       const squid = await startSquid(path.join(env.files.workDir, `squid-${scenario.name}`), target.bump ? env.tls : undefined);

@@ -3,7 +3,9 @@
 // that did not run keep their line with the reason, so a missing bar is never silent.
 import type { RunResults } from './report.js';
 
-const COLOURS: Record<string, string> = { direct: '#9e9e9e', 'dlp-proxy': '#1f6feb', squid: '#e36209' };
+const COLOURS: Record<string, string> = { direct: '#9e9e9e', 'dlp-proxy': '#1f6feb', squid: '#e36209', 'node-proxy': '#8fbc8f' };
+
+const LEGEND: Record<string, string> = { direct: 'origin (ceiling)', 'node-proxy': 'bare node:http' };
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -15,7 +17,7 @@ export function renderThroughputSvg(results: RunResults): string {
   const barWidth = 420;
   const rowHeight = 26;
   const top = 54;
-  const width = labelWidth + barWidth + 110;
+  const width = labelWidth + barWidth + 130;
   const height = top + rows.length * rowHeight + 40;
   const max = Math.max(1, ...rows.map((r) => (r.status === 'ok' && r.load ? r.load.reqPerSec : 0)));
   const m = results.machine;
@@ -40,8 +42,8 @@ export function renderThroughputSvg(results: RunResults): string {
   const legendY = top + rows.length * rowHeight + 20;
   let x = labelWidth;
   for (const [kind, colour] of Object.entries(COLOURS)) {
-    parts.push(`<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${colour}"/>`, `<text x="${x + 16}" y="${legendY}">${kind === 'direct' ? 'origin (ceiling)' : kind}</text>`);
-    x += 130;
+    parts.push(`<rect x="${x}" y="${legendY - 10}" width="12" height="12" fill="${colour}"/>`, `<text x="${x + 16}" y="${legendY}">${LEGEND[kind] ?? kind}</text>`);
+    x += 120;
   }
   parts.push('</svg>', '');
   return parts.join('\n');

@@ -16,7 +16,9 @@ export type Target =
   /** dlp-proxy in a child process, with `config` merged over the bench base (passthrough policy). */
   | { kind: 'dlp-proxy'; config?: (ctx: SetupContext) => ConfigDoc | Promise<ConfigDoc> }
   /** squid-openssl in the foreground; `bump` turns on ssl-bump with a CA of the run. */
-  | { kind: 'squid'; bump?: boolean };
+  | { kind: 'squid'; bump?: boolean }
+  /** The smallest node:http forward proxy (bench/lib/node-proxy-child.ts): what Node alone costs. */
+  | { kind: 'node-proxy' };
 
 export interface Load {
   protocol: 'http' | 'https';

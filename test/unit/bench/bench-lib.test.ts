@@ -28,6 +28,7 @@ const results: RunResults = {
   wallSeconds: 100,
   scenarios: rows,
   memory: [],
+  profiles: [],
 };
 
 describe('LatencyHistogram', () => {
@@ -64,7 +65,7 @@ describe('report', () => {
     const svg = renderThroughputSvg(results);
     expect(svg).toContain('ours &lt;fast&gt;');
     expect(svg).toContain('not available: scanning is not wired | yet');
-    expect(svg.match(/<rect /g)?.length).toBe(1 + 3 + 3); // background, three bars, three legend keys
+    expect(svg.match(/<rect /g)?.length).toBe(1 + 3 + 4); // background, three bars, four legend keys
   });
 });
 
