@@ -1,0 +1,58 @@
+// What `npm start` runs: config/default.yaml with the built-in ICAP service in its worker
+// thread, both services pointed at it. Only the ports move (free ones), so the test can run
+// beside a proxy already on 8080. Card-number uploads and EICAR downloads are blocked, clean ones pass.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type App } from '../../src/app.js';
+import { DEFAULT_CONFIG_FILE, parseConfig } from '../../src/config/index.js';
+import { CARD } from '../support/enforcement-suite.js';
+import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
+import { proxyRequest } from '../support/proxy-client.js';
+import { freePort } from '../support/peers/common.js';
+
+describe('the default configuration (npm start)', () => {
+  let app: App;
+  let origin: Origin;
+
+  beforeAll(async () => {
+    const doc = YAML.parse(fs.readFileSync(DEFAULT_CONFIG_FILE, 'utf8')) as Record<string, any>;
+    const icapPort = await freePort();
+    doc.proxy.port = 0;
+    doc.admin.enabled = false;
+    doc.icapServer.port = icapPort;
+    doc.ca.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-default-ca-'));
+    for (const service of Object.values(doc.services) as Array<{ urls: string[] }>) service.urls = service.urls.map((u) => u.replace(':1344/', `:${icapPort}/`));
+    const logger = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
+    app = await startApp(parseConfig(doc, 'default.yaml with free ports'), { logger });
+    origin = await startOrigin();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await origin?.close();
+  });
+
+  it('runs the built-in ICAP service and blocks a card-number upload before the origin', async () => {
+    expect(app.icapServerPort).toBeGreaterThan(0);
+    const before = origin.seen.length;
+    const reply = await proxyRequest(app.proxyPort, `${origin.url}/upload`, { method: 'POST', body: `name=Jane&card=${CARD}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(reply.status).toBe(403);
+    expect(reply.body.toString()).toMatch(/payment.card/i);
+    expect(origin.seen.length).toBe(before);
+  });
+
+  it('blocks an EICAR download and passes clean traffic byte for byte', async () => {
+    expect((await proxyRequest(app.proxyPort, `${origin.url}/eicar.com`)).status).toBe(403);
+    const body = Buffer.from('an ordinary upload\n'.repeat(1000));
+    const up = await proxyRequest(app.proxyPort, `${origin.url}/upload`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+    expect(up.status).toBe(200);
+    expect(origin.seen.at(-1)!.sha256).toBe(crypto.createHash('sha256').update(body).digest('hex'));
+    const down = await proxyRequest(app.proxyPort, `${origin.url}/bytes/500000`);
+    expect(down.body.equals(deterministicBytes(500000))).toBe(true);
+  });
+});
