@@ -115,17 +115,7 @@ export class ExchangePipeline {
     const hasBody = requestHasBody(req.headers);
     let body: Readable = req;
     let bodyBytes = hasBody ? declaredLength(req.headers) : 0;
-    const upInput: PolicyInput = {
-      direction: 'upload',
-      method: exchange.method,
-      host: exchange.host,
-      path: exchange.path,
-      ...optional('requestContentType', req.headers['content-type']),
-      ...optional('bodyBytes', bodyBytes),
-      hasBody,
-      clientIp: exchange.client.ip,
-      ...optional('user', exchange.client.user),
-    };
+    const upInput = policyInput(exchange, 'upload', req.headers['content-type'], undefined, hasBody, bodyBytes);
     if (hasBody && policy.needsSize(upInput)) {
       ({ body, bodyBytes } = await this.#measure(req, held));
       upInput.bodyBytes = bodyBytes;
@@ -191,18 +181,7 @@ export class ExchangePipeline {
     const via = `${response.httpVersion} ${this.#options.viaName}`;
     const resHeaders = forwardHeaders(response.rawHeaders, { via });
     const hasBody = responseHasBody(exchange.method, status, response.headers);
-    const downInput: PolicyInput = {
-      direction: 'download',
-      method: exchange.method,
-      host: exchange.host,
-      path: exchange.path,
-      ...optional('requestContentType', req.headers['content-type']),
-      ...optional('responseContentType', response.headers['content-type']),
-      ...(hasBody ? optional('bodyBytes', declaredLength(response.headers)) : { bodyBytes: 0 }),
-      hasBody,
-      clientIp: exchange.client.ip,
-      ...optional('user', exchange.client.user),
-    };
+    const downInput = policyInput(exchange, 'download', req.headers['content-type'], response.headers['content-type'], hasBody, hasBody ? declaredLength(response.headers) : 0);
     let download: Readable = response;
     let downBytes = downInput.bodyBytes;
     if (hasBody && policy.needsSize(downInput)) {
@@ -370,6 +349,29 @@ export class ExchangePipeline {
     req.resume();
     writePage(res, this.#options.page(error.status, error.code, exchange.host, req.headers.accept, exchange.id), {}, true);
   }
+}
+
+/** What the policy sees of one side of the exchange: heads and body facts, never the body. */
+function policyInput(
+  exchange: Exchange,
+  direction: Direction,
+  requestContentType: string | undefined,
+  responseContentType: string | undefined,
+  hasBody: boolean,
+  bodyBytes: number | undefined,
+): PolicyInput {
+  return {
+    direction,
+    method: exchange.method,
+    host: exchange.host,
+    path: exchange.path,
+    ...optional('requestContentType', requestContentType),
+    ...optional('responseContentType', responseContentType),
+    ...optional('bodyBytes', bodyBytes),
+    hasBody,
+    clientIp: exchange.client.ip,
+    ...optional('user', exchange.client.user),
+  };
 }
 
 function policyVerdict(decision: Decision): Verdict {

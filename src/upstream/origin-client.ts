@@ -75,16 +75,7 @@ export class OriginClient {
   open(target: OriginTarget, head: OriginRequest): { request: http.ClientRequest; response: Promise<http.IncomingMessage> } {
     const options = this.#options;
     const tlsTarget = target.scheme === 'https';
-    const request = (tlsTarget ? https : http).request({
-      host: target.host,
-      port: target.port,
-      method: head.method,
-      path: head.path,
-      headers: head.headers,
-      agent: tlsTarget ? this.#httpsAgent : this.#httpAgent,
-      servername: tlsTarget && net.isIP(target.host) === 0 ? target.host : undefined,
-      setHost: false,
-    });
+    const request = this.#request(target, head, { agent: tlsTarget ? this.#httpsAgent : this.#httpAgent });
     request.setNoDelay(true);
 
     const response = new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -132,18 +123,9 @@ export class OriginClient {
 
   /** Open a raw byte stream to the origin for an upgraded (WebSocket) exchange. */
   async openUpgrade(target: OriginTarget, head: OriginRequest): Promise<{ response: http.IncomingMessage; socket: Duplex; head: Buffer }> {
-    const tlsTarget = target.scheme === 'https';
-    const request = (tlsTarget ? https : http).request({
-      host: target.host,
-      port: target.port,
-      method: head.method,
-      path: head.path,
-      headers: head.headers,
+    const request = this.#request(target, head, {
       agent: false,
-      servername: tlsTarget && net.isIP(target.host) === 0 ? target.host : undefined,
-      ca: tlsTarget ? this.#roots : undefined,
-      rejectUnauthorized: this.#options.rejectUnauthorized,
-      setHost: false,
+      ...(target.scheme === 'https' ? { ca: this.#roots, rejectUnauthorized: this.#options.rejectUnauthorized } : {}),
       timeout: this.#options.connectTimeoutMs,
     });
     return new Promise((resolve, reject) => {
@@ -161,6 +143,20 @@ export class OriginClient {
         resolve({ response, socket: response.socket, head: Buffer.alloc(0) });
       });
       request.end();
+    });
+  }
+
+  #request(target: OriginTarget, head: OriginRequest, extra: https.RequestOptions): http.ClientRequest {
+    const tlsTarget = target.scheme === 'https';
+    return (tlsTarget ? https : http).request({
+      host: target.host,
+      port: target.port,
+      method: head.method,
+      path: head.path,
+      headers: head.headers,
+      servername: tlsTarget && net.isIP(target.host) === 0 ? target.host : undefined,
+      setHost: false,
+      ...extra,
     });
   }
 
