@@ -1,6 +1,7 @@
 // The one schema: source of validation and of the `Config` type. Strict everywhere (an unknown key
 // is an error naming its path); sizes and times carry their unit in the key name.
 import net from 'node:net';
+import os from 'node:os';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
@@ -164,6 +165,14 @@ const user = z.strictObject({
 
 export const configSchema = z
   .strictObject({
+    /** Proxy worker processes (node:cluster); 1 = a single process. Default: one per core. */
+    workers: z.number().int().min(1).max(256).default(() => os.availableParallelism()),
+    shutdown: z
+      .strictObject({
+        /** SIGTERM and reload: in-flight exchanges get this long to finish before their connections are cut. */
+        drainTimeoutMs: ms.default(30_000),
+      })
+      .prefault({}),
     proxy: z
       .strictObject({
         host: host.default('127.0.0.1'),
@@ -303,6 +312,16 @@ export const configSchema = z
         ttlMs: ms.default(3_600_000),
         redisUrl: z.string().optional(),
         keyPrefix: z.string().default('dlp-proxy:verdict:'),
+        /** With store: redis, a local LRU of `maxBytes` answers first; Redis down = local only. */
+        redis: z
+          .strictObject({
+            connectTimeoutMs: ms.min(1).default(1_000),
+            /** Each GET/SET; past it the command fails and the exchange scans (or keeps its verdict locally). */
+            commandTimeoutMs: ms.min(1).default(250),
+            /** Reconnect backoff ceiling while Redis is down. */
+            maxReconnectDelayMs: ms.min(1).default(2_000),
+          })
+          .prefault({}),
       })
       .prefault({})
       .refine((c) => c.store !== 'redis' || c.redisUrl !== undefined, {
