@@ -4,4 +4,3 @@
 // what does not fit is dropped and counted (dlp_proxy_alerts_total{outcome="dropped"}).
 export { startViolationAlerts, type ViolationAlerts, type WebhookConfig } from './violation-alerts.js';
 export { WebhookSender, backoffMs, ALERT_CHANNEL, type AlertMessage, type AlertOutcome, type WebhookStats, type WebhookTarget } from './webhook-sender.js';
-export { alertFields, isAlert, type AlertFields } from './alert-fields.js';

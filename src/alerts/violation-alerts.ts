@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ProxyError } from '../core/errors.js';
 import { events } from '../core/events.js';
-import { alertFields, isAlert } from './alert-fields.js';
+import { isViolation, violationFields } from '../log/violation-fields.js';
 import { WebhookSender, type WebhookStats, type WebhookTarget } from './webhook-sender.js';
 
 export type WebhookConfig = Omit<WebhookTarget, 'ca'> & { caFile?: string | undefined };
@@ -32,8 +32,8 @@ export async function startViolationAlerts(webhooks: readonly WebhookConfig[]): 
     senders.length === 0
       ? () => undefined
       : events.verdict.subscribe((event) => {
-          if (!isAlert(event)) return;
-          const fields = alertFields(event);
+          if (!isViolation(event)) return;
+          const fields = violationFields(event);
           for (const sender of senders) sender.enqueue(fields);
         });
   return {

@@ -4,3 +4,4 @@ export { createLogger } from './logger.js';
 export type { LogOptions } from './logger.js';
 export { subscribeAccessLog } from './access-log.js';
 export { subscribeViolationLog } from './violation-log.js';
+export { isViolation, violationFields, type ViolationFields } from './violation-fields.js';

@@ -1,8 +1,8 @@
-// The fields of one violation alert: those of the violation log line (src/log/violation-log.ts),
-// with the time, so a SIEM or chat hook sees what the log says. Never content, never the query.
+// The fields of one violation: what the violation log line and the webhook alerts carry, from one
+// mapping, so a SIEM or chat hook sees exactly what the log says. Never content, never the query.
 import type { VerdictEvent } from '../core/events.js';
 
-export interface AlertFields {
+export interface ViolationFields {
   incident: string;
   time: string;
   client: string;
@@ -22,12 +22,12 @@ export interface AlertFields {
   sha256: string | undefined;
 }
 
-/** Blocks and monitored violations raise an alert; passes and fail-open passes do not. */
-export function isAlert(event: VerdictEvent): boolean {
+/** Blocks and monitored violations are violations; passes and fail-open passes are not. */
+export function isViolation(event: VerdictEvent): boolean {
   return event.verdict.action === 'block' || event.monitored;
 }
 
-export function alertFields(event: VerdictEvent, now = new Date()): AlertFields {
+export function violationFields(event: VerdictEvent, now = new Date()): ViolationFields {
   const { exchange, verdict } = event;
   return {
     incident: exchange.id,
