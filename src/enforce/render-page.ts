@@ -10,6 +10,7 @@ import { ProxyError } from '../core/errors.js';
 import type { Direction } from '../core/types.js';
 import { prefersJson } from './prefers-json.js';
 import { compileTemplate, type Template } from './template.js';
+import { plainViolation } from './violation-names.js';
 
 export interface BlockPageFields {
   host: string;
@@ -122,7 +123,7 @@ function blockContent(f: BlockPageFields): Content {
   const explanation = upload
     ? 'It contains information that your organisation does not allow to be sent to this website.'
     : 'The security check found something harmful or not allowed in what you were downloading.';
-  const detected = f.violations.length > 0 ? f.violations.join(', ') : (f.reason ?? 'a policy violation');
+  const detected = f.violations.length > 0 ? [...new Set(f.violations.map(plainViolation))].join(', ') : (f.reason ?? 'a policy violation');
   const time = (f.time ?? new Date()).toUTCString();
   return {
     status: 403,

@@ -10,7 +10,7 @@ export interface MetricSources {
   services?: ReadonlyMap<string, { icap: { stats(): Array<{ server: string; connected: number; idle: number; busy: number; queued: number }>; options(): Promise<{ fetchedAt: number }> } }>;
   ca?: { stats(): { hits: number; misses: number; issued: number; size: number } };
   spool?: () => { spools: number; memoryBytes: number; diskBytes: number; files: number };
-  front?: { stats(): { openSockets: number } };
+  front?: { stats(): { openSockets: number; clientConnections: number } };
   alerts?: { stats(): Array<{ name: string; queued: number }> };
   /** how long a scrape waits for an ICAP service's OPTIONS (fetched only when missing or expired) */
   optionsTimeoutMs?: number;
@@ -131,6 +131,7 @@ export function registerStateMetrics(registry: Registry, sources: MetricSources)
   }
 
   if (front) {
+    new Gauge({ name: 'dlp_proxy_client_connections', help: 'Client TCP connections open on the proxy listener', registers, collect() { this.set(front.stats().clientConnections); } });
     new Gauge({ name: 'dlp_proxy_connect_sockets_open', help: 'Open sockets of CONNECT tunnels and intercepted TLS connections (client and origin side)', registers, collect() { this.set(front.stats().openSockets); } });
   }
 

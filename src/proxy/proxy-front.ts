@@ -76,6 +76,7 @@ export class ProxyFront {
   readonly #targets = new WeakMap<http.IncomingMessage, string>();
   #server: http.Server | undefined;
   #stats = { tunnels: 0, intercepts: 0 };
+  #clientConnections = 0;
 
   constructor(options: ProxyFrontOptions, handlers: ProxyFrontHandlers) {
     this.#options = options;
@@ -119,6 +120,11 @@ export class ProxyFront {
     server.timeout = this.#options.clientIdleTimeoutMs;
     (server as unknown as { maxHeaderSize: number }).maxHeaderSize = this.#options.maxHeaderBytes;
     server.prependListener('request', (req: http.IncomingMessage) => this.#targets.set(req, req.url ?? ''));
+    server.on('connection', (socket: Duplex) => {
+      if (this.#tunnels.has(socket)) return; // a decrypted CONNECT, already counted as its client's
+      this.#clientConnections++;
+      socket.once('close', () => this.#clientConnections--);
+    });
     // Upgrades are relayed byte for byte by the pipeline, not re-framed by the library's ws server.
     server.removeAllListeners('upgrade');
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -138,8 +144,9 @@ export class ProxyFront {
     return address && typeof address === 'object' ? address.port : undefined;
   }
 
-  stats(): { tunnels: number; intercepts: number; openSockets: number } {
-    return { ...this.#stats, openSockets: this.#open.size };
+  /** Totals of tunnels and intercepts so far; open client connections and CONNECT-side sockets now. */
+  stats(): { tunnels: number; intercepts: number; openSockets: number; clientConnections: number } {
+    return { ...this.#stats, openSockets: this.#open.size, clientConnections: this.#clientConnections };
   }
 
   /** Stop listening; with `force`, cut every open connection and tunnel too. */
