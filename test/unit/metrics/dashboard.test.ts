@@ -19,7 +19,7 @@ describe('Grafana dashboard', () => {
       services: new Map([['dlp', { icap: { stats: () => [], options: async () => ({ fetchedAt: Date.now() }) } }]]),
       ca: { stats: () => ({ hits: 0, misses: 0, issued: 0, size: 0 }) },
       spool: () => ({ spools: 0, memoryBytes: 0, diskBytes: 0, files: 0 }),
-      front: { stats: () => ({ openSockets: 0 }) },
+      front: { stats: () => ({ openSockets: 0, clientConnections: 0 }) },
       alerts: { stats: () => [] },
     });
     try {
