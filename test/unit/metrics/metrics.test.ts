@@ -106,7 +106,7 @@ describe('state metrics', () => {
       ]),
       ca: { stats: () => ({ hits: 11, misses: 3, issued: 3, size: 3 }) },
       spool: () => ({ spools: 2, memoryBytes: 4096, diskBytes: 1_048_576, files: 1 }),
-      front: { stats: () => ({ openSockets: 6 }) },
+      front: { stats: () => ({ openSockets: 6, clientConnections: 4 }) },
       alerts: { stats: () => [{ name: 'soc', queued: 9 }] },
     }));
     expect(await value(m, 'dlp_proxy_verdict_cache_hits_total')).toBe(5);
@@ -124,6 +124,7 @@ describe('state metrics', () => {
     expect(await value(m, 'dlp_proxy_ca_cert_cache_hits_total')).toBe(11);
     expect(await value(m, 'dlp_proxy_spool_disk_bytes')).toBe(1_048_576);
     expect(await value(m, 'dlp_proxy_connect_sockets_open')).toBe(6);
+    expect(await value(m, 'dlp_proxy_client_connections')).toBe(4);
     expect(await value(m, 'dlp_proxy_alert_queue_length', { webhook: 'soc' })).toBe(9);
   });
 
