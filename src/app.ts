@@ -17,7 +17,7 @@ import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.
 import { compilePolicy } from './policy/index.js';
 import { ProxyFront } from './proxy/index.js';
 import { OriginClient } from './upstream/index.js';
-import { MemoryVerdictStore, VerdictCache } from './verdict/index.js';
+import { VerdictCache, createVerdictStore, storeStateChannel } from './verdict/index.js';
 
 export interface App {
   config: Config;
@@ -30,6 +30,11 @@ export interface App {
   adminPort: number | undefined;
   services: ReadonlyMap<string, ScanService>;
   cache: VerdictCache;
+  /**
+   * Stop accepting, let in-flight exchanges finish for up to `deadlineMs`, then close everything.
+   * Resolves true when nothing had to be cut.
+   */
+  drain(deadlineMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -40,9 +45,12 @@ export interface StartOptions {
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.log);
   const closers: Array<() => Promise<void> | void> = [];
-  const close = async () => {
-    for (const fn of closers.reverse()) await fn();
-  };
+  let closing: Promise<void> | undefined;
+  // Once only: drain() ends in close(), and a caller may close again.
+  const close = () =>
+    (closing ??= (async () => {
+      for (const fn of closers.reverse()) await fn();
+    })());
   try {
     closers.push(subscribeAccessLog(logger), subscribeViolationLog(logger));
     const alerts = await startViolationAlerts(config.alerts.webhooks);
@@ -85,7 +93,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     }
 
     const policy = compilePolicy([...config.policy], { ...config.services }, [...config.proxy.tunnel]);
-    const cache = new VerdictCache(new MemoryVerdictStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }), config.cache.ttlMs);
+    closers.push(
+      storeStateChannel.subscribe((e) =>
+        e.state === 'up' ? logger.info({ log: 'verdict', ...e }, 'shared verdict store up') : logger.warn({ log: 'verdict', ...e }, 'shared verdict store down: local cache only'),
+      ),
+    );
+    const store = await createVerdictStore(config.cache);
+    closers.push(() => store.close());
+    const cache = new VerdictCache(store, config.cache.ttlMs);
     const upstream = new OriginClient(config.upstream);
     closers.push(() => upstream.close());
 
@@ -151,7 +166,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       logger.info({ log: 'admin', host: config.admin.host, port: adminPort }, 'admin listening: /metrics /healthz /readyz /ca.pem /proxy.pac');
     }
 
-    return { config, logger, ca, proxyPort, icapServerPort, adminPort, services, cache, close };
+    const drain = async (deadlineMs: number) => {
+      const drained = await front.drain(deadlineMs);
+      await close();
+      return drained;
+    };
+    return { config, logger, ca, proxyPort, icapServerPort, adminPort, services, cache, drain, close };
   } catch (err) {
     await close();
     throw err;
