@@ -77,6 +77,10 @@ export class ProxyFront {
   #server: http.Server | undefined;
   #stats = { tunnels: 0, intercepts: 0 };
   #clientConnections = 0;
+  /** responses not yet finished: a drain turns their keep-alive off */
+  readonly #responses = new Set<http.ServerResponse>();
+  #draining = false;
+  #closed: Promise<void> | undefined;
 
   constructor(options: ProxyFrontOptions, handlers: ProxyFrontHandlers) {
     this.#options = options;
@@ -119,7 +123,12 @@ export class ProxyFront {
     server.keepAliveTimeout = this.#options.clientIdleTimeoutMs;
     server.timeout = this.#options.clientIdleTimeoutMs;
     (server as unknown as { maxHeaderSize: number }).maxHeaderSize = this.#options.maxHeaderBytes;
-    server.prependListener('request', (req: http.IncomingMessage) => this.#targets.set(req, req.url ?? ''));
+    server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.#targets.set(req, req.url ?? '');
+      if (this.#draining) res.shouldKeepAlive = false;
+      this.#responses.add(res);
+      res.once('close', () => this.#responses.delete(res));
+    });
     server.on('connection', (socket: Duplex) => {
       if (this.#tunnels.has(socket)) return; // a decrypted CONNECT, already counted as its client's
       this.#clientConnections++;
@@ -149,12 +158,34 @@ export class ProxyFront {
     return { ...this.#stats, openSockets: this.#open.size, clientConnections: this.#clientConnections };
   }
 
+  /**
+   * Stop accepting and let what is in flight finish: every response still to be written says
+   * `connection: close`, idle keep-alive connections are closed as they become idle, and tunnels
+   * run on. Resolves true once no client connection is left, false when `deadlineMs` passed
+   * first (then close(true) cuts the rest: the client sees its connection end before the framed
+   * end of the body, an error, not a short body it could take for a whole one).
+   */
+  async drain(deadlineMs: number): Promise<boolean> {
+    const server = this.#server;
+    if (!server) return true;
+    this.#draining = true;
+    this.#closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const res of this.#responses) if (!res.headersSent) res.shouldKeepAlive = false;
+    const deadline = performance.now() + deadlineMs;
+    for (;;) {
+      server.closeIdleConnections();
+      if (this.#clientConnections === 0 && this.#open.size === 0) return true;
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - performance.now()))));
+    }
+  }
+
   /** Stop listening; with `force`, cut every open connection and tunnel too. */
   async close(force = true): Promise<void> {
     const server = this.#server;
     if (!server) return;
     this.#server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = (this.#closed ??= new Promise<void>((resolve) => server.close(() => resolve())));
     if (force) {
       server.closeAllConnections();
       for (const socket of this.#open) socket.destroy();
