@@ -74,7 +74,8 @@ export class VerdictCache {
 
   async stats(): Promise<VerdictCacheStats> {
     const store = await this.store.stats();
-    return { hits: this.hits, misses: this.misses, joins: this.joins, inflight: this.inflight.size, storeErrors: this.storeErrors, ...store };
+    const { storeErrors = 0, ...sizes } = store;
+    return { hits: this.hits, misses: this.misses, joins: this.joins, inflight: this.inflight.size, storeErrors: this.storeErrors + storeErrors, ...sizes };
   }
 
   private async lookup(key: string): Promise<CachedVerdict | undefined> {

@@ -1,4 +1,4 @@
-// What a verdict store keeps and the interface every store (memory now, Redis later) implements.
+// What a verdict store keeps and the interface every store (memory, Redis, tiered) implements.
 // test/support/verdict-store-contract.ts is the shared suite each implementation must pass.
 
 /** Only pass and block are ever stored: a replace carries a body, a failure is not a verdict. */
@@ -14,6 +14,8 @@ export interface VerdictStoreStats {
   bytes: number;
   /** entries dropped to stay within the size bound (not expiries, not deletes) */
   evictions: number;
+  /** a store that degrades instead of throwing (the tiered store) counts its own failures here */
+  storeErrors?: number;
 }
 
 export interface VerdictStore {

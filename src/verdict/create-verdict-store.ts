@@ -1,0 +1,27 @@
+// The store the `cache` config slice asks for: memory alone, or Redis with a local LRU in front.
+import { MemoryVerdictStore } from './memory-verdict-store.js';
+import { RedisVerdictStore } from './redis-verdict-store.js';
+import { TieredVerdictStore } from './tiered-verdict-store.js';
+import type { VerdictStore } from './verdict-store.js';
+
+/** The shape of config.cache (kept here so verdict/ does not import config/). */
+export interface VerdictStoreConfig {
+  store: 'memory' | 'redis';
+  maxBytes: number;
+  ttlMs: number;
+  redisUrl?: string | undefined;
+  keyPrefix: string;
+  redis: { connectTimeoutMs: number; commandTimeoutMs: number; maxReconnectDelayMs: number };
+}
+
+/**
+ * With Redis, resolves once the first connection attempt settled (up or down), so the first
+ * exchanges see the shared tier when it is there; a Redis that is down never fails the start.
+ */
+export async function createVerdictStore(config: VerdictStoreConfig): Promise<VerdictStore> {
+  const local = new MemoryVerdictStore({ maxBytes: config.maxBytes, ttlMs: config.ttlMs });
+  if (config.store === 'memory' || config.redisUrl === undefined) return local;
+  const shared = new RedisVerdictStore({ url: config.redisUrl, keyPrefix: config.keyPrefix, ttlMs: config.ttlMs, ...config.redis });
+  await shared.connected();
+  return new TieredVerdictStore(local, shared);
+}
