@@ -1,7 +1,7 @@
 // The load suite: `npm run bench` runs every scenario of bench/scenarios/ against one origin in one
 // run (so the results are ratios), then the slow/fast-client memory check, and writes
 // bench/results/<date>.json, bench/RESULTS.md and bench/results/throughput.svg.
-//   npm run bench -- --quick            smoke run (~1.2 s a scenario, 256 MiB memory check; CI)
+//   npm run bench -- --quick            smoke run (~1 s a scenario, 256 MiB memory check; CI)
 //   npm run bench -- --only REGEX       only the scenarios whose name matches
 //   npm run bench -- --no-memory        skip the slow/fast-client check
 //   npm run bench -- --profile A,B      run dlp-proxy scenarios A and B once more, CPU-profiled
@@ -36,8 +36,8 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick;
-const durationMs = Number(args['duration-ms'] ?? (quick ? 1200 : 8000));
-const warmupMs = quick ? 300 : 1500;
+const durationMs = Number(args['duration-ms'] ?? (quick ? 1000 : 8000));
+const warmupMs = quick ? 250 : 1500;
 const only = args.only ? new RegExp(args.only) : undefined;
 const benchDir = path.join(repoRoot, 'bench');
 const resultsDir = path.join(benchDir, 'results');
