@@ -1,62 +1,102 @@
 // Pulls the caller's body in pieces of a bounded size, so a preview can stop at exactly N bytes
 // and the rest be sent only after `100 Continue` (RFC 3507 §4.5). Nothing is read ahead beyond
-// the stream's own buffer.
+// the stream's own buffer. The first `retainBytes` handed out are kept, so a transaction that
+// failed having sent no more than that (a preview, a small body) can start over on another server.
 import type { Readable } from 'node:stream';
 import { toProxyError, type ProxyError } from '../core/errors.js';
 
 export class BodySource {
   private readonly stream: Readable;
-  private leftover: Buffer | null = null;
+  private readonly retainBytes: number;
+  /** chunks to hand out before reading the stream again (a peeked chunk, a replay) */
+  private pending: Buffer[] = [];
+  /** what was handed out since the start, while it fits in retainBytes; null once it did not */
+  private history: Buffer[] | null = [];
+  private historyBytes = 0;
   private ended = false;
+  private drained = false;
+  /** bumped by rewind(): a read still waiting from the attempt before gets null, not a byte */
+  private generation = 0;
   /** bytes handed out so far */
   consumed = 0;
 
-  constructor(stream: Readable) {
+  constructor(stream: Readable, retainBytes = 0) {
     this.stream = stream;
+    this.retainBytes = retainBytes;
   }
 
   get done(): boolean {
-    return this.ended && this.leftover === null;
+    return this.ended && this.pending.length === 0;
   }
 
   /** Up to `max` bytes, or null at the end of the body. */
   async read(max = Number.POSITIVE_INFINITY): Promise<Buffer | null> {
-    let chunk = this.leftover;
-    this.leftover = null;
-    while (chunk === null) {
-      if (this.ended) return null;
-      const next: unknown = this.stream.read();
-      if (next !== null) {
-        chunk = typeof next === 'string' ? Buffer.from(next) : Buffer.isBuffer(next) ? next : Buffer.from(next as Uint8Array);
-        if (chunk.length === 0) chunk = null;
-        continue;
-      }
-      await this.waitReadable();
+    const generation = this.generation;
+    let chunk = this.pending.shift() ?? (await this.pull(generation));
+    if (chunk === null) return null;
+    if (generation !== this.generation) {
+      // Pulled off the stream for an attempt that was abandoned meanwhile: it follows the replay.
+      this.pending.push(chunk);
+      return null;
     }
     if (chunk.length > max) {
-      this.leftover = chunk.subarray(max);
+      this.pending.unshift(chunk.subarray(max));
       chunk = chunk.subarray(0, max);
     }
     this.consumed += chunk.length;
+    if (this.history) {
+      this.historyBytes += chunk.length;
+      if (this.historyBytes <= this.retainBytes) this.history.push(chunk);
+      else this.history = null;
+    }
     return chunk;
   }
 
   /** Whether the body has more bytes (waits for the stream to tell). */
   async atEnd(): Promise<boolean> {
-    if (this.leftover) return false;
-    const next = await this.read();
+    const generation = this.generation;
+    const next = this.pending.shift() ?? (await this.pull(generation));
     if (next === null) return true;
-    this.consumed -= next.length;
-    this.leftover = next;
+    if (generation !== this.generation) this.pending.push(next);
+    else this.pending.unshift(next);
     return false;
+  }
+
+  /**
+   * Start over from the first byte, for another attempt. False when that is impossible: more than
+   * retainBytes were handed out, or the rest was drained.
+   */
+  rewind(): boolean {
+    if (this.consumed > 0 && (!this.history || this.drained)) return false;
+    this.pending = [...(this.history ?? []), ...this.pending];
+    this.history = [];
+    this.historyBytes = 0;
+    this.consumed = 0;
+    this.generation++;
+    return true;
   }
 
   /** Discard the rest so a tee feeding a spool keeps flowing (the answer needs no more body). */
   drain(): void {
-    this.leftover = null;
+    this.drained = true;
+    this.pending = [];
     if (!this.ended && !this.stream.destroyed) {
       this.stream.on('error', () => undefined);
       this.stream.resume();
+    }
+  }
+
+  /** The next chunk off the stream; null at its end or once a rewind made the caller stale. */
+  private async pull(generation: number): Promise<Buffer | null> {
+    for (;;) {
+      if (this.ended || generation !== this.generation) return null;
+      const next: unknown = this.stream.read();
+      if (next !== null) {
+        const chunk = typeof next === 'string' ? Buffer.from(next) : Buffer.isBuffer(next) ? next : Buffer.from(next as Uint8Array);
+        if (chunk.length > 0) return chunk;
+        continue;
+      }
+      await this.waitReadable();
     }
   }
 

@@ -1,20 +1,27 @@
-// The facade the pipeline calls: one configured ICAP service over one or more servers. It keeps
-// each server's OPTIONS (fetched on first use, refreshed at Options-TTL), caps each pool at the
-// server's Max-Connections, tracks the service ISTag (RFC 3507 §4.7) from OPTIONS and from every
-// answer, fails a transaction over to another server when no body byte was consumed yet, and
-// publishes one diagnostics_channel message per transaction.
-import { readFile } from 'node:fs/promises';
+// The facade the pipeline calls: one configured ICAP service over one or more servers. It picks a
+// server per transaction (balancer.ts), fails a transaction over to another server when the bytes
+// sent so far can be sent again, keeps each server's OPTIONS and health (service-server.ts), caps
+// each pool at the server's Max-Connections, derives the service ISTag from the servers'
+// (RFC 3507 §4.7), and publishes transactions, ISTag and server-state changes (channels.ts).
 import type { Readable } from 'node:stream';
 import { ProxyError, toProxyError, type ErrorCode } from '../core/errors.js';
-import type { HeaderList, HttpHead, IcapResult } from '../core/types.js';
-import { WeightedBalancer } from './balancer.js';
+import type { HttpHead, IcapResult } from '../core/types.js';
+import { Balancer } from './balancer.js';
 import { BodySource } from './body-source.js';
-import { istagChannel, transactionChannel, type IcapIstagMessage, type IcapTransactionMessage } from './channels.js';
-import type { TlsMaterial } from './connection.js';
-import { fetchOptions } from './fetch-options.js';
+import {
+  istagChannel,
+  serverStateChannel,
+  transactionChannel,
+  type IcapIstagMessage,
+  type IcapServerStateMessage,
+  type IcapTransactionMessage,
+} from './channels.js';
 import type { IcapOptions } from './icap-options.js';
-import { parseIcapUrl } from './icap-url.js';
-import { IcapPool, type PoolStats } from './pool.js';
+import { identityHeaders } from './identity-headers.js';
+import type { PoolStats } from './pool.js';
+import { DEFAULT_HEALTH, type HealthPolicy, type StateChange } from './server-health.js';
+import { ServiceServer, type ServerView } from './service-server.js';
+import { tlsLoader, type TlsFiles } from './tls-files.js';
 import { runTransaction } from './transaction.js';
 
 export interface IcapServiceOptions {
@@ -23,13 +30,19 @@ export interface IcapServiceOptions {
   /** icap:// or icaps:// URLs */
   servers: Array<{ url: string; weight: number }>;
   /** file paths, read once */
-  tls?: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean };
+  tls?: TlsFiles;
   maxConnections: number;
   connectTimeoutMs: number;
   previewTimeoutMs: number;
   readIdleTimeoutMs: number;
   queueTimeoutMs: number;
   idleTimeoutMs: number;
+  /** worker processes of this proxy, each with its own pools: they share each Max-Connections */
+  workerCount?: number;
+  /** probes, suspension and revival; defaults in server-health.ts */
+  health?: Partial<HealthPolicy>;
+  /** body bytes kept per transaction so a failure after sending them can go to another server */
+  retryRetainBytes?: number;
 }
 
 export interface IcapRequest {
@@ -54,7 +67,7 @@ export interface IcapRequest {
 
 export type IcapSendResult = IcapResult & { status: number; previewUsed: boolean };
 
-// Failures after which another server may take the transaction, if no body byte was consumed.
+// Failures after which another server may take the transaction, if what was sent can be resent.
 const FAILOVER: ReadonlySet<ErrorCode> = new Set([
   'ICAP_CONNECT_FAILED',
   'ICAP_CONNECT_TIMEOUT',
@@ -66,42 +79,57 @@ const FAILOVER: ReadonlySet<ErrorCode> = new Set([
   'ICAP_READ_FAILED',
 ]);
 
-interface Server {
-  url: string;
-  pool: IcapPool;
-  options: IcapOptions | undefined;
-  fetching: Promise<IcapOptions> | undefined;
-}
+// Failures that say nothing about the server (the caller gave up; a method it never offered).
+const NEUTRAL: ReadonlySet<ErrorCode> = new Set(['ICAP_ABORTED', 'ICAP_METHOD_NOT_SUPPORTED']);
+
+/** A preview is 1024 bytes with c-icap and most vendors; small bodies fit whole. */
+const DEFAULT_RETAIN_BYTES = 64 * 1024;
 
 export class IcapService {
   readonly name: string;
   private readonly config: IcapServiceOptions;
-  private readonly servers: Server[];
-  private readonly balancer: WeightedBalancer<Server>;
-  private tlsMaterial: Promise<TlsMaterial | undefined> | undefined;
+  private readonly servers: ServiceServer[];
+  private readonly balancer: Balancer<ServiceServer>;
   private currentIstag: string | undefined;
   private readonly istagListeners: Array<(istag: string, previous: string | undefined) => void> = [];
+  private used = false;
 
   constructor(options: IcapServiceOptions) {
     if (options.servers.length === 0) throw new ProxyError('CONFIG_INVALID', `ICAP service ${options.name} has no server`);
     this.name = options.name;
     this.config = options;
-    this.servers = options.servers.map(({ url }) => ({
-      url,
-      pool: new IcapPool(parseIcapUrl(url), {
-        maxConnections: options.maxConnections,
-        connectTimeoutMs: options.connectTimeoutMs,
-        idleTimeoutMs: options.idleTimeoutMs,
-        queueTimeoutMs: options.queueTimeoutMs,
-        tls: () => this.loadTls(),
-      }),
-      options: undefined,
-      fetching: undefined,
-    }));
-    this.balancer = new WeightedBalancer(this.servers.map((s, i) => ({ item: s, weight: options.servers[i]!.weight })));
+    const health: HealthPolicy = { ...DEFAULT_HEALTH, ...options.health };
+    const loadTls = tlsLoader(options.name, options.tls);
+    this.servers = options.servers.map(
+      ({ url, weight }) =>
+        new ServiceServer({
+          url,
+          weight,
+          pool: {
+            maxConnections: options.maxConnections,
+            connectTimeoutMs: options.connectTimeoutMs,
+            idleTimeoutMs: options.idleTimeoutMs,
+            queueTimeoutMs: options.queueTimeoutMs,
+            workerCount: options.workerCount ?? 1,
+            tls: loadTls,
+          },
+          readIdleTimeoutMs: options.readIdleTimeoutMs,
+          health,
+          onState: (server, change) => this.publishState(server, change),
+          onIstag: (server) => this.updateIstag(server),
+        }),
+    );
+    this.balancer = new Balancer(this.servers.map((s) => ({ item: s, weight: s.weight })));
   }
 
-  /** Last known ISTag, as sent (quoted); undefined before the first OPTIONS or answer. */
+  /**
+   * The service ISTag the verdict cache keys on (RFC 3507 §4.7), as sent (quoted); undefined
+   * before any server sent one. The key is computed before a server is picked, so it cannot be
+   * the tag of the server that will answer. With one tag across the servers it is that tag; when
+   * they differ (a rolling signature update) it is the sorted set of them, so it stays stable
+   * whichever server answers, and changes as soon as any server's tag changes: a verdict is never
+   * reused across a change of any server that may have given it.
+   */
   get istag(): string | undefined {
     return this.currentIstag;
   }
@@ -110,69 +138,95 @@ export class IcapService {
     this.istagListeners.push(fn);
   }
 
-  /** OPTIONS of the next server in turn: cached, refreshed once Options-TTL passed. */
-  options(): Promise<IcapOptions> {
-    return this.serverOptions(this.balancer.pick() ?? this.servers[0]!);
+  /** OPTIONS of the first server that is up and answers (config order); cached per Options-TTL. */
+  async options(): Promise<IcapOptions> {
+    this.startMonitoring();
+    let last: ProxyError | undefined;
+    for (const server of this.servers.filter((s) => s.up)) {
+      try {
+        return await server.getOptions();
+      } catch (err) {
+        last = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
+        server.noteFailure(last);
+      }
+    }
+    throw this.exhausted(last, this.servers.filter((s) => s.up));
   }
 
   stats(): PoolStats[] {
     return this.servers.map((s) => s.pool.stats());
   }
 
+  /** Each server's health, for /readyz and operators. */
+  serverStates(): ServerView[] {
+    return this.servers.map((s) => s.view());
+  }
+
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => s.pool.close()));
+    await Promise.all(this.servers.map((s) => s.close()));
   }
 
   async send(request: IcapRequest): Promise<IcapSendResult> {
-    const source = request.body ? new BodySource(request.body) : null;
-    const tried = new Set<Server>();
+    this.startMonitoring();
+    const source = request.body ? new BodySource(request.body, this.config.retryRetainBytes ?? DEFAULT_RETAIN_BYTES) : null;
+    const tried = new Set<ServiceServer>();
     let staleRetried = false;
+    let last: ProxyError | undefined;
     for (;;) {
-      const server = this.balancer.pick(tried);
-      if (!server) throw new ProxyError('INTERNAL', `ICAP service ${this.name}: no server left to try`);
+      const server = this.balancer.pick(
+        (s) => s.up && !tried.has(s),
+        (s) => s.pool.full,
+      );
+      if (!server) {
+        source?.drain();
+        throw this.exhausted(last, [...tried]);
+      }
       tried.add(server);
       const started = performance.now();
-      let status = 0;
-      let previewUsed = false;
       try {
-        const options = await this.serverOptions(server, request.signal);
+        const options = await server.getOptions(request.signal);
         if (!options.supports(request.method)) {
           throw new ProxyError('ICAP_METHOD_NOT_SUPPORTED', `ICAP service ${server.url} does not offer ${request.method} (Methods: ${options.methods.join(', ')})`, {
-            details: { server: server.pool.target.label, method: request.method },
+            details: { server: server.label, method: request.method },
           });
         }
         const result = await this.transact(server, options, request, source);
-        status = result.status;
-        previewUsed = result.previewUsed;
         this.balancer.report(server, true);
-        this.observeIstag(server, result.istag);
-        this.publish(server, request.method, started, status, previewUsed, result.kind);
+        server.noteSuccess();
+        server.noteIstag(result.istag);
+        this.publish(server, request.method, started, result.status, result.previewUsed, result.kind);
         return result;
       } catch (err) {
         const e = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
-        if (FAILOVER.has(e.code)) this.balancer.report(server, false);
-        this.publish(server, request.method, started, Number(e.details?.['status'] ?? status), previewUsed, 'error', e.code);
-        const untouched = (source?.consumed ?? 0) === 0 && !request.signal?.aborted;
+        last = e;
+        const aborted = request.signal?.aborted === true;
+        if (!aborted && !NEUTRAL.has(e.code)) {
+          this.balancer.report(server, false);
+          server.noteFailure(e);
+        }
+        this.publish(server, request.method, started, Number(e.details?.['status'] ?? 0), false, 'error', e.code);
+        const retryable = !aborted && FAILOVER.has(e.code) && (source?.rewind() ?? true);
         // A kept-alive connection the server closed just as we reused it: once more, fresh.
-        if (untouched && e.details?.['reused'] === true && !staleRetried && (e.code === 'ICAP_READ_FAILED' || e.code === 'ICAP_WRITE_FAILED')) {
+        if (retryable && e.details?.['reused'] === true && !staleRetried && (e.code === 'ICAP_READ_FAILED' || e.code === 'ICAP_WRITE_FAILED')) {
           staleRetried = true;
           tried.delete(server);
           continue;
         }
-        if (FAILOVER.has(e.code) && untouched && tried.size < this.balancer.size) continue;
+        if (retryable) continue;
+        source?.drain();
         throw e;
       }
     }
   }
 
-  private async transact(server: Server, options: IcapOptions, request: IcapRequest, source: BodySource | null): Promise<IcapSendResult> {
+  private async transact(server: ServiceServer, options: IcapOptions, request: IcapRequest, source: BodySource | null): Promise<IcapSendResult> {
     if (source && options.transferFor(request.reqHead.target) === 'ignore') {
       // Transfer-Ignore (RFC 3507 §4.10.2): the server asked not to be sent such files.
       source.drain();
       return { kind: 'unmodified', istag: options.istag ?? '', headers: new Map([['x-icap-transfer', 'ignore']]), status: 204, previewUsed: false };
     }
     const conn = await server.pool.acquire(request.signal);
-    const onAbort = () => conn.destroy(new ProxyError('ICAP_ABORTED', `ICAP transaction to ${server.pool.target.label} aborted`, { details: { server: server.pool.target.label } }));
+    const onAbort = () => conn.destroy(new ProxyError('ICAP_ABORTED', `ICAP transaction to ${server.label} aborted`, { details: { server: server.label } }));
     request.signal?.addEventListener('abort', onAbort, { once: true });
     const reused = conn.transactions > 0;
     const outcome = await runTransaction(
@@ -200,77 +254,49 @@ export class IcapService {
     return { ...outcome.result, status: outcome.status, previewUsed: outcome.previewUsed };
   }
 
-  private serverOptions(server: Server, signal?: AbortSignal): Promise<IcapOptions> {
-    if (server.options && !server.options.isExpired()) return Promise.resolve(server.options);
-    server.fetching ??= (async () => {
-      try {
-        const conn = await server.pool.acquire(signal);
-        const options = await fetchOptions(conn, this.config.readIdleTimeoutMs, (reuse) => server.pool.release(conn, reuse));
-        server.options = options;
-        server.pool.setServerMax(options.maxConnections);
-        if (options.istag) this.observeIstag(server, options.istag);
-        return options;
-      } finally {
-        server.fetching = undefined;
-      }
-    })();
-    return server.fetching;
+  /** Probes and revivals run once the service is in use; close() stops them. */
+  private startMonitoring(): void {
+    if (this.used) return;
+    this.used = true;
+    for (const s of this.servers) s.monitor();
   }
 
-  private observeIstag(server: Server, istag: string): void {
+  /** Every server was tried or is suspended: one error the fail mode can act on, naming them all. */
+  private exhausted(last: ProxyError | undefined, tried: ServiceServer[]): ProxyError {
+    const servers = this.servers.map((s) => ({ server: s.label, state: s.health.state, ...(s.health.lastError ? { lastError: s.health.lastError } : {}) }));
+    if (last) {
+      const names = tried.map((s) => s.label).join(', ');
+      return new ProxyError(last.code, `ICAP service ${this.name}: no server could take the transaction (tried ${names}); last: ${last.message}`, {
+        cause: last,
+        details: { ...last.details, service: this.name, tried: tried.map((s) => s.label), servers },
+      });
+    }
+    return new ProxyError('ICAP_CONNECT_FAILED', `ICAP service ${this.name}: every server is suspended (${this.servers.map((s) => s.label).join(', ')})`, {
+      details: { service: this.name, tried: [], servers },
+    });
+  }
+
+  private updateIstag(server: ServiceServer): void {
+    const tags = [...new Set(this.servers.map((s) => s.istag).filter((t): t is string => t !== undefined))].sort();
+    const istag = tags.join(' ');
     if (istag === '' || istag === this.currentIstag) return;
     const previous = this.currentIstag;
     this.currentIstag = istag;
     for (const fn of this.istagListeners) fn(istag, previous);
     if (istagChannel.hasSubscribers) {
-      istagChannel.publish({ service: this.name, server: server.pool.target.label, istag, previous } satisfies IcapIstagMessage);
+      istagChannel.publish({ service: this.name, server: server.label, istag, previous, serverIstag: server.istag! } satisfies IcapIstagMessage);
     }
   }
 
-  private publish(server: Server, method: 'REQMOD' | 'RESPMOD', started: number, status: number, previewUsed: boolean, outcome: IcapTransactionMessage['outcome'], errorCode?: ErrorCode): void {
+  private publishState(server: ServiceServer, change: StateChange): void {
+    if (!serverStateChannel.hasSubscribers) return;
+    serverStateChannel.publish({ service: this.name, server: server.label, ...change } satisfies IcapServerStateMessage);
+  }
+
+  private publish(server: ServiceServer, method: 'REQMOD' | 'RESPMOD', started: number, status: number, previewUsed: boolean, outcome: IcapTransactionMessage['outcome'], errorCode?: ErrorCode): void {
     if (!transactionChannel.hasSubscribers) return;
-    const message: IcapTransactionMessage = { service: this.name, server: server.pool.target.label, method, status, durationMs: performance.now() - started, previewUsed, outcome };
+    const message: IcapTransactionMessage = { service: this.name, server: server.label, method, status, durationMs: performance.now() - started, previewUsed, outcome };
     if (errorCode) message.errorCode = errorCode;
     transactionChannel.publish(message);
   }
-
-  private loadTls(): Promise<TlsMaterial | undefined> {
-    const tls = this.config.tls;
-    this.tlsMaterial ??= (async () => {
-      if (!tls) return undefined;
-      const read = async (file: string | undefined, what: string) => {
-        if (file === undefined) return undefined;
-        try {
-          return await readFile(file);
-        } catch (err) {
-          throw new ProxyError('ICAP_TLS_FAILED', `ICAP service ${this.name}: cannot read TLS ${what} ${file}`, { cause: err });
-        }
-      };
-      const [ca, cert, key] = await Promise.all([read(tls.ca, 'CA file'), read(tls.cert, 'certificate'), read(tls.key, 'key')]);
-      const material: TlsMaterial = { rejectUnauthorized: tls.rejectUnauthorized };
-      if (ca) material.ca = ca;
-      if (cert) material.cert = cert;
-      if (key) material.key = key;
-      if (tls.servername !== undefined) material.servername = tls.servername;
-      return material;
-    })();
-    // A failed read is retried on the next connect (the operator may fix the file).
-    this.tlsMaterial.catch(() => (this.tlsMaterial = undefined));
-    return this.tlsMaterial;
-  }
-}
-
-const PRINTABLE = /^[\x21-\x7e][\x20-\x7e]*$/;
-
-/** Identity headers as Squid and the RFC 3507 §4.10 extensions name them. */
-function identityHeaders(request: IcapRequest): HeaderList {
-  const h: HeaderList = [];
-  if (request.clientIp && PRINTABLE.test(request.clientIp)) h.push(['X-Client-IP', request.clientIp]);
-  if (request.serverIp && PRINTABLE.test(request.serverIp)) h.push(['X-Server-IP', request.serverIp]);
-  if (request.user) {
-    const uri = request.user.includes('://') ? request.user : `Local://${request.user}`;
-    h.push(['X-Authenticated-User', Buffer.from(uri, 'utf8').toString('base64')]);
-    if (PRINTABLE.test(request.user)) h.push(['X-Client-Username', request.user]);
-  }
-  return h;
 }

@@ -1,6 +1,6 @@
-// Connections to one ICAP server (undici's pool.js shape): at most min(configured, the server's
-// Max-Connections) open at once, idle ones reused last-in first-out and closed after an idle
-// timeout, callers beyond the limit queued with a deadline (ICAP_QUEUE_TIMEOUT).
+// Connections to one ICAP server (undici's pool.js shape): at most min(configured, this worker's
+// share of the server's Max-Connections) open at once, idle ones reused last-in first-out and
+// closed after an idle timeout, callers beyond the limit queued with a deadline (ICAP_QUEUE_TIMEOUT).
 import { ProxyError } from '../core/errors.js';
 import { connectIcap, type IcapConnection, type TlsMaterial } from './connection.js';
 import type { IcapTarget } from './icap-url.js';
@@ -10,6 +10,8 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   queueTimeoutMs: number;
+  /** worker processes that each hold a pool to this server and share its Max-Connections */
+  workerCount?: number;
   /** loaded once per service (no file reads per connection) */
   tls?: () => Promise<TlsMaterial | undefined>;
 }
@@ -51,7 +53,15 @@ export class IcapPool {
   }
 
   get limit(): number {
-    return Math.max(1, Math.min(this.options.maxConnections, this.serverMax ?? Number.POSITIVE_INFINITY));
+    // RFC 3507 §4.10.2: Max-Connections is the server's total, so each of N workers takes a floor
+    // share. With more workers than connections each keeps one (the server then refuses or queues).
+    const share = this.serverMax === undefined ? Number.POSITIVE_INFINITY : Math.floor(this.serverMax / Math.max(1, this.options.workerCount ?? 1));
+    return Math.max(1, Math.min(this.options.maxConnections, share));
+  }
+
+  /** Every allowed connection is taken: a new caller would queue. */
+  get full(): boolean {
+    return this.idle.length === 0 && this.busy.size + this.connecting >= this.limit;
   }
 
   stats(): PoolStats {

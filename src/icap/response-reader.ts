@@ -56,6 +56,11 @@ export class ResponseReader implements ResponseSink {
     return this.failure;
   }
 
+  /** Status of the final answer, once its head arrived. */
+  get status(): number | undefined {
+    return this.finalHead?.status;
+  }
+
   get answered(): boolean {
     return this.finalHead !== null;
   }

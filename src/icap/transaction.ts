@@ -60,16 +60,21 @@ export async function runTransaction(
     released = true;
     release(keepAlive && writeDone && !reader.failed && !reader.closeRequested);
   };
+  // The rest of the body is not needed once a 204 or 200 came; after an error answer the caller
+  // may still rewind the body for another server, so it drains it (BodySource.rewind).
+  const skipRest = () => {
+    if (reader.status === 200 || reader.status === 204) source?.drain();
+  };
   const reader = new ResponseReader(conn, () => {
     if (!writeDone && previewPending) {
       writeDone = true;
-      source?.drain();
+      skipRest();
     } else if (!writeDone) {
       // The server finished before our body did (RFC 3507 allows early answers): the rest of the
       // body would be read as a new request, so this connection must close.
       keepAlive = false;
       writeDone = true;
-      source?.drain();
+      skipRest();
     }
     maybeRelease();
   });
@@ -141,7 +146,7 @@ export async function runTransaction(
       } else if (!writeDone) {
         // Answered within the preview: the message ends here (§4.5), the rest is never sent.
         writeDone = true;
-        source.drain();
+        skipRest();
       }
       answer = await reader.answer();
     } else {

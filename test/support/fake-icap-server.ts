@@ -1,7 +1,8 @@
 // A raw-socket ICAP server for what real servers do not do on demand: slow answers, a reset in the
 // middle of a body, garbage, 503, Max-Connections under load. It decodes requests with the
 // project's own codec and answers with whatever bytes the test's handler returns, so each test is a
-// byte script. Listens on 127.0.0.1 port 0; close() ends every socket.
+// byte script. Listens on 127.0.0.1 port 0 (or a given port, to come back where a stopped one was);
+// counts connections open at once; close() ends every socket.
 import net from 'node:net';
 import type { HttpHead } from '../../src/core/types.js';
 import {
@@ -42,6 +43,8 @@ export interface FakeIcapOptions {
   onPreview?: (req: FakeRequest) => Action | Promise<Action>;
   /** called when a REQMOD/RESPMOD request is complete */
   onRequest?: (req: FakeRequest) => Action | Promise<Action>;
+  /** listen on this port (a server brought back where a stopped one was); default 0 */
+  port?: number;
 }
 
 export interface FakeIcapServer {
@@ -50,6 +53,9 @@ export interface FakeIcapServer {
   requests: FakeRequest[];
   /** connections accepted so far */
   connections: number;
+  /** connections open now, and the most open at once */
+  open: number;
+  maxOpen: number;
   /** most REQMOD/RESPMOD transactions seen in flight at once */
   maxActive: number;
   close(): Promise<void>;
@@ -75,6 +81,8 @@ export async function startFakeIcapServer(options: FakeIcapOptions = {}): Promis
     url: (service = 'svc') => `icap://127.0.0.1:${state.port}/${service}`,
     requests: [],
     connections: 0,
+    open: 0,
+    maxOpen: 0,
     maxActive: 0,
     close: () =>
       new Promise<void>((resolve) => {
@@ -85,7 +93,11 @@ export async function startFakeIcapServer(options: FakeIcapOptions = {}): Promis
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    state.maxOpen = Math.max(state.maxOpen, ++state.open);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      state.open--;
+    });
     socket.on('error', () => undefined);
     const id = ++state.connections;
     let index = 0;
@@ -165,7 +177,10 @@ export async function startFakeIcapServer(options: FakeIcapOptions = {}): Promis
     });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   state.port = (server.address() as net.AddressInfo).port;
   return state;
 }

@@ -1,6 +1,5 @@
-// IcapOptions as a value (TTL, Transfer-* by extension, Methods) and the weighted balancer seam.
+// IcapOptions as a value: TTL, Transfer-* by extension, Methods, Allow, Preview, Max-Connections.
 import { describe, expect, it } from 'vitest';
-import { WeightedBalancer } from '../../../src/icap/balancer.js';
 import { IcapOptions } from '../../../src/icap/index.js';
 
 const opts = (h: Record<string, string>, at = 1000) => new IcapOptions(new Map(Object.entries(h)), at);
@@ -28,21 +27,5 @@ describe('IcapOptions', () => {
     expect(o.supports('RESPMOD')).toBe(true);
     expect(o.supports('REQMOD')).toBe(false);
     expect([o.allow204, o.allow206, o.preview, o.maxConnections]).toEqual([true, true, 0, undefined]);
-  });
-});
-
-describe('WeightedBalancer', () => {
-  it('spreads picks smoothly by weight', () => {
-    const b = new WeightedBalancer([{ item: 'a', weight: 2 }, { item: 'b', weight: 1 }]);
-    expect(Array.from({ length: 6 }, () => b.pick())).toEqual(['a', 'b', 'a', 'a', 'b', 'a']);
-  });
-
-  it('skips a server marked down until its penalty ends, and excluded ones', () => {
-    const b = new WeightedBalancer([{ item: 'a', weight: 1 }, { item: 'b', weight: 1 }], { downMs: 100 });
-    b.report('a', false, 0);
-    expect([b.pick(new Set(), 50), b.pick(new Set(), 60)]).toEqual(['b', 'b']);
-    expect(b.pick(new Set(['b']), 60)).toBe('a');
-    expect(b.pick(new Set(['a', 'b']), 60)).toBeUndefined();
-    expect(new Set([b.pick(new Set(), 200), b.pick(new Set(), 200)])).toEqual(new Set(['a', 'b']));
   });
 });
