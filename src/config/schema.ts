@@ -80,7 +80,28 @@ const service = z.strictObject({
   readIdleTimeoutMs: ms.default(60_000),
   queueTimeoutMs: ms.default(10_000),
   idleTimeoutMs: ms.default(30_000),
+  /**
+   * When no connection to any server frees up within queueTimeoutMs (or a server answers 503):
+   * wait = the service's fail mode for the overload class; bypass = pass the body unscanned;
+   * block = answer the block page (violation "overload"). Squid's on-overload.
+   */
   onOverload: z.enum(['wait', 'bypass', 'block']).default('wait'),
+  /** Per-server health (Squid's icap_service_failure_limit and icap_service_revival_delay). */
+  health: z
+    .strictObject({
+      /** OPTIONS probe of a server that carried no successful transaction this long; 0 = none */
+      probeIntervalMs: ms.default(15_000),
+      probeTimeoutMs: ms.min(1).default(5_000),
+      /** connect/read/timeout failures, with no success between, that suspend a server; 0 = never */
+      failureLimit: z.number().int().min(0).max(1000).default(5),
+      failureWindowMs: ms.min(1).default(30_000),
+      /** first probe of a suspended server; doubles after each failed probe up to the max */
+      revivalDelayMs: ms.min(1).default(5_000),
+      revivalDelayMaxMs: ms.min(1).default(60_000),
+      /** each revival delay varies by ± this fraction, so servers and workers do not probe in step */
+      revivalJitterRatio: z.number().min(0).max(1).default(0.2),
+    })
+    .prefault({}),
   /** Identity headers sent to the server (RFC 3507 §4.10 extension headers in common use). */
   sendClientIp: z.boolean().default(true),
   sendServerIp: z.boolean().default(false),
