@@ -164,6 +164,16 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
       throw error;
     }
     events.error.publish({ exchange, error });
+    // Overload (no connection free before the queue deadline on any server, or 503s): the
+    // service's onOverload, as Squid's on-overload; 'wait' leaves it to the overload fail mode.
+    if ((error.code === 'ICAP_OVERLOADED' || error.code === 'ICAP_QUEUE_TIMEOUT') && service.config.onOverload !== 'wait') {
+      if (service.config.onOverload === 'bypass') {
+        const spooled = await spool.done;
+        return settle({ action: 'pass', verdict: { action: 'pass', reason: 'overload: bypass', violations: [], source: 'fail-open' }, body: spooled }, spooled);
+      }
+      spool.destroy();
+      return settle({ action: 'block', verdict: { action: 'block', reason: `the ${service.name} scanning service is overloaded (${error.code})`, violations: ['overload'], source: 'fail-closed' } });
+    }
     if (failMode(service.config, error.code) === 'open') {
       // Fail open: the body passes unscanned, once it is all here.
       const spooled = await spool.done;
