@@ -1,0 +1,209 @@
+// The cluster primary: `workers` proxy processes sharing the proxy port (node:cluster hands each
+// accepted connection to a worker, round-robin), and the machine-wide parts run once, here:
+// the CA is created (or loaded) before any worker starts, so workers never race to create it,
+// and the built-in ICAP service runs in the primary's worker thread, so the proxy workers share
+// one service on one port instead of each trying to bind it.
+//
+// Signals: SIGHUP re-reads and validates the config file; an invalid one is refused with every
+// error and its path, and the running config stays; a valid one replaces the workers one at a
+// time (the new one listening before the old one drains, so no connection is refused or cut).
+// SIGTERM or SIGINT drains every worker up to shutdown.drainTimeoutMs and exits 0. A worker
+// that dies unexpectedly is replaced, with a backoff when it keeps dying.
+import cluster, { type Worker } from 'node:cluster';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { CertificateAuthority } from '../ca/index.js';
+import { ConfigError, parseConfigText, type Config } from '../config/index.js';
+import type { IcapServerHandle } from '../icap-server/index.js';
+import { startIcapServer } from '../icap-server/index.js';
+import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+
+export interface ClusterPrimaryOptions {
+  /** the config file, re-read on SIGHUP */
+  file: string;
+  text: string;
+  config: Config;
+  logger: Logger;
+}
+
+interface Generation {
+  text: string;
+  config: Config;
+}
+
+/** A worker that has not reported ready within this long is taken as failed. */
+const WORKER_START_TIMEOUT_MS = 60_000;
+/** After its drain deadline a worker gets this long to exit before it is killed. */
+const EXIT_GRACE_MS = 5_000;
+
+export class ClusterPrimary {
+  readonly #file: string;
+  readonly #logger: Logger;
+  #current: Generation;
+  readonly #live = new Set<Worker>();
+  /** workers told to drain: their exit is expected */
+  readonly #retiring = new WeakSet<Worker>();
+  #icap: IcapServerHandle | undefined;
+  #reloading: Promise<void> | undefined;
+  #stopping = false;
+  #crashes: number[] = [];
+  #stopped!: () => void;
+  readonly #done = new Promise<void>((resolve) => (this.#stopped = resolve));
+
+  constructor(options: ClusterPrimaryOptions) {
+    this.#file = options.file;
+    this.#logger = options.logger;
+    this.#current = { text: options.text, config: options.config };
+  }
+
+  /** Start the CA, the built-in ICAP service and every worker; resolves once all listen. */
+  async start(): Promise<void> {
+    const { config } = this.#current;
+    await CertificateAuthority.loadOrCreate({ dir: path.resolve(config.ca.dir), leafValidityDays: config.ca.leafValidityDays, certCacheSize: 1 });
+    if (config.icapServer.enabled) {
+      this.#icap = await startIcapServer({ config: config.icapServer });
+      this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
+    }
+    try {
+      await Promise.all(Array.from({ length: config.workers }, () => this.#spawn(this.#current)));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.#logger.info({ log: 'cluster', workers: config.workers, port: config.proxy.port }, 'cluster started');
+  }
+
+  /** Resolves when stop() finished. */
+  done(): Promise<void> {
+    return this.#done;
+  }
+
+  /** SIGHUP: validate the file again; replace the workers one at a time when it is valid. */
+  reload(): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    if (this.#reloading) {
+      this.#logger.warn({ log: 'cluster' }, 'reload already running: this SIGHUP is ignored');
+      return this.#reloading;
+    }
+    this.#reloading = this.#reload().finally(() => (this.#reloading = undefined));
+    return this.#reloading;
+  }
+
+  /** SIGTERM/SIGINT: drain every worker (each up to shutdown.drainTimeoutMs), then stop the ICAP service. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return this.#done;
+    this.#stopping = true;
+    await this.#reloading?.catch(() => undefined);
+    this.#logger.info({ log: 'cluster', workers: this.#live.size, deadlineMs: this.#current.config.shutdown.drainTimeoutMs }, 'draining workers');
+    await Promise.all([...this.#live].map((w) => this.#retire(w)));
+    await this.#icap?.close();
+    this.#logger.info({ log: 'cluster' }, 'stopped');
+    this.#stopped();
+    return this.#done;
+  }
+
+  async #reload(): Promise<void> {
+    let next: Generation;
+    try {
+      const text = await fsp.readFile(this.#file, 'utf8');
+      next = { text, config: parseConfigText(text, this.#file) };
+    } catch (err) {
+      const errors = err instanceof ConfigError ? err.issues : [{ path: '(file)', message: err instanceof Error ? err.message : String(err) }];
+      this.#logger.error({ log: 'cluster', file: this.#file, errors }, `reload refused, the running config stays: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+      return;
+    }
+    if (JSON.stringify(next.config.icapServer) !== JSON.stringify(this.#current.config.icapServer)) {
+      this.#logger.warn({ log: 'cluster' }, 'icapServer changed: the built-in ICAP service keeps its settings until the next start');
+    }
+    this.#logger.info({ log: 'cluster', file: this.#file, workers: next.config.workers }, 'reloading: replacing workers one at a time');
+    const old = [...this.#live];
+    const count = next.config.workers;
+    for (let i = 0; i < Math.max(old.length, count); i++) {
+      if (this.#stopping) return;
+      if (i < count) {
+        try {
+          await this.#spawn(next);
+        } catch (err) {
+          this.#logger.error({ log: 'cluster', err: (err as Error).message, replaced: i }, 'reload stopped: a new worker failed to start; the remaining workers keep the config they run');
+          return;
+        }
+      }
+      const retiring = old[i];
+      if (retiring) await this.#retire(retiring);
+    }
+    this.#current = next;
+    this.#logger.info({ log: 'cluster', workers: this.#live.size }, 'reload done');
+  }
+
+  /** Fork a worker for `gen` and resolve once it listens (reject if it fails or exits first). */
+  #spawn(gen: Generation): Promise<Worker> {
+    const worker = cluster.fork();
+    return new Promise<Worker>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('exit', onEarlyExit);
+        if (!worker.isDead()) worker.kill('SIGKILL');
+        reject(err);
+      };
+      const onEarlyExit = (code: number | null, signal: string | null) => fail(new Error(`worker ${worker.id} exited (${signal ?? code}) before listening`));
+      const onMessage = (message: unknown) => {
+        if (!isWorkerMessage(message)) return;
+        this.#handle(worker, message, gen, () => {
+          clearTimeout(timer);
+          worker.off('exit', onEarlyExit);
+          this.#live.add(worker);
+          worker.once('exit', (code, signal) => this.#onExit(worker, code, signal));
+          resolve(worker);
+        }, fail);
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', onEarlyExit);
+    });
+  }
+
+  #handle(worker: Worker, message: WorkerMessage, gen: Generation, ready: () => void, fail: (err: Error) => void): void {
+    switch (message.type) {
+      case 'hello':
+        send(worker, { type: 'config', text: gen.text, source: this.#file, workerCount: gen.config.workers });
+        return;
+      case 'ready':
+        this.#logger.info({ log: 'cluster', worker: worker.id, pid: worker.process.pid, port: message.port }, 'worker listening');
+        ready();
+        return;
+      case 'failed':
+        fail(new Error(`worker ${worker.id}: ${message.message}`));
+    }
+  }
+
+  /** Tell a worker to drain and wait for it to exit (killing it past its deadline and a grace). */
+  async #retire(worker: Worker): Promise<void> {
+    this.#retiring.add(worker);
+    this.#live.delete(worker);
+    if (worker.isDead()) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    send(worker, { type: 'drain' });
+    const timer = setTimeout(() => worker.kill('SIGKILL'), this.#current.config.shutdown.drainTimeoutMs + EXIT_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    this.#live.delete(worker);
+    if (this.#retiring.has(worker) || this.#stopping) return;
+    const now = Date.now();
+    this.#crashes = [...this.#crashes.filter((t) => now - t < 60_000), now];
+    const delayMs = Math.min(10_000, 100 * 2 ** (this.#crashes.length - 1));
+    this.#logger.error({ log: 'cluster', worker: worker.id, code, signal, restartInMs: delayMs }, 'worker died: starting a replacement');
+    setTimeout(() => {
+      if (this.#stopping) return;
+      this.#spawn(this.#current).catch((err: Error) => this.#logger.error({ log: 'cluster', err: err.message }, 'replacement worker failed to start'));
+    }, delayMs).unref();
+  }
+}
+
+function send(worker: Worker, message: PrimaryMessage): void {
+  if (worker.isConnected()) worker.send(message);
+}
