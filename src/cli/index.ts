@@ -1,7 +1,10 @@
 // The command line: `start`, `check-config`, `ca init|export`, `icap probe`, `icap-server`,
 // `hash-password`. Each command returns its exit code; only main.ts exits the process.
+import fs from 'node:fs';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { startApp } from '../app.js';
+import { isClusterWorker, runCluster, runClusterWorker } from '../cluster/index.js';
+import { createLogger } from '../log/index.js';
 import { hashPassword } from '../proxy/index.js';
 import { parseArgs, stringFlag } from './args.js';
 import { caCommand, checkConfig } from './config-commands.js';
@@ -10,7 +13,8 @@ import { runIcapServer } from './icap-server.js';
 
 const USAGE = `usage: dlp-proxy <command> [options]
 
-  start [--config FILE]              run the proxy (config: --config, $DLP_PROXY_CONFIG, config/default.yaml)
+  start [--config FILE]              run the proxy (config: --config, $DLP_PROXY_CONFIG, config/default.yaml);
+                                     workers > 1: one process per worker, SIGHUP reloads, SIGTERM drains
   check-config [FILE]                validate a config file; prints every error with its path
   ca init [--config FILE]            create the CA (ca/ca.pem, ca/ca-key.pem) if it does not exist
   ca export [--format pem|der]       print the CA certificate
@@ -70,18 +74,24 @@ export async function runCli(argv: readonly string[], io = { out: process.stdout
 }
 
 async function start(argv: readonly string[]): Promise<number> {
+  if (isClusterWorker()) return runClusterWorker();
   const args = parseArgs(argv);
-  const { config } = loadConfig({ file: stringFlag(args, 'config') });
+  const { config, file } = loadConfig({ file: stringFlag(args, 'config') });
+  if (config.workers > 1) {
+    const logger = createLogger(config.log).child({ role: 'primary' });
+    return runCluster({ file, text: fs.readFileSync(file, 'utf8'), config, logger });
+  }
   const app = await startApp(config);
+  process.on('SIGHUP', () => app.logger.warn({ log: 'cluster' }, 'SIGHUP: reloading needs workers >= 2 (cluster mode); restart to apply a new config'));
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      app.logger.info({ signal }, 'stopping');
+      app.logger.info({ signal, deadlineMs: config.shutdown.drainTimeoutMs }, 'stopping: draining');
       resolve();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await app.close();
+  await app.drain(config.shutdown.drainTimeoutMs);
   return 0;
 }
 
