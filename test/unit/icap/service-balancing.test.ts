@@ -156,8 +156,8 @@ describe('health: suspension and revival', () => {
     expect(count(server, 'OPTIONS')).toBe(after);
 
     const busy = await fake();
-    const active = service([busy.url()], { health: { probeIntervalMs: 150 } });
-    const stop = Date.now() + 500;
+    const active = service([busy.url()], { health: { probeIntervalMs: 250 } });
+    const stop = Date.now() + 750;
     while (Date.now() < stop) await active.send(reqmod('traffic'));
     expect(count(busy, 'OPTIONS')).toBe(1); // the first fetch only: traffic proved it up
   });
