@@ -40,6 +40,8 @@ export interface App {
 
 export interface StartOptions {
   logger?: Logger;
+  /** processes sharing each ICAP server's Max-Connections (cluster mode) */
+  workerCount?: number;
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
@@ -84,6 +86,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         readIdleTimeoutMs: service.readIdleTimeoutMs,
         queueTimeoutMs: service.queueTimeoutMs,
         idleTimeoutMs: service.idleTimeoutMs,
+        health: service.health,
+        workerCount: options.workerCount ?? 1,
       });
       icap.onIstagChange((istag, previous) => {
         if (previous !== undefined) logger.info({ log: 'icap', service: name, istag, previous }, 'ISTag changed: cached verdicts of the old tag no longer apply');
