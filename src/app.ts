@@ -11,7 +11,7 @@ import type { ErrorCode } from './core/errors.js';
 import { configurePages, renderPage } from './enforce/index.js';
 import { IcapService } from './icap/index.js';
 import { startIcapServer } from './icap-server/index.js';
-import { createLogger, subscribeAccessLog, subscribeViolationLog } from './log/index.js';
+import { createLogger, subscribeIcapLog, subscribeAccessLog, subscribeViolationLog } from './log/index.js';
 import { createMetrics } from './metrics/index.js';
 import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.js';
 import { compilePolicy } from './policy/index.js';
@@ -54,7 +54,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       for (const fn of closers.reverse()) await fn();
     })());
   try {
-    closers.push(subscribeAccessLog(logger), subscribeViolationLog(logger));
+    closers.push(subscribeAccessLog(logger), subscribeViolationLog(logger), subscribeIcapLog(logger));
     const alerts = await startViolationAlerts(config.alerts.webhooks);
     closers.push(() => alerts.close());
 

@@ -4,8 +4,16 @@
 // traffic flows without it. The body says which check failed and why.
 import net from 'node:net';
 
+export interface ServerHealth {
+  server: string;
+  state: 'up' | 'suspended';
+  since: number;
+  failures: number;
+  lastError?: string | undefined;
+}
+
 export interface ReadinessService {
-  icap: { options(): Promise<{ fetchedAt: number; isExpired(): boolean; istag: string | undefined }> };
+  icap: { options(): Promise<{ fetchedAt: number; isExpired(): boolean; istag: string | undefined }>; serverStates?(): ServerHealth[] };
   config: { failMode: 'open' | 'closed'; failModes: { connect?: 'open' | 'closed' | undefined } };
 }
 
@@ -22,6 +30,8 @@ export interface ServiceReadiness {
   optionsAgeSeconds?: number;
   istag?: string;
   reason?: string;
+  /** each ICAP server's health (suspended after repeated failures, revived by probes) */
+  servers?: Array<{ server: string; state: 'up' | 'suspended'; sinceSeconds: number; failures: number; lastError?: string }>;
 }
 
 export interface Readiness {
@@ -42,6 +52,21 @@ export async function checkReadiness(input: ReadinessInput): Promise<Readiness> 
 }
 
 async function serviceReadiness(service: ReadinessService, timeoutMs: number): Promise<ServiceReadiness> {
+  const readiness = await optionsReadiness(service, timeoutMs);
+  const states = service.icap.serverStates?.();
+  if (!states) return readiness;
+  const now = Date.now();
+  const servers = states.map((s) => ({
+    server: s.server,
+    state: s.state,
+    sinceSeconds: Math.round((now - s.since) / 1000),
+    failures: s.failures,
+    ...(s.lastError ? { lastError: s.lastError } : {}),
+  }));
+  return { ...readiness, servers };
+}
+
+async function optionsReadiness(service: ReadinessService, timeoutMs: number): Promise<ServiceReadiness> {
   // Unreachable = connect errors: the fail mode that decides whether traffic still flows.
   const failMode = service.config.failModes.connect ?? service.config.failMode;
   let timer: NodeJS.Timeout | undefined;

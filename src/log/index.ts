@@ -5,3 +5,4 @@ export type { LogOptions } from './logger.js';
 export { subscribeAccessLog } from './access-log.js';
 export { subscribeViolationLog } from './violation-log.js';
 export { isViolation, violationFields, type ViolationFields } from './violation-fields.js';
+export { subscribeIcapLog } from './icap-log.js';

@@ -7,7 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 /** What the metrics read; every source is optional so a partial app (or a test) can be measured. */
 export interface MetricSources {
   cache?: { stats(): Promise<{ hits: number; misses: number; joins: number; inflight: number; storeErrors: number; entries: number; bytes: number; evictions: number }> };
-  services?: ReadonlyMap<string, { icap: { stats(): Array<{ server: string; connected: number; idle: number; busy: number; queued: number }>; options(): Promise<{ fetchedAt: number }> } }>;
+  services?: ReadonlyMap<string, { icap: { stats(): Array<{ server: string; connected: number; idle: number; busy: number; queued: number }>; options(): Promise<{ fetchedAt: number }>; serverStates?(): Array<{ server: string; state: 'up' | 'suspended' }> } }>;
   ca?: { stats(): { hits: number; misses: number; issued: number; size: number } };
   spool?: () => { spools: number; memoryBytes: number; diskBytes: number; files: number };
   front?: { stats(): { openSockets: number; clientConnections: number } };
@@ -102,6 +102,16 @@ export function registerStateMetrics(registry: Registry, sources: MetricSources)
         this.reset();
         const now = Date.now();
         for (const { service, options: o } of await options()) if (o) this.set({ service }, Math.max(0, (now - o.fetchedAt) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'dlp_proxy_icap_server_up',
+      help: 'ICAP server health per configured server: 1 up, 0 suspended after repeated failures',
+      labelNames: ['service', 'server'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [service, s] of services) for (const state of s.icap.serverStates?.() ?? []) this.set({ service, server: state.server }, state.state === 'up' ? 1 : 0);
       },
     });
     new Gauge({

@@ -90,5 +90,8 @@ describe('failover between two c-icap servers under load', () => {
     expect(on(a.port, 'error')).toBeGreaterThan(0);
     expect(on(b.port, 'ok')).toBeGreaterThanOrEqual(done - on(a.port, 'ok'));
     expect(states).toContainEqual(expect.objectContaining({ service: 'dlp', server: `127.0.0.1:${a.port}`, state: 'suspended' }));
+    // Operators see it without a dashboard: a log line, and the state on /readyz and /metrics.
+    expect(proxy.logs).toContainEqual(expect.objectContaining({ log: 'icap', service: 'dlp', server: `127.0.0.1:${a.port}`, msg: expect.stringMatching(/suspended/) }));
+    expect(proxy.app.services.get('dlp')!.icap.serverStates().find((s) => s.server === `127.0.0.1:${a.port}`)?.state).toBe('suspended');
   });
 });
