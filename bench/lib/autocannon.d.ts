@@ -7,7 +7,11 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     timeout?: number;
+    /** Sampling interval in ms; the run also checks its end at each sample. */
+    sampleInt?: number;
     headers?: Record<string, string>;
+    /** Replace `[<id>]` in each request (body included) with a fresh id: a unique body per request. */
+    idReplacement?: boolean;
     requests?: Array<{ method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }>;
   }
 

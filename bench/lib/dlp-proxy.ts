@@ -1,6 +1,7 @@
 // Start dlp-proxy (bench/lib/proxy-child.ts) for one scenario: the bench's base config (port 0,
-// the run's CA, no admin listener, no built-in ICAP server, a pass-everything policy, the origin CA
-// trusted upstream) with the scenario's own document merged over it, written as YAML.
+// the run's CA, the admin listener on a free port as a deployment has it (its /metrics counts ICAP
+// transactions), no built-in ICAP server, a pass-everything policy, the origin CA trusted
+// upstream) with the scenario's own document merged over it, written as YAML.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,13 @@ import { CertificateAuthority } from '../../src/ca/index.js';
 import { forkChild, type NodeChild } from './children.js';
 import type { ConfigDoc } from './types.js';
 
-export interface ProxyProcess extends NodeChild<{ port: number }> {
+export interface ProxyReady {
+  port: number;
+  /** The admin listener (metrics), on a free port. */
+  adminPort: number;
+}
+
+export interface ProxyProcess extends NodeChild<ProxyReady> {
   port: number;
   logFile: string;
 }
@@ -27,7 +34,7 @@ export function baseConfig(files: ProxyRunFiles): ConfigDoc {
     proxy: { host: '127.0.0.1', port: 0 },
     ca: { dir: files.caDir },
     icapServer: { enabled: false },
-    admin: { enabled: false },
+    admin: { enabled: true, host: '127.0.0.1', port: 0 },
     upstream: { extraCaFiles: [files.originCaFile] },
     services: {},
     policy: [{ name: 'bench-pass', action: 'pass' }],
@@ -55,7 +62,7 @@ export async function startDlpProxy(name: string, files: ProxyRunFiles, over: Co
   const configFile = path.join(files.workDir, `${name}.yaml`);
   const logFile = path.join(files.workDir, `${name}.log`);
   fs.writeFileSync(configFile, YAML.stringify(mergeConfig(baseConfig(files), over)));
-  const child = await forkChild<{ port: number }>(`dlp-proxy (${name})`, fileURLToPath(new URL('./proxy-child.ts', import.meta.url)), [configFile, logFile], {
+  const child = await forkChild<ProxyReady>(`dlp-proxy (${name})`, fileURLToPath(new URL('./proxy-child.ts', import.meta.url)), [configFile, logFile], {
     execArgv,
     stdoutFile: path.join(files.workDir, `${name}.stdout`),
   });

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { repoRoot } from './children.js';
-import { squidVersion } from './squid.js';
+import { squidVersion } from '../../test/support/peers/squid.js';
 
 export interface MachineFacts {
   date: string;

@@ -71,6 +71,8 @@ export function snapshot(pid: number, tree = processTree(pid)): ProcSnapshot {
 }
 
 export interface SampledUsage {
+  /** The tree's RSS when sampling began (the idle proxy, for a transfer). */
+  rssStartBytes: number;
   rssPeakBytes: number;
   cpuSeconds: number;
   samples: Array<{ atMs: number; rssBytes: number }>;
@@ -81,6 +83,7 @@ export class ProcSampler {
   private readonly startCpu: number;
   private readonly started = Date.now();
   private peak = 0;
+  private readonly first: number;
   private tree: number[];
   private readonly timer: NodeJS.Timeout;
   readonly samples: Array<{ atMs: number; rssBytes: number }> = [];
@@ -92,7 +95,7 @@ export class ProcSampler {
   ) {
     this.tree = processTree(pid);
     this.startCpu = snapshot(pid, this.tree).cpuSeconds;
-    this.sample();
+    this.first = this.sample().rssBytes;
     let ticks = 0;
     this.timer = setInterval(() => {
       // helpers come and go (squid's certificate generators): re-read the tree now and then
@@ -113,6 +116,6 @@ export class ProcSampler {
     clearInterval(this.timer);
     this.tree = processTree(this.pid);
     const last = this.sample();
-    return { rssPeakBytes: Math.max(this.peak, last.hwmBytes), cpuSeconds: last.cpuSeconds - this.startCpu, samples: this.samples };
+    return { rssStartBytes: this.first, rssPeakBytes: Math.max(this.peak, last.hwmBytes), cpuSeconds: last.cpuSeconds - this.startCpu, samples: this.samples };
   }
 }

@@ -1,7 +1,7 @@
 // dlp-proxy under test, in its own process so that /proc shows its memory and CPU alone. It loads
 // the config file the scenario wrote, logs JSON lines to a file through pino's asynchronous
 // destination (an access line per exchange, as `dlp-proxy start` would with stdout to a file),
-// says `ready` with its port and answers IPC requests: `memory` (process.memoryUsage()),
+// says `ready` with its port (and its admin listener's) and answers IPC requests: `memory` (process.memoryUsage()),
 // `profile-start` and `profile-stop` (a V8 CPU profile of the window between them).
 // usage (forked by bench/lib/dlp-proxy.ts): proxy-child.ts CONFIG.yaml LOGFILE
 import { Session } from 'node:inspector/promises';
@@ -21,7 +21,7 @@ const destination = pino.destination({ dest: logFile, sync: false, minLength: 40
 // createLogger hands the destination to pino, which takes a SonicBoom as it is
 const logger = createLogger(config.log, destination as unknown as NodeJS.WritableStream);
 const app = await startApp(config, { logger });
-process.send({ type: 'ready', port: app.proxyPort });
+process.send({ type: 'ready', port: app.proxyPort, adminPort: app.adminPort });
 
 // CPU profile of a window (the measured phase), not of start-up: V8's profiler through the
 // inspector, the same data --cpu-prof writes

@@ -1,41 +1,27 @@
-// One scenario from start to stop: check what it needs, start its target (nothing, dlp-proxy,
-// squid or the bare node:http reference proxy) against the run's origin, probe, warm up, measure the load while sampling the target's
-// process tree, stop the target. Whatever happens, the target is stopped before this returns.
+// One scenario from start to stop: check what it needs, start its target (bench/lib/targets.ts)
+// against the run's origin, probe, warm up, measure the load (or the one large transfer) while
+// sampling the target's process tree and counting ICAP transactions, stop the target. Whatever
+// happens, the target is stopped before this returns.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, which } from '../../test/support/peers/common.js';
-import { forkChild } from './children.js';
-import { startDlpProxy, type ProxyRunFiles } from './dlp-proxy.js';
+import { CicapLogCounter, counterDelta, scrapeProxyCounters, type ProxyCounters } from './icap-count.js';
 import { runHttpLoad } from './http-load.js';
 import { runNodeLoad } from './node-load.js';
 import type { OriginProcess } from './origin.js';
 import { ProcSampler, snapshot } from './proc-stats.js';
-import { CERTGEN, startSquid } from './squid.js';
-import type { TlsMaterial } from './tls-material.js';
-import type { LoadResult, Scenario, ScenarioResult } from './types.js';
+import { missing, startTarget, type Started, type TargetEnv } from './targets.js';
+import { runTransfer } from './transfer-load.js';
+import type { IcapCount, LoadResult, Scenario, ScenarioResult } from './types.js';
 
-export interface RunEnv {
+export interface RunEnv extends TargetEnv {
   origin: OriginProcess;
-  tls: TlsMaterial;
-  proxyCaPem: string;
-  files: ProxyRunFiles;
   durationMs: number;
   warmupMs: number;
+  /** Transfers larger than this are cut to it (quick runs). */
+  transferMaxBytes: number;
   signal: AbortSignal;
   /** When set, the measured phase of a dlp-proxy scenario is CPU-profiled into this .cpuprofile file. */
   cpuProfileFile?: string;
-}
-
-interface Started {
-  pid?: number;
-  proxyPort?: number;
-  /** The CA the client must trust for HTTPS. */
-  clientCa: string;
-  /** IPC to the proxy child (dlp-proxy only). */
-  request?<T>(type: string, timeoutMs?: number): Promise<T>;
-  stop(): Promise<void>;
 }
 
 interface OriginStats {
@@ -43,58 +29,73 @@ interface OriginStats {
   requests: number;
 }
 
+/**
+ * The load generator stops with requests in flight, which the proxy still finishes (origin fetch,
+ * ICAP transaction, c-icap's log line): let them land so both counts of the phase include them.
+ */
+const settle = () => new Promise((r) => setTimeout(r, 200));
+
 function message(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 }
 
-/** Why the scenario cannot run on this machine at all, checked before anything is started. */
-function missing(scenario: Scenario): string | undefined {
-  if (scenario.target.kind !== 'squid') return undefined;
-  if (!which('squid')) return 'squid is not installed (apt-get install squid-openssl)';
-  if (scenario.target.bump && !fs.existsSync(CERTGEN)) return `this squid cannot ssl-bump (${CERTGEN} missing: install squid-openssl, not squid)`;
-  return undefined;
-}
-
-async function start(scenario: Scenario, env: RunEnv): Promise<Started> {
-  const target = scenario.target;
-  switch (target.kind) {
-    case 'direct':
-      return { clientCa: env.tls.originCaPem, stop: async () => undefined };
-    case 'dlp-proxy': {
-      const doc = target.config ? await target.config({ freePort }) : {};
-      const proxy = await startDlpProxy(scenario.name, env.files, doc);
-      return { pid: proxy.pid, proxyPort: proxy.port, clientCa: env.proxyCaPem, request: (type, timeoutMs) => proxy.request(type, timeoutMs), stop: () => proxy.stop() };
-    }
-    case 'node-proxy': {
-      const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.ts', import.meta.url)), []);
-      return { pid: proxy.pid, proxyPort: proxy.ready.port, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
-    }
-    case 'squid': {
-      const squid = await startSquid(path.join(env.files.workDir, `squid-${scenario.name}`), target.bump ? env.tls : undefined);
-      return { pid: squid.pid, proxyPort: squid.port, clientCa: env.tls.squidCaPem, stop: () => squid.stop() };
-    }
-  }
-}
-
 function load(scenario: Scenario, env: RunEnv, started: Started, durationMs: number): Promise<LoadResult> {
   const common = { proxyPort: started.proxyPort, path: scenario.load.path, connections: scenario.load.connections, durationMs, signal: env.signal };
-  const { protocol } = scenario.load;
-  if (generatorOf(scenario) === 'autocannon') return runHttpLoad({ ...common, originPort: env.origin.ready.httpPort });
-  return runNodeLoad({ ...common, protocol, originPort: protocol === 'http' ? env.origin.ready.httpPort : env.origin.ready.httpsPort, ca: started.clientCa });
+  const { protocol, upload } = scenario.load;
+  if (generatorOf(scenario) === 'autocannon') return runHttpLoad({ ...common, upload, originPort: env.origin.ready.httpPort });
+  return runNodeLoad({ ...common, protocol, requestTimeoutMs: scenario.load.requestTimeoutMs, originPort: protocol === 'http' ? env.origin.ready.httpPort : env.origin.ready.httpsPort, ca: started.clientCa });
 }
 
 function generatorOf(scenario: Scenario): 'autocannon' | 'node' {
   return scenario.load.protocol === 'https' ? 'node' : (scenario.load.generator ?? 'autocannon');
 }
 
+/** ICAP transactions of the measured phase: the proxy's counters, or c-icap's log for squid. */
+class IcapCounting {
+  private constructor(
+    private readonly started: Started,
+    private readonly before: ProxyCounters | undefined,
+    private readonly log: CicapLogCounter | undefined,
+  ) {}
+
+  static async begin(started: Started): Promise<IcapCounting> {
+    const before = started.adminPort !== undefined ? await scrapeProxyCounters(started.adminPort) : undefined;
+    return new IcapCounting(started, before, started.cicapAccessLog ? new CicapLogCounter(started.cicapAccessLog) : undefined);
+  }
+
+  /** `requests`: what the origin served in the phase, one body each (the load generator's count misses those cut off at the end). */
+  async end(requests: number): Promise<IcapCount | undefined> {
+    const per = (n: number) => (requests > 0 ? n / requests : 0);
+    if (this.before && this.started.adminPort !== undefined) {
+      const d = counterDelta(this.before, await scrapeProxyCounters(this.started.adminPort));
+      const looked = d.hits + d.misses + d.joins;
+      if (d.transactions === 0 && looked === 0) return undefined; // nothing was scanned: passthrough
+      const cache = { ...d, hitRate: looked > 0 ? d.hits / looked : 0 };
+      return { transactions: d.transactions, perRequest: per(d.transactions), source: 'proxy metrics', cache: { hits: cache.hits, misses: cache.misses, joins: cache.joins, hitRate: cache.hitRate } };
+    }
+    if (this.log) {
+      const n = this.log.count();
+      return { transactions: n, perRequest: per(n), source: 'c-icap access log' };
+    }
+    return undefined;
+  }
+}
+
 export async function runScenario(scenario: Scenario, env: RunEnv): Promise<ScenarioResult> {
+  const row = await measure(scenario, env);
+  return row.status === 'failed' && scenario.knownDefect && !env.signal.aborted ? { ...row, reason: `${row.reason}: ${scenario.knownDefect}` } : row;
+}
+
+async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult> {
   const row: ScenarioResult = { name: scenario.name, title: scenario.title, target: scenario.target.kind, status: 'ok', baseline: scenario.baseline };
   const absent = missing(scenario);
   if (absent) return { ...row, status: 'not-available', reason: absent };
+  const transfer = scenario.load.transfer ? { ...scenario.load.transfer, sizeBytes: Math.min(scenario.load.transfer.sizeBytes, env.transferMaxBytes) } : undefined;
+  if (transfer) row.transfer = transfer;
 
   let started: Started;
   try {
-    started = await start(scenario, env);
+    started = await startTarget(scenario, env);
   } catch (err) {
     return { ...row, status: 'failed', reason: `setup: ${message(err)}` };
   }
@@ -102,18 +103,26 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
     const why = scenario.probe ? await scenario.probe({ proxyPort: started.proxyPort, originHttpPort: env.origin.ready.httpPort }) : undefined;
     if (why) return { ...row, status: 'not-available', reason: why };
 
-    if (env.warmupMs > 0) await load(scenario, env, started, env.warmupMs);
+    if (env.warmupMs > 0 && !transfer) {
+      await load(scenario, env, started, env.warmupMs);
+      await settle();
+    }
     const profiling = env.cpuProfileFile !== undefined && started.request !== undefined;
     if (profiling) await started.request!('profile-start', 5000);
+    const counting = await IcapCounting.begin(started);
     const originBefore = await env.origin.request<OriginStats>('stats');
     const sampler = started.pid !== undefined ? new ProcSampler(started.pid) : undefined;
     const originCpu = snapshot(env.origin.pid).cpuSeconds;
     const loadgenCpu = process.cpuUsage();
-    const result = await load(scenario, env, started, env.durationMs);
+    const result = transfer
+      ? await runTransfer({ ...transfer, proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, deadlineMs: 30_000 + (transfer.sizeBytes / (2 * 1024 * 1024)) * 1000, signal: env.signal })
+      : await load(scenario, env, started, env.durationMs);
     const used = sampler?.stop();
     const loadgen = process.cpuUsage(loadgenCpu);
+    await settle();
     const originAfter = await env.origin.request<OriginStats>('stats');
     row.origin = { connections: originAfter.connections - originBefore.connections, requests: originAfter.requests - originBefore.requests };
+    row.icap = await counting.end(row.origin.requests);
     if (profiling) {
       const { profile, error } = await started.request!<{ profile?: unknown; error?: string }>('profile-stop', 30_000);
       if (!profile) throw new Error(`CPU profile: ${error}`);
@@ -121,12 +130,13 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
     }
 
     row.load = { ...result, connections: scenario.load.connections, protocol: scenario.load.protocol, path: scenario.load.path, generator: generatorOf(scenario) };
-    if (used) row.proxy = { rssPeakBytes: used.rssPeakBytes, cpuSeconds: used.cpuSeconds };
+    if (used) row.proxy = { rssStartBytes: used.rssStartBytes, rssPeakBytes: used.rssPeakBytes, cpuSeconds: used.cpuSeconds };
     row.originCpuSeconds = snapshot(env.origin.pid).cpuSeconds - originCpu;
     row.loadgenCpuSeconds = (loadgen.user + loadgen.system) / 1e6;
     row.loadAverage = Math.round(os.loadavg()[0]! * 100) / 100;
     if (env.signal.aborted) return { ...row, status: 'failed', reason: 'interrupted' };
     if (result.requests === 0) return { ...row, status: 'failed', reason: `no request completed (${result.errors} errors)` };
+    if (transfer && result.non2xx > 0) return { ...row, status: 'failed', reason: `the ${transfer.direction} of ${transfer.sizeBytes} bytes did not complete with HTTP 200` };
     return row;
   } catch (err) {
     return { ...row, status: 'failed', reason: message(err) };

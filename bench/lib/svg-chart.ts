@@ -1,6 +1,7 @@
 // bench/results/throughput.svg: horizontal bars of req/s per scenario, coloured by what served the
 // load (origin, dlp-proxy, squid), written by hand so the bench needs no chart library. Scenarios
-// that did not run keep their line with the reason, so a missing bar is never silent.
+// that did not run keep their line with the reason, so a missing bar is never silent. Large
+// single transfers are left out (their throughput is in MiB/s, not requests).
 import type { RunResults } from './report.js';
 
 const COLOURS: Record<string, string> = { direct: '#9e9e9e', 'dlp-proxy': '#1f6feb', squid: '#e36209', 'node-proxy': '#8fbc8f' };
@@ -12,7 +13,8 @@ function escape(text: string): string {
 }
 
 export function renderThroughputSvg(results: RunResults): string {
-  const rows = results.scenarios;
+  // one transfer is not a rate: the large transfers have their own table in RESULTS.md
+  const rows = results.scenarios.filter((r) => !r.transfer);
   const labelWidth = 330;
   const barWidth = 420;
   const rowHeight = 26;

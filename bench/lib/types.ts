@@ -5,9 +5,14 @@
 /** A YAML-shaped config document for dlp-proxy, merged over the bench's base config. */
 export type ConfigDoc = Record<string, unknown>;
 
+/** The services of the run's c-icap: srv_cfg_filter as `dlp`, virus_scan (with ClamAV) as `av`. */
+export type CicapService = 'dlp' | 'av';
+
 export interface SetupContext {
   /** A free TCP port on 127.0.0.1, for peers a scenario's config must name (e.g. an ICAP port). */
   freePort(): Promise<number>;
+  /** The icap:// URL of a service of the run's c-icap, started (with its clamd) on first use. */
+  cicapUrl(service: CicapService): Promise<string>;
 }
 
 export type Target =
@@ -15,8 +20,11 @@ export type Target =
   | { kind: 'direct' }
   /** dlp-proxy in a child process, with `config` merged over the bench base (passthrough policy). */
   | { kind: 'dlp-proxy'; config?: (ctx: SetupContext) => ConfigDoc | Promise<ConfigDoc> }
-  /** squid-openssl in the foreground; `bump` turns on ssl-bump with a CA of the run. */
-  | { kind: 'squid'; bump?: boolean }
+  /**
+   * squid-openssl in the foreground; `bump` turns on ssl-bump with a CA of the run; `icap` adapts
+   * through the run's c-icap (REQMOD and/or RESPMOD), as squid is deployed with c-icap.
+   */
+  | { kind: 'squid'; bump?: boolean; icap?: { reqmod?: CicapService; respmod?: CicapService } }
   /** The smallest node:http forward proxy (bench/lib/node-proxy-child.ts): what Node alone costs. */
   | { kind: 'node-proxy' };
 
@@ -30,6 +38,19 @@ export interface Load {
    * (node:http; the only one for HTTPS through a proxy, and cheaper than autocannon on large bodies).
    */
   generator?: 'autocannon' | 'node';
+  /** Per-request timeout of the node generator (default 10 s): short where requests are known to stall. */
+  requestTimeoutMs?: number;
+  /**
+   * POST a text body of `sizeBytes` with every request (autocannon only); `unique` makes each body
+   * differ (a cold verdict cache), otherwise every request sends the same one (warm).
+   */
+  upload?: { sizeBytes: number; unique: boolean };
+  /**
+   * One transfer of `sizeBytes` instead of a timed load (bench/lib/transfer-load.ts): a download of
+   * /stream/N or an upload; the row reports its throughput and the proxy's peak RSS. A quick run
+   * caps the size (bench/run.ts --transfer-size).
+   */
+  transfer?: { direction: 'upload' | 'download'; sizeBytes: number };
 }
 
 export interface ProbeContext {
@@ -47,6 +68,10 @@ export interface Scenario {
   load: Load;
   /** Rows this one is compared with (scenario names): the ceiling and the competitor. */
   baseline?: { direct?: string; squid?: string };
+  /** Too long for a quick run (`--quick`): only the full suite runs it. */
+  fullOnly?: boolean;
+  /** A known defect of the target that makes this row fail: appended to the failure's reason. */
+  knownDefect?: string;
   /**
    * Run after setup, before any load: returns why the scenario cannot be measured on this build
    * or machine (the row then reads "not available: <why>"), or undefined to go ahead.
@@ -78,7 +103,7 @@ export interface ScenarioResult {
   baseline?: { direct?: string; squid?: string };
   load?: LoadResult & { connections: number; protocol: 'http' | 'https'; path: string; generator: 'autocannon' | 'node' };
   /** The proxy process (and what it spawned): peak resident set and CPU during the measured phase. */
-  proxy?: { rssPeakBytes: number; cpuSeconds: number };
+  proxy?: { rssStartBytes?: number; rssPeakBytes: number; cpuSeconds: number };
   /** Connections the origin accepted and requests it served during the measured phase. */
   origin?: { connections: number; requests: number };
   /** CPU of the origin and of the load generator during the measured phase (context on a small machine). */
@@ -86,4 +111,17 @@ export interface ScenarioResult {
   loadgenCpuSeconds?: number;
   /** 1-minute load average after the scenario: how busy the machine was around it. */
   loadAverage?: number;
+  /** ICAP transactions during the measured phase, and the verdict cache's answers (dlp-proxy). */
+  icap?: IcapCount;
+  /** A transfer scenario: its size and direction. */
+  transfer?: { direction: 'upload' | 'download'; sizeBytes: number };
+}
+
+export interface IcapCount {
+  /** REQMOD and RESPMOD transactions (OPTIONS not counted). */
+  transactions: number;
+  perRequest: number;
+  /** Where the count comes from: the proxy's admin /metrics, or c-icap's access log (squid). */
+  source: 'proxy metrics' | 'c-icap access log';
+  cache?: { hits: number; misses: number; joins: number; hitRate: number };
 }

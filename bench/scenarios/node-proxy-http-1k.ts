@@ -8,4 +8,5 @@ export default {
   target: { kind: 'node-proxy' },
   load: { protocol: 'http', path: '/bytes/1024', connections: 50 },
   baseline: { direct: 'direct-http-1k', squid: 'squid-http-1k' },
+  fullOnly: true,
 } satisfies Scenario;

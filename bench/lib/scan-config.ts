@@ -1,0 +1,36 @@
+// dlp-proxy configs of the scanned scenarios: one policy rule that scans the direction under test
+// (uploads by REQMOD with the `dlp` service, downloads by RESPMOD with `av`), against the built-in
+// ICAP service (in the proxy process, as `npm start` runs it) or against the run's c-icap
+// (`vendor: c-icap`, which docs/decisions.md requires for c-icap: it holds bodies without a
+// content-length whole, because srv_content_filtering passes them unscanned otherwise).
+import type { ConfigDoc, SetupContext } from './types.js';
+
+export type Direction = 'upload' | 'download';
+
+const serviceOf = (direction: Direction) => (direction === 'upload' ? 'dlp' : 'av');
+
+function policy(direction: Direction): ConfigDoc['policy'] {
+  return [{ name: `${direction}s`, match: { direction }, scan: serviceOf(direction) }];
+}
+
+export function scanWithBuiltin(direction: Direction): (ctx: SetupContext) => Promise<ConfigDoc> {
+  return async (ctx) => {
+    const icapPort = await ctx.freePort();
+    const service = serviceOf(direction);
+    return {
+      icapServer: { enabled: true, port: icapPort },
+      services: { [service]: { urls: [`icap://127.0.0.1:${icapPort}/${service}`] } },
+      policy: policy(direction),
+    };
+  };
+}
+
+export function scanWithCicap(direction: Direction): (ctx: SetupContext) => Promise<ConfigDoc> {
+  return async (ctx) => {
+    const service = serviceOf(direction);
+    return {
+      services: { [service]: { urls: [await ctx.cicapUrl(service)], vendor: 'c-icap' } },
+      policy: policy(direction),
+    };
+  };
+}

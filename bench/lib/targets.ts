@@ -1,0 +1,76 @@
+// Start what a scenario measures: nothing (direct to the origin), dlp-proxy (its config merged over
+// the bench base), squid (plain, ssl-bump, or adapting through the run's c-icap), or the bare
+// node:http reference proxy. Each started target is registered with the run's stop-all, so an
+// interrupted run leaves nothing behind.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { freePort, which } from '../../test/support/peers/common.js';
+import type { Cicap } from '../../test/support/peers/cicap.js';
+import { SQUID_CERTGEN, startSquid } from '../../test/support/peers/squid.js';
+import { forkChild, onStopAll } from './children.js';
+import { startDlpProxy, type ProxyRunFiles } from './dlp-proxy.js';
+import type { TlsMaterial } from './tls-material.js';
+import type { CicapService, Scenario } from './types.js';
+
+export interface TargetEnv {
+  tls: TlsMaterial;
+  proxyCaPem: string;
+  files: ProxyRunFiles;
+  /** The run's c-icap, started on first use and stopped at the end of the run. */
+  cicap(): Promise<Cicap>;
+}
+
+export interface Started {
+  pid?: number;
+  proxyPort?: number;
+  /** dlp-proxy's admin listener (its /metrics counts ICAP transactions). */
+  adminPort?: number;
+  /** c-icap's access log, when the target adapts through it without counters of its own (squid). */
+  cicapAccessLog?: string;
+  /** The CA the client must trust for HTTPS. */
+  clientCa: string;
+  /** IPC to the proxy child (dlp-proxy only). */
+  request?<T>(type: string, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Why the scenario cannot run on this machine at all, checked before anything is started. */
+export function missing(scenario: Scenario): string | undefined {
+  const target = scenario.target;
+  if (target.kind !== 'squid') return undefined;
+  if (!which('squid')) return 'squid is not installed (apt-get install squid-openssl)';
+  if (target.bump && !fs.existsSync(SQUID_CERTGEN)) return `this squid cannot ssl-bump (${SQUID_CERTGEN} missing: install squid-openssl, not squid)`;
+  return undefined;
+}
+
+export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<Started> {
+  const target = scenario.target;
+  const cicapUrl = async (service: CicapService) => (await env.cicap()).url(service);
+  switch (target.kind) {
+    case 'direct':
+      return { clientCa: env.tls.originCaPem, stop: async () => undefined };
+    case 'dlp-proxy': {
+      const doc = target.config ? await target.config({ freePort, cicapUrl }) : {};
+      const proxy = await startDlpProxy(scenario.name, env.files, doc);
+      return { pid: proxy.pid, proxyPort: proxy.port, adminPort: proxy.ready.adminPort, clientCa: env.proxyCaPem, request: (type, timeoutMs) => proxy.request(type, timeoutMs), stop: () => proxy.stop() };
+    }
+    case 'node-proxy': {
+      const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.ts', import.meta.url)), []);
+      return { pid: proxy.pid, proxyPort: proxy.ready.port, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
+    }
+    case 'squid': {
+      const icap = target.icap;
+      const squid = await startSquid({
+        reqmod: icap?.reqmod ? await cicapUrl(icap.reqmod) : undefined,
+        respmod: icap?.respmod ? await cicapUrl(icap.respmod) : undefined,
+        bump: target.bump ? { caCertFile: env.tls.squidCaFile, caKeyFile: env.tls.squidCaKeyFile, originCaFile: env.tls.originCaFile } : undefined,
+      });
+      const unregister = onStopAll(() => squid.stop());
+      const stop = async () => {
+        unregister();
+        await squid.stop();
+      };
+      return { pid: squid.pid, proxyPort: squid.port, clientCa: env.tls.squidCaPem, cicapAccessLog: icap ? `${(await env.cicap()).dir}/access.log` : undefined, stop };
+    }
+  }
+}
