@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick;
-// 29 scenarios and the memory check in under 5 minutes on 2 cores (issue 6); quick: under 90 s in CI
+// 30 scenarios and the memory check in under 5 minutes on 2 cores (issue 6); quick: under 90 s in CI
 const durationMs = Number(args['duration-ms'] ?? (quick ? 1000 : 5000));
 const warmupMs = quick ? 250 : 1000;
 const only = args.only ? new RegExp(args.only) : undefined;

@@ -1,7 +1,7 @@
 // The parts of RESULTS.md that judge a run: the issue's targets (met or not, with the ratio), the
 // verdict cache's effect (cold against warm, ICAP transactions per request) and the large scanned
 // transfers (throughput and the proxy's peak RSS). Pure functions of the run's rows.
-import type { ScenarioResult } from './types.js';
+import type { ProcessUsage, ScenarioResult } from './types.js';
 
 const MiB = 1024 * 1024;
 const mib = (n: number) => (n / MiB).toFixed(0);
@@ -89,15 +89,17 @@ export function cacheEffectTable(rows: readonly ScenarioResult[]): string[] {
 }
 
 export function transferTable(rows: readonly ScenarioResult[]): string[] {
-  const out = ['| scenario | size MiB | time s | MiB/s | proxy RSS idle → peak MiB | proxy CPU s | ICAP transactions | load |', '|---|--:|--:|--:|--:|--:|--:|--:|'];
+  const out = ['| scenario | size MiB | time s | MiB/s | proxy RSS idle → peak MiB | proxy CPU s | ICAP service RSS idle → peak MiB | ICAP service CPU s | ICAP transactions | load |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|'];
   for (const r of rows.filter((x) => x.transfer)) {
     const size = mib(r.transfer!.sizeBytes);
     if (r.status !== 'ok' || !r.load) {
-      out.push(`| ${r.title} (\`${r.name}\`) | ${size} | **${r.status === 'failed' ? 'failed' : 'not available'}**: ${(r.reason ?? '').replace(/\|/g, '/')} | | | | | |`);
+      out.push(`| ${r.title} (\`${r.name}\`) | ${size} | **${r.status === 'failed' ? 'failed' : 'not available'}**: ${(r.reason ?? '').replace(/\|/g, '/')} | | | | | | | |`);
       continue;
     }
-    const rss = r.proxy ? `${mib(r.proxy.rssStartBytes ?? 0)} → ${mib(r.proxy.rssPeakBytes)}` : '';
-    out.push(`| ${r.title} (\`${r.name}\`) | ${size} | ${r.load.durationS.toFixed(1)} | ${(r.load.bytesPerSec / MiB).toFixed(0)} | ${rss} | ${r.proxy?.cpuSeconds.toFixed(1) ?? ''} | ${r.icap?.transactions ?? ''} | ${r.loadAverage ?? ''} |`);
+    const rss = (u: ProcessUsage | undefined) => (u ? `${mib(u.rssStartBytes ?? 0)} → ${mib(u.rssPeakBytes)}` : 'in the proxy');
+    out.push(
+      `| ${r.title} (\`${r.name}\`) | ${size} | ${r.load.durationS.toFixed(1)} | ${(r.load.bytesPerSec / MiB).toFixed(0)} | ${rss(r.proxy)} | ${r.proxy?.cpuSeconds.toFixed(1) ?? ''} | ${rss(r.icapService)} | ${r.icapService?.cpuSeconds.toFixed(1) ?? ''} | ${r.icap?.transactions ?? ''} | ${r.loadAverage ?? ''} |`,
+    );
   }
   return out;
 }

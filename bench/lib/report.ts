@@ -135,7 +135,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string): st
     '',
     '## Large scanned transfers',
     '',
-    'One transfer at a time through a fresh dlp-proxy with the built-in ICAP service in its process (as `npm start` runs it): the body is larger than `scan.cacheFirstMaxBytes`, so it streams to ICAP as it arrives and is spooled to a temp file. "idle" is the proxy\'s RSS just before the transfer (the proxy with its ICAP worker thread, run through tsx); "peak" is the highest RSS sampled every 100 ms or the kernel\'s VmHWM. c-icap\'s virus_scan is not in this table: test/support/peers/cicap.ts configures `virus_scan.MaxObjectSize 5M` (and its clamd `StreamMaxLength 20M`), so a 100 MiB body would pass c-icap unscanned.',
+    'One transfer at a time through a fresh dlp-proxy, the built-in ICAP service in a process of its own (so the proxy\'s RSS is the proxy\'s; its own is beside it), and once in the proxy\'s worker thread as `npm start` runs it (`-inproc-`). The body is larger than `scan.cacheFirstMaxBytes`, so it streams to ICAP as it arrives and is spooled to a temp file. "idle" is the RSS just before the transfer (processes run through tsx); "peak" is the highest RSS sampled every 100 ms or the kernel\'s VmHWM. c-icap\'s virus_scan is not in this table: test/support/peers/cicap.ts configures `virus_scan.MaxObjectSize 5M` (and its clamd `StreamMaxLength 20M`), so a 100 MiB body would pass c-icap unscanned.',
     '',
     ...transferTable(results.scenarios),
     '',

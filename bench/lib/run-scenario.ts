@@ -112,12 +112,14 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     const counting = await IcapCounting.begin(started);
     const originBefore = await env.origin.request<OriginStats>('stats');
     const sampler = started.pid !== undefined ? new ProcSampler(started.pid) : undefined;
+    const serviceSampler = started.icapServicePid !== undefined ? new ProcSampler(started.icapServicePid) : undefined;
     const originCpu = snapshot(env.origin.pid).cpuSeconds;
     const loadgenCpu = process.cpuUsage();
     const result = transfer
       ? await runTransfer({ ...transfer, proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, deadlineMs: 30_000 + (transfer.sizeBytes / (2 * 1024 * 1024)) * 1000, signal: env.signal })
       : await load(scenario, env, started, env.durationMs);
     const used = sampler?.stop();
+    const serviceUsed = serviceSampler?.stop();
     const loadgen = process.cpuUsage(loadgenCpu);
     await settle();
     const originAfter = await env.origin.request<OriginStats>('stats');
@@ -131,6 +133,7 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
 
     row.load = { ...result, connections: scenario.load.connections, protocol: scenario.load.protocol, path: scenario.load.path, generator: generatorOf(scenario) };
     if (used) row.proxy = { rssStartBytes: used.rssStartBytes, rssPeakBytes: used.rssPeakBytes, cpuSeconds: used.cpuSeconds };
+    if (serviceUsed) row.icapService = { rssStartBytes: serviceUsed.rssStartBytes, rssPeakBytes: serviceUsed.rssPeakBytes, cpuSeconds: serviceUsed.cpuSeconds };
     row.originCpuSeconds = snapshot(env.origin.pid).cpuSeconds - originCpu;
     row.loadgenCpuSeconds = (loadgen.user + loadgen.system) / 1e6;
     row.loadAverage = Math.round(os.loadavg()[0]! * 100) / 100;

@@ -1,5 +1,5 @@
 // Start what a scenario measures: nothing (direct to the origin), dlp-proxy (its config merged over
-// the bench base), squid (plain, ssl-bump, or adapting through the run's c-icap), or the bare
+// the bench base; with the built-in ICAP service in a process of its own when asked), squid (plain, ssl-bump, or adapting through the run's c-icap), or the bare
 // node:http reference proxy. Each started target is registered with the run's stop-all, so an
 // interrupted run leaves nothing behind.
 import fs from 'node:fs';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, which } from '../../test/support/peers/common.js';
 import type { Cicap } from '../../test/support/peers/cicap.js';
 import { SQUID_CERTGEN, startSquid } from '../../test/support/peers/squid.js';
-import { forkChild, onStopAll } from './children.js';
+import { forkChild, onStopAll, type NodeChild } from './children.js';
 import { startDlpProxy, type ProxyRunFiles } from './dlp-proxy.js';
 import type { TlsMaterial } from './tls-material.js';
 import type { CicapService, Scenario } from './types.js';
@@ -27,6 +27,8 @@ export interface Started {
   adminPort?: number;
   /** c-icap's access log, when the target adapts through it without counters of its own (squid). */
   cicapAccessLog?: string;
+  /** The built-in ICAP service's own process, when the scenario asked for one. */
+  icapServicePid?: number;
   /** The CA the client must trust for HTTPS. */
   clientCa: string;
   /** IPC to the proxy child (dlp-proxy only). */
@@ -50,9 +52,23 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
     case 'direct':
       return { clientCa: env.tls.originCaPem, stop: async () => undefined };
     case 'dlp-proxy': {
-      const doc = target.config ? await target.config({ freePort, cicapUrl }) : {};
-      const proxy = await startDlpProxy(scenario.name, env.files, doc);
-      return { pid: proxy.pid, proxyPort: proxy.port, adminPort: proxy.ready.adminPort, clientCa: env.proxyCaPem, request: (type, timeoutMs) => proxy.request(type, timeoutMs), stop: () => proxy.stop() };
+      let service: NodeChild<{ port: number }> | undefined;
+      const builtinIcapPort = async () => {
+        service ??= await forkChild<{ port: number }>('built-in ICAP service', fileURLToPath(new URL('./icap-server-child.ts', import.meta.url)), []);
+        return service.ready.port;
+      };
+      try {
+        const doc = target.config ? await target.config({ freePort, cicapUrl, builtinIcapPort }) : {};
+        const proxy = await startDlpProxy(scenario.name, env.files, doc);
+        const stop = async () => {
+          await proxy.stop();
+          await service?.stop();
+        };
+        return { pid: proxy.pid, proxyPort: proxy.port, adminPort: proxy.ready.adminPort, icapServicePid: service?.pid, clientCa: env.proxyCaPem, request: (type, timeoutMs) => proxy.request(type, timeoutMs), stop };
+      } catch (err) {
+        await service?.stop();
+        throw err;
+      }
     }
     case 'node-proxy': {
       const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.ts', import.meta.url)), []);

@@ -13,6 +13,11 @@ export interface SetupContext {
   freePort(): Promise<number>;
   /** The icap:// URL of a service of the run's c-icap, started (with its clamd) on first use. */
   cicapUrl(service: CicapService): Promise<string>;
+  /**
+   * The port of the built-in ICAP service in a process of its own, started for this scenario
+   * (its RSS and CPU are then reported beside the proxy's).
+   */
+  builtinIcapPort(): Promise<number>;
 }
 
 export type Target =
@@ -103,7 +108,9 @@ export interface ScenarioResult {
   baseline?: { direct?: string; squid?: string };
   load?: LoadResult & { connections: number; protocol: 'http' | 'https'; path: string; generator: 'autocannon' | 'node' };
   /** The proxy process (and what it spawned): peak resident set and CPU during the measured phase. */
-  proxy?: { rssStartBytes?: number; rssPeakBytes: number; cpuSeconds: number };
+  proxy?: ProcessUsage;
+  /** The built-in ICAP service when it ran in a process of its own. */
+  icapService?: ProcessUsage;
   /** Connections the origin accepted and requests it served during the measured phase. */
   origin?: { connections: number; requests: number };
   /** CPU of the origin and of the load generator during the measured phase (context on a small machine). */
@@ -115,6 +122,13 @@ export interface ScenarioResult {
   icap?: IcapCount;
   /** A transfer scenario: its size and direction. */
   transfer?: { direction: 'upload' | 'download'; sizeBytes: number };
+}
+
+export interface ProcessUsage {
+  /** RSS when the measured phase began (the idle process, for a transfer). */
+  rssStartBytes?: number;
+  rssPeakBytes: number;
+  cpuSeconds: number;
 }
 
 export interface IcapCount {

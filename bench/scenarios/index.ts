@@ -11,6 +11,7 @@ import directUpload16k from './direct-upload-16k.js';
 import interceptHttps1k from './intercept-https-1k.js';
 import largeDownloadBuiltin100m from './large-download-builtin-100m.js';
 import largeDownloadBuiltin200m from './large-download-builtin-200m.js';
+import largeDownloadBuiltinInproc100m from './large-download-builtin-inproc-100m.js';
 import largeUploadBuiltin100m from './large-upload-builtin-100m.js';
 import largeUploadBuiltin200m from './large-upload-builtin-200m.js';
 import nodeProxyHttp1k from './node-proxy-http-1k.js';
@@ -62,4 +63,5 @@ export const scenarios: readonly Scenario[] = [
   largeDownloadBuiltin100m,
   largeUploadBuiltin200m,
   largeDownloadBuiltin200m,
+  largeDownloadBuiltinInproc100m,
 ];

@@ -1,6 +1,7 @@
-// One 200 MiB upload scanned by REQMOD against the built-in ICAP service (`dlp`, in the proxy
-// process): larger than scan.cacheFirstMaxBytes, so the body streams to ICAP as it arrives and is
-// spooled to a temp file for replay. Reports throughput and the proxy's peak RSS (goal ≤ 200 MiB).
+// One 200 MiB upload scanned by REQMOD against the built-in ICAP service (`dlp`, in a process of
+// its own, so the proxy's RSS is its own): larger than scan.cacheFirstMaxBytes, so the body streams
+// to ICAP as it arrives and is spooled to a temp file for replay. Reports throughput and the
+// proxy's peak RSS (goal ≤ 200 MiB).
 import { probeScanning } from '../lib/probe.js';
 import { scanWithBuiltin } from '../lib/scan-config.js';
 import type { Scenario } from '../lib/types.js';
@@ -8,7 +9,7 @@ import type { Scenario } from '../lib/types.js';
 export default {
   name: 'large-upload-builtin-200m',
   title: 'dlp-proxy REQMOD built-in dlp, one large upload',
-  target: { kind: 'dlp-proxy', config: scanWithBuiltin('upload') },
+  target: { kind: 'dlp-proxy', config: scanWithBuiltin('upload', 'separate') },
   load: { protocol: 'http', path: '/upload', connections: 1, transfer: { direction: 'upload', sizeBytes: 200 * 1024 * 1024 } },
   fullOnly: true,
   probe: (ctx) => probeScanning(ctx.proxyPort, ctx.originHttpPort, 'upload'),

@@ -79,7 +79,7 @@ const rows: ScenarioResult[] = [
   { name: 'scanned-download-cicap-64k', title: 'ours 64k', target: 'dlp-proxy', status: 'ok', load: load(300), proxy, icap: icap(1, 0) },
   { name: 'scanned-upload-cicap-cold', title: 'up cold', target: 'dlp-proxy', status: 'not-available', reason: 'c-icap | missing' },
   { name: 'large-download-builtin-100m', title: 'large down', target: 'dlp-proxy', status: 'ok', load: load(0.25, 4), proxy, transfer: { direction: 'download', sizeBytes: 100 * MiB }, icap: icap(1, 0) },
-  { name: 'large-upload-builtin-100m', title: 'large up', target: 'dlp-proxy', status: 'ok', load: load(0.25, 4), proxy: { ...proxy, rssPeakBytes: 230 * MiB }, transfer: { direction: 'upload', sizeBytes: 100 * MiB } },
+  { name: 'large-upload-builtin-100m', title: 'large up', target: 'dlp-proxy', status: 'ok', load: load(0.25, 4), proxy: { ...proxy, rssPeakBytes: 230 * MiB }, icapService: { rssStartBytes: 100 * MiB, rssPeakBytes: 130 * MiB, cpuSeconds: 2 }, transfer: { direction: 'upload', sizeBytes: 100 * MiB } },
   { name: 'large-upload-builtin-16m', title: 'quick up', target: 'dlp-proxy', status: 'ok', load: load(1, 1), proxy, transfer: { direction: 'upload', sizeBytes: 16 * MiB } },
 ];
 
@@ -111,7 +111,8 @@ describe('targets and the scanned tables', () => {
 
   it('lists transfers in their own table and keeps them out of the req/s table and the chart', () => {
     const transfers = transferTable(rows).join('\n');
-    expect(transfers).toContain('| large down (`large-download-builtin-100m`) | 100 | 4.0 | 0 | 150 → 180 | 1.0 | 100 |');
+    expect(transfers).toContain('| large down (`large-download-builtin-100m`) | 100 | 4.0 | 0 | 150 → 180 | 1.0 | in the proxy |  | 100 |');
+    expect(transfers).toContain('| large up (`large-upload-builtin-100m`) | 100 | 4.0 | 0 | 150 → 230 | 1.0 | 100 → 130 | 2.0 |  |');
     const results: RunResults = {
       machine: { date: '2026-01-02T03:04:05.000Z', cores: 2, cpuModel: 'cpu', memoryGiB: 4, node: 'v20.0.0', kernel: '6.1', platform: 'linux x64', squid: '5.7', revision: 'abc1234', loadAverage: 0.1 },
       mode: 'full', durationMs: 5000, warmupMs: 1000, wallSeconds: 100, scenarios: rows, memory: [], profiles: [],
