@@ -40,7 +40,7 @@ export async function runClusterWorker(): Promise<number> {
   try {
     config = parseConfigText(message.text, message.source);
     const logger = createLogger(config.log).child({ worker: cluster.worker?.id ?? process.pid });
-    app = await startApp(workerConfig(config), { logger });
+    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount });
   } catch (err) {
     send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     process.disconnect?.();
