@@ -60,7 +60,8 @@ export class ClusterPrimary {
   /** Start the CA, the built-in ICAP service and every worker; resolves once all listen. */
   async start(): Promise<void> {
     const { config } = this.#current;
-    await CertificateAuthority.loadOrCreate({ dir: path.resolve(config.ca.dir), leafValidityDays: config.ca.leafValidityDays, certCacheSize: 1 });
+    const { ca, created } = await CertificateAuthority.loadOrCreate({ dir: path.resolve(config.ca.dir), leafValidityDays: config.ca.leafValidityDays, certCacheSize: 1 });
+    if (created) this.#logger.info({ log: 'ca', dir: path.resolve(config.ca.dir), created, fingerprint256: ca.fingerprint256 }, 'CA created');
     if (config.icapServer.enabled) {
       this.#icap = await startIcapServer({ config: config.icapServer });
       this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
