@@ -1,12 +1,13 @@
 // The load suite: `npm run bench` runs every scenario of bench/scenarios/ against one origin in one
 // run (so the results are ratios), then the slow/fast-client memory check, and writes
 // bench/results/<date>.json, bench/RESULTS.md and bench/results/throughput.svg.
-//   npm run bench -- --quick            smoke run (~1 s a scenario, 16 MiB transfers, 128 MiB memory check; CI)
+//   npm run bench -- --quick            smoke run (0.75 s a scenario, 16 MiB transfers, 128 MiB memory check; CI)
 //   npm run bench -- --only REGEX       only the scenarios whose name matches
 //   npm run bench -- --no-memory        skip the slow/fast-client check
 //   npm run bench -- --profile A,B      run dlp-proxy scenarios A and B once more, CPU-profiled
 //                                       (V8 profiler over the measured phase; summary in RESULTS.md)
 //   npm run bench -- --transfer-size S  cut the large transfers to S (e.g. 16MiB; quick: 16 MiB)
+//   npm run bench -- --render FILE      only write RESULTS.md and the chart again from a results JSON
 // Load goes to 127.0.0.1 only; every scenario stops by itself; everything started is stopped at the
 // end, on an error, and on SIGINT/SIGTERM.
 import fs from 'node:fs';
@@ -36,11 +37,12 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     'duration-ms': { type: 'string' },
     'transfer-size': { type: 'string' },
+    render: { type: 'string' },
   },
 });
 const quick = args.quick;
 // 30 scenarios and the memory check in under 5 minutes on 2 cores (issue 6); quick: under 90 s in CI
-const durationMs = Number(args['duration-ms'] ?? (quick ? 1000 : 5000));
+const durationMs = Number(args['duration-ms'] ?? (quick ? 750 : 5000));
 const warmupMs = quick ? 250 : 1000;
 const only = args.only ? new RegExp(args.only) : undefined;
 const transferMaxBytes = args['transfer-size'] ? parseBytes(args['transfer-size']) : quick ? 16 * MiB : Number.MAX_SAFE_INTEGER;
@@ -70,7 +72,17 @@ function sharedCicap(): () => Promise<Cicap> {
   };
 }
 
+function writeReport(results: RunResults, jsonFile: string): void {
+  fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), renderResultsMarkdown(results, path.relative(benchDir, jsonFile)));
+  fs.writeFileSync(path.join(resultsDir, 'throughput.svg'), renderThroughputSvg(results));
+  process.stdout.write(`wrote bench/RESULTS.md, bench/results/throughput.svg and ${path.relative(repoRoot, jsonFile)}\n`);
+}
+
 async function main(): Promise<number> {
+  if (args.render) {
+    writeReport(JSON.parse(fs.readFileSync(args.render, 'utf8')) as RunResults, path.resolve(args.render));
+    return 0;
+  }
   const started = Date.now();
   const machine = machineFacts();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-bench-'));
@@ -140,14 +152,14 @@ async function main(): Promise<number> {
     const jsonFile = path.join(resultsDir, complete ? `${day}.json` : quick ? `${day}-quick.json` : `${day}-partial.json`);
     fs.writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
     if (complete) {
-      fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), renderResultsMarkdown(results, path.relative(benchDir, jsonFile)));
-      fs.writeFileSync(path.join(resultsDir, 'throughput.svg'), renderThroughputSvg(results));
-      process.stdout.write(`wrote bench/RESULTS.md, bench/results/throughput.svg and ${path.relative(repoRoot, jsonFile)}\n`);
+      writeReport(results, jsonFile);
     } else {
       process.stdout.write(`wrote ${path.relative(repoRoot, jsonFile)} (RESULTS.md is written by a full run of every scenario)\n`);
     }
     process.stdout.write(`done in ${results.wallSeconds.toFixed(0)} s\n`);
-    const failed = rows.filter((r) => r.status === 'failed').length + memory.filter((m) => m.status === 'failed').length;
+    // a row that fails by a known defect of its target (squid bug 5352) is a result, not a bench failure
+    const knownToFail = new Set(scenarios.filter((s) => s.knownDefect).map((s) => s.name));
+    const failed = rows.filter((r) => r.status === 'failed' && !knownToFail.has(r.name)).length + memory.filter((m) => m.status === 'failed').length;
     return controller.signal.aborted ? 130 : failed > 0 ? 1 : 0;
   } finally {
     await stopAll();

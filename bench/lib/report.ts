@@ -121,7 +121,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string): st
     '"origin conns" is how many connections the origin accepted during the measured phase (few means keep-alive upstream). "× direct" is req/s over the same load straight to the origin (the ceiling); "× squid" is req/s over squid in the same scenario; "load" is the 1-minute load average after the scenario.',
     'Proxy RSS peak and CPU are those of the proxy process (and its helpers, for squid) during the measured phase, read from /proc.',
     '',
-    '"ICAP tx / req" is REQMOD and RESPMOD transactions per completed request during the measured phase, from dlp-proxy\'s `dlp_proxy_icap_transactions_total` (admin /metrics, read before and after) or, for squid, from c-icap\'s access log; in brackets the verdict cache\'s hit rate (hits over hits, misses and single-flight joins).',
+    '"ICAP tx / req" is REQMOD and RESPMOD transactions during the measured phase per request the origin served in it (read 200 ms after the load stops, so that requests still in flight count on both sides), from dlp-proxy\'s `dlp_proxy_icap_transactions_total` (admin /metrics, read before and after) or, for squid, from c-icap\'s access log; in brackets the verdict cache\'s hit rate (hits over hits, misses and single-flight joins).',
     '',
     '## Targets',
     '',
