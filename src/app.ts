@@ -12,12 +12,12 @@ import { configurePages, renderPage } from './enforce/index.js';
 import { IcapService } from './icap/index.js';
 import { startIcapServer } from './icap-server/index.js';
 import { createLogger, subscribeIcapLog, subscribeAccessLog, subscribeViolationLog } from './log/index.js';
-import { createMetrics } from './metrics/index.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
 import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.js';
 import { compilePolicy } from './policy/index.js';
 import { ProxyFront } from './proxy/index.js';
 import { OriginClient } from './upstream/index.js';
-import { VerdictCache, createVerdictStore, storeStateChannel } from './verdict/index.js';
+import { VerdictCache, createVerdictStore, storeStateChannel, type StoreStateEvent } from './verdict/index.js';
 
 export interface App {
   config: Config;
@@ -28,6 +28,8 @@ export interface App {
   icapServerPort: number | undefined;
   /** the admin listener's port (metrics, readiness, CA, PAC), when it runs */
   adminPort: number | undefined;
+  /** this process's metrics, when admin.enabled (a cluster worker's are read by the primary) */
+  metrics: Metrics | undefined;
   services: ReadonlyMap<string, ScanService>;
   cache: VerdictCache;
   /**
@@ -42,6 +44,8 @@ export interface StartOptions {
   logger?: Logger;
   /** processes sharing each ICAP server's Max-Connections (cluster mode) */
   workerCount?: number;
+  /** false in a cluster worker: the primary runs the one admin listener and gathers the workers' metrics */
+  adminListener?: boolean;
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
@@ -97,10 +101,14 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     }
 
     const policy = compilePolicy([...config.policy], { ...config.services }, [...config.proxy.tunnel]);
+    // the store says it is up while it is created, before the metrics exist: they start from this
+    let storeState: StoreStateEvent | undefined;
     closers.push(
-      storeStateChannel.subscribe((e) =>
-        e.state === 'up' ? logger.info({ log: 'verdict', ...e }, 'shared verdict store up') : logger.warn({ log: 'verdict', ...e }, 'shared verdict store down: local cache only'),
-      ),
+      storeStateChannel.subscribe((e) => {
+        storeState = e;
+        if (e.state === 'up') logger.info({ log: 'verdict', ...e }, 'shared verdict store up');
+        else logger.warn({ log: 'verdict', ...e }, 'shared verdict store down: local cache only');
+      }),
     );
     const store = await createVerdictStore(config.cache);
     closers.push(() => store.close());
@@ -151,10 +159,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(() => front.close());
     logger.info({ log: 'proxy', host: config.proxy.host, port: proxyPort, policyVersion: policy.version }, 'proxy listening');
 
+    const metrics = config.admin.enabled
+      ? createMetrics({ cache, services, ca, spool: spoolStats, front, alerts, optionsTimeoutMs: config.admin.readyTimeoutMs, verdictStore: () => storeState })
+      : undefined;
+    if (metrics) closers.push(() => metrics.close());
     let adminPort: number | undefined;
-    if (config.admin.enabled) {
-      const metrics = createMetrics({ cache, services, ca, spool: spoolStats, front, alerts, optionsTimeoutMs: config.admin.readyTimeoutMs });
-      closers.push(() => metrics.close());
+    if (metrics && options.adminListener !== false) {
       const admin = new AdminServer({
         host: config.admin.host,
         port: config.admin.port,
@@ -175,7 +185,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       await close();
       return drained;
     };
-    return { config, logger, ca, proxyPort, icapServerPort, adminPort, services, cache, drain, close };
+    return { config, logger, ca, proxyPort, icapServerPort, adminPort, metrics, services, cache, drain, close };
   } catch (err) {
     await close();
     throw err;
