@@ -42,13 +42,14 @@ export interface Readiness {
 }
 
 export async function checkReadiness(input: ReadinessInput): Promise<Readiness> {
-  const [proxy, ...services] = await Promise.all([
-    probePort(input.proxyHost, input.proxyPort, input.timeoutMs),
-    ...[...input.services].map(async ([name, service]) => [name, await serviceReadiness(service, input.timeoutMs)] as const),
-  ]);
-  const byName = Object.fromEntries(services);
+  const [proxy, byName] = await Promise.all([probePort(input.proxyHost, input.proxyPort, input.timeoutMs), checkServicesReadiness(input.services, input.timeoutMs)]);
   const ready = proxy.ready && Object.values(byName).every((s) => s.ready);
   return { ready, proxy, config: { ready: true }, services: byName };
+}
+
+/** Every ICAP service's readiness by name (what a cluster worker reports to the primary). */
+export async function checkServicesReadiness(services: ReadonlyMap<string, ReadinessService>, timeoutMs: number): Promise<Record<string, ServiceReadiness>> {
+  return Object.fromEntries(await Promise.all([...services].map(async ([name, service]) => [name, await serviceReadiness(service, timeoutMs)] as const)));
 }
 
 async function serviceReadiness(service: ReadinessService, timeoutMs: number): Promise<ServiceReadiness> {
@@ -98,7 +99,7 @@ async function optionsReadiness(service: ReadinessService, timeoutMs: number): P
   }
 }
 
-function probePort(host: string, port: number, timeoutMs: number): Promise<{ ready: boolean; reason?: string }> {
+export function probePort(host: string, port: number, timeoutMs: number): Promise<{ ready: boolean; reason?: string }> {
   const target = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return new Promise((resolve) => {
     const socket = net.connect({ host: target, port });

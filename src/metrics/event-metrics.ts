@@ -13,7 +13,14 @@ export const CHANNELS = {
   caIssue: 'dlp-proxy:ca:issue',
   spool: 'dlp-proxy:spool',
   alert: 'dlp-proxy:alert',
+  verdictStoreState: 'dlp-proxy:verdict:store-state',
 } as const;
+
+/** A shared verdict store's reachability, as verdict/ publishes it on every change. */
+export interface StoreState {
+  store: string;
+  state: 'up' | 'down';
+}
 
 interface IcapTransaction {
   service: string;
@@ -39,8 +46,12 @@ function icapStatus(status: number): string {
   return Number.isInteger(status) && status >= 100 && status <= 999 ? String(status) : 'none';
 }
 
-/** Register the event-fed metrics on `registry`; returns the unsubscribe function. */
-export function subscribeEventMetrics(registry: Registry): () => void {
+/**
+ * Register the event-fed metrics on `registry`; returns the unsubscribe function. `storeState` is
+ * the shared verdict store's state before this subscription existed (the store connects, and
+ * says so, before the app builds its metrics).
+ */
+export function subscribeEventMetrics(registry: Registry, storeState?: StoreState): () => void {
   const registers = [registry];
   const exchanges = new Counter({ name: 'dlp_proxy_exchanges_total', help: 'Policy decisions per exchange side, by direction (upload = request body, download = response body) and decision', labelNames: ['direction', 'decision'], registers });
   const inFlight = new Gauge({ name: 'dlp_proxy_exchanges_in_flight', help: 'Exchanges begun and not yet over', registers });
@@ -58,6 +69,10 @@ export function subscribeEventMetrics(registry: Registry): () => void {
   const istagChanges = new Counter({ name: 'dlp_proxy_icap_istag_changes_total', help: 'ISTag changes per service (RFC 3507 §4.7): cached verdicts of the old tag no longer apply', labelNames: ['service'], registers });
   const caIssue = new Histogram({ name: 'dlp_proxy_ca_issue_duration_seconds', help: 'Leaf certificate issuance time, by host kind (dns, ipv4, ipv6)', labelNames: ['kind'], buckets: ISSUE_BUCKETS, registers });
   const spills = new Counter({ name: 'dlp_proxy_spool_spills_total', help: 'Bodies that outgrew the memory threshold and moved to a temp file', registers });
+  // min across workers: 0 as soon as one process has lost the shared store
+  const storeUp = new Gauge({ name: 'dlp_proxy_verdict_store_up', help: 'Shared verdict store reachable (1) or not (0: that process runs on its local cache alone), by store', labelNames: ['store'], aggregator: 'min', registers });
+  const setStoreState = (s: StoreState) => storeUp.set({ store: s.store }, s.state === 'up' ? 1 : 0);
+  if (storeState) setStoreState(storeState);
   const alerts = new Counter({ name: 'dlp_proxy_alerts_total', help: 'Violation alerts per webhook by outcome (sent, retried, failed = gave up after retries, dropped = queue full or shutdown)', labelNames: ['webhook', 'outcome'], registers });
 
   const unsubscribe: Array<() => void> = [
@@ -93,6 +108,7 @@ export function subscribeEventMetrics(registry: Registry): () => void {
       if (m.type === 'spill') spills.inc();
     }),
     channel(CHANNELS.alert, (m: { webhook: string; outcome: string }) => alerts.inc({ webhook: m.webhook, outcome: m.outcome })),
+    channel(CHANNELS.verdictStoreState, setStoreState),
   ];
   return () => unsubscribe.forEach((fn) => fn());
 }

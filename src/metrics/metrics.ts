@@ -15,7 +15,7 @@ export interface Metrics {
 export function createMetrics(sources: MetricSources = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dlp_proxy_' });
-  const unsubscribe = subscribeEventMetrics(registry);
+  const unsubscribe = subscribeEventMetrics(registry, sources.verdictStore?.());
   registerStateMetrics(registry, sources);
   return { registry, text: () => registry.metrics(), close: unsubscribe };
 }

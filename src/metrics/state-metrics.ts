@@ -1,8 +1,11 @@
 // Metrics read from the modules' own stats() at scrape time (prom-client `collect`): verdict cache,
 // ICAP pools and OPTIONS, certificate cache, spool, open sockets, alert queues. Counters that a
 // module keeps itself (cache hits, certificate cache misses) are exported as counters holding the
-// module's running total, so rate() works on them as on any other counter.
+// module's running total, so rate() works on them as on any other counter. In cluster mode the
+// primary sums every worker's series; the gauges for which a sum would mislead name their own
+// aggregator.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { StoreState } from './event-metrics.js';
 
 /** What the metrics read; every source is optional so a partial app (or a test) can be measured. */
 export interface MetricSources {
@@ -14,6 +17,8 @@ export interface MetricSources {
   alerts?: { stats(): Array<{ name: string; queued: number }> };
   /** how long a scrape waits for an ICAP service's OPTIONS (fetched only when missing or expired) */
   optionsTimeoutMs?: number;
+  /** the shared verdict store's last state before the metrics subscribed (later changes arrive as events) */
+  verdictStore?: () => StoreState | undefined;
 }
 
 /**
@@ -98,6 +103,8 @@ export function registerStateMetrics(registry: Registry, sources: MetricSources)
       help: 'Age of the OPTIONS answer in use per service (RFC 3507 §4.10; refreshed at Options-TTL)',
       labelNames: ['service'],
       registers,
+      // several workers: the stalest answer is the one an operator must see
+      aggregator: 'max',
       async collect() {
         this.reset();
         const now = Date.now();
@@ -109,6 +116,8 @@ export function registerStateMetrics(registry: Registry, sources: MetricSources)
       help: 'ICAP server health per configured server: 1 up, 0 suspended after repeated failures',
       labelNames: ['service', 'server'],
       registers,
+      // several workers track health each: 0 as soon as one of them has suspended the server
+      aggregator: 'min',
       collect() {
         this.reset();
         for (const [service, s] of services) for (const state of s.icap.serverStates?.() ?? []) this.set({ service, server: state.server }, state.state === 'up' ? 1 : 0);
@@ -119,6 +128,7 @@ export function registerStateMetrics(registry: Registry, sources: MetricSources)
       help: 'Whether the service answered OPTIONS (1) or not within the scrape timeout (0)',
       labelNames: ['service'],
       registers,
+      aggregator: 'min',
       async collect() {
         this.reset();
         for (const { service, options: o } of await options()) this.set({ service }, o ? 1 : 0);

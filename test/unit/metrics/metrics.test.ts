@@ -11,6 +11,7 @@ import type { Exchange } from '../../../src/core/exchange.js';
 import { events } from '../../../src/core/events.js';
 import { ICAP_ISTAG_CHANNEL, ICAP_TRANSACTION_CHANNEL } from '../../../src/icap/index.js';
 import { createMetrics, METRIC_CHANNELS, type Metrics } from '../../../src/metrics/index.js';
+import { storeStateChannel } from '../../../src/verdict/index.js';
 
 let metrics: Metrics | undefined;
 afterEach(() => metrics?.close());
@@ -28,7 +29,7 @@ const exchange = (status?: number): Exchange =>
 
 describe('event metrics', () => {
   it('listens on the channels the ICAP client, CA, spool and alerts publish on', () => {
-    expect(METRIC_CHANNELS).toEqual({ icapTransaction: ICAP_TRANSACTION_CHANNEL, icapIstag: ICAP_ISTAG_CHANNEL, caIssue: CA_ISSUE_CHANNEL, spool: spoolChannel.name, alert: ALERT_CHANNEL });
+    expect(METRIC_CHANNELS).toEqual({ icapTransaction: ICAP_TRANSACTION_CHANNEL, icapIstag: ICAP_ISTAG_CHANNEL, caIssue: CA_ISSUE_CHANNEL, spool: spoolChannel.name, alert: ALERT_CHANNEL, verdictStoreState: storeStateChannel.name });
   });
 
   it('counts decisions, verdicts (monitor apart), scanned bytes, errors, exchanges in flight and tunnels', async () => {
