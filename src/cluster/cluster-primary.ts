@@ -1,8 +1,9 @@
 // The cluster primary: `workers` proxy processes sharing the proxy port (node:cluster hands each
 // accepted connection to a worker, round-robin), and the machine-wide parts run once, here:
 // the CA is created (or loaded) before any worker starts, so workers never race to create it,
-// and the built-in ICAP service runs in the primary's worker thread, so the proxy workers share
-// one service on one port instead of each trying to bind it.
+// the built-in ICAP service runs in the primary's worker thread, so the proxy workers share
+// one service on one port instead of each trying to bind it, and the admin listener runs here
+// (cluster-admin.ts), so /metrics and /readyz speak for every worker at once.
 //
 // Signals: SIGHUP re-reads and validates the config file; an invalid one is refused with every
 // error and its path, and the running config stays; a valid one replaces the workers one at a
@@ -17,6 +18,7 @@ import { CertificateAuthority } from '../ca/index.js';
 import { ConfigError, parseConfigText, type Config } from '../config/index.js';
 import type { IcapServerHandle } from '../icap-server/index.js';
 import { startIcapServer } from '../icap-server/index.js';
+import { ClusterAdmin } from './cluster-admin.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 export interface ClusterPrimaryOptions {
@@ -45,6 +47,9 @@ export class ClusterPrimary {
   /** workers told to drain: their exit is expected */
   readonly #retiring = new WeakSet<Worker>();
   #icap: IcapServerHandle | undefined;
+  #admin: ClusterAdmin | undefined;
+  /** the port the workers reported (config.proxy.port, or the one picked for port 0) */
+  #proxyPort: number;
   #reloading: Promise<void> | undefined;
   #stopping = false;
   #crashes: number[] = [];
@@ -55,9 +60,10 @@ export class ClusterPrimary {
     this.#file = options.file;
     this.#logger = options.logger;
     this.#current = { text: options.text, config: options.config };
+    this.#proxyPort = options.config.proxy.port;
   }
 
-  /** Start the CA, the built-in ICAP service and every worker; resolves once all listen. */
+  /** Start the CA, the built-in ICAP service, every worker and the admin listener; resolves once all listen. */
   async start(): Promise<void> {
     const { config } = this.#current;
     const { ca, created } = await CertificateAuthority.loadOrCreate({ dir: path.resolve(config.ca.dir), leafValidityDays: config.ca.leafValidityDays, certCacheSize: 1 });
@@ -66,8 +72,15 @@ export class ClusterPrimary {
       this.#icap = await startIcapServer({ config: config.icapServer });
       this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
     }
+    if (config.admin.enabled) {
+      this.#admin = new ClusterAdmin({ ca, config: () => this.#current.config, serving: () => [...this.#live], proxyPort: () => this.#proxyPort });
+    }
     try {
       await Promise.all(Array.from({ length: config.workers }, () => this.#spawn(this.#current)));
+      if (this.#admin) {
+        const port = await this.#admin.listen();
+        this.#logger.info({ log: 'admin', host: config.admin.host, port }, 'admin listening (in the primary, for every worker): /metrics /healthz /readyz /ca.pem /proxy.pac');
+      }
     } catch (err) {
       await this.stop();
       throw err;
@@ -96,6 +109,7 @@ export class ClusterPrimary {
     if (this.#stopping) return this.#done;
     this.#stopping = true;
     await this.#reloading?.catch(() => undefined);
+    await this.#admin?.close();
     this.#logger.info({ log: 'cluster', workers: this.#live.size, deadlineMs: this.#current.config.shutdown.drainTimeoutMs }, 'draining workers');
     await Promise.all([...this.#live].map((w) => this.#retire(w)));
     await this.#icap?.close();
@@ -116,6 +130,10 @@ export class ClusterPrimary {
     }
     if (JSON.stringify(next.config.icapServer) !== JSON.stringify(this.#current.config.icapServer)) {
       this.#logger.warn({ log: 'cluster' }, 'icapServer changed: the built-in ICAP service keeps its settings until the next start');
+    }
+    const listener = (c: Config) => JSON.stringify([c.admin.enabled, c.admin.host, c.admin.port, c.proxy.allowedClients]);
+    if (listener(next.config) !== listener(this.#current.config)) {
+      this.#logger.warn({ log: 'cluster' }, 'admin listener changed (enabled, host, port or allowed clients): it keeps its settings until the next start');
     }
     this.#logger.info({ log: 'cluster', file: this.#file, workers: next.config.workers }, 'reloading: replacing workers one at a time');
     const old = [...this.#live];
@@ -172,10 +190,19 @@ export class ClusterPrimary {
         return;
       case 'ready':
         this.#logger.info({ log: 'cluster', worker: worker.id, pid: worker.process.pid, port: message.port }, 'worker listening');
+        this.#proxyPort = message.port;
+        this.#admin?.workerReady(worker);
         ready();
         return;
       case 'failed':
         fail(new Error(`worker ${worker.id}: ${message.message}`));
+        return;
+      case 'metrics':
+      case 'readiness':
+        this.#admin?.answer(message);
+        return;
+      case 'last-metrics':
+        this.#admin?.lastWords(worker, message.metrics);
     }
   }
 

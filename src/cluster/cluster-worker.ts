@@ -1,16 +1,22 @@
 // One proxy worker process under the cluster primary: it asks for the validated config, runs
-// startApp with the built-in ICAP service switched off (the primary runs that one, once for the
-// machine), reports its port, and drains when told to or on SIGTERM (a primary that is gone
-// without a word makes node:cluster exit the worker at once). SIGINT and SIGHUP reach the whole
-// process group from a terminal: only the primary acts on them, so the worker ignores both.
+// startApp with the built-in ICAP service and the admin listener switched off (the primary runs
+// both, once for the machine), reports its port, answers the primary's metrics and readiness
+// requests, and drains when told to or on SIGTERM (a primary that is gone without a word makes
+// node:cluster exit the worker at once), then sends its final counters so the machine's totals
+// keep them. SIGINT and SIGHUP reach the whole process group from a terminal: only the primary
+// acts on them, so the worker ignores both.
 import cluster from 'node:cluster';
+import { checkServicesReadiness } from '../admin/index.js';
 import { startApp, type App } from '../app.js';
 import { parseConfigText, type Config } from '../config/index.js';
 import { createLogger } from '../log/index.js';
-import { isPrimaryMessage, type ConfigMessage, type WorkerMessage } from './messages.js';
+import { monotonicSnapshot } from '../metrics/index.js';
+import { isPrimaryMessage, type ConfigMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
-function send(message: WorkerMessage): void {
-  if (process.connected) process.send?.(message);
+/** Send to the primary; resolves once the message is written (or cannot be). */
+function send(message: WorkerMessage): Promise<void> {
+  if (!process.connected || !process.send) return Promise.resolve();
+  return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
 }
 
 /** The worker's slice of a config: everything but the built-in ICAP service. */
@@ -23,35 +29,58 @@ export async function runClusterWorker(): Promise<number> {
   process.on('SIGHUP', () => undefined);
   let drainRequested!: () => void;
   const drainSignal = new Promise<void>((resolve) => (drainRequested = resolve));
+  let app: App | undefined;
+  /**
+   * Set when the drain starts: the app closes its parts at the end of the drain, and reading a
+   * gauge of a closed part could reopen it (an ICAP OPTIONS fetch restarts its probes), so from
+   * here on only counters and histograms are reported.
+   */
+  let draining = false;
   const configReceived = new Promise<ConfigMessage>((resolve) => {
     process.on('message', (message: unknown) => {
       if (!isPrimaryMessage(message)) return;
       if (message.type === 'config') resolve(message);
-      else drainRequested();
+      else if (message.type === 'drain') drainRequested();
+      else if (app) void answer(app, message, draining);
     });
   });
   process.once('SIGTERM', () => drainRequested());
-  send({ type: 'hello' });
+  void send({ type: 'hello' });
 
   const message = await Promise.race([configReceived, drainSignal.then(() => undefined)]);
   if (!message) return 0;
-  let app: App;
   let config: Config;
   try {
     config = parseConfigText(message.text, message.source);
     const logger = createLogger(config.log).child({ worker: cluster.worker?.id ?? process.pid });
-    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount });
+    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount, adminListener: false });
   } catch (err) {
-    send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+    await send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     process.disconnect?.();
     return 1;
   }
-  send({ type: 'ready', port: app.proxyPort });
+  void send({ type: 'ready', port: app.proxyPort });
   await drainSignal;
+  draining = true;
   app.logger.info({ log: 'cluster', deadlineMs: config.shutdown.drainTimeoutMs }, 'draining');
   const drained = await app.drain(config.shutdown.drainTimeoutMs);
   app.logger.info({ log: 'cluster', drained }, drained ? 'drained' : 'drain deadline passed: remaining connections cut');
+  if (app.metrics) await send({ type: 'last-metrics', metrics: await monotonicSnapshot(app.metrics.registry) });
   // node:cluster exits a worker whose IPC channel closes; everything is closed by now.
   if (process.connected) process.disconnect();
   return 0;
+}
+
+/** Answer a metrics or readiness request (a draining worker serves no more: no readiness); a failure goes unanswered. */
+async function answer(app: App, request: Exclude<PrimaryMessage, ConfigMessage | { type: 'drain' }>, draining: boolean): Promise<void> {
+  try {
+    if (request.type === 'metrics-request') {
+      const registry = app.metrics?.registry;
+      if (registry) await send({ type: 'metrics', id: request.id, metrics: draining ? await monotonicSnapshot(registry) : await registry.getMetricsAsJSON() });
+    } else if (!draining) {
+      await send({ type: 'readiness', id: request.id, services: await checkServicesReadiness(app.services, request.timeoutMs) });
+    }
+  } catch (err) {
+    app.logger.warn({ log: 'cluster', request: request.type, err: err instanceof Error ? err.message : String(err) }, 'could not answer the primary');
+  }
 }

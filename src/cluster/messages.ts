@@ -2,7 +2,12 @@
 // channel). The worker speaks first, so no message is sent before it listens for the answer.
 //
 //   worker ──hello──► primary ──config──► worker ──ready(port) | failed(message)──► primary
-//   primary ──drain──► worker: stop accepting, finish in-flight exchanges, exit 0
+//   primary ──drain──► worker: stop accepting, finish in-flight exchanges, send its final
+//                              metrics (last-metrics), exit 0
+//   primary ──metrics-request(id)──► worker ──metrics(id)──► primary        (each /metrics scrape)
+//   primary ──readiness-request(id)──► worker ──readiness(id)──► primary    (each /readyz)
+import type { ServiceReadiness } from '../admin/index.js';
+import type { MetricsSnapshot } from '../metrics/index.js';
 
 export interface ConfigMessage {
   type: 'config';
@@ -13,14 +18,31 @@ export interface ConfigMessage {
   workerCount: number;
 }
 
-export type PrimaryMessage = ConfigMessage | { type: 'drain' };
+export type PrimaryMessage =
+  | ConfigMessage
+  | { type: 'drain' }
+  | { type: 'metrics-request'; id: number }
+  | { type: 'readiness-request'; id: number; timeoutMs: number };
 
-export type WorkerMessage = { type: 'hello' } | { type: 'ready'; port: number } | { type: 'failed'; message: string };
+/** A worker's answer to a request of the primary, matched by id. */
+export type WorkerAnswerMessage =
+  | { type: 'metrics'; id: number; metrics: MetricsSnapshot }
+  | { type: 'readiness'; id: number; services: Record<string, ServiceReadiness> };
+
+export type WorkerMessage =
+  | { type: 'hello' }
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; message: string }
+  | { type: 'last-metrics'; metrics: MetricsSnapshot }
+  | WorkerAnswerMessage;
+
+const WORKER_TYPES = new Set(['hello', 'ready', 'failed', 'last-metrics', 'metrics', 'readiness']);
+const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request']);
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
-  return typeof value === 'object' && value !== null && ['hello', 'ready', 'failed'].includes((value as { type?: unknown }).type as string);
+  return typeof value === 'object' && value !== null && WORKER_TYPES.has((value as { type?: unknown }).type as string);
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
-  return typeof value === 'object' && value !== null && ['config', 'drain'].includes((value as { type?: unknown }).type as string);
+  return typeof value === 'object' && value !== null && PRIMARY_TYPES.has((value as { type?: unknown }).type as string);
 }
