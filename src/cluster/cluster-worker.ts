@@ -75,8 +75,10 @@ export async function runClusterWorker(): Promise<number> {
 async function answer(app: App, request: Exclude<PrimaryMessage, ConfigMessage | { type: 'drain' }>, draining: boolean): Promise<void> {
   try {
     if (request.type === 'metrics-request') {
+      // no registry (admin.enabled turned off by a reload): an empty answer, not a timeout
       const registry = app.metrics?.registry;
-      if (registry) await send({ type: 'metrics', id: request.id, metrics: draining ? await monotonicSnapshot(registry) : await registry.getMetricsAsJSON() });
+      const metrics = !registry ? [] : draining ? await monotonicSnapshot(registry) : await registry.getMetricsAsJSON();
+      await send({ type: 'metrics', id: request.id, metrics });
     } else if (!draining) {
       await send({ type: 'readiness', id: request.id, services: await checkServicesReadiness(app.services, request.timeoutMs) });
     }

@@ -43,6 +43,8 @@ export class ClusterMetrics {
   readonly #last = new Map<number, MetricsSnapshot>();
   /** counters and histograms of workers that are gone, summed per series */
   readonly #carried = new Map<string, SnapshotMetric>();
+  /** ids of workers already folded into #carried (node:cluster never reuses an id) */
+  readonly #departed = new Set<number>();
   readonly #workers: Gauge;
   readonly #answered: Gauge;
 
@@ -58,33 +60,32 @@ export class ClusterMetrics {
    * scrape; a worker that did not answer contributes the counters of its previous answer.
    */
   async text(answers: readonly WorkerAnswer[]): Promise<string> {
-    const parts: MetricsSnapshot[] = [];
-    let answered = 0;
+    const current = answers.filter((a) => !this.#departed.has(a.worker));
+    this.#workers.set(current.length);
+    this.#answered.set(current.filter((a) => a.metrics).length);
+    // Everything after this await runs in one synchronous pass: a worker cannot be folded into
+    // the carried totals meanwhile and be counted a second time by its live answer.
+    const own = await this.registry.getMetricsAsJSON();
+    const parts: MetricsSnapshot[] = [own, [...this.#carried.values()]];
     for (const { worker, metrics } of answers) {
-      if (metrics) {
-        answered++;
-        this.#last.set(worker, metrics);
-        parts.push(metrics);
-      } else {
-        const last = this.#last.get(worker);
-        if (last) parts.push(monotonicPart(last));
-      }
+      if (this.#departed.has(worker)) continue;
+      if (metrics) this.#last.set(worker, metrics);
+      const last = metrics ?? this.#last.get(worker);
+      if (last) parts.push(metrics ? last : monotonicPart(last));
     }
-    this.#workers.set(answers.length);
-    this.#answered.set(answered);
-    parts.push([...this.#carried.values()], await this.registry.getMetricsAsJSON());
     return AggregatorRegistry.aggregate(parts).metrics();
   }
 
   /** A worker's final totals, sent as it exits after draining (replaces its last answer). */
   lastWords(worker: number, metrics: MetricsSnapshot): void {
-    this.#last.set(worker, metrics);
+    if (!this.#departed.has(worker)) this.#last.set(worker, metrics);
   }
 
   /** The worker exited: keep its counters and histograms in the carried-over sum. */
   workerGone(worker: number): void {
     const last = this.#last.get(worker);
     this.#last.delete(worker);
+    this.#departed.add(worker);
     if (last) this.#carry(monotonicPart(last));
   }
 

@@ -97,11 +97,16 @@ describe('ClusterMetrics', () => {
       // worker 2 dies without a word: its last answer is what it counted
       cluster.workerGone(2);
       const w3 = worker({ optionsAgeMs: 0, serverUp: true, busy: 0, cacheHits: 1 });
-      text = await cluster.text([{ worker: 3, metrics: await snapshot(w3) }]);
+      // a late answer of worker 1 (sent before it drained, read after it left) is not counted twice
+      text = await cluster.text([
+        { worker: 3, metrics: await snapshot(w3) },
+        { worker: 1, metrics: await snapshot(w1) },
+      ]);
       w3.close();
       expect(series(text, 'dlp_proxy_verdict_cache_hits_total')).toBe(15 + 20 + 1);
       expect(series(text, 'dlp_proxy_icap_pool_busy', { service: 'dlp', server: 'a:1344' })).toBe(0); // gauges of the gone are not carried
       expect(series(text, 'dlp_proxy_cluster_workers')).toBe(1);
+      expect(series(text, 'dlp_proxy_cluster_workers_scraped')).toBe(1);
     } finally {
       w1.close();
       w2.close();
