@@ -4,14 +4,12 @@
 // REQMOD. Loopback only, bounded by a deadline and a request cap.
 // Run: node --import tsx bench/icap-balancing.ts [--duration-ms 8000] [--connections 16] [--quick]
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { stopAll } from './lib/children.js';
 import { prepareProxyCa, startDlpProxy, type ProxyRunFiles } from './lib/dlp-proxy.js';
-import { LatencyHistogram } from './lib/histogram.js';
 import { startOrigin } from './lib/origin.js';
+import { uploadLoad, type UploadLoadResult } from './lib/upload-load.js';
 import { makeTlsMaterial } from './lib/tls-material.js';
 import { startCicap, type Cicap } from '../test/support/peers/cicap.js';
 import { tempDir } from '../test/support/peers/common.js';
@@ -22,54 +20,16 @@ const CONNECTIONS = Number(values.connections ?? 16);
 const MAX_REQUESTS = 200_000;
 const PADDING = 'lorem ipsum dolor sit amet '.repeat(38); // about 1 KiB per upload
 
-interface Row {
+interface Row extends UploadLoadResult {
   scenario: string;
   servers: number;
-  uploads: number;
-  perSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
 }
 
 let sequence = 0;
 
 /** CONNECTIONS keep-alive clients posting distinct ~1 KiB bodies until the deadline. */
-async function load(proxyPort: number, originPort: number, durationMs: number, midway?: () => Promise<void>): Promise<Omit<Row, 'scenario' | 'servers'>> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const histogram = new LatencyHistogram();
-  let uploads = 0;
-  let errors = 0;
-  const started = performance.now();
-  const deadline = started + durationMs;
-  const post = (body: string) =>
-    new Promise<number>((resolve) => {
-      const req = http.request(
-        { host: '127.0.0.1', port: proxyPort, method: 'POST', path: `http://127.0.0.1:${originPort}/upload`, agent, timeout: 10_000, headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', () => resolve(0));
-        },
-      );
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(0));
-      req.end(body);
-    });
-  const worker = async () => {
-    while (performance.now() < deadline && uploads + errors < MAX_REQUESTS) {
-      const t = performance.now();
-      const status = await post(`upload ${++sequence} ${PADDING}`);
-      histogram.record(performance.now() - t);
-      if (status === 200) uploads++;
-      else errors++;
-    }
-  };
-  const halfway = midway ? new Promise((r) => setTimeout(r, durationMs / 2)).then(midway) : Promise.resolve();
-  await Promise.all([...Array.from({ length: CONNECTIONS }, worker), halfway]);
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  return { uploads, perSec: uploads / seconds, p50Ms: histogram.percentile(0.5), p99Ms: histogram.percentile(0.99), errors };
+function load(proxyPort: number, originPort: number, durationMs: number, midway?: () => Promise<void>): Promise<UploadLoadResult> {
+  return uploadLoad({ proxyPort, url: `http://127.0.0.1:${originPort}/upload`, connections: CONNECTIONS, durationMs, maxRequests: MAX_REQUESTS, body: () => `upload ${++sequence} ${PADDING}`, midway });
 }
 
 const workDir = tempDir('bench-icap-balancing');

@@ -7,10 +7,8 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -20,8 +18,8 @@ import { packageRoot, parseConfig } from '../src/config/index.js';
 import { listenIcapServer, transactionChannel } from '../src/icap-server/index.js';
 import { stopAll } from './lib/children.js';
 import { prepareProxyCa } from './lib/dlp-proxy.js';
-import { LatencyHistogram } from './lib/histogram.js';
 import { startOrigin } from './lib/origin.js';
+import { postThrough, uploadLoad, type UploadLoadResult } from './lib/upload-load.js';
 import { makeTlsMaterial } from './lib/tls-material.js';
 import { freePort, tempDir } from '../test/support/peers/common.js';
 import { startRedis } from '../test/support/peers/redis.js';
@@ -32,52 +30,16 @@ const CONNECTIONS = Number(values.connections ?? 32);
 const MAX_REQUESTS = 200_000;
 const PADDING = 'quarterly figures, nothing secret here '.repeat(100); // about 4 KiB per upload
 
-interface Row {
+interface Row extends UploadLoadResult {
   traffic: 'scanned' | 'passed unscanned';
   workers: number;
-  uploads: number;
-  perSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
 }
 
 let sequence = 0;
 
-function post(port: number, url: string, body: string, agent: http.Agent | false): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: url, agent, timeout: 10_000, headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
-}
-
 /** CONNECTIONS keep-alive clients posting distinct bodies until the deadline. */
-async function load(proxyPort: number, originPort: number, durationMs: number): Promise<Omit<Row, 'workers' | 'traffic'>> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const histogram = new LatencyHistogram();
-  let uploads = 0;
-  let errors = 0;
-  const started = performance.now();
-  const deadline = started + durationMs;
-  const client = async () => {
-    while (performance.now() < deadline && uploads + errors < MAX_REQUESTS) {
-      const t = performance.now();
-      const status = await post(proxyPort, `http://127.0.0.1:${originPort}/upload`, `upload ${++sequence} ${PADDING}`, agent);
-      histogram.record(performance.now() - t);
-      if (status === 200) uploads++;
-      else errors++;
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, client));
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  return { uploads, perSec: uploads / seconds, p50Ms: histogram.percentile(0.5), p99Ms: histogram.percentile(0.99), errors };
+function load(proxyPort: number, originPort: number, durationMs: number): Promise<UploadLoadResult> {
+  return uploadLoad({ proxyPort, url: `http://127.0.0.1:${originPort}/upload`, connections: CONNECTIONS, durationMs, maxRequests: MAX_REQUESTS, body: () => `upload ${++sequence} ${PADDING}` });
 }
 
 /** `dlp-proxy start` as an operator runs it; resolves once it listens, with a stop() that drains. */
@@ -168,7 +130,7 @@ try {
       try {
         const run = async (phase: string, bodies: string[], pick: (i: number) => App) => {
           const before = scans;
-          for (const [i, body] of bodies.entries()) await post(pick(i).proxyPort, `http://127.0.0.1:${origin.ready.httpPort}/upload`, body, false);
+          for (const [i, body] of bodies.entries()) await postThrough(pick(i).proxyPort, `http://127.0.0.1:${origin.ready.httpPort}/upload`, body, false);
           hitRows.push({ cache: store, phase, requests: bodies.length, scans: scans - before, hitRate: 1 - (scans - before) / bodies.length });
         };
         const tag = crypto.randomUUID();
