@@ -8,7 +8,7 @@
 import type { HeaderList, HttpHead, IcapHeaders } from '../../core/types.js';
 import { ChunkedDecoder } from './chunked.js';
 import { parseEncapsulated, type BodyName, type Encapsulated } from './encapsulated.js';
-import { parseHeaderLines, splitLines, toIcapHeaders } from './header-block.js';
+import { parseHeaderLines, splitLines } from './header-block.js';
 import { parseHttpHead } from './http-head.js';
 import { IcapParseError } from './parse-error.js';
 
