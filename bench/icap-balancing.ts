@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { stopAll } from './lib/children.js';
 import { prepareProxyCa, startDlpProxy, type ProxyRunFiles } from './lib/dlp-proxy.js';
 import { startOrigin } from './lib/origin.js';
+import { writeStandaloneReport } from './lib/standalone-report.js';
 import { uploadLoad, type UploadLoadResult } from './lib/upload-load.js';
 import { makeTlsMaterial } from './lib/tls-material.js';
 import { startCicap, type Cicap } from '../test/support/peers/cicap.js';
@@ -76,9 +77,14 @@ try {
 }
 
 const base = rows[0]?.perSec ?? 1;
-console.log(`\nScanned uploads (~1 KiB, distinct bodies) through dlp-proxy → c-icap srv_cfg_filter, ${CONNECTIONS} connections, ${DURATION_MS} ms per row\n`);
-console.log('| scenario | servers | uploads/s | vs one | p50 ms | p99 ms | uploads | errors |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) {
-  console.log(`| ${r.scenario} | ${r.servers} | ${r.perSec.toFixed(0)} | ${(r.perSec / base).toFixed(2)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.uploads} | ${r.errors} |`);
-}
+writeStandaloneReport(
+  'icap-balancing',
+  'ICAP load balancing: one c-icap server against two',
+  [
+    `\nScanned uploads (~1 KiB, distinct bodies) through dlp-proxy → c-icap srv_cfg_filter, ${CONNECTIONS} connections, ${DURATION_MS} ms per row\n`,
+    '| scenario | servers | uploads/s | vs one | p50 ms | p99 ms | uploads | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.servers} | ${r.perSec.toFixed(0)} | ${(r.perSec / base).toFixed(2)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.uploads} | ${r.errors} |`),
+  ],
+  values.quick === true,
+);

@@ -19,6 +19,7 @@ import { listenIcapServer, transactionChannel } from '../src/icap-server/index.j
 import { stopAll } from './lib/children.js';
 import { prepareProxyCa } from './lib/dlp-proxy.js';
 import { startOrigin } from './lib/origin.js';
+import { writeStandaloneReport } from './lib/standalone-report.js';
 import { postThrough, uploadLoad, type UploadLoadResult } from './lib/upload-load.js';
 import { makeTlsMaterial } from './lib/tls-material.js';
 import { freePort, tempDir } from '../test/support/peers/common.js';
@@ -155,14 +156,21 @@ try {
   fs.rmSync(workDir, { recursive: true, force: true });
 }
 
-console.log(`\nUploads (~4 KiB, distinct bodies) through dlp-proxy start (built-in ICAP dlp service for the scanned rows), ${CONNECTIONS} connections, ${DURATION_MS} ms per row, ${os.availableParallelism()} cores shared with the load generator, the origin and the ICAP service\n`);
-console.log('| traffic | workers | uploads/s | vs 1 worker | p50 ms | p99 ms | uploads | errors |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) {
-  const base = rows.find((b) => b.traffic === r.traffic && b.workers === 1)?.perSec ?? r.perSec;
-  console.log(`| ${r.traffic} | ${r.workers} | ${r.perSec.toFixed(0)} | ${(r.perSec / base).toFixed(2)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.uploads} | ${r.errors} |`);
-}
-console.log('\nVerdict-cache hit rate across two instances (REQMOD transactions counted at the ICAP service)\n');
-console.log('| cache | traffic | uploads | scans | hit rate |');
-console.log('|---|---|---:|---:|---:|');
-for (const r of hitRows) console.log(`| ${r.cache} | ${r.phase} | ${r.requests} | ${r.scans} | ${(100 * r.hitRate).toFixed(1)} % |`);
+writeStandaloneReport(
+  'scale-out',
+  'Scale-out: 1 against 2 workers, and the verdict cache across two instances',
+  [
+    `\nUploads (~4 KiB, distinct bodies) through dlp-proxy start (built-in ICAP dlp service for the scanned rows), ${CONNECTIONS} connections, ${DURATION_MS} ms per row, ${os.availableParallelism()} cores shared with the load generator, the origin and the ICAP service\n`,
+    '| traffic | workers | uploads/s | vs 1 worker | p50 ms | p99 ms | uploads | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => {
+      const base = rows.find((b) => b.traffic === r.traffic && b.workers === 1)?.perSec ?? r.perSec;
+      return `| ${r.traffic} | ${r.workers} | ${r.perSec.toFixed(0)} | ${(r.perSec / base).toFixed(2)} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.uploads} | ${r.errors} |`;
+    }),
+    '\nVerdict-cache hit rate across two instances (REQMOD transactions counted at the ICAP service)\n',
+    '| cache | traffic | uploads | scans | hit rate |',
+    '|---|---|---:|---:|---:|',
+    ...hitRows.map((r) => `| ${r.cache} | ${r.phase} | ${r.requests} | ${r.scans} | ${(100 * r.hitRate).toFixed(1)} % |`),
+  ],
+  values.quick === true,
+);
