@@ -2,12 +2,13 @@
 // the run's CA, the admin listener on a free port as a deployment has it (its /metrics counts ICAP
 // transactions), no built-in ICAP server, a pass-everything policy, the origin CA trusted
 // upstream) with the scenario's own document merged over it, written as YAML.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { CertificateAuthority } from '../../src/ca/index.js';
-import { forkChild, type NodeChild } from './children.js';
+import { forkChild, repoRoot, type NodeChild } from './children.js';
 import type { ConfigDoc } from './types.js';
 
 export interface ProxyReady {
@@ -58,7 +59,17 @@ export async function prepareProxyCa(caDir: string): Promise<string> {
   return fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8');
 }
 
+let built = false;
+
+/** The proxy runs from dist/, as `npm start` runs it: build once per bench process. */
+function ensureBuilt(): void {
+  if (built) return;
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  built = true;
+}
+
 export async function startDlpProxy(name: string, files: ProxyRunFiles, over: ConfigDoc, execArgv: string[] = []): Promise<ProxyProcess> {
+  ensureBuilt();
   const configFile = path.join(files.workDir, `${name}.yaml`);
   const logFile = path.join(files.workDir, `${name}.log`);
   fs.writeFileSync(configFile, YAML.stringify(mergeConfig(baseConfig(files), over)));

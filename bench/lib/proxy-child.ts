@@ -4,11 +4,17 @@
 // says `ready` with its port (and its admin listener's) and answers IPC requests: `memory` (process.memoryUsage()),
 // `profile-start` and `profile-stop` (a V8 CPU profile of the window between them).
 // usage (forked by bench/lib/dlp-proxy.ts): proxy-child.ts CONFIG.yaml LOGFILE
+//
+// It runs the compiled build (dist/, made by startDlpProxy before the first fork), as `npm start`
+// does: through tsx every function of the sources carries esbuild's __name wrapper, which showed
+// in profiles as our own cost.
 import { Session } from 'node:inspector/promises';
 import pino from 'pino';
-import { startApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
-import { createLogger } from '../../src/log/index.js';
+
+const dist = new URL('../../dist/src/', import.meta.url);
+const { startApp } = (await import(new URL('app.js', dist).href)) as typeof import('../../src/app.js');
+const { loadConfig } = (await import(new URL('config/index.js', dist).href)) as typeof import('../../src/config/index.js');
+const { createLogger } = (await import(new URL('log/index.js', dist).href)) as typeof import('../../src/log/index.js');
 
 const [configFile, logFile] = process.argv.slice(2);
 if (!configFile || !logFile || !process.send) {
