@@ -4,11 +4,11 @@
 // read) or with one from another CA; ICAP_TLS_FAILED when the server is not the pinned CA's.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProxyError } from '../../src/core/errors.js';
 import { IcapService, type IcapServiceOptions } from '../../src/icap/index.js';
 import { makeTestPki, type TestPki } from '../support/pki.js';
 import { startCicap, type Cicap } from '../support/peers/cicap.js';
 import { startStunnel, type Stunnel } from '../support/peers/stunnel.js';
+import { proxyErrorOf } from '../support/proxy-error.js';
 
 let pki: TestPki;
 let cicap: Cicap;
@@ -34,15 +34,6 @@ function secure(tls: IcapServiceOptions['tls'], url = stunnel.url('dlp')): IcapS
   return s;
 }
 
-async function failure(p: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProxyError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProxyError');
-}
 
 describe('secure ICAP through stunnel with client certificates', () => {
   it('works with the right client certificate and the pinned CA', async () => {
@@ -68,26 +59,26 @@ describe('secure ICAP through stunnel with client certificates', () => {
 
   it('without a client certificate: ICAP_TLS_CLIENT_CERT_REJECTED, not a hang or a bare reset', async () => {
     const started = Date.now();
-    const err = await failure(secure({ ca: pki.caCert, rejectUnauthorized: true }).options());
+    const err = await proxyErrorOf(secure({ ca: pki.caCert, rejectUnauthorized: true }).options());
     expect(err.code).toBe('ICAP_TLS_CLIENT_CERT_REJECTED');
     expect(err.message).toMatch(/CERTIFICATE_REQUIRED|certificate required/i);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('with a client certificate from another CA: ICAP_TLS_CLIENT_CERT_REJECTED', async () => {
-    const err = await failure(secure({ ca: pki.caCert, cert: pki.otherClientCert, key: pki.otherClientKey, rejectUnauthorized: true }).options());
+    const err = await proxyErrorOf(secure({ ca: pki.caCert, cert: pki.otherClientCert, key: pki.otherClientKey, rejectUnauthorized: true }).options());
     expect(err.code).toBe('ICAP_TLS_CLIENT_CERT_REJECTED');
   });
 
   it('verifies the server by default: a server outside the pinned CA is ICAP_TLS_FAILED', async () => {
-    const err = await failure(secure({ ca: pki.otherCaCert, cert: pki.clientCert, key: pki.clientKey, rejectUnauthorized: true }).options());
+    const err = await proxyErrorOf(secure({ ca: pki.otherCaCert, cert: pki.clientCert, key: pki.clientKey, rejectUnauthorized: true }).options());
     expect(err.code).toBe('ICAP_TLS_FAILED');
-    const unpinned = await failure(secure({ cert: pki.clientCert, key: pki.clientKey, rejectUnauthorized: true }).options());
+    const unpinned = await proxyErrorOf(secure({ cert: pki.clientCert, key: pki.clientKey, rejectUnauthorized: true }).options());
     expect(unpinned.code).toBe('ICAP_TLS_FAILED');
   });
 
   it('an unreadable key file is a clear ICAP_TLS_FAILED naming the file', async () => {
-    const err = await failure(secure({ ca: pki.caCert, cert: pki.clientCert, key: '/nonexistent/client.key', rejectUnauthorized: true }).options());
+    const err = await proxyErrorOf(secure({ ca: pki.caCert, cert: pki.clientCert, key: '/nonexistent/client.key', rejectUnauthorized: true }).options());
     expect(err.code).toBe('ICAP_TLS_FAILED');
     expect(err.message).toContain('/nonexistent/client.key');
   });

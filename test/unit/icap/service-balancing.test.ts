@@ -10,6 +10,7 @@ import type { HttpHead } from '../../../src/core/types.js';
 import { ICAP_SERVER_STATE_CHANNEL, IcapService, type IcapServerStateMessage, type IcapServiceOptions } from '../../../src/icap/index.js';
 import { answers, startFakeIcapServer, type FakeIcapOptions, type FakeIcapServer } from '../../support/fake-icap-server.js';
 import { freePort } from '../../support/peers/common.js';
+import { proxyErrorOf } from '../../support/proxy-error.js';
 
 const POST: HttpHead = { kind: 'request', method: 'POST', target: 'http://example.test/upload.bin', version: '1.1', headers: [['Host', 'example.test']] };
 const reqmod = (data: string | Buffer) => ({ method: 'REQMOD' as const, reqHead: POST, body: Readable.from([Buffer.from(data)]), allow204: true });
@@ -42,15 +43,6 @@ function service(urls: string[], extra: Partial<IcapServiceOptions> = {}): IcapS
   return icap;
 }
 
-async function errorOf(p: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProxyError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProxyError');
-}
 
 function stateMessages(): IcapServerStateMessage[] {
   const seen: IcapServerStateMessage[] = [];
@@ -98,7 +90,7 @@ describe('failover across servers', () => {
   it('when every server fails: the last error code, with every server tried in the details', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     const icap = service([`icap://127.0.0.1:${p1}/x`, `icap://127.0.0.1:${p2}/x`]);
-    const err = await errorOf(icap.send(reqmod('x')));
+    const err = await proxyErrorOf(icap.send(reqmod('x')));
     expect(err.code).toBe('ICAP_CONNECT_FAILED');
     expect(new Set(err.details?.['tried'] as string[])).toEqual(new Set([`127.0.0.1:${p1}`, `127.0.0.1:${p2}`]));
     expect(err.message).toContain('no server could take the transaction');
@@ -113,12 +105,12 @@ describe('health: suspension and revival', () => {
     const icap = service([first.url()], { health: { failureLimit: 3, failureWindowMs: 10_000, revivalDelayMs: 150, revivalJitterRatio: 0, probeIntervalMs: 0 } });
     expect((await icap.send(reqmod('warm'))).kind).toBe('unmodified');
     await first.close();
-    for (let i = 0; i < 3; i++) expect((await errorOf(icap.send(reqmod(`x${i}`)))).code).toMatch(/ICAP_(CONNECT_FAILED|READ_FAILED|WRITE_FAILED)/);
+    for (let i = 0; i < 3; i++) expect((await proxyErrorOf(icap.send(reqmod(`x${i}`)))).code).toMatch(/ICAP_(CONNECT_FAILED|READ_FAILED|WRITE_FAILED)/);
     await until(() => seen.length > 0);
     expect(seen[0]).toMatchObject({ service: 'dlp', server: `127.0.0.1:${port}`, state: 'suspended', failures: 3 });
     expect(icap.serverStates()[0]).toMatchObject({ state: 'suspended', failures: expect.any(Number) as number, lastError: expect.stringContaining('ICAP_') as string });
 
-    const fast = await errorOf(icap.send(reqmod('while suspended')));
+    const fast = await proxyErrorOf(icap.send(reqmod('while suspended')));
     expect(fast.code).toBe('ICAP_CONNECT_FAILED');
     expect(fast.message).toContain('every server is suspended');
     expect(fast.details?.['servers']).toMatchObject([{ server: `127.0.0.1:${port}`, state: 'suspended' }]);

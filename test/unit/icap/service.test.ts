@@ -9,6 +9,7 @@ import type { HttpHead } from '../../../src/core/types.js';
 import { ICAP_ISTAG_CHANNEL, ICAP_TRANSACTION_CHANNEL, IcapService, type IcapServiceOptions, type IcapTransactionMessage } from '../../../src/icap/index.js';
 import { freePort } from '../../support/peers/common.js';
 import { answers, startFakeIcapServer, type FakeIcapOptions, type FakeIcapServer } from '../../support/fake-icap-server.js';
+import { proxyErrorOf } from '../../support/proxy-error.js';
 
 const POST: HttpHead = { kind: 'request', method: 'POST', target: 'http://example.test/upload.bin', version: '1.1', headers: [['Host', 'example.test']] };
 const RES: HttpHead = { kind: 'response', status: 200, reason: 'OK', version: '1.1', headers: [['Content-Type', 'text/plain']] };
@@ -52,15 +53,6 @@ async function readAll(stream: Readable | null): Promise<string> {
   return Buffer.concat(parts).toString('latin1');
 }
 
-async function codeOf(p: Promise<unknown>): Promise<ProxyError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ProxyError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProxyError');
-}
 
 describe('IcapService transactions', () => {
   it('sends a small body as a preview ending in ieof and reads 204 as unmodified', async () => {
@@ -174,22 +166,22 @@ describe('IcapService failures', () => {
   it('maps 503 to ICAP_OVERLOADED, 500 to ICAP_SERVER_ERROR with the status, 405 to ICAP_METHOD_NOT_SUPPORTED', async () => {
     const statuses = [503, 500, 405];
     const { icap } = await setup({ onRequest: () => ({ send: answers.status(statuses.shift()!) }) });
-    expect((await codeOf(icap.send(reqmod('a')))).code).toBe('ICAP_OVERLOADED');
-    const e = await codeOf(icap.send(reqmod('a')));
+    expect((await proxyErrorOf(icap.send(reqmod('a')))).code).toBe('ICAP_OVERLOADED');
+    const e = await proxyErrorOf(icap.send(reqmod('a')));
     expect(e.code).toBe('ICAP_SERVER_ERROR');
     expect(e.details).toMatchObject({ status: 500 });
-    expect((await codeOf(icap.send(reqmod('a')))).code).toBe('ICAP_METHOD_NOT_SUPPORTED');
+    expect((await proxyErrorOf(icap.send(reqmod('a')))).code).toBe('ICAP_METHOD_NOT_SUPPORTED');
   });
 
   it('reports garbage as ICAP_PROTOCOL_ERROR', async () => {
     const { icap } = await setup({ onRequest: () => ({ send: 'HTTP/1.1 200 OK\r\n\r\n' }) });
-    expect((await codeOf(icap.send(reqmod('a')))).code).toBe('ICAP_PROTOCOL_ERROR');
+    expect((await proxyErrorOf(icap.send(reqmod('a')))).code).toBe('ICAP_PROTOCOL_ERROR');
   });
 
   it('times out a slow answer with ICAP_READ_TIMEOUT and a silent preview with ICAP_PREVIEW_TIMEOUT', async () => {
     const { icap } = await setup({ onRequest: () => ({ hang: true }), onPreview: () => ({ hang: true }) }, { readIdleTimeoutMs: 150, previewTimeoutMs: 150 });
-    expect((await codeOf(icap.send(reqmod('small')))).code).toBe('ICAP_READ_TIMEOUT');
-    expect((await codeOf(icap.send(reqmod(Buffer.alloc(4000))))).code).toBe('ICAP_PREVIEW_TIMEOUT');
+    expect((await proxyErrorOf(icap.send(reqmod('small')))).code).toBe('ICAP_READ_TIMEOUT');
+    expect((await proxyErrorOf(icap.send(reqmod(Buffer.alloc(4000))))).code).toBe('ICAP_PREVIEW_TIMEOUT');
   });
 
   it('a reset in the middle of a 200 body fails the body stream with ICAP_READ_FAILED', async () => {
@@ -197,7 +189,7 @@ describe('IcapService failures', () => {
     const { icap } = await setup({ onRequest: () => ({ reset: true, after: whole.subarray(0, whole.length - 4000) }) });
     const result = await icap.send(reqmod('a'));
     if (result.kind !== 'modified') throw new Error('expected modified');
-    const err = await codeOf(readAll(result.body));
+    const err = await proxyErrorOf(readAll(result.body));
     expect(err.code).toBe('ICAP_READ_FAILED');
   });
 
@@ -205,12 +197,12 @@ describe('IcapService failures', () => {
     const port = await freePort();
     const dead = new IcapService({ name: 'x', servers: [{ url: `icap://127.0.0.1:${port}/x`, weight: 1 }], maxConnections: 1, connectTimeoutMs: 500, previewTimeoutMs: 500, readIdleTimeoutMs: 500, queueTimeoutMs: 500, idleTimeoutMs: 500 });
     cleanups.push(() => dead.close());
-    expect((await codeOf(dead.send(reqmod('a')))).code).toBe('ICAP_CONNECT_FAILED');
+    expect((await proxyErrorOf(dead.send(reqmod('a')))).code).toBe('ICAP_CONNECT_FAILED');
     const { icap } = await setup({ onRequest: () => ({ hang: true }) });
     const controller = new AbortController();
     const pending = icap.send(reqmod('a', { signal: controller.signal }));
     setTimeout(() => controller.abort(), 50);
-    expect((await codeOf(pending)).code).toBe('ICAP_ABORTED');
+    expect((await proxyErrorOf(pending)).code).toBe('ICAP_ABORTED');
   });
 
   it('Max-Connections: 2 caps the pool under load, and the queue has a deadline', async () => {
@@ -292,7 +284,7 @@ describe('IcapService servers, OPTIONS and events', () => {
     diagnostics.subscribe(ICAP_TRANSACTION_CHANNEL, sub);
     cleanups.push(async () => void diagnostics.unsubscribe(ICAP_TRANSACTION_CHANNEL, sub));
     await icap.send(reqmod('x'));
-    await codeOf(icap.send(reqmod('x')));
+    await proxyErrorOf(icap.send(reqmod('x')));
     expect(messages).toMatchObject([
       { service: 'dlp', server: `127.0.0.1:${server.port}`, method: 'REQMOD', status: 204, previewUsed: true, outcome: 'unmodified' },
       { service: 'dlp', method: 'REQMOD', status: 500, outcome: 'error', errorCode: 'ICAP_SERVER_ERROR' },
@@ -305,7 +297,7 @@ describe('IcapService servers, OPTIONS and events', () => {
     const result = await icap.send(reqmod('x'));
     expect(result).toMatchObject({ kind: 'unmodified', status: 204 });
     expect(server.requests.filter((r) => r.head.method === 'REQMOD')).toHaveLength(0);
-    const err = await codeOf(icap.send({ method: 'RESPMOD', reqHead: POST, resHead: RES, body: null, allow204: true }));
+    const err = await proxyErrorOf(icap.send({ method: 'RESPMOD', reqHead: POST, resHead: RES, body: null, allow204: true }));
     expect(err.code).toBe('ICAP_METHOD_NOT_SUPPORTED');
   });
 });
