@@ -6,3 +6,4 @@ export type * from './types.js';
 export * from './headers.js';
 export type * from './exchange.js';
 export * from './events.js';
+export * from './raw-response.js';

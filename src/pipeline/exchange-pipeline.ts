@@ -16,12 +16,14 @@ import { ProxyError, toProxyError, type ErrorCode } from '../core/errors.js';
 import { events } from '../core/events.js';
 import type { ClientInfo, Exchange } from '../core/exchange.js';
 import { forwardHeaders } from '../core/headers.js';
+import { rawResponse } from '../core/raw-response.js';
 import { formatAuthority } from '../core/host.js';
 import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
 import { newIncidentId } from '../enforce/incident-id.js';
 import type { Policy, PolicyInput } from '../policy/index.js';
 import type { OriginClient, OriginTarget } from '../upstream/index.js';
 import { scanBody, type BodyScanner, type ScanOutcome } from './body-scan.js';
+import { relayUpgrade } from './upgrade-relay.js';
 import { declaredLength, pipeHeld, requestHasBody, requestHead, responseHasBody, responseHead, toRaw, withLength, writePage, type Page } from './respond.js';
 
 export interface PipelineOptions {
@@ -66,16 +68,14 @@ export class ExchangePipeline {
   /** A protocol upgrade (WebSocket): relayed byte for byte once the origin switches. */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, origin: OriginTarget, client: ClientInfo): void {
     const exchange = this.#begin(req, origin, client, false);
-    this.#relayUpgrade(exchange, req, socket, head, origin).catch((err) => {
+    const headers = this.#requestHeaders(req.rawHeaders, req.httpVersion, origin, true);
+    relayUpgrade(this.#options.upstream, this.#options.viaName, exchange, headers, originForm(req.url ?? '/'), socket, head, origin).catch((err) => {
       const error = toProxyError(err);
       exchange.error = error;
       exchange.status = error.status;
       events.error.publish({ exchange, error });
-      if (socket.writable) {
-        const page = this.#options.page(error.status, error.code, origin.host, req.headers.accept, exchange.id);
-        const lines = [`HTTP/1.1 ${page.status} ${http.STATUS_CODES[page.status] ?? 'Error'}`, ...Object.entries(page.headers).map(([k, v]) => `${k}: ${v}`), `content-length: ${page.body.length}`, 'connection: close', '', ''];
-        socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), page.body]));
-      } else socket.destroy();
+      if (socket.writable) socket.end(rawResponse(this.#options.page(error.status, error.code, origin.host, req.headers.accept, exchange.id)));
+      else socket.destroy();
       events.exchangeEnd.publish({ exchange, durationMs: performance.now() - exchange.startedAt });
     });
   }
@@ -292,47 +292,10 @@ export class ExchangePipeline {
     events.verdict.publish({ exchange, direction, service: decision.service ?? '', verdict, istag: undefined, sha256: undefined, sizeBytes, monitored: false, rule: decision.rule });
   }
 
-  #requestHeaders(raw: readonly string[], httpVersion: string, origin: OriginTarget): string[] {
-    const headers = forwardHeaders(raw, { via: `${httpVersion} ${this.#options.viaName}`, drop: DROP_REQUEST });
+  #requestHeaders(raw: readonly string[], httpVersion: string, origin: OriginTarget, keepUpgrade = false): string[] {
+    const headers = forwardHeaders(raw, { via: `${httpVersion} ${this.#options.viaName}`, drop: DROP_REQUEST, keepUpgrade });
     headers.unshift('Host', formatAuthority(origin.host, origin.port, origin.scheme === 'https' ? 443 : 80));
     return headers;
-  }
-
-  async #relayUpgrade(exchange: Exchange, req: http.IncomingMessage, socket: Duplex, head: Buffer, origin: OriginTarget): Promise<void> {
-    const headers = forwardHeaders(req.rawHeaders, { via: `${req.httpVersion} ${this.#options.viaName}`, drop: DROP_REQUEST, keepUpgrade: true });
-    headers.unshift('Host', formatAuthority(origin.host, origin.port, origin.scheme === 'https' ? 443 : 80));
-    const answer = await this.#options.upstream.openUpgrade(origin, { method: exchange.method, path: originForm(req.url ?? '/'), headers });
-    const status = answer.response.statusCode ?? 502;
-    exchange.status = status;
-    const switching = status === 101;
-    const lines = [`HTTP/1.1 ${status} ${answer.response.statusMessage ?? ''}`];
-    const raw = switching ? answer.response.rawHeaders : forwardHeaders(answer.response.rawHeaders, { via: `1.1 ${this.#options.viaName}` });
-    for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-    if (!switching) lines.push('connection: close');
-    socket.write(Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'));
-    const started = exchange.startedAt;
-    const done = () => events.exchangeEnd.publish({ exchange, durationMs: performance.now() - started });
-    if (!switching) {
-      answer.response.pipe(socket);
-      answer.response.once('end', () => socket.end());
-      socket.once('close', done);
-      return;
-    }
-    if (answer.head.length > 0) socket.write(answer.head);
-    if (head.length > 0) answer.socket.write(head);
-    socket.pipe(answer.socket);
-    answer.socket.pipe(socket);
-    const closeBoth = () => {
-      socket.destroy();
-      answer.socket.destroy();
-    };
-    socket.once('error', closeBoth);
-    answer.socket.once('error', closeBoth);
-    socket.once('close', closeBoth);
-    answer.socket.once('close', () => {
-      closeBoth();
-      done();
-    });
   }
 
   /** A hop failed: our page when nothing was sent yet, else cut the client's connection. */

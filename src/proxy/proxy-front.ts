@@ -16,6 +16,7 @@ import { Proxy as MitmProxy, type IContext, type IProxyOptions } from 'http-mitm
 import type { Duplex } from 'node:stream';
 import { ProxyError, type ErrorCode } from '../core/errors.js';
 import { events } from '../core/events.js';
+import { rawResponse } from '../core/raw-response.js';
 import type { ClientInfo } from '../core/exchange.js';
 import { formatAuthority, parseHostPort, type HostPort, type ParsedHost } from '../core/host.js';
 import { ClientAllowList, ProxyAuthenticator, normaliseIp, type ProxyUser } from './access.js';
@@ -366,11 +367,8 @@ export class ProxyFront {
     }
     if (!socket.writable || socket.destroyed) return void socket.destroy();
     const page = this.#handlers.page(error.status, error.code, host ?? (req ? hostOf(req) : undefined), req?.headers.accept);
-    const lines = [`HTTP/1.1 ${page.status} ${http.STATUS_CODES[page.status] ?? 'Error'}`];
-    for (const [name, value] of Object.entries(page.headers)) lines.push(`${name}: ${value}`);
-    if (error.code === 'CLIENT_AUTH_REQUIRED' && this.#auth) lines.push(`proxy-authenticate: ${this.#auth.challenge}`);
-    lines.push(`content-length: ${page.body.length}`, 'connection: close', '', '');
-    socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), page.body]));
+    const challenge: Record<string, string> = error.code === 'CLIENT_AUTH_REQUIRED' && this.#auth ? { 'proxy-authenticate': this.#auth.challenge } : {};
+    socket.end(rawResponse(page, challenge));
     setTimeout(() => socket.destroy(), 2000).unref();
   }
 }

@@ -171,6 +171,25 @@ describe('forward proxy, plain HTTP', () => {
     expect(echoed).toBe('hello through the proxy');
   });
 
+  it('answers a failed upgrade with our 502 page on the raw socket', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const socket = net.connect(proxy.port, '127.0.0.1');
+    socket.write(`GET http://127.0.0.1:${port}/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    expect(answer).toMatch(/connection: close/i);
+    const length = Number(/content-length: (\d+)/i.exec(answer)?.[1]);
+    expect(answer.length - answer.indexOf('\r\n\r\n') - 4).toBe(length);
+    expect(answer).not.toMatch(/ECONNREFUSED/);
+  });
+
   it('writes one access line per exchange with no query and no credentials', async () => {
     await proxyRequest(proxy.port, `${origin.url}/bytes/5?token=SECRET`, { headers: { authorization: 'Bearer SECRET', cookie: 'session=SECRET' } });
     const line = await vi.waitFor(() => {
