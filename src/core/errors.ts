@@ -15,6 +15,13 @@ export const ERROR_TABLE = {
   CLIENT_READ_FAILED: { status: 400, hop: 'client' },
   CLIENT_WRITE_FAILED: { status: 500, hop: 'client' },
   CLIENT_TLS_FAILED: { status: 400, hop: 'client' },
+  CLIENT_TLS_HANDSHAKE_TIMEOUT: { status: 408, hop: 'client' },
+  CLIENT_HEADERS_TIMEOUT: { status: 408, hop: 'client' },
+  CLIENT_IDLE_TIMEOUT: { status: 408, hop: 'client' },
+  CLIENT_TOO_MANY_HEADERS: { status: 431, hop: 'client' },
+  CLIENT_TOO_MANY_CONNECTIONS: { status: 429, hop: 'client' },
+  CLIENT_LOOP_DETECTED: { status: 403, hop: 'client' },
+  CLIENT_RANGE_NOT_SATISFIABLE: { status: 416, hop: 'client' },
   // origin side
   UPSTREAM_DNS_FAILED: { status: 502, hop: 'upstream' },
   UPSTREAM_CONNECT_FAILED: { status: 502, hop: 'upstream' },
@@ -24,6 +31,8 @@ export const ERROR_TABLE = {
   UPSTREAM_IDLE_TIMEOUT: { status: 504, hop: 'upstream' },
   UPSTREAM_READ_FAILED: { status: 502, hop: 'upstream' },
   UPSTREAM_WRITE_FAILED: { status: 502, hop: 'upstream' },
+  /** the destination is the proxy itself, link-local/metadata, or refused by upstream.allow/denyDestinations */
+  UPSTREAM_DESTINATION_FORBIDDEN: { status: 403, hop: 'upstream' },
   // ICAP side (RFC 3507 client)
   ICAP_CONNECT_FAILED: { status: 503, hop: 'icap' },
   ICAP_CONNECT_TIMEOUT: { status: 503, hop: 'icap' },
