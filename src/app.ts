@@ -149,7 +149,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       },
       {
         secureContext: (host) => ca.getSecureContext(host),
-        connectAction: (host) => policy.connectAction(host),
+        connectAction: (host) => (policy.decideConnect(host).action === 'tunnel' ? 'tunnel' : 'intercept'),
         exchange: (req, res, origin, client, intercepted) => pipeline.handle(req, res, origin, client, intercepted),
         upgrade: (req, socket, head, origin, client) => pipeline.upgrade(req, socket, head, origin, client),
         page,

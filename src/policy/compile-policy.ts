@@ -25,8 +25,20 @@ export interface Policy {
   decide(input: PolicyInput): Decision;
   /** True when the length is unknown and the decision could change once it is known. */
   needsSize(input: PolicyInput): boolean;
-  /** CONNECT: proxy.tunnel globs, then rules whose action is tunnel (hosts, clients and users only). */
-  connectAction(host: string, who?: ConnectContext): 'tunnel' | 'intercept';
+  /**
+   * CONNECT: proxy.tunnel globs, then rules whose action is tunnel (hosts, clients and users
+   * only), then the ordinary rules as far as a CONNECT can tell: the first rule that would decide
+   * every request of the tunnel (it matches on hosts, clients and users only) decides it — a block
+   * refuses the CONNECT —; a rule that may match some of its requests leaves the decision to each
+   * request (action 'pass' = intercept and decide per request).
+   */
+  decideConnect(host: string, who?: ConnectContext): Decision;
+  /**
+   * Could the download of this request be scanned, whatever its response turns out to be? True
+   * when a scan rule may match once the response head is known. The pipeline asks before
+   * forwarding, to fetch the whole representation instead of a byte range.
+   */
+  mayScanDownload(input: PolicyInput): boolean;
 }
 
 interface CompiledRule {
@@ -34,6 +46,10 @@ interface CompiledRule {
   matchers: Matcher[];
   size: SizeRange | undefined;
   action: 'pass' | 'block' | 'scan';
+  /** every matcher answers from the CONNECT alone (hosts, clients, users) */
+  connectOnly: boolean;
+  /** some matcher (or the size) needs the response head */
+  needsResponse: boolean;
   service: string | undefined;
   onViolation: 'block' | 'monitor';
   scanEmptyBodies: boolean;
@@ -44,7 +60,7 @@ const CONNECT_KEYS = new Set(['hosts', 'clients', 'users']);
 
 export function compilePolicy(rules: PolicyRule[], services: Record<string, ServiceConfig>, tunnel: string[]): Policy {
   const ordered: CompiledRule[] = [];
-  const tunnelRules: Matcher[][] = [];
+  const tunnelRules: Array<{ name: string; matchers: Matcher[] }> = [];
   for (const [index, rule] of rules.entries()) {
     if (rule.scan !== undefined && !(rule.scan in services)) {
       throw new ProxyError('CONFIG_INVALID', `policy[${index}] (${rule.name}): unknown service "${rule.scan}"`);
@@ -55,13 +71,15 @@ export function compilePolicy(rules: PolicyRule[], services: Record<string, Serv
       if (extra.length > 0) {
         throw new ProxyError('CONFIG_INVALID', `policy[${index}] (${rule.name}): a tunnel rule is decided at CONNECT and can only match hosts, clients and users (not ${extra.join(', ')})`);
       }
-      tunnelRules.push(compiled.matchers);
+      tunnelRules.push({ name: rule.name, matchers: compiled.matchers });
       continue;
     }
     ordered.push({
       name: rule.name,
       matchers: compiled.matchers,
       size: compiled.size,
+      connectOnly: compiled.size === undefined && compiled.matchers.every((m) => m.scope === 'connect'),
+      needsResponse: compiled.size !== undefined || compiled.matchers.some((m) => m.scope === 'response'),
       action: rule.scan !== undefined ? 'scan' : (rule.action as 'pass' | 'block'),
       service: rule.scan,
       onViolation: rule.onViolation,
@@ -104,11 +122,29 @@ export function compilePolicy(rules: PolicyRule[], services: Record<string, Serv
       }
       return false;
     },
-    connectAction(host, who = {}) {
-      const input: PolicyInput = { direction: 'upload', method: 'CONNECT', host, path: '', hasBody: false, clientIp: who.clientIp ?? '', user: who.user };
-      if (tunnelGlobs.test(input)) return 'tunnel';
-      for (const matchers of tunnelRules) if (matchers.every((m) => m.test(input))) return 'tunnel';
-      return 'intercept';
+    decideConnect(host, who = {}) {
+      const input: PolicyInput = { direction: 'upload', method: 'CONNECT', host, path: '', hasBody: false, clientIp: who.clientIp ?? '', ...(who.user === undefined ? {} : { user: who.user }) };
+      if (tunnelGlobs.test(input)) return { action: 'tunnel', rule: 'proxy.tunnel', explain: tunnelGlobs.explain(input) };
+      for (const rule of tunnelRules) {
+        if (rule.matchers.every((m) => m.test(input))) return { action: 'tunnel', rule: rule.name, explain: rule.matchers.map((m) => m.explain(input)).join(', ') };
+      }
+      for (const rule of ordered) {
+        const connect = rule.matchers.filter((m) => m.scope === 'connect');
+        if (!connect.every((m) => m.test(input))) continue; // no request of this tunnel can match it
+        if (!rule.connectOnly) break; // it may match some requests: each request decides
+        const explain = connect.length === 0 ? 'matches everything' : connect.map((m) => m.explain(input)).join(', ');
+        if (rule.action === 'block') return { action: 'block', rule: rule.name, explain };
+        return { action: 'pass', rule: rule.name, explain: `${explain}; intercepted, each request decided` };
+      }
+      return { action: 'pass', rule: 'default', explain: 'intercepted, each request decided' };
+    },
+    mayScanDownload(input) {
+      for (const rule of ordered) {
+        if (!rule.matchers.every((m) => m.scope === 'response' || m.test(input))) continue;
+        if (rule.action === 'scan') return true;
+        if (!rule.needsResponse) return false; // this rule decides every response of the request
+      }
+      return false;
     },
   };
 }

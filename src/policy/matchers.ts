@@ -5,7 +5,14 @@ import { compileCidr, parseIp, type Cidr, type IpWords } from './cidr.js';
 import { compileHostGlob, type HostGlob } from './host-glob.js';
 import type { PolicyInput } from './policy-input.js';
 
+/**
+ * When a matcher can answer: `connect` from the CONNECT alone (host, client, user), `request` from
+ * the request head, `response` only once the response head is known.
+ */
+export type MatchScope = 'connect' | 'request' | 'response';
+
 export interface Matcher {
+  scope: MatchScope;
   test(input: PolicyInput): boolean;
   explain(input: PolicyInput): string;
 }
@@ -25,30 +32,35 @@ export function compileMatch(match: RuleMatch): CompiledMatch {
   const matchers: Matcher[] = [];
   if (match.direction !== undefined) {
     const direction = match.direction;
-    matchers.push({ test: (i) => i.direction === direction, explain: () => `direction=${direction}` });
+    matchers.push({ scope: 'request', test: (i) => i.direction === direction, explain: () => `direction=${direction}` });
   }
   if (match.methods !== undefined) {
     const methods = new Set(match.methods.map((m) => m.toUpperCase()));
-    matchers.push({ test: (i) => methods.has(i.method.toUpperCase()), explain: (i) => `method ${i.method.toUpperCase()}` });
+    matchers.push({ scope: 'request', test: (i) => methods.has(i.method.toUpperCase()), explain: (i) => `method ${i.method.toUpperCase()}` });
+  }
+  if (match.protocols !== undefined) {
+    const protocols = new Set(match.protocols);
+    matchers.push({ scope: 'request', test: (i) => protocols.has(i.protocol ?? 'http'), explain: (i) => `protocol ${i.protocol ?? 'http'}` });
   }
   if (match.hosts !== undefined) matchers.push(hostMatcher(match.hosts.map(compileHostGlob)));
   if (match.paths !== undefined) {
     const paths = match.paths.map((p) => new RegExp(p));
     matchers.push({
+      scope: 'request',
       test: (i) => paths.some((re) => re.test(i.path)),
       explain: (i) => `path /${paths.find((re) => re.test(i.path))?.source}/ matched ${i.path}`,
     });
   }
   if (match.requestContentTypes !== undefined) {
-    matchers.push(contentTypeMatcher('request', match.requestContentTypes, (i) => i.requestContentType));
+    matchers.push(contentTypeMatcher('request', 'request', match.requestContentTypes, (i) => i.requestContentType));
   }
   if (match.responseContentTypes !== undefined) {
-    matchers.push(contentTypeMatcher('response', match.responseContentTypes, (i) => i.responseContentType));
+    matchers.push(contentTypeMatcher('response', 'response', match.responseContentTypes, (i) => i.responseContentType));
   }
   if (match.clients !== undefined) matchers.push(clientMatcher(match.clients.map(compileCidr)));
   if (match.users !== undefined) {
     const users = new Set(match.users);
-    matchers.push({ test: (i) => i.user !== undefined && users.has(i.user), explain: (i) => `user ${i.user}` });
+    matchers.push({ scope: 'connect', test: (i) => i.user !== undefined && users.has(i.user), explain: (i) => `user ${i.user}` });
   }
   const size =
     match.minBytes === undefined && match.maxBytes === undefined
@@ -59,6 +71,7 @@ export function compileMatch(match: RuleMatch): CompiledMatch {
 
 export function hostMatcher(globs: HostGlob[]): Matcher {
   return {
+    scope: 'connect',
     test: (i) => globs.some((g) => g.matches(i.host)),
     explain: (i) => `host ${globs.find((g) => g.matches(i.host))?.text} matched ${i.host}`,
   };
@@ -66,6 +79,7 @@ export function hostMatcher(globs: HostGlob[]): Matcher {
 
 export function clientMatcher(blocks: Cidr[]): Matcher {
   return {
+    scope: 'connect',
     test: (i) => {
       const address = clientAddress(i.clientIp);
       return address !== undefined && blocks.some((b) => b.contains(address));
@@ -89,7 +103,7 @@ function clientAddress(ip: string): IpWords | undefined {
 }
 
 /** `image/*`, `*\/*` or an exact type; parameters (`; charset=`) and case are ignored (RFC 9110 §8.3.1). */
-function contentTypeMatcher(side: 'request' | 'response', patterns: string[], pick: (i: PolicyInput) => string | undefined): Matcher {
+function contentTypeMatcher(side: 'request' | 'response', scope: MatchScope, patterns: string[], pick: (i: PolicyInput) => string | undefined): Matcher {
   const compiled = patterns.map((p) => {
     const type = mediaType(p);
     return { text: p, any: type === '*/*', prefix: type.endsWith('/*') ? type.slice(0, -1) : undefined, type };
@@ -101,6 +115,7 @@ function contentTypeMatcher(side: 'request' | 'response', patterns: string[], pi
     return compiled.find((c) => c.any || (c.prefix !== undefined ? type.startsWith(c.prefix) : type === c.type));
   };
   return {
+    scope,
     test: (i) => find(i) !== undefined,
     explain: (i) => `${side} content-type ${find(i)?.text} matched ${mediaType(pick(i) ?? '')}`,
   };

@@ -10,6 +10,8 @@ export interface PolicyInput {
   host: string;
   /** the request path without the query string */
   path: string;
+  /** the protocol the exchange speaks: a WebSocket upgrade decides for its messages (default http) */
+  protocol?: 'http' | 'websocket';
   requestContentType?: string;
   responseContentType?: string;
   /** body length; undefined while it is unknown (chunked, no Content-Length) */

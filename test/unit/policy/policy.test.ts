@@ -140,25 +140,39 @@ describe('needsSize: the pipeline decides again once the spool knows the length'
   });
 });
 
-describe('connectAction', () => {
+describe('decideConnect', () => {
   const policy = build(
     [
       { name: 'bank', match: { hosts: ['*.bank.example'] }, action: 'tunnel' },
       { name: 'ops-pinned', match: { hosts: ['pinned.example.org'], clients: ['10.9.0.0/16'] }, action: 'tunnel' },
+      { name: 'staff-pinned', match: { hosts: ['pinned.example.net'], users: ['alice'] }, action: 'tunnel' },
+      { name: 'banned', match: { hosts: ['*.banned.example'] }, action: 'block' },
+      { name: 'banned-for-guests', match: { clients: ['192.168.99.0/24'], hosts: ['files.example.com'] }, action: 'block' },
+      { name: 'partner-downloads', match: { hosts: ['partner.example'], direction: 'download' }, action: 'block' },
       { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' },
+      { name: 'late-ban', match: { hosts: ['late.example'] }, action: 'block' },
     ],
     { proxy: { tunnel: ['*.apple.com', 'updates.example.com'] } },
   );
   it.each([
-    ['www.apple.com', {}, 'tunnel'],
-    ['apple.com', {}, 'intercept'],
-    ['updates.example.com', {}, 'tunnel'],
-    ['online.bank.example', {}, 'tunnel'],
-    ['pinned.example.org', { clientIp: '10.9.1.1' }, 'tunnel'],
-    ['pinned.example.org', { clientIp: '10.8.1.1' }, 'intercept'],
-    ['files.example.com', {}, 'intercept'],
-  ] as const)('%s %o → %s', (host, who, expected) => {
-    expect(policy.connectAction(host, who)).toBe(expected);
+    ['www.apple.com', {}, 'tunnel', 'proxy.tunnel'],
+    ['apple.com', {}, 'pass', 'default'],
+    ['updates.example.com', {}, 'tunnel', 'proxy.tunnel'],
+    ['online.bank.example', {}, 'tunnel', 'bank'],
+    ['pinned.example.org', { clientIp: '10.9.1.1' }, 'tunnel', 'ops-pinned'],
+    ['pinned.example.org', { clientIp: '10.8.1.1' }, 'pass', 'default'],
+    ['pinned.example.net', { clientIp: '10.8.1.1', user: 'alice' }, 'tunnel', 'staff-pinned'],
+    ['pinned.example.net', { clientIp: '10.8.1.1', user: 'bob' }, 'pass', 'default'],
+    ['files.example.com', {}, 'pass', 'default'],
+    // a block rule that decides every request of the tunnel refuses the CONNECT itself
+    ['www.banned.example', {}, 'block', 'banned'],
+    ['files.example.com', { clientIp: '192.168.99.7' }, 'block', 'banned-for-guests'],
+    // a rule that needs the request (direction) leaves it to each request: intercept
+    ['partner.example', {}, 'pass', 'default'],
+    // an earlier scan rule may take some requests first: intercept, each request decides
+    ['late.example', {}, 'pass', 'default'],
+  ] as const)('%s %o → %s (%s)', (host, who, action, rule) => {
+    expect(policy.decideConnect(host, who)).toMatchObject({ action, rule });
   });
   it('tunnel rules never apply to decide()', () => {
     expect(policy.decide({ ...upload, host: 'online.bank.example' })).toMatchObject({ rule: 'uploads' });
@@ -166,6 +180,39 @@ describe('connectAction', () => {
   it('a tunnel rule that matches on more than hosts, clients and users is refused', () => {
     expect(() => build([{ name: 't', match: { hosts: ['a.example'], direction: 'upload' }, action: 'tunnel' }])).toThrow(ProxyError);
     expect(() => build([{ name: 't', match: { hosts: ['a.example'], direction: 'upload' }, action: 'tunnel' }])).toThrow(/direction/);
+  });
+});
+
+describe('protocols', () => {
+  const policy = build([
+    { name: 'ws-block', match: { protocols: ['websocket'], hosts: ['chat.example'] }, action: 'block' },
+    { name: 'ws-down', match: { protocols: ['websocket'], direction: 'download' }, action: 'pass' },
+    { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' },
+  ]);
+  it('a websocket rule matches upgrades only', () => {
+    expect(policy.decide({ ...upload, host: 'chat.example', protocol: 'websocket' })).toMatchObject({ action: 'block', rule: 'ws-block' });
+    expect(policy.decide({ ...upload, host: 'chat.example' })).toMatchObject({ action: 'scan', rule: 'uploads' });
+    expect(policy.decide({ ...download, protocol: 'websocket' })).toMatchObject({ action: 'pass', rule: 'ws-down' });
+    expect(policy.decide({ ...upload, protocol: 'websocket' })).toMatchObject({ action: 'scan', rule: 'uploads', explain: 'direction=upload' });
+  });
+});
+
+describe('mayScanDownload: fetch the whole representation when its download may be scanned', () => {
+  const policy = build([
+    { name: 'images', match: { direction: 'download', responseContentTypes: ['image/*'] }, action: 'pass' },
+    { name: 'cdn', match: { direction: 'download', hosts: ['cdn.example'] }, action: 'pass' },
+    { name: 'big', match: { direction: 'download', minBytes: 1000 }, scan: 'av' },
+    { name: 'trusted', match: { direction: 'download', hosts: ['trusted.example'] }, action: 'pass' },
+  ]);
+  it.each([
+    ['cdn.example', false],
+    ['files.example', true],
+    ['trusted.example', true], // "big" may match first once the size is known
+  ] as const)('%s → %s', (host, expected) => {
+    expect(policy.mayScanDownload({ ...download, host, bodyBytes: undefined, responseContentType: undefined })).toBe(expected);
+  });
+  it('false when no scan rule can match', () => {
+    expect(build([{ name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' }]).mayScanDownload(download)).toBe(false);
   });
 });
 
