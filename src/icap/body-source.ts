@@ -3,7 +3,8 @@
 // the stream's own buffer. The first `retainBytes` handed out are kept, so a transaction that
 // failed having sent no more than that (a preview, a small body) can start over on another server.
 import type { Readable } from 'node:stream';
-import { toProxyError, type ProxyError } from '../core/errors.js';
+import { ProxyError } from '../core/errors.js';
+import { peerFailure } from './peer-failure.js';
 
 export class BodySource {
   private readonly stream: Readable;
@@ -23,6 +24,10 @@ export class BodySource {
   constructor(stream: Readable, retainBytes = 0) {
     this.stream = stream;
     this.retainBytes = retainBytes;
+    // A stream that fails inside read() emits 'error' on the next tick, after read() returned and
+    // before a waiter listens: unheard, that would end the process. The failure still reaches the
+    // transaction through stream.errored (waitReadable).
+    stream.on('error', () => undefined);
   }
 
   get done(): boolean {
@@ -80,10 +85,7 @@ export class BodySource {
   drain(): void {
     this.drained = true;
     this.pending = [];
-    if (!this.ended && !this.stream.destroyed) {
-      this.stream.on('error', () => undefined);
-      this.stream.resume();
-    }
+    if (!this.ended && !this.stream.destroyed) this.stream.resume();
   }
 
   /** The next chunk off the stream; null at its end or once a rewind made the caller stale. */
@@ -105,7 +107,7 @@ export class BodySource {
       this.ended = true;
       return Promise.resolve();
     }
-    if (this.stream.destroyed) return Promise.reject(bodyError(this.stream.errored ?? new Error('body stream destroyed before its end')));
+    if (this.stream.destroyed) return Promise.reject(this.stream.errored ? bodyError(this.stream.errored) : cutShort('destroyed'));
     return new Promise((resolve, reject) => {
       const done = () => {
         cleanup();
@@ -124,7 +126,7 @@ export class BodySource {
         if (this.stream.readableEnded) {
           this.ended = true;
           resolve();
-        } else reject(bodyError(new Error('body stream closed before its end')));
+        } else reject(cutShort('closed'));
       };
       const cleanup = () => {
         this.stream.off('readable', done);
@@ -140,6 +142,11 @@ export class BodySource {
   }
 }
 
+/** The sender's socket failing is the client's doing; a stream that threw anything else is ours. */
 function bodyError(err: unknown): ProxyError {
-  return toProxyError(err, 'CLIENT_READ_FAILED');
+  return peerFailure(err, 'CLIENT_READ_FAILED');
+}
+
+function cutShort(how: 'closed' | 'destroyed'): ProxyError {
+  return new ProxyError('CLIENT_READ_FAILED', `body stream ${how} before its end`);
 }

@@ -8,8 +8,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ProxyError, type ErrorCode } from '../core/errors.js';
-import { IcapParseError, IcapResponseDecoder, type IcapResponseEvent } from './codec/index.js';
+import { IcapResponseDecoder, type IcapResponseEvent } from './codec/index.js';
 import type { IcapTarget } from './icap-url.js';
+import { peerFailure } from './peer-failure.js';
 
 export interface TlsMaterial {
   ca?: Buffer;
@@ -46,18 +47,29 @@ export function socketErrorCode(err: NodeJS.ErrnoException, moment: 'connect' | 
 export function connectIcap(target: IcapTarget, options: { connectTimeoutMs: number; tls?: TlsMaterial | undefined }): Promise<IcapConnection> {
   return new Promise((resolve, reject) => {
     const secure = target.secure;
-    const socket = secure
-      ? tls.connect({
-          host: target.host,
-          port: target.port,
-          servername: options.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
-          ca: options.tls?.ca,
-          cert: options.tls?.cert,
-          key: options.tls?.key,
-          rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
-        })
-      : net.connect({ host: target.host, port: target.port });
     const details = { server: target.label, moment: 'connect' };
+    let socket: net.Socket;
+    try {
+      socket = secure
+        ? tls.connect({
+            host: target.host,
+            port: target.port,
+            servername: options.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
+            ca: options.tls?.ca,
+            cert: options.tls?.cert,
+            key: options.tls?.key,
+            rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
+          })
+        : net.connect({ host: target.host, port: target.port });
+    } catch (err) {
+      // OpenSSL refusing the operator's key, certificate or CA file (ERR_OSSL_*) is the TLS
+      // configuration of this hop, as an unreadable file is (tls-files.ts); anything else is ours.
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (secure && code.startsWith('ERR_OSSL_')) {
+        reject(new ProxyError('ICAP_TLS_FAILED', `ICAP connect to ${target.label}: unusable TLS material: ${(err as Error).message}`, { cause: err, details: { ...details, errno: code } }));
+      } else reject(peerFailure(err, 'ICAP_CONNECT_FAILED', details));
+      return;
+    }
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new ProxyError('ICAP_CONNECT_TIMEOUT', `ICAP connect to ${target.label} timed out after ${options.connectTimeoutMs} ms`, { details }));
@@ -219,15 +231,14 @@ export class IcapConnection {
       return;
     }
     this.touch();
-    let events: IcapResponseEvent[];
     try {
-      events = this.decoder.push(chunk);
+      // A throw from the reader handling an event is ours, not the peer's; caught here it fails
+      // this transaction as INTERNAL instead of escaping the socket's 'data' listener.
+      for (const event of this.decoder.push(chunk)) this.sink?.onEvent(event);
     } catch (err) {
       this.fail(protocolError(err, this.target));
       this.destroy();
-      return;
     }
-    for (const event of events) this.sink?.onEvent(event);
   }
 
   private fail(err: ProxyError): void {
@@ -239,10 +250,7 @@ export class IcapConnection {
   }
 }
 
+/** The codec's parse errors are the server's (ICAP_PROTOCOL_ERROR); anything else is INTERNAL. */
 function protocolError(err: unknown, target: IcapTarget): ProxyError {
-  const message = err instanceof IcapParseError ? err.message : String(err);
-  return new ProxyError('ICAP_PROTOCOL_ERROR', `ICAP server ${target.label} sent an invalid response: ${message}`, {
-    cause: err,
-    details: { server: target.label, reason: err instanceof IcapParseError ? err.reason : 'unknown' },
-  });
+  return peerFailure(err, 'ICAP_PROTOCOL_ERROR', { server: target.label });
 }

@@ -4,7 +4,7 @@
 // each pool at the server's Max-Connections, derives the service ISTag from the servers'
 // (RFC 3507 §4.7), and publishes transactions, ISTag and server-state changes (channels.ts).
 import type { Readable } from 'node:stream';
-import { ProxyError, toProxyError, type ErrorCode } from '../core/errors.js';
+import { ProxyError, type ErrorCode } from '../core/errors.js';
 import type { HttpHead, IcapResult } from '../core/types.js';
 import { Balancer } from './balancer.js';
 import { BodySource } from './body-source.js';
@@ -18,6 +18,7 @@ import {
 } from './channels.js';
 import type { IcapOptions } from './icap-options.js';
 import { identityHeaders } from './identity-headers.js';
+import { peerFailure } from './peer-failure.js';
 import type { PoolStats } from './pool.js';
 import { DEFAULT_HEALTH, type HealthPolicy, type StateChange } from './server-health.js';
 import { ServiceServer, type ServerView } from './service-server.js';
@@ -65,7 +66,12 @@ export interface IcapRequest {
   signal?: AbortSignal;
 }
 
-export type IcapSendResult = IcapResult & { status: number; previewUsed: boolean };
+/**
+ * `complete` is false when the server passed the body without reading all of it: Transfer-Ignore
+ * (never sent), or a 204 within the preview. Such a pass is not a scan of these bytes (it may come
+ * from their name or type) and must never be cached under their hash.
+ */
+export type IcapSendResult = IcapResult & { status: number; previewUsed: boolean; complete: boolean };
 
 // Failures after which another server may take the transaction, if what was sent can be resent.
 const FAILOVER: ReadonlySet<ErrorCode> = new Set([
@@ -79,8 +85,9 @@ const FAILOVER: ReadonlySet<ErrorCode> = new Set([
   'ICAP_READ_FAILED',
 ]);
 
-// Failures that say nothing about the server (the caller gave up; a method it never offered).
-const NEUTRAL: ReadonlySet<ErrorCode> = new Set(['ICAP_ABORTED', 'ICAP_METHOD_NOT_SUPPORTED']);
+// Failures that say nothing about the server (the caller gave up; a method it never offered; a
+// defect of ours, which another server would meet as well and which must fail closed here).
+const NEUTRAL: ReadonlySet<ErrorCode> = new Set(['ICAP_ABORTED', 'ICAP_METHOD_NOT_SUPPORTED', 'INTERNAL']);
 
 /** A preview is 1024 bytes with c-icap and most vendors; small bodies fit whole. */
 const DEFAULT_RETAIN_BYTES = 64 * 1024;
@@ -146,7 +153,9 @@ export class IcapService {
       try {
         return await server.getOptions();
       } catch (err) {
-        last = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
+        last = peerFailure(err, 'ICAP_PROTOCOL_ERROR', { server: server.label });
+        // Our own defect: no other server is asked, none is blamed.
+        if (last.code === 'INTERNAL') throw last;
         server.noteFailure(last);
       }
     }
@@ -197,7 +206,7 @@ export class IcapService {
         this.publish(server, request.method, started, result.status, result.previewUsed, result.kind);
         return result;
       } catch (err) {
-        const e = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
+        const e = peerFailure(err, 'ICAP_PROTOCOL_ERROR', { server: server.label });
         last = e;
         const aborted = request.signal?.aborted === true;
         if (!aborted && !NEUTRAL.has(e.code)) {
@@ -223,8 +232,10 @@ export class IcapService {
     if (source && options.transferFor(request.reqHead.target) === 'ignore') {
       // Transfer-Ignore (RFC 3507 §4.10.2): the server asked not to be sent such files.
       source.drain();
-      return { kind: 'unmodified', istag: options.istag ?? '', headers: new Map([['x-icap-transfer', 'ignore']]), status: 204, previewUsed: false };
+      return { kind: 'unmodified', istag: options.istag ?? '', headers: new Map([['x-icap-transfer', 'ignore']]), status: 204, previewUsed: false, complete: false };
     }
+    // Computed before a connection is taken: a throw here cannot strand a pooled connection.
+    const headers = identityHeaders(request);
     const conn = await server.pool.acquire(request.signal);
     const onAbort = () => conn.destroy(new ProxyError('ICAP_ABORTED', `ICAP transaction to ${server.label} aborted`, { details: { server: server.label } }));
     request.signal?.addEventListener('abort', onAbort, { once: true });
@@ -240,7 +251,7 @@ export class IcapService {
         bodyBytes: request.bodyBytes,
         allow204: request.allow204,
         preview: request.preview,
-        headers: identityHeaders(request),
+        headers,
       },
       { previewTimeoutMs: this.config.previewTimeoutMs, readIdleTimeoutMs: this.config.readIdleTimeoutMs },
       (reuse) => {
@@ -248,10 +259,10 @@ export class IcapService {
         server.pool.release(conn, reuse);
       },
     ).catch((err: unknown) => {
-      const e = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
+      const e = peerFailure(err, 'ICAP_PROTOCOL_ERROR', { server: server.label });
       throw reused ? new ProxyError(e.code, e.message, { cause: e.cause, details: { ...e.details, reused } }) : e;
     });
-    return { ...outcome.result, status: outcome.status, previewUsed: outcome.previewUsed };
+    return { ...outcome.result, status: outcome.status, previewUsed: outcome.previewUsed, complete: !outcome.answeredInPreview || outcome.result.kind === 'modified' };
   }
 
   /** Probes and revivals run once the service is in use; close() stops them. */

@@ -6,10 +6,12 @@
 //   suspended  a probe after each jittered, doubling revival delay, until one is answered
 //
 // Timers start when the service is first used (monitor()), are unref'd, and stop at close().
-import { toProxyError, type ErrorCode, type ProxyError } from '../core/errors.js';
+import type { ErrorCode, ProxyError } from '../core/errors.js';
+import { events } from '../core/events.js';
 import { fetchOptions } from './fetch-options.js';
 import type { IcapOptions } from './icap-options.js';
 import { parseIcapUrl } from './icap-url.js';
+import { peerFailure } from './peer-failure.js';
 import { IcapPool, type PoolOptions } from './pool.js';
 import { ServerHealth, type HealthPolicy, type ServerState, type StateChange } from './server-health.js';
 
@@ -26,8 +28,8 @@ const HEALTH_FAILURES: ReadonlySet<ErrorCode> = new Set([
   'ICAP_PREVIEW_TIMEOUT',
 ]);
 
-// Our own limits, not the server's doing: they never count for or against it.
-const LOCAL: ReadonlySet<ErrorCode> = new Set(['ICAP_ABORTED', 'ICAP_QUEUE_TIMEOUT']);
+// Our own limits and defects, not the server's doing: they never count for or against it.
+const LOCAL: ReadonlySet<ErrorCode> = new Set(['ICAP_ABORTED', 'ICAP_QUEUE_TIMEOUT', 'INTERNAL']);
 
 const PROBE_GAP_MS = 1000;
 
@@ -163,7 +165,9 @@ export class ServiceServer {
       await this.refresh(AbortSignal.timeout(probeTimeoutMs), Math.min(this.config.readIdleTimeoutMs, probeTimeoutMs));
       if (!this.closed) this.report(this.health.noteSuccess(true));
     } catch (err) {
-      const e = toProxyError(err, 'ICAP_PROTOCOL_ERROR');
+      const e = peerFailure(err, 'ICAP_PROTOCOL_ERROR', { server: this.label });
+      // No transaction carries a probe's failure to the log: a defect of ours is published here.
+      if (e.code === 'INTERNAL') events.error.publish({ error: e });
       // A suspended server stays so for any answer but OPTIONS 200 (a 503 too: it is no help yet).
       const counts = this.up ? HEALTH_FAILURES.has(e.code) : !LOCAL.has(e.code);
       if (!this.closed && counts) this.report(this.health.noteFailure(`${e.code}: ${e.message}`));

@@ -6,12 +6,13 @@
 //
 // The connection goes back to the pool only when both directions finished cleanly; a final answer
 // that completes while the request body is still being written forces the connection closed.
-import { ProxyError, toProxyError } from '../core/errors.js';
+import { ProxyError } from '../core/errors.js';
 import type { HeaderList, HttpHead, IcapResult } from '../core/types.js';
 import { encodeChunk, encodeIcapRequest, encodeLastChunk } from './codec/index.js';
 import type { BodySource } from './body-source.js';
 import type { IcapConnection } from './connection.js';
 import type { IcapOptions } from './icap-options.js';
+import { peerFailure } from './peer-failure.js';
 import { ResponseReader, type FinalAnswer } from './response-reader.js';
 
 export interface TransactionInput {
@@ -37,6 +38,8 @@ export interface TransactionOutcome {
   result: IcapResult;
   status: number;
   previewUsed: boolean;
+  /** the server answered before it saw the whole body (a 204 or 200 within the preview) */
+  answeredInPreview: boolean;
 }
 
 const MAX_CHUNK = 64 * 1024;
@@ -80,20 +83,10 @@ export async function runTransaction(
   });
   conn.attach(reader);
 
-  const preview = planPreview(options, input);
-  const hasBody = source !== null;
-  const head = encodeIcapRequest({
-    method: input.method,
-    uri: conn.target.uri,
-    headers: [...(input.allow204 ? ([['Allow', '204']] as HeaderList) : []), ...input.headers],
-    reqHead: input.reqHead,
-    ...(input.resHead ? { resHead: input.resHead } : {}),
-    hasBody,
-    ...(preview !== undefined ? { preview } : {}),
-  });
-
+  // Socket failures arrive as ProxyErrors already (connection.ts) and the body's as
+  // CLIENT_READ_FAILED (body-source.ts): what else is caught here is ours (INTERNAL).
   const fail = (err: unknown): ProxyError => {
-    const e = toProxyError(err, 'ICAP_WRITE_FAILED');
+    const e = peerFailure(err, 'ICAP_WRITE_FAILED', { server: conn.target.label });
     keepAlive = false;
     conn.destroy(e);
     if (!released) {
@@ -102,6 +95,24 @@ export async function runTransaction(
     }
     return e;
   };
+
+  const preview = planPreview(options, input);
+  const hasBody = source !== null;
+  let head: Buffer;
+  try {
+    // The encoder refuses (TypeError) a head it cannot write; the connection must still go back.
+    head = encodeIcapRequest({
+      method: input.method,
+      uri: conn.target.uri,
+      headers: [...(input.allow204 ? ([['Allow', '204']] as HeaderList) : []), ...input.headers],
+      reqHead: input.reqHead,
+      ...(input.resHead ? { resHead: input.resHead } : {}),
+      hasBody,
+      ...(preview !== undefined ? { preview } : {}),
+    });
+  } catch (err) {
+    throw fail(err);
+  }
 
   const sendRest = async (): Promise<void> => {
     for (;;) {
@@ -119,6 +130,7 @@ export async function runTransaction(
   };
 
   let answer: FinalAnswer;
+  let answeredInPreview = false;
   try {
     if (!source) {
       await conn.write([head]);
@@ -140,6 +152,7 @@ export async function runTransaction(
       else previewPending = true;
       conn.expect(ieof ? timeouts.readIdleTimeoutMs : timeouts.previewTimeoutMs, ieof ? 'ICAP_READ_TIMEOUT' : 'ICAP_PREVIEW_TIMEOUT', 'preview answer');
       const next = ieof ? 'final' : await reader.awaitPreviewAnswer();
+      answeredInPreview = next !== 'continue' && !ieof;
       previewPending = false;
       if (next === 'continue') {
         sendRest().catch((err) => reader.onError(fail(err)));
@@ -160,7 +173,7 @@ export async function runTransaction(
 
   maybeRelease();
   const result = toResult(answer, conn, reader);
-  return { result, status: answer.head.status, previewUsed: preview !== undefined };
+  return { result, status: answer.head.status, previewUsed: preview !== undefined, answeredInPreview };
 }
 
 function planPreview(options: IcapOptions, input: TransactionInput): number | undefined {

@@ -1,6 +1,7 @@
 // The ICAP codec, sans-IO (RFC 3507): bytes in, events out; heads and chunks out as bytes. Used by
 // the client in icap/ and by the built-in server in icap-server/. Decoders take input cut at any
-// byte and throw only IcapParseError; encoders throw TypeError on values that cannot be encoded.
+// byte and throw IcapParseError for bad input (anything else they throw is a bug of ours, passed
+// through as it is); encoders throw TypeError on values that cannot be encoded.
 export { IcapParseError, isIcapParseError, type IcapParseErrorReason } from './parse-error.js';
 export { parseHeaderLines, serializeHeaders, splitLines, toIcapHeaders } from './header-block.js';
 export { parseHttpHead, serializeHttpHead } from './http-head.js';

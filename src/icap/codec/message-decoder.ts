@@ -58,7 +58,8 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
   private sectionsNeeded = 0;
   private encapsulated: Encapsulated | null = null;
   private chunked: ChunkedDecoder | null = null;
-  private failure: IcapParseError | null = null;
+  /** the peer's IcapParseError, or the defect of ours that broke the decoder; it stays failed */
+  private failure: Error | null = null;
 
   constructor(limits: Partial<DecoderLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -74,7 +75,11 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
     return this.pendingBytes + (this.chunked?.bufferedBytes ?? 0);
   }
 
-  /** Feed bytes; returns the events they complete. Throws only IcapParseError, then stays failed. */
+  /**
+   * Feed bytes; returns the events they complete. Throws IcapParseError for the peer's bytes, then
+   * stays failed. Anything else thrown is a defect of ours and escapes as it is: calling it a parse
+   * error would blame the peer, and a fail-open protocolError mode would then pass the body.
+   */
   push(input: Uint8Array): Event[] {
     if (this.failure) throw this.failure;
     const out: Event[] = [];
@@ -82,7 +87,7 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
       this.run(Buffer.from(input.buffer, input.byteOffset, input.length), out);
     } catch (err) {
       this.state = 'failed';
-      this.failure = err instanceof IcapParseError ? err : new IcapParseError('state', `decoder failure: ${String(err)}`);
+      this.failure = err instanceof Error ? err : new Error(String(err), { cause: err });
       throw this.failure;
     }
     return out;
