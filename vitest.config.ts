@@ -10,6 +10,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A temp root per run (os.tmpdir() of every fork points inside it), checked for leftovers and
+    // removed at teardown; each file's tempDir() directories are removed after the file.
+    globalSetup: ['test/support/global-setup.ts'],
+    setupFiles: ['test/support/remove-temp-dirs.ts'],
     reporters: ci ? ['default', 'json'] : ['default'],
     outputFile: ci ? { json: '.ci/test-results.json' } : undefined,
   },

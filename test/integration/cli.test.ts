@@ -2,13 +2,13 @@
 // `hash-password` producing a hash the config accepts and the proxy verifies.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { ProxyAuthenticator } from '../../src/proxy/index.js';
+import { tempDir } from '../support/temp-dir.js';
 
 function capture(): { stream: Writable; bytes(): Buffer } {
   const chunks: Buffer[] = [];
@@ -34,7 +34,7 @@ async function run(argv: string[], input = ''): Promise<{ code: number; out: Buf
 
 describe('dlp-proxy CLI', () => {
   it('ca init creates the CA once; ca export prints it as PEM and DER', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-cli-'));
+    const dir = tempDir('dlp-proxy-cli-');
     const config = path.join(dir, 'config.yaml');
     fs.writeFileSync(config, `ca:\n  dir: ${path.join(dir, 'ca')}\n`);
     const missing = await run(['ca', 'export', '--config', config]);

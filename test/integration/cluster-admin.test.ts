@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
@@ -15,6 +14,7 @@ import { packageRoot } from '../../src/config/index.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { freePort } from '../support/peers/common.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type Line = Record<string, unknown>;
 
@@ -50,7 +50,7 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
   let exited: Promise<number | null> | undefined;
   const lines: Line[] = [];
   let stderr = '';
-  const caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-cluster-admin-ca-'));
+  const caDir = tempDir('dlp-proxy-cluster-admin-ca-');
 
   const waitFor = async (match: (l: Line) => boolean, count = 1, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -85,7 +85,7 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
       services: { dlp: { urls: [`icap://127.0.0.1:${icapPort}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icapPort}/av`] } },
       log: { format: 'json', level: 'info' },
     };
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-cluster-admin-')), 'config.yaml');
+    const file = path.join(tempDir('dlp-proxy-cluster-admin-'), 'config.yaml');
     fs.writeFileSync(file, YAML.stringify(doc));
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = proc;

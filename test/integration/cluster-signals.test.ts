@@ -9,7 +9,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
@@ -18,6 +17,7 @@ import { packageRoot } from '../../src/config/index.js';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { freePort } from '../support/peers/common.js';
+import { tempDir } from '../support/temp-dir.js';
 
 type Line = Record<string, unknown>;
 
@@ -31,7 +31,7 @@ interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-const caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-cluster-ca-'));
+const caDir = tempDir('dlp-proxy-cluster-ca-');
 const running = new Set<ProxyProcess>();
 
 async function baseConfig(extra: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -49,7 +49,7 @@ async function baseConfig(extra: Record<string, unknown>): Promise<Record<string
 }
 
 async function startProcess(doc: Record<string, unknown>): Promise<ProxyProcess> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-cluster-')), 'config.yaml');
+  const file = path.join(tempDir('dlp-proxy-cluster-'), 'config.yaml');
   fs.writeFileSync(file, YAML.stringify(doc));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: Line[] = [];

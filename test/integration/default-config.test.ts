@@ -3,8 +3,6 @@
 // beside a proxy already on 8080. Card-number uploads and EICAR downloads are blocked, clean ones pass.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import YAML from 'yaml';
@@ -15,6 +13,7 @@ import { CARD } from '../support/enforcement-suite.js';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { freePort } from '../support/peers/common.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('the default configuration (npm start)', () => {
   let app: App;
@@ -26,7 +25,7 @@ describe('the default configuration (npm start)', () => {
     doc.proxy.port = 0;
     doc.admin.enabled = false;
     doc.icapServer.port = icapPort;
-    doc.ca.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-default-ca-'));
+    doc.ca.dir = tempDir('dlp-proxy-default-ca-');
     for (const service of Object.values(doc.services) as Array<{ urls: string[] }>) service.urls = service.urls.map((u) => u.replace(':1344/', `:${icapPort}/`));
     const logger = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
     app = await startApp(parseConfig(doc, 'default.yaml with free ports'), { logger });

@@ -5,7 +5,6 @@
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -14,6 +13,7 @@ import { CertificateAuthority } from '../../src/ca/index.js';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { connect, httpsViaProxy } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -31,7 +31,7 @@ describe('HTTPS through the proxy', () => {
 
   beforeAll(async () => {
     // The origin's own CA (not ours): what a real site's certificate chain stands for.
-    const originCaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-origin-ca-'));
+    const originCaDir = tempDir('dlp-proxy-origin-ca-');
     const { ca: originCa } = await CertificateAuthority.loadOrCreate({ dir: originCaDir, leafValidityDays: 30, certCacheSize: 10 });
     const leaf = originCa.issueLeaf({ host: '127.0.0.1', kind: 'ipv4' });
     originCaPem = originCa.certPem;
@@ -170,7 +170,7 @@ describe('HTTPS through the proxy', () => {
     });
     const der = secure.getPeerCertificate().raw;
     secure.destroy();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-leaf-'));
+    const dir = tempDir('dlp-proxy-leaf-');
     fs.writeFileSync(path.join(dir, 'leaf.pem'), new crypto.X509Certificate(der).toString());
     const out = execFileSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', path.join(caDir, 'ca.pem'), path.join(dir, 'leaf.pem')]).toString();
     expect(out).toContain('OK');

@@ -4,8 +4,6 @@
 // one instance is a cache hit through the other; HTTPS clients trusting the one CA certificate
 // get through either instance; with one instance gone, haproxy sends everything to the other.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +15,7 @@ import { httpsViaProxy, proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
 import { startHaproxy, type Haproxy } from '../support/peers/haproxy.js';
 import { startRedis, type RedisPeer } from '../support/peers/redis.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe('two proxy instances behind haproxy sharing Redis and the CA', () => {
   let redis: RedisPeer;
@@ -31,7 +30,7 @@ describe('two proxy instances behind haproxy sharing Redis and the CA', () => {
   let caPem: string;
 
   beforeAll(async () => {
-    const originCaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-origin-ca-'));
+    const originCaDir = tempDir('dlp-proxy-origin-ca-');
     const { ca: oca } = await CertificateAuthority.loadOrCreate({ dir: originCaDir, leafValidityDays: 30, certCacheSize: 4 });
     const leaf = oca.issueLeaf({ host: '127.0.0.1', kind: 'ipv4' });
     originCa = path.join(originCaDir, 'ca.pem');

@@ -4,8 +4,6 @@
 // through the proxy, over HTTP and over intercepted HTTPS; the origin records what reached it.
 import crypto from 'node:crypto';
 import dc from 'node:diagnostics_channel';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/ca/index.js';
@@ -13,6 +11,7 @@ import { ICAP_TRANSACTION_CHANNEL, type IcapTransactionMessage } from '../../src
 import { deterministicBytes, startOrigin, type Origin } from './origin.js';
 import { httpsViaProxy, proxyRequest } from './proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from './proxy-harness.js';
+import { tempDir } from './temp-dir.js';
 
 /** A Luhn-valid Visa test number: a card to the built-in detector and to c-icap's card rule. */
 export const CARD = '4111 1111 1111 1111';
@@ -40,7 +39,7 @@ export function transactionCounter(): { count(method: 'REQMOD' | 'RESPMOD'): num
 
 /** An origin that serves EICAR at /eicar.com and a clean 300 KB file at /clean.bin, over TLS. */
 async function startTlsOrigin(): Promise<{ origin: Origin; caFile: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-origin-ca-'));
+  const dir = tempDir('dlp-proxy-origin-ca-');
   const { ca } = await CertificateAuthority.loadOrCreate({ dir, leafValidityDays: 30, certCacheSize: 4 });
   const leaf = ca.issueLeaf({ host: '127.0.0.1', kind: 'ipv4' });
   return { origin: await startOrigin({ tls: { cert: leaf.certPem, key: leaf.keyPem } }), caFile: path.join(dir, 'ca.pem') };

@@ -1,12 +1,12 @@
 // Start the whole app (startApp) for a test: port 0, a temp CA dir, logs kept in memory as
 // parsed JSON lines, the built-in ICAP server off unless asked for.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
+import { tempDir } from './temp-dir.js';
 
 export interface TestProxy {
   app: App;
@@ -27,9 +27,9 @@ function merge(base: Doc, over: Doc): Doc {
   return out;
 }
 
-/** A CA directory shared by the tests of one file (key generation is the slow part). */
+/** A CA directory shared by the tests of one file (key generation is the slow part); removed after the file. */
 export function tempCaDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-ca-'));
+  return tempDir('dlp-proxy-ca-');
 }
 
 export async function startTestProxy(overrides: Doc = {}, options: { caDir?: string } = {}): Promise<TestProxy> {

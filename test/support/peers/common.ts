@@ -5,8 +5,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir as removedAfterFile } from '../temp-dir.js';
 
 export const isCI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -55,8 +55,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A temp dir for one peer; removed after the test file even when the peer's stop() never ran. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `dlp-proxy-${prefix}-`));
+  return removedAfterFile(`dlp-proxy-${prefix}-`);
 }
 
 /** Resolve once `host:port` accepts a TCP connection, or reject after `timeoutMs`. */

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codeOrigin, summariseCpuProfile } from '../../../bench/lib/cpu-profile.js';
@@ -10,6 +9,7 @@ import { ratio, renderResultsMarkdown, type RunResults } from '../../../bench/li
 import { renderThroughputSvg } from '../../../bench/lib/svg-chart.js';
 import type { ScenarioResult } from '../../../bench/lib/types.js';
 import { parseBytes } from '../../../bench/slow-client.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const load = (reqPerSec: number) => ({ requests: reqPerSec * 2, errors: 0, non2xx: 0, durationS: 2, reqPerSec, bytesPerSec: reqPerSec * 1024, p50Ms: 1, p99Ms: 5, maxMs: 9, connections: 50, protocol: 'http' as const, path: '/bytes/1024', generator: 'autocannon' as const });
 
@@ -103,7 +103,7 @@ describe('cpu profile summary', () => {
       samples: [1, 2, 3, 3, 3],
       timeDeltas: [1000, 1000, 1000, 1000, 1000],
     };
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-test-')), 'p.cpuprofile');
+    const file = path.join(tempDir('bench-test-'), 'p.cpuprofile');
     fs.writeFileSync(file, JSON.stringify(profile));
     const summary = summariseCpuProfile(file, 'x');
     expect(summary.busyMs).toBe(4);
@@ -111,6 +111,5 @@ describe('cpu profile summary', () => {
     expect(summary.byOrigin.map((o) => o.origin)).toEqual(['src/pipeline/', 'npm:@pinojs/redact']);
     expect(codeOrigin(frame('(garbage collector)', ''))).toBe('(garbage collector)');
     expect(codeOrigin(frame('x', 'node:internal/streams/readable'))).toBe('node:internal');
-    fs.rmSync(path.dirname(file), { recursive: true });
   });
 });

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CicapLogCounter, counterDelta, countCicapTransactions, parseProxyCounters, sumMetric } from '../../../bench/lib/icap-count.js';
@@ -8,6 +7,7 @@ import { cacheEffectTable, targetRows, transferTable } from '../../../bench/lib/
 import { renderThroughputSvg } from '../../../bench/lib/svg-chart.js';
 import type { ScenarioResult } from '../../../bench/lib/types.js';
 import { ID_PLACEHOLDER, textBody, uploadBody } from '../../../bench/lib/upload-body.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const MiB = 2 ** 20;
 
@@ -32,7 +32,7 @@ describe('ICAP transaction counts', () => {
   });
 
   it("counts REQMOD and RESPMOD lines of c-icap's access log appended after the counter began", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cicap-log-'));
+    const dir = tempDir('bench-cicap-log-');
     const file = path.join(dir, 'access.log');
     const line = (method: string, service: string, status: number) => `21/Nov/2026:11:13:52 +0000, 127.0.0.1 127.0.0.1 ${method} ${service} ${status}\n`;
     fs.writeFileSync(file, line('OPTIONS', 'av', 200) + line('RESPMOD', 'av', 204));
@@ -42,7 +42,6 @@ describe('ICAP transaction counts', () => {
     expect(counter.count()).toBe(3);
     expect(countCicapTransactions(fs.readFileSync(file, 'utf8'))).toBe(4);
     expect(new CicapLogCounter(path.join(dir, 'missing.log')).count()).toBe(0);
-    fs.rmSync(dir, { recursive: true });
   });
 });
 

@@ -1,12 +1,12 @@
 // Config: one schema, strict, every error with its path; the shipped default is valid; the
 // check-config command prints every error and exits non-zero.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../../src/cli/config-commands.js';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, parseConfig, parseConfigText } from '../../../src/config/index.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 function issues(doc: unknown): Array<{ path: string; message: string }> {
   try {
@@ -68,7 +68,7 @@ describe('config schema', () => {
   });
 
   it('check-config prints each error with its path and exits 1; a good file exits 0', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlp-proxy-cfg-'));
+    const dir = tempDir('dlp-proxy-cfg-');
     const bad = path.join(dir, 'bad.yaml');
     fs.writeFileSync(bad, 'services:\n  dlp:\n    urls: ["http://nope"]\n    colour: blue\n');
     const out = sink();
