@@ -1,6 +1,7 @@
-// The root CA on disk: `ca.pem` and `ca-key.pem` in one directory, created once (and never
-// overwritten) and checked on every start. These two names are the only files this module writes;
-// nothing derived from a client-supplied host ever becomes a path (http-mitm-proxy 1.1.0 wrote
+// The root CA on disk: `ca.pem` and `ca-key.pem` (0600) in one directory (0700), created once
+// (and never overwritten) and checked on every start; a key or directory found open to others is
+// narrowed, with a warning. These two names are the only files this module writes; nothing
+// derived from a client-supplied host ever becomes a path (http-mitm-proxy 1.1.0 wrote
 // `certs/<host>.pem`, so a CONNECT to `../../x` escaped its folder, and wrote its keys 0644).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -66,13 +67,19 @@ export async function loadOrCreateRootCa(dir: string): Promise<RootCa> {
   // Half a CA is never completed by generating the other half: clients trust the certificate.
   if (!certExists) throw caError(certPath, `is missing while ${keyPath} exists; restore it, or remove both files to create a new CA`);
   if (!keyExists) throw caError(keyPath, `is missing while ${certPath} exists; restore it, or remove both files to create a new CA`);
-  return loadRootCa(certPath, keyPath);
+  return loadRootCa(dir, certPath, keyPath);
 }
 
 async function createRootCa(dir: string, certPath: string, keyPath: string): Promise<RootCa> {
   const madeDir = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  // The umask may have narrowed 0700 further; set it exactly. An existing directory is left as is.
+  // The umask may have narrowed 0700 further; set it exactly. An existing directory (the `ca/`
+  // shipped with its README, one an operator made) is narrowed to 0700 with a warning.
+  const warnings: string[] = [];
   if (madeDir !== undefined) await fsp.chmod(dir, 0o700);
+  else {
+    const dirWarning = await restrictMode(dir, 0o700, 'the directory of a CA private key');
+    if (dirWarning) warnings.push(dirWarning);
+  }
 
   const { privateKey, publicKey } = await generateKeyPair('rsa', { modulusLength: CA_KEY_BITS });
   const ski = keyIdentifier(publicKey);
@@ -107,7 +114,7 @@ async function createRootCa(dir: string, certPath: string, keyPath: string): Pro
     await fsp.rm(keyPath, { force: true });
     throw err;
   }
-  return { cert: new crypto.X509Certificate(der), key: privateKey, created: true, warnings: [] };
+  return { cert: new crypto.X509Certificate(der), key: privateKey, created: true, warnings };
 }
 
 /** O_EXCL with mode 0600: an existing file (a concurrent `ca init`) is never overwritten. */
@@ -129,7 +136,7 @@ async function readText(file: string): Promise<string> {
   }
 }
 
-async function loadRootCa(certPath: string, keyPath: string): Promise<RootCa> {
+async function loadRootCa(dir: string, certPath: string, keyPath: string): Promise<RootCa> {
   const [certPem, keyPem] = await Promise.all([readText(certPath), readText(keyPath)]);
   const cert = parseCertificate(certPath, certPem);
   let key: crypto.KeyObject;
@@ -150,21 +157,31 @@ async function loadRootCa(certPath: string, keyPath: string): Promise<RootCa> {
   if (notAfterMs - Date.now() < EXPIRY_WARNING_MS) {
     warnings.push(`${certPath} expires on ${new Date(notAfterMs).toISOString()}; plan a new CA and redistribute it`);
   }
-  const modeWarning = await restrictKeyMode(keyPath);
-  if (modeWarning) warnings.push(modeWarning);
+  for (const [file, mode, what] of [
+    [dir, 0o700, 'the directory of a CA private key'],
+    [keyPath, 0o600, 'a CA private key'],
+  ] as const) {
+    const modeWarning = await restrictMode(file, mode, what);
+    if (modeWarning) warnings.push(modeWarning);
+  }
   return { cert, key, created: false, warnings };
 }
 
-/** A CA key readable by group or others is narrowed to 0600; the caller logs the warning. */
-async function restrictKeyMode(keyPath: string): Promise<string | undefined> {
-  const { mode } = await fsp.stat(keyPath);
-  if ((mode & 0o077) === 0) return undefined;
-  const was = (mode & 0o777).toString(8).padStart(4, '0');
+/**
+ * A CA key or its directory open to group or others is narrowed to `mode` (0600, 0700); the
+ * caller logs the warning. Narrowing, not refusing: the key may already have been read by others,
+ * but from now on it is not, and the operator learns of it.
+ */
+async function restrictMode(file: string, mode: 0o600 | 0o700, what: string): Promise<string | undefined> {
+  const current = (await fsp.stat(file)).mode;
+  if ((current & 0o077) === 0) return undefined;
+  const was = (current & 0o777).toString(8).padStart(4, '0');
+  const want = mode.toString(8).padStart(4, '0');
   try {
-    await fsp.chmod(keyPath, 0o600);
-    return `${keyPath} had mode ${was}; changed to 0600 (a CA private key must be readable by its owner only)`;
+    await fsp.chmod(file, mode);
+    return `${file} had mode ${was}; changed to ${want} (${what} must be accessible to its owner only)`;
   } catch (err) {
-    return `${keyPath} has mode ${was} and could not be changed to 0600 (${errnoCode(err)}); restrict it by hand`;
+    return `${file} has mode ${was} and could not be changed to ${want} (${errnoCode(err)}); restrict it by hand`;
   }
 }
 
