@@ -6,7 +6,7 @@ import { AdminServer, checkReadiness } from './admin/index.js';
 import { startViolationAlerts } from './alerts/index.js';
 import { spoolStats } from './body/index.js';
 import { CertificateAuthority } from './ca/index.js';
-import type { Config } from './config/index.js';
+import { isLoopback, type Config } from './config/index.js';
 import type { ErrorCode } from './core/errors.js';
 import { configurePages, renderPage } from './enforce/index.js';
 import { IcapService } from './icap/index.js';
@@ -113,7 +113,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const store = await createVerdictStore(config.cache);
     closers.push(() => store.close());
     const cache = new VerdictCache(store, config.cache.ttlMs);
-    const upstream = new OriginClient(config.upstream);
+    const upstream = new OriginClient(config.upstream, { listensOffLoopback: !isLoopback(config.proxy.host) });
+    if (icapServerPort !== undefined) upstream.addOwnListener('icap-server', config.icapServer.host, icapServerPort);
     closers.push(() => upstream.close());
 
     await configurePages(config.blockPage);
@@ -156,6 +157,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       },
     );
     const proxyPort = await front.listen();
+    upstream.addOwnListener('proxy', config.proxy.host, proxyPort);
     closers.push(() => front.close());
     logger.info({ log: 'proxy', host: config.proxy.host, port: proxyPort, policyVersion: policy.version }, 'proxy listening');
 
@@ -176,8 +178,12 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         readiness: () => checkReadiness({ proxyHost: config.proxy.host, proxyPort, services, timeoutMs: config.admin.readyTimeoutMs }),
       });
       adminPort = await admin.listen();
+      upstream.addOwnListener('admin', config.admin.host, adminPort);
       closers.push(() => admin.close());
       logger.info({ log: 'admin', host: config.admin.host, port: adminPort }, 'admin listening: /metrics /healthz /readyz /ca.pem /proxy.pac');
+    } else if (config.admin.enabled && config.admin.port !== 0) {
+      // a cluster worker: the primary's admin listener serves on this host
+      upstream.addOwnListener('admin', config.admin.host, config.admin.port);
     }
 
     const drain = async (deadlineMs: number) => {

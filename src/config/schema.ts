@@ -227,6 +227,13 @@ export const configSchema = z
         idleTimeoutMs: ms.default(120_000),
         keepAliveMs: ms.default(15_000),
         maxSocketsPerHost: z.number().int().min(1).default(256),
+        /**
+         * `CIDR[:ports]` destinations refused (`10.0.0.0/8`, `192.168.0.0/16:8000-8999`, `[fd00::/8]:443`);
+         * entries are parsed, with their path in errors, by upstream/destination-rule.ts at start.
+         */
+        denyDestinations: z.array(z.string().min(1)).default([]),
+        /** `CIDR[:ports]` destinations allowed despite the defaults (link-local; loopback when proxy.host is off loopback); never this proxy's own listeners, never a denied one. */
+        allowDestinations: z.array(z.string().min(1)).default([]),
       })
       .prefault({}),
     ca: z
