@@ -1,10 +1,17 @@
 // Subscribers that turn lifecycle events into log lines: one access line per exchange, one line
-// per failed hop (warn for origin and ICAP trouble, debug for clients that go away), one line per
-// CONNECT refusal. Paths never carry their query; no header or body is ever logged.
+// per failed hop (levels in hop-error-level.ts), one line per CONNECT refusal. Paths never carry
+// their query; no header or body is ever logged.
 import type { Logger } from 'pino';
 import { events } from '../core/events.js';
+import { hopErrorLevel, untrustedCaAlert } from './hop-error-level.js';
 
-export function subscribeAccessLog(logger: Logger): () => void {
+export interface AccessLogOptions {
+  /** the CA certificate clients must trust, named in the hint when one refuses ours; default ca/ca.pem */
+  caCertFile?: string;
+}
+
+export function subscribeAccessLog(logger: Logger, options: AccessLogOptions = {}): () => void {
+  const caCertFile = options.caCertFile ?? 'ca/ca.pem';
   const access = logger.child({ log: 'access' });
   const errors = logger.child({ log: 'error' });
   const unsubscribe = [
@@ -33,8 +40,22 @@ export function subscribeAccessLog(logger: Logger): () => void {
       );
     }),
     events.error.subscribe(({ exchange, error }) => {
-      const level = error.hop === 'client' ? 'debug' : 'warn';
-      errors[level]({ id: exchange?.id, host: exchange?.host, code: error.code, hop: error.hop, err: error.message }, 'hop failed');
+      const fields = { id: exchange?.id, host: exchange?.host ?? error.details?.['host'], code: error.code, hop: error.hop };
+      const level = hopErrorLevel(error);
+      if (level === 'error') {
+        // pino's err serializer: type, message and the stack of the error and of its cause chain
+        errors.error({ ...fields, err: error }, 'internal error: a defect of the proxy (failed closed)');
+        return;
+      }
+      const alert = untrustedCaAlert(error);
+      if (alert !== undefined) {
+        errors.info(
+          { ...fields, alert, err: error.message },
+          `client rejected the proxy certificate (TLS alert ${alert}): it does not trust the proxy CA; install ${caCertFile} on the client (also served at /ca.pem on the admin listener)`,
+        );
+        return;
+      }
+      errors[level]({ ...fields, err: error.message }, 'hop failed');
     }),
     events.connect.subscribe((event) => {
       if (event.outcome === 'refused') access.info({ client: event.client.ip, user: event.client.user, method: 'CONNECT', host: event.host, status: event.status }, 'connect refused');
