@@ -1,6 +1,7 @@
 // The read side of a spool: follow() and replay() both return one of these. It reads RAM chunks
-// without copying, or the temp file by position, never past what is stored, and waits for the
-// writer when it has caught up. Each reader keeps its own offset, so any number run at once.
+// without copying (a range that starts or ends inside a chunk gets a view of it), or the temp file
+// by position, never past what is stored, and waits for the writer when it has caught up. Each
+// reader keeps its own offset, so any number run at once.
 import { Readable } from 'node:stream';
 import type { TempFile } from './temp-file.js';
 
@@ -17,13 +18,21 @@ export interface SpoolSource {
 }
 
 export class SpoolReader extends Readable {
-  private position = 0;
+  private position: number;
   private chunkIndex = 0;
+  /** byte offset of chunks[chunkIndex] */
+  private chunkStart = 0;
   private wanted = false;
   private reading = false;
 
-  constructor(private readonly source: SpoolSource) {
+  /** Reads bytes [start, end) of the spool; end defaults to wherever the body ends. */
+  constructor(
+    private readonly source: SpoolSource,
+    start = 0,
+    private readonly end = Number.POSITIVE_INFINITY,
+  ) {
     super({ highWaterMark: READ_BYTES });
+    this.position = start;
   }
 
   override _read(): void {
@@ -44,17 +53,29 @@ export class SpoolReader extends Readable {
         return;
       }
       if (!this.wanted) return;
-      if (this.position >= s.size) {
-        if (s.finished) {
+      const limit = Math.min(s.size, this.end);
+      if (this.position >= limit) {
+        if (s.finished || this.position >= this.end) {
           this.wanted = false;
           this.push(null);
         }
         return;
       }
-      // Whole RAM chunks are pushed as they are (no copy): offsets stay on chunk boundaries.
-      if (!s.fileReady) this.pushChunk(s.chunks[this.chunkIndex++]!);
-      else this.readFile(s);
+      if (!s.fileReady) this.pushRam(s, limit);
+      else this.readFile(s, limit);
     }
+  }
+
+  /** The RAM chunk holding `position`, whole when the read covers it (no copy), else a view. */
+  private pushRam(s: SpoolSource, limit: number): void {
+    let chunk = s.chunks[this.chunkIndex]!;
+    while (this.chunkStart + chunk.length <= this.position) {
+      this.chunkStart += chunk.length;
+      chunk = s.chunks[++this.chunkIndex]!;
+    }
+    const from = this.position - this.chunkStart;
+    const to = Math.min(chunk.length, limit - this.chunkStart);
+    this.pushChunk(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to));
   }
 
   private pushChunk(chunk: Buffer): void {
@@ -62,8 +83,8 @@ export class SpoolReader extends Readable {
     this.wanted = this.push(chunk);
   }
 
-  private readFile(s: SpoolSource): void {
-    const length = Math.min(READ_BYTES, s.size - this.position);
+  private readFile(s: SpoolSource, limit: number): void {
+    const length = Math.min(READ_BYTES, limit - this.position);
     const buffer = Buffer.allocUnsafe(length);
     this.reading = true;
     s.file!.handle.read(buffer, 0, length, this.position).then(

@@ -38,8 +38,8 @@ export interface SpooledBody {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly inMemory: boolean;
-  /** a fresh stream of the whole body; several may run at once */
-  replay(): Readable;
+  /** a fresh stream of the whole body, or of bytes [start, end); several may run at once */
+  replay(start?: number, end?: number): Readable;
   /** free RAM and the temp file; readers still running fail. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -69,14 +69,16 @@ export class Spool extends Writable implements SpoolSource {
     this.options = options;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // Nobody has to await `done` (the pipeline may only follow()): never an unhandled rejection.
+    // Its failure is told by `done` and `failure`, so its 'error' event can never be unheard.
     this.done.catch(() => undefined);
+    this.on('error', () => undefined);
     gauges.spools++;
   }
 
   /** A stream of the body from byte 0: what is stored now, then each write as it lands. */
-  follow(): Readable {
+  follow(start?: number, end?: number): Readable {
     if (this.released) throw new ProxyError('SPOOL_FAILED', 'spool already released');
-    const reader = new SpoolReader(this);
+    const reader = new SpoolReader(this, start, end);
     this.readers.add(reader);
     reader.once('close', () => this.readers.delete(reader));
     return reader;
@@ -143,7 +145,7 @@ export class Spool extends Writable implements SpoolSource {
       sha256: this.hash.digest('hex'),
       sizeBytes: this.size,
       inMemory: this.file === undefined,
-      replay: () => this.follow(),
+      replay: (start?: number, end?: number) => this.follow(start, end),
       dispose: () => this.release(),
     };
     this.wake();

@@ -40,7 +40,12 @@ export type IcapResult =
   | { kind: 'unmodified'; istag: string; headers: IcapHeaders }
   | { kind: 'modified'; istag: string; headers: IcapHeaders; head: HttpHead; body: Readable | null };
 
-export type VerdictSource = 'cache' | 'icap' | 'fail-open' | 'fail-closed' | 'policy';
+/**
+ * Where a verdict came from. `unscanned`: the body passed without a completed scan (Transfer-Ignore,
+ * a 204 within the preview, an oversize body under `oversizeAction: pass`); like `fail-open`, such
+ * a pass is logged and counted, and never cached or reused.
+ */
+export type VerdictSource = 'cache' | 'icap' | 'fail-open' | 'fail-closed' | 'policy' | 'unscanned';
 
 export interface Verdict {
   action: 'pass' | 'replace' | 'block';

@@ -173,6 +173,10 @@ function errorContent(f: ErrorPageFields): Content {
 function errorHeadline(code: string, status: number, host: string): string {
   if (code === 'UPSTREAM_DNS_FAILED') return `The address of ${host} could not be found`;
   if (code === 'UPSTREAM_TLS_FAILED') return `A secure connection to ${host} could not be established`;
+  if (code === 'UPSTREAM_DESTINATION_FORBIDDEN') return `${host} cannot be reached through this proxy`;
+  if (code === 'CLIENT_LOOP_DETECTED') return 'This request came back to the proxy it passed through (a forwarding loop)';
+  if (code === 'CLIENT_TOO_MANY_HEADERS') return 'The request has too many header fields';
+  if (code === 'CLIENT_TOO_MANY_CONNECTIONS') return 'Too many connections from this computer at once: try again in a moment';
   if (status === 504 || code.endsWith('_TIMEOUT')) return `${host} took too long to answer`;
   if (status >= 500) return `${host} could not be reached`;
   return 'The request could not be processed';

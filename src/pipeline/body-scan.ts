@@ -7,14 +7,21 @@
 //   5 enforce  classify → pass | replace | block; monitor turns a block into a logged pass;
 //              an ICAP failure takes the service's fail mode for its error class
 //
+// The spool is capped at scan.maxScanBytes: a body that grows past it stops there (the rest stays
+// unread in its source) and comes back as `oversize`, for the exchange to block it or send it on
+// unscanned. Only a completed scan is cached: a pass the server gave without reading the whole
+// body (Transfer-Ignore, a 204 within the preview) is `unscanned`, and never remembered.
+//
 // Nothing here writes to the client or the origin: the caller forwards what the outcome says.
 import type { Readable } from 'node:stream';
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
 import type { Config, ServiceConfig } from '../config/schema.js';
 import { ProxyError, toProxyError } from '../core/errors.js';
 import { events } from '../core/events.js';
 import type { Exchange } from '../core/exchange.js';
 import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
-import { Spool, type SpooledBody } from '../body/index.js';
+import { Spool, feedSpool, type Overflow, type SpooledBody } from '../body/index.js';
 import { classify, type AdaptedMessage } from '../enforce/classify.js';
 import { failMode } from '../enforce/fail-policy.js';
 import { VENDOR_PROFILES } from '../enforce/vendor-profiles.js';
@@ -45,6 +52,8 @@ export interface BodyToScan {
   body: Readable;
   /** Content-Length when the sender declared one */
   declaredBytes: number | undefined;
+  /** the origin's address, for X-Server-IP (services.*.sendServerIp) when already connected */
+  serverIp?: string | undefined;
 }
 
 export type ScanOutcome =
@@ -55,7 +64,15 @@ export type ScanOutcome =
   /** answer with a block page (ours, or the server's `page` when the service relays it) */
   | { action: 'block'; verdict: Verdict; page?: AdaptedMessage }
   /** scanning failed and the service fails closed: answer 503 */
-  | { action: 'unavailable'; verdict: Verdict; error: ProxyError };
+  | { action: 'unavailable'; verdict: Verdict; error: ProxyError }
+  /**
+   * the body grew past scan.maxScanBytes: nothing was decided. `spool` holds the bytes before
+   * `overflow.chunk`, the source is paused on the rest: destroy the spool to refuse, or
+   * overflowStream(spool, overflow) to send it all on unscanned.
+   */
+  | { action: 'oversize'; spool: Spool; overflow: Overflow };
+
+const OVERSIZE = new ProxyError('SCAN_OVERSIZE', 'the body grew past scan.maxScanBytes');
 
 export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise<ScanOutcome> {
   const { exchange, direction, decision } = input;
@@ -71,16 +88,40 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     tooLargeCode: 'SCAN_OVERSIZE',
     ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }),
   });
-  // pipe, not pipeline: a spool failure (oversize) must not destroy the client's request, whose
-  // connection still carries our answer.
-  input.body.pipe(spool);
-  spool.once('error', () => input.body.unpipe(spool));
-  const lost = () => spool.destroy(new ProxyError(direction === 'upload' ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', `the ${direction === 'upload' ? 'client' : 'origin'} went away mid-body`));
-  input.body.once('error', lost);
-  input.body.once('aborted', lost);
-  const settle = (outcome: ScanOutcome, spooled?: SpooledBody, monitored = false): ScanOutcome => {
+  const upload = direction === 'upload';
+  const abort = new AbortController();
+  let overflow: Overflow | undefined;
+  const fed = feedSpool(input.body, spool, scan.maxScanBytes, upload ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', upload ? 'the client' : 'the origin');
+  // The whole body, or OVERSIZE once it overflowed (the ICAP transaction is aborted then).
+  const overflowed = fed.then((o) => {
+    if (!o) return new Promise<never>(() => undefined);
+    overflow = o;
+    abort.abort(OVERSIZE);
+    throw OVERSIZE;
+  });
+  overflowed.catch(() => undefined);
+  const whole = () => Promise.race([spool.done, overflowed]);
+  const settle = (outcome: Exclude<ScanOutcome, { action: 'oversize' }>, spooled?: SpooledBody, monitored = false): ScanOutcome => {
+    if (upload) exchange.requestBytes = Math.max(exchange.requestBytes, spool.size);
     publishVerdict(input, service, outcome.verdict, spooled, monitored);
     return outcome;
+  };
+  /** A pass without a verdict of the scanner (fail-open, bypass): once the whole body is here. */
+  const passUnscanned = async (verdict: Verdict): Promise<ScanOutcome> => {
+    try {
+      const spooled = await whole();
+      return settle({ action: 'pass', verdict, body: spooled }, spooled);
+    } catch (err) {
+      if (overflow) return { action: 'oversize', spool, overflow };
+      throw spool.failure ?? err;
+    }
+  };
+  let adapted: AdaptedMessage | undefined;
+  let blockPage: AdaptedMessage | undefined;
+  const identity = {
+    ...(service.config.sendClientIp ? { clientIp: exchange.client.ip } : {}),
+    ...(service.config.sendUser && exchange.client.user ? { user: exchange.client.user } : {}),
+    ...(service.config.sendServerIp ? await serverAddress(input) : {}),
   };
 
   try {
@@ -89,8 +130,6 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     const istag = service.icap.istag ?? options.istag ?? '';
     const method = direction === 'upload' ? 'REQMOD' : 'RESPMOD';
     let head = direction === 'upload' ? input.reqHead : input.resHead!;
-    let adapted: AdaptedMessage | undefined;
-    let blockPage: AdaptedMessage | undefined;
 
     const icapScan = async (body: Readable, bodyBytes: number | undefined, original: () => Promise<SpooledBody>): Promise<Verdict> => {
       const result = await service.icap.send({
@@ -100,8 +139,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
         body,
         ...(bodyBytes === undefined ? {} : { bodyBytes }),
         allow204: true,
-        clientIp: exchange.client.ip,
-        ...(exchange.client.user ? { user: exchange.client.user } : {}),
+        ...identity,
+        signal: abort.signal,
       });
       const spooled = await original();
       const classification = await classify(result, {
@@ -113,6 +152,10 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
       });
       if (classification.verdict.action === 'replace') adapted = classification.message;
       else if (classification.message) blockPage = classification.message;
+      if (!result.complete && classification.verdict.action === 'pass') {
+        const why = result.headers.get('x-icap-transfer') === 'ignore' ? 'the server asked not to be sent such files (Transfer-Ignore)' : 'the server passed it within the preview';
+        return { action: 'pass', reason: `not scanned whole: ${why}`, violations: [], source: 'unscanned' };
+      }
       return classification.verdict;
     };
 
@@ -122,7 +165,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     if ((known && input.declaredBytes! <= scan.cacheFirstMaxBytes) || (!known && VENDOR_PROFILES[service.config.vendor].needsContentLength)) {
       // 3: cache first. Identical concurrent bodies make one ICAP transaction. The heads sent to
       // ICAP carry the body's real length.
-      spooled = await spool.done;
+      spooled = await whole();
       const length = spooled.sizeBytes;
       if (!known) {
         if (direction === 'upload') input.reqHead = withContentLength(input.reqHead, length);
@@ -134,8 +177,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     } else {
       // Large or unknown length: ICAP reads the body as it arrives; the spool still keeps it so
       // a 204 replays the original. The verdict is remembered under the hash afterwards.
-      verdict = await icapScan(spool.follow(), input.declaredBytes, () => spool.done);
-      spooled = await spool.done;
+      verdict = await icapScan(spool.follow(), input.declaredBytes, whole);
+      spooled = await whole();
       const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: scanner.policyVersion });
       await scanner.cache.remember(key, verdict);
     }
@@ -152,13 +195,14 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     if (verdict.action === 'replace' && adapted) return settle({ action: 'replace', verdict, body: spooled, message: adapted }, spooled);
     return settle({ action: 'pass', verdict, body: spooled }, spooled);
   } catch (err) {
-    // When the spool failed (oversize, sender gone) that is the cause; ICAP only saw its effect.
-    const error = spool.failure instanceof ProxyError ? spool.failure : toProxyError(err);
-    if (error.code === 'SCAN_OVERSIZE') {
-      spool.destroy();
-      const verdict: Verdict = { action: 'block', reason: `the ${direction === 'upload' ? 'upload' : 'download'} is larger than the ${scan.maxScanBytes} bytes that can be scanned`, violations: ['oversize'], source: 'policy' };
-      return settle({ action: 'block', verdict });
+    // The body overflowed: whatever ICAP said about a part of it is moot.
+    if (overflow) {
+      await blockPage?.body?.dispose();
+      await adapted?.body?.dispose();
+      return { action: 'oversize', spool, overflow };
     }
+    // When the spool failed (sender gone, disk) that is the cause; ICAP only saw its effect.
+    const error = spool.failure instanceof ProxyError ? spool.failure : toProxyError(err);
     if (error.hop === 'client' || error.hop === 'upstream' || error.hop === 'spool' || error.hop === 'internal') {
       spool.destroy();
       throw error;
@@ -167,20 +211,28 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     // Overload (no connection free before the queue deadline on any server, or 503s): the
     // service's onOverload, as Squid's on-overload; 'wait' leaves it to the overload fail mode.
     if ((error.code === 'ICAP_OVERLOADED' || error.code === 'ICAP_QUEUE_TIMEOUT') && service.config.onOverload !== 'wait') {
-      if (service.config.onOverload === 'bypass') {
-        const spooled = await spool.done;
-        return settle({ action: 'pass', verdict: { action: 'pass', reason: 'overload: bypass', violations: [], source: 'fail-open' }, body: spooled }, spooled);
-      }
+      if (service.config.onOverload === 'bypass') return passUnscanned({ action: 'pass', reason: 'overload: bypass', violations: [], source: 'fail-open' });
       spool.destroy();
       return settle({ action: 'block', verdict: { action: 'block', reason: `the ${service.name} scanning service is overloaded (${error.code})`, violations: ['overload'], source: 'fail-closed' } });
     }
     if (failMode(service.config, error.code) === 'open') {
       // Fail open: the body passes unscanned, once it is all here.
-      const spooled = await spool.done;
-      return settle({ action: 'pass', verdict: { action: 'pass', reason: `scanning failed (${error.code}); failing open`, violations: [], source: 'fail-open' }, body: spooled }, spooled);
+      return passUnscanned({ action: 'pass', reason: `scanning failed (${error.code}); failing open`, violations: [], source: 'fail-open' });
     }
     spool.destroy();
     return settle({ action: 'unavailable', error, verdict: { action: 'block', reason: `scanning failed (${error.code})`, violations: [], source: 'fail-closed' } });
+  }
+}
+
+/** X-Server-IP: the connected origin's address, or the host's when it is a literal or resolves. */
+async function serverAddress(input: BodyToScan): Promise<{ serverIp?: string }> {
+  if (input.serverIp) return { serverIp: input.serverIp };
+  const host = input.exchange.host;
+  if (net.isIP(host)) return { serverIp: host };
+  try {
+    return { serverIp: (await lookup(host)).address };
+  } catch {
+    return {}; // the origin hop will report the DNS failure in its own words
   }
 }
 

@@ -1,49 +1,66 @@
-// The stage order for one exchange, in one place (DESIGN.md "Data flow"):
+// The driver of one exchange: it feeds the events of the sockets to the exchange's state machine
+// (exchange-machine.ts, where the stage order and every decision live) and runs the commands the
+// machine returns: measure or scan a body (body-scan.ts), answer with our page, forward to the
+// origin, respond to the client, relay a WebSocket. Every way in ends up here:
 //
-//   1 policy    decide(request head)                  → pass | block | scan(service)
-//   2-5         scanBody(): spool → verdict cache → REQMOD → enforce      (body-scan.ts)
-//   6 upstream  forward the original or replaced request; read the response head
-//   7           1-5 again for the response body with RESPMOD, then write to the client
+//   handle()         a plain or intercepted request (a ServerResponse answers it)
+//   upgrade()        a WebSocket handshake (a ServerResponse over the raw socket answers a refusal)
+//   decideConnect()  a CONNECT: tunnel, intercept, or refuse, by the same policy
 //
-// Nothing of a held body crosses to the other side before its verdict: a blocked upload opens
-// no connection to the origin, a blocked download sends the client no byte of the original.
-// Bodies passed without scanning stream straight through with backpressure (pipe).
+// Nothing of a held body crosses to the other side before its verdict: a blocked upload opens no
+// connection to the origin, a blocked download sends the client no byte of the original. Bodies
+// passed without scanning stream straight through with backpressure (pipe).
 import http from 'node:http';
+import type net from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Spool, type SpooledBody } from '../body/index.js';
+import { feedSpool, overflowStream, Spool } from '../body/index.js';
 import { ProxyError, toProxyError, type ErrorCode } from '../core/errors.js';
 import { events } from '../core/events.js';
-import type { ClientInfo, Exchange } from '../core/exchange.js';
 import { forwardHeaders } from '../core/headers.js';
-import { rawResponse } from '../core/raw-response.js';
-import { formatAuthority } from '../core/host.js';
-import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
+import type { ClientInfo, Exchange } from '../core/exchange.js';
+import type { HostPort } from '../core/host.js';
+import type { Direction, Verdict } from '../core/types.js';
 import { newIncidentId } from '../enforce/incident-id.js';
-import type { Policy, PolicyInput } from '../policy/index.js';
+import type { Policy } from '../policy/index.js';
 import type { OriginClient, OriginTarget } from '../upstream/index.js';
 import { scanBody, type BodyScanner, type ScanOutcome } from './body-scan.js';
-import { relayUpgrade } from './upgrade-relay.js';
-import { declaredLength, pipeHeld, requestHasBody, requestHead, responseHasBody, responseHead, toRaw, withLength, writePage, type Page } from './respond.js';
+import { decideConnect, ExchangeMachine, originForm, policyVerdict, type Answer, type BodyRef, type ExchangeCommand, type ExchangeEvent, type ResponseFacts } from './exchange-machine.js';
+import { rangeBody } from './ranges.js';
+import { pipeHeld, toRaw, withLength, writePage, type Page } from './respond.js';
+import { relayWebSocketExchange, type WebSocketLimits } from './websocket-session.js';
 
 export interface PipelineOptions {
   viaName: string;
   upstream: OriginClient;
   policy: Policy;
   scanner: BodyScanner;
-  /** what an oversize body gets when scanning is asked for */
+  /** what a body past scan.maxScanBytes gets */
   oversizeAction: 'block' | 'pass';
+  websocket: WebSocketLimits;
   /** our error and unavailable pages */
   page(status: number, code: ErrorCode, host: string | undefined, accept: string | undefined, incidentId?: string): Page;
   /** our block page */
   blockPage(exchange: Exchange, direction: Direction, verdict: Verdict, rule: string, accept: string | undefined): Page;
 }
 
-/** Request headers never forwarded besides the hop-by-hop ones. */
-const DROP_REQUEST = new Set(['host', 'expect']);
+export type ConnectDecision = { action: 'tunnel' | 'intercept' } | { action: 'refuse'; page: Page };
 
-/** Ends an exchange early: the answer was written, the rest of the work is skipped. */
-class Answered extends Error {}
+/** What the driver holds for one exchange besides the machine. */
+interface Context {
+  exchange: Exchange;
+  machine: ExchangeMachine;
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  origin: OriginTarget;
+  /** the origin's response, once its head arrived */
+  response?: http.IncomingMessage;
+  /** a WebSocket handshake: the client's raw socket and the bytes after its head */
+  client?: { socket: Duplex; head: Buffer };
+  /** after a 101: the origin's raw socket and the bytes after its head */
+  switched?: { socket: Duplex; head: Buffer; response: http.IncomingMessage };
+  /** everything held for this exchange, released when it ends */
+  held: Array<{ dispose(): unknown }>;
+}
 
 export class ExchangePipeline {
   readonly #options: PipelineOptions;
@@ -53,257 +70,254 @@ export class ExchangePipeline {
   }
 
   handle(req: http.IncomingMessage, res: http.ServerResponse, origin: OriginTarget, client: ClientInfo, intercepted: boolean): void {
-    const exchange = this.#begin(req, origin, client, intercepted);
-    const held: SpooledBody[] = [];
+    this.#start(req, res, origin, client, intercepted, undefined);
+  }
+
+  /**
+   * A WebSocket handshake (the front sends every other upgrade back as an ordinary request). Our
+   * answers go through a ServerResponse over the raw socket, so a refusal, a block page or an
+   * origin that does not switch protocols is written exactly as for any request.
+   */
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, origin: OriginTarget, client: ClientInfo, intercepted: boolean): void {
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as net.Socket);
+    res.shouldKeepAlive = false;
+    res.once('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    this.#start(req, res, origin, client, intercepted, { socket, head });
+  }
+
+  /** CONNECT: the same policy decides; a block refuses the tunnel with our block page. */
+  decideConnect(target: HostPort, client: ClientInfo, req: http.IncomingMessage): ConnectDecision {
+    const exchange = newExchange(req, { scheme: 'https', host: target.host, port: target.port }, client, false);
+    events.exchangeStart.publish({ exchange });
+    const decision = decideConnect(this.#options.policy, exchange);
+    let result: ConnectDecision;
+    if (decision.action === 'block') {
+      const verdict = policyVerdict(decision);
+      exchange.verdicts.push(verdict);
+      events.verdict.publish({ exchange, direction: 'upload', service: '', verdict, istag: undefined, sha256: undefined, sizeBytes: 0, monitored: false, rule: decision.rule });
+      const page = this.#options.blockPage(exchange, 'upload', verdict, decision.rule, req.headers.accept);
+      exchange.status = page.status;
+      result = { action: 'refuse', page: { ...page, headers: { ...page.headers, 'x-dlp-incident': exchange.id } } };
+    } else {
+      exchange.status = 200;
+      result = { action: decision.action === 'tunnel' ? 'tunnel' : 'intercept' };
+    }
+    events.exchangeEnd.publish({ exchange, durationMs: performance.now() - exchange.startedAt });
+    return result;
+  }
+
+  #start(req: http.IncomingMessage, res: http.ServerResponse, origin: OriginTarget, client: ClientInfo, intercepted: boolean, upgrade: Context['client']): void {
+    const exchange = newExchange(req, origin, client, intercepted);
+    events.exchangeStart.publish({ exchange });
+    const machine = new ExchangeMachine(exchange, { policy: this.#options.policy, viaName: this.#options.viaName, maxScanBytes: this.#options.scanner.scan.maxScanBytes, oversizeAction: this.#options.oversizeAction });
+    const ctx: Context = { exchange, machine, req, res, origin, held: [], ...(upgrade ? { client: upgrade } : {}) };
     res.once('close', () => {
-      for (const body of held) void body.dispose();
+      for (const body of ctx.held) void body.dispose();
+      ctx.response?.destroy();
       exchange.status ??= res.statusCode;
       events.exchangeEnd.publish({ exchange, durationMs: performance.now() - exchange.startedAt });
     });
-    this.#run(exchange, req, res, origin, held).catch((err) => {
-      if (!(err instanceof Answered)) this.#fail(exchange, req, res, toProxyError(err));
-    });
+    const request = { method: exchange.method, target: originForm(req.url ?? '/'), httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, websocket: upgrade !== undefined };
+    this.#run(ctx, { type: 'request', request }).catch((err) => this.#fail(ctx, toProxyError(err)));
   }
 
-  /** A protocol upgrade (WebSocket): relayed byte for byte once the origin switches. */
-  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, origin: OriginTarget, client: ClientInfo): void {
-    const exchange = this.#begin(req, origin, client, false);
-    const headers = this.#requestHeaders(req.rawHeaders, req.httpVersion, origin, true);
-    relayUpgrade(this.#options.upstream, this.#options.viaName, exchange, headers, originForm(req.url ?? '/'), socket, head, origin).catch((err) => {
-      const error = toProxyError(err);
-      exchange.error = error;
-      exchange.status = error.status;
-      events.error.publish({ exchange, error });
-      if (socket.writable) socket.end(rawResponse(this.#options.page(error.status, error.code, origin.host, req.headers.accept, exchange.id)));
-      else socket.destroy();
-      events.exchangeEnd.publish({ exchange, durationMs: performance.now() - exchange.startedAt });
-    });
-  }
-
-  #begin(req: http.IncomingMessage, origin: OriginTarget, client: ClientInfo, intercepted: boolean): Exchange {
-    const target = originForm(req.url ?? '/');
-    const query = target.indexOf('?');
-    const exchange: Exchange = {
-      id: newIncidentId(),
-      startTime: new Date(),
-      startedAt: performance.now(),
-      client,
-      method: req.method ?? 'GET',
-      scheme: origin.scheme,
-      host: origin.host,
-      port: origin.port,
-      path: query >= 0 ? target.slice(0, query) : target,
-      intercepted,
-      requestBytes: 0,
-      responseBytes: 0,
-      decisions: [],
-      verdicts: [],
-    };
-    events.exchangeStart.publish({ exchange });
-    return exchange;
-  }
-
-  async #run(exchange: Exchange, req: http.IncomingMessage, res: http.ServerResponse, origin: OriginTarget, held: SpooledBody[]): Promise<void> {
-    const { policy } = this.#options;
-    const accept = req.headers.accept;
-    const defaultPort = origin.scheme === 'https' ? 443 : 80;
-    const path = originForm(req.url ?? '/');
-    const headers = this.#requestHeaders(req.rawHeaders, req.httpVersion, origin);
-    const reqHead = requestHead(exchange.method, `${origin.scheme}://${formatAuthority(origin.host, origin.port, defaultPort)}${path}`, req.httpVersion, headers);
-
-    // 1: policy for the request body
-    const hasBody = requestHasBody(req.headers);
-    let body: Readable = req;
-    let bodyBytes = hasBody ? declaredLength(req.headers) : 0;
-    const upInput = policyInput(exchange, 'upload', req.headers['content-type'], undefined, hasBody, bodyBytes);
-    if (hasBody && policy.needsSize(upInput)) {
-      ({ body, bodyBytes } = await this.#measure(req, held));
-      upInput.bodyBytes = bodyBytes;
+  /** Event → commands → their results as the next event, until the exchange is answered. */
+  async #run(ctx: Context, first: ExchangeEvent): Promise<void> {
+    let event: ExchangeEvent | undefined = first;
+    while (event) {
+      const commands: ExchangeCommand[] = ctx.machine.handle(event);
+      event = undefined;
+      for (const command of commands) event = (await this.#execute(ctx, command)) ?? event;
     }
-    const upDecision = this.#decide(exchange, 'upload', upInput);
-    if (upDecision.action === 'block') this.#block(exchange, res, 'upload', policyVerdict(upDecision), upDecision.rule, accept, hasBody);
+  }
 
-    // 2-5: the request body (a bodiless request is scanned only when its rule asks: scanEmptyBodies)
-    if (upDecision.action === 'scan') {
-      const outcome = await this.#scan(exchange, res, 'upload', upDecision, reqHead, undefined, hasBody ? body : Readable.from([]), bodyBytes, accept, held);
-      if (outcome.action === 'replace') {
-        const adapted = outcome.message;
-        if (adapted.body) held.push(adapted.body);
-        const adaptedHeaders = withLength(this.#requestHeaders(toRaw(adapted.head.headers), req.httpVersion, origin), adapted.body?.sizeBytes ?? 0);
-        return this.#forward(exchange, req, res, origin, { method: adapted.head.method ?? exchange.method, path: originForm(adapted.head.target ?? path), headers: adaptedHeaders, held: adapted.body }, held, reqHead);
+  async #execute(ctx: Context, command: ExchangeCommand): Promise<ExchangeEvent | undefined> {
+    switch (command.type) {
+      case 'measure':
+        return this.#measure(ctx, command.side);
+      case 'scan': {
+        const body = await this.#bodyStream(ctx, command.side, command.body);
+        const outcome = await scanBody(this.#options.scanner, {
+          exchange: ctx.exchange,
+          direction: command.side,
+          decision: command.decision,
+          reqHead: command.reqHead,
+          ...(command.resHead ? { resHead: command.resHead } : {}),
+          body: body ?? Readable.from([]),
+          declaredBytes: command.declaredBytes,
+          serverIp: ctx.response?.socket?.remoteAddress,
+        });
+        this.#hold(ctx, outcome);
+        return { type: 'scanned', side: command.side, outcome };
       }
-      if (hasBody) return this.#forward(exchange, req, res, origin, { method: exchange.method, path, headers: withLength(headers, outcome.body.sizeBytes), held: outcome.body }, held, reqHead);
+      case 'answer':
+        this.#answer(ctx, command.answer, command.close);
+        return undefined;
+      case 'forward':
+        return this.#forward(ctx, command);
+      case 'respond':
+        await this.#respond(ctx, command);
+        return undefined;
+      case 'relay-websocket': {
+        const switched = ctx.switched!;
+        await relayWebSocketExchange(ctx.exchange, ctx.req, ctx.client!, switched, command, this.#options.scanner, this.#options.websocket);
+        return undefined;
+      }
     }
-    return this.#forward(exchange, req, res, origin, { method: exchange.method, path, headers, stream: hasBody ? body : null }, held, reqHead);
   }
 
-  /** Hold a body of unknown length to learn its size (a rule matches on size). */
-  async #measure(stream: Readable, held: SpooledBody[]): Promise<{ body: Readable; bodyBytes: number }> {
+  /** Hold a body to learn its length, up to the scan cap. */
+  async #measure(ctx: Context, side: Direction): Promise<ExchangeEvent> {
     const { scan } = this.#options.scanner;
-    const spool = new Spool({ memoryBytes: scan.spoolMemoryBytes, ...optional('dir', scan.spoolDir) });
-    await pipeline(stream, spool);
-    const spooled = await spool.done;
-    held.push(spooled);
-    return { body: spooled.replay(), bodyBytes: spooled.sizeBytes };
+    const spool = new Spool({ memoryBytes: scan.spoolMemoryBytes, maxBytes: scan.maxScanBytes, ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }) });
+    ctx.held.push({ dispose: () => spool.destroy() });
+    const source = side === 'upload' ? ctx.req : ctx.response!;
+    const overflow = await feedSpool(source, spool, scan.maxScanBytes, side === 'upload' ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', side === 'upload' ? 'the client' : 'the origin');
+    if (side === 'upload') ctx.exchange.requestBytes = spool.size + (overflow?.chunk.length ?? 0);
+    if (overflow) return { type: 'overflowed', side, spool, overflow };
+    const body = await spool.done;
+    return { type: 'measured', side, body };
   }
 
-  /** 6 and 7: send the request on, then the response side of stages 1-5. */
-  async #forward(
-    exchange: Exchange,
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    origin: OriginTarget,
-    out: { method: string; path: string; headers: string[]; stream?: Readable | null; held?: SpooledBody | null },
-    held: SpooledBody[],
-    reqHead: HttpHead,
-  ): Promise<void> {
-    const { policy } = this.#options;
-    const accept = req.headers.accept;
-    // 6: upstream
-    const upstream = this.#options.upstream.open(origin, { method: out.method, path: out.path, headers: out.headers });
-    res.once('close', () => {
-      if (!res.writableFinished) upstream.request.destroy();
+  /** A readable of a side's body as the machine refers to it; null when there is none. */
+  async #bodyStream(ctx: Context, side: Direction, ref: BodyRef): Promise<Readable | null> {
+    switch (ref.kind) {
+      case 'none':
+        return null;
+      case 'stream':
+        return side === 'upload' ? ctx.req : ctx.response!;
+      case 'held':
+        return ref.body.replay();
+      case 'overflow':
+        return overflowStream(ref.spool, ref.overflow);
+      case 'adapted':
+        return ref.body ? ref.body.replay() : null;
+      case 'range':
+        return ref.body.replay();
+    }
+  }
+
+  async #forward(ctx: Context, command: Extract<ExchangeCommand, { type: 'forward' }>): Promise<ExchangeEvent> {
+    const { upstream } = this.#options;
+    const head = { method: command.method, path: command.path, headers: command.headers };
+    if (command.upgrade) {
+      const answer = await upstream.openUpgrade(ctx.origin, head);
+      if (answer.response.statusCode === 101) ctx.switched = answer;
+      else ctx.response = answer.response;
+      return { type: 'response', response: responseFacts(answer.response) };
+    }
+    const { request, response } = upstream.open(ctx.origin, head);
+    ctx.res.once('close', () => {
+      if (!ctx.res.writableFinished) request.destroy();
     });
-    if (out.held !== undefined) {
-      pipeHeld(out.held, upstream.request, (n) => (exchange.requestBytes += n));
-      req.resume(); // anything left of the client's body was already held
-    } else if (out.stream) {
-      out.stream.on('data', (chunk: Buffer) => (exchange.requestBytes += chunk.length));
-      out.stream.pipe(upstream.request);
-      req.once('aborted', () => upstream.request.destroy());
+    const body = await this.#bodyStream(ctx, 'upload', command.body);
+    if (body) {
+      // bytes received from the client: counted as they stream (an overflow replays its prefix)
+      if (command.body.kind === 'stream' || command.body.kind === 'overflow') {
+        ctx.exchange.requestBytes = 0;
+        body.on('data', (chunk: Buffer) => (ctx.exchange.requestBytes += chunk.length));
+      }
+      body.pipe(request);
+      body.once('error', (err) => request.destroy(err));
+      if (command.body.kind === 'stream') ctx.req.once('aborted', () => request.destroy());
+      else ctx.req.resume(); // whatever is left of the client's body was already held
     } else {
-      upstream.request.end();
+      request.end();
     }
-    const response = await upstream.response;
-    const status = response.statusCode ?? 502;
-
-    // 7: the response side
-    const via = `${response.httpVersion} ${this.#options.viaName}`;
-    const resHeaders = forwardHeaders(response.rawHeaders, { via });
-    const hasBody = responseHasBody(exchange.method, status, response.headers);
-    const downInput = policyInput(exchange, 'download', req.headers['content-type'], response.headers['content-type'], hasBody, hasBody ? declaredLength(response.headers) : 0);
-    let download: Readable = response;
-    let downBytes = downInput.bodyBytes;
-    if (hasBody && policy.needsSize(downInput)) {
-      ({ body: download, bodyBytes: downBytes } = await this.#measure(response, held));
-      downInput.bodyBytes = downBytes;
-    }
-    const downDecision = this.#decide(exchange, 'download', downInput);
-    if (downDecision.action === 'block') {
-      response.destroy();
-      this.#block(exchange, res, 'download', policyVerdict(downDecision), downDecision.rule, accept, false);
-    }
-    if (downDecision.action === 'scan' && hasBody) {
-      const resHead = responseHead(status, response.statusMessage ?? '', response.httpVersion, resHeaders);
-      const outcome = await this.#scan(exchange, res, 'download', downDecision, reqHead, resHead, download, downBytes, accept, held, () => response.destroy());
-      if (outcome.action === 'replace') {
-        const adapted = outcome.message;
-        if (adapted.body) held.push(adapted.body);
-        exchange.status = adapted.head.status ?? status;
-        res.writeHead(exchange.status, adapted.head.reason ?? '', withLength(forwardHeaders(toRaw(adapted.head.headers), { via }), adapted.body?.sizeBytes ?? 0));
-        pipeHeld(adapted.body, res, (n) => (exchange.responseBytes += n));
-        return;
-      }
-      if (outcome.action === 'pass') {
-        exchange.status = status;
-        res.writeHead(status, response.statusMessage, withLength(resHeaders, outcome.body.sizeBytes));
-        pipeHeld(outcome.body, res, (n) => (exchange.responseBytes += n));
-        return;
-      }
-    }
-    // pass unscanned: stream with backpressure
-    exchange.status = status;
-    res.writeHead(status, response.statusMessage, resHeaders);
-    download.on('data', (chunk: Buffer) => (exchange.responseBytes += chunk.length));
-    download.pipe(res);
-    response.once('error', (err) => {
-      const error = new ProxyError('UPSTREAM_READ_FAILED', `${origin.host}: response body: ${err.message}`, { cause: err });
-      exchange.error = error;
-      events.error.publish({ exchange, error });
-      res.destroy(error);
+    ctx.response = await response;
+    ctx.response.once('error', (err) => {
+      const error = new ProxyError('UPSTREAM_READ_FAILED', `${ctx.origin.host}: response body: ${err.message}`, { cause: err });
+      ctx.exchange.error = error;
+      events.error.publish({ exchange: ctx.exchange, error });
+      ctx.res.destroy(error);
     });
-    response.once('aborted', () => res.destroy());
+    return { type: 'response', response: responseFacts(ctx.response) };
   }
 
-  #decide(exchange: Exchange, direction: Direction, input: PolicyInput): Decision {
-    const decision = this.#options.policy.decide(input);
-    exchange.decisions.push(decision);
-    events.decision.publish({ exchange, direction, decision });
-    return decision;
+  async #respond(ctx: Context, command: Extract<ExchangeCommand, { type: 'respond' }>): Promise<void> {
+    const { res, exchange } = ctx;
+    exchange.status = command.status;
+    const count = (n: number) => (exchange.responseBytes += n);
+    const body = command.body;
+    if (body.kind === 'range') {
+      const type = ctx.response?.headers['content-type'];
+      const plan = rangeBody(body.plan.ranges, body.body.sizeBytes, type);
+      // several ranges: multipart/byteranges replaces the origin's Content-Type (RFC 9110 §14.6)
+      const own = plan.headers.some(([name]) => name === 'Content-Type') ? command.headers.filter((_, i, all) => !/^content-type$/i.test(all[i - (i % 2)]!)) : command.headers;
+      const headers = [...own, ...plan.headers.flat(), 'Content-Length', String(plan.contentLength)];
+      res.writeHead(command.status, command.reason, headers);
+      ctx.response?.resume();
+      const segments = async function* () {
+        for (const segment of plan.segments) {
+          if (Buffer.isBuffer(segment)) yield segment;
+          else yield* body.body.replay(segment.start, segment.end + 1);
+        }
+      };
+      const stream = Readable.from(segments(), { objectMode: false });
+      stream.on('data', (chunk: Buffer) => count(chunk.length));
+      stream.pipe(res);
+      return;
+    }
+    res.writeHead(command.status, command.reason, command.headers);
+    if (body.kind === 'held' || body.kind === 'adapted') {
+      pipeHeld(body.body, res, count);
+      return;
+    }
+    const stream = await this.#bodyStream(ctx, 'download', body);
+    if (!stream) {
+      res.end();
+      return;
+    }
+    stream.on('data', (chunk: Buffer) => count(chunk.length));
+    stream.pipe(res);
+    ctx.response?.once('aborted', () => res.destroy());
   }
 
-  /** Stages 2-5 for one body; answers the client itself on block or unavailable. */
-  async #scan(
-    exchange: Exchange,
-    res: http.ServerResponse,
-    direction: Direction,
-    decision: Decision,
-    reqHead: HttpHead,
-    resHead: HttpHead | undefined,
-    body: Readable,
-    declaredBytes: number | undefined,
-    accept: string | undefined,
-    held: SpooledBody[],
-    abandon?: () => void,
-  ): Promise<Extract<ScanOutcome, { action: 'pass' | 'replace' }>> {
-    const { scanner } = this.#options;
-    if (declaredBytes !== undefined && declaredBytes > scanner.scan.maxScanBytes && this.#options.oversizeAction === 'block') {
-      abandon?.();
-      const verdict: Verdict = { action: 'block', reason: `larger than the ${scanner.scan.maxScanBytes} bytes that can be scanned`, violations: ['oversize'], source: 'policy' };
-      this.#publishVerdict(exchange, direction, decision, verdict, declaredBytes);
-      this.#block(exchange, res, direction, verdict, decision.rule, accept, direction === 'upload');
-    }
-    const outcome = await scanBody(scanner, { exchange, direction, decision, reqHead, ...(resHead ? { resHead } : {}), body, declaredBytes });
-    if (outcome.action === 'pass' || outcome.action === 'replace') {
-      held.push(outcome.body);
-      return outcome;
-    }
-    abandon?.();
-    if (outcome.action === 'unavailable') {
-      exchange.error = outcome.error;
-      exchange.status = 503;
-      writePage(res, this.#options.page(503, outcome.error.code, exchange.host, accept, exchange.id), { 'x-dlp-incident': exchange.id }, direction === 'upload');
-      throw new Answered();
-    }
-    if (outcome.page) {
+  /** Our page (block, error, unavailable, or the service's own); the origin's response is abandoned. */
+  #answer(ctx: Context, answer: Answer, close: boolean): void {
+    const { exchange, res, req } = ctx;
+    ctx.response?.destroy();
+    ctx.switched?.socket.destroy();
+    const accept = req.headers.accept;
+    if (answer.kind === 'vendor-page') {
       // The service relays its own page (relayBlockPage): its status and body, our incident id.
-      const page = outcome.page;
-      if (page.body) held.push(page.body);
+      const page = answer.message;
+      if (page.body) ctx.held.push(page.body);
       exchange.status = page.head.status ?? 403;
-      res.writeHead(exchange.status, page.head.reason ?? '', [...withLength(forwardHeaders(toRaw(page.head.headers), { via: `1.1 ${this.#options.viaName}` }), page.body?.sizeBytes ?? 0), 'x-dlp-incident', exchange.id]);
+      if (res.headersSent) return void res.destroy();
+      const headers = withLength(forwardHeaders(toRaw(page.head.headers), { via: `1.1 ${this.#options.viaName}` }), page.body?.sizeBytes ?? 0);
+      res.writeHead(exchange.status, page.head.reason ?? '', [...headers, 'x-dlp-incident', exchange.id]);
       pipeHeld(page.body, res, () => undefined);
-      throw new Answered();
+      return;
     }
-    this.#block(exchange, res, direction, outcome.verdict, decision.rule, accept, direction === 'upload');
-    throw new Answered();
-  }
-
-  /** Our block page (403, x-dlp-incident). Never returns. */
-  #block(exchange: Exchange, res: http.ServerResponse, direction: Direction, verdict: Verdict, rule: string, accept: string | undefined, closeAfter: boolean): never {
-    if (verdict.source === 'policy' && !exchange.verdicts.includes(verdict)) this.#publishVerdict(exchange, direction, { action: 'block', rule, explain: '' }, verdict, 0);
-    const page = this.#options.blockPage(exchange, direction, verdict, rule, accept);
+    let page: Page;
+    if (answer.kind === 'block') page = this.#options.blockPage(exchange, answer.direction, answer.verdict, answer.rule, accept);
+    else {
+      exchange.error = answer.error;
+      events.error.publish({ exchange, error: answer.error });
+      page = this.#options.page(answer.error.status, answer.error.code, exchange.host, accept, exchange.id);
+    }
     exchange.status = page.status;
-    writePage(res, page, { 'x-dlp-incident': exchange.id }, closeAfter);
-    throw new Answered();
+    writePage(res, page, { 'x-dlp-incident': exchange.id }, close);
   }
 
-  #publishVerdict(exchange: Exchange, direction: Direction, decision: Decision, verdict: Verdict, sizeBytes: number): void {
-    exchange.verdicts.push(verdict);
-    events.verdict.publish({ exchange, direction, service: decision.service ?? '', verdict, istag: undefined, sha256: undefined, sizeBytes, monitored: false, rule: decision.rule });
-  }
-
-  #requestHeaders(raw: readonly string[], httpVersion: string, origin: OriginTarget, keepUpgrade = false): string[] {
-    const headers = forwardHeaders(raw, { via: `${httpVersion} ${this.#options.viaName}`, drop: DROP_REQUEST, keepUpgrade });
-    headers.unshift('Host', formatAuthority(origin.host, origin.port, origin.scheme === 'https' ? 443 : 80));
-    return headers;
+  #hold(ctx: Context, outcome: ScanOutcome): void {
+    if (outcome.action === 'pass' || outcome.action === 'replace') ctx.held.push(outcome.body);
+    if (outcome.action === 'replace' && outcome.message.body) ctx.held.push(outcome.message.body);
+    if (outcome.action === 'oversize') ctx.held.push({ dispose: () => outcome.spool.destroy() });
   }
 
   /** A hop failed: our page when nothing was sent yet, else cut the client's connection. */
-  #fail(exchange: Exchange, req: http.IncomingMessage, res: http.ServerResponse, error: ProxyError): void {
+  #fail(ctx: Context, error: ProxyError): void {
+    const { exchange, req, res } = ctx;
     exchange.error = error;
     events.error.publish({ exchange, error });
+    ctx.response?.destroy();
     if (res.headersSent || res.destroyed) {
       res.destroy();
+      ctx.client?.socket.destroy();
       return;
     }
     exchange.status = error.status;
@@ -314,41 +328,27 @@ export class ExchangePipeline {
   }
 }
 
-/** What the policy sees of one side of the exchange: heads and body facts, never the body. */
-function policyInput(
-  exchange: Exchange,
-  direction: Direction,
-  requestContentType: string | undefined,
-  responseContentType: string | undefined,
-  hasBody: boolean,
-  bodyBytes: number | undefined,
-): PolicyInput {
+function newExchange(req: http.IncomingMessage, origin: OriginTarget, client: ClientInfo, intercepted: boolean): Exchange {
+  const target = req.method === 'CONNECT' ? '' : originForm(req.url ?? '/');
+  const query = target.indexOf('?');
   return {
-    direction,
-    method: exchange.method,
-    host: exchange.host,
-    path: exchange.path,
-    ...optional('requestContentType', requestContentType),
-    ...optional('responseContentType', responseContentType),
-    ...optional('bodyBytes', bodyBytes),
-    hasBody,
-    clientIp: exchange.client.ip,
-    ...optional('user', exchange.client.user),
+    id: newIncidentId(),
+    startTime: new Date(),
+    startedAt: performance.now(),
+    client,
+    method: req.method ?? 'GET',
+    scheme: origin.scheme,
+    host: origin.host,
+    port: origin.port,
+    path: query >= 0 ? target.slice(0, query) : target,
+    intercepted,
+    requestBytes: 0,
+    responseBytes: 0,
+    decisions: [],
+    verdicts: [],
   };
 }
 
-function policyVerdict(decision: Decision): Verdict {
-  return { action: 'block', reason: `blocked by the rule "${decision.rule}"`, violations: [`policy:${decision.rule}`], source: 'policy' };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
-}
-
-/** The origin-form target (path and query) of a request, as the client sent it. */
-export function originForm(url: string): string {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
-  if (!match) return url === '' ? '/' : url;
-  const rest = url.slice(match[0].length);
-  return rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`;
+function responseFacts(response: http.IncomingMessage): ResponseFacts {
+  return { status: response.statusCode ?? 502, reason: response.statusMessage ?? '', httpVersion: response.httpVersion, headers: response.headers, rawHeaders: response.rawHeaders };
 }

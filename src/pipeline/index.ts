@@ -1,7 +1,10 @@
 // The stage order for one exchange (policy → body → verdict → icap → enforce → upstream, then
-// the same for the response), in exchange-pipeline.ts and nowhere else. Stages publish the
-// lifecycle events of core/events.ts; they never call metrics or logs themselves.
-export { ExchangePipeline, originForm } from './exchange-pipeline.js';
-export type { PipelineOptions } from './exchange-pipeline.js';
+// the same for the response), as the explicit states of exchange-machine.ts and nowhere else;
+// exchange-pipeline.ts drives them over sockets. Every way in — plain, intercepted, WebSocket,
+// CONNECT — is decided there. Stages publish the lifecycle events of core/events.ts; they never
+// call metrics or logs themselves.
+export { ExchangePipeline } from './exchange-pipeline.js';
+export type { ConnectDecision, PipelineOptions } from './exchange-pipeline.js';
+export { ExchangeMachine, originForm } from './exchange-machine.js';
 export type { Page } from './respond.js';
 export type { BodyScanner, ScanService } from './body-scan.js';

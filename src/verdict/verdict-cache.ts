@@ -46,8 +46,9 @@ export class VerdictCache {
     if (running) {
       this.joins++;
       const shared = await running;
-      // A replace verdict comes with the leader's adapted body, which only the leader holds.
-      if (shared.action !== 'replace') return { verdict: shared, from: 'joined' };
+      // Only a completed scan is shared (a pass the leader's server gave for its name or type, a
+      // fail-open, is the leader's alone); a replace comes with the leader's adapted body.
+      if (isCacheable(shared) || (shared.source === 'cache' && shared.action !== 'replace')) return { verdict: shared, from: 'joined' };
       return { verdict: await scan(), from: 'scan' };
     }
     let fromCache = false;

@@ -1,0 +1,492 @@
+// One exchange as explicit states (mitmproxy's HTTP layer is the model). The machine does no I/O:
+// each event it is handed (the request head, a measured or scanned body, the response head)
+// moves it to its next state and returns the commands to run; the driver (exchange-pipeline.ts)
+// runs them against sockets and feeds their results back. So the order of an exchange reads top
+// to bottom here, every way in — plain, intercepted, WebSocket upgrade — is decided by the same
+// policy call, and a test can play an exchange as a script of events and expected commands.
+//
+//   start ─request─► [loop: refuse] ─► (size rule: measuring-upload) ─► upload decided
+//     upload decided ─┬─ block ──────────────────────────────────────────────────► answered
+//                     ├─ scan ──► scanning-upload ─┬─ block / 503 / vendor page ──► answered
+//                     │                             ├─ oversize ─ block ──────────► answered
+//                     │                             └─ pass / replace / oversize pass ─┐
+//                     └─ pass (websocket: both directions decided first) ─────────────┴► forwarded
+//   forwarded ─response─► 101 to a websocket: relaying
+//                        └► (size rule: measuring-download) ─► download decided
+//     download decided ─┬─ block ──────────────────────────────────────────────────► answered
+//                       ├─ scan ──► scanning-download ─┬─ block / 503 / vendor page ─► answered
+//                       │                              └─ pass / replace / oversize pass ─► responded
+//                       └─ pass ─────────────────────────────────────────────────────► responded
+//
+// A byte range of a download the policy may scan is never fetched as such: Range and If-Range are
+// stripped upstream, the whole is scanned, and the range is cut from the spool (ranges.ts).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Overflow, Spool, SpooledBody } from '../body/index.js';
+import { ProxyError } from '../core/errors.js';
+import { events } from '../core/events.js';
+import type { Exchange } from '../core/exchange.js';
+import { forwardHeaders } from '../core/headers.js';
+import { formatAuthority } from '../core/host.js';
+import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
+import type { AdaptedMessage } from '../enforce/classify.js';
+import type { Policy, PolicyInput } from '../policy/index.js';
+import type { ScanOutcome } from './body-scan.js';
+import { planRanges, type RangePlan } from './ranges.js';
+import { declaredLength, requestHasBody, requestHead, responseHasBody, responseHead, toRaw, withLength } from './respond.js';
+
+export interface MachineOptions {
+  policy: Policy;
+  viaName: string;
+  maxScanBytes: number;
+  oversizeAction: 'block' | 'pass';
+}
+
+export interface RequestFacts {
+  method: string;
+  /** origin-form: path and query, as the client sent them */
+  target: string;
+  httpVersion: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders: readonly string[];
+  /** a WebSocket handshake (GET with Upgrade: websocket) that arrived on the upgrade path */
+  websocket: boolean;
+}
+
+export interface ResponseFacts {
+  status: number;
+  reason: string;
+  httpVersion: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders: readonly string[];
+}
+
+/** A side's body as the driver must send it on. */
+export type BodyRef =
+  | { kind: 'none' }
+  /** the sender's stream, unread */
+  | { kind: 'stream' }
+  /** held whole in a spool */
+  | { kind: 'held'; body: SpooledBody }
+  /** past the scan cap: the spool's prefix, the chunk that overflowed, then the paused stream */
+  | { kind: 'overflow'; spool: Spool; overflow: Overflow }
+  /** the ICAP server's replacement */
+  | { kind: 'adapted'; body: SpooledBody | null }
+  /** byte ranges of a held body (206), or the whole of it */
+  | { kind: 'range'; body: SpooledBody; plan: Extract<RangePlan, { kind: 'ranges' }> };
+
+export type Answer =
+  | { kind: 'block'; direction: Direction; verdict: Verdict; rule: string }
+  | { kind: 'error'; error: ProxyError }
+  | { kind: 'unavailable'; error: ProxyError }
+  /** the scanning service's own block page (services.*.relayBlockPage) */
+  | { kind: 'vendor-page'; message: AdaptedMessage };
+
+export type ExchangeCommand =
+  /** hold this side's body to learn its length (a rule matches on size) */
+  | { type: 'measure'; side: Direction }
+  /** stages 2-5 for this side's body */
+  | { type: 'scan'; side: Direction; decision: Decision; reqHead: HttpHead; resHead?: HttpHead; body: BodyRef; declaredBytes: number | undefined }
+  /**
+   * our page; the exchange ends. `close`: the client's body was not all read, so the connection
+   * cannot carry another request; the origin's response, if any, is abandoned.
+   */
+  | { type: 'answer'; answer: Answer; close: boolean }
+  /** open the origin request and send the body (upgrade: a WebSocket handshake) */
+  | { type: 'forward'; method: string; path: string; headers: string[]; body: BodyRef; upgrade: boolean }
+  /** answer the client with the origin's response (or its replacement) */
+  | { type: 'respond'; status: number; reason: string; headers: string[]; body: BodyRef }
+  /** the origin switched to WebSocket: relay, scanning messages by these decisions */
+  | { type: 'relay-websocket'; upload: Decision; download: Decision };
+
+export type ExchangeEvent =
+  | { type: 'request'; request: RequestFacts }
+  | { type: 'measured'; side: Direction; body: SpooledBody }
+  | { type: 'overflowed'; side: Direction; spool: Spool; overflow: Overflow }
+  | { type: 'scanned'; side: Direction; outcome: ScanOutcome }
+  | { type: 'response'; response: ResponseFacts };
+
+export type State =
+  | 'start'
+  | 'measuring-upload'
+  | 'scanning-upload'
+  | 'forwarded'
+  | 'measuring-download'
+  | 'scanning-download'
+  | 'relaying'
+  | 'responded'
+  | 'answered';
+
+/** Request fields never forwarded besides the hop-by-hop ones. */
+const DROP_REQUEST = new Set(['host', 'expect']);
+const DROP_RANGE = new Set(['host', 'expect', 'range', 'if-range']);
+
+export class ExchangeMachine {
+  state: State = 'start';
+  readonly #exchange: Exchange;
+  readonly #options: MachineOptions;
+  #request!: RequestFacts;
+  #response: ResponseFacts | undefined;
+  #websocket = false;
+  #upload = { hasBody: false, bytes: undefined as number | undefined, body: { kind: 'none' } as BodyRef };
+  #download = { hasBody: false, bytes: undefined as number | undefined, body: { kind: 'none' } as BodyRef };
+  #uploadDecision: Decision | undefined;
+  #downloadDecision: Decision | undefined;
+  #reqHead: HttpHead | undefined;
+  /** the client's Range, when it was stripped upstream to fetch the whole */
+  #range: { range: string; ifRange: string | undefined } | undefined;
+
+  constructor(exchange: Exchange, options: MachineOptions) {
+    this.#exchange = exchange;
+    this.#options = options;
+  }
+
+  /** The next commands for one event. An event the current state does not expect is our defect. */
+  handle(event: ExchangeEvent): ExchangeCommand[] {
+    switch (event.type) {
+      case 'request':
+        this.#expect('start', event);
+        return this.#onRequest(event.request);
+      case 'measured':
+      case 'overflowed':
+        this.#expect(event.side === 'upload' ? 'measuring-upload' : 'measuring-download', event);
+        return this.#onMeasured(event);
+      case 'scanned':
+        this.#expect(event.side === 'upload' ? 'scanning-upload' : 'scanning-download', event);
+        return this.#onScanned(event.side, event.outcome);
+      case 'response':
+        this.#expect('forwarded', event);
+        return this.#onResponse(event.response);
+    }
+  }
+
+  #expect(state: State, event: ExchangeEvent): void {
+    if (this.state !== state) throw new ProxyError('INTERNAL', `exchange state ${this.state} got event ${event.type}${'side' in event ? ` (${event.side})` : ''}`);
+  }
+
+  #onRequest(request: RequestFacts): ExchangeCommand[] {
+    this.#request = request;
+    const via = request.headers.via;
+    if (via !== undefined && viaNames(via).includes(this.#options.viaName.toLowerCase())) {
+      return this.#answer({ kind: 'error', error: new ProxyError('CLIENT_LOOP_DETECTED', `the request already passed through ${this.#options.viaName} (Via: ${via})`) });
+    }
+    this.#websocket = request.websocket;
+    const up = this.#upload;
+    up.hasBody = request.websocket || requestHasBody(request.headers);
+    up.bytes = request.websocket ? undefined : up.hasBody ? declaredLength(request.headers) : 0;
+    up.body = up.hasBody && !request.websocket ? { kind: 'stream' } : { kind: 'none' };
+    if (!request.websocket && up.hasBody && this.#options.policy.needsSize(this.#input('upload'))) {
+      this.state = 'measuring-upload';
+      return [{ type: 'measure', side: 'upload' }];
+    }
+    return this.#decideUpload();
+  }
+
+  #onMeasured(event: Extract<ExchangeEvent, { type: 'measured' | 'overflowed' }>): ExchangeCommand[] {
+    const side = event.side === 'upload' ? this.#upload : this.#download;
+    if (event.type === 'overflowed') {
+      // Larger than anything we hold: no size rule can be decided, the oversize action applies.
+      side.body = { kind: 'overflow', spool: event.spool, overflow: event.overflow };
+      const decision: Decision = { action: 'scan', rule: 'scan.maxScanBytes', explain: `body larger than ${this.#options.maxScanBytes} bytes` };
+      this.#publishDecision(event.side, decision);
+      return this.#oversize(event.side, decision);
+    }
+    side.bytes = event.body.sizeBytes;
+    side.body = { kind: 'held', body: event.body };
+    return event.side === 'upload' ? this.#decideUpload() : this.#decideDownload();
+  }
+
+  #decideUpload(): ExchangeCommand[] {
+    const up = this.#upload;
+    const decision = this.#decide('upload', this.#input('upload'));
+    this.#uploadDecision = decision;
+    if (decision.action === 'block') return this.#blockByPolicy('upload', decision);
+    if (this.#websocket) {
+      // The download decision is taken now too: it says whether server messages are scanned.
+      const download = this.#decide('download', this.#input('download'));
+      this.#downloadDecision = download;
+      if (download.action === 'block') return this.#blockByPolicy('download', download);
+      return this.#forward({ kind: 'none' });
+    }
+    if (decision.action === 'scan') {
+      if (up.bytes !== undefined && up.bytes > this.#options.maxScanBytes) return this.#oversize('upload', decision);
+      this.state = 'scanning-upload';
+      return [{ type: 'scan', side: 'upload', decision, reqHead: this.#requestHead(), body: up.body, declaredBytes: up.bytes }];
+    }
+    return this.#forward(up.body);
+  }
+
+  #forward(body: BodyRef, adapted?: HttpHead): ExchangeCommand[] {
+    const request = this.#request;
+    let raw = adapted ? toRaw(adapted.headers) : request.rawHeaders;
+    let drop = DROP_REQUEST;
+    if (!this.#websocket && request.headers.range !== undefined && this.#options.policy.mayScanDownload(this.#input('download'))) {
+      this.#range = { range: request.headers.range, ifRange: headerValue(request.headers['if-range']) };
+      drop = DROP_RANGE;
+    }
+    if (this.#websocket) raw = onlyInspectableExtensions(raw);
+    let headers = this.#requestHeaders(raw, drop);
+    if (body.kind === 'held') headers = withLength(headers, body.body.sizeBytes);
+    if (body.kind === 'adapted') headers = withLength(headers, body.body?.sizeBytes ?? 0);
+    this.state = 'forwarded';
+    const path = adapted?.target !== undefined ? originForm(adapted.target) : request.target;
+    return [{ type: 'forward', method: adapted?.method ?? request.method, path, headers, body, upgrade: this.#websocket }];
+  }
+
+  #onResponse(response: ResponseFacts): ExchangeCommand[] {
+    this.#response = response;
+    if (this.#websocket) {
+      if (response.status === 101) {
+        this.state = 'relaying';
+        return [{ type: 'relay-websocket', upload: this.#uploadDecision!, download: this.#downloadDecision! }];
+      }
+      // The origin did not switch: an ordinary response, decided and scanned as any other.
+      this.#websocket = false;
+    }
+    const down = this.#download;
+    down.hasBody = responseHasBody(this.#request.method, response.status, response.headers);
+    down.bytes = down.hasBody ? declaredLength(response.headers) : 0;
+    down.body = down.hasBody ? { kind: 'stream' } : { kind: 'none' };
+    if (down.hasBody && this.#options.policy.needsSize(this.#input('download'))) {
+      this.state = 'measuring-download';
+      return [{ type: 'measure', side: 'download' }];
+    }
+    return this.#decideDownload();
+  }
+
+  #decideDownload(): ExchangeCommand[] {
+    const down = this.#download;
+    const response = this.#response!;
+    const decision = this.#decide('download', this.#input('download'));
+    this.#downloadDecision = decision;
+    if (decision.action === 'block') return this.#blockByPolicy('download', decision);
+    if (decision.action === 'scan' && down.hasBody) {
+      if (isPartial(response, down.bytes)) {
+        const verdict: Verdict = { action: 'block', reason: 'the origin sent only part of the file; only a whole file can be scanned', violations: ['partial-content'], source: 'policy' };
+        this.#publishVerdict('download', decision, verdict, 0);
+        return this.#answer({ kind: 'block', direction: 'download', verdict, rule: decision.rule });
+      }
+      if (down.bytes !== undefined && down.bytes > this.#options.maxScanBytes) return this.#oversize('download', decision);
+      this.state = 'scanning-download';
+      return [{ type: 'scan', side: 'download', decision, reqHead: this.#requestHead(), resHead: this.#responseHead(), body: down.body, declaredBytes: down.bytes }];
+    }
+    // Passed unscanned. A client whose Range was stripped gets the whole (RFC 9110 §14.2 lets a
+    // server ignore Range); only a scanned body is cut into ranges.
+    return this.#respond(down.body);
+  }
+
+  #onScanned(side: Direction, outcome: ScanOutcome): ExchangeCommand[] {
+    const decision = (side === 'upload' ? this.#uploadDecision : this.#downloadDecision)!;
+    const state = side === 'upload' ? this.#upload : this.#download;
+    switch (outcome.action) {
+      case 'block':
+        if (outcome.page) return this.#answer({ kind: 'vendor-page', message: outcome.page });
+        return this.#answer({ kind: 'block', direction: side, verdict: outcome.verdict, rule: decision.rule });
+      case 'unavailable':
+        return this.#answer({ kind: 'unavailable', error: outcome.error });
+      case 'oversize':
+        state.body = { kind: 'overflow', spool: outcome.spool, overflow: outcome.overflow };
+        return this.#oversize(side, decision);
+      case 'replace':
+        state.body = { kind: 'held', body: outcome.body };
+        if (side === 'upload') return this.#forward({ kind: 'adapted', body: outcome.message.body }, outcome.message.head);
+        return this.#respondAdapted(outcome.message);
+      case 'pass':
+        state.body = { kind: 'held', body: outcome.body };
+        if (side === 'upload') return this.#forward(state.body);
+        return this.#respondHeld(outcome.body);
+    }
+  }
+
+  /** Past scan.maxScanBytes: block, or send it on unscanned (logged and counted as such). */
+  #oversize(side: Direction, decision: Decision): ExchangeCommand[] {
+    const state = side === 'upload' ? this.#upload : this.#download;
+    const size = state.bytes ?? (state.body.kind === 'overflow' ? state.body.spool.size + state.body.overflow.chunk.length : this.#options.maxScanBytes + 1);
+    const what = side === 'upload' ? 'upload' : 'download';
+    if (this.#options.oversizeAction === 'block') {
+      const verdict: Verdict = { action: 'block', reason: `the ${what} is larger than the ${this.#options.maxScanBytes} bytes that can be scanned`, violations: ['oversize'], source: 'policy' };
+      this.#publishVerdict(side, decision, verdict, size);
+      return this.#answer({ kind: 'block', direction: side, verdict, rule: decision.rule });
+    }
+    const verdict: Verdict = { action: 'pass', reason: `the ${what} is larger than the ${this.#options.maxScanBytes} bytes that can be scanned: passed unscanned (scan.oversizeAction: pass)`, violations: [], source: 'unscanned' };
+    this.#publishVerdict(side, decision, verdict, size);
+    return side === 'upload' ? this.#forward(state.body) : this.#respond(state.body);
+  }
+
+  #respondHeld(body: SpooledBody): ExchangeCommand[] {
+    const response = this.#response!;
+    if (this.#range && response.status === 200) {
+      const plan = planRanges(this.#range.range, this.#range.ifRange, { etag: headerValue(response.headers.etag), lastModified: headerValue(response.headers['last-modified']) }, body.sizeBytes);
+      if (plan.kind === 'unsatisfiable') {
+        const headers = withLength(dropNamed(this.#responseHeaders(response.rawHeaders), 'content-range'), 0);
+        headers.push('Content-Range', `bytes */${body.sizeBytes}`);
+        return this.#done([{ type: 'respond', status: 416, reason: 'Range Not Satisfiable', headers, body: { kind: 'none' } }]);
+      }
+      if (plan.kind === 'ranges') {
+        const headers = dropNamed(this.#responseHeaders(response.rawHeaders), 'content-range', 'content-length', 'transfer-encoding');
+        return this.#done([{ type: 'respond', status: 206, reason: 'Partial Content', headers, body: { kind: 'range', body, plan } }]);
+      }
+    }
+    return this.#respond({ kind: 'held', body });
+  }
+
+  #respondAdapted(message: AdaptedMessage): ExchangeCommand[] {
+    const head = message.head;
+    const headers = withLength(this.#responseHeaders(toRaw(head.headers)), message.body?.sizeBytes ?? 0);
+    return this.#done([{ type: 'respond', status: head.status ?? 200, reason: head.reason ?? '', headers, body: { kind: 'adapted', body: message.body } }]);
+  }
+
+  #respond(body: BodyRef): ExchangeCommand[] {
+    const response = this.#response!;
+    let headers = this.#responseHeaders(response.rawHeaders);
+    if (body.kind === 'held') headers = withLength(headers, body.body.sizeBytes);
+    return this.#done([{ type: 'respond', status: response.status, reason: response.reason, headers, body }]);
+  }
+
+  #done(commands: ExchangeCommand[]): ExchangeCommand[] {
+    this.state = 'responded';
+    return commands;
+  }
+
+  /** A rule's own block: a verdict of source `policy`, logged as a violation like any other. */
+  #blockByPolicy(side: Direction, decision: Decision): ExchangeCommand[] {
+    const verdict = policyVerdict(decision);
+    this.#publishVerdict(side, decision, verdict, 0);
+    return this.#answer({ kind: 'block', direction: side, verdict, rule: decision.rule });
+  }
+
+  #answer(answer: Answer): ExchangeCommand[] {
+    this.state = 'answered';
+    const body = this.#upload.body.kind;
+    return [{ type: 'answer', answer, close: body === 'stream' || body === 'overflow' }];
+  }
+
+  #decide(direction: Direction, input: PolicyInput): Decision {
+    const decision = this.#options.policy.decide(input);
+    this.#publishDecision(direction, decision);
+    return decision;
+  }
+
+  #publishDecision(direction: Direction, decision: Decision): void {
+    this.#exchange.decisions.push(decision);
+    events.decision.publish({ exchange: this.#exchange, direction, decision });
+  }
+
+  #publishVerdict(direction: Direction, decision: Decision, verdict: Verdict, sizeBytes: number): void {
+    this.#exchange.verdicts.push(verdict);
+    events.verdict.publish({ exchange: this.#exchange, direction, service: decision.service ?? '', verdict, istag: undefined, sha256: undefined, sizeBytes, monitored: false, rule: decision.rule });
+  }
+
+  /** What the policy sees of one side: heads and body facts, never the body. */
+  #input(direction: Direction): PolicyInput {
+    const e = this.#exchange;
+    const side = direction === 'upload' ? this.#upload : this.#download;
+    const response = direction === 'download' ? this.#response : undefined;
+    const input: PolicyInput = {
+      direction,
+      method: e.method,
+      host: e.host,
+      path: e.path,
+      hasBody: this.#websocket || (direction === 'download' && response === undefined) || side.hasBody,
+      clientIp: e.client.ip,
+    };
+    if (this.#websocket) input.protocol = 'websocket';
+    const requestType = headerValue(this.#request.headers['content-type']);
+    if (requestType !== undefined) input.requestContentType = requestType;
+    const responseType = headerValue(response?.headers['content-type']);
+    if (responseType !== undefined) input.responseContentType = responseType;
+    if (!this.#websocket && (direction === 'upload' || response !== undefined) && side.bytes !== undefined) input.bodyBytes = side.bytes;
+    if (e.client.user !== undefined) input.user = e.client.user;
+    return input;
+  }
+
+  #requestHeaders(raw: readonly string[], drop: ReadonlySet<string>): string[] {
+    const request = this.#request;
+    const headers = forwardHeaders(raw, { via: `${request.httpVersion} ${this.#options.viaName}`, drop, keepUpgrade: this.#websocket });
+    headers.unshift('Host', formatAuthority(this.#exchange.host, this.#exchange.port, this.#exchange.scheme === 'https' ? 443 : 80));
+    return headers;
+  }
+
+  #responseHeaders(raw: readonly string[]): string[] {
+    return forwardHeaders(raw, { via: `${this.#response?.httpVersion ?? '1.1'} ${this.#options.viaName}` });
+  }
+
+  /** The request head as the ICAP server sees it: absolute URI, the headers we forward. */
+  #requestHead(): HttpHead {
+    if (this.#reqHead) return this.#reqHead;
+    const e = this.#exchange;
+    const uri = `${e.scheme}://${formatAuthority(e.host, e.port, e.scheme === 'https' ? 443 : 80)}${this.#request.target}`;
+    this.#reqHead = requestHead(e.method, uri, this.#request.httpVersion, this.#requestHeaders(this.#request.rawHeaders, DROP_REQUEST));
+    return this.#reqHead;
+  }
+
+  #responseHead(): HttpHead {
+    const r = this.#response!;
+    return responseHead(r.status, r.reason, r.httpVersion, this.#responseHeaders(r.rawHeaders));
+  }
+}
+
+/** CONNECT, decided by the same policy and published as the same decision event. */
+export function decideConnect(policy: Policy, exchange: Exchange): Decision {
+  const decision = policy.decideConnect(exchange.host, { clientIp: exchange.client.ip, ...(exchange.client.user === undefined ? {} : { user: exchange.client.user }) });
+  exchange.decisions.push(decision);
+  events.decision.publish({ exchange, direction: 'upload', decision });
+  return decision;
+}
+
+export function policyVerdict(decision: Decision): Verdict {
+  return { action: 'block', reason: `blocked by the rule "${decision.rule}"`, violations: [`policy:${decision.rule}`], source: 'policy' };
+}
+
+/**
+ * A response that is only part of the representation: 206, or a Content-Range that does not
+ * cover the whole (`bytes 0-99/100` does). We never asked for a part (Range was stripped).
+ */
+function isPartial(response: ResponseFacts, bytes: number | undefined): boolean {
+  const contentRange = headerValue(response.headers['content-range']);
+  if (response.status !== 206 && contentRange === undefined) return false;
+  const m = contentRange === undefined ? null : /^\s*bytes\s+(\d+)-(\d+)\/(\d+)\s*$/i.exec(contentRange);
+  if (!m) return true;
+  const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return !(start === 0 && end === total - 1 && (bytes === undefined || bytes === total));
+}
+
+/** received-by names in a Via field (RFC 9110 §7.6.3): `1.1 a, 1.0 b (comment)` → [a, b]. */
+function viaNames(via: string): string[] {
+  return via.split(',').map((entry) => (entry.trim().split(/\s+/)[1] ?? '').toLowerCase());
+}
+
+/**
+ * The client's WebSocket extension offers, keeping only those the relay can read
+ * (permessage-deflate): an extension the relay cannot decode would make its messages unscannable.
+ */
+function onlyInspectableExtensions(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'sec-websocket-extensions') {
+      out.push(raw[i]!, raw[i + 1]!);
+      continue;
+    }
+    const offers = raw[i + 1]!.split(',').filter((offer) => offer.split(';')[0]!.trim().toLowerCase() === 'permessage-deflate');
+    if (offers.length > 0) out.push(raw[i]!, offers.map((o) => o.trim()).join(', '));
+  }
+  return out;
+}
+
+function dropNamed(raw: readonly string[], ...names: string[]): string[] {
+  const drop = new Set(names);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!drop.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  return out;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The origin-form target (path and query) of a request, as the client sent it. */
+export function originForm(url: string): string {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+  if (!match) return url === '' ? '/' : url;
+  const rest = url.slice(match[0].length);
+  return rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`;
+}
