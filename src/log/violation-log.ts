@@ -9,10 +9,11 @@ export function subscribeViolationLog(logger: Logger): () => void {
   const log = logger.child({ log: 'violation' });
   return events.verdict.subscribe((event) => {
     const { verdict } = event;
-    if (!isViolation(event) && verdict.source !== 'fail-open') return;
+    if (!isViolation(event) && verdict.source !== 'fail-open' && verdict.source !== 'unscanned') return;
     // pino stamps its own time
     const { time: _time, ...fields } = violationFields(event);
     if (verdict.source === 'fail-open') log.warn(fields, 'passed unscanned: scanning failed and the service fails open');
+    else if (verdict.source === 'unscanned') log.warn(fields, `passed unscanned: ${verdict.reason ?? 'no completed scan'}`);
     else log.warn(fields, event.monitored ? 'violation (monitor only, passed)' : 'violation blocked');
   });
 }
