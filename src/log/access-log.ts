@@ -16,8 +16,12 @@ export function subscribeAccessLog(logger: Logger, options: AccessLogOptions = {
   const errors = logger.child({ log: 'error' });
   const unsubscribe = [
     events.exchangeEnd.subscribe(({ exchange, durationMs }) => {
-      // decisions[0] is the request side, decisions[1] the response side (when it was reached)
-      const decision = exchange.decisions.map((d, i) => `${i === 0 ? 'upload' : 'download'}=${d.action === 'scan' ? `scan:${d.service}` : d.action}`).join(' ') || 'none';
+      // decisions[0] is the request side, decisions[1] the response side (when it was reached); a
+      // CONNECT has one, whose pass means "intercepted, each request decided"
+      const decision =
+        exchange.method === 'CONNECT'
+          ? exchange.decisions.map((d) => `connect=${d.action === 'pass' ? 'intercept' : d.action}`).join(' ')
+          : exchange.decisions.map((d, i) => `${i === 0 ? 'upload' : 'download'}=${d.action === 'scan' ? `scan:${d.service}` : d.action}`).join(' ') || 'none';
       access.info(
         {
           id: exchange.id,

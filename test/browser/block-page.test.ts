@@ -3,7 +3,9 @@
 // included, and trusts our CA through an NSS database made with certutil in a temporary HOME
 // (where Chromium on Linux reads it). It opens the onboarding page, submits a real HTML form over
 // intercepted HTTPS with a card number in an attached file (our block page) and a clean one (the
-// origin receives it). Screenshots go to test-artifacts/.
+// origin receives it), and a chat page whose WebSocket (wss://, intercepted) sends a clean message
+// and one with a card number: the second closes the socket with 1008 and never reaches the origin.
+// Screenshots go to test-artifacts/.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,11 +15,13 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/ca/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
 import { ensureBinary } from '../support/peers/common.js';
+import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
@@ -33,9 +37,27 @@ const FORM = `<!doctype html>
   <p><button id="send" type="submit">Send report</button></p>
 </form></body></html>`;
 
+const CHAT = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Team chat</title></head>
+<body><h1>Team chat</h1><ol id="log"></ol>
+<script>
+  const log = (text) => { const li = document.createElement('li'); li.textContent = text; document.getElementById('log').append(li); };
+  const ws = new WebSocket('wss://' + location.host + '/socket');
+  window.chat = { echoes: [], closed: null };
+  ws.onopen = () => { log('connected'); ws.send('lunch at noon?'); };
+  ws.onmessage = (e) => {
+    window.chat.echoes.push(e.data);
+    log('echo: ' + e.data);
+    if (window.chat.echoes.length === 1) ws.send('my card is 4111 1111 1111 1111, exp 12/29');
+  };
+  ws.onclose = (e) => { window.chat.closed = e.code; log('closed with ' + e.code); };
+</script></body></html>`;
+
 interface FormOrigin {
   port: number;
   uploads: Array<{ bytes: number; sha256: string }>;
+  /** WebSocket messages the origin received */
+  messages: string[];
   close(): Promise<void>;
 }
 
@@ -59,8 +81,14 @@ async function startFormOrigin(caDir: string): Promise<FormOrigin> {
       });
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(FORM);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(req.url === '/chat' ? CHAT : FORM);
   });
+  const messages: string[] = [];
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (data) => {
+    messages.push(data.toString());
+    ws.send(data.toString());
+  }));
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -69,7 +97,9 @@ async function startFormOrigin(caDir: string): Promise<FormOrigin> {
   return {
     port: (server.address() as net.AddressInfo).port,
     uploads,
+    messages,
     async close() {
+      wss.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -95,6 +125,7 @@ describe('in headless Chromium through the proxy', () => {
       upstream: { extraCaFiles: [path.join(tmp, 'origin-ca', 'ca.pem')] },
       services: { dlp: { urls: [`icap://127.0.0.1:${icap.port}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icap.port}/av`] } },
       policy: [
+        { name: 'websocket-from-server', match: { protocols: ['websocket'], direction: 'download' }, action: 'pass' },
         { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' },
         { name: 'downloads', match: { direction: 'download' }, scan: 'av' },
       ],
@@ -132,7 +163,9 @@ describe('in headless Chromium through the proxy', () => {
         '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
         `--proxy-server=http://127.0.0.1:${proxy.port}`,
         // Chromium sends loopback DIRECT unless told otherwise; the test origin is on loopback.
-        '--proxy-bypass-list=<-loopback>',
+        // The admin listener is reached directly, as the PAC file has browsers do: the proxy
+        // refuses to forward to its own listeners.
+        `--proxy-bypass-list=<-loopback>;127.0.0.1:${proxy.app.adminPort}`,
       ],
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -151,8 +184,10 @@ describe('in headless Chromium through the proxy', () => {
     await expect.poll(() => page.title()).toBe('Set up this device for the data protection proxy');
     expect(await page.textContent('#fingerprint')).toBe(new crypto.X509Certificate(proxy.caPem).fingerprint256);
     expect(await page.isVisible('#windows')).toBe(true);
-    // It went through the proxy (loopback included), as an exchange in the access log.
-    expect(proxy.logs.some((l) => l['log'] === 'access' && l['port'] === proxy.app.adminPort)).toBe(true);
+    // Through the proxy the admin listener is out of reach (no reaching inside).
+    const refused = await proxyRequest(proxy.port, `http://127.0.0.1:${proxy.app.adminPort}/metrics`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.toString()).not.toContain('dlp_proxy_');
     await page.screenshot({ path: path.join(ARTIFACTS, 'onboarding-page.png'), fullPage: true });
   });
 
@@ -186,5 +221,15 @@ describe('in headless Chromium through the proxy', () => {
     expect(await page.textContent('#received')).toMatch(/^Report received \(\d+ bytes\)$/);
     expect(origin.uploads).toHaveLength(1);
     await page.screenshot({ path: path.join(ARTIFACTS, 'clean-upload.png'), fullPage: true });
+  });
+
+  it('a chat over wss://: the clean message is echoed, the one with a card closes 1008 and never reaches the origin', async () => {
+    await page.goto(`https://127.0.0.1:${origin.port}/chat`);
+    await expect.poll(() => page.evaluate(() => (window as unknown as { chat: { closed: number | null } }).chat.closed), { timeout: 10_000 }).toBe(1008);
+    const chat = await page.evaluate(() => (window as unknown as { chat: { echoes: string[] } }).chat);
+    expect(chat.echoes).toEqual(['lunch at noon?']);
+    expect(origin.messages).toEqual(['lunch at noon?']);
+    await expect.poll(() => proxy.logs.find((l) => l['log'] === 'violation' && l['rule'] === 'uploads' && String(l['path']) === '/socket')).toBeDefined();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'websocket-chat.png'), fullPage: true });
   });
 });
