@@ -1,12 +1,13 @@
-// /proxy.pac, generated from config: loopback and proxy.bypass hosts go DIRECT, everything else
-// to the proxy. Hosts in proxy.tunnel still go through the proxy: it relays them untouched, so
+// /proxy.pac, generated from config: loopback, the proxy's own host (its admin listener is
+// never reached through the proxy, which refuses to forward to itself) and proxy.bypass hosts go
+// DIRECT, everything else to the proxy. Hosts in proxy.tunnel still go through the proxy: it relays them untouched, so
 // the PAC file only names them in a comment. Globs keep policy/host-glob.ts semantics
 // (`*.example.com` = any subdomain, not the apex). Every value is embedded as a JSON string with
 // `<`, `>`, `&`, U+2028 and U+2029 escaped, so no config value can end a string or a comment.
 import { formatAuthority, parseHostPort } from '../core/host.js';
 
 export interface PacOptions {
-  /** host:port of the proxy as clients reach it */
+  /** host:port of the proxy as clients reach it; its host goes DIRECT (the admin listener) */
   proxy: string;
   bypass: readonly string[];
   tunnel: readonly string[];
@@ -46,10 +47,11 @@ export function globRegexSource(text: string): string {
 }
 
 export function renderProxyPac(options: PacOptions): string {
-  const bypass = options.bypass.map((g) => jsString(globRegexSource(g))).join(', ');
+  const own = parseHostPort(options.proxy)?.host;
+  const bypass = [...options.bypass, ...(own ? [own] : [])].map((g) => jsString(globRegexSource(g))).join(', ');
   const tunnel = options.tunnel.length > 0 ? options.tunnel.map((g) => jsString(g)).join(', ') : 'none';
   return `// Proxy auto-configuration for dlp-proxy, generated from its configuration.
-// Loopback and proxy.bypass hosts go DIRECT; everything else goes to the proxy, including the
+// Loopback, the proxy's own host and proxy.bypass hosts go DIRECT; everything else goes to the proxy, including the
 // hosts the proxy relays without inspection (proxy.tunnel): ${tunnel}
 var PROXY = ${jsString(`PROXY ${options.proxy}`)};
 var BYPASS = [${bypass}];

@@ -51,3 +51,12 @@ describe('onboarding page', () => {
     expect(html).not.toMatch(/<script|<img|<iframe|src=/i);
   });
 });
+
+describe('proxy.pac and the proxy itself', () => {
+  it("sends the proxy's own host DIRECT: its admin listener is never reached through the proxy", () => {
+    const pac = renderProxyPac({ proxy: 'proxy.corp.example:8080', bypass: [], tunnel: [] });
+    const find = new Function(`${pac}; return FindProxyForURL;`)() as (url: string, host: string) => string;
+    expect(find('http://proxy.corp.example:9090/', 'proxy.corp.example')).toBe('DIRECT');
+    expect(find('https://files.example.com/', 'files.example.com')).toBe('PROXY proxy.corp.example:8080');
+  });
+});
