@@ -12,6 +12,7 @@ import { deterministicBytes, startOrigin, type Origin } from './origin.js';
 import { httpsViaProxy, proxyRequest } from './proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from './proxy-harness.js';
 import { tempDir } from './temp-dir.js';
+import { closed, openThroughProxy } from './ws-through-proxy.js';
 
 /** A Luhn-valid Visa test number: a card to the built-in detector and to c-icap's card rule. */
 export const CARD = '4111 1111 1111 1111';
@@ -63,6 +64,7 @@ export function enforcementSuite(name: string, start: () => Promise<IcapUnderTes
           upstream: { extraCaFiles: [secure.caFile] },
           services: { dlp: { urls: [icap.dlpUrl], vendor: icap.vendor }, av: { urls: [icap.avUrl], vendor: icap.vendor } },
           policy: [
+            { name: 'websocket-from-server', match: { protocols: ['websocket'], direction: 'download' }, action: 'pass' },
             { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' },
             { name: 'downloads', match: { direction: 'download' }, scan: 'av' },
           ],
@@ -129,6 +131,41 @@ export function enforcementSuite(name: string, start: () => Promise<IcapUnderTes
       expect(clean.body.equals(deterministicBytes(150000))).toBe(true);
       const secure = await httpsViaProxy(proxy.port, '127.0.0.1', tlsOrigin.port, '/bytes/150000', { ca: proxy.caPem });
       expect(secure.body.equals(deterministicBytes(150000))).toBe(true);
+    });
+
+    it('never lets byte ranges rebuild a blocked file; a clean range is answered 206 from the scanned whole', async () => {
+      for (const range of ['bytes=0-33', 'bytes=34-']) {
+        expect((await proxyRequest(proxy.port, `${origin.url}/eicar.com`, { headers: { range } })).status, range).toBe(403);
+        expect((await httpsViaProxy(proxy.port, '127.0.0.1', tlsOrigin.port, '/eicar.com', { ca: proxy.caPem, headers: { range } })).status, range).toBe(403);
+      }
+      const part = await httpsViaProxy(proxy.port, '127.0.0.1', tlsOrigin.port, '/bytes/150000', { ca: proxy.caPem, headers: { range: 'bytes=100000-100099' } });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe('bytes 100000-100099/150000');
+      expect(part.body.equals(deterministicBytes(150000).subarray(100000, 100100))).toBe(true);
+    });
+
+    it('an Upgrade token skips no scan: h2c download of EICAR and h2c upload of TOP-SECRET are blocked', async () => {
+      const h2c = { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAAQCAAAAAAIAAAAA' };
+      expect((await proxyRequest(proxy.port, `${origin.url}/eicar.com`, { headers: h2c })).status).toBe(403);
+      const before = origin.seen.length;
+      const up = await proxyRequest(proxy.port, `${origin.url}/upload`, { method: 'POST', body: 'memo: TOP-SECRET plans', headers: { ...h2c, 'content-type': 'text/plain' } });
+      expect(up.status).toBe(403);
+      expect(origin.seen.length).toBe(before);
+    });
+
+    it('scans WebSocket messages like uploads: a clean one is echoed, TOP-SECRET closes 1008 (ws:// and intercepted wss://)', async () => {
+      for (const [url, route] of [
+        [`ws://127.0.0.1:${origin.port}/chat`, 'absolute-form'],
+        [`wss://127.0.0.1:${tlsOrigin.port}/chat`, 'connect-tls'],
+      ] as const) {
+        const client = await openThroughProxy(proxy.port, url, route, { ca: proxy.caPem });
+        const echo = new Promise<string>((r) => client.once('message', (d) => r(d.toString())));
+        client.send('lunch at noon?');
+        expect(await echo, url).toBe('lunch at noon?');
+        const end = closed(client);
+        client.send('memo: TOP-SECRET plans');
+        expect((await end).code, url).toBe(1008);
+      }
     });
 
     it('answers the second identical upload from the verdict cache', async () => {
