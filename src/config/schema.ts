@@ -140,6 +140,8 @@ const direction = z.enum(['upload', 'download']);
 const ruleMatch = z.strictObject({
   direction: direction.optional(),
   methods: z.array(z.string().min(1)).optional(),
+  /** http (ordinary exchanges) or websocket (an upgrade: the decision applies to its messages) */
+  protocols: z.array(z.enum(['http', 'websocket'])).min(1).optional(),
   hosts: z.array(hostGlob).optional(),
   paths: z
     .array(
@@ -215,6 +217,16 @@ export const configSchema = z
         clientHeadersTimeoutMs: ms.default(30_000),
         clientIdleTimeoutMs: ms.default(120_000),
         maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
+        /** Header fields in one request head; more are answered 431 (never forwarded with the rest dropped). */
+        maxHeaderCount: z.number().int().min(8).max(10_000).default(100),
+        /** An intercepted CONNECT that sends nothing after our 200 is closed after this long. */
+        connectFirstByteTimeoutMs: z.number().int().min(1).default(30_000),
+        /** The TLS handshake with the client of an intercepted CONNECT, from its first byte. */
+        tlsHandshakeTimeoutMs: z.number().int().min(1).default(10_000),
+        /** Tunnels and intercepted connections that move no byte either way for this long are closed. */
+        tunnelIdleTimeoutMs: z.number().int().min(1).default(300_000),
+        /** Connections at once per client address (plain and CONNECT); over it 429, from twice it a close. */
+        maxConnectionsPerClient: z.number().int().min(1).default(256),
       })
       .prefault({}),
     upstream: z
@@ -320,6 +332,7 @@ export const configSchema = z
       av: { urls: ['icap://127.0.0.1:1344/av'] } as never,
     }),
     policy: z.array(rule).prefault([
+      { name: 'websocket-from-server', match: { protocols: ['websocket'], direction: 'download' }, action: 'pass' } as never,
       { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' } as never,
       { name: 'downloads', match: { direction: 'download' }, scan: 'av' } as never,
     ]),
@@ -328,7 +341,9 @@ export const configSchema = z
         /** Bodies up to this size are hashed before scanning, so the cache answers first. */
         cacheFirstMaxBytes: bytes.default(8 * 1024 * 1024),
         maxScanBytes: bytes.default(256 * 1024 * 1024),
+        /** past maxScanBytes (or maxWebSocketMessageBytes): block, or pass unscanned (logged and counted as unscanned) */
         oversizeAction: z.enum(['block', 'pass']).default('block'),
+        maxWebSocketMessageBytes: bytes.min(1).default(16 * 1024 * 1024),
         spoolMemoryBytes: bytes.default(1024 * 1024),
         spoolDir: z.string().optional(),
       })
@@ -405,6 +420,9 @@ export const configSchema = z
     }
     if (config.admin.enabled && config.admin.port !== 0 && config.admin.port === config.proxy.port) {
       ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: `the admin listener never shares the proxy port ${config.proxy.port}` });
+    }
+    if (config.scan.maxWebSocketMessageBytes > config.scan.maxScanBytes) {
+      ctx.addIssue({ code: 'custom', path: ['scan', 'maxWebSocketMessageBytes'], message: `a WebSocket message is scanned whole: at most scan.maxScanBytes (${config.scan.maxScanBytes})` });
     }
     const webhookNames = config.alerts.webhooks.map((w) => w.name);
     for (const [i, name] of webhookNames.entries()) {

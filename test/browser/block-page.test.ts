@@ -225,8 +225,8 @@ describe('in headless Chromium through the proxy', () => {
 
   it('a chat over wss://: the clean message is echoed, the one with a card closes 1008 and never reaches the origin', async () => {
     await page.goto(`https://127.0.0.1:${origin.port}/chat`);
-    await expect.poll(() => page.evaluate(() => (window as unknown as { chat: { closed: number | null } }).chat.closed), { timeout: 10_000 }).toBe(1008);
-    const chat = await page.evaluate(() => (window as unknown as { chat: { echoes: string[] } }).chat);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { chat: { closed: number | null } }).chat.closed), { timeout: 10_000 }).toBe(1008);
+    const chat = await page.evaluate(() => (globalThis as unknown as { chat: { echoes: string[] } }).chat);
     expect(chat.echoes).toEqual(['lunch at noon?']);
     expect(origin.messages).toEqual(['lunch at noon?']);
     await expect.poll(() => proxy.logs.find((l) => l['log'] === 'violation' && l['rule'] === 'uploads' && String(l['path']) === '/socket')).toBeDefined();

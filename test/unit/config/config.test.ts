@@ -37,7 +37,7 @@ describe('config schema', () => {
     expect(config.proxy).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(config.icapServer).toMatchObject({ enabled: true, host: '127.0.0.1', port: 1344 });
     expect(config.services.dlp?.urls).toEqual(['icap://127.0.0.1:1344/dlp']);
-    expect(config.policy.map((r) => r.scan)).toEqual(['dlp', 'av']);
+    expect(config.policy.map((r) => r.scan ?? r.action)).toEqual(['pass', 'dlp', 'av']);
     expect(config.admin).toMatchObject({ host: '127.0.0.1', port: 9090 });
     const empty = parseConfig({});
     expect(empty.services.av?.urls).toEqual(['icap://127.0.0.1:1344/av']);
@@ -76,8 +76,15 @@ describe('config schema', () => {
     expect(checkConfig([bad], out.stream, err.stream)).toBe(1);
     expect(err.text()).toContain('services.dlp.urls[0]: scheme must be icap or icaps');
     expect(err.text()).toContain('services.dlp.colour: unknown key');
-    expect(err.text()).toContain('policy[1].scan: unknown service "av"');
+    expect(err.text()).toContain('policy[2].scan: unknown service "av"');
     expect(checkConfig([DEFAULT_CONFIG_FILE], out.stream, err.stream)).toBe(0);
     expect(out.text()).toContain('ok');
+  });
+});
+
+describe('scan.maxWebSocketMessageBytes', () => {
+  it('may not exceed scan.maxScanBytes (a message is scanned whole)', () => {
+    expect(() => parseConfig({ scan: { maxScanBytes: 1000, maxWebSocketMessageBytes: 2000 } }, 'test')).toThrow(/scan\.maxWebSocketMessageBytes/);
+    expect(parseConfig({ scan: { maxScanBytes: 1000, maxWebSocketMessageBytes: 1000 } }, 'test').scan.maxWebSocketMessageBytes).toBe(1000);
   });
 });
