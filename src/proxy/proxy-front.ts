@@ -1,17 +1,18 @@
 // The client-facing front. http-mitm-proxy owns the listener and dispatches every request and
 // CONNECT through its hooks; we take each one over in the hook (never handing it back), so its
 // own forwarding, filters and error pages never run. TLS of intercepted CONNECTs is terminated
-// here, in process, with a leaf from ca/ chosen by the CONNECT target (docs/decisions.md says
+// in process (connect-tunnels.ts), with a leaf from ca/ chosen by the CONNECT target (docs/decisions.md says
 // why this role is not http-mitm-proxy's), and the decrypted socket is handed back to the same
 // http-mitm-proxy server, so plain and intercepted requests take one path.
 //
-//   client ──CONNECT host:port──► onConnect ─ ACL, auth, host check ─┬─ tunnel: TCP splice
-//                                                                  └─ intercept: 200, TLS(leaf for host)
-//                                                                       └─► server 'connection' ─► onRequest
-//   client ──GET http://host/…───► onRequest ─ ACL, auth ─► exchange(req, res, origin, client)
+//   client ──CONNECT host:port──► onConnect ─ cap, ACL, auth, host check, decideConnect ─┬─ tunnel: TCP splice
+//                                                                                      ├─ refuse: the pipeline's page
+//                                                                                      └─ intercept: 200, TLS(leaf for host)
+//                                                                                           └─► server 'connection' ─► onRequest
+//   client ──GET http://host/…───► onRequest ─ cap, header count, ACL, auth ─► exchange(req, res, origin, client)
 import http from 'node:http';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { Proxy as MitmProxy, type IContext, type IProxyOptions } from 'http-mitm-proxy';
 import type { Duplex } from 'node:stream';
 import { ProxyError, type ErrorCode } from '../core/errors.js';
@@ -20,6 +21,8 @@ import { rawResponse } from '../core/raw-response.js';
 import type { ClientInfo } from '../core/exchange.js';
 import { formatAuthority, parseHostPort, type HostPort, type ParsedHost } from '../core/host.js';
 import { ClientAllowList, ProxyAuthenticator, normaliseIp, type ProxyUser } from './access.js';
+import { ClientConnectionCap } from './client-connection-cap.js';
+import { ConnectTunnels } from './connect-tunnels.js';
 
 export interface OriginTarget {
   scheme: 'http' | 'https';
@@ -41,15 +44,33 @@ export interface ProxyFrontOptions {
   clientHeadersTimeoutMs: number;
   clientIdleTimeoutMs: number;
   maxHeaderBytes: number;
+  /** header fields in one request head; more are answered 431 */
+  maxHeaderCount: number;
+  /** an intercepted CONNECT silent this long after our 200 is closed */
+  connectFirstByteTimeoutMs: number;
+  /** the client's TLS handshake of an intercepted CONNECT, from its first byte */
+  tlsHandshakeTimeoutMs: number;
+  /** tunnels and intercepted connections with no byte either way for this long are closed */
+  tunnelIdleTimeoutMs: number;
+  /** connections at once per client address; over it 429, from twice it closed unread */
+  maxConnectionsPerClient: number;
   /** connect timeout for tunnelled CONNECTs */
   tunnelConnectTimeoutMs: number;
 }
 
+export type ConnectDecision = { action: 'tunnel' | 'intercept' } | { action: 'refuse'; page: Page };
+
 export interface ProxyFrontHandlers {
   /** Leaf certificates for intercepted hosts. */
   secureContext(host: ParsedHost): Promise<tls.SecureContext>;
-  /** Tunnel untouched or intercept, for one CONNECT target. */
-  connectAction(host: string): 'tunnel' | 'intercept';
+  /** The policy's decision for one CONNECT, made and logged by the pipeline (one decision point). */
+  decideConnect(target: HostPort, client: ClientInfo, req: http.IncomingMessage): ConnectDecision;
+  /**
+   * A guarded TCP connection to a tunnel target (upstream/ refuses the proxy's own listeners and
+   * other forbidden destinations: the socket then emits 'error' with
+   * ProxyError('UPSTREAM_DESTINATION_FORBIDDEN') → 403 page).
+   */
+  openTunnel(target: HostPort): net.Socket;
   /** One exchange, with the request paused and nothing written yet. */
   exchange(req: http.IncomingMessage, res: http.ServerResponse, origin: OriginTarget, client: ClientInfo, intercepted: boolean): void;
   /** A protocol upgrade (WebSocket): the pipeline relays it. */
@@ -58,26 +79,20 @@ export interface ProxyFrontHandlers {
   page(status: number, code: ErrorCode, host: string | undefined, accept: string | undefined): Page;
 }
 
-/** What an intercepted CONNECT established, keyed by the socket the HTTP server reads. */
-interface Tunnel {
-  target: HostPort;
-  client: ClientInfo;
-  tls: boolean;
-}
-
 export class ProxyFront {
   readonly #options: ProxyFrontOptions;
   readonly #handlers: ProxyFrontHandlers;
   readonly #mitm = new MitmProxy();
   readonly #allow: ClientAllowList;
   readonly #auth: ProxyAuthenticator | undefined;
-  readonly #tunnels = new WeakMap<Duplex, Tunnel>();
-  readonly #open = new Set<Duplex>();
+  readonly #connects: ConnectTunnels;
   /** The request target as received: http-mitm-proxy rewrites absolute-form `req.url` to a path. */
   readonly #targets = new WeakMap<http.IncomingMessage, string>();
   #server: http.Server | undefined;
-  #stats = { tunnels: 0, intercepts: 0 };
   #clientConnections = 0;
+  readonly #cap: ClientConnectionCap;
+  /** connections over their client's cap: their first request is answered 429 */
+  readonly #overCap = new WeakSet<Duplex>();
   /** responses not yet finished: a drain turns their keep-alive off */
   readonly #responses = new Set<http.ServerResponse>();
   #draining = false;
@@ -88,6 +103,8 @@ export class ProxyFront {
     this.#handlers = handlers;
     this.#allow = new ClientAllowList(options.allowedClients);
     this.#auth = options.auth ? new ProxyAuthenticator(options.auth.realm, options.auth.users) : undefined;
+    this.#cap = new ClientConnectionCap(options.maxConnectionsPerClient);
+    this.#connects = new ConnectTunnels(options);
     this.#mitm.onConnect((req, socket, head) => {
       this.#onConnect(req, socket, head).catch((err) => this.#refuseSocket(socket, req, toError(err, 'INTERNAL')));
     });
@@ -108,11 +125,15 @@ export class ProxyFront {
   }
 
   async listen(): Promise<number> {
-    const options: IProxyOptions & { externalCa: boolean } = {
+    const options: IProxyOptions & { externalCa: boolean; httpServerOptions: http.ServerOptions } = {
       host: this.#options.host,
       port: this.#options.port,
       keepAlive: true,
       externalCa: true,
+      // Node checks headersTimeout only at this interval (30 s by default), and reads it only when
+      // the server is created: the patch passes it through (docs/decisions.md). A quarter of the
+      // timeout, at most a second, holds clientHeadersTimeoutMs to within a second.
+      httpServerOptions: { connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(this.#options.clientHeadersTimeoutMs / 4))) },
     };
     await new Promise<void>((resolve, reject) => {
       this.#mitm.listen(options, (err?: Error | null) => (err ? reject(err) : resolve()));
@@ -124,28 +145,21 @@ export class ProxyFront {
     server.keepAliveTimeout = this.#options.clientIdleTimeoutMs;
     server.timeout = this.#options.clientIdleTimeoutMs;
     (server as unknown as { maxHeaderSize: number }).maxHeaderSize = this.#options.maxHeaderBytes;
+    // req.headers keeps this many fields, req.rawHeaders all of them: #limitRefusal answers 431.
+    server.maxHeadersCount = this.#options.maxHeaderCount;
     server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.#targets.set(req, req.url ?? '');
       if (this.#draining) res.shouldKeepAlive = false;
       this.#responses.add(res);
       res.once('close', () => this.#responses.delete(res));
     });
-    server.on('connection', (socket: Duplex) => {
-      if (this.#tunnels.has(socket)) return; // a decrypted CONNECT, already counted as its client's
-      this.#clientConnections++;
-      socket.once('close', () => this.#clientConnections--);
-    });
+    server.on('connection', (socket: Duplex) => this.#onConnection(socket));
     // Upgrades are relayed byte for byte by the pipeline, not re-framed by the library's ws server.
     server.removeAllListeners('upgrade');
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#onUpgrade(req, socket, head).catch((err) => this.#refuseSocket(socket, req, toError(err, 'INTERNAL')));
     });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      // Malformed HTTP from a client: a plain 400, and the socket is closed.
-      if (socket.writable && !(socket as net.Socket).destroyed && err.code !== 'ECONNRESET') {
-        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      } else socket.destroy();
-    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
     return (server.address() as net.AddressInfo).port;
   }
 
@@ -156,7 +170,7 @@ export class ProxyFront {
 
   /** Totals of tunnels and intercepts so far; open client connections and CONNECT-side sockets now. */
   stats(): { tunnels: number; intercepts: number; openSockets: number; clientConnections: number } {
-    return { ...this.#stats, openSockets: this.#open.size, clientConnections: this.#clientConnections };
+    return { ...this.#connects.stats(), clientConnections: this.#clientConnections };
   }
 
   /**
@@ -175,7 +189,7 @@ export class ProxyFront {
     const deadline = performance.now() + deadlineMs;
     for (;;) {
       server.closeIdleConnections();
-      if (this.#clientConnections === 0 && this.#open.size === 0) return true;
+      if (this.#clientConnections === 0 && this.#connects.stats().openSockets === 0) return true;
       if (performance.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - performance.now()))));
     }
@@ -189,127 +203,99 @@ export class ProxyFront {
     const closed = (this.#closed ??= new Promise<void>((resolve) => server.close(() => resolve())));
     if (force) {
       server.closeAllConnections();
-      for (const socket of this.#open) socket.destroy();
+      this.#connects.destroyAll();
     } else server.closeIdleConnections();
     await closed;
   }
 
-  async #identify(req: http.IncomingMessage): Promise<{ client: ClientInfo } | { refuse: ProxyError }> {
-    const ip = normaliseIp(req.socket.remoteAddress ?? '');
-    const client: ClientInfo = { ip, port: req.socket.remotePort ?? 0 };
-    if (!this.#allow.allows(ip)) return { refuse: new ProxyError('CLIENT_FORBIDDEN', `client ${ip} is not in proxy.allowedClients`) };
+  /** Every accepted TCP connection; the decrypted socket of an intercepted CONNECT is its client's already. */
+  #onConnection(socket: Duplex): void {
+    if (this.#connects.get(socket)) return;
+    const ip = normaliseIp((socket as net.Socket).remoteAddress ?? '');
+    const admission = this.#cap.open(ip);
+    this.#clientConnections++;
+    socket.once('close', () => {
+      this.#clientConnections--;
+      this.#cap.close(ip);
+    });
+    if (admission === 'refuse') this.#overCap.add(socket);
+    else if (admission === 'drop') {
+      const max = this.#options.maxConnectionsPerClient;
+      events.error.publish({ error: new ProxyError('CLIENT_TOO_MANY_CONNECTIONS', `client ${ip} holds twice proxy.maxConnectionsPerClient (${max}): connection closed unread`) });
+      socket.destroy();
+    }
+  }
+
+  /** A request head the HTTP server could not take: too slow (408), too large (431) or malformed (400); then closed. */
+  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    // With a response in flight on the socket (as Node's own handler checks), a page would interleave with it.
+    const busy = (socket as { _httpMessage?: unknown })._httpMessage;
+    if (!socket.writable || (socket as net.Socket).destroyed || err.code === 'ECONNRESET' || busy) return void socket.destroy();
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      // headersTimeout (requestTimeout is 0): RFC 9110 §15.5.9
+      return this.#refuseSocket(socket, undefined, new ProxyError('CLIENT_HEADERS_TIMEOUT', `request head not complete within ${this.#options.clientHeadersTimeoutMs} ms`));
+    }
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      // RFC 6585 §5
+      return this.#refuseSocket(socket, undefined, new ProxyError('CLIENT_TOO_MANY_HEADERS', `request head over proxy.maxHeaderBytes (${this.#options.maxHeaderBytes})`));
+    }
+    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  }
+
+  /** Who sent `req` (a refused one too: the refusal is logged with its client). */
+  async #identify(req: http.IncomingMessage): Promise<{ client: ClientInfo; refuse?: ProxyError }> {
+    const client = peerOf(req);
+    if (!this.#allow.allows(client.ip)) return { client, refuse: new ProxyError('CLIENT_FORBIDDEN', `client ${client.ip} is not in proxy.allowedClients`) };
     if (this.#auth) {
       const user = await this.#auth.authenticate(req.headers['proxy-authorization']);
-      if (user === undefined) return { refuse: new ProxyError('CLIENT_AUTH_REQUIRED', 'proxy authentication required') };
+      if (user === undefined) return { client, refuse: new ProxyError('CLIENT_AUTH_REQUIRED', 'proxy authentication required') };
       client.user = user;
     }
     return { client };
   }
 
+  /** The per-client connection cap and the header count, checked first for every request head. */
+  #limitRefusal(req: http.IncomingMessage): ProxyError | undefined {
+    if (this.#overCap.has(req.socket)) {
+      return new ProxyError('CLIENT_TOO_MANY_CONNECTIONS', `client holds more than proxy.maxConnectionsPerClient (${this.#options.maxConnectionsPerClient}) connections`);
+    }
+    // rawHeaders holds every field; req.headers only the first maxHeadersCount (the rest would be dropped silently).
+    const count = req.rawHeaders.length / 2;
+    if (count > this.#options.maxHeaderCount) {
+      return new ProxyError('CLIENT_TOO_MANY_HEADERS', `${count} header fields, over proxy.maxHeaderCount (${this.#options.maxHeaderCount})`);
+    }
+    return undefined;
+  }
+
   async #onConnect(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const limit = this.#limitRefusal(req);
+    if (limit) return this.#refuseSocket(socket, req, limit, peerOf(req));
     const who = await this.#identify(req);
-    if ('refuse' in who) return this.#refuseSocket(socket, req, who.refuse);
+    if (who.refuse) return this.#refuseSocket(socket, req, who.refuse, who.client);
     const target = parseHostPort(req.url ?? '');
     if (!target) {
       return this.#refuseSocket(socket, req, new ProxyError('CLIENT_HOST_INVALID', 'CONNECT target is not a valid host:port'), who.client);
     }
-    const action = this.#handlers.connectAction(target.host);
-    events.connect.publish({ client: who.client, host: target.host, port: target.port, outcome: action });
-    if (action === 'tunnel') return this.#tunnel(socket, head, target);
-    return this.#intercept(socket, head, target, who.client);
-  }
-
-  #tunnel(socket: Duplex, head: Buffer, target: HostPort): void {
-    const started = performance.now();
-    this.#stats.tunnels++;
-    const origin = net.connect({ host: target.host, port: target.port });
-    origin.setNoDelay(true);
-    const timer = setTimeout(() => origin.destroy(new ProxyError('UPSTREAM_CONNECT_TIMEOUT', `tunnel to ${target.host}:${target.port} timed out`)), this.#options.tunnelConnectTimeoutMs);
-    this.#open.add(socket);
-    this.#open.add(origin);
-    origin.once('connect', () => {
-      clearTimeout(timer);
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) origin.write(head);
-      socket.pipe(origin);
-      origin.pipe(socket);
-    });
-    origin.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (origin.connecting || origin.bytesRead === 0) {
-        const code: ErrorCode = err instanceof ProxyError ? err.code : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'UPSTREAM_DNS_FAILED' : 'UPSTREAM_CONNECT_FAILED';
-        if (!socket.destroyed && (socket as net.Socket).bytesWritten === 0) {
-          this.#refuseSocket(socket, undefined, new ProxyError(code, `tunnel to ${target.host}:${target.port}: ${err.message}`), undefined, target.host);
-          return;
-        }
-      }
-      socket.destroy();
-    });
-    socket.on('error', () => origin.destroy());
-    socket.on('close', () => origin.destroy());
-    origin.on('close', () => {
-      socket.destroy();
-      this.#open.delete(socket);
-      this.#open.delete(origin);
-      events.tunnelEnd.publish({ host: target.host, mode: 'tunnel', bytesUp: origin.bytesWritten, bytesDown: origin.bytesRead, durationMs: performance.now() - started });
-    });
-  }
-
-  async #intercept(socket: Duplex, head: Buffer, target: HostPort, client: ClientInfo): Promise<void> {
-    const started = performance.now();
+    // The pipeline decides and logs (events.connect is its to publish for a decided CONNECT).
+    const decision = this.#handlers.decideConnect(target, who.client, req);
+    if (decision.action === 'refuse') return this.#endWithPage(socket, decision.page);
+    // The socket of a CONNECT is the net.Socket the HTTP server accepted.
+    const client = socket as net.Socket;
+    if (decision.action === 'tunnel') {
+      const refuse = (error: ProxyError) => this.#refuseSocket(socket, undefined, error, undefined, target.host);
+      return this.#connects.tunnel(client, head, target, this.#handlers.openTunnel(target), refuse);
+    }
     const server = this.#server;
     if (!server) return void socket.destroy();
-    this.#stats.intercepts++;
-    this.#open.add(socket);
-    socket.on('close', () => this.#open.delete(socket));
-    // Issue (or fetch) the leaf while the client reads our 200.
-    const context = this.#handlers.secureContext(target);
-    context.catch(() => undefined);
-    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    const first = head.length > 0 ? head : await firstChunk(socket);
-    if (!first) return;
-    socket.pause();
-    socket.unshift(first);
-    if (first[0] !== 0x16) {
-      // Not TLS (plain HTTP or WebSocket through CONNECT): the same server reads it as is.
-      this.#tunnels.set(socket, { target, client, tls: false });
-      server.emit('connection', socket);
-      socket.resume();
-      return;
-    }
-    let secureContext: tls.SecureContext;
-    try {
-      secureContext = await context;
-    } catch (err) {
-      events.error.publish({ error: toError(err, 'INTERNAL') });
-      return void socket.destroy();
-    }
-    const tlsSocket = new tls.TLSSocket(socket as net.Socket, {
-      isServer: true,
-      secureContext,
-      ALPNProtocols: ['http/1.1'],
-      // A client that names another host in SNI than in CONNECT gets a leaf for the CONNECT
-      // target all the same: the request's Host must match that target anyway.
-      SNICallback: (_servername, cb) => cb(null, secureContext),
-    });
-    this.#open.add(tlsSocket);
-    tlsSocket.on('error', (err: NodeJS.ErrnoException) => {
-      events.error.publish({ error: new ProxyError('CLIENT_TLS_FAILED', `TLS with client for ${target.host}: ${err.code ?? err.message}`, { cause: err }) });
-      tlsSocket.destroy();
-    });
-    tlsSocket.on('close', () => {
-      this.#open.delete(tlsSocket);
-      events.tunnelEnd.publish({ host: target.host, mode: 'intercept', bytesUp: tlsSocket.bytesRead, bytesDown: tlsSocket.bytesWritten, durationMs: performance.now() - started });
-    });
-    tlsSocket.once('secure', () => {
-      this.#tunnels.set(tlsSocket, { target, client, tls: true });
-      server.emit('connection', tlsSocket);
-    });
+    // The leaf is issued (or fetched) while the client reads our 200.
+    return this.#connects.intercept(client, head, target, who.client, server, this.#handlers.secureContext(target));
   }
 
   /** Resolve where a request goes: the CONNECT target inside a tunnel, else its absolute URI. */
   async #route(req: http.IncomingMessage, url: string): Promise<{ origin: OriginTarget; client: ClientInfo; intercepted: boolean } | { refuse: ProxyError; client?: ClientInfo }> {
-    const tunnel = this.#tunnels.get(req.socket);
+    const tunnel = this.#connects.get(req.socket);
+    const limit = this.#limitRefusal(req);
+    if (limit) return { refuse: limit, client: tunnel?.client ?? peerOf(req) };
     if (tunnel) {
       const defaultPort = tunnel.tls ? 443 : 80;
       const authority = absoluteAuthority(url) ?? req.headers.host;
@@ -323,7 +309,7 @@ export class ProxyFront {
       return { origin: { scheme: tunnel.tls ? 'https' : 'http', host: tunnel.target.host, port: tunnel.target.port }, client: tunnel.client, intercepted: tunnel.tls };
     }
     const who = await this.#identify(req);
-    if ('refuse' in who) return who;
+    if (who.refuse) return { refuse: who.refuse, client: who.client };
     const scheme = url.slice(0, 8).toLowerCase().startsWith('https://') ? 'https' : url.slice(0, 7).toLowerCase() === 'http://' ? 'http' : undefined;
     if (!scheme) {
       return { refuse: new ProxyError('CLIENT_BAD_REQUEST', 'this is a proxy: requests must use absolute-form URIs (http://host/path)'), client: who.client };
@@ -368,9 +354,20 @@ export class ProxyFront {
     if (!socket.writable || socket.destroyed) return void socket.destroy();
     const page = this.#handlers.page(error.status, error.code, host ?? (req ? hostOf(req) : undefined), req?.headers.accept);
     const challenge: Record<string, string> = error.code === 'CLIENT_AUTH_REQUIRED' && this.#auth ? { 'proxy-authenticate': this.#auth.challenge } : {};
-    socket.end(rawResponse(page, challenge));
+    this.#endWithPage(socket, page, challenge);
+  }
+
+  /** Write a whole page on a raw socket and close it (a client that does not read it is cut after 2 s). */
+  #endWithPage(socket: Duplex, page: Page, extra: Record<string, string> = {}): void {
+    if (!socket.writable || socket.destroyed) return void socket.destroy();
+    socket.end(rawResponse(page, extra));
     setTimeout(() => socket.destroy(), 2000).unref();
   }
+}
+
+/** The client address of a request, before any identification. */
+function peerOf(req: http.IncomingMessage): ClientInfo {
+  return { ip: normaliseIp(req.socket.remoteAddress ?? ''), port: req.socket.remotePort ?? 0 };
 }
 
 function toError(err: unknown, code: ErrorCode): ProxyError {
@@ -391,28 +388,4 @@ function absoluteAuthority(url: string | undefined): string | undefined {
 function hostOf(req: http.IncomingMessage): string | undefined {
   const authority = absoluteAuthority(req.url) ?? (req.method === 'CONNECT' ? req.url : req.headers.host);
   return authority ? parseHostPort(authority, 80)?.host : undefined;
-}
-
-function firstChunk(socket: Duplex): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const onData = (chunk: Buffer) => {
-      cleanup();
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      socket.destroy();
-      resolve(undefined);
-    };
-    const cleanup = () => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-      socket.off('error', onEnd);
-    };
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onEnd);
-    socket.once('error', onEnd);
-  });
 }
