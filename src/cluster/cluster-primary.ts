@@ -19,7 +19,7 @@ import { ConfigError, parseConfigText, type Config } from '../config/index.js';
 import type { IcapServerHandle } from '../icap-server/index.js';
 import { startIcapServer } from '../icap-server/index.js';
 import { ClusterAdmin } from './cluster-admin.js';
-import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { isWorkerMessage, type OwnListener, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 export interface ClusterPrimaryOptions {
   /** the config file, re-read on SIGHUP */
@@ -48,6 +48,8 @@ export class ClusterPrimary {
   readonly #retiring = new WeakSet<Worker>();
   #icap: IcapServerHandle | undefined;
   #admin: ClusterAdmin | undefined;
+  /** listeners of the primary that the workers must refuse to forward to */
+  readonly #ownListeners: OwnListener[] = [];
   /** the port the workers reported (config.proxy.port, or the one picked for port 0) */
   #proxyPort: number;
   #reloading: Promise<void> | undefined;
@@ -70,17 +72,20 @@ export class ClusterPrimary {
     if (created) this.#logger.info({ log: 'ca', dir: path.resolve(config.ca.dir), created, fingerprint256: ca.fingerprint256 }, 'CA created');
     if (config.icapServer.enabled) {
       this.#icap = await startIcapServer({ config: config.icapServer });
+      this.#ownListeners.push({ role: 'icap-server', host: config.icapServer.host, port: this.#icap.port });
       this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
     }
     if (config.admin.enabled) {
       this.#admin = new ClusterAdmin({ ca, config: () => this.#current.config, serving: () => [...this.#live], proxyPort: () => this.#proxyPort });
     }
     try {
-      await Promise.all(Array.from({ length: config.workers }, () => this.#spawn(this.#current)));
+      // The admin listener first: workers learn its port, and never forward to it.
       if (this.#admin) {
         const port = await this.#admin.listen();
+        this.#ownListeners.push({ role: 'admin', host: config.admin.host, port });
         this.#logger.info({ log: 'admin', host: config.admin.host, port }, 'admin listening (in the primary, for every worker): /metrics /healthz /readyz /ca.pem /proxy.pac');
       }
+      await Promise.all(Array.from({ length: config.workers }, () => this.#spawn(this.#current)));
     } catch (err) {
       await this.stop();
       throw err;
@@ -186,7 +191,7 @@ export class ClusterPrimary {
   #handle(worker: Worker, message: WorkerMessage, gen: Generation, ready: () => void, fail: (err: Error) => void): void {
     switch (message.type) {
       case 'hello':
-        send(worker, { type: 'config', text: gen.text, source: this.#file, workerCount: gen.config.workers });
+        send(worker, { type: 'config', text: gen.text, source: this.#file, workerCount: gen.config.workers, ownListeners: this.#ownListeners });
         return;
       case 'ready':
         this.#logger.info({ log: 'cluster', worker: worker.id, pid: worker.process.pid, port: message.port }, 'worker listening');

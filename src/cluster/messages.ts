@@ -16,6 +16,14 @@ export interface ConfigMessage {
   source: string;
   /** how many workers share the machine (per-worker shares of ICAP Max-Connections) */
   workerCount: number;
+  /** the primary's own listeners (admin, built-in ICAP service): workers never forward to them */
+  ownListeners: OwnListener[];
+}
+
+export interface OwnListener {
+  role: 'admin' | 'icap-server';
+  host: string;
+  port: number;
 }
 
 export type PrimaryMessage =

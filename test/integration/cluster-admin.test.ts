@@ -149,6 +149,15 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
     const readyAgain = JSON.parse((await get(adminPort, '/readyz')).body) as { workers: Array<{ pid: number }> };
     expect(readyAgain.workers.map((w) => w.pid).sort()).toEqual([...newPids].sort());
 
+    // no worker forwards to the primary's admin listener or built-in ICAP service (issue 11)
+    for (let i = 0; i < 4; i++) {
+      for (const port of [adminPort, icapPort]) {
+        const reply = await proxyRequest(proxyPort, `http://127.0.0.1:${port}/metrics`);
+        expect(reply.status, `port ${port}`).toBe(403);
+        expect(reply.body.toString()).not.toContain('dlp_proxy_');
+      }
+    }
+
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 120_000);

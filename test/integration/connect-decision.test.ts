@@ -49,7 +49,8 @@ async function issuerThrough(socket: import('node:net').Socket, servername: stri
     secure.once('secureConnect', resolve);
     secure.once('error', reject);
   });
-  const issuer = secure.getPeerCertificate().issuer.CN ?? '';
+  const cn = secure.getPeerCertificate().issuer.CN;
+  const issuer = (Array.isArray(cn) ? cn[0] : cn) ?? '';
   secure.destroy();
   return issuer;
 }
