@@ -46,6 +46,8 @@ export interface StartOptions {
   workerCount?: number;
   /** false in a cluster worker: the primary runs the one admin listener and gathers the workers' metrics */
   adminListener?: boolean;
+  /** listeners of another process of this proxy (a cluster primary's admin and ICAP service): never forwarded to */
+  ownListeners?: ReadonlyArray<{ role: 'admin' | 'icap-server'; host: string; port: number }>;
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
@@ -58,7 +60,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       for (const fn of closers.reverse()) await fn();
     })());
   try {
-    closers.push(subscribeAccessLog(logger), subscribeViolationLog(logger), subscribeIcapLog(logger));
+    closers.push(subscribeAccessLog(logger, { caCertFile: path.join(config.ca.dir, 'ca.pem') }), subscribeViolationLog(logger), subscribeIcapLog(logger));
     const alerts = await startViolationAlerts(config.alerts.webhooks);
     closers.push(() => alerts.close());
 
@@ -115,6 +117,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const cache = new VerdictCache(store, config.cache.ttlMs);
     const upstream = new OriginClient(config.upstream, { listensOffLoopback: !isLoopback(config.proxy.host) });
     if (icapServerPort !== undefined) upstream.addOwnListener('icap-server', config.icapServer.host, icapServerPort);
+    for (const own of options.ownListeners ?? []) upstream.addOwnListener(own.role, own.host, own.port);
     closers.push(() => upstream.close());
 
     await configurePages(config.blockPage);
@@ -129,6 +132,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       policy,
       scanner: { scan: config.scan, cache, policyVersion: policy.version, services },
       oversizeAction: config.scan.oversizeAction,
+      websocket: { maxMessageBytes: config.scan.maxWebSocketMessageBytes, oversizeAction: config.scan.oversizeAction, idleTimeoutMs: config.proxy.tunnelIdleTimeoutMs },
       page,
       blockPage: (exchange, direction, verdict, rule, accept) =>
         renderPage(
@@ -158,7 +162,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         decideConnect: (target, client, req) => pipeline.decideConnect(target, client, req),
         openTunnel: (target) => upstream.connectTunnel(target),
         exchange: (req, res, origin, client, intercepted) => pipeline.handle(req, res, origin, client, intercepted),
-        upgrade: (req, socket, head, origin, client) => pipeline.upgrade(req, socket, head, origin, client),
+        upgrade: (req, socket, head, origin, client, intercepted) => pipeline.upgrade(req, socket, head, origin, client, intercepted),
         page,
       },
     );
@@ -187,9 +191,6 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       upstream.addOwnListener('admin', config.admin.host, adminPort);
       closers.push(() => admin.close());
       logger.info({ log: 'admin', host: config.admin.host, port: adminPort }, 'admin listening: /metrics /healthz /readyz /ca.pem /proxy.pac');
-    } else if (config.admin.enabled && config.admin.port !== 0) {
-      // a cluster worker: the primary's admin listener serves on this host
-      upstream.addOwnListener('admin', config.admin.host, config.admin.port);
     }
 
     const drain = async (deadlineMs: number) => {

@@ -20,6 +20,7 @@ import { events } from '../core/events.js';
 import { rawResponse } from '../core/raw-response.js';
 import type { ClientInfo } from '../core/exchange.js';
 import { formatAuthority, parseHostPort, type HostPort, type ParsedHost } from '../core/host.js';
+import { isWebSocketHandshake, withoutUpgrade } from './upgrade-dispatch.js';
 import { ClientAllowList, ProxyAuthenticator, normaliseIp, type ProxyUser } from './access.js';
 import { ClientConnectionCap } from './client-connection-cap.js';
 import { ConnectTunnels } from './connect-tunnels.js';
@@ -73,8 +74,8 @@ export interface ProxyFrontHandlers {
   openTunnel(target: HostPort): net.Socket;
   /** One exchange, with the request paused and nothing written yet. */
   exchange(req: http.IncomingMessage, res: http.ServerResponse, origin: OriginTarget, client: ClientInfo, intercepted: boolean): void;
-  /** A protocol upgrade (WebSocket): the pipeline relays it. */
-  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, origin: OriginTarget, client: ClientInfo): void;
+  /** A WebSocket handshake (every other upgrade comes back as an ordinary request): the pipeline decides and relays it. */
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, origin: OriginTarget, client: ClientInfo, intercepted: boolean): void;
   /** Our page for a refusal or failure: never internal error text. */
   page(status: number, code: ErrorCode, host: string | undefined, accept: string | undefined): Page;
 }
@@ -86,6 +87,8 @@ export class ProxyFront {
   readonly #allow: ClientAllowList;
   readonly #auth: ProxyAuthenticator | undefined;
   readonly #connects: ConnectTunnels;
+  /** client sockets handed back to the HTTP server after a non-WebSocket upgrade (already counted) */
+  readonly #reinjected = new WeakSet<Duplex>();
   /** The request target as received: http-mitm-proxy rewrites absolute-form `req.url` to a path. */
   readonly #targets = new WeakMap<http.IncomingMessage, string>();
   #server: http.Server | undefined;
@@ -154,9 +157,16 @@ export class ProxyFront {
       res.once('close', () => this.#responses.delete(res));
     });
     server.on('connection', (socket: Duplex) => this.#onConnection(socket));
-    // Upgrades are relayed byte for byte by the pipeline, not re-framed by the library's ws server.
+    // WebSocket handshakes go to the pipeline (not the library's ws server); any other upgrade is
+    // read again as an ordinary request (upgrade-dispatch.ts).
     server.removeAllListeners('upgrade');
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!isWebSocketHandshake(req)) {
+        this.#reinjected.add(socket);
+        socket.unshift(withoutUpgrade(req, head));
+        server.emit('connection', socket);
+        return;
+      }
       this.#onUpgrade(req, socket, head).catch((err) => this.#refuseSocket(socket, req, toError(err, 'INTERNAL')));
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
@@ -210,7 +220,7 @@ export class ProxyFront {
 
   /** Every accepted TCP connection; the decrypted socket of an intercepted CONNECT is its client's already. */
   #onConnection(socket: Duplex): void {
-    if (this.#connects.get(socket)) return;
+    if (this.#connects.get(socket) || this.#reinjected.has(socket)) return;
     const ip = normaliseIp((socket as net.Socket).remoteAddress ?? '');
     const admission = this.#cap.open(ip);
     this.#clientConnections++;
@@ -330,7 +340,7 @@ export class ProxyFront {
   async #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const route = await this.#route(req, req.url ?? '');
     if ('refuse' in route) return this.#refuseSocket(socket, req, route.refuse, route.client);
-    this.#handlers.upgrade(req, socket, head, route.origin, route.client);
+    this.#handlers.upgrade(req, socket, head, route.origin, route.client, route.intercepted);
   }
 
   #refuse(res: http.ServerResponse, req: http.IncomingMessage, error: ProxyError): void {
