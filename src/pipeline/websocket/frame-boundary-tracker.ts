@@ -3,6 +3,7 @@
 // boundary before it writes a Close frame of its own into that stream, and which Close frame an
 // endpoint sent, to report it. Holds at most one header and one Close body (≤ 125 bytes).
 import { MAX_HEADER_BYTES, headerLengthOf, Opcode, parseClosePayload, parseFrameHeader, unmask, type FrameHeader } from './frame-header.js';
+import { CloseCode } from './protocol-error.js';
 
 export class FrameBoundaryTracker {
   private readonly header = Buffer.alloc(MAX_HEADER_BYTES);
@@ -16,7 +17,7 @@ export class FrameBoundaryTracker {
     return this.headerFill === 0 && this.current === undefined;
   }
 
-  /** Feed forwarded bytes; returns the status code of each Close frame they complete. */
+  /** Feed forwarded bytes; returns the status code of each Close frame they complete (1005 for none, 1002 for a 1-byte body). */
   push(chunk: Buffer): number[] {
     const closes: number[] = [];
     let i = 0;
@@ -41,7 +42,7 @@ export class FrameBoundaryTracker {
       if (this.current && this.remaining === 0) {
         if (this.current.opcode === Opcode.close) {
           const body = unmask(Buffer.concat(this.closeBody), this.current.maskKey, 0);
-          closes.push(parseClosePayload(body)?.code ?? 1002);
+          closes.push(parseClosePayload(body)?.code ?? CloseCode.protocolError);
         }
         this.current = undefined;
       }
