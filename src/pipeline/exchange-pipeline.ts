@@ -104,6 +104,8 @@ export class ExchangePipeline {
       exchange.status = 200;
       result = { action: decision.action === 'tunnel' ? 'tunnel' : 'intercept' };
     }
+    const outcome = result.action === 'refuse' ? 'refused' : result.action;
+    events.connect.publish({ client, host: target.host, port: target.port, outcome, ...(result.action === 'refuse' ? { status: result.page.status } : {}) });
     events.exchangeEnd.publish({ exchange, durationMs: performance.now() - exchange.startedAt });
     return result;
   }

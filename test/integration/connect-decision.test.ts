@@ -25,6 +25,7 @@ beforeAll(async () => {
   origin = await startOrigin({ tls: { cert: leaf.certPem, key: leaf.keyPem } });
   const passwordHash = await hashPassword('pw', { N: 1024, r: 8, p: 1 });
   proxy = await startTestProxy({
+    admin: { enabled: true, port: 0 },
     proxy: { auth: { users: [{ name: 'alice', passwordHash }, { name: 'bob', passwordHash }] } },
     policy: [
       { name: 'banned', match: { hosts: ['banned.example'] }, action: 'block' },
@@ -76,6 +77,8 @@ describe('CONNECT decided by the policy', () => {
       ['alice', 'connect=tunnel'],
       ['bob', 'connect=intercept'],
     ]);
+    const metrics = await proxy.app.metrics!.text();
+    for (const outcome of ['tunnel', 'intercept', 'refused']) expect(metrics).toMatch(new RegExp(`dlp_proxy_connects_total\\{outcome="${outcome}"\\} [1-9]`));
   });
 
   it('a tunnel rule by client address', async () => {
