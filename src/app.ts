@@ -132,7 +132,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       policy,
       scanner: { scan: config.scan, cache, policyVersion: policy.version, services },
       oversizeAction: config.scan.oversizeAction,
-      websocket: { maxMessageBytes: config.scan.maxWebSocketMessageBytes, oversizeAction: config.scan.oversizeAction, idleTimeoutMs: config.proxy.tunnelIdleTimeoutMs },
+      websocket: { maxMessageBytes: Math.min(config.scan.maxWebSocketMessageBytes, config.scan.maxScanBytes), oversizeAction: config.scan.oversizeAction, idleTimeoutMs: config.proxy.tunnelIdleTimeoutMs },
       page,
       blockPage: (exchange, direction, verdict, rule, accept) =>
         renderPage(

@@ -343,6 +343,7 @@ export const configSchema = z
         maxScanBytes: bytes.default(256 * 1024 * 1024),
         /** past maxScanBytes (or maxWebSocketMessageBytes): block, or pass unscanned (logged and counted as unscanned) */
         oversizeAction: z.enum(['block', 'pass']).default('block'),
+        /** a WebSocket message is scanned whole: the limit in force is the smaller of this and maxScanBytes */
         maxWebSocketMessageBytes: bytes.min(1).default(16 * 1024 * 1024),
         spoolMemoryBytes: bytes.default(1024 * 1024),
         spoolDir: z.string().optional(),
@@ -420,9 +421,6 @@ export const configSchema = z
     }
     if (config.admin.enabled && config.admin.port !== 0 && config.admin.port === config.proxy.port) {
       ctx.addIssue({ code: 'custom', path: ['admin', 'port'], message: `the admin listener never shares the proxy port ${config.proxy.port}` });
-    }
-    if (config.scan.maxWebSocketMessageBytes > config.scan.maxScanBytes) {
-      ctx.addIssue({ code: 'custom', path: ['scan', 'maxWebSocketMessageBytes'], message: `a WebSocket message is scanned whole: at most scan.maxScanBytes (${config.scan.maxScanBytes})` });
     }
     const webhookNames = config.alerts.webhooks.map((w) => w.name);
     for (const [i, name] of webhookNames.entries()) {

@@ -31,6 +31,7 @@ import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
 import type { AdaptedMessage } from '../enforce/classify.js';
 import type { Policy, PolicyInput } from '../policy/index.js';
 import type { ScanOutcome } from './body-scan.js';
+import { dropNamed, headerValue, isPartial, onlyInspectableExtensions, originForm, viaNames } from './message-heads.js';
 import { planRanges, type RangePlan } from './ranges.js';
 import { declaredLength, requestHasBody, requestHead, responseHasBody, responseHead, toRaw, withLength } from './respond.js';
 
@@ -435,58 +436,4 @@ export function decideConnect(policy: Policy, exchange: Exchange): Decision {
 
 export function policyVerdict(decision: Decision): Verdict {
   return { action: 'block', reason: `blocked by the rule "${decision.rule}"`, violations: [`policy:${decision.rule}`], source: 'policy' };
-}
-
-/**
- * A response that is only part of the representation: 206, or a Content-Range that does not
- * cover the whole (`bytes 0-99/100` does). We never asked for a part (Range was stripped).
- */
-function isPartial(response: ResponseFacts, bytes: number | undefined): boolean {
-  const contentRange = headerValue(response.headers['content-range']);
-  if (response.status !== 206 && contentRange === undefined) return false;
-  const m = contentRange === undefined ? null : /^\s*bytes\s+(\d+)-(\d+)\/(\d+)\s*$/i.exec(contentRange);
-  if (!m) return true;
-  const [start, end, total] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return !(start === 0 && end === total - 1 && (bytes === undefined || bytes === total));
-}
-
-/** received-by names in a Via field (RFC 9110 §7.6.3): `1.1 a, 1.0 b (comment)` → [a, b]. */
-function viaNames(via: string): string[] {
-  return via.split(',').map((entry) => (entry.trim().split(/\s+/)[1] ?? '').toLowerCase());
-}
-
-/**
- * The client's WebSocket extension offers, keeping only those the relay can read
- * (permessage-deflate): an extension the relay cannot decode would make its messages unscannable.
- */
-function onlyInspectableExtensions(raw: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'sec-websocket-extensions') {
-      out.push(raw[i]!, raw[i + 1]!);
-      continue;
-    }
-    const offers = raw[i + 1]!.split(',').filter((offer) => offer.split(';')[0]!.trim().toLowerCase() === 'permessage-deflate');
-    if (offers.length > 0) out.push(raw[i]!, offers.map((o) => o.trim()).join(', '));
-  }
-  return out;
-}
-
-function dropNamed(raw: readonly string[], ...names: string[]): string[] {
-  const drop = new Set(names);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (!drop.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
-  return out;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** The origin-form target (path and query) of a request, as the client sent it. */
-export function originForm(url: string): string {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
-  if (!match) return url === '' ? '/' : url;
-  const rest = url.slice(match[0].length);
-  return rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`;
 }

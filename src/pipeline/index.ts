@@ -5,6 +5,7 @@
 // call metrics or logs themselves.
 export { ExchangePipeline } from './exchange-pipeline.js';
 export type { ConnectDecision, PipelineOptions } from './exchange-pipeline.js';
-export { ExchangeMachine, originForm } from './exchange-machine.js';
+export { ExchangeMachine } from './exchange-machine.js';
+export { originForm } from './message-heads.js';
 export type { Page } from './respond.js';
 export type { BodyScanner, ScanService } from './body-scan.js';

@@ -11,6 +11,7 @@ import type { Exchange } from '../core/exchange.js';
 import { formatAuthority } from '../core/host.js';
 import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
 import { scanBody, type BodyScanner } from './body-scan.js';
+import { headerValue } from './message-heads.js';
 import { relayWebSocket, type MessageVerdict, type WebSocketMessage } from './websocket/index.js';
 
 export interface WebSocketLimits {
@@ -108,8 +109,4 @@ async function scanMessage(exchange: Exchange, url: string, message: WebSocketMe
 
 function sideOf(direction: WebSocketMessage['direction']): Direction {
   return direction === 'client-to-server' ? 'upload' : 'download';
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

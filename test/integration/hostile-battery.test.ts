@@ -48,8 +48,11 @@ describe('upgrades', () => {
     const before = origin.seen.length;
     const reply = await rawRequest(proxy.port, [head([`POST ${url('/echo')} HTTP/1.1`, `Host: ${host()}`, 'Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA', `Content-Length: ${body.length}`]) + body]);
     expect(reply.status).toBe(403);
-    expect(reply.text).toMatch(/x-dlp-incident: \w+/i);
+    const incident = /x-dlp-incident: (\w+)/i.exec(reply.text)?.[1];
+    expect(incident).toBeDefined();
     expect(origin.seen.length).toBe(before);
+    // the blocked exchange logs the bytes it received
+    await expect.poll(() => proxy.logs.find((l) => l.msg === 'exchange' && l.id === incident)).toMatchObject({ status: 403, bytesIn: body.length, verdict: 'block/icap' });
   });
 
   it('Upgrade: h2c on a GET (curl --http2 over http) no longer skips RESPMOD: EICAR is blocked', async () => {

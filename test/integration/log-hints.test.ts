@@ -4,6 +4,7 @@
 // client does not trust the proxy CA and where to get it; another client TLS failure (bytes that
 // are no TLS) stays at debug; a defect of ours (INTERNAL) is logged at error with the stack of
 // the error and of its cause.
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyError } from '../../src/core/errors.js';
@@ -79,7 +80,8 @@ describe('client TLS failures in the log', () => {
     const [line] = await logged((l) => l['code'] === 'CLIENT_TLS_FAILED' && l['level'] === 30);
     expect(line).toMatchObject({ level: 30, log: 'error', hop: 'client', alert: 'unknown_ca' });
     expect(String(line!['msg'])).toContain('does not trust the proxy CA');
-    expect(String(line!['msg'])).toContain('ca/ca.pem');
+    // the CA file of this proxy's ca.dir, where the operator finds it
+    expect(String(line!['msg'])).toContain(path.join(proxy.caDir, 'ca.pem'));
     expect(String(line!['msg'])).toContain('/ca.pem on the admin listener');
     // the host the client was trying to reach (its CONNECT target), and OpenSSL's own name for the alert
     expect(String(line!['err'])).toContain(host);

@@ -47,6 +47,9 @@ export default function setup(): () => void {
   const systemTmp = os.tmpdir();
   const previous = process.env['TMPDIR'];
   const root = fs.mkdtempSync(path.join(systemTmp, 'vitest-dlp-run-'));
+  // Traversable by others, not listable: daemons that drop privileges (squid runs as `proxy`)
+  // reach the directories the harness made for them inside; each of those keeps its own mode.
+  fs.chmodSync(root, 0o711);
   process.env['TMPDIR'] = root;
   const before = ourNames(systemTmp);
   const ci = process.env['CI'] === 'true' || process.env['CI'] === '1';

@@ -13,18 +13,11 @@ import { CloseCode, WebSocketProtocolError } from './protocol-error.js';
  * payload.length === payloadLength; the raw bytes of a frame's pieces, concatenated, are the
  * frame exactly as received (the first piece carries the header).
  */
-export interface WebSocketFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  masked: boolean;
+export interface WebSocketFrame extends Pick<FrameHeader, 'fin' | 'rsv1' | 'rsv2' | 'rsv3' | 'opcode' | 'masked' | 'payloadLength'> {
   /** unmasked copy (for an unmasked frame it may share memory with raw) */
   payload: Buffer;
   /** the exact bytes as received */
   raw: Buffer;
-  payloadLength: number;
   /** this piece carries the header: the frame starts here */
   first: boolean;
   /** position of this piece's payload in the frame's payload */

@@ -81,10 +81,3 @@ describe('config schema', () => {
     expect(out.text()).toContain('ok');
   });
 });
-
-describe('scan.maxWebSocketMessageBytes', () => {
-  it('may not exceed scan.maxScanBytes (a message is scanned whole)', () => {
-    expect(() => parseConfig({ scan: { maxScanBytes: 1000, maxWebSocketMessageBytes: 2000 } }, 'test')).toThrow(/scan\.maxWebSocketMessageBytes/);
-    expect(parseConfig({ scan: { maxScanBytes: 1000, maxWebSocketMessageBytes: 1000 } }, 'test').scan.maxWebSocketMessageBytes).toBe(1000);
-  });
-});
