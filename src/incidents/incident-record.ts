@@ -1,0 +1,52 @@
+// One stored incident: exactly the fields of the violation log line (log/violation-fields.ts),
+// one record per block and per monitored violation. Never content, never a query string, never a
+// credential. An exchange can yield several records under one incident id (a monitored upload
+// and a blocked download, monitored WebSocket messages), so the id is not a unique key.
+import type { ViolationFields } from '../log/violation-fields.js';
+
+export interface IncidentRecord {
+  incident: string;
+  /** ISO 8601 with milliseconds, UTC (Date#toISOString) */
+  time: string;
+  client: string;
+  user?: string;
+  method: string;
+  host: string;
+  /** without the query */
+  path: string;
+  direction: 'upload' | 'download';
+  rule: string;
+  /** the ICAP service; absent when the policy itself blocked (no scan) */
+  service?: string;
+  istag?: string;
+  source: string;
+  violations: string[];
+  /** why, as the block page says it (the ICAP server's reason, oversize, ...) */
+  reason?: string;
+  sizeBytes: number;
+  sha256?: string;
+  action: 'block' | 'monitor';
+}
+
+/** The record of one violation's log fields (isViolation(event) was true). */
+export function toIncidentRecord(fields: ViolationFields): IncidentRecord {
+  return {
+    incident: fields.incident,
+    time: fields.time,
+    client: fields.client,
+    ...(fields.user !== undefined ? { user: fields.user } : {}),
+    method: fields.method,
+    host: fields.host,
+    path: fields.path,
+    direction: fields.direction === 'download' ? 'download' : 'upload',
+    rule: fields.rule,
+    ...(fields.service !== undefined ? { service: fields.service } : {}),
+    ...(fields.istag !== undefined ? { istag: fields.istag } : {}),
+    source: fields.source,
+    violations: [...fields.violations],
+    ...(fields.reason !== undefined ? { reason: fields.reason } : {}),
+    sizeBytes: fields.sizeBytes,
+    ...(fields.sha256 !== undefined ? { sha256: fields.sha256 } : {}),
+    action: fields.action === 'monitor' ? 'monitor' : 'block',
+  };
+}
