@@ -61,8 +61,14 @@ const service = z.strictObject({
       unscannable: failMode.optional(),
     })
     .prefault({}),
-  /** How this vendor signals a block (Symantec DLP answers REQMOD with an HTTP 200 page). */
-  vendor: z.enum(['generic', 'c-icap', 'symantec']).default('generic'),
+  /**
+   * How the server signals block, monitor, unscannable and errors (src/enforce/vendor-profiles.ts,
+   * docs/vendors.md). `auto` recognises the vendor from OPTIONS (Service, Server, ISTag) and falls
+   * back to `generic`; the choice and its reason are logged once per service.
+   */
+  vendor: z
+    .enum(['auto', 'generic', 'c-icap', 'symantec', 'forcepoint', 'metadefender', 'trellix', 'kaspersky', 'sophos', 'eset', 'trend-micro', 'clearswift'])
+    .default('auto'),
   /** Show the ICAP server's own block page instead of ours. */
   relayBlockPage: z.boolean().default(false),
   tls: z

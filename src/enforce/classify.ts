@@ -1,26 +1,31 @@
-// ICAP result → verdict (DESIGN.md "Key types"). Order matters:
-//   1. a header naming a threat or a block            → block (whatever the status, 204 included)
-//   2. X-MFE-PREVENT: SCANFAIL                        → throws SCAN_UNSCANNABLE (its own fail policy)
-//   3. 204                                            → pass
-//   4. REQMOD answered with an HTTP response          → block (request satisfaction)
-//   5. same head (see same-message.ts) and same body  → pass   (the body is spooled and hashed)
-//   6. response status ≥ 400, or the vendor profile   → block
-//   7. anything else                                  → replace (the adapted message is returned)
+// ICAP result → verdict (DESIGN.md "Key types"), read through the service's vendor profile
+// (vendor-profiles.ts). Order matters:
+//   1. a block that names no finding and reports the server's own failure → throws ICAP_SERVER_ERROR
+//   2. a header naming a threat or a block → block (whatever the status, 204 included), unless the
+//      vendor states it let the body pass (its action header, or its 204 is a rule's own pass):
+//      then the findings are a monitored violation and the body passes
+//   3. X-MFE-PREVENT: SCANFAIL, or an HTTP status the vendor uses for "could not scan"
+//                                                     → throws SCAN_UNSCANNABLE (its own fail policy)
+//   4. 204                                            → pass
+//   5. REQMOD answered with an HTTP response          → block (request satisfaction)
+//   6. same head (see same-message.ts) and same body  → pass   (the body is spooled and hashed)
+//   7. response status ≥ 400, or the vendor profile   → block
+//   8. anything else                                  → replace (the adapted message is returned)
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import type { ServiceConfig } from '../config/schema.js';
 import { ProxyError } from '../core/errors.js';
 import type { Direction, HttpHead, IcapResult, Verdict } from '../core/types.js';
 import { Spool, type SpooledBody, type SpoolOptions } from '../body/index.js';
 import { sameHead } from './same-message.js';
-import { VENDOR_PROFILES } from './vendor-profiles.js';
-import { findings, hasBlockHeader, isScanFail } from './violations.js';
+import { VENDOR_PROFILES, type Vendor, type VendorProfile } from './vendor-profiles.js';
+import { findings, hasBlockHeader, hasThreatHeader, isScanFail, namesFromHead, type Findings } from './violations.js';
 
 export interface ClassifyContext {
   direction: Direction;
   /** the message as sent to ICAP: its head, and its body's hash and size */
   original: { head: HttpHead; sha256: string; sizeBytes: number };
-  vendor: ServiceConfig['vendor'];
+  /** the profile in force (resolve-vendor.ts turns `auto` into one) */
+  vendor: Vendor;
   /** how to hold the adapted body (memory threshold, limit, temp dir) */
   spool: SpoolOptions;
   /** keep the ICAP server's own page on a block (service.relayBlockPage) */
@@ -43,59 +48,101 @@ const PAGE_TEXT_BYTES = 4096;
 
 export async function classify(result: IcapResult, context: ClassifyContext): Promise<Classification> {
   const profile = VENDOR_PROFILES[context.vendor];
-  const found = findings(result.headers);
-  const block = (reason: string | undefined): Verdict => ({ action: 'block', reason: found.reason ?? reason, violations: found.violations, source: 'icap' });
-  const headerBlock = hasBlockHeader(result.headers);
+  const { headers } = result;
+  const found = findings(headers);
+  const allowed = serverAllowed(result, profile);
+  const headerBlock = !allowed && hasBlockHeader(headers);
+  const block = (reason: string | undefined, head?: HttpHead): Verdict => {
+    const names = [...new Set([...found.violations, ...(head ? namesFromHead(head.headers, profile.httpHeadNames) : [])])];
+    return { action: 'block', reason: found.reason ?? reason, violations: names, source: 'icap' };
+  };
   // A block whose page we hold: read the vendor's reason from it, keep it or drop it.
   const blockWithPage = async (head: HttpHead, body: SpooledBody | null, fallback: string): Promise<Classification> => {
     const pageText = profile.reasonFromPage && found.reason === undefined && body ? await textOf(body) : undefined;
-    const verdict = block(pageText ?? fallback);
+    const verdict = block(pageText ?? fallback, head);
     if (context.keepBlockPage) return { verdict, message: { head, body } };
     await body?.dispose();
     return { verdict };
   };
+  const body = result.kind === 'modified' ? result.body : null;
+
+  const failure = serverFailure(result, profile, found);
+  if (failure !== undefined) {
+    await discard(body);
+    throw new ProxyError('ICAP_SERVER_ERROR', `the scanning service reported a failure of its own: ${failure}`);
+  }
 
   if (result.kind === 'unmodified') {
     if (headerBlock) return { verdict: block('threat reported by the scanning service') };
-    if (isScanFail(result.headers)) throw unscannable();
+    if (isScanFail(headers)) throw unscannable('X-MFE-PREVENT: SCANFAIL');
+    if (allowed && hasThreatHeader(headers)) return { verdict: monitored(found) };
     return { verdict: { action: 'pass', violations: [], source: 'icap' } };
   }
 
   const { head } = result;
   if (context.direction === 'download' && head.kind === 'request') {
-    await discard(result.body);
+    await discard(body);
     throw new ProxyError('ICAP_PROTOCOL_ERROR', 'RESPMOD answered with an HTTP request');
   }
-  const reqmodAnswered = context.direction === 'upload' && head.kind === 'response';
-  if (headerBlock || reqmodAnswered) {
-    const fallback = headerBlock ? 'threat reported by the scanning service' : `the scanning service refused the request (HTTP ${head.status})`;
-    const wantBody = context.keepBlockPage === true || (profile.reasonFromPage && found.reason === undefined);
-    if (!wantBody) {
-      await discard(result.body);
-      return { verdict: block(fallback) };
+  const status = head.kind === 'response' ? (head.status ?? 0) : 0;
+  const wantPage = context.keepBlockPage === true || (profile.reasonFromPage && found.reason === undefined);
+  if (headerBlock) {
+    if (!wantPage) {
+      await discard(body);
+      return { verdict: block('threat reported by the scanning service', head) };
     }
-    return blockWithPage(head, await hold(result.body, context.spool), fallback);
+    return blockWithPage(head, await hold(body, context.spool), 'threat reported by the scanning service');
   }
-  if (isScanFail(result.headers)) {
-    await discard(result.body);
-    throw unscannable();
+  // The vendor's "could not scan" status, unless the origin itself answered with it.
+  const scanError = head.kind === 'response' && profile.unscannableStatuses.includes(status) && context.original.head.status !== status;
+  if (isScanFail(headers) || scanError) {
+    await discard(body);
+    throw unscannable(scanError ? `HTTP ${status} from the scanning service` : 'X-MFE-PREVENT: SCANFAIL');
+  }
+  if (context.direction === 'upload' && head.kind === 'response') {
+    const fallback = `the scanning service refused the request (HTTP ${status})`;
+    if (!wantPage) {
+      await discard(body);
+      return { verdict: block(fallback, head) };
+    }
+    return blockWithPage(head, await hold(body, context.spool), fallback);
   }
 
-  const body = await hold(result.body, context.spool);
-  const sameBody = body === null ? context.original.sizeBytes === 0 : body.sha256 === context.original.sha256 && body.sizeBytes === context.original.sizeBytes;
+  const adapted = await hold(body, context.spool);
+  const sameBody = adapted === null ? context.original.sizeBytes === 0 : adapted.sha256 === context.original.sha256 && adapted.sizeBytes === context.original.sizeBytes;
   if (sameBody && sameHead(context.original.head, head)) {
-    await body?.dispose();
-    return { verdict: { action: 'pass', violations: [], source: 'icap' } };
+    await adapted?.dispose();
+    return { verdict: allowed && hasThreatHeader(headers) ? monitored(found) : { action: 'pass', violations: [], source: 'icap' } };
   }
-  const status = head.kind === 'response' ? (head.status ?? 0) : 0;
   if (status >= 400 || (context.direction === 'download' && profile.respmodChangeIsBlock)) {
-    return blockWithPage(head, body, `the scanning service replaced the response with HTTP ${status}`);
+    return blockWithPage(head, adapted, `the scanning service replaced the response with HTTP ${status}`);
   }
-  return { verdict: { action: 'replace', reason: found.reason, violations: found.violations, source: 'icap' }, message: { head, body } };
+  return { verdict: { action: 'replace', reason: found.reason, violations: found.violations, source: 'icap' }, message: { head, body: adapted } };
 }
 
-function unscannable(): ProxyError {
-  return new ProxyError('SCAN_UNSCANNABLE', 'the scanning service could not scan the object (X-MFE-PREVENT: SCANFAIL)');
+/** The vendor says it let the body pass: its action header, or a 204 that is a rule's own pass. */
+function serverAllowed(result: IcapResult, profile: VendorProfile): boolean {
+  if (profile.actionHeader) {
+    const action = result.headers.get(profile.actionHeader.name);
+    if (action !== undefined) return profile.actionHeader.allowed.test(action);
+  }
+  return result.kind === 'unmodified' && profile.unmodifiedMeansAllowed;
+}
+
+/** Findings the server reported and let pass (a monitor or trial rule): logged, passed. */
+function monitored(found: Findings): Verdict {
+  return { action: 'pass', reason: found.reason ?? 'reported by the scanning service, which let it pass (a monitor rule)', violations: found.violations, source: 'icap' };
+}
+
+/** MetaDefender: "Blocked" with no finding, and a description of its own failure. */
+function serverFailure(result: IcapResult, profile: VendorProfile, found: Findings): string | undefined {
+  if (!profile.serverFailureReason || hasThreatHeader(result.headers) || found.reason === undefined) return undefined;
+  if (!/^\s*block(ed)?\b/i.test(result.headers.get(profile.actionHeader?.name ?? 'x-response-info') ?? '')) return undefined;
+  return profile.serverFailureReason.test(found.reason) ? found.reason : undefined;
+}
+
+function unscannable(signal: string): ProxyError {
+  return new ProxyError('SCAN_UNSCANNABLE', `the scanning service could not scan the object (${signal})`);
 }
 
 async function hold(body: Readable | null, options: SpoolOptions): Promise<SpooledBody | null> {

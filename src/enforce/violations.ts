@@ -1,10 +1,14 @@
 // Violation names and a reason, read from the ICAP response headers vendors use, for the log and
 // the block page. Names are bounded (count and length): they come from a peer and end up in HTML
-// and log lines.
-import type { IcapHeaders } from '../core/types.js';
+// and log lines. Which vendor sends which header: docs/vendors.md.
+import type { HeaderList, IcapHeaders } from '../core/types.js';
 
 const MAX_VIOLATIONS = 20;
 const MAX_NAME = 200;
+
+const REASON_HEADERS = ['x-blocked-reason', 'x-block-reason', 'x-response-desc', 'x-response-description'];
+/** Headers that name a threat or a block: any one of them makes an answer a block (DESIGN.md). */
+const THREAT_HEADERS = ['x-infection-found', 'x-violations-found', 'x-virus-id', 'x-virus-name', 'x-blocked-reason', 'x-block-reason'];
 
 export interface Findings {
   violations: string[];
@@ -17,12 +21,16 @@ export function findings(headers: IcapHeaders): Findings {
   if (infection !== undefined) names.push(...parseInfectionFound(infection));
   const found = headers.get('x-violations-found');
   if (found !== undefined) names.push(...parseViolationsFound(found));
-  const virusId = headers.get('x-virus-id');
-  if (virusId !== undefined) names.push(unquote(virusId));
+  // X-Virus-Name: McAfee Web Gateway and FortiSandbox (owncloud files_antivirus docs)
+  for (const name of ['x-virus-id', 'x-virus-name']) {
+    const value = headers.get(name);
+    if (value !== undefined) names.push(unquote(value));
+  }
   const attribute = headers.get('x-attribute');
   if (attribute !== undefined) names.push(...parseAttribute(attribute));
-  const reasonText = headers.get('x-blocked-reason') ?? headers.get('x-response-desc');
-  const reason = reasonText === undefined || reasonText.trim() === '' ? undefined : clip(reasonText.trim());
+  // X-Block-Reason: McAfee Web Gateway; X-Response-Description: ESET (X-Response-Desc elsewhere)
+  const reasonText = REASON_HEADERS.map((n) => headers.get(n)).find((v) => v !== undefined && v.trim() !== '');
+  const reason = reasonText === undefined ? undefined : clip(reasonText.trim());
   const violations = [...new Set(names.map((n) => clip(n.trim())).filter((n) => n !== '' && n !== '-'))];
   if (violations.length === 0 && reason !== undefined) violations.push(reason);
   return { violations: violations.slice(0, MAX_VIOLATIONS), reason };
@@ -75,15 +83,37 @@ function unquote(value: string): string {
   return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
 }
 
+/** Threat names a vendor puts in the encapsulated HTTP head of its block page (profile.httpHeadNames). */
+export function namesFromHead(headers: HeaderList, wanted: readonly string[]): string[] {
+  if (wanted.length === 0) return [];
+  const names = headers.filter(([name]) => wanted.includes(name.toLowerCase())).map(([, value]) => clip(unquote(value)));
+  return names.filter((n) => n !== '' && n !== '-').slice(0, MAX_VIOLATIONS);
+}
+
 function clip(text: string): string {
   // control characters never reach a log line or a page
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  const clean = utf8(text).replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return clean.length > MAX_NAME ? `${clean.slice(0, MAX_NAME - 1)}…` : clean;
+}
+
+/**
+ * Header values are read as latin1 (RFC 9110 §5.5 obs-text); ESET sends UTF-8 ("Gelöscht"). A value
+ * whose bytes are valid UTF-8 is shown as such, anything else as received.
+ */
+function utf8(text: string): string {
+  if (!/[\u0080-\u00ff]/.test(text) || /[^\u0000-\u00ff]/.test(text)) return text;
+  const decoded = Buffer.from(text, 'latin1').toString('utf8');
+  return decoded.includes('\ufffd') ? text : decoded;
+}
+
+/** A header names a threat or a block (X-Response-Info aside). */
+export function hasThreatHeader(headers: IcapHeaders): boolean {
+  return THREAT_HEADERS.some((name) => headers.has(name));
 }
 
 /** The header-level signals that make any answer a block (DESIGN.md "Key types"). */
 export function hasBlockHeader(headers: IcapHeaders): boolean {
-  if (headers.has('x-infection-found') || headers.has('x-violations-found') || headers.has('x-virus-id') || headers.has('x-blocked-reason')) return true;
+  if (hasThreatHeader(headers)) return true;
   const info = headers.get('x-response-info');
   return info !== undefined && /^\s*block(ed)?\b/i.test(info);
 }

@@ -13,6 +13,8 @@ export class IcapOptions {
   readonly istag: string | undefined;
   readonly maxConnections: number | undefined;
   readonly service: string | undefined;
+  /** the Server header some vendors add (not in RFC 3507 §4.10.2; read by `vendor: auto`) */
+  readonly server: string | undefined;
   readonly ttlMs: number | undefined;
   readonly transferPreview: string[];
   readonly transferIgnore: string[];
@@ -31,6 +33,7 @@ export class IcapOptions {
     this.istag = headers.get('istag');
     this.maxConnections = count(headers.get('max-connections'));
     this.service = headers.get('service');
+    this.server = headers.get('server');
     const ttl = count(headers.get('options-ttl'));
     this.ttlMs = ttl === undefined ? undefined : ttl * 1000;
     this.transferPreview = list(headers.get('transfer-preview')).map((e) => e.toLowerCase());

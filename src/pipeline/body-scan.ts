@@ -24,7 +24,8 @@ import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
 import { Spool, feedSpool, type Overflow, type SpooledBody } from '../body/index.js';
 import { classify, type AdaptedMessage } from '../enforce/classify.js';
 import { failMode } from '../enforce/fail-policy.js';
-import { VENDOR_PROFILES } from '../enforce/vendor-profiles.js';
+import { resolveVendor } from '../enforce/resolve-vendor.js';
+import { profileKeyPart } from '../enforce/vendor-profiles.js';
 import type { IcapService } from '../icap/index.js';
 import { verdictKey, type VerdictCache } from '../verdict/index.js';
 
@@ -126,6 +127,9 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
 
   try {
     const options = await service.icap.options();
+    // `vendor: auto` reads the vendor from OPTIONS; the verdict key names the profile in force.
+    const profile = resolveVendor(service.icap, service.name, service.config.vendor, options.headers);
+    const keyVersion = `${scanner.policyVersion}.${profileKeyPart(profile)}`;
     // The ISTag in force: OPTIONS, or a later answer that carried a new one (RFC 3507 §4.7).
     const istag = service.icap.istag ?? options.istag ?? '';
     const method = direction === 'upload' ? 'REQMOD' : 'RESPMOD';
@@ -146,7 +150,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
       const classification = await classify(result, {
         direction,
         original: { head, sha256: spooled.sha256, sizeBytes: spooled.sizeBytes },
-        vendor: service.config.vendor,
+        vendor: profile.vendor,
         spool: { memoryBytes: scan.spoolMemoryBytes, maxBytes: scan.maxScanBytes, ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }) },
         keepBlockPage: service.config.relayBlockPage,
       });
@@ -162,7 +166,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     let verdict: Verdict;
     let spooled: SpooledBody;
     const known = input.declaredBytes !== undefined;
-    if ((known && input.declaredBytes! <= scan.cacheFirstMaxBytes) || (!known && VENDOR_PROFILES[service.config.vendor].needsContentLength)) {
+    if ((known && input.declaredBytes! <= scan.cacheFirstMaxBytes) || (!known && profile.needsContentLength)) {
       // 3: cache first. Identical concurrent bodies make one ICAP transaction. The heads sent to
       // ICAP carry the body's real length.
       spooled = await whole();
@@ -172,14 +176,14 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
         else input.resHead = withContentLength(input.resHead!, length);
         head = direction === 'upload' ? input.reqHead : input.resHead!;
       }
-      const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: scanner.policyVersion });
+      const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: keyVersion });
       ({ verdict } = await scanner.cache.getOrScan(key, () => icapScan(spooled.replay(), length, async () => spooled)));
     } else {
       // Large or unknown length: ICAP reads the body as it arrives; the spool still keeps it so
       // a 204 replays the original. The verdict is remembered under the hash afterwards.
       verdict = await icapScan(spool.follow(), input.declaredBytes, whole);
       spooled = await whole();
-      const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: scanner.policyVersion });
+      const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: keyVersion });
       await scanner.cache.remember(key, verdict);
     }
 
@@ -193,7 +197,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
       return settle({ action: 'block', verdict, ...(blockPage ? { page: blockPage } : {}) }, spooled);
     }
     if (verdict.action === 'replace' && adapted) return settle({ action: 'replace', verdict, body: spooled, message: adapted }, spooled);
-    return settle({ action: 'pass', verdict, body: spooled }, spooled);
+    // findings the server itself let pass (its monitor or trial rule) are logged as monitored
+    return settle({ action: 'pass', verdict, body: spooled }, spooled, verdict.violations.length > 0);
   } catch (err) {
     // The body overflowed: whatever ICAP said about a part of it is moot.
     if (overflow) {
