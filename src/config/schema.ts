@@ -5,6 +5,12 @@ import os from 'node:os';
 import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
+/** Built-in ICAP service (issue 13): confidence levels and the rule knobs of every detector. */
+const confidence = z.enum(['low', 'medium', 'high']);
+const detectorRule = (minCount: number) =>
+  z.strictObject({ enabled: z.boolean().default(true), minCount: z.number().int().min(1).default(minCount), minConfidence: confidence.default('medium') }).prefault({});
+/** A custom match is medium, high with one of `supportingWords` within 300 characters. */
+const customConfidence = { minConfidence: confidence.default('medium'), supportingWords: z.array(z.string().min(1).max(256)).default([]) };
 const ms = z.number().int().min(0);
 const bytes = z.number().int().min(0);
 const host = z.string().min(1);
@@ -284,12 +290,19 @@ export const configSchema = z
         idleTimeoutMs: ms.default(60_000),
         detectors: z
           .strictObject({
-            paymentCards: z.strictObject({ enabled: z.boolean().default(true), minCount: z.number().int().min(1).default(1) }).prefault({}),
-            iban: z.strictObject({ enabled: z.boolean().default(true), minCount: z.number().int().min(1).default(1) }).prefault({}),
-            usSsn: z.strictObject({ enabled: z.boolean().default(true), minCount: z.number().int().min(1).default(1) }).prefault({}),
-            privateKeys: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
-            /** AWS access key ids and secret keys, GitHub and Slack tokens. */
-            credentials: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+            /** Each built-in detector blocks at `minCount` findings of at least `minConfidence` (low | medium | high). */
+            paymentCards: detectorRule(1),
+            iban: detectorRule(1),
+            usSsn: detectorRule(1),
+            /** UK National Insurance numbers. */
+            ukNino: detectorRule(1),
+            /** EU VAT ids: without a VAT keyword nearby a match is low confidence. */
+            euVat: detectorRule(1),
+            /** E-mail address bulk: `minCount` distinct addresses in one body. */
+            emailAddresses: detectorRule(50),
+            privateKeys: detectorRule(1),
+            /** AWS access key ids and secret keys, GitHub, Slack, Google, Stripe, GitLab, npm, SendGrid, OpenAI, Azure storage. */
+            credentials: detectorRule(1),
             keywords: z
               .array(
                 z.strictObject({
@@ -297,6 +310,7 @@ export const configSchema = z
                   words: z.array(z.string().min(1).max(256)).min(1),
                   caseSensitive: z.boolean().default(false),
                   minCount: z.number().int().min(1).default(1),
+                  ...customConfidence,
                 }),
               )
               .default([]),
@@ -317,6 +331,7 @@ export const configSchema = z
                   ),
                   caseSensitive: z.boolean().default(true),
                   minCount: z.number().int().min(1).default(1),
+                  ...customConfidence,
                 }),
               )
               .default([]),

@@ -113,7 +113,7 @@ describe('built-in ICAP server: preview (RFC 3507 §4.5)', () => {
 
   it('asks for the rest with 100 Continue and finds a card after the preview', async () => {
     const c = await connect();
-    const body = Buffer.concat([Buffer.alloc(3000, 0x2e), Buffer.from(' 5555555555554444 '), Buffer.alloc(3000, 0x2e)]);
+    const body = Buffer.concat([Buffer.alloc(3000, 0x2e), Buffer.from(' card 5555555555554444 '), Buffer.alloc(3000, 0x2e)]);
     const a = await c.transact({ method: 'REQMOD', uri: uri('dlp'), reqHead: httpRequest(), preview: 1024, headers: [['Allow', '204']] }, body);
     expect(a).toMatchObject({ status: 200, continued: true });
     expect(a.headers.get('x-violations-found')).toBe('1 - payment-card 0 2');

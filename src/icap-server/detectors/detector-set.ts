@@ -1,16 +1,27 @@
 // Builds the detectors each service runs from config, and the ISTag that names that configuration:
 // RFC 3507 §4.7 says the tag must change whenever the service would answer differently, so it
 // is a hash of the detector settings and of the code's rule version.
+//
+// The seam with content extraction (decode/, extract/): a DetectorSet is `text` detectors, fed
+// the decoded text of each file through one TextScanner per file (new TextScanner(set.text,
+// findings)), and `head` probes, fed each file's bytes. Issue 13 changed TextDetector into a
+// union: `pattern` detectors (a regex and a check that returns a confidence) and `stream`
+// detectors (EDM, fingerprints) that TextScanner feeds every character; callers of TextScanner
+// need no change. Findings gained addDistinct() (e-mail bulk); add() is unchanged.
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/index.js';
 import { awsAccessKeyIdDetector, awsSecretKeyDetector, githubTokenDetector, privateKeyDetector, slackTokenDetector } from './credentials.js';
 import { keywordDetector, regexDetector } from './custom-rules.js';
 import { eicarProbe } from './eicar.js';
+import { emailAddressDetector } from './email-address.js';
+import { euVatDetector } from './eu-vat.js';
 import { fileTypeProbe } from './file-type.js';
 import type { HeadProbeFactory } from './head-probe.js';
 import { ibanDetector } from './iban.js';
 import { paymentCardDetector } from './payment-card.js';
+import { saasTokenDetectors } from './saas-tokens.js';
 import type { TextDetector } from './text-detector.js';
+import { ukNinoDetector } from './uk-nino.js';
 import { usSsnDetector } from './us-ssn.js';
 
 export type IcapServerConfig = Config['icapServer'];
@@ -19,7 +30,7 @@ export type ServiceName = 'dlp' | 'av';
 export type ScanMethod = 'REQMOD' | 'RESPMOD';
 
 /** Bumped whenever a built-in detector changes what it matches. */
-const RULES_VERSION = '1';
+const RULES_VERSION = '2';
 
 export interface DetectorSet {
   text: TextDetector[];
@@ -30,13 +41,15 @@ export function buildDetectorSet(config: DetectorConfig, service: ServiceName, m
   const text: TextDetector[] = [];
   const head: HeadProbeFactory[] = [];
   if (service === 'dlp') {
-    if (config.paymentCards.enabled) text.push(paymentCardDetector(config.paymentCards.minCount));
-    if (config.iban.enabled) text.push(ibanDetector(config.iban.minCount));
-    if (config.usSsn.enabled) text.push(usSsnDetector(config.usSsn.minCount));
-    if (config.privateKeys.enabled) text.push(privateKeyDetector());
-    if (config.credentials.enabled) {
-      text.push(awsAccessKeyIdDetector(), awsSecretKeyDetector(), githubTokenDetector(), slackTokenDetector());
-    }
+    if (config.paymentCards.enabled) text.push(paymentCardDetector(config.paymentCards));
+    if (config.iban.enabled) text.push(ibanDetector(config.iban));
+    if (config.usSsn.enabled) text.push(usSsnDetector(config.usSsn));
+    if (config.ukNino.enabled) text.push(ukNinoDetector(config.ukNino));
+    if (config.euVat.enabled) text.push(euVatDetector(config.euVat));
+    if (config.emailAddresses.enabled) text.push(emailAddressDetector(config.emailAddresses));
+    if (config.privateKeys.enabled) text.push(privateKeyDetector(config.privateKeys));
+    const creds = config.credentials;
+    if (creds.enabled) text.push(awsAccessKeyIdDetector(creds), awsSecretKeyDetector(creds), githubTokenDetector(creds), slackTokenDetector(creds), ...saasTokenDetectors(creds));
     for (const rule of config.keywords) text.push(keywordDetector(rule));
     for (const rule of config.regexes) text.push(regexDetector(rule));
   } else if (config.eicar.enabled) {

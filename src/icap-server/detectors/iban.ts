@@ -1,7 +1,9 @@
 // IBAN (ISO 13616): country code, two check digits, a BBAN of the country's fixed length, in the
 // electronic form or printed in groups of four; the length table and the mod-97 check
 // (ISO 7064 MOD 97-10) both have to agree, so an upper-case word with digits is not an IBAN.
-import { followsWord, type TextDetector } from './text-detector.js';
+// Confidence: high beside a banking keyword, medium otherwise (the check makes chance matches rare).
+import { keywordNear, keywordPattern, nameOf } from './evidence.js';
+import { followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
 const IBAN_LENGTHS: Record<string, number> = {
@@ -36,28 +38,39 @@ export function isIban(iban: string): boolean {
 
 const IBAN_PATTERN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 
-export function ibanDetector(minCount: number): TextDetector {
+export const IBAN_KEYWORDS = keywordPattern([
+  'iban', 'bank', 'banking', 'account', 'acct', 'bic', 'swift', 'sepa', 'transfer', 'wire', 'remit', 'beneficiary', 'payee',
+  'konto', 'kontonummer', 'bankverbindung', 'überweisung', 'rib', 'compte', 'virement', 'cuenta', 'conto', 'rekening',
+]);
+
+export function ibanDetector(rule: DetectorRule): PatternDetector {
   return {
+    type: 'pattern',
     name: 'iban',
     pattern: new RegExp(IBAN_PATTERN.source, 'g'),
     maxMatchChars: 34 + 8,
-    minCount,
-    check(match) {
-      if (followsWord(match)) return 0;
-      const compact = match[0].replaceAll(' ', '');
-      if (isIban(compact)) return 1;
-      // A printed IBAN followed by another group of four ("BE68 5390 0754 7034 2024"): retry at
-      // the country's length when that falls on a group boundary of the printed form.
-      const expected = IBAN_LENGTHS[compact.slice(0, 2)];
-      if (expected === undefined || compact.length <= expected || !match[0].includes(' ')) return 0;
-      const groups = match[0].split(' ');
-      let prefix = '';
-      for (const group of groups) {
-        prefix += group;
-        if (prefix.length === expected) return isIban(prefix) ? 1 : 0;
-        if (prefix.length > expected) return 0;
-      }
-      return 0;
+    rule,
+    check(match, context) {
+      if (followsWord(match) || !validIban(match)) return undefined;
+      const name = nameOf(match, context);
+      return (name !== undefined && IBAN_KEYWORDS.test(name)) || keywordNear(match, IBAN_KEYWORDS) ? 'high' : 'medium';
     },
   };
+}
+
+/** The candidate, or its printed prefix at the country's length, is a valid IBAN. */
+function validIban(match: RegExpExecArray): boolean {
+  const compact = match[0].replaceAll(' ', '');
+  if (isIban(compact)) return true;
+  // A printed IBAN followed by another group of four ("BE68 5390 0754 7034 2024"): retry at
+  // the country's length when that falls on a group boundary of the printed form.
+  const expected = IBAN_LENGTHS[compact.slice(0, 2)];
+  if (expected === undefined || compact.length <= expected || !match[0].includes(' ')) return false;
+  let prefix = '';
+  for (const group of match[0].split(' ')) {
+    prefix += group;
+    if (prefix.length === expected) return isIban(prefix);
+    if (prefix.length > expected) return false;
+  }
+  return false;
 }

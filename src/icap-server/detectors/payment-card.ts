@@ -1,7 +1,12 @@
 // Payment card numbers: 13-19 digits, plain or grouped with one kind of separator (4-4-4-4, 4-6-5),
 // never part of a longer digit run or a decimal number, Luhn-valid (ISO/IEC 7812-1 annex B) and
 // inside an issuer range that real cards use. A digit string that fails any of these is not a card.
-import { followsWord, type TextDetector } from './text-detector.js';
+// Confidence (as Purview's credit card number type): high with a card keyword nearby, a valid
+// expiry next to it, or a label or column header naming a card; medium when written as people
+// write cards (grouped), or contiguous beside a payment word, in prose; low when it is one
+// number among many (a table, a log line) or labelled as something else (`trace_id=`).
+import { inNumericContext, keywordNear, keywordPattern, nameOf } from './evidence.js';
+import { followsWord, touchesDecimal, type Confidence, type DetectorRule, type MatchContext, type PatternDetector } from './text-detector.js';
 
 interface Brand {
   name: string;
@@ -57,28 +62,61 @@ export function isPaymentCard(digits: string): boolean {
 
 /**
  * Either 13-19 contiguous digits, or a first group of four followed by two to four groups of
- * three to six digits, all with the same separator (space or dash). Neither may touch a word
- * character or sit inside a decimal number (`3.4111…`, `4111….5`).
+ * three to six digits, all with the same separator (space, dash or a no-break space). Neither
+ * may touch a word character or sit inside a decimal number (`3.4111…`, `4111….5`).
  */
-const CARD_PATTERN = /(?:\d{13,19}|\d{4}([ -])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w|[.,]\d)/g;
+const CARD_PATTERN = /(?:\d{13,19}|\d{4}([ \u00a0-])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w)/g;
 
-export function paymentCardDetector(minCount: number): TextDetector {
+/** Words that name a card (English, German, French, Spanish, Italian, Portuguese). */
+export const CARD_KEYWORDS = keywordPattern([
+  'card', 'cards', 'cc', 'ccn', 'cc#', 'credit', 'debit', 'visa', 'mastercard', 'master card', 'amex', 'american express',
+  'discover', 'jcb', 'diners', 'diners club', 'unionpay', 'maestro', 'cardholder', 'card holder', 'cardnumber', 'pan',
+  'cvv', 'cvv2', 'cvc', 'cvc2', 'csc', 'security code', 'expiry', 'expiration', 'exp', 'exp date', 'valid thru',
+  'kreditkarte', 'karte', 'kartennummer', 'carte', 'carte bancaire', 'tarjeta', 'cartão', 'carta',
+]);
+
+/** Words of payment that make a contiguous number in prose worth a look. */
+const PAYMENT_WORDS = keywordPattern(['pay', 'paid', 'paying', 'payment', 'payments', 'invoice', 'billing', 'checkout', 'purchase', 'charge', 'charged', 'refund', 'zahlung', 'paiement', 'pago']);
+
+/** MM/YY or MM/YYYY (not a part of a date such as 05/17/2024) within 40 characters: a card's expiry. */
+const EXPIRY = /(?<![\d/.-])(?:0[1-9]|1[0-2])\s?\/\s?(?:20)?\d{2}(?![\d/.])/;
+
+function expiryNear(m: RegExpExecArray): boolean {
+  const end = m.index + m[0].length;
+  return EXPIRY.test(m.input.slice(end, end + 40)) || EXPIRY.test(m.input.slice(Math.max(0, m.index - 40), m.index));
+}
+
+/** The confidence of a Luhn- and range-valid candidate, from what surrounds it. */
+export function cardConfidence(m: RegExpExecArray, context: MatchContext, grouped: boolean): Confidence {
+  const name = nameOf(m, context);
+  if (name !== undefined && CARD_KEYWORDS.test(name)) return 'high';
+  const keyword = keywordNear(m, CARD_KEYWORDS);
+  if (expiryNear(m) && (name === undefined || keyword)) return 'high';
+  if (name !== undefined) return PAYMENT_WORDS.test(name) ? 'medium' : 'low';
+  const numeric = inNumericContext(m);
+  if (keyword) return numeric ? 'medium' : 'high';
+  if (numeric) return 'low';
+  return grouped || keywordNear(m, PAYMENT_WORDS) ? 'medium' : 'low';
+}
+
+export function paymentCardDetector(rule: DetectorRule): PatternDetector {
   return {
+    type: 'pattern',
     name: 'payment-card',
     pattern: new RegExp(CARD_PATTERN.source, 'g'),
     maxMatchChars: 4 + 4 * 7,
-    minCount,
-    check(match) {
-      if (followsWord(match, true)) return 0;
+    rule,
+    check(match, context) {
+      if (followsWord(match, true) || touchesDecimal(match)) return undefined;
       const text = match[0];
       const sep = match[1];
-      if (sep === undefined) return isPaymentCard(text) ? 1 : 0;
+      if (sep === undefined) return isPaymentCard(text) ? cardConfidence(match, context, false) : undefined;
       const groups = text.split(sep);
       // The grouping is greedy: "4111 1111 1111 1111 123" may be a card followed by a number.
       for (let n = groups.length; n >= 3; n--) {
-        if (isPaymentCard(groups.slice(0, n).join(''))) return 1;
+        if (isPaymentCard(groups.slice(0, n).join(''))) return cardConfidence(match, context, true);
       }
-      return 0;
+      return undefined;
     },
   };
 }

@@ -1,19 +1,26 @@
 // Scans streaming text in windows with an overlap, so a match that straddles two chunks is found
-// once, with the context its lookarounds need, and memory stays bounded by the window size.
+// once, with the context its checks need, and memory stays bounded by the window size.
 //
 //   absolute text  ──────────────|=========== window ===========|
 //                         base ─►|◄ overlap ►|          limit ─►|◄ guard ►|
 //   A match is decided when it ends in (committed, limit]; one ending inside the guard waits for
 //   the next window, which starts `overlap` characters back so it sees the whole match again.
+// The guard and the overlap hold EVIDENCE_CHARS each side of a match: a check reads its keywords
+// there. Stream detectors (EDM, fingerprints) get every character once, in order, besides.
 import type { Findings } from './findings.js';
-import type { TextDetector } from './text-detector.js';
+import { EVIDENCE_CHARS, confidenceRank, type MatchContext, type PatternDetector, type TextDetector, type TextReader } from './text-detector.js';
 
-/** Characters kept after the window's end for lookaheads, and before a match for lookbehinds. */
-const CONTEXT_CHARS = 64;
+/** The first line is read as a table header when it has delimiters and no long numbers. */
+const MAX_HEADER_CHARS = 4096;
+const HEADER_DELIMITER = /[\t,;|]/;
+const LONG_NUMBER = /\d{5}/;
 
 export class TextScanner {
   private readonly windowChars: number;
   private readonly overlapChars: number;
+  private readonly patterns: PatternDetector[];
+  private readonly readers: TextReader[];
+  private readonly context: MatchContext = { header: undefined };
   private buffer = '';
   /** Absolute offset of buffer[0]. */
   private base = 0;
@@ -21,38 +28,44 @@ export class TextScanner {
   private committed = 0;
 
   constructor(
-    private readonly detectors: readonly TextDetector[],
+    detectors: readonly TextDetector[],
     private readonly findings: Findings,
     options: { windowChars?: number } = {},
   ) {
-    const longest = Math.max(0, ...detectors.map((d) => d.maxMatchChars));
-    this.overlapChars = longest + 2 * CONTEXT_CHARS;
+    this.patterns = detectors.filter((d): d is PatternDetector => d.type === 'pattern');
+    this.readers = detectors.flatMap((d) => (d.type === 'stream' ? [d.open(findings)] : []));
+    const longest = Math.max(0, ...this.patterns.map((d) => d.maxMatchChars));
+    this.overlapChars = longest + 2 * EVIDENCE_CHARS;
     this.windowChars = Math.max(options.windowChars ?? 64 * 1024, 2 * this.overlapChars);
   }
 
   write(text: string): void {
-    if (this.detectors.length === 0) return;
+    for (const reader of this.readers) reader.write(text);
+    if (this.patterns.length === 0) return;
     let rest = text;
     // Large writes are cut so that one window never grows past windowChars plus one overlap.
     while (rest.length > 0) {
-      const room = this.windowChars - this.buffer.length;
-      this.buffer += rest.slice(0, Math.max(room, 0));
-      rest = rest.slice(Math.max(room, 0));
+      const room = Math.max(this.windowChars - this.buffer.length, 0);
+      this.buffer += rest.slice(0, room);
+      rest = rest.slice(room);
       if (this.buffer.length >= this.windowChars) this.scan(false);
     }
   }
 
   end(): void {
-    if (this.detectors.length === 0) return;
+    for (const reader of this.readers) reader.end();
+    if (this.patterns.length === 0) return;
     this.scan(true);
     this.buffer = '';
   }
 
   private scan(final: boolean): void {
     const window = this.buffer;
-    const limit = final ? window.length : window.length - CONTEXT_CHARS;
-    for (const detector of this.detectors) {
+    if (this.base === 0) this.context.header = headerOf(window);
+    const limit = final ? window.length : window.length - EVIDENCE_CHARS;
+    for (const detector of this.patterns) {
       const re = detector.pattern;
+      const min = confidenceRank(detector.rule.minConfidence);
       re.lastIndex = 0;
       let found = 0;
       for (let m = re.exec(window); m !== null; m = re.exec(window)) {
@@ -60,13 +73,22 @@ export class TextScanner {
         if (end > limit) break;
         if (m[0].length === 0) re.lastIndex++;
         if (this.base + end <= this.committed) continue;
-        found += detector.check ? detector.check(m) : 1;
+        const confidence = detector.check ? detector.check(m, this.context) : 'medium';
+        if (confidence === undefined || confidenceRank(confidence) < min) continue;
+        if (detector.distinct) this.findings.addDistinct(detector.name, 'data', detector.rule.minCount, m[0].toLowerCase());
+        else found++;
       }
-      if (found > 0) this.findings.add(detector.name, 'data', detector.minCount, found);
+      if (found > 0) this.findings.add(detector.name, 'data', detector.rule.minCount, found);
     }
     this.committed = this.base + limit;
     const keep = final ? 0 : Math.min(window.length, this.overlapChars);
     this.base += window.length - keep;
     this.buffer = window.slice(window.length - keep);
   }
+}
+
+function headerOf(text: string): string | undefined {
+  const nl = text.indexOf('\n');
+  const line = (nl < 0 ? text : text.slice(0, nl)).slice(0, MAX_HEADER_CHARS).replace(/\r$/, '');
+  return HEADER_DELIMITER.test(line) && !LONG_NUMBER.test(line) ? line : undefined;
 }

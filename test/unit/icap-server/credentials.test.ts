@@ -1,16 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { scan } from './helpers.js';
 
+const KEY_LINE = 'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun';
 const GITHUB = 'ghp_' + 'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A';
 const PAT = 'github_pat_11ABCDEFG0' + 'abcdefghijklmnopqrstuv_' + 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456';
 
 describe('credentials', () => {
   it('finds PEM private keys but not public keys or certificates', async () => {
-    expect(await scan('-----BEGIN RSA PRIVATE KEY-----\nMIIE...')).toEqual(['private-key']);
-    expect(await scan('-----BEGIN PRIVATE KEY-----\nMIIE...')).toEqual(['private-key']);
+    expect(await scan(`-----BEGIN RSA PRIVATE KEY-----\n${KEY_LINE}\n${KEY_LINE}`)).toEqual(['private-key']);
+    expect(await scan(`-----BEGIN PRIVATE KEY-----\r\n${KEY_LINE}\r\n`)).toEqual(['private-key']);
+    expect(await scan(`-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F2A\n\n${KEY_LINE}`)).toEqual(['private-key']);
     expect(await scan('-----BEGIN OPENSSH PRIVATE KEY-----')).toEqual(['private-key']);
     expect(await scan('-----BEGIN PGP PRIVATE KEY BLOCK-----')).toEqual(['private-key']);
     expect(await scan('-----BEGIN PUBLIC KEY-----\n-----BEGIN CERTIFICATE-----')).toEqual([]);
+  });
+
+  it('a key header quoted in documentation, with a placeholder after it, is low confidence', async () => {
+    const doc = 'A key file starts with -----BEGIN RSA PRIVATE KEY----- followed by base64 lines.';
+    expect(await scan(doc)).toEqual([]);
+    expect(await scan('-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----')).toEqual([]);
+    expect(await scan(doc, { icapServer: { detectors: { privateKeys: { minConfidence: 'low' } } } })).toEqual(['private-key']);
+    const high = { detectors: { privateKeys: { minConfidence: 'high' } } };
+    expect(await scan('-----BEGIN PRIVATE KEY-----', { icapServer: high })).toEqual([]);
+    expect(await scan(`-----BEGIN PRIVATE KEY-----\n${KEY_LINE}`, { icapServer: high })).toEqual(['private-key']);
   });
 
   it('finds AWS access key ids, not the documentation placeholder or longer words', async () => {

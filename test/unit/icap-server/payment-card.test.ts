@@ -66,7 +66,7 @@ describe('payment card detector on text', () => {
   it('honours the configured minimum count', async () => {
     const icapServer = { detectors: { paymentCards: { minCount: 3 } } };
     expect(await scan('4111111111111111 and 5555555555554444', { icapServer })).toEqual([]);
-    expect(await scan('4111111111111111, 5555555555554444, 378282246310005', { icapServer })).toEqual(['payment-card']);
+    expect(await scan('cards: 4111111111111111, 5555555555554444, 378282246310005', { icapServer })).toEqual(['payment-card']);
   });
 
   it('can be disabled', async () => {

@@ -4,9 +4,11 @@ import { paymentCardDetector } from '../../../src/icap-server/detectors/payment-
 import { privateKeyDetector } from '../../../src/icap-server/detectors/credentials.js';
 import { TextScanner } from '../../../src/icap-server/detectors/text-scanner.js';
 
+const RULE = { minConfidence: 'low', minCount: 1 } as const;
+
 function run(chunks: string[], windowChars = 1024): Findings {
   const findings = new Findings();
-  const scanner = new TextScanner([paymentCardDetector(1), privateKeyDetector()], findings, { windowChars });
+  const scanner = new TextScanner([paymentCardDetector(RULE), privateKeyDetector(RULE)], findings, { windowChars });
   for (const c of chunks) scanner.write(c);
   scanner.end();
   return findings;
