@@ -1,13 +1,21 @@
 // The admin listener (default 127.0.0.1:9090, never the proxy port): /metrics, /healthz, /readyz,
 // /ca.pem, /ca.der, /proxy.pac and the onboarding page at /. Off loopback only proxy.allowedClients
 // may connect (the same ClientAllowList as the proxy); the others are cut before a byte is read.
-// GET and HEAD only; every answer is no-store and nosniff, pages load nothing.
+// GET and HEAD only, except the sign-in forms; every answer is no-store and nosniff, pages load
+// nothing. The incident reports (/incidents, /api/incidents, /login, /logout) are behind sign-in
+// (incidents/incident-reports.ts); over TLS when admin.tls names a certificate and key.
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { isLoopback } from '../config/index.js';
 import { formatAuthority, parseHostPort } from '../core/host.js';
 import { ClientAllowList } from '../proxy/index.js';
+import type { AdminAnswer } from './incidents/admin-answer.js';
+import { IncidentReports, isReportPath, type IncidentReportsOptions } from './incidents/incident-reports.js';
 import { renderOnboardingPage } from './onboarding-page.js';
 import { pacProxyAddress, renderProxyPac } from './proxy-pac.js';
 import type { Readiness } from './readiness.js';
@@ -23,21 +31,21 @@ export interface AdminServerOptions {
   /** whom to contact, as on the block page */
   contact: string;
   readiness(): Promise<Readiness>;
+  /** incident reports and their sign-in; without them /incidents, /api/incidents and /login answer 404 */
+  incidents?: IncidentReportsOptions | undefined;
+  /** admin.tls: PEM files of the listener's certificate (chain) and key; read at listen() */
+  tls?: { cert: string; key: string } | undefined;
 }
 
-interface Answer {
-  status: number;
-  type: string;
-  body: string | Buffer;
-  headers?: Record<string, string>;
-}
+type Answer = AdminAnswer;
 
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 export class AdminServer {
   readonly #options: AdminServerOptions;
   readonly #allow: ClientAllowList;
-  readonly #server: http.Server;
+  #server: http.Server | undefined;
+  readonly #reports: IncidentReports | undefined;
   readonly #fingerprint256: string;
   readonly #caName: string;
   readonly #started = Date.now();
@@ -48,39 +56,50 @@ export class AdminServer {
     const cert = new crypto.X509Certificate(options.ca.certPem);
     this.#fingerprint256 = cert.fingerprint256;
     this.#caName = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1] ?? cert.subject;
-    this.#server = http.createServer((req, res) => {
-      this.#handle(req)
-        .then((answer) => send(res, answer))
-        .catch(() => send(res, text(500, 'internal error\n')));
-    });
-    this.#server.headersTimeout = 10_000;
-    this.#server.requestTimeout = 30_000;
-    this.#server.keepAliveTimeout = 5_000;
-    this.#server.on('connection', (socket: net.Socket) => {
-      if (!this.#allow.allows(socket.remoteAddress)) socket.destroy();
-    });
+    this.#reports = options.incidents ? new IncidentReports(options.incidents, options.tls !== undefined) : undefined;
   }
 
   /** Listen; resolves with the bound port. */
-  listen(): Promise<number> {
+  async listen(): Promise<number> {
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.#handle(req)
+        .then((answer) => send(req, res, answer))
+        .catch(() => (res.headersSent ? res.destroy() : send(req, res, text(500, 'internal error\n'))));
+    };
+    const tls = this.#options.tls;
+    const server = tls ? https.createServer({ cert: await fs.readFile(tls.cert), key: await fs.readFile(tls.key) }, onRequest) : http.createServer(onRequest);
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 5_000;
+    server.on('connection', (socket: net.Socket) => {
+      if (!this.#allow.allows(socket.remoteAddress)) socket.destroy();
+    });
+    this.#server = server;
     return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#options.port, this.#options.host, () => {
-        this.#server.off('error', reject);
-        resolve((this.#server.address() as net.AddressInfo).port);
+      server.once('error', reject);
+      server.listen(this.#options.port, this.#options.host, () => {
+        server.off('error', reject);
+        resolve((server.address() as net.AddressInfo).port);
       });
     });
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#server.closeAllConnections();
+    const server = this.#server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
     await closed;
   }
 
   async #handle(req: http.IncomingMessage): Promise<Answer> {
+    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2) as [string?, string?];
+    if (isReportPath(path)) {
+      if (this.#reports) return this.#reports.handle(req, path, new URLSearchParams(query));
+      req.resume();
+      return text(404, 'incident reports are not served by this admin listener: they need the incident store (incidents.enabled) and admin.users\n');
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return { ...text(405, 'method not allowed\n'), headers: { allow: 'GET, HEAD' } };
-    const path = (req.url ?? '/').split('?')[0];
     const o = this.#options;
     switch (path) {
       case '/metrics':
@@ -120,7 +139,7 @@ export class AdminServer {
 
   /** The admin listener as the client reached it (a Host that does not parse is not echoed). */
   #adminAuthority(req: http.IncomingMessage): string {
-    const port = (this.#server.address() as net.AddressInfo | null)?.port ?? this.#options.port;
+    const port = (this.#server?.address() as net.AddressInfo | null | undefined)?.port ?? this.#options.port;
     const asked = req.headers.host ? parseHostPort(req.headers.host, 80) : undefined;
     return asked ? formatAuthority(asked.host, asked.port, 80) : formatAuthority(this.#options.host === '0.0.0.0' || this.#options.host === '::' ? '127.0.0.1' : this.#options.host, port, 80);
   }
@@ -134,14 +153,19 @@ function json(status: number, value: unknown): Answer {
   return { status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(value, null, 2)}\n` };
 }
 
-function send(res: http.ServerResponse, answer: Answer): void {
-  const body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : answer.body;
-  res.writeHead(answer.status, {
-    'content-type': answer.type,
-    'content-length': String(body.length),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    ...answer.headers,
-  });
-  res.end(body);
+function send(req: http.IncomingMessage, res: http.ServerResponse, answer: Answer): void {
+  const headers = { 'content-type': answer.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...answer.headers };
+  if (typeof answer.body === 'string' || Buffer.isBuffer(answer.body)) {
+    const body = typeof answer.body === 'string' ? Buffer.from(answer.body, 'utf8') : answer.body;
+    res.writeHead(answer.status, { ...headers, 'content-length': String(body.length) });
+    res.end(body);
+    return;
+  }
+  // a streamed export: chunked (RFC 9112 §7.1), written as the store pages come, with backpressure
+  res.writeHead(answer.status, headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  pipeline(Readable.from(answer.body), res).catch(() => res.destroy());
 }

@@ -3,12 +3,15 @@
 // numbers and go backwards from one scrape to the next). The primary has the CA and the config,
 // so /, /ca.pem, /ca.der, /proxy.pac and /healthz need no worker; /metrics asks every worker for
 // its registry over IPC and aggregates (metrics/ClusterMetrics); /readyz asks every worker serving
-// the proxy port for its ICAP services' readiness (admin/checkClusterReadiness).
+// the proxy port for its ICAP services' readiness (admin/checkClusterReadiness). The incident
+// reports read the primary's store directly, and sign-in sessions live here, once for all workers.
 //
-// The address and client list of the admin listener are read at start; a reload keeps them.
+// The address, client list and TLS files of the admin listener are read at start; a reload keeps
+// them. Admin users, the session lifetime and the public URL follow a reload.
 import type { Worker } from 'node:cluster';
-import { AdminServer, checkClusterReadiness, type ServiceReadiness } from '../admin/index.js';
+import { AdminServer, checkClusterReadiness, incidentReportsOptions, type ServiceReadiness } from '../admin/index.js';
 import type { Config } from '../config/index.js';
+import type { IncidentReader } from '../incidents/index.js';
 import { ClusterMetrics, type MetricsSnapshot } from '../metrics/index.js';
 import type { PrimaryMessage, WorkerAnswerMessage } from './messages.js';
 
@@ -20,6 +23,8 @@ export interface ClusterAdminOptions {
   serving(): readonly Worker[];
   /** the proxy port the workers listen on */
   proxyPort(): number;
+  /** the incident store the primary owns; undefined when incidents.enabled is false */
+  incidents?: IncidentReader | undefined;
 }
 
 /** On top of a worker's own OPTIONS wait (admin.readyTimeoutMs), for the IPC round trip. */
@@ -68,6 +73,8 @@ export class ClusterAdmin {
         return config().blockPage.contact;
       },
       readiness: () => this.#readiness(),
+      incidents: incidentReportsOptions(config, options.incidents),
+      tls: started.admin.tls,
     });
   }
 

@@ -404,6 +404,26 @@ export const configSchema = z
           .optional(),
         /** /readyz waits this long for an ICAP service's OPTIONS before calling it not ready. */
         readyTimeoutMs: ms.default(2_000),
+        /** Who may read the incident pages and API (hashes from `dlp-proxy hash-password`); none = those pages stay closed. */
+        users: z
+          .array(
+            z.strictObject({
+              /** RFC 7617 §2: a Basic user-id has no colon */
+              name: z.string().regex(/^[^:\u0000-\u001f\u007f]{1,64}$/, '1 to 64 characters, no colon or control character'),
+              passwordHash: user.shape.passwordHash,
+            }),
+          )
+          .default([])
+          .refine((users) => new Set(users.map((u) => u.name)).size === users.length, { message: 'a user name is listed twice' }),
+        /** A sign-in session ends this long after the login (or at logout, or when its user's hash changes). */
+        sessionTtlMs: ms.min(60_000).default(28_800_000),
+        /** HTTPS for the admin listener: PEM files of its certificate (chain) and key. Required off loopback once admin.users is set. */
+        tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+        /** The admin listener as people reach it (https://dlp-admin.example.com:9090): the block page links its incident number to <publicUrl>/incidents/<id>, and sign-in forms posted from this origin are accepted. */
+        publicUrl: z
+          .string()
+          .regex(/^https?:\/\/[^/?#\s]+\/?$/i, 'must be an http(s) origin such as https://dlp-admin.example.com:9090')
+          .optional(),
       })
       .prefault({}),
     alerts: z
@@ -449,6 +469,9 @@ export const configSchema = z
     }
     if (!isLoopback(config.admin.host) && config.proxy.allowedClients.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['admin', 'host'], message: 'the admin listener off loopback needs proxy.allowedClients' });
+    }
+    if (config.admin.users.length > 0 && !isLoopback(config.admin.host) && config.admin.tls === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'tls'], message: 'admin.users off loopback needs admin.tls: passwords and session cookies never cross a network in clear' });
     }
   });
 

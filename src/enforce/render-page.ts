@@ -74,30 +74,54 @@ async function readBundled(name: string): Promise<string> {
   throw new ProxyError('CONFIG_INVALID', `bundled template ${name} not found in ${bundledDirs.join(' or ')}`);
 }
 
-const settings: { block: Template; error: Template; contact: string } = {
-  block: compileTemplate(await readBundled('block-page.html')),
+/**
+ * A block template in two forms: as written, and with its incident link (the `<a
+ * id="incident-link" ...>` around the number) unwrapped, for when no admin page can open an
+ * incident. Templates have no conditionals, and a link that leads nowhere is worse than none.
+ */
+interface BlockTemplates {
+  linked: Template;
+  unlinked: Template;
+}
+
+function compileBlock(text: string): BlockTemplates {
+  return { linked: compileTemplate(text), unlinked: compileTemplate(text.replace(/<a id="incident-link"[^>]*>([\s\S]*?)<\/a>/, '$1')) };
+}
+
+const settings: { block: BlockTemplates; error: Template; contact: string; incidentBase: string | undefined } = {
+  block: compileBlock(await readBundled('block-page.html')),
   error: compileTemplate(await readBundled('error-page.html')),
   contact: 'your IT helpdesk',
+  incidentBase: undefined,
 };
+
+/**
+ * Link the block page's incident number to the admin listener's incident page, `<base><id>`
+ * (admin/incidentLinkBase, once the admin listener's address is known), or undefined for none.
+ */
+export function linkIncidents(base: string | undefined): void {
+  settings.incidentBase = base;
+}
 
 /** Apply config.blockPage at start: the contact line, and the operator's template if it names one. */
 export async function configurePages(blockPage: { template: string; contact: string }): Promise<void> {
   settings.contact = blockPage.contact;
   const file = path.resolve(blockPage.template);
   try {
-    settings.block = compileTemplate(await fs.readFile(file, 'utf8'));
+    settings.block = compileBlock(await fs.readFile(file, 'utf8'));
   } catch (err) {
     if (blockPage.template !== DEFAULT_BLOCK_TEMPLATE) {
       throw new ProxyError('CONFIG_INVALID', `blockPage.template: cannot read ${file}`, { cause: err });
     }
-    settings.block = compileTemplate(await readBundled('block-page.html'));
+    settings.block = compileBlock(await readBundled('block-page.html'));
   }
 }
 
 export function renderPage<K extends PageKind>(kind: K, fields: PageFields[K], accept: string | undefined, hints: PageHints = {}): RenderedPage {
   const json = prefersJson(accept, hints.requestContentType);
   const content = kind === 'block' ? blockContent(fields as BlockPageFields) : kind === 'unavailable' ? unavailableContent(fields as UnavailablePageFields) : errorContent(fields as ErrorPageFields);
-  const body = Buffer.from(json ? JSON.stringify(content.json) : (kind === 'block' ? settings.block : settings.error)(content.html), 'utf8');
+  const template = kind !== 'block' ? settings.error : settings.incidentBase === undefined ? settings.block.unlinked : settings.block.linked;
+  const body = Buffer.from(json ? JSON.stringify(content.json) : template(content.html), 'utf8');
   const headers: Record<string, string> = {
     'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
     'content-length': String(body.length),
@@ -125,6 +149,7 @@ function blockContent(f: BlockPageFields): Content {
     : 'The security check found something harmful or not allowed in what you were downloading.';
   const detected = f.violations.length > 0 ? [...new Set(f.violations.map(plainViolation))].join(', ') : (f.reason ?? 'a policy violation');
   const time = (f.time ?? new Date()).toUTCString();
+  const incidentUrl = settings.incidentBase === undefined ? undefined : `${settings.incidentBase}${encodeURIComponent(f.incidentId)}`;
   return {
     status: 403,
     html: {
@@ -134,13 +159,14 @@ function blockContent(f: BlockPageFields): Content {
       sentOrReceived: upload ? 'sent' : 'downloaded',
       contact: settings.contact,
       incidentId: f.incidentId,
+      incidentUrl: incidentUrl ?? '',
       host: f.host,
       violations: detected,
       reason: f.reason ?? '',
       time,
       rule: f.rule ?? '—',
     },
-    json: { error: 'blocked', message: headline, reason: f.reason ?? null, violations: f.violations, host: f.host, direction: f.direction, incidentId: f.incidentId, rule: f.rule ?? null, time, contact: settings.contact },
+    json: { error: 'blocked', message: headline, reason: f.reason ?? null, violations: f.violations, host: f.host, direction: f.direction, incidentId: f.incidentId, ...(incidentUrl ? { incidentUrl } : {}), rule: f.rule ?? null, time, contact: settings.contact },
   };
 }
 
