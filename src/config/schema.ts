@@ -281,10 +281,23 @@ export const configSchema = z
         maxHeadBytes: z.number().int().min(1024).max(1_048_576).default(65_536),
         /** Bytes of each body that are scanned; the rest is read and not scanned. */
         maxScanBytes: bytes.default(256 * 1024 * 1024),
-        /** Decoded bytes per body (gzip, deflate, br, base64 parts); past it: a `decode-limit` finding. */
-        maxDecodedBytes: bytes.default(64 * 1024 * 1024),
-        /** Nesting of encodings and multipart parts followed before a part is scanned as it is. */
-        maxDecodeDepth: z.number().int().min(1).max(16).default(4),
+        /** Decoded bytes per body, all decoders and extractors together; past it: a `decode-limit:bytes` finding. */
+        maxDecodedBytes: bytes.default(1024 * 1024 * 1024),
+        /** Nesting of encodings, parts and containers (zip in mail in gzip…) opened; deeper: `decode-limit:depth`. */
+        maxDecodeDepth: z.number().int().min(1).max(32).default(10),
+        /** Content extraction (issue 13): limits against bombs and what an encrypted file means. */
+        extract: z
+          .strictObject({
+            /** Decoded/compressed bytes of one decompression stream (past 1 MiB of output); past it: `decode-limit:ratio`. */
+            maxRatio: z.number().int().min(2).default(250),
+            /** Files taken out of containers (archive entries, mail parts, attachments) per body; past it: `decode-limit:entries`. */
+            maxEntries: z.number().int().min(1).default(10_000),
+            /** An encrypted archive or document (`encrypted-content`): block, or pass what cannot be read. */
+            encryptedContent: z
+              .strictObject({ upload: z.enum(['block', 'pass']).default('block'), download: z.enum(['block', 'pass']).default('pass') })
+              .prefault({}),
+          })
+          .prefault({}),
         /** A client that does not offer `Allow: 204` gets a clean message echoed back; bodies larger get 500. */
         maxEchoBytes: bytes.default(16 * 1024 * 1024),
         idleTimeoutMs: ms.default(60_000),

@@ -1,6 +1,7 @@
-// Content-Encoding gzip, deflate and br (RFC 9110 §8.4.1) with node:zlib streams. Output counts
-// against the body's DecodeBudget; past it the stream is destroyed and the rest of the input is
-// dropped, never inflated. A body that does not decode is scanned as it is, so a false
+// Content-Encoding gzip, deflate and br (RFC 9110 §8.4.1) with node:zlib streams; gzip files and
+// zlib streams inside containers use the same decoder. Output counts against the body's
+// DecodeBudget and this stream's compression ratio; past either the stream is destroyed and the
+// rest of the input is dropped, never inflated. A body that does not decode is scanned as it is, so a false
 // `Content-Encoding: gzip` label cannot hide plain text from the detectors.
 import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
@@ -41,6 +42,7 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
   let producedBytes = 0;
   let rawHead: Buffer[] = [];
   let rawHeadBytes = 0;
+  const meter = budget.ratio();
 
   const start = (first: Buffer): Decompressor => {
     const s = create(coding, first);
@@ -52,7 +54,7 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
         for await (const out of s as AsyncIterable<Buffer>) {
           producedBytes += out.length;
           rawHead = [];
-          if (!budget.take(out.length)) {
+          if (!meter.output(out.length)) {
             mode = 'stopped';
             s.destroy();
             return;
@@ -79,6 +81,7 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
       if (mode === 'stopped') return;
       if (mode === 'raw') return downstream.write(chunk);
       const s = stream ?? start(chunk);
+      meter.input(chunk.length);
       if (producedBytes === 0 && rawHeadBytes < MAX_RAW_HEAD_BYTES) {
         rawHead.push(chunk);
         rawHeadBytes += chunk.length;

@@ -17,9 +17,17 @@ export function multipartBoundary(contentType: string): string | undefined {
 
 function parsePartHeaders(block: string): PartHeaders {
   const headers: PartHeaders = new Map();
+  let last: string | undefined;
   for (const line of block.split('\r\n')) {
+    // A folded field (RFC 5322 §2.2.3) continues on lines that start with white space.
+    if (last !== undefined && (line.startsWith(' ') || line.startsWith('\t'))) {
+      headers.set(last, `${headers.get(last) ?? ''} ${line.trim()}`);
+      continue;
+    }
     const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    if (colon <= 0) continue;
+    last = line.slice(0, colon).trim().toLowerCase();
+    headers.set(last, line.slice(colon + 1).trim());
   }
   return headers;
 }

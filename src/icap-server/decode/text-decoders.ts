@@ -1,24 +1,95 @@
 // Text views handed to the detectors: UTF-8 as it is, application/x-www-form-urlencoded with its
 // names and values percent-decoded (WHATWG URL §5.1), and JSON with its string values unescaped
 // (RFC 8259 §7), so "4111\u00201111…" or "card=4111%201111…" read as the text a person typed.
-// Names and values are separated by newlines, so a match never joins two fields.
+// Names and values are separated by newlines, so a match never joins two fields. Text in another
+// declared charset is read through TextDecoder (WHATWG Encoding); UTF-16 and UTF-32 are turned
+// into UTF-8 bytes, so the file is sniffed again as the text it is (HTML, JSON, mail in UTF-16).
 import { StringDecoder } from 'node:string_decoder';
 import type { ByteSink } from './byte-sink.js';
 
+/** Where decoded text goes: the detectors' TextScanner, possibly behind the base64 spotter. */
 export interface TextSink {
-  write(text: string): void;
-  end(): void;
+  write(text: string): void | Promise<void>;
+  end(): void | Promise<void>;
 }
 
 export function utf8Text(out: TextSink): ByteSink {
   const decoder = new StringDecoder('utf8');
   return {
     async write(chunk) {
-      out.write(decoder.write(chunk));
+      await out.write(decoder.write(chunk));
     },
     async end() {
-      out.write(decoder.end());
-      out.end();
+      await out.write(decoder.end());
+      await out.end();
+    },
+  };
+}
+
+const UTF8_LABELS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii', 'unicode-1-1-utf-8']);
+
+/** Text in `charset` (windows-1252, iso-8859-x, shift_jis…); UTF-8 when the label is unknown. */
+export function charsetText(out: TextSink, charset: string | undefined): ByteSink {
+  let decoder: InstanceType<typeof TextDecoder> | undefined;
+  try {
+    if (charset !== undefined && !UTF8_LABELS.has(charset)) decoder = new TextDecoder(charset);
+  } catch {
+    decoder = undefined;
+  }
+  if (decoder === undefined) return utf8Text(out);
+  const text = decoder;
+  return {
+    async write(chunk) {
+      await out.write(text.decode(chunk, { stream: true }));
+    },
+    async end() {
+      await out.write(text.decode());
+      await out.end();
+    },
+  };
+}
+
+export type WideEncoding = 'utf-16le' | 'utf-16be' | 'utf-32le' | 'utf-32be';
+
+/** UTF-16/32 (with or without a byte-order mark) re-encoded as UTF-8 bytes. */
+export function wideToUtf8(encoding: WideEncoding, downstream: ByteSink): ByteSink {
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') {
+    const decoder = new TextDecoder(encoding);
+    return {
+      write: (chunk) => downstream.write(Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8')),
+      async end() {
+        const rest = decoder.decode();
+        if (rest !== '') await downstream.write(Buffer.from(rest, 'utf8'));
+        await downstream.end();
+      },
+    };
+  }
+  // WHATWG TextDecoder has no UTF-32: four bytes per code point, U+FFFD for what is not one.
+  const littleEndian = encoding === 'utf-32le';
+  let carry = Buffer.alloc(0);
+  let first = true;
+  const decode = (bytes: Buffer): string => {
+    const usable = bytes.length & ~3;
+    const points: number[] = [];
+    for (let i = 0; i < usable; i += 4) {
+      const cp = littleEndian ? bytes.readUInt32LE(i) : bytes.readUInt32BE(i);
+      if (first && cp === 0xfeff) {
+        first = false;
+        continue;
+      }
+      first = false;
+      points.push(cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? cp : 0xfffd);
+    }
+    carry = Buffer.from(bytes.subarray(usable));
+    let text = '';
+    for (let i = 0; i < points.length; i += 4096) text += String.fromCodePoint(...points.slice(i, i + 4096));
+    return text;
+  };
+  return {
+    write: (chunk) => downstream.write(Buffer.from(decode(carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk), 'utf8')),
+    async end() {
+      if (carry.length > 0) await downstream.write(Buffer.from('\uFFFD', 'utf8'));
+      await downstream.end();
     },
   };
 }
@@ -54,12 +125,11 @@ export function formUrlencodedText(out: TextSink): ByteSink {
   };
   return {
     async write(chunk) {
-      out.write(decoder.write(decode(carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk)));
+      await out.write(decoder.write(decode(carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk)));
     },
     async end() {
-      out.write(decoder.write(carry));
-      out.write(decoder.end());
-      out.end();
+      await out.write(decoder.write(carry) + decoder.end());
+      await out.end();
     },
   };
 }
@@ -69,8 +139,10 @@ const JSON_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b
 
 /**
  * A streaming JSON lexer that keeps string contents (unescaped) and the text between strings
- * (numbers, literals) with the structural characters turned into newlines. It does not validate:
- * a body that is not JSON still reaches the detectors, almost as it is.
+ * (numbers, literals); a member reads `name: value` on one line (a keyword beside its value is
+ * supporting evidence), and the other structural characters become newlines, so two values never
+ * join into one number. It does not validate: a body that is not JSON still reaches the
+ * detectors, almost as it is.
  */
 export function jsonText(out: TextSink): ByteSink {
   const decoder = new StringDecoder('utf8');
@@ -84,7 +156,7 @@ export function jsonText(out: TextSink): ByteSink {
       if (!inString) {
         const quote = text.indexOf('"', i);
         const stop = quote < 0 ? text.length : quote;
-        result += text.slice(i, stop).replace(/[{}[\],:]/g, '\n');
+        result += text.slice(i, stop).replace(/[{}[\],:]/g, (c) => (c === ':' ? ': ' : '\n'));
         if (quote < 0) return result;
         inString = true;
         i = quote + 1;
@@ -95,7 +167,6 @@ export function jsonText(out: TextSink): ByteSink {
       if (at < 0) return result + text.slice(i);
       result += text.slice(i, at);
       if (text[at] === '"') {
-        result += '\n';
         inString = false;
         i = at + 1;
         continue;
@@ -120,14 +191,14 @@ export function jsonText(out: TextSink): ByteSink {
     async write(chunk) {
       const text = carry + decoder.write(chunk);
       carry = '';
-      out.write(lex(text));
+      await out.write(lex(text));
     },
     async end() {
       const text = carry + decoder.end();
       carry = '';
       const result = lex(text);
-      out.write(result + carry);
-      out.end();
+      await out.write(result + carry);
+      await out.end();
     },
   };
 }

@@ -1,0 +1,168 @@
+// Everything one body scan shares: its findings, its decode budget and limits, and the three ways
+// content enters the detectors. transfer() undoes what the transport added (Content-Encoding,
+// Content-Transfer-Encoding, multipart); file() gives each file fresh head probes (EICAR, file
+// types: so they apply to every file taken out of a container) and hands it to the extractor its
+// format calls for; text() feeds decoded text to the text detectors, through the base64 spotter.
+//
+//   body ─► transfer ─► file ─┬─ head probes
+//                             └─ sniff ─► zip │ tar │ gzip │ pdf │ mail │ … ─► file (depth + 1) …
+//                                       └─► html │ xml │ json │ rtf │ text ─► text ─► detectors
+import type { DetectorSet } from '../detectors/detector-set.js';
+import { Findings } from '../detectors/findings.js';
+import { TextScanner } from '../detectors/text-scanner.js';
+import { base64Spotter } from '../extract/base64-spotter.js';
+import { openFormat } from '../extract/format-router.js';
+import { SNIFF_BYTES, sniffFormat, type FileInfo } from '../extract/sniff.js';
+import { type ByteSink, DecodeBudget } from './byte-sink.js';
+import { contentDecoder, type ContentCoding } from './content-decoder.js';
+import { multipartBoundary, multipartDecoder, type PartHeaders } from './multipart.js';
+import type { TextSink } from './text-decoders.js';
+import { base64Decoder, quotedPrintableDecoder } from './transfer-decoders.js';
+
+export interface ContentDescription extends FileInfo {
+  contentEncoding?: string | undefined;
+  /** Content-Transfer-Encoding of a MIME part (RFC 2045 §6): base64 and quoted-printable change the bytes. */
+  transferEncoding?: string | undefined;
+}
+
+export type EncryptedAction = 'block' | 'pass';
+
+export interface ScanLimits {
+  maxDecodedBytes: number;
+  maxDecodeDepth: number;
+  extract: {
+    maxRatio: number;
+    maxEntries: number;
+    encryptedContent: { upload: EncryptedAction; download: EncryptedAction };
+  };
+}
+
+/** Which way the body goes: REQMOD bodies are uploads, RESPMOD bodies downloads. */
+export type ScanDirection = 'upload' | 'download';
+
+export const ENCRYPTED_CONTENT = 'encrypted-content';
+
+const CODINGS: Record<string, ContentCoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
+
+export class Extraction {
+  readonly findings = new Findings();
+  readonly budget: DecodeBudget;
+
+  constructor(
+    readonly detectors: DetectorSet,
+    readonly limits: ScanLimits,
+    readonly direction: ScanDirection,
+  ) {
+    this.budget = new DecodeBudget({ maxDecodedBytes: limits.maxDecodedBytes, maxRatio: limits.extract.maxRatio, maxEntries: limits.extract.maxEntries }, this.findings);
+  }
+
+  /** Whether a container at `depth` may be opened; past maxDecodeDepth it is reported and read as it is. */
+  mayOpen(depth: number): boolean {
+    if (depth < this.limits.maxDecodeDepth) return true;
+    this.budget.stop('depth');
+    return false;
+  }
+
+  /** Content that cannot be read without a key: a finding when the direction's policy blocks it. */
+  encrypted(): void {
+    if (this.limits.extract.encryptedContent[this.direction] === 'block' && this.findings.count(ENCRYPTED_CONTENT) === 0) {
+      this.findings.add(ENCRYPTED_CONTENT, 'decode');
+    }
+  }
+
+  /** A body or MIME part as transferred: its codings undone and multipart split, each file then to file(). */
+  transfer(content: ContentDescription, depth: number): ByteSink {
+    const codings = (content.contentEncoding ?? '')
+      .split(',')
+      .map((c) => c.trim().toLowerCase())
+      .filter((c) => c !== '' && c !== 'identity');
+    const transfer = content.transferEncoding?.trim().toLowerCase();
+    const layers = codings.length + (transfer === 'base64' || transfer === 'quoted-printable' ? 1 : 0);
+    // An unknown coding (compress, zstd) cannot be undone here: scan the bytes as they are.
+    if (codings.some((c) => !(c in CODINGS))) return this.file({}, depth);
+    if (layers > 0 && !this.mayOpen(depth + layers - 1)) return this.file({}, depth);
+    let sink = this.parts(content, depth + layers);
+    // The first coding listed was applied first (RFC 9110 §8.4), so it is undone last.
+    for (const coding of codings) sink = contentDecoder(CODINGS[coding] as ContentCoding, sink, this.budget);
+    if (transfer === 'base64') sink = base64Decoder(sink, this.budget);
+    else if (transfer === 'quoted-printable') sink = quotedPrintableDecoder(sink, this.budget);
+    return sink;
+  }
+
+  private parts(content: ContentDescription, depth: number): ByteSink {
+    const type = (content.contentType ?? '').toLowerCase();
+    const boundary = type.startsWith('multipart/') && content.contentType !== undefined ? multipartBoundary(content.contentType) : undefined;
+    if (boundary === undefined || !this.mayOpen(depth)) return this.file(content, depth);
+    const openPart = (headers: PartHeaders) => {
+      if (!this.budget.entry()) return this.file({}, depth + 1);
+      return this.transfer(
+        {
+          contentType: headers.get('content-type') ?? (type === 'multipart/digest' ? 'message/rfc822' : 'text/plain'),
+          contentEncoding: headers.get('content-encoding'),
+          transferEncoding: headers.get('content-transfer-encoding'),
+          name: partName(headers),
+        },
+        depth + 1,
+      );
+    };
+    return multipartDecoder(boundary, openPart, this.file({}, depth));
+  }
+
+  /** One file: fresh head probes on every byte, and the extractor of its sniffed format. */
+  file(info: FileInfo, depth: number): ByteSink {
+    const extraction = this;
+    let target: ByteSink | undefined;
+    let head: Buffer[] = [];
+    let headBytes = 0;
+    const decide = async () => {
+      const first = Buffer.concat(head);
+      head = [];
+      target = openFormat(sniffFormat(first, info), extraction, info, depth);
+      if (first.length > 0) await target.write(first);
+    };
+    return this.probed({
+      async write(chunk) {
+        if (target !== undefined) return target.write(chunk);
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes >= SNIFF_BYTES) await decide();
+      },
+      async end() {
+        if (target === undefined) await decide();
+        await (target as ByteSink).end();
+      },
+    });
+  }
+
+  /** Fresh head probes around a sink that a container built itself (an OOXML worksheet). */
+  probed(sink: ByteSink): ByteSink {
+    const probes = this.detectors.head.map((factory) => factory());
+    if (probes.length === 0) return sink;
+    const findings = this.findings;
+    return {
+      async write(chunk) {
+        for (const probe of probes) probe.write(chunk);
+        await sink.write(chunk);
+      },
+      async end() {
+        await sink.end();
+        for (const probe of probes) probe.end(findings);
+      },
+    };
+  }
+
+  /** A text stream to the text detectors; base64 in it that decodes to a file is opened at depth + 1. */
+  text(depth: number): TextSink {
+    const scanner = this.detectors.text.length > 0 ? new TextScanner(this.detectors.text, this.findings) : undefined;
+    return base64Spotter(scanner, this, depth);
+  }
+}
+
+/** The file name of a MIME part: Content-Disposition filename (RFC 2183), else Content-Type name. */
+function partName(headers: PartHeaders): string | undefined {
+  const param = (value: string | undefined, key: string) => {
+    const m = new RegExp(`;\\s*${key}\\*?\\s*=\\s*(?:"([^"]*)"|([^;\\s]+))`, 'i').exec(value ?? '');
+    return m ? (m[1] ?? m[2]) : undefined;
+  };
+  return param(headers.get('content-disposition'), 'filename') ?? param(headers.get('content-type'), 'name');
+}

@@ -1,0 +1,107 @@
+// Base64 inside text (a file in a JSON field, a data: URL, an encoded secret pasted in a form):
+// every run of the base64 alphabet of at least MIN_RUN_CHARS is decoded far enough to see what it
+// is, and opened as a file of its own when it is one the scan knows (an archive, a document, an
+// executable, the EICAR file) or when it decodes to text. Everything else (images, hashes, ids,
+// random tokens) is left alone. The text itself always reaches the detectors unchanged; a long
+// run streams into its file as it arrives, so memory stays bounded by one chunk.
+import type { ByteSink } from '../decode/byte-sink.js';
+import type { Extraction } from '../decode/extraction.js';
+import type { TextSink } from '../decode/text-decoders.js';
+import { base64Decoder } from '../decode/transfer-decoders.js';
+import { sniffFormat } from './sniff.js';
+
+/** 18 bytes: enough for a card number or a key id, short enough to skip words and identifiers (RUN says it too). */
+const MIN_RUN_CHARS = 24;
+/** Characters decoded before a run is judged (48 bytes). */
+const DECIDE_CHARS = 64;
+
+const RUN = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
+const NOT_ALPHABET = /[^A-Za-z0-9+/_=-]/;
+
+const inAlphabet = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 47 && c <= 57) || c === 43 || c === 45 || c === 95;
+
+/** The alphabet characters at the end of `text` (at most `max`): a run the next chunk may continue. */
+function tail(text: string, max: number): string {
+  let i = text.length;
+  while (i > 0 && text.length - i < max && inAlphabet(text.charCodeAt(i - 1))) i--;
+  return i > 0 && inAlphabet(text.charCodeAt(i - 1)) ? '' : text.slice(i);
+}
+
+/** Magic numbers of files worth opening that sniffFormat leaves to the head probes. */
+const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00fe\u00ba\u00be', 'X5O!P%@AP['];
+
+function worthOpening(head: Buffer): boolean {
+  const format = sniffFormat(head, {});
+  if (format !== 'text' && format !== 'json' && format !== 'html' && format !== 'xml' && format !== 'mail') return true;
+  const latin1 = head.toString('latin1');
+  if (EXECUTABLE_MAGICS.some((magic) => latin1.startsWith(magic))) return true;
+  // Text: printable ASCII, whitespace or UTF-8 sequences, no NUL.
+  let printable = 0;
+  for (const byte of head) {
+    if (byte === 0) return false;
+    if ((byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte >= 0x80) printable++;
+  }
+  return printable >= head.length * 0.95 && head.toString('utf8').includes('\uFFFD') === false;
+}
+
+export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth: number): TextSink {
+  /** The run that touched the end of the previous chunk, while it is too short to judge. */
+  let pending = '';
+  /** The file a long run streams into, once judged. */
+  let child: ByteSink | undefined;
+  /** A long run judged not worth opening: skip to its end. */
+  let skipping = false;
+
+  const judge = async (run: string, complete: boolean): Promise<void> => {
+    const head = Buffer.from(run.slice(0, DECIDE_CHARS), 'base64');
+    if (!worthOpening(head) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
+      skipping = !complete;
+      return;
+    }
+    const sink = base64Decoder(ctx.file({}, depth + 1), ctx.budget);
+    await sink.write(Buffer.from(run, 'latin1'));
+    if (complete) await sink.end();
+    else child = sink;
+  };
+
+  const spot = async (text: string): Promise<void> => {
+    let from = 0;
+    if (child !== undefined || skipping) {
+      const stop = NOT_ALPHABET.exec(text)?.index ?? text.length;
+      if (child !== undefined) await child.write(Buffer.from(text.slice(0, stop), 'latin1'));
+      if (stop === text.length) return;
+      if (child !== undefined) await child.end();
+      child = undefined;
+      skipping = false;
+      from = stop;
+    }
+    const input = pending + text.slice(from);
+    pending = '';
+    RUN.lastIndex = 0;
+    for (let m = RUN.exec(input); m !== null; m = RUN.exec(input)) {
+      const run = m[0];
+      if (m.index + run.length < input.length) {
+        await judge(run, true);
+        continue;
+      }
+      if (run.length < DECIDE_CHARS) pending = run;
+      else await judge(run, false);
+      return;
+    }
+    pending = tail(input, MIN_RUN_CHARS);
+  };
+
+  return {
+    async write(text) {
+      if (out !== undefined) await out.write(text);
+      await spot(text);
+    },
+    async end() {
+      if (out !== undefined) await out.end();
+      if (child !== undefined) await child.end();
+      else if (pending.length >= MIN_RUN_CHARS) await judge(pending, true);
+      child = undefined;
+      pending = '';
+    },
+  };
+}

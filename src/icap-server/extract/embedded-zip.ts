@@ -1,0 +1,38 @@
+// A zip inside a file that is not one: appended to an image (`cat photo.png plans.zip`), behind a
+// self-extractor's code, or after a zip header that lies about its size. Unzip tools find such an
+// archive from its end records and read it; so the bytes of every file read as raw text are also
+// watched for a local file header signature, and from the first one on they go to a zip reader
+// as well (one level deeper).
+import type { ByteSink } from '../decode/byte-sink.js';
+import type { Extraction } from '../decode/extraction.js';
+import { zipReader } from './zip-reader.js';
+
+const SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+
+export function embeddedZipWatcher(ctx: Extraction, depth: number, downstream: ByteSink): ByteSink {
+  let tail = Buffer.alloc(0);
+  let zip: ByteSink | undefined;
+  let given = false;
+  return {
+    async write(chunk) {
+      await downstream.write(chunk);
+      if (zip !== undefined) return zip.write(chunk);
+      if (given) return;
+      const data = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+      const at = data.indexOf(SIGNATURE);
+      if (at < 0) {
+        tail = Buffer.from(data.subarray(Math.max(0, data.length - (SIGNATURE.length - 1))));
+        return;
+      }
+      given = true;
+      tail = Buffer.alloc(0);
+      if (!ctx.mayOpen(depth)) return;
+      zip = zipReader(ctx, depth);
+      await zip.write(data.subarray(at));
+    },
+    async end() {
+      await downstream.end();
+      if (zip !== undefined) await zip.end();
+    },
+  };
+}

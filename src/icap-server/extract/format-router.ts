@@ -1,0 +1,66 @@
+// The extractor for each sniffed format. Containers (archives, compressed files, mail, PDF) open
+// their files one level deeper and only while the depth limit allows; past it the bytes are read
+// as they are and `decode-limit:depth` says so. Text formats become text views for the detectors.
+import type { ByteSink } from '../decode/byte-sink.js';
+import { contentDecoder } from '../decode/content-decoder.js';
+import type { Extraction } from '../decode/extraction.js';
+import { charsetText, formUrlencodedText, jsonText, wideToUtf8 } from '../decode/text-decoders.js';
+import { cfbScanner } from './cfb-scanner.js';
+import { embeddedZipWatcher } from './embedded-zip.js';
+import { htmlText } from './html-text.js';
+import { mailReader } from './mail-reader.js';
+import { rtfText } from './rtf-text.js';
+import { charsetOf, type FileInfo, type Format, mediaType } from './sniff.js';
+import { tarReader } from './tar-reader.js';
+import { xmlText } from './xml-text.js';
+import { zipReader } from './zip-reader.js';
+
+const DISCARD: ByteSink = { write: async () => undefined, end: async () => undefined };
+
+/** The name a compressed file had before `.gz`/`.bz2`/`.xz` (`report.tar.gz` → `report.tar`). */
+function inner(name: string | undefined, extensions: RegExp): FileInfo {
+  return name === undefined ? {} : { name: name.replace(extensions, (ext) => (ext.startsWith('.t') ? '.tar' : '')) };
+}
+
+export function openFormat(format: Format, ctx: Extraction, info: FileInfo, depth: number): ByteSink {
+  const raw = () => charsetText(ctx.text(depth), charsetOf(info.contentType));
+  switch (format) {
+    case 'zip':
+      return ctx.mayOpen(depth) ? zipReader(ctx, depth) : raw();
+    case 'tar':
+      return ctx.mayOpen(depth) ? tarReader(ctx, depth) : raw();
+    case 'gzip':
+      return ctx.mayOpen(depth) ? contentDecoder('gzip', ctx.file(inner(info.name, /\.(?:gz|tgz)$/i), depth + 1), ctx.budget) : raw();
+    case 'bzip2':
+    case 'xz':
+    case 'pdf':
+      return raw();
+    case 'mail':
+      return ctx.mayOpen(depth) ? mailReader(ctx, depth) : raw();
+    case 'cfb':
+      return cfbScanner(ctx, embeddedZipWatcher(ctx, depth, raw()));
+    case 'encrypted':
+      ctx.encrypted();
+      return DISCARD;
+    case 'utf-16le':
+    case 'utf-16be':
+    case 'utf-32le':
+    case 'utf-32be': {
+      // A view, not a container: the UTF-8 text is sniffed again at the same depth.
+      const type = mediaType(info.contentType);
+      return wideToUtf8(format, ctx.file({ name: info.name, contentType: type === '' ? undefined : `${type}; charset=utf-8` }, depth));
+    }
+    case 'rtf':
+      return rtfText(ctx.text(depth));
+    case 'html':
+      return htmlText(ctx.text(depth));
+    case 'xml':
+      return xmlText(ctx.text(depth));
+    case 'json':
+      return jsonText(ctx.text(depth));
+    case 'form':
+      return formUrlencodedText(ctx.text(depth));
+    case 'text':
+      return embeddedZipWatcher(ctx, depth, raw());
+  }
+}

@@ -1,0 +1,98 @@
+// The files of one zip archive as the detectors should see them. Most entries are files like any
+// other (an .xml part of a docx, pptx, odt or ods is read by xml-text.ts, a nested zip is opened
+// again). SpreadsheetML worksheets and the shared string table of an xlsx are read together
+// (spreadsheet-cells.ts), so a sheet reads as TSV with its text in its cells.
+import { StringDecoder } from 'node:string_decoder';
+import type { ByteSink } from '../decode/byte-sink.js';
+import type { Extraction } from '../decode/extraction.js';
+import type { TextSink } from '../decode/text-decoders.js';
+import { SharedStringsHandler, SheetHandler, Workbook } from './spreadsheet-cells.js';
+import { type XmlHandler, XmlTokenizer } from './xml-tokenizer.js';
+
+const WORKSHEET = /(?:^|\/)worksheets\/[^/]+\.xml$/i;
+const SHARED_STRINGS = /(?:^|\/)sharedStrings\.xml$/i;
+
+interface HeldSheet {
+  handler: SheetHandler;
+  text: TextSink;
+}
+
+export class OfficeParts {
+  private readonly workbook = new Workbook();
+  private held: HeldSheet[] = [];
+
+  constructor(
+    private readonly ctx: Extraction,
+    /** Depth of the archive's files. */
+    private readonly depth: number,
+  ) {}
+
+  /** The sink for entry `name`; ending it ends the file. */
+  open(name: string): ByteSink {
+    if (WORKSHEET.test(name)) return this.ctx.probed(this.sheet());
+    if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return this.ctx.probed(this.sharedStrings());
+    return this.ctx.file({ name }, this.depth);
+  }
+
+  /** After the last entry: sheets still held are written out, and strings no cell used are scanned. */
+  async finish(): Promise<void> {
+    await this.release();
+    const orphans = this.workbook.unreferenced();
+    if (orphans.length > 0) {
+      const text = this.ctx.text(this.depth);
+      await text.write(orphans);
+      await text.end();
+    }
+  }
+
+  private async release(): Promise<void> {
+    const held = this.held;
+    this.held = [];
+    for (const sheet of held) {
+      const rows = sheet.handler.flushHeld();
+      if (rows.length > 0) await sheet.text.write(rows);
+      await sheet.text.end();
+    }
+  }
+
+  private sheet(): ByteSink {
+    const handler = new SheetHandler(this.workbook);
+    const text = this.ctx.text(this.depth);
+    return xmlSink(handler, () => handler.take(), text, async () => {
+      if (handler.holding) this.held.push({ handler, text });
+      else await text.end();
+    });
+  }
+
+  private sharedStrings(): ByteSink {
+    const handler = new SharedStringsHandler(this.workbook);
+    const spill = this.ctx.text(this.depth);
+    return xmlSink(handler, () => handler.take(), spill, async () => {
+      await spill.end();
+      this.workbook.setStrings(handler.strings);
+      await this.release();
+    });
+  }
+}
+
+/** XML bytes through `handler`, its text to `text` after every chunk, `done` at the end. */
+function xmlSink(handler: XmlHandler, take: () => string, text: TextSink, done: () => Promise<void>): ByteSink {
+  const decoder = new StringDecoder('utf8');
+  const tokenizer = new XmlTokenizer(handler);
+  const flush = async () => {
+    const out = take();
+    if (out.length > 0) await text.write(out);
+  };
+  return {
+    async write(chunk) {
+      tokenizer.write(decoder.write(chunk));
+      await flush();
+    },
+    async end() {
+      tokenizer.write(decoder.end());
+      tokenizer.end();
+      await flush();
+      await done();
+    },
+  };
+}

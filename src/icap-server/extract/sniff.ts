@@ -1,0 +1,103 @@
+// Which extractor opens a file: magic bytes first (a label cannot hide a zip), then the declared
+// media type and the name, then a look at the text itself (a byte-order mark, the NUL pattern of
+// UTF-16/32 without one, an HTML or mail head). Only the first SNIFF_BYTES are read.
+export const SNIFF_BYTES = 4096;
+
+export type Format =
+  | 'zip' | 'gzip' | 'bzip2' | 'xz' | 'tar' | 'pdf' | 'rtf' | 'cfb' | 'encrypted'
+  | 'mail' | 'html' | 'xml' | 'json' | 'form' | 'text'
+  | 'utf-16le' | 'utf-16be' | 'utf-32le' | 'utf-32be';
+
+export interface FileInfo {
+  /** The declared media type (Content-Type of the body or MIME part), parameters included. */
+  contentType?: string | undefined;
+  /** The file name (archive path, MIME filename): a hint when the bytes do not say. */
+  name?: string | undefined;
+}
+
+const startsWith = (head: Buffer, bytes: readonly number[], at = 0) => bytes.every((b, i) => head[at + i] === b);
+const ascii = (head: Buffer, from: number, to: number) => head.toString('latin1', from, Math.min(to, head.length));
+
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+export function charsetOf(contentType: string | undefined): string | undefined {
+  const m = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '');
+  return m?.[1]?.toLowerCase();
+}
+
+/** POSIX ustar or GNU magic at 257, or an old-style header whose checksum (at 148) adds up. */
+export function isTarHeader(head: Buffer): boolean {
+  if (head.length < 512) return false;
+  const magic = ascii(head, 257, 263);
+  if (magic === 'ustar\u0000' || magic === 'ustar ') return checksumValid(head);
+  return head[0] !== 0 && checksumValid(head);
+}
+
+function checksumValid(block: Buffer): boolean {
+  const field = ascii(block, 148, 156).replace(/[\u0000 ]+$/, '').trim();
+  if (!/^[0-7]{1,7}$/.test(field)) return false;
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += block[i] as number;
+  return sum === Number.parseInt(field, 8);
+}
+
+/** UTF-16/32 without a byte-order mark: ASCII-range text leaves NULs in fixed lanes. */
+function wideTextLanes(head: Buffer): Format | undefined {
+  const n = Math.min(head.length, SNIFF_BYTES) & ~3;
+  if (n < 8) return undefined;
+  const zeros = [0, 0, 0, 0];
+  for (let i = 0; i < n; i++) if (head[i] === 0) zeros[i & 3]!++;
+  const lanes = n / 4;
+  const mostly = (c: number) => c >= lanes * 0.9;
+  const rarely = (c: number) => c <= lanes * 0.1;
+  const [z0, z1, z2, z3] = zeros as [number, number, number, number];
+  if (rarely(z0) && mostly(z1) && mostly(z2) && mostly(z3)) return 'utf-32le';
+  if (mostly(z0) && mostly(z1) && mostly(z2) && rarely(z3)) return 'utf-32be';
+  if (rarely(z0) && rarely(z2) && mostly(z1) && mostly(z3)) return 'utf-16le';
+  if (mostly(z0) && mostly(z2) && rarely(z1) && rarely(z3)) return 'utf-16be';
+  return undefined;
+}
+
+/** An RFC 5322 header block: a field on the first line, and fields only a message has. */
+function looksLikeMail(head: Buffer): boolean {
+  const text = ascii(head, 0, SNIFF_BYTES);
+  if (!/^[!-9;-~]+:[ \t]/.test(text)) return false;
+  const block = text.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const fields = new Set((block.match(/^[A-Za-z-]+(?=:)/gm) ?? []).map((f) => f.toLowerCase()));
+  const mailOnly = ['received', 'return-path', 'message-id', 'mime-version', 'delivered-to', 'x-mailer', 'dkim-signature'];
+  return mailOnly.some((f) => fields.has(f)) && (fields.has('from') || fields.has('to') || fields.has('subject') || fields.has('date'));
+}
+
+export function sniffFormat(head: Buffer, info: FileInfo): Format {
+  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])) return 'zip';
+  if (startsWith(head, [0x1f, 0x8b])) return 'gzip';
+  if (startsWith(head, [0x42, 0x5a, 0x68]) && head[3] !== undefined && head[3] >= 0x31 && head[3] <= 0x39) return 'bzip2';
+  if (startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return 'xz';
+  if (startsWith(head, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return 'cfb';
+  // PDF 32000-1 §7.5.2: readers accept the header within the first 1024 bytes.
+  if (head.indexOf('%PDF-', 0, 'latin1') >= 0 && head.indexOf('%PDF-', 0, 'latin1') < 1024) return 'pdf';
+  if (ascii(head, 0, 5) === '{\\rtf') return 'rtf';
+  if (isTarHeader(head)) return 'tar';
+  const text = ascii(head, 0, 64);
+  if (text.startsWith('-----BEGIN PGP MESSAGE-----') || text.startsWith('age-encryption.org/v1\n')) return 'encrypted';
+  if (startsWith(head, [0xff, 0xfe, 0x00, 0x00])) return 'utf-32le';
+  if (startsWith(head, [0x00, 0x00, 0xfe, 0xff])) return 'utf-32be';
+  if (startsWith(head, [0xff, 0xfe])) return 'utf-16le';
+  if (startsWith(head, [0xfe, 0xff])) return 'utf-16be';
+  const declared = mediaType(info.contentType);
+  const charset = charsetOf(info.contentType);
+  if (charset === 'utf-16le' || charset === 'utf-16be' || charset === 'utf-32le' || charset === 'utf-32be') return charset;
+  const wide = wideTextLanes(head);
+  if (wide !== undefined) return wide;
+  const name = (info.name ?? '').toLowerCase();
+  if (declared === 'message/rfc822' || declared === 'message/global' || name.endsWith('.eml') || looksLikeMail(head)) return 'mail';
+  if (declared === 'application/x-www-form-urlencoded') return 'form';
+  if (declared === 'application/json' || declared.endsWith('+json') || name.endsWith('.json')) return 'json';
+  const start = ascii(head, 0, 512).replace(/^\uFEFF|^\u00EF\u00BB\u00BF/, '').trimStart().slice(0, 64).toLowerCase();
+  if (declared === 'text/html' || declared === 'application/xhtml+xml' || /\.x?html?$/.test(name) || /^<(?:!doctype html|html|head|body)[\s>]/.test(start)) return 'html';
+  if (declared.endsWith('/xml') || declared.endsWith('+xml') || /\.(?:xml|rels|vml|svg)$/.test(name) || start.startsWith('<?xml')) return 'xml';
+  if (/^[{[]\s*["{[\]}]/.test(start)) return 'json';
+  return 'text';
+}

@@ -1,0 +1,84 @@
+// The text of an XML document as a person reads it. Office formats cut a sentence into runs
+// (OOXML `<w:r><w:t>`, DrawingML `<a:r><a:t>`, ODF `<text:span>`) wherever the formatting changes,
+// so inside a paragraph (`p`, `h`, a shared string `si`, a comment) the runs are joined with no
+// separator; paragraphs end a line, table cells end with a tab and rows with a line, so a sheet
+// or a Word table reads as TSV. Outside paragraphs every element boundary is a line break, so the
+// fields of a data file (`<card>…</card><exp>…</exp>`) never run into each other.
+import { StringDecoder } from 'node:string_decoder';
+import type { ByteSink } from '../decode/byte-sink.js';
+import type { TextSink } from '../decode/text-decoders.js';
+import { type XmlHandler, XmlTokenizer } from './xml-tokenizer.js';
+
+/** Elements whose text runs are joined (local names, any namespace). */
+const PARAGRAPHS = new Set(['p', 'h', 'si', 'is', 'text', 'comment', 'annotation', 'title', 'li', 'td', 'th']);
+const CELLS = new Set(['tc', 'table-cell', 'covered-table-cell', 'td', 'th']);
+const ROWS = new Set(['tr', 'table-row', 'row']);
+const LINE_BREAKS = new Set(['br', 'cr', 'line-break', 'soft-page-break']);
+const TABS = new Set(['tab', 'ptab']);
+
+/** Builds the text of a document into `out`; the caller flushes it after each chunk. */
+export class XmlTextHandler implements XmlHandler {
+  out = '';
+  private paragraphDepth = 0;
+  private cellDepth = 0;
+
+  private separate(sep: string): void {
+    const last = this.out.charCodeAt(this.out.length - 1);
+    if (this.out.length > 0 && (last === 0x0a || (last === 0x09 && sep !== '\n'))) return;
+    this.out += sep;
+  }
+
+  open(name: string): void {
+    if (PARAGRAPHS.has(name)) this.paragraphDepth++;
+    if (CELLS.has(name)) this.cellDepth++;
+    if (this.paragraphDepth === 0) this.separate('\n');
+    else if (TABS.has(name)) this.out += '\t';
+    else if (LINE_BREAKS.has(name)) this.out += '\n';
+    else if (name === 's') this.out += ' ';
+  }
+
+  close(name: string): void {
+    if (PARAGRAPHS.has(name) && this.paragraphDepth > 0) {
+      this.paragraphDepth--;
+      // A paragraph inside a table cell continues the cell's text.
+      this.separate(this.cellDepth > 0 ? ' ' : '\n');
+    } else if (CELLS.has(name)) {
+      if (this.cellDepth > 0) this.cellDepth--;
+      this.out += '\t';
+    } else if (ROWS.has(name)) {
+      this.out += '\n';
+    } else if (this.paragraphDepth === 0) {
+      this.separate('\n');
+    }
+  }
+
+  text(text: string): void {
+    this.out += text;
+  }
+
+  take(): string {
+    const text = this.out;
+    this.out = '';
+    return text;
+  }
+}
+
+/** XML bytes (UTF-8) to text, read with `handler` (office text by default). */
+export function xmlText(out: TextSink, handler: XmlHandler & { take(): string } = new XmlTextHandler()): ByteSink {
+  const decoder = new StringDecoder('utf8');
+  const tokenizer = new XmlTokenizer(handler);
+  return {
+    async write(chunk) {
+      tokenizer.write(decoder.write(chunk));
+      const text = handler.take();
+      if (text.length > 0) await out.write(text);
+    },
+    async end() {
+      tokenizer.write(decoder.end());
+      tokenizer.end();
+      const text = handler.take();
+      if (text.length > 0) await out.write(text);
+      await out.end();
+    },
+  };
+}

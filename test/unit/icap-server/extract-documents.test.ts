@@ -1,0 +1,104 @@
+// Documents read as text: OOXML (runs joined, tables as TSV, shared strings resolved, comments and
+// notes), ODF, HTML, XML, RTF, UTF-16/32 with and without a byte-order mark, declared charsets.
+import { describe, expect, it } from 'vitest';
+import { docx, xlsx, zip } from './extract-fixtures.js';
+import { scan } from './helpers.js';
+
+const CARD = '4111 1111 1111 1111';
+const keyword = { detectors: { keywords: [{ name: 'top-secret', words: ['TOP-SECRET'] }] } };
+const octets = { contentType: 'application/octet-stream' };
+const dlp = (body: Buffer | string, contentType = 'application/octet-stream') => scan(body, { content: { contentType }, icapServer: keyword });
+
+describe('OOXML', () => {
+  it('joins the runs of a Word paragraph, and never two paragraphs', async () => {
+    expect(await dlp(docx(['memo: TOP-|SECRET| plans']))).toEqual(['keyword:top-secret']);
+    expect(await dlp(docx([`my card is 4111 |1111 1111| 1111, exp 12/29`]))).toEqual(['payment-card']);
+    expect(await dlp(docx(['memo: TOP-', 'SECRET plans']))).toEqual([]);
+  });
+
+  it('reads comments, footnotes, headers and slide notes (every XML part)', async () => {
+    const comment = { name: 'word/comments.xml', data: '<w:comments xmlns:w="w"><w:comment w:id="0"><w:p><w:r><w:t>TOP-</w:t></w:r><w:r><w:t>SECRET</w:t></w:r></w:p></w:comment></w:comments>' };
+    expect(await dlp(docx(['nothing here'], [comment]))).toEqual(['keyword:top-secret']);
+    const pptx = zip([
+      { name: '[Content_Types].xml', data: '<Types/>' },
+      { name: 'ppt/slides/slide1.xml', data: '<p:sld xmlns:a="a" xmlns:p="p"><p:txBody><a:p><a:r><a:t>Quarterly</a:t></a:r></a:p></p:txBody></p:sld>' },
+      { name: 'ppt/notesSlides/notesSlide1.xml', data: '<p:notes xmlns:a="a" xmlns:p="p"><a:p><a:r><a:t>speaker: TOP</a:t></a:r><a:r><a:t>-SECRET numbers</a:t></a:r></a:p></p:notes>' },
+    ]);
+    expect(await dlp(pptx)).toEqual(['keyword:top-secret']);
+  });
+
+  it('reads a spreadsheet as TSV with shared strings in their cells, whichever part comes first', async () => {
+    const rows = [
+      ['Name', 'Card number', 'Expiry'],
+      ['Alice Example', CARD, '12/29'],
+    ];
+    for (const stringsFirst of [false, true]) {
+      expect(await dlp(xlsx(rows, { stringsFirst }))).toEqual(['payment-card']);
+    }
+    expect(await dlp(xlsx([['memo'], ['TOP-SECRET']]))).toEqual(['keyword:top-secret']);
+  });
+
+  it('keeps cells apart and reads shared strings no cell refers to', async () => {
+    expect(await dlp(xlsx([['TOP-', 'SECRET']]))).toEqual([]);
+    const orphan = zip([
+      { name: 'xl/worksheets/sheet1.xml', data: '<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>' },
+      { name: 'xl/sharedStrings.xml', data: '<sst><si><t>hello</t></si><si><r><t>TOP-</t></r><r><t>SECRET</t></r></si></sst>' },
+    ]);
+    expect(await dlp(orphan)).toEqual(['keyword:top-secret']);
+  });
+});
+
+describe('ODF', () => {
+  it('reads an odt (spans joined) and an ods (cells as TSV)', async () => {
+    const odt = zip([
+      { name: 'mimetype', data: 'application/vnd.oasis.opendocument.text', method: 0 },
+      { name: 'content.xml', data: '<office:document-content xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><text:p>memo: <text:span>TOP-</text:span>SECRET<text:s/>plans</text:p></office:body></office:document-content>' },
+    ]);
+    expect(await dlp(odt)).toEqual(['keyword:top-secret']);
+    const ods = zip([
+      { name: 'mimetype', data: 'application/vnd.oasis.opendocument.spreadsheet', method: 0 },
+      { name: 'content.xml', data: `<office:document-content><table:table><table:table-row><table:table-cell><text:p>Card number</text:p></table:table-cell><table:table-cell><text:p>Expiry</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell><text:p>${CARD}</text:p></table:table-cell><table:table-cell><text:p>12/29</text:p></table:table-cell></table:table-row></table:table></office:document-content>` },
+    ]);
+    expect(await dlp(ods)).toEqual(['payment-card']);
+  });
+});
+
+describe('HTML, XML and RTF', () => {
+  it('strips tags, decodes entities, joins inline elements and reads form values', async () => {
+    expect(await dlp('<!DOCTYPE html><p>memo: TOP&#45;<b>SECRET</b> &amp; more</p>')).toEqual(['keyword:top-secret']);
+    expect(await dlp('<html><body><input name="c" value="TOP-SECRET"></body></html>', 'text/html')).toEqual(['keyword:top-secret']);
+    expect(await dlp('<html><body><div>TOP-</div><div>SECRET</div><style>.x{}</style></body></html>')).toEqual([]);
+  });
+
+  it('separates the fields of a data file, decodes entities and CDATA', async () => {
+    expect(await dlp('<?xml version="1.0"?><r><a>TOP-</a><b>SECRET</b></r>')).toEqual([]);
+    expect(await dlp('<?xml version="1.0"?><r><note>TOP&#x2D;SECRET</note></r>')).toEqual(['keyword:top-secret']);
+    expect(await dlp('<r><![CDATA[memo TOP-SECRET]]></r>', 'application/xml')).toEqual(['keyword:top-secret']);
+  });
+
+  it('reads RTF text: control words, hex and Unicode escapes, skipped destinations', async () => {
+    const rtf = String.raw`{\rtf1\ansi\ansicpg1252{\fonttbl{\f0 TOP-SECRET Font;}}{\*\generator TOP-SECRET;}\pard memo: TOP\'2d{\b SECRET}\par\u8364?100}`;
+    expect(await dlp(rtf)).toEqual(['keyword:top-secret']);
+    expect(await dlp(String.raw`{\rtf1{\fonttbl{\f0 TOP-SECRET;}}\pard nothing\par}`)).toEqual([]);
+  });
+});
+
+describe('text encodings', () => {
+  const text = 'memo: TOP-SECRET plans for the merger, see attachment.';
+  it.each([
+    ['UTF-16LE with BOM', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+    ['UTF-16LE without BOM', Buffer.from(text, 'utf16le')],
+    ['UTF-16BE without BOM', Buffer.from(text, 'utf16le').swap16()],
+    ['UTF-32LE with BOM', Buffer.from([0xff, 0xfe, 0, 0, ...[...text].flatMap((c) => [c.charCodeAt(0), 0, 0, 0])])],
+    ['UTF-32BE without BOM', Buffer.from([...text].flatMap((c) => [0, 0, 0, c.charCodeAt(0)]))],
+  ])('reads %s', async (_, body) => {
+    expect(await dlp(body)).toEqual(['keyword:top-secret']);
+  });
+
+  it('reads HTML in UTF-16 and text in a declared charset', async () => {
+    expect(await dlp(Buffer.from('<html><body><p>memo TOP-<i>SECRET</i></p></body></html>', 'utf16le'), 'text/html; charset=utf-16le')).toEqual(['keyword:top-secret']);
+    expect(await scan(Buffer.from('memo TOP\u2010SECRET'.replace('\u2010', '-'), 'latin1'), { content: { contentType: 'text/plain; charset=windows-1252' }, icapServer: keyword })).toEqual(['keyword:top-secret']);
+    expect(await scan(Buffer.from([0x54, 0x4f, 0x50, 0x96, 0x53]), { content: octets, icapServer: { detectors: { keywords: [{ name: 'dash', words: ['TOP\u2013S'] }] } } })).toEqual([]);
+    expect(await scan(Buffer.from([0x54, 0x4f, 0x50, 0x96, 0x53]), { content: { contentType: 'text/plain; charset=windows-1252' }, icapServer: { detectors: { keywords: [{ name: 'dash', words: ['TOP\u2013S'] }] } } })).toEqual(['keyword:dash']);
+  });
+});
