@@ -1,21 +1,27 @@
-// `dlp-proxy icap probe URL [--file F] [--reqmod|--respmod] [--preview N] [--ca F --cert F --key F]
-// [--servername N] [--insecure]`: the "test connectivity" step of external-DLP setup guides, our
-// answer to c-icap-client. Without --file it prints the service's OPTIONS; with --file it sends the
-// file by REQMOD (default) or RESPMOD and prints the outcome. Exit 0 on an answer, 1 on a failure,
-// 2 on a usage error. `argv` holds the words after `icap probe`.
+// `dlp-proxy icap probe URL [--test] [--name N] [--file F] [--reqmod|--respmod] [--preview N]
+// [--ca F --cert F --key F] [--servername N] [--insecure] [--timeout MS]`: the "test connectivity"
+// step of external-DLP setup guides, our answer to c-icap-client. It prints the service's OPTIONS
+// and the vendor they show (the profile `vendor: auto` would choose, and why); with --test it sends
+// a clean body and a test violation (a card number by REQMOD, EICAR by RESPMOD; the offered methods
+// unless one is named) and reads the answers as the proxy would; with --file it sends that file by
+// REQMOD (default) or RESPMOD and prints the outcome. It ends with the config block to paste.
+// Exit 0 when the service answered (and every test went as a working service's would), 1 on a
+// failure or a test that did not, 2 on a usage error. `argv` holds the words after `icap probe`.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isProxyError } from '../core/errors.js';
-import type { HttpHead } from '../core/types.js';
+import { detectVendor, VENDOR_PROFILES } from '../enforce/index.js';
 import { IcapService, type IcapOptions, type IcapSendResult } from '../icap/index.js';
 import { parseArgs, stringFlag } from './args.js';
+import { configBlock } from './probe-config.js';
+import { probeHeads, runProbeTests, type ProbeMethod } from './probe-test.js';
 
-const USAGE = 'usage: dlp-proxy icap probe URL [--file F] [--reqmod|--respmod] [--preview N] [--ca F --cert F --key F] [--servername N] [--insecure] [--timeout MS]\n';
+const USAGE = 'usage: dlp-proxy icap probe URL [--test] [--name N] [--file F] [--reqmod|--respmod] [--preview N] [--ca F --cert F --key F] [--servername N] [--insecure] [--timeout MS]\n';
 const VIOLATION_HEADERS = ['x-infection-found', 'x-violations-found', 'x-virus-id', 'x-blocked-reason', 'x-response-info', 'x-response-desc', 'x-attribute', 'x-mfe-prevent'];
 
 export async function icapProbe(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const args = parseArgs(argv, ['reqmod', 'respmod', 'insecure']);
+  const args = parseArgs(argv, ['reqmod', 'respmod', 'insecure', 'test']);
   const url = args.positional[0];
   const previewFlag = stringFlag(args, 'preview');
   const timeoutMs = Number(stringFlag(args, 'timeout') ?? 10_000);
@@ -25,20 +31,20 @@ export async function icapProbe(argv: string[], out: NodeJS.WritableStream): Pro
   }
   const line = (label: string, value: unknown) => out.write(`${`${label}:`.padEnd(Math.max(20, label.length + 2))}${String(value)}\n`);
   const tlsFlags = ['ca', 'cert', 'key', 'servername'].filter((f) => stringFlag(args, f) !== undefined);
+  const tls =
+    tlsFlags.length > 0 || args.flags.has('insecure')
+      ? {
+          ...(stringFlag(args, 'ca') ? { ca: stringFlag(args, 'ca')! } : {}),
+          ...(stringFlag(args, 'cert') ? { cert: stringFlag(args, 'cert')! } : {}),
+          ...(stringFlag(args, 'key') ? { key: stringFlag(args, 'key')! } : {}),
+          ...(stringFlag(args, 'servername') ? { servername: stringFlag(args, 'servername')! } : {}),
+          rejectUnauthorized: !args.flags.has('insecure'),
+        }
+      : undefined;
   const service = new IcapService({
     name: 'probe',
     servers: [{ url, weight: 1 }],
-    ...(tlsFlags.length > 0 || args.flags.has('insecure')
-      ? {
-          tls: {
-            ...(stringFlag(args, 'ca') ? { ca: stringFlag(args, 'ca')! } : {}),
-            ...(stringFlag(args, 'cert') ? { cert: stringFlag(args, 'cert')! } : {}),
-            ...(stringFlag(args, 'key') ? { key: stringFlag(args, 'key')! } : {}),
-            ...(stringFlag(args, 'servername') ? { servername: stringFlag(args, 'servername')! } : {}),
-            rejectUnauthorized: !args.flags.has('insecure'),
-          },
-        }
-      : {}),
+    ...(tls ? { tls } : {}),
     maxConnections: 1,
     connectTimeoutMs: timeoutMs,
     previewTimeoutMs: timeoutMs,
@@ -51,10 +57,25 @@ export async function icapProbe(argv: string[], out: NodeJS.WritableStream): Pro
     const options = await service.options();
     line('server', url);
     printOptions(options, line);
+    const detection = detectVendor(options.headers);
+    const profile = VENDOR_PROFILES[detection.vendor];
+    line('vendor', `${detection.vendor} (${profile.product}): ${detection.reason}`);
+    const offered = (['REQMOD', 'RESPMOD'] as const).filter((m) => options.supports(m));
+    const block = () => configBlock({ url, methods: offered, detection, profile, ...(stringFlag(args, 'name') ? { name: stringFlag(args, 'name')! } : {}), ...(tls ? { tls } : {}) });
+    const chosen: ProbeMethod[] = args.flags.has('reqmod') ? ['REQMOD'] : args.flags.has('respmod') ? ['RESPMOD'] : [...offered];
+    let failed = false;
+    if (args.flags.has('test')) {
+      out.write('\n');
+      for (const r of await runProbeTests(service, chosen, detection.vendor, previewFlag === undefined ? undefined : Number(previewFlag))) {
+        line(`test ${r.label}`, `${r.ok ? 'ok' : 'FAILED'}: ${r.line}`);
+        failed ||= !r.ok;
+      }
+    }
     const file = stringFlag(args, 'file');
     if (file === undefined) {
       line('time', `${(performance.now() - started).toFixed(1)} ms`);
-      return 0;
+      out.write(`\n${block()}`);
+      return failed ? 1 : 0;
     }
     const method = args.flags.has('respmod') ? 'RESPMOD' : 'REQMOD';
     const size = (await stat(file)).size;
@@ -71,7 +92,8 @@ export async function icapProbe(argv: string[], out: NodeJS.WritableStream): Pro
     line('request', `${method} ${file} (${size} bytes)`);
     await printResult(result, line);
     line('time', `${(performance.now() - sent).toFixed(1)} ms (with OPTIONS ${(performance.now() - started).toFixed(1)} ms)`);
-    return 0;
+    out.write(`\n${block()}`);
+    return failed ? 1 : 0;
   } catch (err) {
     const code = isProxyError(err) ? err.code : 'ERROR';
     out.write(`error ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -85,6 +107,7 @@ export async function icapProbe(argv: string[], out: NodeJS.WritableStream): Pro
 function printOptions(o: IcapOptions, line: (l: string, v: unknown) => void): void {
   line('status', 'ICAP/1.0 200 (OPTIONS)');
   if (o.service) line('service', o.service);
+  if (o.server) line('server header', o.server);
   line('methods', o.methods.join(', ') || '(not stated)');
   line('istag', o.istag ?? '(none)');
   line('preview', o.preview === undefined ? 'none' : `${o.preview} bytes`);
@@ -111,14 +134,4 @@ async function printResult(r: IcapSendResult, line: (l: string, v: unknown) => v
   const found = VIOLATION_HEADERS.filter((n) => r.headers.has(n));
   if (found.length === 0) line('violations', 'none');
   for (const n of found) line(n, r.headers.get(n));
-}
-
-function probeHeads(method: 'REQMOD' | 'RESPMOD', name: string, size: number): { reqHead: HttpHead; resHead?: HttpHead } {
-  const target = `http://icap-probe.invalid/${encodeURIComponent(name)}`;
-  const entity: Array<[string, string]> = [['Content-Type', 'application/octet-stream'], ['Content-Length', String(size)]];
-  if (method === 'REQMOD') return { reqHead: { kind: 'request', method: 'POST', target, version: '1.1', headers: [['Host', 'icap-probe.invalid'], ...entity] } };
-  return {
-    reqHead: { kind: 'request', method: 'GET', target, version: '1.1', headers: [['Host', 'icap-probe.invalid']] },
-    resHead: { kind: 'response', status: 200, reason: 'OK', version: '1.1', headers: entity },
-  };
 }

@@ -2,8 +2,12 @@
 // c-icap from their OPTIONS, so srv_content_filtering gets chunked uploads whole with their
 // Content-Length (it passes any body without one: docs/decisions.md) and blocks them; virus_scan
 // blocks EICAR. What test/interop/enforce-cicap.test.ts checks with `vendor: c-icap` set by hand.
+// `dlp-proxy icap probe --test` names c-icap and sees both services block their test violation.
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { icapProbe } from '../../src/cli/icap-probe.js';
 import { startCicap, type Cicap } from '../support/peers/cicap.js';
+import { EICAR_NAME } from '../support/peers/clamd.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
@@ -53,5 +57,31 @@ describe('vendor: auto against c-icap', () => {
       ['dlp', 'c-icap', 'auto'],
     ]);
     for (const line of lines) expect(line.msg).toMatch(/^ICAP vendor profile c-icap \(auto\): OPTIONS Service is "C-ICAP\/0\.5\.\d+ server - /);
+  });
+});
+
+describe('dlp-proxy icap probe --test against c-icap', () => {
+  async function probe(...argv: string[]): Promise<{ code: number; text: string }> {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    const code = await icapProbe(argv, out);
+    return { code, text: Buffer.concat(chunks).toString() };
+  }
+
+  it('dlp by REQMOD: the card is blocked, the clean body passes, vendor c-icap', async () => {
+    const { code, text } = await probe(cicap.url('dlp'), '--test', '--reqmod');
+    expect(text).toMatch(/^vendor: +c-icap \(c-icap \(srv_content_filtering, virus_scan\)\): OPTIONS Service is "C-ICAP\//m);
+    expect(text).toMatch(/^test REQMOD clean: +ok: ICAP 200, pass$/m); // srv_content_filtering echoes, never 204
+    expect(text).toMatch(/^test REQMOD violation: ok: ICAP 200, block/m);
+    expect(text).toMatch(/^    vendor: c-icap /m);
+    expect(code).toBe(0);
+  });
+
+  it('av by RESPMOD: EICAR is blocked with its ClamAV name', async () => {
+    const { code, text } = await probe(cicap.url('av'), '--test', '--respmod');
+    expect(text).toMatch(/^test RESPMOD clean: +ok: ICAP 204, pass$/m);
+    expect(text).toContain(`test RESPMOD violation: ok: ICAP 200, block (${EICAR_NAME})`);
+    expect(code).toBe(0);
   });
 });

@@ -158,7 +158,8 @@ export async function startVendorSimulator(script: VendorScript): Promise<Vendor
       const method: Method = path.startsWith('/resp') ? 'RESPMOD' : 'REQMOD';
       return {
         send: encodeOptionsResponse({
-          methods: script.methods.filter((m) => m === method),
+          // a product with one service per method (MetaDefender) lists that one; else all it offers
+          methods: script.methods.includes(method) ? script.methods.filter((m) => m === method) : script.methods,
           istag: script.options.istag,
           allow204: true,
           optionsTtlSeconds: 3600,
