@@ -77,8 +77,9 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
     }
     const input = pending + text.slice(from);
     pending = '';
-    RUN.lastIndex = 0;
-    for (let m = RUN.exec(input); m !== null; m = RUN.exec(input)) {
+    // A regular expression of this call's own: judging a run awaits a nested scan that spots too.
+    const runs = new RegExp(RUN);
+    for (let m = runs.exec(input); m !== null; m = runs.exec(input)) {
       const run = m[0];
       if (m.index + run.length < input.length) {
         await judge(run, true);

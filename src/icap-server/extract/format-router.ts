@@ -9,6 +9,7 @@ import { cfbScanner } from './cfb-scanner.js';
 import { embeddedZipWatcher } from './embedded-zip.js';
 import { htmlText } from './html-text.js';
 import { mailReader } from './mail-reader.js';
+import { pdfReader } from './pdf-reader.js';
 import { rtfText } from './rtf-text.js';
 import { charsetOf, type FileInfo, type Format, mediaType } from './sniff.js';
 import { tarReader } from './tar-reader.js';
@@ -31,9 +32,10 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
       return ctx.mayOpen(depth) ? tarReader(ctx, depth) : raw();
     case 'gzip':
       return ctx.mayOpen(depth) ? contentDecoder('gzip', ctx.file(inner(info.name, /\.(?:gz|tgz)$/i), depth + 1), ctx.budget) : raw();
+    case 'pdf':
+      return ctx.mayOpen(depth) ? pdfReader(ctx, depth) : raw();
     case 'bzip2':
     case 'xz':
-    case 'pdf':
       return raw();
     case 'mail':
       return ctx.mayOpen(depth) ? mailReader(ctx, depth) : raw();

@@ -1,7 +1,7 @@
 // Documents read as text: OOXML (runs joined, tables as TSV, shared strings resolved, comments and
 // notes), ODF, HTML, XML, RTF, UTF-16/32 with and without a byte-order mark, declared charsets.
 import { describe, expect, it } from 'vitest';
-import { docx, xlsx, zip } from './extract-fixtures.js';
+import { chunked, docx, pdf, xlsx, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
 
 const CARD = '4111 1111 1111 1111';
@@ -100,5 +100,34 @@ describe('text encodings', () => {
     expect(await scan(Buffer.from('memo TOP\u2010SECRET'.replace('\u2010', '-'), 'latin1'), { content: { contentType: 'text/plain; charset=windows-1252' }, icapServer: keyword })).toEqual(['keyword:top-secret']);
     expect(await scan(Buffer.from([0x54, 0x4f, 0x50, 0x96, 0x53]), { content: octets, icapServer: { detectors: { keywords: [{ name: 'dash', words: ['TOP\u2013S'] }] } } })).toEqual([]);
     expect(await scan(Buffer.from([0x54, 0x4f, 0x50, 0x96, 0x53]), { content: { contentType: 'text/plain; charset=windows-1252' }, icapServer: { detectors: { keywords: [{ name: 'dash', words: ['TOP\u2013S'] }] } } })).toEqual(['keyword:dash']);
+  });
+});
+
+describe('PDF', () => {
+  const lines = ['Quarterly notes', 'memo: TOP-SECRET plans for the merger'];
+  it.each([
+    ['Flate content streams', {}],
+    ['ASCII85 over Flate', { filter: 'a85-flate' as const }],
+    ['uncompressed content', { filter: 'none' as const }],
+    ['a subset font readable only through its ToUnicode map (written last)', { toUnicode: true }],
+    ['fonts in an object stream', { toUnicode: true, objectStream: true }],
+    ['/Length as an indirect object', { indirectLength: true }],
+  ])('reads the text of %s, at any chunk size', async (_, options) => {
+    const body = pdf([['cover page'], lines], options);
+    for (const size of [7, 1000, body.length]) expect(await scan(chunked(body, size), { content: octets, icapServer: keyword })).toEqual(['keyword:top-secret']);
+    expect(await dlp(pdf([['memo: TOP-', 'SECRET']], options))).toEqual([]);
+  });
+
+  it('reads a card number shown in a subset font', async () => {
+    expect(await dlp(pdf([[`my card is ${CARD}, exp 12/29`]], { toUnicode: true }))).toEqual(['payment-card']);
+    // Without its map the same codes are not text.
+    const unmapped = Buffer.from(pdf([[`my card is ${CARD}, exp 12/29`]], { toUnicode: true, filter: 'none' }).toString('latin1').replace('beginbfrange', 'beginbfxxxxx'), 'latin1');
+    expect(await dlp(unmapped)).toEqual([]);
+    expect(await dlp(Buffer.from(unmapped.toString('latin1').replace('beginbfxxxxx', 'beginbfrange'), 'latin1'))).toEqual(['payment-card']);
+  });
+
+  it('opens embedded files and reports an encrypted PDF', async () => {
+    expect(await dlp(pdf([['see attachment']], { attachment: zip([{ name: 'plan.txt', data: 'memo: TOP-SECRET' }]) }))).toEqual(['keyword:top-secret']);
+    expect(await dlp(pdf([lines], { encrypt: true }))).toEqual(['encrypted-content']);
   });
 });

@@ -124,3 +124,96 @@ export function xlsx(rows: Array<Array<string | number>>, options: { stringsFirs
 }
 
 export const chunked = (buf: Buffer, size: number): Buffer[] => Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));
+
+export interface PdfOptions {
+  /** Filters of the content streams. */
+  filter?: 'flate' | 'a85-flate' | 'none';
+  /** Show text in a Type0 font whose two-byte codes mean nothing without its ToUnicode CMap (written after the pages). */
+  toUnicode?: boolean;
+  /** Font dictionaries inside a compressed object stream (PDF 1.5). */
+  objectStream?: boolean;
+  /** /Length as an indirect object that comes after the stream. */
+  indirectLength?: boolean;
+  /** An embedded file (attachment). */
+  attachment?: Buffer;
+  /** An /Encrypt dictionary in the trailer. */
+  encrypt?: boolean;
+}
+
+function ascii85(data: Buffer): string {
+  let out = '';
+  for (let i = 0; i < data.length; i += 4) {
+    const chunk = Buffer.alloc(4);
+    data.copy(chunk, 0, i, i + 4);
+    const n = Math.min(4, data.length - i);
+    let value = chunk.readUInt32BE(0);
+    if (value === 0 && n === 4) {
+      out += 'z';
+      continue;
+    }
+    const digits: string[] = [];
+    for (let k = 0; k < 5; k++) {
+      digits.unshift(String.fromCharCode(33 + (value % 85)));
+      value = Math.floor(value / 85);
+    }
+    out += digits.slice(0, n + 1).join('');
+  }
+  return `${out}~>`;
+}
+
+/** A PDF whose pages show `pages` (one array of lines per page), written the ways real writers do. */
+export function pdf(pages: string[][], options: PdfOptions = {}): Buffer {
+  const objects: Array<{ n: number; body: Buffer }> = [];
+  const add = (n: number, body: string | Buffer) => objects.push({ n, body: Buffer.from(body as string, 'latin1') });
+  const filter = options.filter ?? 'flate';
+  const encodeText = (line: string) =>
+    options.toUnicode ? `<${[...line].map((c) => (c.charCodeAt(0) + 0x100).toString(16).padStart(4, '0')).join('')}>` : `(${line.replace(/[()\\]/g, '\\$&')})`;
+  const stream = (n: number, dict: string, data: Buffer, lengthRef?: number) => {
+    let bytes = data;
+    let filters = '';
+    if (filter === 'flate') {
+      bytes = zlib.deflateSync(data);
+      filters = '/Filter /FlateDecode';
+    } else if (filter === 'a85-flate') {
+      bytes = Buffer.from(ascii85(zlib.deflateSync(data)), 'latin1');
+      filters = '/Filter [/ASCII85Decode /FlateDecode]';
+    }
+    const length = lengthRef !== undefined ? `${lengthRef} 0 R` : String(bytes.length);
+    add(n, Buffer.concat([Buffer.from(`<< ${dict} ${filters} /Length ${length} >>\nstream\n`, 'latin1'), bytes, Buffer.from('\nendstream', 'latin1')]));
+    return bytes.length;
+  };
+  const pageIds = pages.map((_, i) => 10 + i * 2);
+  add(1, '<< /Type /Catalog /Pages 2 0 R >>');
+  add(2, `<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(' ')}] /Count ${pages.length} /Resources << /Font << /F1 3 0 R >> >> >>`);
+  const font = options.toUnicode
+    ? '<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Sans /Encoding /Identity-H /ToUnicode 5 0 R >>'
+    : '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>';
+  if (options.objectStream) {
+    const body = `${font}\n`;
+    const data = Buffer.from(`3 0 ${body}`, 'latin1');
+    stream(4, `/Type /ObjStm /N 1 /First ${'3 0 '.length}`, data);
+  } else add(3, font);
+  pages.forEach((lines, i) => {
+    const content = `BT /F1 12 Tf 72 720 Td ${lines.map((l, k) => `${k > 0 ? '0 -14 Td ' : ''}${encodeText(l)} Tj`).join(' ')} ET`;
+    add(pageIds[i] as number, `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${(pageIds[i] as number) + 1} 0 R >>`);
+    const length = stream((pageIds[i] as number) + 1, '', Buffer.from(content, 'latin1'), options.indirectLength ? 90 + i : undefined);
+    if (options.indirectLength) add(90 + i, String(length));
+  });
+  if (options.toUnicode) {
+    const cmap = '/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange 1 beginbfrange <0120> <017E> <0020> endbfrange endcmap CMapName currentdict /CMap defineresource pop end end';
+    stream(5, '', Buffer.from(cmap, 'latin1'));
+  }
+  if (options.attachment) stream(7, '/Type /EmbeddedFile', options.attachment);
+  if (options.encrypt) add(8, '<< /Filter /Standard /V 2 /R 3 /Length 128 /P -1028 /O <00> /U <00> >>');
+  const parts: Buffer[] = [Buffer.from('%PDF-1.7\n%\u00e2\u00e3\u00cf\u00d3\n', 'latin1')];
+  let offset = parts[0]!.length;
+  const xref: string[] = [];
+  for (const o of objects) {
+    const bytes = Buffer.concat([Buffer.from(`${o.n} 0 obj\n`, 'latin1'), o.body, Buffer.from('\nendobj\n', 'latin1')]);
+    xref.push(`${String(offset).padStart(10, '0')} 00000 n `);
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  const trailer = `xref\n0 ${xref.length}\n${xref.join('\n')}\ntrailer\n<< /Size 100 /Root 1 0 R${options.encrypt ? ' /Encrypt 8 0 R' : ''} >>\nstartxref\n${offset}\n%%EOF\n`;
+  return Buffer.concat([...parts, Buffer.from(trailer, 'latin1')]);
+}

@@ -1,0 +1,175 @@
+// The text operators of PDF content streams (ISO 32000-1 §9.4): Tf picks the font, Tj, TJ, ' and "
+// show strings, and the positioning operators (Td, TD, T*, Tm) tell a new line from a word gap.
+// Strings stay as the font's byte codes (latin1 characters, one per byte) with their font's
+// resource name, because the font's ToUnicode map may only come later in the file; pdf-fonts.ts
+// turns them into text. The tokenizer is incremental: a token cut at the end of a chunk waits for
+// the next one; inline images (BI … ID … EI) are skipped.
+
+/** A string shown in a font, or a separator ('\n' or ' '). */
+export type TextOp = { font: string; codes: string } | string;
+
+const MAX_TOKEN_CHARS = 256 * 1024;
+const DELIMITER = /[\s()<>[\]{}/%]/;
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '(': '(', ')': ')', '\\': '\\' };
+
+type Operand = number | string | { name: string } | { hex: string } | Operand[];
+
+/** A literal string from `(` at `start`: its value and the index after `)`, or undefined when cut. */
+function literalString(s: string, start: number): { value: string; end: number } | undefined {
+  let depth = 1;
+  let value = '';
+  let i = start + 1;
+  while (i < s.length) {
+    const c = s[i] as string;
+    if (c === '\\') {
+      if (i + 1 >= s.length) return undefined;
+      const e = s[i + 1] as string;
+      if (e >= '0' && e <= '7') {
+        const m = /^[0-7]{1,3}/.exec(s.slice(i + 1, i + 4)) as RegExpExecArray;
+        if (i + 1 + m[0].length >= s.length && m[0].length < 3) return undefined;
+        value += String.fromCharCode(Number.parseInt(m[0], 8) & 0xff);
+        i += 1 + m[0].length;
+      } else if (e === '\r' || e === '\n') {
+        i += e === '\r' && s[i + 2] === '\n' ? 3 : 2;
+      } else {
+        value += ESCAPES[e] ?? e;
+        i += 2;
+      }
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return { value, end: i + 1 };
+    value += c;
+    i++;
+  }
+  return undefined;
+}
+
+export class ContentTextParser {
+  readonly ops: TextOp[] = [];
+  private carry = '';
+  private operands: Operand[] = [];
+  private arrays: Operand[][] = [];
+  private font = '';
+  private lastY: number | undefined;
+  private inlineImage = false;
+
+  write(chunk: string): void {
+    const s = this.carry + chunk;
+    this.carry = '';
+    this.consume(s, false);
+  }
+
+  end(): void {
+    const s = this.carry;
+    this.carry = '';
+    this.consume(s, true);
+  }
+
+  private push(op: Operand): void {
+    const array = this.arrays[this.arrays.length - 1];
+    if (array !== undefined) array.push(op);
+    else {
+      this.operands.push(op);
+      if (this.operands.length > 16) this.operands.shift();
+    }
+  }
+
+  private consume(s: string, final: boolean): void {
+    let i = 0;
+    const cut = (from: number) => {
+      if (!final && s.length - from < MAX_TOKEN_CHARS) this.carry = s.slice(from);
+    };
+    while (i < s.length) {
+      if (this.inlineImage) {
+        const at = s.indexOf('EI', i);
+        if (at < 0) return cut(Math.max(i, s.length - 2));
+        this.inlineImage = false;
+        i = at + 2;
+        continue;
+      }
+      const c = s[i] as string;
+      if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\f' || c === '\u0000') {
+        i++;
+      } else if (c === '%') {
+        const eol = s.slice(i).search(/[\r\n]/);
+        if (eol < 0) return cut(i);
+        i += eol;
+      } else if (c === '(') {
+        const str = literalString(s, i);
+        if (str === undefined) return cut(i);
+        this.push(str.value);
+        i = str.end;
+      } else if (c === '<' && s[i + 1] === '<') {
+        this.arrays.push([]);
+        i += 2;
+      } else if (c === '>' && s[i + 1] === '>') {
+        this.arrays.pop();
+        i += 2;
+      } else if (c === '<') {
+        const end = s.indexOf('>', i);
+        if (end < 0) return cut(i);
+        this.push({ hex: s.slice(i + 1, end) });
+        i = end + 1;
+      } else if (c === '[') {
+        this.arrays.push([]);
+        i++;
+      } else if (c === ']') {
+        const array = this.arrays.pop() ?? [];
+        i++;
+        this.push(array);
+      } else {
+        let end = i + 1;
+        while (end < s.length && !DELIMITER.test(s[end] as string)) end++;
+        if (end === s.length && !final) return cut(i);
+        const token = s.slice(i, end);
+        i = end;
+        if (c === '/') this.push({ name: token.slice(1) });
+        else if (/^[+-]?(?:\d+\.?\d*|\.\d+)$/.test(token)) this.push(Number(token));
+        else this.operator(token);
+      }
+    }
+  }
+
+  private operator(op: string): void {
+    const args = this.operands;
+    this.operands = [];
+    this.arrays = [];
+    if (op === 'Tf') {
+      const name = args.find((a): a is { name: string } => typeof a === 'object' && !Array.isArray(a) && 'name' in a);
+      if (name) this.font = name.name;
+    } else if (op === 'Tj' || op === "'" || op === '"') {
+      if (op !== 'Tj') this.ops.push('\n');
+      this.show(args[args.length - 1]);
+    } else if (op === 'TJ') {
+      const array = args[args.length - 1];
+      if (Array.isArray(array)) {
+        for (const item of array) {
+          // A displacement of more than a fifth of an em (thousandths, negative = to the right) is a word gap.
+          if (typeof item === 'number') {
+            if (item < -200) this.ops.push(' ');
+          } else this.show(item);
+        }
+      }
+    } else if (op === 'Td' || op === 'TD') {
+      const ty = args[1];
+      this.ops.push(typeof ty === 'number' && ty !== 0 ? '\n' : ' ');
+    } else if (op === 'T*') {
+      this.ops.push('\n');
+    } else if (op === 'Tm') {
+      const y = args[5];
+      this.ops.push(typeof y === 'number' && this.lastY !== undefined && y === this.lastY ? ' ' : '\n');
+      if (typeof y === 'number') this.lastY = y;
+    } else if (op === 'ID') {
+      this.inlineImage = true;
+    }
+  }
+
+  private show(operand: Operand | undefined): void {
+    if (typeof operand === 'string') this.ops.push({ font: this.font, codes: operand });
+    else if (operand !== undefined && typeof operand === 'object' && !Array.isArray(operand) && 'hex' in operand) {
+      const hex = operand.hex.replace(/[^0-9A-Fa-f]/g, '');
+      this.ops.push({ font: this.font, codes: Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex').toString('latin1') });
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// Which font a content stream's `/F1` means (ISO 32000-1 §7.7.3.3, §7.8.3): the page whose /Contents
+// names the stream (or the form XObject itself) has /Resources, inline or by reference, inherited
+// from its /Parent pages when absent; their /Font dictionary maps resource names to font objects,
+// and a font's /ToUnicode names its CMap. When that chain cannot be followed (a missing object), a
+// name that means one font across the whole file is taken as that font.
+import { decodeCodes, type ToUnicode } from './pdf-cmap.js';
+import type { TextOp } from './pdf-content.js';
+
+const REF = /^\s*(\d+)\s+\d+\s+R/;
+
+/** The value of `/key` in a dictionary's text: a nested `<<…>>` (balanced) or the text of a referenced object. */
+function entry(dict: string, key: string, objects: Map<number, string>): string | undefined {
+  const m = new RegExp(`/${key}(?![A-Za-z0-9])\\s*`).exec(dict);
+  if (!m) return undefined;
+  const at = m.index + m[0].length;
+  if (dict.startsWith('<<', at)) {
+    let depth = 0;
+    for (let i = at; i < dict.length - 1; i++) {
+      if (dict[i] === '<' && dict[i + 1] === '<') {
+        depth++;
+        i++;
+      } else if (dict[i] === '>' && dict[i + 1] === '>') {
+        depth--;
+        i++;
+        if (depth === 0) return dict.slice(at, i + 1);
+      }
+    }
+    return dict.slice(at);
+  }
+  const ref = REF.exec(dict.slice(at, at + 32));
+  return ref ? objects.get(Number(ref[1])) : undefined;
+}
+
+function fontMap(fontDict: string): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const m of fontDict.matchAll(/\/([^\s/<>[\]()]+)\s+(\d+)\s+\d+\s+R/g)) map.set(m[1] as string, Number(m[2]));
+  return map;
+}
+
+export class PdfFonts {
+  private pageOf: Map<number, number> | undefined;
+  private global: Map<string, number> | undefined;
+
+  constructor(
+    private readonly objects: Map<number, string>,
+    private readonly cmaps: Map<number, ToUnicode>,
+  ) {}
+
+  /** The text of a content stream's operators. */
+  text(ops: readonly TextOp[], streamObject: number): string {
+    const fonts = this.fontsOf(streamObject);
+    let out = '';
+    const cache = new Map<string, { cmap: ToUnicode | undefined; twoByte: boolean }>();
+    for (const op of ops) {
+      if (typeof op === 'string') {
+        out += op;
+        continue;
+      }
+      let font = cache.get(op.font);
+      if (font === undefined) {
+        const object = fonts.get(op.font) ?? this.globalFonts().get(op.font);
+        const dict = object === undefined ? '' : (this.objects.get(object) ?? '');
+        const ref = /\/ToUnicode\s+(\d+)\s+\d+\s+R/.exec(dict);
+        font = { cmap: ref ? this.cmaps.get(Number(ref[1])) : undefined, twoByte: /\/Subtype\s*\/Type0/.test(dict) };
+        cache.set(op.font, font);
+      }
+      out += decodeCodes(op.codes, font.cmap, font.twoByte);
+    }
+    return out;
+  }
+
+  private fontsOf(streamObject: number): Map<string, number> {
+    const own = this.objects.get(streamObject);
+    let holder = own !== undefined && /\/Resources/.test(own) ? own : undefined;
+    if (holder === undefined) {
+      const page = this.pages().get(streamObject);
+      holder = page === undefined ? undefined : this.objects.get(page);
+    }
+    for (let hops = 0; holder !== undefined && hops < 16; hops++) {
+      const resources = entry(holder, 'Resources', this.objects);
+      if (resources !== undefined) {
+        const fonts = entry(resources, 'Font', this.objects);
+        return fonts === undefined ? new Map() : fontMap(fonts);
+      }
+      const parent = entry(holder, 'Parent', this.objects);
+      holder = parent;
+    }
+    return new Map();
+  }
+
+  /** Content stream object → the page object that lists it in /Contents. */
+  private pages(): Map<number, number> {
+    if (this.pageOf !== undefined) return this.pageOf;
+    const pageOf = new Map<number, number>();
+    for (const [object, dict] of this.objects) {
+      const m = /\/Contents\s*(\[[^\]]*\]|\d+\s+\d+\s+R)/.exec(dict);
+      if (!m) continue;
+      for (const ref of (m[1] as string).matchAll(/(\d+)\s+\d+\s+R/g)) pageOf.set(Number(ref[1]), object);
+    }
+    this.pageOf = pageOf;
+    return pageOf;
+  }
+
+  /** Resource names that mean one font wherever they are used. */
+  private globalFonts(): Map<string, number> {
+    if (this.global !== undefined) return this.global;
+    const seen = new Map<string, number | null>();
+    for (const dict of this.objects.values()) {
+      const fonts = entry(dict, 'Font', this.objects);
+      if (fonts === undefined || !fonts.startsWith('<<')) continue;
+      for (const [name, object] of fontMap(fonts)) {
+        const before = seen.get(name);
+        seen.set(name, before === undefined || before === object ? object : null);
+      }
+    }
+    this.global = new Map([...seen].filter((e): e is [string, number] => e[1] !== null));
+    return this.global;
+  }
+}

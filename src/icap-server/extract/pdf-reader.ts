@@ -1,0 +1,266 @@
+// PDF files read as they stream (ISO 32000-1 §7.3-7.5): every indirect object `N G obj` is found
+// by scanning, dictionaries are kept (bounded) for font resolution, and each stream is decoded by
+// its filters (pdf-filters.ts) according to what it holds: content streams give their text
+// operators (pdf-content.ts), ToUnicode CMaps their maps (pdf-cmap.ts), object streams (§7.5.7)
+// their compressed dictionaries, embedded files (§7.11.4) are opened as files one level deeper,
+// XMP metadata is read as XML; images and font programs are not decoded at all. The text is
+// written at the end of the file, when every font's map is known (pdf-fonts.ts), or earlier when
+// the held operators pass MAX_HELD_CHARS. No cross-reference table is needed, so a damaged or
+// incrementally updated file reads too. A file with an /Encrypt dictionary is `encrypted-content`.
+import type { ByteSink } from '../decode/byte-sink.js';
+import type { Extraction } from '../decode/extraction.js';
+import type { TextSink } from '../decode/text-decoders.js';
+import { parseToUnicode, type ToUnicode } from './pdf-cmap.js';
+import { ContentTextParser, type TextOp } from './pdf-content.js';
+import { filterChain, streamFilters } from './pdf-filters.js';
+import { PdfFonts } from './pdf-fonts.js';
+import { xmlText } from './xml-text.js';
+
+const MAX_OBJECT_BYTES = 1024 * 1024;
+const MAX_DICT_CHARS = 64 * 1024;
+const MAX_STORED_CHARS = 16 * 1024 * 1024;
+const MAX_HELD_CHARS = 8 * 1024 * 1024;
+const MAX_BUFFERED_STREAM = 8 * 1024 * 1024;
+const OBJECT = /(\d{1,10})\s+(\d{1,5})\s+obj(?![A-Za-z])/g;
+const ENCRYPT = /\/Encrypt\s*(?:\d+\s+\d+\s+R|<<)|\/Filter\s*\/Standard\b[\s\S]{0,200}\/[OU]\s*[(<]/;
+const FONT_PROGRAM = /\/Subtype\s*\/(?:Image|Type1C|CIDFontType0C|OpenType)\b|\/Length[123]\b|\/(?:ShadingType|PatternType|FunctionType)\b/;
+
+type Kind = 'skip' | 'content' | 'object-stream' | 'embedded' | 'xml';
+
+interface OpenStream {
+  object: number;
+  dict: string;
+  /** Encoded bytes left when /Length is known; undefined: read up to `endstream`. */
+  remaining: number | undefined;
+  sink: ByteSink;
+}
+
+export function pdfReader(ctx: Extraction, depth: number): ByteSink {
+  const objects = new Map<number, string>();
+  const cmaps = new Map<number, ToUnicode>();
+  let storedChars = 0;
+  let held: Array<{ object: number; ops: TextOp[] }> = [];
+  let heldChars = 0;
+  let encrypted = false;
+  let text: TextSink | undefined;
+  let pending: Buffer = Buffer.alloc(0);
+  let stream: OpenStream | undefined;
+
+  const store = (object: number, body: string) => {
+    if (storedChars + body.length > MAX_STORED_CHARS) return;
+    storedChars += body.length;
+    objects.set(object, body);
+  };
+
+  const checkEncrypt = (s: string) => {
+    if (!encrypted && ENCRYPT.test(s)) {
+      encrypted = true;
+      ctx.encrypted();
+    }
+  };
+
+  const release = async () => {
+    const fonts = new PdfFonts(objects, cmaps);
+    const out = held;
+    held = [];
+    heldChars = 0;
+    if (encrypted) return;
+    text ??= ctx.text(depth);
+    for (const { object, ops } of out) await text.write(`${fonts.text(ops, object)}\n`);
+  };
+
+  /** Collects a decoded stream whole (bounded), then hands it to `done`. */
+  const collected = (done: (data: Buffer) => void | Promise<void>): ByteSink => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    return {
+      async write(chunk) {
+        if (size + chunk.length <= MAX_BUFFERED_STREAM) parts.push(chunk);
+        size += chunk.length;
+      },
+      end: async () => done(Buffer.concat(parts)),
+    };
+  };
+
+  const contentSink = (object: number): ByteSink => {
+    const parser = new ContentTextParser();
+    let cmap: string[] | undefined;
+    let decided = false;
+    return {
+      async write(chunk) {
+        const s = chunk.toString('latin1');
+        if (!decided) {
+          decided = true;
+          if (/begincmap|begincodespacerange|\/CIDInit/.test(s.slice(0, 4096))) cmap = [];
+        }
+        if (cmap !== undefined) {
+          if (cmap.length < 1024) cmap.push(s);
+        } else parser.write(s);
+      },
+      async end() {
+        if (cmap !== undefined) {
+          cmaps.set(object, parseToUnicode(cmap.join('')));
+          return;
+        }
+        parser.end();
+        if (parser.ops.length === 0) return;
+        held.push({ object, ops: parser.ops });
+        heldChars += parser.ops.reduce((n, op) => n + (typeof op === 'string' ? 1 : op.codes.length), 0);
+        if (heldChars > MAX_HELD_CHARS) await release();
+      },
+    };
+  };
+
+  const kindOf = (dict: string): Kind => {
+    const type = /\/Type\s*\/([A-Za-z]+)/.exec(dict)?.[1];
+    if (type === 'XRef') return 'skip';
+    if (type === 'ObjStm') return 'object-stream';
+    if (type === 'EmbeddedFile') return 'embedded';
+    if (type === 'Metadata' || /\/Subtype\s*\/XML\b/.test(dict)) return 'xml';
+    return FONT_PROGRAM.test(dict) ? 'skip' : 'content';
+  };
+
+  const openStream = (object: number, dict: string): ByteSink | undefined => {
+    const kind = kindOf(dict);
+    const filters = streamFilters(dict);
+    if (kind === 'skip' || filters === undefined) return undefined;
+    let target: ByteSink;
+    if (kind === 'content') target = contentSink(object);
+    else if (kind === 'xml') target = xmlText(ctx.text(depth));
+    else if (kind === 'embedded') {
+      if (!ctx.mayOpen(depth) || !ctx.budget.entry()) return undefined;
+      target = ctx.file({}, depth + 1);
+    } else target = collected((data) => objectStream(dict, data));
+    // Flate counts its output against the body's budget itself; the other filters are counted here.
+    const counted: ByteSink = filters.includes('flate')
+      ? target
+      : { write: async (chunk) => (ctx.budget.take(chunk.length) ? target.write(chunk) : undefined), end: () => target.end() };
+    return filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict));
+  };
+
+  /** §7.5.7: N pairs of object number and offset, then the objects from /First on. */
+  const objectStream = (dict: string, data: Buffer) => {
+    const n = Number(/\/N\s+(\d+)/.exec(dict)?.[1] ?? 0);
+    const first = Number(/\/First\s+(\d+)/.exec(dict)?.[1] ?? 0);
+    const s = data.toString('latin1');
+    const numbers = s.slice(0, first).trim().split(/\s+/).map(Number);
+    for (let i = 0; i < n && 2 * i + 1 < numbers.length; i++) {
+      const start = first + (numbers[2 * i + 1] as number);
+      const end = 2 * i + 3 < numbers.length ? first + (numbers[2 * i + 3] as number) : s.length;
+      const body = s.slice(start, Math.min(end, start + MAX_DICT_CHARS));
+      checkEncrypt(body);
+      store(numbers[2 * i] as number, body);
+    }
+  };
+
+  const lengthOf = (dict: string): number | undefined => {
+    const m = /\/Length\s+(\d+)(\s+\d+\s+R)?/.exec(dict);
+    if (!m) return undefined;
+    if (m[2] === undefined) return Number(m[1]);
+    const value = objects.get(Number(m[1]))?.trim();
+    return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+  };
+
+  /**
+   * Reads the next object of `s` from `from`: the offset after it (after the `stream` keyword for a
+   * stream, which is then open), or the negative of the offset to keep from when more bytes are needed.
+   */
+  const scanObject = (s: string, from: number): number => {
+    OBJECT.lastIndex = from;
+    const m = OBJECT.exec(s);
+    if (!m) {
+      checkEncrypt(s.slice(from));
+      return -Math.max(from, s.length - 32);
+    }
+    checkEncrypt(s.slice(from, m.index));
+    const bodyStart = m.index + m[0].length;
+    const endobj = s.indexOf('endobj', bodyStart);
+    const streamAt = s.indexOf('stream', bodyStart);
+    const isStream = streamAt >= 0 && (endobj < 0 || streamAt < endobj) && s.slice(bodyStart, streamAt).includes('>>');
+    if (!isStream && endobj < 0) return -(s.length - m.index > MAX_OBJECT_BYTES ? bodyStart : m.index);
+    const object = Number(m[1]);
+    if (!isStream) {
+      const body = s.slice(bodyStart, Math.min(endobj, bodyStart + MAX_DICT_CHARS));
+      checkEncrypt(body);
+      store(object, body);
+      return endobj + 6;
+    }
+    // The keyword is followed by CRLF or LF (§7.3.8.1); a lone CR is tolerated.
+    let dataStart = streamAt + 6;
+    if (dataStart + 1 >= s.length) return -m.index;
+    if (s[dataStart] === '\r') dataStart++;
+    if (s[dataStart] === '\n') dataStart++;
+    const dict = s.slice(bodyStart, Math.min(streamAt, bodyStart + MAX_DICT_CHARS));
+    checkEncrypt(dict);
+    store(object, dict);
+    const sink = openStream(object, dict) ?? { write: async () => undefined, end: async () => undefined };
+    stream = { object, dict, remaining: lengthOf(dict), sink };
+    return dataStart;
+  };
+
+  /** Feeds the open stream; false when more bytes are needed. */
+  const feedStream = async (open: OpenStream): Promise<boolean> => {
+    if (open.remaining !== undefined) {
+      const take = Math.min(open.remaining, pending.length);
+      if (take > 0) await open.sink.write(pending.subarray(0, take));
+      pending = pending.subarray(take);
+      open.remaining -= take;
+      if (open.remaining > 0) return false;
+    } else {
+      const at = pending.indexOf('endstream', 0, 'latin1');
+      if (at < 0) {
+        const keep = 9;
+        if (pending.length > keep) await open.sink.write(pending.subarray(0, pending.length - keep));
+        pending = pending.subarray(Math.max(0, pending.length - keep));
+        return false;
+      }
+      if (at > 0) await open.sink.write(pending.subarray(0, at));
+      pending = pending.subarray(at + 9);
+    }
+    stream = undefined;
+    await open.sink.end();
+    return true;
+  };
+
+  const consume = async () => {
+    for (;;) {
+      if (ctx.budget.exceeded) {
+        pending = Buffer.alloc(0);
+        return;
+      }
+      if (stream !== undefined) {
+        if (!(await feedStream(stream))) return;
+        continue;
+      }
+      // One string per pass over the buffered bytes (latin1: one character per byte).
+      const s = pending.toString('latin1');
+      let at = 0;
+      while (stream === undefined) {
+        const next = scanObject(s, at);
+        if (next <= 0) {
+          pending = pending.subarray(-next);
+          return;
+        }
+        at = next;
+      }
+      pending = pending.subarray(at);
+    }
+  };
+
+  return {
+    async write(chunk) {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      await consume();
+    },
+    async end() {
+      await consume();
+      if (stream !== undefined) {
+        await stream.sink.write(pending);
+        await stream.sink.end();
+        stream = undefined;
+      }
+      await release();
+      await text?.end();
+    },
+  };
+}
