@@ -73,7 +73,12 @@ function sharedCicap(): () => Promise<Cicap> {
 }
 
 function writeReport(results: RunResults, jsonFile: string): void {
-  fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), renderResultsMarkdown(results, path.relative(benchDir, jsonFile)));
+  const standalone = fs
+    .readdirSync(resultsDir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => ({ file: `results/${f}`, title: /^# (.+)$/m.exec(fs.readFileSync(path.join(resultsDir, f), 'utf8'))?.[1] ?? f }));
+  fs.writeFileSync(path.join(benchDir, 'RESULTS.md'), renderResultsMarkdown(results, path.relative(benchDir, jsonFile), standalone));
   fs.writeFileSync(path.join(resultsDir, 'throughput.svg'), renderThroughputSvg(results));
   process.stdout.write(`wrote bench/RESULTS.md, bench/results/throughput.svg and ${path.relative(repoRoot, jsonFile)}\n`);
 }

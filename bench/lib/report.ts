@@ -98,7 +98,15 @@ function memoryTable(memory: readonly MemoryCheckResult[]): string[] {
   return out;
 }
 
-export function renderResultsMarkdown(results: RunResults, jsonFile: string): string {
+/** A standalone bench's last result (bench/results/<name>.md), linked at the end of RESULTS.md. */
+export interface StandaloneResult {
+  /** path relative to bench/ */
+  file: string;
+  /** its first heading */
+  title: string;
+}
+
+export function renderResultsMarkdown(results: RunResults, jsonFile: string, standalone: readonly StandaloneResult[] = []): string {
   const m = results.machine;
   const out = [
     '# Benchmark results',
@@ -162,5 +170,10 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string): st
     '- A quick run (`--quick`, CI) cuts the large transfers to 16 MiB and skips the rows marked full-only (200 MiB transfers, the squid 64 KiB stall).',
     '',
   );
+  if (standalone.length > 0) {
+    out.push('## Standalone benches', '', 'Not part of `npm run bench`; each keeps its last full result in its own file:', '');
+    for (const r of standalone) out.push(`- [${r.title}](${r.file})`);
+    out.push('');
+  }
   return out.join('\n');
 }

@@ -113,3 +113,11 @@ describe('cpu profile summary', () => {
     expect(codeOrigin(frame('x', 'node:internal/streams/readable'))).toBe('node:internal');
   });
 });
+
+describe('RESULTS.md links the standalone benches', () => {
+  it('lists each standalone result with its title, so a full run does not drop them', () => {
+    const text = renderResultsMarkdown(results, 'results/x.json', [{ file: 'results/websocket-ranges.md', title: 'WebSocket inspection and ranged downloads' }]);
+    expect(text).toContain('## Standalone benches');
+    expect(text).toContain('- [WebSocket inspection and ranged downloads](results/websocket-ranges.md)');
+  });
+});
