@@ -10,6 +10,7 @@ import { isLoopback, type Config } from './config/index.js';
 import type { ErrorCode } from './core/errors.js';
 import { configurePages, renderPage } from './enforce/index.js';
 import { IcapService } from './icap/index.js';
+import { IncidentRecorder, type IncidentReader, type IncidentRecord } from './incidents/index.js';
 import { startIcapServer } from './icap-server/index.js';
 import { createLogger, subscribeIcapLog, subscribeAccessLog, subscribeViolationLog } from './log/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
@@ -32,6 +33,10 @@ export interface App {
   metrics: Metrics | undefined;
   services: ReadonlyMap<string, ScanService>;
   cache: VerdictCache;
+  /** the incident store's reader (admin reports); undefined when incidents are off or this is a cluster worker */
+  incidents: IncidentReader | undefined;
+  /** what records this process's violations (flush, stats); undefined when incidents are off */
+  incidentRecorder: IncidentRecorder | undefined;
   /**
    * Stop accepting, let in-flight exchanges finish for up to `deadlineMs`, then close everything.
    * Resolves true when nothing had to be cut.
@@ -48,6 +53,8 @@ export interface StartOptions {
   adminListener?: boolean;
   /** listeners of another process of this proxy (a cluster primary's admin and ICAP service): never forwarded to */
   ownListeners?: ReadonlyArray<{ role: 'admin' | 'icap-server'; host: string; port: number }>;
+  /** a cluster worker: its incident records go to the primary (over IPC) instead of a store of its own */
+  incidentSink?: { write(records: IncidentRecord[]): Promise<unknown> };
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
@@ -63,6 +70,17 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     closers.push(subscribeAccessLog(logger, { caCertFile: path.join(config.ca.dir, 'ca.pem') }), subscribeViolationLog(logger), subscribeIcapLog(logger));
     const alerts = await startViolationAlerts(config.alerts.webhooks);
     closers.push(() => alerts.close());
+    // Subscribed before the proxy listens and closed after it: the last exchanges' violations are written.
+    const incidents = config.incidents.enabled
+      ? await IncidentRecorder.open(config.incidents, {
+          ...(options.incidentSink ? { forward: options.incidentSink } : {}),
+          onError: (err, what) => logger.error({ log: 'incidents', err }, what),
+        })
+      : undefined;
+    if (incidents) {
+      incidents.subscribe();
+      closers.push(() => incidents.close());
+    }
 
     const { ca, created, warnings } = await CertificateAuthority.loadOrCreate({
       dir: path.resolve(config.ca.dir),
@@ -172,7 +190,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     logger.info({ log: 'proxy', host: config.proxy.host, port: proxyPort, policyVersion: policy.version }, 'proxy listening');
 
     const metrics = config.admin.enabled
-      ? createMetrics({ cache, services, ca, spool: spoolStats, front, alerts, optionsTimeoutMs: config.admin.readyTimeoutMs, verdictStore: () => storeState })
+      ? createMetrics({ cache, services, ca, spool: spoolStats, front, alerts, ...(incidents ? { incidents } : {}), optionsTimeoutMs: config.admin.readyTimeoutMs, verdictStore: () => storeState })
       : undefined;
     if (metrics) closers.push(() => metrics.close());
     let adminPort: number | undefined;
@@ -198,7 +216,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       await close();
       return drained;
     };
-    return { config, logger, ca, proxyPort, icapServerPort, adminPort, metrics, services, cache, drain, close };
+    return { config, logger, ca, proxyPort, icapServerPort, adminPort, metrics, services, cache, incidents: incidents?.reader, incidentRecorder: incidents, drain, close };
   } catch (err) {
     await close();
     throw err;

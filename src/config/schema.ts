@@ -349,6 +349,24 @@ export const configSchema = z
               )
               .default([]),
             /** The EICAR anti-virus test file (service `av`). */
+        /** AV back-end of the `av` service (issue 13): clamd over its UNIX socket or TCP, INSTREAM. */
+        av: z
+          .strictObject({
+            clamd: z
+              .strictObject({
+                /** clamd.conf LocalSocket */
+                socket: z.string().min(1).optional(),
+                /** clamd.conf TCPAddr and TCPSocket */
+                host: host.default('127.0.0.1'),
+                port: port.min(1).optional(),
+                timeoutMs: ms.min(1).default(30_000),
+                /** Bytes of each file streamed; keep it at or under clamd's StreamMaxLength (25M by default). */
+                maxStreamBytes: bytes.min(1).default(25 * 1024 * 1024),
+              })
+              .refine((c) => (c.socket === undefined) !== (c.port === undefined), { message: 'clamd needs socket (a UNIX socket path) or port (TCP, with host)' })
+              .optional(),
+          })
+          .prefault({}),
             eicar: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
             /** File types recognised by magic bytes, blocked per direction (RESPMOD = download). */
             blockedFileTypes: z
@@ -443,6 +461,22 @@ export const configSchema = z
       .strictObject({
         /** Each block and monitored violation is POSTed as JSON (the violation log line's fields, never content). */
         webhooks: z.array(webhook).default([]),
+      })
+      .prefault({}),
+    incidents: z
+      .strictObject({
+        /** Record every block and monitored violation (the violation log line's fields) in a SQLite file. */
+        enabled: z.boolean().default(true),
+        /** Directory of incidents.sqlite (created 0700; the file 0600: records name people). */
+        dir: z.string().min(1).default('incidents'),
+        /** Records older than this are deleted (checked every minute). */
+        retentionDays: z.number().int().min(1).max(3650).default(90),
+        /** Size cap of the file and its WAL; past it the oldest records are deleted first. */
+        maxBytes: bytes.min(1024 * 1024).default(1024 * 1024 * 1024),
+        /** Records waiting to be written; past it new ones are dropped and counted. */
+        queueSize: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** What waited is written every batchMs, in one transaction. */
+        batchMs: ms.min(1).max(60_000).default(200),
       })
       .prefault({}),
     blockPage: z

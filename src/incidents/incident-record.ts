@@ -50,3 +50,36 @@ export function toIncidentRecord(fields: ViolationFields): IncidentRecord {
     action: fields.action === 'monitor' ? 'monitor' : 'block',
   };
 }
+
+const optionalString = (v: unknown) => v === undefined || typeof v === 'string';
+
+/**
+ * A record as another process sent it (a cluster worker, over IPC): the shape checked before it
+ * goes into a batch, so one malformed record cannot fail the transaction of the others.
+ */
+export function isIncidentRecord(value: unknown): value is IncidentRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r.incident === 'string' &&
+    typeof r.time === 'string' &&
+    Number.isFinite(Date.parse(r.time)) &&
+    typeof r.client === 'string' &&
+    optionalString(r.user) &&
+    typeof r.method === 'string' &&
+    typeof r.host === 'string' &&
+    typeof r.path === 'string' &&
+    (r.direction === 'upload' || r.direction === 'download') &&
+    typeof r.rule === 'string' &&
+    optionalString(r.service) &&
+    optionalString(r.istag) &&
+    typeof r.source === 'string' &&
+    Array.isArray(r.violations) &&
+    r.violations.every((v) => typeof v === 'string') &&
+    optionalString(r.reason) &&
+    typeof r.sizeBytes === 'number' &&
+    Number.isFinite(r.sizeBytes) &&
+    optionalString(r.sha256) &&
+    (r.action === 'block' || r.action === 'monitor')
+  );
+}

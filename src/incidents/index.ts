@@ -7,3 +7,7 @@ export type { IncidentRecord } from './incident-record.js';
 export { toIncidentRecord } from './incident-record.js';
 export type { IncidentCount, IncidentCursor, IncidentPage, IncidentQuery, IncidentReader, IncidentSummary } from './incident-reader.js';
 export { MAX_QUERY_LIMIT } from './incident-reader.js';
+export { IncidentRecorder, type IncidentsConfig, type IncidentStats, type RecorderOptions } from './incident-recorder.js';
+export { IncidentStore, STORE_FILE, type IncidentStoreOptions } from './incident-store.js';
+export { IpcIncidentSink, type IncidentAckMessage, type IncidentBatchMessage } from './ipc-incident-sink.js';
+export type { DropReason } from './incident-writer.js';

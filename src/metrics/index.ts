@@ -6,5 +6,6 @@
 // primary, aggregates every worker's registry into that one text.
 export { createMetrics, type Metrics } from './metrics.js';
 export type { MetricSources } from './state-metrics.js';
+export { registerIncidentMetrics, type IncidentMetricSource } from './incident-metrics.js';
 export { CHANNELS as METRIC_CHANNELS, type StoreState } from './event-metrics.js';
 export { ClusterMetrics, monotonicSnapshot, type MetricsSnapshot, type WorkerAnswer } from './cluster-metrics.js';

@@ -6,6 +6,7 @@
 // aggregator.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { StoreState } from './event-metrics.js';
+import { registerIncidentMetrics, type IncidentMetricSource } from './incident-metrics.js';
 
 /** What the metrics read; every source is optional so a partial app (or a test) can be measured. */
 export interface MetricSources {
@@ -15,6 +16,8 @@ export interface MetricSources {
   spool?: () => { spools: number; memoryBytes: number; diskBytes: number; files: number };
   front?: { stats(): { openSockets: number; clientConnections: number } };
   alerts?: { stats(): Array<{ name: string; queued: number }> };
+  /** the incident recorder (written, dropped, deleted, queue, store size) */
+  incidents?: IncidentMetricSource;
   /** how long a scrape waits for an ICAP service's OPTIONS (fetched only when missing or expired) */
   optionsTimeoutMs?: number;
   /** the shared verdict store's last state before the metrics subscribed (later changes arrive as events) */
@@ -48,7 +51,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
 
 export function registerStateMetrics(registry: Registry, sources: MetricSources): void {
   const registers = [registry];
-  const { cache, services, ca, spool, front, alerts } = sources;
+  const { cache, services, ca, spool, front, alerts, incidents } = sources;
+  if (incidents) registerIncidentMetrics(registry, incidents);
 
   if (cache) {
     const stats = perScrape(() => cache.stats());

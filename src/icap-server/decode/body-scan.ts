@@ -4,6 +4,7 @@
 // in a single streaming pass (decode/extraction.ts). The scope says which way the body goes.
 import type { DetectorSet } from '../detectors/detector-set.js';
 import type { Violation } from '../detectors/findings.js';
+import type { ClamdClient } from '../extract/clamd-client.js';
 import type { ByteSink } from './byte-sink.js';
 import { type ContentDescription, Extraction, type ScanDirection, type ScanLimits } from './extraction.js';
 
@@ -12,6 +13,8 @@ export type { ContentDescription, ScanLimits } from './extraction.js';
 export interface ScanScope {
   /** REQMOD bodies are uploads, RESPMOD bodies downloads (`extract.encryptedContent` per direction). */
   direction?: ScanDirection;
+  /** clamd (`icapServer.av.clamd`) for the `av` service: every file of the body is also streamed to it. */
+  clamd?: ClamdClient;
 }
 
 export class BodyScan {
@@ -19,8 +22,8 @@ export class BodyScan {
   private readonly root: ByteSink;
 
   constructor(detectors: DetectorSet, content: ContentDescription, limits: ScanLimits, scope: ScanScope = {}) {
-    this.extraction = new Extraction(detectors, limits, scope.direction ?? 'upload');
-    this.root = this.extraction.transfer(content, 0);
+    this.extraction = new Extraction(detectors, limits, scope.direction ?? 'upload', scope.clamd);
+    this.root = this.extraction.transfer(content, 0, true);
   }
 
   write(chunk: Buffer): Promise<void> {
@@ -30,6 +33,7 @@ export class BodyScan {
   /** Ends the scan; the violations found, in the order first seen. */
   async end(): Promise<Violation[]> {
     await this.root.end();
+    await this.extraction.avVerdicts();
     return this.extraction.findings.violations();
   }
 }

@@ -8,6 +8,7 @@
 //                             └─ sniff ─► zip │ tar │ gzip │ pdf │ mail │ … ─► file (depth + 1) …
 //                                       └─► html │ xml │ json │ rtf │ text ─► text ─► detectors
 import type { DetectorSet } from '../detectors/detector-set.js';
+import type { ClamdClient, ClamdScan } from '../extract/clamd-client.js';
 import { Findings } from '../detectors/findings.js';
 import { TextScanner } from '../detectors/text-scanner.js';
 import { base64Spotter } from '../extract/base64-spotter.js';
@@ -47,11 +48,14 @@ const CODINGS: Record<string, ContentCoding> = { gzip: 'gzip', 'x-gzip': 'gzip',
 export class Extraction {
   readonly findings = new Findings();
   readonly budget: DecodeBudget;
+  private readonly avScans: ClamdScan[] = [];
 
   constructor(
     readonly detectors: DetectorSet,
     readonly limits: ScanLimits,
     readonly direction: ScanDirection,
+    /** The AV back-end that also reads every file as transferred (not those inside: clamd opens containers itself). */
+    private readonly clamd?: ClamdClient,
   ) {
     this.budget = new DecodeBudget({ maxDecodedBytes: limits.maxDecodedBytes, maxRatio: limits.extract.maxRatio, maxEntries: limits.extract.maxEntries }, this.findings);
   }
@@ -70,8 +74,19 @@ export class Extraction {
     }
   }
 
-  /** A body or MIME part as transferred: its codings undone and multipart split, each file then to file(). */
-  transfer(content: ContentDescription, depth: number): ByteSink {
+  /** The verdicts of the AV back-end, as malware findings (its failure is the scan's failure). */
+  async avVerdicts(): Promise<void> {
+    for (const scan of this.avScans) {
+      const threat = await scan.verdict();
+      if (threat !== undefined) this.findings.add(threat, 'malware');
+    }
+  }
+
+  /**
+   * A body or MIME part as transferred: its codings undone and multipart split, each file then to
+   * file(); with `av`, each such file goes to the AV back-end too.
+   */
+  transfer(content: ContentDescription, depth: number, av = false): ByteSink {
     const codings = (content.contentEncoding ?? '')
       .split(',')
       .map((c) => c.trim().toLowerCase())
@@ -79,9 +94,9 @@ export class Extraction {
     const transfer = content.transferEncoding?.trim().toLowerCase();
     const layers = codings.length + (transfer === 'base64' || transfer === 'quoted-printable' ? 1 : 0);
     // An unknown coding (compress, zstd) cannot be undone here: scan the bytes as they are.
-    if (codings.some((c) => !(c in CODINGS))) return this.file({}, depth);
-    if (layers > 0 && !this.mayOpen(depth + layers - 1)) return this.file({}, depth);
-    let sink = this.parts(content, depth + layers);
+    if (codings.some((c) => !(c in CODINGS))) return this.transferred({}, depth, av);
+    if (layers > 0 && !this.mayOpen(depth + layers - 1)) return this.transferred({}, depth, av);
+    let sink = this.parts(content, depth + layers, av);
     // The first coding listed was applied first (RFC 9110 §8.4), so it is undone last.
     for (const coding of codings) sink = contentDecoder(CODINGS[coding] as ContentCoding, sink, this.budget);
     if (transfer === 'base64') sink = base64Decoder(sink, this.budget);
@@ -89,12 +104,12 @@ export class Extraction {
     return sink;
   }
 
-  private parts(content: ContentDescription, depth: number): ByteSink {
+  private parts(content: ContentDescription, depth: number, av: boolean): ByteSink {
     const type = (content.contentType ?? '').toLowerCase();
     const boundary = type.startsWith('multipart/') && content.contentType !== undefined ? multipartBoundary(content.contentType) : undefined;
-    if (boundary === undefined || !this.mayOpen(depth)) return this.file(content, depth);
+    if (boundary === undefined || !this.mayOpen(depth)) return this.transferred(content, depth, av);
     const openPart = (headers: PartHeaders) => {
-      if (!this.budget.entry()) return this.file({}, depth + 1);
+      if (!this.budget.entry()) return this.transferred({}, depth + 1, av);
       return this.transfer(
         {
           contentType: headers.get('content-type') ?? (type === 'multipart/digest' ? 'message/rfc822' : 'text/plain'),
@@ -103,9 +118,27 @@ export class Extraction {
           name: partName(headers),
         },
         depth + 1,
+        av,
       );
     };
-    return multipartDecoder(boundary, openPart, this.file({}, depth));
+    return multipartDecoder(boundary, openPart, this.transferred({}, depth, av));
+  }
+
+  /** file(), and the AV back-end reading the same bytes when `av` asks for it. */
+  private transferred(info: FileInfo, depth: number, av: boolean): ByteSink {
+    const file = this.file(info, depth);
+    if (!av || this.clamd === undefined) return file;
+    const scan = this.clamd.scan();
+    this.avScans.push(scan);
+    return {
+      async write(chunk) {
+        await Promise.all([scan.write(chunk), file.write(chunk)]);
+      },
+      async end() {
+        await scan.end();
+        await file.end();
+      },
+    };
   }
 
   /** One file: fresh head probes on every byte, and the extractor of its sniffed format. */
