@@ -3,7 +3,9 @@
 // the CA is created (or loaded) before any worker starts, so workers never race to create it,
 // the built-in ICAP service runs in the primary's worker thread, so the proxy workers share
 // one service on one port instead of each trying to bind it, and the admin listener runs here
-// (cluster-admin.ts), so /metrics and /readyz speak for every worker at once.
+// (cluster-admin.ts), so /metrics and /readyz speak for every worker at once. The incident store
+// is opened here too: workers send their records over IPC, the primary queues them for the store
+// and closes it (writing what is queued) only after the last worker has drained and exited.
 //
 // Signals: SIGHUP re-reads and validates the config file; an invalid one is refused with every
 // error and its path, and the running config stays; a valid one replaces the workers one at a
@@ -18,6 +20,7 @@ import { CertificateAuthority } from '../ca/index.js';
 import { ConfigError, parseConfigText, type Config } from '../config/index.js';
 import type { IcapServerHandle } from '../icap-server/index.js';
 import { startIcapServer } from '../icap-server/index.js';
+import { IncidentRecorder, type IncidentReader } from '../incidents/index.js';
 import { ClusterAdmin } from './cluster-admin.js';
 import { isWorkerMessage, type OwnListener, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
@@ -48,6 +51,7 @@ export class ClusterPrimary {
   readonly #retiring = new WeakSet<Worker>();
   #icap: IcapServerHandle | undefined;
   #admin: ClusterAdmin | undefined;
+  #incidents: IncidentRecorder | undefined;
   /** listeners of the primary that the workers must refuse to forward to */
   readonly #ownListeners: OwnListener[] = [];
   /** the port the workers reported (config.proxy.port, or the one picked for port 0) */
@@ -75,6 +79,14 @@ export class ClusterPrimary {
       this.#ownListeners.push({ role: 'icap-server', host: config.icapServer.host, port: this.#icap.port });
       this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
     }
+    if (config.incidents.enabled) {
+      try {
+        this.#incidents = await IncidentRecorder.open(config.incidents, { onError: (err, what) => this.#logger.error({ log: 'incidents', err }, what) });
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
     if (config.admin.enabled) {
       this.#admin = new ClusterAdmin({ ca, config: () => this.#current.config, serving: () => [...this.#live], proxyPort: () => this.#proxyPort });
     }
@@ -91,6 +103,16 @@ export class ClusterPrimary {
       throw err;
     }
     this.#logger.info({ log: 'cluster', workers: config.workers, port: config.proxy.port }, 'cluster started');
+  }
+
+  /** The incident store's reader (the admin reports); undefined when incidents are off. */
+  get incidents(): IncidentReader | undefined {
+    return this.#incidents?.reader;
+  }
+
+  /** The incident recorder: counts for the metrics, flush for tests. */
+  get incidentRecorder(): IncidentRecorder | undefined {
+    return this.#incidents;
   }
 
   /** Resolves when stop() finished. */
@@ -117,6 +139,8 @@ export class ClusterPrimary {
     await this.#admin?.close();
     this.#logger.info({ log: 'cluster', workers: this.#live.size, deadlineMs: this.#current.config.shutdown.drainTimeoutMs }, 'draining workers');
     await Promise.all([...this.#live].map((w) => this.#retire(w)));
+    // every worker has exited, so every record it sent is queued: written now, then the file closed
+    await this.#incidents?.close();
     await this.#icap?.close();
     this.#logger.info({ log: 'cluster' }, 'stopped');
     this.#stopped();
@@ -135,6 +159,9 @@ export class ClusterPrimary {
     }
     if (JSON.stringify(next.config.icapServer) !== JSON.stringify(this.#current.config.icapServer)) {
       this.#logger.warn({ log: 'cluster' }, 'icapServer changed: the built-in ICAP service keeps its settings until the next start');
+    }
+    if (JSON.stringify(next.config.incidents) !== JSON.stringify(this.#current.config.incidents)) {
+      this.#logger.warn({ log: 'cluster' }, 'incidents changed: the store keeps its directory, retention and size cap until the next start (workers take the new queueSize and batchMs)');
     }
     const listener = (c: Config) => JSON.stringify([c.admin.enabled, c.admin.host, c.admin.port, c.proxy.allowedClients]);
     if (listener(next.config) !== listener(this.#current.config)) {
@@ -208,6 +235,12 @@ export class ClusterPrimary {
         return;
       case 'last-metrics':
         this.#admin?.lastWords(worker, message.metrics);
+        return;
+      case 'incidents':
+        // queued (or dropped and counted) before the acknowledgement, so a draining worker that
+        // has its answer can exit: the records are the primary's to write
+        this.#incidents?.recordBatch(message.records);
+        send(worker, { type: 'incidents-ack', id: message.id });
     }
   }
 

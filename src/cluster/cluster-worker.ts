@@ -1,14 +1,16 @@
 // One proxy worker process under the cluster primary: it asks for the validated config, runs
 // startApp with the built-in ICAP service and the admin listener switched off (the primary runs
 // both, once for the machine), reports its port, answers the primary's metrics and readiness
-// requests, and drains when told to or on SIGTERM (a primary that is gone without a word makes
-// node:cluster exit the worker at once), then sends its final counters so the machine's totals
-// keep them. SIGINT and SIGHUP reach the whole process group from a terminal: only the primary
+// requests, sends its incident records to the primary (which owns the store), and drains when told
+// to or on SIGTERM (a primary that is gone without a word makes node:cluster exit the worker at
+// once): the app's close writes its last incident records to the primary and waits for the
+// acknowledgement, then the worker sends its final counters so the machine's totals keep them. SIGINT and SIGHUP reach the whole process group from a terminal: only the primary
 // acts on them, so the worker ignores both.
 import cluster from 'node:cluster';
 import { checkServicesReadiness } from '../admin/index.js';
 import { startApp, type App } from '../app.js';
 import { parseConfigText, type Config } from '../config/index.js';
+import { IpcIncidentSink } from '../incidents/index.js';
 import { createLogger } from '../log/index.js';
 import { monotonicSnapshot } from '../metrics/index.js';
 import { isPrimaryMessage, type ConfigMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
@@ -17,6 +19,12 @@ import { isPrimaryMessage, type ConfigMessage, type PrimaryMessage, type WorkerM
 function send(message: WorkerMessage): Promise<void> {
   if (!process.connected || !process.send) return Promise.resolve();
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+}
+
+/** Send to the primary; rejects when the channel is closed or the message cannot be written. */
+function sendOrFail(message: WorkerMessage): Promise<void> {
+  if (!process.connected || !process.send) return Promise.reject(new Error('no IPC channel to the primary'));
+  return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err: Error | null) => (err ? reject(err) : resolve())));
 }
 
 /** The worker's slice of a config: everything but the built-in ICAP service. */
@@ -36,11 +44,13 @@ export async function runClusterWorker(): Promise<number> {
    * here on only counters and histograms are reported.
    */
   let draining = false;
+  const incidentSink = new IpcIncidentSink(sendOrFail);
   const configReceived = new Promise<ConfigMessage>((resolve) => {
     process.on('message', (message: unknown) => {
       if (!isPrimaryMessage(message)) return;
       if (message.type === 'config') resolve(message);
       else if (message.type === 'drain') drainRequested();
+      else if (message.type === 'incidents-ack') incidentSink.acknowledge(message);
       else if (app) void answer(app, message, draining);
     });
   });
@@ -53,7 +63,7 @@ export async function runClusterWorker(): Promise<number> {
   try {
     config = parseConfigText(message.text, message.source);
     const logger = createLogger(config.log).child({ worker: cluster.worker?.id ?? process.pid });
-    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount, adminListener: false, ownListeners: message.ownListeners });
+    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount, adminListener: false, ownListeners: message.ownListeners, incidentSink });
   } catch (err) {
     await send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     process.disconnect?.();
@@ -72,7 +82,7 @@ export async function runClusterWorker(): Promise<number> {
 }
 
 /** Answer a metrics or readiness request (a draining worker serves no more: no readiness); a failure goes unanswered. */
-async function answer(app: App, request: Exclude<PrimaryMessage, ConfigMessage | { type: 'drain' }>, draining: boolean): Promise<void> {
+async function answer(app: App, request: Exclude<PrimaryMessage, ConfigMessage | { type: 'drain' } | { type: 'incidents-ack' }>, draining: boolean): Promise<void> {
   try {
     if (request.type === 'metrics-request') {
       // no registry (admin.enabled turned off by a reload): an empty answer, not a timeout

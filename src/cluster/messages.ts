@@ -6,7 +6,10 @@
 //                              metrics (last-metrics), exit 0
 //   primary ──metrics-request(id)──► worker ──metrics(id)──► primary        (each /metrics scrape)
 //   primary ──readiness-request(id)──► worker ──readiness(id)──► primary    (each /readyz)
+//   worker ──incidents(id, records)──► primary ──incidents-ack(id)──► worker  (every incidents.batchMs
+//                              with violations; the primary owns the incident store)
 import type { ServiceReadiness } from '../admin/index.js';
+import type { IncidentAckMessage, IncidentBatchMessage } from '../incidents/index.js';
 import type { MetricsSnapshot } from '../metrics/index.js';
 
 export interface ConfigMessage {
@@ -30,7 +33,8 @@ export type PrimaryMessage =
   | ConfigMessage
   | { type: 'drain' }
   | { type: 'metrics-request'; id: number }
-  | { type: 'readiness-request'; id: number; timeoutMs: number };
+  | { type: 'readiness-request'; id: number; timeoutMs: number }
+  | IncidentAckMessage;
 
 /** A worker's answer to a request of the primary, matched by id. */
 export type WorkerAnswerMessage =
@@ -42,10 +46,11 @@ export type WorkerMessage =
   | { type: 'ready'; port: number }
   | { type: 'failed'; message: string }
   | { type: 'last-metrics'; metrics: MetricsSnapshot }
+  | IncidentBatchMessage
   | WorkerAnswerMessage;
 
-const WORKER_TYPES = new Set(['hello', 'ready', 'failed', 'last-metrics', 'metrics', 'readiness']);
-const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request']);
+const WORKER_TYPES = new Set(['hello', 'ready', 'failed', 'last-metrics', 'metrics', 'readiness', 'incidents']);
+const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request', 'incidents-ack']);
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && WORKER_TYPES.has((value as { type?: unknown }).type as string);
