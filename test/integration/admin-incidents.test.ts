@@ -1,5 +1,5 @@
-// The incident reports on a real admin listener (port 0, loopback): closed without users or
-// store, refused without sign-in while /metrics and the rest stay open, the login form (cookie
+// The incident reports on a real admin listener (port 0, loopback) reading the real incident
+// store (SQLite, test/support/test-incident-store.ts): closed without users or store, refused without sign-in while /metrics and the rest stay open, the login form (cookie
 // flags, CSRF by origin and token, failures limited), filters reaching the store, an incident by
 // id, CSV and JSON exports, the JSON API with HTTP Basic and its paging, logout, a reload that
 // revokes, HTTPS with admin.tls, and hostile values from traffic rendered inert.
@@ -9,7 +9,8 @@ import { parseConfig, type Config } from '../../src/config/index.js';
 import type { IncidentReader } from '../../src/incidents/index.js';
 import { hashPassword } from '../../src/proxy/index.js';
 import { AdminClient, basicAuth } from '../support/admin-client.js';
-import { incident, MemoryIncidentReader } from '../support/memory-incident-reader.js';
+import { incident } from '../support/memory-incident-reader.js';
+import { closeTestStores, openTestStore, type TestStore } from '../support/test-incident-store.js';
 import { makeTestPki, type TestPki } from '../support/pki.js';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
@@ -26,6 +27,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
+  await closeTestStores();
 });
 
 function configWith(admin: Record<string, unknown>): Config {
@@ -44,7 +46,7 @@ async function start(opts: { config?: () => Config; reader?: IncidentReader | un
     proxy: { host: '127.0.0.1', port: 8080, bypass: [], tunnel: [] },
     contact: 'the service desk',
     readiness: async () => ({ ready: true }) as never,
-    ...(opts.reports === false ? {} : { incidents: incidentReportsOptions(config, 'reader' in opts ? opts.reader : new MemoryIncidentReader()) }),
+    ...(opts.reports === false ? {} : { incidents: incidentReportsOptions(config, 'reader' in opts ? opts.reader : await openTestStore([])) }),
     tls: c.admin.tls,
   };
   const server = new AdminServer(options);
@@ -55,11 +57,11 @@ async function start(opts: { config?: () => Config; reader?: IncidentReader | un
 
 const html = { accept: 'text/html' };
 
-function sampleReader(): MemoryIncidentReader {
-  const reader = new MemoryIncidentReader();
+function sampleReader(): Promise<TestStore> {
+  const records = [];
   const day = Date.parse('2024-05-06T12:00:00Z');
   for (let i = 0; i < 30; i++) {
-    reader.add(
+    records.push(
       incident({
         time: new Date(day - i * 3_600_000).toISOString(),
         user: i % 3 === 0 ? 'bob' : 'alice',
@@ -70,7 +72,7 @@ function sampleReader(): MemoryIncidentReader {
       }),
     );
   }
-  return reader;
+  return openTestStore(records);
 }
 
 describe('closed, never open', () => {
@@ -102,7 +104,7 @@ describe('closed, never open', () => {
   });
 
   it('with users, nothing without a sign-in: pages go to the form, the API and exports get 401', async () => {
-    const reader = sampleReader();
+    const reader = await sampleReader();
     const { client } = await start({ reader });
     const id = reader.rows[0]!.incident;
     const page = await client.get(`/incidents/${id}?x=1`, html);
@@ -125,7 +127,7 @@ describe('closed, never open', () => {
 describe('signed in through the form', () => {
   it('login sets a session cookie (HttpOnly, SameSite=Strict, admin.sessionTtlMs) and lands on next', async () => {
     const ttlMs = 5 * 60_000;
-    const { client } = await start({ config: () => configWith({ users: [soc], sessionTtlMs: ttlMs }), reader: sampleReader() });
+    const { client } = await start({ config: () => configWith({ users: [soc], sessionTtlMs: ttlMs }), reader: await sampleReader() });
     const form = await client.get('/login?next=%2Fincidents%3Fuser%3Dbob', html);
     expect(form.status).toBe(200);
     expect(form.headers['content-security-policy']).toContain("form-action 'self'");
@@ -145,7 +147,7 @@ describe('signed in through the form', () => {
   });
 
   it('filters reach the store; the list, an incident, the summary and a CSV export', async () => {
-    const reader = sampleReader();
+    const reader = await sampleReader();
     const { client } = await start({ reader });
     expect((await client.signIn('soc', 's3cret pass')).status).toBe(303);
     const list = await client.get('/incidents?from=2024-05-05&to=2024-05-06&user=bob&direction=upload&action=block&violation=payment-card&host=paste.example&limit=25', html);
@@ -265,9 +267,9 @@ describe('a hostile client', () => {
   });
 
   it('values from traffic are rendered inert in the pages and neutralised in CSV', async () => {
-    const reader = new MemoryIncidentReader().add(
+    const reader = await openTestStore([
       incident({ incident: 'hostile0000000001', host: '"><script>alert(1)</script>', path: '/\u202egnp.exe', user: '<img src=x onerror=alert(2)>', rule: '=HYPERLINK("http://evil")' }),
-    );
+    ]);
     const { client } = await start({ reader });
     await client.signIn('soc', 's3cret pass');
     for (const page of [await client.get('/incidents', html), await client.get('/incidents/hostile0000000001', html), await client.get('/incidents/summary?from=2000-01-01&to=2000-12-31', html)]) {
@@ -285,7 +287,7 @@ describe('a hostile client', () => {
 
 describe('API clients with HTTP Basic', () => {
   it('pages through every match with the next cursor, reads one incident and the summary', async () => {
-    const reader = sampleReader();
+    const reader = await sampleReader();
     const { client } = await start({ reader });
     const auth = { authorization: basicAuth('soc', 's3cret pass') };
     const seen: string[] = [];
