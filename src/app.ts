@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { AdminServer, checkReadiness } from './admin/index.js';
-import { startViolationAlerts } from './alerts/index.js';
+import { incidentPageBase, logEmailFailure, mailViolations, startEmailAlerts, startViolationAlerts } from './alerts/index.js';
 import { spoolStats } from './body/index.js';
 import { CertificateAuthority } from './ca/index.js';
 import { isLoopback, type Config } from './config/index.js';
@@ -55,6 +55,8 @@ export interface StartOptions {
   ownListeners?: ReadonlyArray<{ role: 'admin' | 'icap-server'; host: string; port: number }>;
   /** a cluster worker: its incident records go to the primary (over IPC) instead of a store of its own */
   incidentSink?: { write(records: IncidentRecord[]): Promise<unknown> };
+  /** false in a cluster worker: the primary sends the alert mails of every worker's violations */
+  emailAlerts?: boolean;
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
@@ -80,6 +82,10 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     if (incidents) {
       incidents.subscribe();
       closers.push(() => incidents.close());
+    }
+    if (config.alerts.email && options.emailAlerts !== false) {
+      const email = await startEmailAlerts(config.alerts.email, { incidentUrlBase: incidentPageBase(config), onFailure: logEmailFailure(logger) });
+      closers.push(() => email.close(), mailViolations(email));
     }
 
     const { ca, created, warnings } = await CertificateAuthority.loadOrCreate({

@@ -147,6 +147,57 @@ const webhook = z.strictObject({
   caFile: z.string().min(1).optional(),
 });
 
+/** E-mail alerts (issue 15): an address is one token, so no header can be smuggled through it. */
+const mailbox = z.string().regex(/^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+$/, 'must be an e-mail address such as soc@example.com');
+const emailRoute = z.strictObject({
+  /** Metric label and log name. */
+  name: z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'letters, digits, - and _'),
+  /** Every list given must match; none = every incident. Globs: `*` is any run of characters. */
+  match: z
+    .strictObject({
+      rules: z.array(z.string().min(1)).min(1).optional(),
+      /** One of the incident's violation names (payment-card, keyword:*, Win.Test.EICAR_HDB-1) matching is enough. */
+      violations: z.array(z.string().min(1)).min(1).optional(),
+      actions: z.array(z.enum(['block', 'monitor'])).min(1).optional(),
+    })
+    .prefault({}),
+  to: z.array(mailbox).min(1),
+  /** immediate: one mail per incident; digest: one mail every digestMinutes listing the period's incidents (none when empty). */
+  mode: z.enum(['immediate', 'digest']).default('immediate'),
+  digestMinutes: z.number().int().min(1).max(1440).default(15),
+});
+const emailAlerts = z.strictObject({
+  smtp: z
+    .strictObject({
+      host,
+      /** Default 587 (starttls), 465 (implicit), 25 (none). */
+      port: port.min(1).optional(),
+      /** starttls: required, never plain (RFC 3207); implicit: TLS from the first byte (RFC 8314); none: a relay on this host only. */
+      tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+      /** The name the server certificate must carry, when host is an address or another name. */
+      servername: z.string().min(1).optional(),
+      user: z.string().min(1).optional(),
+      pass: z.string().optional(),
+      /** A file whose first line is the password (keeps it out of the config file). */
+      passFile: z.string().min(1).optional(),
+      /** PEM file trusted for the SMTP server besides the system roots. */
+      caFile: z.string().min(1).optional(),
+    })
+    .refine((s) => s.pass === undefined || s.passFile === undefined, { message: 'give pass or passFile, not both' })
+    .refine((s) => s.user !== undefined || (s.pass === undefined && s.passFile === undefined), { message: 'a password needs user' })
+    .refine((s) => s.tls !== 'none' || isLoopback(s.host), { message: 'tls: none only for a relay on loopback: incident mail never crosses a network in clear' }),
+  /** The sender: an address, or a display name and <address>. */
+  from: z.union([mailbox, z.string().regex(/^[^\r\n<>"]*<[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+>$/, 'must be an address or Name <address>')]),
+  rules: z.array(emailRoute).min(1),
+  /** Incidents held for mail (open digests and queued mails); past it an incident is dropped and counted. */
+  queueSize: z.number().int().min(1).max(1_000_000).default(1_000),
+  /** Further attempts after a 4xx, a timeout or a connection failure (a 5xx is final), backoff doubling from retryBackoffMs. */
+  retries: z.number().int().min(0).max(20).default(5),
+  retryBackoffMs: ms.default(5_000),
+  /** One SMTP session, connect to the server's answer to the message; also what close() waits for the queue. */
+  timeoutMs: ms.min(1).default(15_000),
+});
+
 const direction = z.enum(['upload', 'download']);
 
 const ruleMatch = z.strictObject({
@@ -461,6 +512,8 @@ export const configSchema = z
       .strictObject({
         /** Each block and monitored violation is POSTed as JSON (the violation log line's fields, never content). */
         webhooks: z.array(webhook).default([]),
+        /** Mail to the routes in rules, per incident or as a digest, from the process that owns the alerts (the primary in cluster mode). */
+        email: emailAlerts.optional(),
       })
       .prefault({}),
     incidents: z
@@ -513,6 +566,10 @@ export const configSchema = z
     const webhookNames = config.alerts.webhooks.map((w) => w.name);
     for (const [i, name] of webhookNames.entries()) {
       if (webhookNames.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['alerts', 'webhooks', i, 'name'], message: `webhook name "${name}" is used twice` });
+    }
+    const routeNames = config.alerts.email?.rules.map((r) => r.name) ?? [];
+    for (const [i, name] of routeNames.entries()) {
+      if (routeNames.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['alerts', 'email', 'rules', i, 'name'], message: `e-mail rule name "${name}" is used twice` });
     }
     if (!isLoopback(config.admin.host) && config.proxy.allowedClients.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['admin', 'host'], message: 'the admin listener off loopback needs proxy.allowedClients' });

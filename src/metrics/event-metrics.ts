@@ -13,6 +13,7 @@ export const CHANNELS = {
   caIssue: 'dlp-proxy:ca:issue',
   spool: 'dlp-proxy:spool',
   alert: 'dlp-proxy:alert',
+  emailAlert: 'dlp-proxy:alert:email',
   verdictStoreState: 'dlp-proxy:verdict:store-state',
 } as const;
 
@@ -108,9 +109,24 @@ export function subscribeEventMetrics(registry: Registry, storeState?: StoreStat
       if (m.type === 'spill') spills.inc();
     }),
     channel(CHANNELS.alert, (m: { webhook: string; outcome: string }) => alerts.inc({ webhook: m.webhook, outcome: m.outcome })),
+    subscribeEmailMetrics(registry),
     channel(CHANNELS.verdictStoreState, setStoreState),
   ];
   return () => unsubscribe.forEach((fn) => fn());
+}
+
+/**
+ * The e-mail alert counters (alerts/email-sender.ts publishes): on an app's registry, and on the
+ * cluster primary's, where the mail goes out in cluster mode.
+ */
+export function subscribeEmailMetrics(registry: Registry): () => void {
+  const registers = [registry];
+  const mails = new Counter({ name: 'dlp_proxy_email_alerts_total', help: 'Alert mails per e-mail rule by outcome (sent; retried = an attempt failed and another follows; failed = given up after retries or refused with a 5xx)', labelNames: ['email_rule', 'outcome'], registers });
+  const dropped = new Counter({ name: 'dlp_proxy_email_alerts_dropped_incidents_total', help: 'Incidents no alert mail carries, per e-mail rule (alerts.email.queueSize reached, or still queued at shutdown)', labelNames: ['email_rule'], registers });
+  return channel(CHANNELS.emailAlert, (m: { route: string; outcome: string; incidents: number }) => {
+    if (m.outcome === 'dropped') dropped.inc({ email_rule: m.route }, m.incidents);
+    else mails.inc({ email_rule: m.route, outcome: m.outcome });
+  });
 }
 
 function channel<T>(name: string, fn: (message: T) => void): () => void {

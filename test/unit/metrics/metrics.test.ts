@@ -3,7 +3,7 @@
 // names it listens to are the ones the publishing modules use.
 import dc from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ALERT_CHANNEL } from '../../../src/alerts/index.js';
+import { ALERT_CHANNEL, EMAIL_ALERT_CHANNEL } from '../../../src/alerts/index.js';
 import { spoolChannel } from '../../../src/body/index.js';
 import { CA_ISSUE_CHANNEL } from '../../../src/ca/index.js';
 import { ProxyError } from '../../../src/core/errors.js';
@@ -29,7 +29,7 @@ const exchange = (status?: number): Exchange =>
 
 describe('event metrics', () => {
   it('listens on the channels the ICAP client, CA, spool and alerts publish on', () => {
-    expect(METRIC_CHANNELS).toEqual({ icapTransaction: ICAP_TRANSACTION_CHANNEL, icapIstag: ICAP_ISTAG_CHANNEL, caIssue: CA_ISSUE_CHANNEL, spool: spoolChannel.name, alert: ALERT_CHANNEL, verdictStoreState: storeStateChannel.name });
+    expect(METRIC_CHANNELS).toEqual({ icapTransaction: ICAP_TRANSACTION_CHANNEL, icapIstag: ICAP_ISTAG_CHANNEL, caIssue: CA_ISSUE_CHANNEL, spool: spoolChannel.name, alert: ALERT_CHANNEL, emailAlert: EMAIL_ALERT_CHANNEL, verdictStoreState: storeStateChannel.name });
   });
 
   it('counts decisions, verdicts (monitor apart), scanned bytes, errors, exchanges in flight and tunnels', async () => {
