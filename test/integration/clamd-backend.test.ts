@@ -26,10 +26,11 @@ function config(clamdConfig: Record<string, unknown>) {
   return parseConfig({ icapServer: { av: { clamd: clamdConfig } } }).icapServer;
 }
 
-async function scanWith(client: ClamdClient, body: Buffer, content: { contentType?: string; contentEncoding?: string } = {}): Promise<string[]> {
-  const icapServer = config({ socket: clamd.socket });
+/** A download scanned by the `av` service with `clamdConfig` as icapServer.av.clamd. */
+async function scanWith(clamdConfig: Record<string, unknown>, body: Buffer, content: { contentType?: string; contentEncoding?: string } = {}): Promise<string[]> {
+  const icapServer = config(clamdConfig);
   const detectors = buildDetectorSet(icapServer.detectors, 'av', 'RESPMOD');
-  const scan = new BodyScan(detectors, content, icapServer, { direction: 'download', clamd: client });
+  const scan = new BodyScan(detectors, content, icapServer, { service: 'av', method: 'RESPMOD' });
   for (let i = 0; i < body.length; i += 1000) await scan.write(body.subarray(i, i + 1000));
   return (await scan.end()).map((v) => v.name);
 }
@@ -45,13 +46,22 @@ describe('clamd back-end', () => {
   });
 
   it('reports what clamd finds beside the built-in detectors, in plain and encoded bodies and inside containers clamd opens', async () => {
-    const client = new ClamdClient(config({ socket: clamd.socket }).av.clamd!);
-    expect(await scanWith(client, Buffer.from('a clean download, nothing to see'))).toEqual([]);
-    expect(await scanWith(client, Buffer.from(EICAR))).toEqual(['EICAR-Test-File', EICAR_NAME]);
+    const unix = { socket: clamd.socket };
+    expect(await scanWith(unix, Buffer.from('a clean download, nothing to see'))).toEqual([]);
+    expect(await scanWith(unix, Buffer.from(EICAR))).toEqual(['EICAR-Test-File', EICAR_NAME]);
     const marker = Buffer.from(`${'harmless text '.repeat(500)}${VIRUS_MARKER} more text`);
-    expect(await scanWith(client, marker)).toEqual([MARKER_NAME]);
-    expect(await scanWith(client, zlib.gzipSync(marker), { contentEncoding: 'gzip' })).toEqual([MARKER_NAME]);
-    expect(await scanWith(client, zip([{ name: 'docs/readme.txt', data: marker }]))).toEqual([MARKER_NAME]);
+    expect(await scanWith(unix, marker)).toEqual([MARKER_NAME]);
+    expect(await scanWith(unix, zlib.gzipSync(marker), { contentEncoding: 'gzip' })).toEqual([MARKER_NAME]);
+    expect(await scanWith(unix, zip([{ name: 'docs/readme.txt', data: marker }]))).toEqual([MARKER_NAME]);
+    // Only the `av` service asks clamd; without the key the built-in detectors alone answer.
+    const icapServer = config(unix);
+    const dlpScan = new BodyScan(buildDetectorSet(icapServer.detectors, 'dlp', 'REQMOD'), {}, icapServer, { service: 'dlp', method: 'REQMOD' });
+    await dlpScan.write(marker);
+    expect((await dlpScan.end()).map((v) => v.name)).toEqual([]);
+    const plain = parseConfig({}).icapServer;
+    const avScan = new BodyScan(buildDetectorSet(plain.detectors, 'av', 'RESPMOD'), {}, plain, { service: 'av', method: 'RESPMOD' });
+    await avScan.write(marker);
+    expect((await avScan.end()).map((v) => v.name)).toEqual([]);
   });
 
   it('speaks TCP as well as a UNIX socket', async () => {
@@ -65,8 +75,7 @@ describe('clamd back-end', () => {
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = relay.address() as net.AddressInfo;
-      const client = new ClamdClient(config({ host: '127.0.0.1', port }).av.clamd!);
-      expect(await scanWith(client, Buffer.from(VIRUS_MARKER))).toEqual([MARKER_NAME]);
+      expect(await scanWith({ host: '127.0.0.1', port }, Buffer.from(VIRUS_MARKER))).toEqual([MARKER_NAME]);
     } finally {
       await new Promise<void>((resolve) => relay.close(() => resolve()));
     }
@@ -74,19 +83,18 @@ describe('clamd back-end', () => {
 
   it('sends at most maxStreamBytes of a file', async () => {
     const body = Buffer.from(`${'x '.repeat(40_000)}${VIRUS_MARKER}`);
-    expect(await scanWith(new ClamdClient(config({ socket: clamd.socket, maxStreamBytes: 100_000 }).av.clamd!), body)).toEqual([MARKER_NAME]);
-    expect(await scanWith(new ClamdClient(config({ socket: clamd.socket, maxStreamBytes: 50_000 }).av.clamd!), body)).toEqual([]);
+    expect(await scanWith({ socket: clamd.socket, maxStreamBytes: 100_000 }, body)).toEqual([MARKER_NAME]);
+    expect(await scanWith({ socket: clamd.socket, maxStreamBytes: 50_000 }, body)).toEqual([]);
   });
 
   it('fails the scan when clamd is not there or does not answer within timeoutMs', async () => {
-    const missing = new ClamdClient(config({ socket: `${clamd.socket}.missing` }).av.clamd!);
-    await expect(scanWith(missing, Buffer.from('hello'))).rejects.toMatchObject({ code: 'SCAN_UNSCANNABLE' });
+    await expect(scanWith({ socket: `${clamd.socket}.missing` }, Buffer.from('hello'))).rejects.toMatchObject({ code: 'SCAN_UNSCANNABLE' });
     const silent = net.createServer((c) => c.resume());
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = silent.address() as net.AddressInfo;
       const started = Date.now();
-      await expect(scanWith(new ClamdClient(config({ port, timeoutMs: 300 }).av.clamd!), Buffer.from('hello'))).rejects.toMatchObject({ code: 'SCAN_UNSCANNABLE' });
+      await expect(scanWith({ port, timeoutMs: 300 }, Buffer.from('hello'))).rejects.toMatchObject({ code: 'SCAN_UNSCANNABLE' });
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       silent.close();

@@ -63,7 +63,8 @@ describe('zip', () => {
   it('reports an encrypted entry as encrypted-content on upload, and passes it on download by default', async () => {
     const body = zip([{ name: 'secret.docx', data: 'ciphertext', encrypted: true }, { name: 'plain.txt', data: 'hello' }]);
     expect(await dlp(body)).toEqual(['encrypted-content']);
-    expect(await scan(body, { content: octets, method: 'RESPMOD' })).toEqual(['encrypted-content']);
+    expect(await scan(body, { content: octets, method: 'RESPMOD' })).toEqual([]);
+    expect(await scan(body, { content: octets, method: 'RESPMOD', icapServer: { extract: { encryptedContent: { download: 'block' } } } })).toEqual(['encrypted-content']);
     expect(await dlp(body, { extract: { encryptedContent: { upload: 'pass' } } })).toEqual([]);
     const described = zip([{ name: 's.txt', data: 'x'.repeat(100), encrypted: true, descriptor: true }, { name: 'plan.txt', data: SECRET }]);
     expect(await dlp(described)).toEqual(['encrypted-content', 'keyword:top-secret']);

@@ -13,7 +13,7 @@ export async function scan(
 ): Promise<string[]> {
   const config = serverConfig(options.icapServer);
   const set = buildDetectorSet(config.detectors, options.service ?? 'dlp', options.method ?? 'REQMOD');
-  const scanner = new BodyScan(set, options.content ?? { contentType: 'text/plain' }, config);
+  const scanner = new BodyScan(set, options.content ?? { contentType: 'text/plain' }, config, { service: options.service ?? 'dlp', method: options.method ?? 'REQMOD' });
   const chunks = Array.isArray(body) ? body : [typeof body === 'string' ? Buffer.from(body) : body];
   for (const chunk of chunks) await scanner.write(chunk);
   return (await scanner.end()).map((v) => v.name);
