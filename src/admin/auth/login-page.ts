@@ -1,13 +1,17 @@
 // The sign-in form of the admin listener: user name, password, the login CSRF token and where to
 // go next. Cookies are SameSite=Strict, so a person who follows a link from elsewhere (the block
 // page's incident number) arrives without their session even when signed in: the page then offers
-// a plain link to the page they asked for, which, followed from here, carries the session.
+// a plain link to the page they asked for, which, followed from here, carries the session. It is
+// left out when the browser says the visit began on this origin or by hand (Sec-Fetch-Site
+// same-origin or none): then there was no session to leave behind.
 import { h, href, renderLayout } from '../incidents/page-layout.js';
 
 export interface LoginFields {
   token: string;
   /** the local page to open after signing in */
   next: string | undefined;
+  /** offer `next` as a plain link too (the visit came from another site) */
+  offerContinue?: boolean;
   error?: string | undefined;
   user?: string | undefined;
 }
@@ -21,7 +25,7 @@ ${f.error ? `<p class="error" id="login-error">${h(f.error)}</p>` : ''}
 <p><label for="password">Password<input id="password" name="password" type="password" autocomplete="current-password" required></label></p>
 <p><button class="primary" id="sign-in" type="submit">Sign in</button></p>
 </form>
-${f.next ? `<p class="meta" id="continue">Already signed in? <a href="${href(f.next)}">Continue to ${h(f.next)}</a></p>` : ''}`;
+${f.next && f.offerContinue ? `<p class="meta" id="continue">Already signed in? <a href="${href(f.next)}">Continue to ${h(f.next)}</a></p>` : ''}`;
   return renderLayout({ title: 'Sign in', body });
 }
 

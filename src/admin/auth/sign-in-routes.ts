@@ -57,7 +57,8 @@ export async function loginRoute(ctx: SignInContext, req: http.IncomingMessage, 
   if (req.method === 'GET' || req.method === 'HEAD') {
     if (ctx.auth.session(req.headers.cookie)) return seeOther(next ?? '/incidents');
     const { token, setCookie } = ctx.auth.loginToken(req.headers.cookie);
-    return page(200, renderLoginPage({ token, next }), setCookie ? { 'set-cookie': setCookie } : {});
+    const site = req.headers['sec-fetch-site'];
+    return page(200, renderLoginPage({ token, next, offerContinue: site !== 'none' && site !== 'same-origin' }), setCookie ? { 'set-cookie': setCookie } : {});
   }
   if (req.method !== 'POST') return { ...textAnswer(405, 'method not allowed\n'), headers: { allow: 'GET, HEAD, POST' } };
 

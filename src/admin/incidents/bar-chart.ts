@@ -22,16 +22,23 @@ export function niceMax(max: number): number {
   return 10 * exp;
 }
 
+/** Whole-number steps up the axis: 1, 2 or 5 × 10^n split into 5, 4 or 5 (or, when that small, 1, 2 or 5) intervals. */
+export function axisTicks(max: number): number[] {
+  const lead = max / 10 ** Math.floor(Math.log10(max));
+  const intervals = max <= 5 ? max : lead === 2 ? 4 : 5;
+  return Array.from({ length: intervals + 1 }, (_, i) => (max * i) / intervals);
+}
+
 export function renderBarChart(points: readonly ChartPoint[], title: string): string {
   const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
   const plotW = WIDTH - LEFT - 8;
   const plotH = HEIGHT - TOP - BOTTOM;
   const slot = points.length === 0 ? plotW : plotW / points.length;
   const barW = Math.max(1, slot * 0.8);
-  const grid = [0, 0.25, 0.5, 0.75, 1]
-    .map((f) => {
-      const y = TOP + plotH - f * plotH;
-      return `<line x1="${LEFT}" x2="${WIDTH - 8}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#eaeef2"/><text x="${LEFT - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${h(Math.round(f * max))}</text>`;
+  const grid = axisTicks(max)
+    .map((tick) => {
+      const y = TOP + plotH - (tick / max) * plotH;
+      return `<line x1="${LEFT}" x2="${WIDTH - 8}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#eaeef2"/><text x="${LEFT - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${h(tick)}</text>`;
     })
     .join('');
   // at most about 12 day labels under the axis, evenly spaced

@@ -31,12 +31,12 @@ export interface SummaryForm {
   top: string;
 }
 
-function topTable(id: string, title: string, key: string, rows: ReadonlyArray<{ key: string; count: number }>, period: SummaryForm): string {
+function topTable(id: string, title: string, column: string, key: string, rows: ReadonlyArray<{ key: string; count: number }>, period: SummaryForm): string {
   const body =
     rows.length === 0
       ? '<tr><td colspan="2">—</td></tr>'
       : rows.map((r) => `<tr><td><a href="${href('/incidents', { from: period.from, to: period.to, [key]: r.key })}">${h(r.key)}</a></td><td>${h(r.count)}</td></tr>`).join('');
-  return `<section><h2>${title}</h2><table id="${id}"><thead><tr><th>${title.replace(/^Top /, '')}</th><th>Incidents</th></tr></thead><tbody>${body}</tbody></table></section>`;
+  return `<section><h2>${title}</h2><table id="${id}"><thead><tr><th>${column}</th><th>Incidents</th></tr></thead><tbody>${body}</tbody></table></section>`;
 }
 
 export function renderSummary(summary: IncidentSummary, form: SummaryForm): string {
@@ -50,10 +50,10 @@ ${renderSummaryForm(form)}
 ${renderBarChart(days, `Incidents per day from ${days[0]?.label ?? ''} to ${days.at(-1)?.label ?? ''}`)}
 <details><summary>Per day as a table</summary><table id="per-day"><thead><tr><th>Day</th><th>Incidents</th></tr></thead><tbody>${days.map((d) => `<tr><td>${h(d.label)}</td><td>${h(d.value)}</td></tr>`).join('')}</tbody></table></details>
 <div class="grid">
-${topTable('top-users', 'Top users', 'user', summary.topUsers, form)}
-${topTable('top-hosts', 'Top hosts', 'host', summary.topHosts, form)}
-${topTable('top-rules', 'Top rules', 'rule', summary.topRules, form)}
-${topTable('top-violations', 'Top violations', 'violation', summary.topViolations, form)}
+${topTable('top-users', 'Top users', 'User', 'user', summary.topUsers, form)}
+${topTable('top-hosts', 'Top hosts', 'Host', 'host', summary.topHosts, form)}
+${topTable('top-rules', 'Top rules', 'Rule', 'rule', summary.topRules, form)}
+${topTable('top-violations', 'Top violations', 'Violation', 'violation', summary.topViolations, form)}
 </div>`;
 }
 

@@ -2,7 +2,7 @@
 // rule or violation name can neither add markup nor break out of an attribute nor hide behind
 // invisible characters), links built from encoded parameters, the chart drawn for every day.
 import { describe, expect, it } from 'vitest';
-import { renderBarChart, niceMax } from '../../../src/admin/incidents/bar-chart.js';
+import { axisTicks, renderBarChart, niceMax } from '../../../src/admin/incidents/bar-chart.js';
 import { renderIncidentDetail } from '../../../src/admin/incidents/incident-detail-page.js';
 import { parseFilters } from '../../../src/admin/incidents/incident-filters.js';
 import { renderIncidentList } from '../../../src/admin/incidents/incident-list-page.js';
@@ -92,9 +92,11 @@ describe('escaping of values from traffic', () => {
     expectInert(page);
     expect(page).toContain('<title>&lt;t&gt; · dlp-proxy</title>');
     expect(page).toContain('name="csrf" value="&quot;tok&quot;"');
-    const login = renderLoginPage({ token: 't', next: '/incidents?user="><script>', error: '<b>x</b>', user: '"><script>' });
+    const login = renderLoginPage({ token: 't', next: '/incidents?user="><script>', error: '<b>x</b>', user: '"><script>', offerContinue: true });
     expectInert(login);
     expect(login).not.toMatch(/<script/i);
+    expect(login).toContain('id="continue"');
+    expect(renderLoginPage({ token: 't', next: '/incidents' })).not.toContain('id="continue"');
   });
 });
 
@@ -114,7 +116,17 @@ describe('per-day chart', () => {
     expect(svg).toMatch(/height="128\.8"><title>2024-05-02: 7/);
   });
 
-  it('an even axis', () => {
+  it('an even axis in whole numbers', () => {
     expect([0, 1, 3, 7, 10, 11, 45, 120, 999].map(niceMax)).toEqual([1, 1, 5, 10, 10, 20, 50, 200, 1000]);
+    expect(axisTicks(1)).toEqual([0, 1]);
+    expect(axisTicks(2)).toEqual([0, 1, 2]);
+    expect(axisTicks(5)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(axisTicks(10)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(axisTicks(20)).toEqual([0, 5, 10, 15, 20]);
+    expect(axisTicks(50)).toEqual([0, 10, 20, 30, 40, 50]);
+    expect(axisTicks(200)).toEqual([0, 50, 100, 150, 200]);
+    expect(axisTicks(1000)).toEqual([0, 200, 400, 600, 800, 1000]);
+    const svg = renderBarChart([{ label: '2024-05-01', value: 2 }], 'x');
+    expect([...svg.matchAll(/text-anchor="end">(\d+)</g)].map((m) => m[1])).toEqual(['0', '1', '2']);
   });
 });
