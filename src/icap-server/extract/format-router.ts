@@ -5,6 +5,7 @@ import type { ByteSink } from '../decode/byte-sink.js';
 import { contentDecoder } from '../decode/content-decoder.js';
 import type { Extraction } from '../decode/extraction.js';
 import { charsetText, formUrlencodedText, jsonText, wideToUtf8 } from '../decode/text-decoders.js';
+import { bzip2Decoder } from './bzip2-decoder.js';
 import { cfbScanner } from './cfb-scanner.js';
 import { embeddedZipWatcher } from './embedded-zip.js';
 import { htmlText } from './html-text.js';
@@ -35,6 +36,7 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
     case 'pdf':
       return ctx.mayOpen(depth) ? pdfReader(ctx, depth) : raw();
     case 'bzip2':
+      return ctx.mayOpen(depth) ? bzip2Decoder(ctx.file(inner(info.name, /\.(?:bz2|tbz2?)$/i), depth + 1), ctx.budget) : raw();
     case 'xz':
       return raw();
     case 'mail':
