@@ -1,10 +1,9 @@
-// `vendor: auto`: which profile an OPTIONS answer (RFC 3507 §4.10.2) calls for, and why. Rules are
-// tried in order; the first that matches wins, and nothing matching means `generic`. A rule reads
-// only what servers put in OPTIONS on their own: the Service text (RFC 3507 §4.10.2 "Service: a
-// text description of the vendor and product"), the Server header some send, the ISTag's shape and
-// vendor-specific headers. Names are matched as words so a service named after a customer cannot
-// trip one by accident; anything unrecognised stays generic, whose reading blocks on every known
-// threat header.
+// `vendor: auto`: which profile an OPTIONS answer (RFC 3507 §4.10.2) calls for, and why. It reads
+// only what servers put in OPTIONS on their own: the product's name in Service ("a text description
+// of the vendor and product") or in the Server header some send, tried first; then headers only one
+// product sends; then ISTag shapes. Nothing matching means `generic`, whose reading blocks on every
+// known threat header. Names are matched as words, so a service named after a customer does not
+// trip a vendor by accident.
 import type { IcapHeaders } from '../core/types.js';
 import type { Vendor } from './vendor-profiles.js';
 
@@ -51,18 +50,18 @@ export function detectVendor(options: IcapHeaders): VendorDetection {
   const service = options.get('service');
   const server = options.get('server');
   const istag = options.get('istag');
+  // A product that names itself wins over every shape-based guess, whatever the rule order.
   for (const rule of RULES) {
-    if (rule.name) {
-      if (service !== undefined && rule.name.test(service)) return { vendor: rule.vendor, reason: `OPTIONS Service is "${shown(service)}"` };
-      if (server !== undefined && rule.name.test(server)) return { vendor: rule.vendor, reason: `OPTIONS Server is "${shown(server)}"` };
-    }
-    if (rule.header) {
-      const value = options.get(rule.header.name);
-      if (value !== undefined && rule.header.value.test(value)) return { vendor: rule.vendor, reason: `OPTIONS carries ${rule.header.name}: ${shown(value)}` };
-    }
-    if (rule.istag && istag !== undefined && rule.istag.pattern.test(istag.trim())) {
-      return { vendor: rule.vendor, reason: `OPTIONS ISTag ${shown(istag)} ${rule.istag.says}` };
-    }
+    if (!rule.name) continue;
+    if (service !== undefined && rule.name.test(service)) return { vendor: rule.vendor, reason: `OPTIONS Service is "${shown(service)}"` };
+    if (server !== undefined && rule.name.test(server)) return { vendor: rule.vendor, reason: `OPTIONS Server is "${shown(server)}"` };
+  }
+  for (const rule of RULES) {
+    const value = rule.header ? options.get(rule.header.name) : undefined;
+    if (rule.header && value !== undefined && rule.header.value.test(value)) return { vendor: rule.vendor, reason: `OPTIONS carries ${rule.header.name}: ${shown(value)}` };
+  }
+  for (const rule of RULES) {
+    if (rule.istag && istag !== undefined && rule.istag.pattern.test(istag.trim())) return { vendor: rule.vendor, reason: `OPTIONS ISTag ${shown(istag)} ${rule.istag.says}` };
   }
   const seen = [service === undefined ? 'no Service' : `Service "${shown(service)}"`, server === undefined ? 'no Server' : `Server "${shown(server)}"`, istag === undefined ? 'no ISTag' : `ISTag ${shown(istag)}`];
   return { vendor: 'generic', reason: `no vendor recognised in OPTIONS (${seen.join(', ')})` };

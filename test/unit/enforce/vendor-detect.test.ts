@@ -36,6 +36,11 @@ describe('detectVendor', () => {
     expect(detectVendor(new Map()).reason).toBe('no vendor recognised in OPTIONS (no Service, no Server, no ISTag)');
   });
 
+  it('a product that names itself wins over a header or ISTag shape another product uses', () => {
+    expect(detectVendor(opts({ Service: 'Kaspersky Scan Engine ICAP Service', 'X-Response-Info': 'Options', ISTag: '"CI0001-1"' })).vendor).toBe('kaspersky');
+    expect(detectVendor(opts({ 'X-Response-Info': 'Options', ISTag: '"CI0001-1"' })).vendor).toBe('metadefender');
+  });
+
   it('matches names as words: a service named after a customer does not trip a vendor', () => {
     expect(detectVendor(opts({ Service: 'Preset proxy for Kasperskyville Ltd.' })).vendor).toBe('generic');
     expect(detectVendor(opts({ Service: 'reset-scanner' })).vendor).toBe('generic');
