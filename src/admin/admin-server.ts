@@ -93,7 +93,10 @@ export class AdminServer {
   }
 
   async #handle(req: http.IncomingMessage): Promise<Answer> {
-    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2) as [string?, string?];
+    const url = req.url ?? '/';
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    const query = mark < 0 ? '' : url.slice(mark + 1);
     if (isReportPath(path)) {
       if (this.#reports) return this.#reports.handle(req, path, new URLSearchParams(query));
       req.resume();

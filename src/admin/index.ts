@@ -9,6 +9,6 @@ export { checkReadiness, checkServicesReadiness, type Readiness, type ReadinessI
 export { checkClusterReadiness, type ClusterReadiness, type ClusterReadinessInput, type WorkerReadiness } from './cluster-readiness.js';
 export { renderProxyPac, pacProxyAddress, globRegexSource, type PacOptions } from './proxy-pac.js';
 export { renderOnboardingPage, type OnboardingFields } from './onboarding-page.js';
-export { IncidentReports, isReportPath, MAX_EXPORT_ROWS, type IncidentReportsOptions } from './incidents/incident-reports.js';
+export type { IncidentReportsOptions } from './incidents/incident-reports.js';
 export { incidentReportsOptions, incidentLinkBase } from './incidents/reports-options.js';
-export { AdminAuth, type AdminUser } from './auth/admin-auth.js';
+export type { AdminUser } from './auth/admin-auth.js';

@@ -311,6 +311,9 @@ describe('API clients with HTTP Basic', () => {
     const summary = JSON.parse((await client.get('/api/incidents/summary?from=2024-05-05&to=2024-05-06&top=1', auth)).body) as { total: number; topUsers: unknown[] };
     expect(summary.total).toBe(30);
     expect(summary.topUsers).toEqual([{ key: 'alice', count: 20 }]);
+    // a raw "?" inside the query is part of a value, not a second query
+    expect((await client.get('/api/incidents?user=who?x&limit=1', auth)).status).toBe(200);
+    expect(reader.queries.at(-1)).toEqual({ user: 'who?x', limit: 1 });
     const bad = await client.get('/api/incidents?limit=1001', auth);
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toEqual({ error: 'bad_filter', errors: ['limit: a whole number from 1 to 1000'] });
