@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { AdminServer, checkReadiness } from './admin/index.js';
-import { incidentPageBase, logEmailFailure, mailViolations, startEmailAlerts, startViolationAlerts } from './alerts/index.js';
+import { mailViolations, openEmailAlerts, startViolationAlerts } from './alerts/index.js';
 import { spoolStats } from './body/index.js';
 import { CertificateAuthority } from './ca/index.js';
 import { isLoopback, type Config } from './config/index.js';
@@ -73,7 +73,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     const alerts = await startViolationAlerts(config.alerts.webhooks);
     closers.push(() => alerts.close());
     // Subscribed before the proxy listens and closed after it: the last exchanges' violations are written.
-    const incidents = config.incidents.enabled
+    // A cluster worker forwards its violations also when only e-mail needs them: the primary mails them.
+    const incidents = config.incidents.enabled || (options.incidentSink !== undefined && config.alerts.email !== undefined)
       ? await IncidentRecorder.open(config.incidents, {
           ...(options.incidentSink ? { forward: options.incidentSink } : {}),
           onError: (err, what) => logger.error({ log: 'incidents', err }, what),
@@ -83,10 +84,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       incidents.subscribe();
       closers.push(() => incidents.close());
     }
-    if (config.alerts.email && options.emailAlerts !== false) {
-      const email = await startEmailAlerts(config.alerts.email, { incidentUrlBase: incidentPageBase(config), onFailure: logEmailFailure(logger) });
-      closers.push(() => email.close(), mailViolations(email));
-    }
+    const email = options.emailAlerts === false ? undefined : await openEmailAlerts(config, logger);
+    if (email) closers.push(() => email.close(), mailViolations(email));
 
     const { ca, created, warnings } = await CertificateAuthority.loadOrCreate({
       dir: path.resolve(config.ca.dir),

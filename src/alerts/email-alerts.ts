@@ -66,6 +66,15 @@ export interface EmailAlertsOptions {
   onFailure?: (failure: EmailFailure) => void;
 }
 
+/**
+ * The e-mail alerts of a whole config (alerts.email, with the incident link from admin.publicUrl
+ * and failures logged), or undefined when it has none: what the app and the cluster primary run.
+ */
+export function openEmailAlerts(config: { alerts: { email?: EmailAlertsConfig | undefined }; admin: { publicUrl?: string | undefined } }, logger: Logger): Promise<EmailAlerts | undefined> {
+  const email = config.alerts.email;
+  return email ? startEmailAlerts(email, { incidentUrlBase: incidentPageBase(config), onFailure: logEmailFailure(logger) }) : Promise.resolve(undefined);
+}
+
 /** Where the admin listener serves an incident's page (admin.publicUrl + /incidents/<id>). */
 export function incidentPageBase(config: { admin: { publicUrl?: string | undefined } }): string | undefined {
   const origin = config.admin.publicUrl;

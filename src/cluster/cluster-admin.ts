@@ -83,6 +83,7 @@ export class ClusterAdmin {
   }
 
   close(): Promise<void> {
+    this.#metrics.close();
     return this.#server.close();
   }
 

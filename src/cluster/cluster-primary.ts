@@ -16,11 +16,12 @@ import cluster, { type Worker } from 'node:cluster';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { openEmailAlerts, type EmailAlerts } from '../alerts/index.js';
 import { CertificateAuthority } from '../ca/index.js';
 import { ConfigError, parseConfigText, type Config } from '../config/index.js';
 import type { IcapServerHandle } from '../icap-server/index.js';
 import { startIcapServer } from '../icap-server/index.js';
-import { IncidentRecorder, type IncidentReader } from '../incidents/index.js';
+import { IncidentRecorder, isIncidentRecord, type IncidentReader } from '../incidents/index.js';
 import { ClusterAdmin } from './cluster-admin.js';
 import { isWorkerMessage, type OwnListener, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
@@ -52,6 +53,8 @@ export class ClusterPrimary {
   #icap: IcapServerHandle | undefined;
   #admin: ClusterAdmin | undefined;
   #incidents: IncidentRecorder | undefined;
+  /** the alert mails go out from here, once, whatever worker saw the violation */
+  #email: EmailAlerts | undefined;
   /** listeners of the primary that the workers must refuse to forward to */
   readonly #ownListeners: OwnListener[] = [];
   /** the port the workers reported (config.proxy.port, or the one picked for port 0) */
@@ -79,13 +82,12 @@ export class ClusterPrimary {
       this.#ownListeners.push({ role: 'icap-server', host: config.icapServer.host, port: this.#icap.port });
       this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
     }
-    if (config.incidents.enabled) {
-      try {
-        this.#incidents = await IncidentRecorder.open(config.incidents, { onError: (err, what) => this.#logger.error({ log: 'incidents', err }, what) });
-      } catch (err) {
-        await this.stop();
-        throw err;
-      }
+    try {
+      if (config.incidents.enabled) this.#incidents = await IncidentRecorder.open(config.incidents, { onError: (err, what) => this.#logger.error({ log: 'incidents', err }, what) });
+      this.#email = await openEmailAlerts(config, this.#logger);
+    } catch (err) {
+      await this.stop();
+      throw err;
     }
     if (config.admin.enabled) {
       this.#admin = new ClusterAdmin({ ca, config: () => this.#current.config, serving: () => [...this.#live], proxyPort: () => this.#proxyPort });
@@ -141,6 +143,8 @@ export class ClusterPrimary {
     await Promise.all([...this.#live].map((w) => this.#retire(w)));
     // every worker has exited, so every record it sent is queued: written now, then the file closed
     await this.#incidents?.close();
+    // ...and mailed, with the open digests
+    await this.#email?.close();
     await this.#icap?.close();
     this.#logger.info({ log: 'cluster' }, 'stopped');
     this.#stopped();
@@ -183,8 +187,24 @@ export class ClusterPrimary {
       const retiring = old[i];
       if (retiring) await this.#retire(retiring);
     }
+    const mail = (c: Config) => JSON.stringify([c.alerts.email, c.admin.publicUrl]);
+    if (mail(next.config) !== mail(this.#current.config)) await this.#reloadEmail(next.config);
     this.#current = next;
     this.#logger.info({ log: 'cluster', workers: this.#live.size }, 'reload done');
+  }
+
+  /** The new alerts.email takes over; the old one sends what it holds (its open digests too). */
+  async #reloadEmail(config: Config): Promise<void> {
+    let next: EmailAlerts | undefined;
+    try {
+      next = await openEmailAlerts(config, this.#logger);
+    } catch (err) {
+      this.#logger.error({ log: 'alerts', err: (err as Error).message }, 'alerts.email not reloaded: the running e-mail alerts stay');
+      return;
+    }
+    const old = this.#email;
+    this.#email = next;
+    await old?.close();
   }
 
   /** Fork a worker for `gen` and resolve once it listens (reject if it fails or exits first). */
@@ -240,6 +260,7 @@ export class ClusterPrimary {
         // queued (or dropped and counted) before the acknowledgement, so a draining worker that
         // has its answer can exit: the records are the primary's to write
         this.#incidents?.recordBatch(message.records);
+        if (this.#email) for (const record of Array.isArray(message.records) ? message.records : []) if (isIncidentRecord(record)) this.#email.notify(record);
         send(worker, { type: 'incidents-ack', id: message.id });
     }
   }

@@ -63,7 +63,7 @@ export async function runClusterWorker(): Promise<number> {
   try {
     config = parseConfigText(message.text, message.source);
     const logger = createLogger(config.log).child({ worker: cluster.worker?.id ?? process.pid });
-    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount, adminListener: false, ownListeners: message.ownListeners, incidentSink });
+    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount, adminListener: false, ownListeners: message.ownListeners, incidentSink, emailAlerts: false });
   } catch (err) {
     await send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     process.disconnect?.();

@@ -4,7 +4,7 @@
 // thread; a full queue drops and counts. In cluster mode the primary owns the store and the
 // workers send their records over IPC. IncidentReader is what the admin reports read.
 export type { IncidentRecord } from './incident-record.js';
-export { toIncidentRecord } from './incident-record.js';
+export { isIncidentRecord, toIncidentRecord } from './incident-record.js';
 export type { IncidentCount, IncidentCursor, IncidentPage, IncidentQuery, IncidentReader, IncidentSummary } from './incident-reader.js';
 export { MAX_QUERY_LIMIT } from './incident-reader.js';
 export { IncidentRecorder, type IncidentsConfig, type IncidentStats, type RecorderOptions } from './incident-recorder.js';

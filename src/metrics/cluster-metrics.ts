@@ -7,6 +7,7 @@
 // departed workers' last totals are folded into a carried-over sum, and a silent worker's last
 // answer stands in for it.
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { subscribeEmailMetrics } from './event-metrics.js';
 
 /** A registry's metrics as prom-client JSON: what travels over IPC. */
 export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -47,12 +48,20 @@ export class ClusterMetrics {
   readonly #departed = new Set<number>();
   readonly #workers: Gauge;
   readonly #answered: Gauge;
+  readonly #unsubscribe: () => void;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'dlp_proxy_' });
     const registers = [this.registry];
     this.#workers = new Gauge({ name: 'dlp_proxy_cluster_workers', help: 'Worker processes serving the proxy port or draining (cluster mode)', registers });
     this.#answered = new Gauge({ name: 'dlp_proxy_cluster_workers_scraped', help: 'Workers that answered this scrape in time (the others count with their last answer)', registers });
+    // the alert mails go out from the primary: their counters are its own
+    this.#unsubscribe = subscribeEmailMetrics(this.registry);
+  }
+
+  /** Stop counting the primary's own events (the registry keeps its last values). */
+  close(): void {
+    this.#unsubscribe();
   }
 
   /**

@@ -1,0 +1,131 @@
+// E-mail alerts in cluster mode, as an operator runs it: `node src/main.ts start` with workers: 2
+// and the incident store off (so only the e-mail needs the workers' violations). Card uploads are
+// blocked through both workers; each incident is mailed exactly once, by the primary (its
+// /metrics counts the mails); a SIGHUP with new recipients takes effect, the replaced rules sending
+// their open digest (every incident of both workers); at SIGTERM the new digest is sent.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import YAML from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/config/index.js';
+import { CARD } from '../support/enforcement-suite.js';
+import { startOrigin, type Origin } from '../support/origin.js';
+import { freePort } from '../support/peers/common.js';
+import { startSmtpSink, type SmtpSink } from '../support/peers/smtp.js';
+import { makeTestPki, type TestPki } from '../support/pki.js';
+import { proxyRequest } from '../support/proxy-client.js';
+import { tempDir } from '../support/temp-dir.js';
+
+type Line = Record<string, unknown>;
+
+let child: ChildProcess | undefined;
+let origin: Origin;
+let pki: TestPki;
+let sink: SmtpSink;
+
+beforeAll(async () => {
+  origin = await startOrigin();
+  pki = makeTestPki();
+  sink = await startSmtpSink({ tls: 'starttls', cert: pki.serverCert, key: pki.serverKey });
+});
+afterEach(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((resolve) => child!.once('exit', resolve));
+  }
+});
+afterAll(async () => {
+  await sink?.stop();
+  await origin?.close();
+});
+
+describe('e-mail alerts in cluster mode (workers: 2)', () => {
+  it('mails each incident once, from the primary; a reload applies new rules; open digests are sent', { timeout: 150_000 }, async () => {
+    const icapPort = await freePort();
+    const adminPort = await freePort();
+    const doc = {
+      workers: 2,
+      proxy: { port: await freePort() },
+      admin: { port: adminPort },
+      ca: { dir: tempDir('dlp-proxy-email-cluster-ca-') },
+      icapServer: { port: icapPort },
+      services: { dlp: { urls: [`icap://127.0.0.1:${icapPort}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icapPort}/av`] } },
+      incidents: { enabled: false },
+      alerts: {
+        email: {
+          smtp: { host: '127.0.0.1', port: sink.port, caFile: pki.caCert },
+          from: 'dlp@corp.example',
+          rules: [
+            { name: 'soc', to: ['soc@corp.example'] },
+            { name: 'daily', to: ['daily@corp.example'], mode: 'digest', digestMinutes: 1440 },
+          ],
+        },
+      },
+      log: { format: 'json', level: 'info' },
+    };
+    const file = path.join(tempDir('dlp-proxy-email-cluster-'), 'config.yaml');
+    fs.writeFileSync(file, YAML.stringify(doc));
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child = proc;
+    const lines: Line[] = [];
+    let stderr = '';
+    let rest = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as Line);
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (!lines.some((l) => l.msg === 'cluster started')) {
+      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`cluster did not start (exit ${proc.exitCode}); stderr: ${stderr}`);
+      await sleep(25);
+    }
+
+    const blocked: string[] = [];
+    // a new connection per request: node:cluster hands them to both workers in turn
+    for (let i = 0; i < 10; i++) {
+      const reply = await proxyRequest(doc.proxy.port, `${origin.url}/upload`, { method: 'POST', body: `card ${CARD} by ${crypto.randomUUID()}\n`, headers: { 'content-type': 'text/plain' } });
+      expect(reply.status).toBe(403);
+      blocked.push(String(reply.headers['x-dlp-incident']));
+    }
+    expect(new Set(lines.filter((l) => l.log === 'violation').map((l) => l.worker)).size).toBe(2);
+
+    const immediate = () => sink.messages().filter((m) => m.rcptTos.includes('soc@corp.example'));
+    await expect.poll(() => immediate().length, { timeout: 15_000 }).toBe(10);
+    await sleep(300);
+    expect(immediate().map((m) => m.headers['x-dlp-incident']).sort()).toEqual([...blocked].sort());
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    expect(metrics).toContain('dlp_proxy_email_alerts_total{email_rule="soc",outcome="sent"} 10');
+    expect(sink.messages().filter((m) => m.rcptTos.includes('daily@corp.example'))).toHaveLength(0);
+
+    // SIGHUP with another recipient: the new rules take over, the old digest is sent as it closes
+    doc.alerts.email.rules[0]!.to = ['soc@corp.example', 'ciso@corp.example'];
+    fs.writeFileSync(file, YAML.stringify(doc));
+    proc.kill('SIGHUP');
+    const reloadDeadline = Date.now() + 60_000;
+    while (!lines.some((l) => l.msg === 'reload done')) {
+      if (Date.now() > reloadDeadline || proc.exitCode !== null) throw new Error(`no reload (exit ${proc.exitCode}); stderr: ${stderr}`);
+      await sleep(25);
+    }
+    const digests = () => sink.messages().filter((m) => m.rcptTos.includes('daily@corp.example'));
+    expect(digests()).toHaveLength(1);
+    expect(digests()[0]!.headers['subject']).toMatch(/^\[dlp-proxy\] 10 incidents /);
+    for (const id of blocked) expect(digests()[0]!.text).toContain(`#${id}`);
+    const reply = await proxyRequest(doc.proxy.port, `${origin.url}/upload`, { method: 'POST', body: `card ${CARD} after the reload\n`, headers: { 'content-type': 'text/plain' } });
+    const last = String(reply.headers['x-dlp-incident']);
+    await expect.poll(() => sink.messages().filter((m) => m.rcptTos.includes('ciso@corp.example')).length, { timeout: 15_000 }).toBe(1);
+    expect(sink.messages().find((m) => m.rcptTos.includes('ciso@corp.example'))!.headers['x-dlp-incident']).toBe(last);
+
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(digests()).toHaveLength(2);
+    expect(digests()[1]!.headers['subject']).toMatch(/^\[dlp-proxy\] 1 incident /);
+    expect(digests()[1]!.text).toContain(`#${last}`);
+    expect(immediate()).toHaveLength(11);
+  });
+});
