@@ -1,7 +1,7 @@
 // Which e-mail route an incident goes to: each route of alerts.email.rules names the policy rules
 // (globs) and violation names (globs) it wants, and the actions (block, monitor); a missing list
 // matches anything, and a route matches when every list it has matches. Compiled once at start,
-// so notify() does a few regex tests per route and nothing else.
+// so notify() does a few glob matches per route and nothing else.
 
 /** The fields of one incident an e-mail may carry: the violation log line's, never content. */
 export interface EmailIncident {
@@ -45,25 +45,49 @@ export interface EmailRoute {
 }
 
 export function compileRoute(config: EmailRouteConfig): EmailRoute {
-  const rules = config.match.rules?.map(globRegExp);
-  const violations = config.match.violations?.map(globRegExp);
+  const rules = config.match.rules?.map(compileGlob);
+  const violations = config.match.violations?.map(compileGlob);
   const actions = config.match.actions ? new Set<string>(config.match.actions) : undefined;
   return {
     config,
     matches(incident) {
       if (actions && !actions.has(incident.action)) return false;
-      if (rules && !rules.some((re) => re.test(incident.rule))) return false;
-      if (violations && !incident.violations.some((name) => violations.some((re) => re.test(name)))) return false;
+      if (rules && !rules.some((glob) => glob(incident.rule))) return false;
+      if (violations && !incident.violations.some((name) => violations.some((glob) => glob(name)))) return false;
       return true;
     },
   };
 }
 
-/** `*` matches any run of characters (`:` and `.` included); everything else is literal. */
-export function globRegExp(glob: string): RegExp {
-  const body = glob
-    .split('*')
-    .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`, 'is');
+/**
+ * `*` matches any run of characters (`:` and `.` included), everything else itself, ignoring
+ * case. Matched without a regular expression: violation names come from the ICAP server, and a
+ * glob with several stars as a backtracking regex would cost polynomial time on a long name; this
+ * walk (the classic two-pointer wildcard match) is O(pattern × name) at worst.
+ */
+export function compileGlob(glob: string): (text: string) => boolean {
+  const pattern = glob.toLowerCase();
+  return (input) => {
+    const text = input.toLowerCase();
+    let p = 0;
+    let t = 0;
+    let star = -1;
+    let resume = 0;
+    while (t < text.length) {
+      if (p < pattern.length && pattern[p] !== '*' && pattern[p] === text[t]) {
+        p++;
+        t++;
+      } else if (p < pattern.length && pattern[p] === '*') {
+        star = p++;
+        resume = t;
+      } else if (star >= 0) {
+        p = star + 1;
+        t = ++resume;
+      } else {
+        return false;
+      }
+    }
+    while (pattern[p] === '*') p++;
+    return p === pattern.length;
+  };
 }

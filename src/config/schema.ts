@@ -186,8 +186,8 @@ const emailAlerts = z.strictObject({
     .refine((s) => s.pass === undefined || s.passFile === undefined, { message: 'give pass or passFile, not both' })
     .refine((s) => s.user !== undefined || (s.pass === undefined && s.passFile === undefined), { message: 'a password needs user' })
     .refine((s) => s.tls !== 'none' || isLoopback(s.host), { message: 'tls: none only for a relay on loopback: incident mail never crosses a network in clear' }),
-  /** The sender: an address, or a display name and <address>. */
-  from: z.union([mailbox, z.string().regex(/^[^\r\n<>"]*<[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+>$/, 'must be an address or Name <address>')]),
+  /** The sender: an address, or a display name (none of , ; : " \ < >: they would make it a list) and <address>. */
+  from: z.union([mailbox, z.string().regex(/^[^\r\n<>",;:\\]*<[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+>$/, 'must be an address or Name <address>')]),
   rules: z.array(emailRoute).min(1),
   /** Incidents held for mail (open digests and queued mails); past it an incident is dropped and counted. */
   queueSize: z.number().int().min(1).max(1_000_000).default(1_000),

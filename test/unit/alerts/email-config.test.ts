@@ -42,6 +42,7 @@ describe('alerts.email config', () => {
     expect(issues(email({ rules: [] }))[0]?.path).toBe('alerts.email.rules');
     expect(issues(email({ rules: [{ ...rule, to: ['soc@example.com\r\nBcc: all@example.com'] }] }))[0]?.path).toBe('alerts.email.rules[0].to[0]');
     expect(issues(email({ from: 'x <a@example.com>\r\nBcc: b@example.com' }))[0]?.path).toBe('alerts.email.from');
+    expect(issues(email({ from: 'Bob, Eve <a@example.com>' }))[0]?.path).toBe('alerts.email.from');
     expect(issues(email({ rules: [{ ...rule, mode: 'digest', digestMinutes: 0 }] }))[0]?.path).toBe('alerts.email.rules[0].digestMinutes');
     expect(issues(email({ rules: [{ ...rule, match: { actions: ['pass'] } }] }))[0]?.path).toBe('alerts.email.rules[0].match.actions[0]');
     expect(issues(email({ extra: 1 }))[0]?.path).toBe('alerts.email.extra');
