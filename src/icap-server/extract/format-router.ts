@@ -15,6 +15,7 @@ import { rtfText } from './rtf-text.js';
 import { charsetOf, type FileInfo, type Format, mediaType } from './sniff.js';
 import { tarReader } from './tar-reader.js';
 import { xmlText } from './xml-text.js';
+import { xzDecoder } from './xz-decoder.js';
 import { zipReader } from './zip-reader.js';
 
 const DISCARD: ByteSink = { write: async () => undefined, end: async () => undefined };
@@ -38,7 +39,7 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
     case 'bzip2':
       return ctx.mayOpen(depth) ? bzip2Decoder(ctx.file(inner(info.name, /\.(?:bz2|tbz2?)$/i), depth + 1), ctx.budget) : raw();
     case 'xz':
-      return raw();
+      return ctx.mayOpen(depth) ? xzDecoder(ctx.file(inner(info.name, /\.(?:xz|txz)$/i), depth + 1), ctx.budget) : raw();
     case 'mail':
       return ctx.mayOpen(depth) ? mailReader(ctx, depth) : raw();
     case 'cfb':

@@ -2,8 +2,13 @@
 // multi-block files, concatenated streams, bombs stopped by the ratio limit, truncated files
 // read as far as they go, archives inside.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { type ByteSink, DecodeBudget } from '../../../src/icap-server/decode/byte-sink.js';
 import { EICAR } from '../../../src/icap-server/detectors/eicar.js';
+import { Findings } from '../../../src/icap-server/detectors/findings.js';
+import { bzip2Decoder } from '../../../src/icap-server/extract/bzip2-decoder.js';
+import { xzDecoder } from '../../../src/icap-server/extract/xz-decoder.js';
 import { ensureBinary } from '../../support/peers/common.js';
 import { chunked, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
@@ -23,9 +28,10 @@ function tool(binary: string, pkg: string, args: string[], input: Buffer): Buffe
 const prose = (lines: number) => Buffer.from(Array.from({ length: lines }, (_, i) => `line ${i}: order ${(i * 7919) % 100_003} shipped to depot ${(i * 31) % 977}\n`).join(''));
 
 describe.each([
-  ['bzip2', 'bzip2', (level: number) => ['-c', `-${level}`]],
-])('%s files', (_, binary, args) => {
-  const compress = (data: Buffer, level = 9) => tool(binary, binary, args(level), data);
+  ['bzip2', 'bzip2', 'bzip2', (level: number) => ['-c', `-${level}`]],
+  ['xz', 'xz', 'xz-utils', (level: number) => ['-c', `-${level}`, '--block-size=300KiB']],
+])('%s files', (_, binary, pkg, args) => {
+  const compress = (data: Buffer, level = 9) => tool(binary, pkg, args(level), data);
 
   it('reads a small file and a multi-block file, at any chunk size', async () => {
     expect(await dlp(compress(Buffer.from('memo: TOP-SECRET plans')))).toEqual(['keyword:top-secret']);
@@ -43,7 +49,7 @@ describe.each([
   });
 
   it('stops a bomb at the ratio limit without holding its output', async () => {
-    const bomb = compress(Buffer.alloc(64 * 1024 * 1024));
+    const bomb = compress(Buffer.alloc(64 * 1024 * 1024), 1);
     const before = process.memoryUsage().rss;
     const started = Date.now();
     expect(await dlp(bomb)).toEqual(['decode-limit:ratio']);
@@ -55,5 +61,32 @@ describe.each([
     const inner = zip([{ name: 'plan.txt', data: 'memo: TOP-SECRET' }]);
     expect(await dlp(compress(inner))).toEqual(['keyword:top-secret']);
     expect(await scan(compress(EICAR), { content: octets, service: 'av', method: 'RESPMOD' })).toEqual(['EICAR-Test-File']);
+  });
+});
+
+describe('decoders, byte for byte against the reference tools', () => {
+  // Random bytes (literals), repeated phrases (matches, rep matches), runs (bzip2's run lengths).
+  const parts: Buffer[] = [];
+  for (let i = 0; i < 200; i++) {
+    parts.push(crypto.randomBytes((i * 37) % 4000), Buffer.from(`record ${i} value ${(i * 7919) % 1000} `.repeat(i % 40)), Buffer.alloc(i % 600, i & 0xff));
+  }
+  const data = Buffer.concat(parts);
+  const decode = async (decoder: (out: ByteSink, budget: DecodeBudget) => ByteSink, packed: Buffer) => {
+    const out: Buffer[] = [];
+    const budget = new DecodeBudget({ maxDecodedBytes: 1 << 30, maxRatio: 1e9, maxEntries: 1 }, new Findings());
+    const sink = decoder({ write: async (c) => void out.push(Buffer.from(c)), end: async () => undefined }, budget);
+    for (let i = 0; i < packed.length; i += 4093) await sink.write(packed.subarray(i, i + 4093));
+    await sink.end();
+    return Buffer.concat(out);
+  };
+
+  it.each([
+    ['xz -6', 'xz', 'xz-utils', ['-c', '-6'], xzDecoder],
+    ['xz -0', 'xz', 'xz-utils', ['-c', '-0'], xzDecoder],
+    ['xz with lc=4 lp=0 pb=0', 'xz', 'xz-utils', ['-c', '--lzma2=preset=1,lc=4,lp=0,pb=0'], xzDecoder],
+    ['bzip2 -9', 'bzip2', 'bzip2', ['-c', '-9'], bzip2Decoder],
+  ] as const)('%s', async (_, binary, pkg, args, decoder) => {
+    const packed = tool(binary, pkg, [...args], data);
+    expect((await decode(decoder, packed)).equals(data)).toBe(true);
   });
 });
