@@ -1,15 +1,16 @@
 // E-mail alerts through the whole app against a real SMTP server on loopback (Debian's
 // python3-aiosmtpd, test/support/peers/smtp-sink.py): an immediate mail with the violation log
 // fields and the incident link over STARTTLS with AUTH and a custom CA, never content; a digest
-// listing several incidents in one mail; implicit TLS; no mail in clear when STARTTLS is missing,
-// none to a server whose certificate does not check out; a 4xx retried, a 5xx final, a wrong
-// password final and logged; a dead server retried then failed, and a silent one whose queue
-// overflows (drops counted), neither slowing traffic (exchange latency measured).
+// listing several incidents in one mail; a dead server retried then failed and logged, and a
+// silent one whose queue overflows (drops counted), neither slowing traffic (exchange latency
+// measured). The SMTP hop alone: implicit TLS; no mail in clear when STARTTLS is missing, none to
+// a server whose certificate does not check out; a 4xx retried, a 5xx and a wrong password final.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmailAlerts, type EmailAlerts, type EmailFailure, type EmailIncident } from '../../src/alerts/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
 import { startOrigin, type Origin } from '../support/origin.js';
@@ -153,70 +154,6 @@ describe('e-mail alerts over SMTP', () => {
     expect(text).toMatch(/^ +1 {2}watch-only$/m);
   });
 
-  it('implicit TLS (SMTPS) from the first byte', async () => {
-    const server = await sink({ tls: 'implicit' });
-    const proxy = await start({ smtp: smtp(server.port, { tls: 'implicit' }), from: 'dlp@corp.example', rules: [soc()] });
-    await upload(proxy, '/upload', card());
-    await expect.poll(() => server.messages().length, { timeout: 10_000 }).toBe(1);
-    expect(server.messages()[0]).toMatchObject({ tls: true, starttls: false });
-  });
-
-  it('never in clear, never to an unchecked server: no STARTTLS offered, an unknown CA, a wrong server name', async () => {
-    const plain = await sink({ tls: 'none' });
-    const tlsServer = await sink({ tls: 'starttls' });
-    const rule = (name: string) => soc({ name, match: { rules: ['uploads'] } });
-    // one app at a time: every app of this process hears every violation of the process
-    const proxy = await start({ smtp: smtp(plain.port, { caFile: undefined }), from: 'dlp@corp.example', retries: 0, rules: [rule('plain')] });
-    await upload(proxy, '/upload', card());
-    await expect.poll(() => metric(proxy, 'dlp_proxy_email_alerts_total{email_rule="plain",outcome="failed"}'), { timeout: 10_000 }).toBe(1);
-    await proxy.close();
-    expect(plain.messages()).toHaveLength(0);
-
-    for (const [name, more] of [
-      ['no-ca', { caFile: undefined }],
-      ['wrong-name', { servername: 'other.example' }],
-      ['right-name', { servername: 'icap.test' }],
-    ] as const) {
-      const p = await start({ smtp: smtp(tlsServer.port, more), from: 'dlp@corp.example', retries: 0, rules: [rule(name)] });
-      await upload(p, '/upload', card());
-      const outcome = name === 'right-name' ? 'sent' : 'failed';
-      await expect.poll(() => metric(p, `dlp_proxy_email_alerts_total{email_rule="${name}",outcome="${outcome}"}`), { timeout: 10_000 }).toBe(1);
-      await p.close();
-    }
-    expect(tlsServer.messages()).toHaveLength(1);
-    expect(tlsServer.messages()[0]!.rcptTos).toEqual(['soc@corp.example']);
-  });
-
-  it('a 4xx is retried until taken; a 5xx and a wrong password are final, logged, not retried', async () => {
-    const flaky = await sink({ tls: 'starttls', tempFail: 2 });
-    const refusing = await sink({ tls: 'starttls', reject: true });
-    const authing = await sink({ tls: 'starttls', user: 'dlp-alerts', password: 'right' });
-    const one = async (email: Doc) => {
-      const p = await start({ from: 'dlp@corp.example', retries: 3, retryBackoffMs: 20, ...email });
-      expect((await upload(p, '/upload', card())).status).toBe(403);
-      return p;
-    };
-    const proxy = await one({ smtp: smtp(flaky.port), rules: [soc()] });
-    await expect.poll(() => flaky.messages().length, { timeout: 10_000 }).toBe(1);
-    expect(flaky.events.filter((e) => e.event === 'refused')).toHaveLength(2);
-    await expect.poll(() => metric(proxy, 'dlp_proxy_email_alerts_total{email_rule="soc",outcome="sent"}')).toBe(1);
-    expect(await metric(proxy, 'dlp_proxy_email_alerts_total{email_rule="soc",outcome="retried"}')).toBe(2);
-    await proxy.close();
-
-    const refused = await one({ smtp: smtp(refusing.port), rules: [soc({ name: 'refused' })] });
-    await expect.poll(() => metric(refused, 'dlp_proxy_email_alerts_total{email_rule="refused",outcome="failed"}'), { timeout: 10_000 }).toBe(1);
-    expect(refusing.events.filter((e) => e.event === 'refused')).toHaveLength(1);
-    expect(await metric(refused, 'dlp_proxy_email_alerts_total{email_rule="refused",outcome="retried"}')).toBe(0);
-    await refused.close();
-
-    const badAuth = await one({ smtp: smtp(authing.port, { user: 'dlp-alerts', pass: 'wrong' }), rules: [soc({ name: 'badauth' })] });
-    await expect.poll(() => metric(badAuth, 'dlp_proxy_email_alerts_total{email_rule="badauth",outcome="failed"}'), { timeout: 10_000 }).toBe(1);
-    expect(authing.events.filter((e) => e.event === 'auth')).toEqual([{ event: 'auth', mechanism: 'PLAIN', login: 'dlp-alerts', ok: false }]);
-    const given = badAuth.logs.find((l) => l['msg'] === 'alert mail given up');
-    expect(given).toMatchObject({ level: 40, emailRule: 'badauth', code: 'EAUTH', responseCode: 535 });
-    expect(JSON.stringify(badAuth.logs)).not.toContain('wrong');
-  });
-
   it('a dead SMTP server: each mail retried then counted failed, traffic as fast as without e-mail', async () => {
     const deadPort = await freePort();
     const baseline = await start(undefined);
@@ -254,5 +191,77 @@ describe('e-mail alerts over SMTP', () => {
     const closing = performance.now();
     await proxy.close();
     expect(performance.now() - closing).toBeLessThan(1500);
+  });
+});
+
+describe('the SMTP hop (alerts.email through startEmailAlerts, no proxy)', () => {
+  const failures: EmailFailure[] = [];
+  afterEach(() => {
+    failures.length = 0;
+  });
+
+  async function mailer(email: Doc): Promise<EmailAlerts> {
+    const alerts = await startEmailAlerts(parseConfig({ alerts: { email: { from: 'dlp@corp.example', rules: [soc()], ...email } } }).alerts.email!, { onFailure: (f) => failures.push(f) });
+    cleanup.push(() => alerts.close());
+    return alerts;
+  }
+
+  const incident = (): EmailIncident => ({ incident: crypto.randomUUID(), time: new Date().toISOString(), client: '10.0.0.1', method: 'POST', host: 'paste.example', path: '/p', direction: 'upload', rule: 'uploads', source: 'icap', action: 'block', violations: ['payment-card'], sizeBytes: 1 });
+
+  it('implicit TLS (SMTPS) from the first byte', async () => {
+    const server = await sink({ tls: 'implicit' });
+    const alerts = await mailer({ smtp: smtp(server.port, { tls: 'implicit' }) });
+    alerts.notify(incident());
+    await expect.poll(() => server.messages().length, { timeout: 10_000 }).toBe(1);
+    expect(server.messages()[0]).toMatchObject({ tls: true, starttls: false });
+  });
+
+  it('never in clear, never to an unchecked server: no STARTTLS offered, an unknown CA, a wrong server name', async () => {
+    const plain = await sink({ tls: 'none' });
+    const tlsServer = await sink({ tls: 'starttls' });
+    const outcomes = await Promise.all(
+      [
+        smtp(plain.port, { caFile: undefined }),
+        smtp(tlsServer.port, { caFile: undefined }),
+        smtp(tlsServer.port, { servername: 'other.example' }),
+        smtp(tlsServer.port, { servername: 'icap.test' }),
+      ].map(async (config) => {
+        const alerts = await mailer({ smtp: config, retries: 0 });
+        alerts.notify(incident());
+        await expect.poll(() => alerts.stats().sent + alerts.stats().failed, { timeout: 10_000 }).toBe(1);
+        return alerts.stats().sent === 1 ? 'sent' : 'failed';
+      }),
+    );
+    expect(outcomes).toEqual(['failed', 'failed', 'failed', 'sent']);
+    expect(plain.messages()).toHaveLength(0);
+    expect(tlsServer.messages()).toHaveLength(1);
+    expect(failures.map((f) => f.error.message).join('\n')).toMatch(/STARTTLS/i);
+  });
+
+  it('a 4xx is retried until taken; a 5xx and a wrong password are final, not retried', async () => {
+    const flaky = await sink({ tls: 'starttls', tempFail: 2 });
+    const refusing = await sink({ tls: 'starttls', reject: true });
+    const authing = await sink({ tls: 'starttls', user: 'dlp-alerts', password: 'right' });
+    const retrying = { retries: 3, retryBackoffMs: 20 };
+    const [a, b, c] = await Promise.all([
+      mailer({ smtp: smtp(flaky.port), ...retrying }),
+      mailer({ smtp: smtp(refusing.port), ...retrying }),
+      mailer({ smtp: smtp(authing.port, { user: 'dlp-alerts', pass: 'wrong' }), ...retrying }),
+    ]);
+    for (const alerts of [a!, b!, c!]) alerts.notify(incident());
+    await expect.poll(() => [a!.stats().sent, b!.stats().failed, c!.stats().failed], { timeout: 10_000 }).toEqual([1, 1, 1]);
+    expect(flaky.messages()).toHaveLength(1);
+    expect(flaky.events.filter((e) => e.event === 'refused')).toHaveLength(2);
+    expect(refusing.events.filter((e) => e.event === 'refused')).toHaveLength(1);
+    expect(authing.events.filter((e) => e.event === 'auth')).toEqual([{ event: 'auth', mechanism: 'PLAIN', login: 'dlp-alerts', ok: false }]);
+    const summary = failures.map((f) => [f.error.responseCode, f.final]).sort();
+    expect(summary).toEqual([
+      [451, false],
+      [451, false],
+      [535, true],
+      [550, true],
+    ]);
+    expect(failures.find((f) => f.error.responseCode === 535)!.error.errorCode).toBe('EAUTH');
+    expect(failures.map((f) => f.error.message).join('\n')).not.toContain('wrong');
   });
 });
