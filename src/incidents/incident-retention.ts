@@ -2,11 +2,10 @@
 // large deletion never holds the write lock for long (another writer of the file, or the next
 // batch, gets in between).
 //
-// Size: what counts against maxBytes is the database's pages in use (page_count − freelist) plus a
-// reserve for the WAL (its journal_size_limit); past HIGH_WATER of that budget the oldest records
-// go until LOW_WATER, so the cap is not hit again by the next batch (the store checkpoints and
-// truncates the WAL after each batch and each retention run). Between two runs the file may pass
-// its share by about one batch's new pages. Freed pages are reused by the next inserts, so the file stops growing at the
+// Size: what counts against maxBytes is the database's pages in use (page_count − freelist) plus
+// the WAL (its size now, at least its journal_size_limit); past HIGH_WATER of the rest the oldest
+// records go until LOW_WATER, so the cap is not hit again by the next batch. Between two checks
+// the files may pass the cap by about one batch's pages. Freed pages are reused by the next inserts, so the file stops growing at the
 // cap; they are given back to the file system (incremental_vacuum, the file was created with
 // auto_vacuum = INCREMENTAL) only when the file itself is over the cap (the cap was lowered) or
 // more than a quarter of it is free (a retention period shortened, a burst expired), because
@@ -45,12 +44,12 @@ export function expireChunk(db: Database.Database, cutoffMs: number): number {
 
 /**
  * Delete the oldest records while the pages in use exceed HIGH_WATER of the budget (`maxBytes`
- * less the WAL's reserve), down to LOW_WATER; the number deleted. Each round removes as many rows as the excess is worth at the
+ * less what the WAL takes), down to LOW_WATER; the number deleted. Each round removes as many rows as the excess is worth at the
  * current bytes per row (at least 100, at most CHUNK_ROWS): index pages free up later than the
  * rows that filled them, so rounds repeat until the pages say it is enough.
  */
-export function evictForSize(db: Database.Database, maxBytes: number, walReserveBytes: number): number {
-  const budget = maxBytes - walReserveBytes;
+export function evictForSize(db: Database.Database, maxBytes: number, walBytes: number): number {
+  const budget = maxBytes - walBytes;
   let stats = pageStats(db);
   if (usedBytes(stats) <= budget * HIGH_WATER) return 0;
   const count = db.prepare('SELECT count(*) AS n FROM incidents');
