@@ -59,6 +59,8 @@ async function start(email: Doc | undefined, more: Doc = {}): Promise<TestProxy>
         { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' },
       ],
       alerts: email ? { email } : {},
+      // no incident store: its file would be shared with every other test process
+      incidents: { enabled: false },
       ...more,
     },
     { caDir },

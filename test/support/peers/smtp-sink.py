@@ -13,6 +13,7 @@ import asyncio
 import email
 import email.policy
 import json
+import os
 import ssl
 import sys
 
@@ -96,8 +97,16 @@ async def serve(args):
         ssl=context if args.tls == "implicit" else None,
     )
     emit("listening", port=server.sockets[0].getsockname()[1])
+    asyncio.create_task(exit_with_parent(os.getppid()))
     async with server:
         await server.serve_forever()
+
+
+async def exit_with_parent(parent):
+    # a test runner killed outright never stops its peers: do not outlive it
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    os._exit(0)
 
 
 def main():
