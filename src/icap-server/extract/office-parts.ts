@@ -1,11 +1,13 @@
 // The files of one zip archive as the detectors should see them. Most entries are files like any
-// other (an .xml part of a docx, pptx, odt or ods is read by xml-text.ts, a nested zip is opened
-// again). SpreadsheetML worksheets and the shared string table of an xlsx are read together
-// (spreadsheet-cells.ts), so a sheet reads as TSV with its text in its cells.
+// other (an .xml part of an odt or ods is read by xml-text.ts, a nested zip is opened again). The
+// main parts of a docx or pptx are read by ooxml-text.ts, for speed. SpreadsheetML worksheets and
+// the shared string table of an xlsx are read together (spreadsheet-cells.ts), so a sheet reads
+// as TSV with its text in its cells.
 import { StringDecoder } from 'node:string_decoder';
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
+import { OOXML_TEXT_PART, ooxmlText } from './ooxml-text.js';
 import { SharedStringsHandler, SheetHandler, Workbook } from './spreadsheet-cells.js';
 import { type XmlHandler, XmlTokenizer } from './xml-tokenizer.js';
 
@@ -31,6 +33,7 @@ export class OfficeParts {
   open(name: string): ByteSink {
     if (WORKSHEET.test(name)) return this.ctx.probed(this.sheet());
     if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return this.ctx.probed(this.sharedStrings());
+    if (OOXML_TEXT_PART.test(name)) return this.ctx.probed(ooxmlText(this.ctx.text(this.depth)));
     return this.ctx.file({ name }, this.depth);
   }
 

@@ -18,23 +18,30 @@ const TABS = new Set(['tab', 'ptab']);
 
 /** Builds the text of a document into `out`; the caller flushes it after each chunk. */
 export class XmlTextHandler implements XmlHandler {
-  out = '';
+  private parts: string[] = [];
+  /** The last character appended (a separator decision must not read back a rope-built string). */
+  private last = 0x0a;
   private paragraphDepth = 0;
   private cellDepth = 0;
 
+  private append(text: string): void {
+    if (text.length === 0) return;
+    this.parts.push(text);
+    this.last = text.charCodeAt(text.length - 1);
+  }
+
   private separate(sep: string): void {
-    const last = this.out.charCodeAt(this.out.length - 1);
-    if (this.out.length > 0 && (last === 0x0a || (last === 0x09 && sep !== '\n'))) return;
-    this.out += sep;
+    if (this.last === 0x0a || (this.last === 0x09 && sep !== '\n')) return;
+    this.append(sep);
   }
 
   open(name: string): void {
     if (PARAGRAPHS.has(name)) this.paragraphDepth++;
     if (CELLS.has(name)) this.cellDepth++;
     if (this.paragraphDepth === 0) this.separate('\n');
-    else if (TABS.has(name)) this.out += '\t';
-    else if (LINE_BREAKS.has(name)) this.out += '\n';
-    else if (name === 's') this.out += ' ';
+    else if (TABS.has(name)) this.append('\t');
+    else if (LINE_BREAKS.has(name)) this.append('\n');
+    else if (name === 's') this.append(' ');
   }
 
   close(name: string): void {
@@ -44,21 +51,21 @@ export class XmlTextHandler implements XmlHandler {
       this.separate(this.cellDepth > 0 ? ' ' : '\n');
     } else if (CELLS.has(name)) {
       if (this.cellDepth > 0) this.cellDepth--;
-      this.out += '\t';
+      this.append('\t');
     } else if (ROWS.has(name)) {
-      this.out += '\n';
+      this.append('\n');
     } else if (this.paragraphDepth === 0) {
       this.separate('\n');
     }
   }
 
   text(text: string): void {
-    this.out += text;
+    this.append(text);
   }
 
   take(): string {
-    const text = this.out;
-    this.out = '';
+    const text = this.parts.join('');
+    this.parts = [];
     return text;
   }
 }
