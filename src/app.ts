@@ -2,13 +2,13 @@
 // subscribers, and closes everything in reverse order. Nothing else reads the whole Config.
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { AdminServer, checkReadiness } from './admin/index.js';
+import { AdminServer, checkReadiness, incidentLinkBase, incidentReportsOptions } from './admin/index.js';
 import { mailViolations, openEmailAlerts, startViolationAlerts } from './alerts/index.js';
 import { spoolStats } from './body/index.js';
 import { CertificateAuthority } from './ca/index.js';
 import { isLoopback, type Config } from './config/index.js';
 import type { ErrorCode } from './core/errors.js';
-import { configurePages, renderPage } from './enforce/index.js';
+import { configurePages, linkIncidents, renderPage } from './enforce/index.js';
 import { IcapService } from './icap/index.js';
 import { IncidentRecorder, type IncidentReader, type IncidentRecord } from './incidents/index.js';
 import { startIcapServer } from './icap-server/index.js';
@@ -209,12 +209,17 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         proxy: { host: config.proxy.host, port: proxyPort, bypass: config.proxy.bypass, tunnel: config.proxy.tunnel, pacProxy: config.admin.pacProxy },
         contact: config.blockPage.contact,
         readiness: () => checkReadiness({ proxyHost: config.proxy.host, proxyPort, services, timeoutMs: config.admin.readyTimeoutMs }),
+        incidents: incidentReportsOptions(() => config, incidents?.reader),
+        tls: config.admin.tls,
       });
       adminPort = await admin.listen();
       upstream.addOwnListener('admin', config.admin.host, adminPort);
       closers.push(() => admin.close());
-      logger.info({ log: 'admin', host: config.admin.host, port: adminPort }, 'admin listening: /metrics /healthz /readyz /ca.pem /proxy.pac');
+      logger.info({ log: 'admin', host: config.admin.host, port: adminPort }, 'admin listening: /metrics /healthz /readyz /ca.pem /proxy.pac /incidents');
     }
+    // The block page's incident number links to the incident page (in a cluster worker: the primary's admin listener).
+    const incidentPagesAt = adminPort ?? options.ownListeners?.find((l) => l.role === 'admin')?.port;
+    linkIncidents(config.incidents.enabled && incidentPagesAt !== undefined ? incidentLinkBase(config.admin, incidentPagesAt) : undefined);
 
     const drain = async (deadlineMs: number) => {
       const drained = await front.drain(deadlineMs);

@@ -90,7 +90,7 @@ export class ClusterPrimary {
       throw err;
     }
     if (config.admin.enabled) {
-      this.#admin = new ClusterAdmin({ ca, config: () => this.#current.config, serving: () => [...this.#live], proxyPort: () => this.#proxyPort });
+      this.#admin = new ClusterAdmin({ ca, config: () => this.#current.config, serving: () => [...this.#live], proxyPort: () => this.#proxyPort, incidents: this.#incidents?.reader });
     }
     try {
       // The admin listener first: workers learn its port, and never forward to it.

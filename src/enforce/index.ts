@@ -12,6 +12,7 @@ export { failClass, failMode, type FailClass } from './fail-policy.js';
 export {
   configurePages,
   renderPage,
+  linkIncidents,
   type BlockPageFields,
   type ErrorPageFields,
   type PageFields,

@@ -40,6 +40,8 @@ export async function startTestProxy(overrides: Doc = {}, options: { caDir?: str
       ca: { dir: caDir },
       icapServer: { enabled: false },
       admin: { enabled: false },
+      // each proxy its own incident store, removed with the test file's temp dirs
+      incidents: { dir: tempDir('dlp-proxy-incidents-') },
       policy: [],
       log: { level: 'debug' },
     },
