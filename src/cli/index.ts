@@ -18,7 +18,7 @@ const USAGE = `usage: dlp-proxy <command> [options]
   check-config [FILE]                validate a config file; prints every error with its path
   ca init [--config FILE]            create the CA (ca/ca.pem, ca/ca-key.pem) if it does not exist
   ca export [--format pem|der]       print the CA certificate
-  icap probe URL [--file F] [--reqmod|--respmod] [--preview N] [--ca F --cert F --key F] [--servername N] [--insecure]
+  icap probe URL [--test] [--name N] [--file F] [--reqmod|--respmod] [--preview N] [--ca F --cert F --key F] [--servername N] [--insecure]
                                      test an ICAP service: OPTIONS, or one transaction with a file
   icap-server [--config FILE]        run only the built-in ICAP DLP/AV service (config icapServer)
   hash-password                      read a password on stdin, print the scrypt hash for proxy.auth.users
