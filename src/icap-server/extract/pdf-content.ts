@@ -9,13 +9,21 @@
 export type TextOp = { font: string; codes: string } | string;
 
 const MAX_TOKEN_CHARS = 256 * 1024;
-const DELIMITER = /[\s()<>[\]{}/%]/;
+/** White space and delimiters (§7.2.2, §7.2.3) by character code: a token ends at any of them. */
+const ENDS_TOKEN = new Uint8Array(256);
+for (const c of ' \t\n\r\f\u0000()<>[]{}/%') ENDS_TOKEN[c.charCodeAt(0)] = 1;
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '(': '(', ')': ')', '\\': '\\' };
 
 type Operand = number | string | { name: string } | { hex: string } | Operand[];
 
 /** A literal string from `(` at `start`: its value and the index after `)`, or undefined when cut. */
 function literalString(s: string, start: number): { value: string; end: number } | undefined {
+  // Most strings hold no escape and no parenthesis: one search finds their end.
+  const close = s.indexOf(')', start + 1);
+  if (close < 0) return undefined;
+  const plain = s.slice(start + 1, close);
+  if (!plain.includes('\\') && !plain.includes('(')) return { value: plain, end: close + 1 };
   let depth = 1;
   let value = '';
   let i = start + 1;
@@ -120,12 +128,12 @@ export class ContentTextParser {
         this.push(array);
       } else {
         let end = i + 1;
-        while (end < s.length && !DELIMITER.test(s[end] as string)) end++;
+        while (end < s.length && ENDS_TOKEN[s.charCodeAt(end) & 0xff] !== 1) end++;
         if (end === s.length && !final) return cut(i);
         const token = s.slice(i, end);
         i = end;
         if (c === '/') this.push({ name: token.slice(1) });
-        else if (/^[+-]?(?:\d+\.?\d*|\.\d+)$/.test(token)) this.push(Number(token));
+        else if (NUMBER.test(token)) this.push(Number(token));
         else this.operator(token);
       }
     }
@@ -166,10 +174,17 @@ export class ContentTextParser {
   }
 
   private show(operand: Operand | undefined): void {
-    if (typeof operand === 'string') this.ops.push({ font: this.font, codes: operand });
+    if (typeof operand === 'string') this.text(operand);
     else if (operand !== undefined && typeof operand === 'object' && !Array.isArray(operand) && 'hex' in operand) {
       const hex = operand.hex.replace(/[^0-9A-Fa-f]/g, '');
-      this.ops.push({ font: this.font, codes: Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex').toString('latin1') });
+      this.text(Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex').toString('latin1'));
     }
+  }
+
+  /** Codes shown in the current font, joined to the previous piece when that was in the same font. */
+  private text(codes: string): void {
+    const last = this.ops[this.ops.length - 1];
+    if (last !== undefined && typeof last !== 'string' && last.font === this.font) last.codes += codes;
+    else this.ops.push({ font: this.font, codes });
   }
 }

@@ -49,11 +49,11 @@ export class PdfFonts {
   /** The text of a content stream's operators. */
   text(ops: readonly TextOp[], streamObject: number): string {
     const fonts = this.fontsOf(streamObject);
-    let out = '';
+    const out: string[] = [];
     const cache = new Map<string, { cmap: ToUnicode | undefined; twoByte: boolean }>();
     for (const op of ops) {
       if (typeof op === 'string') {
-        out += op;
+        out.push(op);
         continue;
       }
       let font = cache.get(op.font);
@@ -64,9 +64,9 @@ export class PdfFonts {
         font = { cmap: ref ? this.cmaps.get(Number(ref[1])) : undefined, twoByte: /\/Subtype\s*\/Type0/.test(dict) };
         cache.set(op.font, font);
       }
-      out += decodeCodes(op.codes, font.cmap, font.twoByte);
+      out.push(decodeCodes(op.codes, font.cmap, font.twoByte));
     }
-    return out;
+    return out.join('');
   }
 
   private fontsOf(streamObject: number): Map<string, number> {

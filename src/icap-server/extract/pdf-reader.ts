@@ -7,7 +7,8 @@
 // written at the end of the file, when every font's map is known (pdf-fonts.ts), or earlier when
 // the held operators pass MAX_HELD_CHARS. No cross-reference table is needed, so a damaged or
 // incrementally updated file reads too. A file with an /Encrypt dictionary is `encrypted-content`.
-import type { ByteSink } from '../decode/byte-sink.js';
+import zlib from 'node:zlib';
+import { type ByteSink, RATIO_FLOOR_BYTES } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { parseToUnicode, type ToUnicode } from './pdf-cmap.js';
@@ -32,8 +33,15 @@ interface OpenStream {
   dict: string;
   /** Encoded bytes left when /Length is known; undefined: read up to `endstream`. */
   remaining: number | undefined;
+  /** The filter chain in front of `target`. */
   sink: ByteSink;
+  /** Where the decoded bytes go; undefined for a stream that is skipped. */
+  target: ByteSink | undefined;
+  flateOnly: boolean;
+  started: boolean;
 }
+
+const SKIPPED: ByteSink = { write: async () => undefined, end: async () => undefined };
 
 export function pdfReader(ctx: Extraction, depth: number): ByteSink {
   const objects = new Map<number, string>();
@@ -120,22 +128,49 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     return FONT_PROGRAM.test(dict) ? 'skip' : 'content';
   };
 
-  const openStream = (object: number, dict: string): ByteSink | undefined => {
+  const openStream = (object: number, dict: string): Pick<OpenStream, 'sink' | 'target' | 'flateOnly'> => {
     const kind = kindOf(dict);
     const filters = streamFilters(dict);
-    if (kind === 'skip' || filters === undefined) return undefined;
+    const skipped = { sink: SKIPPED, target: undefined, flateOnly: false };
+    if (kind === 'skip' || filters === undefined) return skipped;
     let target: ByteSink;
     if (kind === 'content') target = contentSink(object);
     else if (kind === 'xml') target = xmlText(ctx.text(depth));
     else if (kind === 'embedded') {
-      if (!ctx.mayOpen(depth) || !ctx.budget.entry()) return undefined;
+      if (!ctx.mayOpen(depth) || !ctx.budget.entry()) return skipped;
       target = ctx.file({}, depth + 1);
     } else target = collected((data) => objectStream(dict, data));
     // Flate counts its output against the body's budget itself; the other filters are counted here.
     const counted: ByteSink = filters.includes('flate')
       ? target
       : { write: async (chunk) => (ctx.budget.take(chunk.length) ? target.write(chunk) : undefined), end: () => target.end() };
-    return filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict));
+    return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict)), target, flateOnly: filters.length === 1 && filters[0] === 'flate' };
+  };
+
+  /**
+   * A Flate stream whose bytes are all here is inflated at once, synchronously: most content
+   * streams are small, and a zlib stream per stream costs more than its data. The output is
+   * bounded by the ratio limit (maxOutputLength); a truncated stream gives what it holds.
+   */
+  const inflateWhole = async (open: OpenStream, data: Buffer): Promise<boolean> => {
+    const meter = ctx.budget.ratio();
+    meter.input(data.length);
+    const maxOutputLength = Math.max(RATIO_FLOOR_BYTES, ctx.limits.extract.maxRatio * data.length) + 1;
+    let out: Buffer | undefined;
+    for (const inflate of [zlib.inflateSync, zlib.inflateRawSync]) {
+      try {
+        out = inflate(data, { maxOutputLength, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        break;
+      } catch (err) {
+        if (err instanceof RangeError) {
+          ctx.budget.stop('ratio');
+          return true;
+        }
+      }
+    }
+    if (out === undefined) return false;
+    if (meter.output(out.length)) await (open.target as ByteSink).write(out);
+    return true;
   };
 
   /** §7.5.7: N pairs of object number and offset, then the objects from /First on. */
@@ -193,13 +228,22 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     const dict = s.slice(bodyStart, Math.min(streamAt, bodyStart + MAX_DICT_CHARS));
     checkEncrypt(dict);
     store(object, dict);
-    const sink = openStream(object, dict) ?? { write: async () => undefined, end: async () => undefined };
-    stream = { object, dict, remaining: lengthOf(dict), sink };
+    stream = { object, dict, remaining: lengthOf(dict), started: false, ...openStream(object, dict) };
     return dataStart;
   };
 
   /** Feeds the open stream; false when more bytes are needed. */
   const feedStream = async (open: OpenStream): Promise<boolean> => {
+    if (open.remaining !== undefined && !open.started && open.flateOnly && pending.length >= open.remaining) {
+      const data = pending.subarray(0, open.remaining);
+      if (await inflateWhole(open, data)) {
+        pending = pending.subarray(open.remaining);
+        stream = undefined;
+        await (open.target as ByteSink).end();
+        return true;
+      }
+    }
+    open.started = true;
     if (open.remaining !== undefined) {
       const take = Math.min(open.remaining, pending.length);
       if (take > 0) await open.sink.write(pending.subarray(0, take));
