@@ -12,6 +12,8 @@ import { SharedStringsHandler, SheetHandler, Workbook } from './spreadsheet-cell
 import { type XmlHandler, XmlTokenizer } from './xml-tokenizer.js';
 
 const WORKSHEET = /(?:^|\/)worksheets\/[^/]+\.xml$/i;
+/** ODF 1.2 §3.8 (packages): an encrypted document lists encryption-data for its parts here. */
+const ODF_MANIFEST = /^META-INF\/manifest\.xml$/;
 const SHARED_STRINGS = /(?:^|\/)sharedStrings\.xml$/i;
 
 interface HeldSheet {
@@ -34,6 +36,7 @@ export class OfficeParts {
     if (WORKSHEET.test(name)) return this.ctx.probed(this.sheet());
     if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return this.ctx.probed(this.sharedStrings());
     if (OOXML_TEXT_PART.test(name)) return this.ctx.probed(ooxmlText(this.ctx.text(this.depth)));
+    if (ODF_MANIFEST.test(name)) return this.ctx.probed(this.manifest());
     return this.ctx.file({ name }, this.depth);
   }
 
@@ -56,6 +59,22 @@ export class OfficeParts {
       if (rows.length > 0) await sheet.text.write(rows);
       await sheet.text.end();
     }
+  }
+
+  /** An ODF manifest: `encryption-data` makes the document `encrypted-content`. */
+  private manifest(): ByteSink {
+    let tail = '';
+    let found = false;
+    return {
+      write: async (chunk) => {
+        const text = tail + chunk.toString('latin1');
+        if (text.includes('encryption-data')) found = true;
+        tail = text.slice(-32);
+      },
+      end: async () => {
+        if (found) this.ctx.encrypted();
+      },
+    };
   }
 
   private sheet(): ByteSink {

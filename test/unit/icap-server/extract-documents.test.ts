@@ -61,6 +61,17 @@ describe('ODF', () => {
     ]);
     expect(await dlp(ods)).toEqual(['payment-card']);
   });
+
+  it('reports a password-protected ODF document (encryption-data in its manifest)', async () => {
+    const manifest = '<manifest:manifest><manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data manifest:checksum-type="SHA1/1K"/></manifest:file-entry></manifest:manifest>';
+    const odt = zip([
+      { name: 'mimetype', data: 'application/vnd.oasis.opendocument.text', method: 0 },
+      { name: 'content.xml', data: Buffer.from([0x13, 0x99, 0x42, 0x07, 0xfe]), method: 0 },
+      { name: 'META-INF/manifest.xml', data: manifest },
+    ]);
+    expect(await dlp(odt)).toEqual(['encrypted-content']);
+    expect(await dlp(zip([{ name: 'META-INF/manifest.xml', data: '<manifest:manifest><manifest:file-entry manifest:full-path="/"/></manifest:manifest>' }]))).toEqual([]);
+  });
 });
 
 describe('HTML, XML and RTF', () => {
