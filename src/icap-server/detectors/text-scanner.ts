@@ -14,6 +14,8 @@ import { EVIDENCE_CHARS, confidenceRank, type MatchContext, type PatternDetector
 const MAX_HEADER_CHARS = 4096;
 const HEADER_DELIMITER = /[\t,;|]/;
 const LONG_NUMBER = /\d{5}/;
+const UNICODE_SPACES = /[\u00a0\u2000-\u200a\u202f\u205f\u3000]/;
+const UNICODE_SPACES_ALL = new RegExp(UNICODE_SPACES.source, 'g');
 
 export class TextScanner {
   private readonly windowChars: number;
@@ -39,7 +41,10 @@ export class TextScanner {
     this.windowChars = Math.max(options.windowChars ?? 64 * 1024, 2 * this.overlapChars);
   }
 
-  write(text: string): void {
+  write(raw: string): void {
+    // No-break and other fixed-width spaces (HTML &nbsp;, Word's non-breaking space, French
+    // number grouping) read as spaces: "4111&nbsp;1111…" is a card as printed.
+    const text = UNICODE_SPACES.test(raw) ? raw.replace(UNICODE_SPACES_ALL, ' ') : raw;
     for (const reader of this.readers) reader.write(text);
     if (this.patterns.length === 0) return;
     let rest = text;
