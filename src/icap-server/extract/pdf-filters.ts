@@ -2,7 +2,8 @@
 // body's ratio and byte limits), ASCII85Decode, ASCIIHexDecode, LZWDecode (with EarlyChange) and
 // RunLengthDecode. Image codecs (DCT, JPX, JBIG2, CCITT) and Crypt are not text: such a stream is
 // not decoded at all (filterChain answers undefined).
-import type { ByteSink, DecodeBudget } from '../decode/byte-sink.js';
+import zlib from 'node:zlib';
+import { type ByteSink, type DecodeBudget, RATIO_FLOOR_BYTES } from '../decode/byte-sink.js';
 import { contentDecoder } from '../decode/content-decoder.js';
 
 const NAMES: Record<string, string> = {
@@ -36,6 +37,30 @@ export function filterChain(filters: string[], out: ByteSink, budget: DecodeBudg
     else if (f === 'rl') sink = runLengthDecoder(sink);
   }
   return sink;
+}
+
+/**
+ * A Flate stream whose bytes are all here, inflated at once, synchronously: most content streams
+ * are small, and a zlib stream per stream costs more than its data. The output is bounded by the
+ * ratio limit (maxOutputLength) and counted against the body's budget; a truncated stream gives
+ * what it holds. 'stopped' when a limit stopped it, 'broken' when it is not zlib or raw deflate.
+ */
+export function inflateAtOnce(data: Buffer, budget: DecodeBudget, maxRatio: number): Buffer | 'stopped' | 'broken' {
+  const meter = budget.ratio();
+  meter.input(data.length);
+  const maxOutputLength = Math.max(RATIO_FLOOR_BYTES, maxRatio * data.length) + 1;
+  for (const inflate of [zlib.inflateSync, zlib.inflateRawSync]) {
+    try {
+      const out = inflate(data, { maxOutputLength, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      return meter.output(out.length) ? out : 'stopped';
+    } catch (err) {
+      if (err instanceof RangeError) {
+        budget.stop('ratio');
+        return 'stopped';
+      }
+    }
+  }
+  return 'broken';
 }
 
 /** A decoder that turns each chunk (with a carry) into output, synchronously. */

@@ -7,13 +7,12 @@
 // written at the end of the file, when every font's map is known (pdf-fonts.ts), or earlier when
 // the held operators pass MAX_HELD_CHARS. No cross-reference table is needed, so a damaged or
 // incrementally updated file reads too. A file with an /Encrypt dictionary is `encrypted-content`.
-import zlib from 'node:zlib';
-import { type ByteSink, RATIO_FLOOR_BYTES } from '../decode/byte-sink.js';
+import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { parseToUnicode, type ToUnicode } from './pdf-cmap.js';
 import { ContentTextParser, type TextOp } from './pdf-content.js';
-import { filterChain, streamFilters } from './pdf-filters.js';
+import { filterChain, inflateAtOnce, streamFilters } from './pdf-filters.js';
 import { PdfFonts } from './pdf-fonts.js';
 import { xmlText } from './xml-text.js';
 
@@ -147,29 +146,11 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict)), target, flateOnly: filters.length === 1 && filters[0] === 'flate' };
   };
 
-  /**
-   * A Flate stream whose bytes are all here is inflated at once, synchronously: most content
-   * streams are small, and a zlib stream per stream costs more than its data. The output is
-   * bounded by the ratio limit (maxOutputLength); a truncated stream gives what it holds.
-   */
+  /** A Flate stream whose bytes are all here, inflated at once (pdf-filters.ts); false when it does not inflate. */
   const inflateWhole = async (open: OpenStream, data: Buffer): Promise<boolean> => {
-    const meter = ctx.budget.ratio();
-    meter.input(data.length);
-    const maxOutputLength = Math.max(RATIO_FLOOR_BYTES, ctx.limits.extract.maxRatio * data.length) + 1;
-    let out: Buffer | undefined;
-    for (const inflate of [zlib.inflateSync, zlib.inflateRawSync]) {
-      try {
-        out = inflate(data, { maxOutputLength, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-        break;
-      } catch (err) {
-        if (err instanceof RangeError) {
-          ctx.budget.stop('ratio');
-          return true;
-        }
-      }
-    }
-    if (out === undefined) return false;
-    if (meter.output(out.length)) await (open.target as ByteSink).write(out);
+    const out = inflateAtOnce(data, ctx.budget, ctx.limits.extract.maxRatio);
+    if (out === 'broken') return false;
+    if (out !== 'stopped') await (open.target as ByteSink).write(out);
     return true;
   };
 

@@ -141,4 +141,8 @@ describe('PDF', () => {
     expect(await dlp(pdf([['see attachment']], { attachment: zip([{ name: 'plan.txt', data: 'memo: TOP-SECRET' }]) }))).toEqual(['keyword:top-secret']);
     expect(await dlp(pdf([lines], { encrypt: true }))).toEqual(['encrypted-content']);
   });
+
+  it('stops a content stream that inflates past the ratio limit', async () => {
+    expect(await dlp(pdf([['x'.repeat(8 * 1024 * 1024)]]))).toEqual(['decode-limit:ratio']);
+  });
 });
