@@ -218,7 +218,12 @@ try {
   const cap = usedBytes + reserve(usedBytes + reserve(usedBytes));
   const capped = new IncidentStore({ dir: path.join(tempRoot, 'million'), retentionDays: DAYS + 2, maxBytes: cap });
   t = performance.now();
-  const evicted = capped.evictForSize();
+  let evicted = 0;
+  let longestRoundMs = 0;
+  for (let r = performance.now(), n = capped.evictChunk(); n > 0; r = performance.now(), n = capped.evictChunk()) {
+    evicted += n;
+    longestRoundMs = Math.max(longestRoundMs, performance.now() - r);
+  }
   const evictMs = performance.now() - t;
   capped.close();
   lines.push(
@@ -227,10 +232,10 @@ try {
     '',
     '| step | records deleted | ms |',
     '|---|--:|--:|',
-    `| retention: the oldest day past retentionDays, chunks of 5,000 | ${expired.toLocaleString('en')} | ${ms(expireMs)} |`,
+    `| retention: the oldest day past retentionDays, chunks of 2,000 | ${expired.toLocaleString('en')} | ${ms(expireMs)} |`,
     `| size cap crossed (pages in use past 95 % of the cap's budget, cut to 90 %) | ${evicted.toLocaleString('en')} | ${ms(evictMs)} |`,
     '',
-    'Both run in the store\'s thread, in chunks of one transaction each: a batch or a report waits at most one chunk.',
+    `Both run in the store's thread, in chunks of one transaction each (at most 2,000 records, the longest size-cap round here ${ms(longestRoundMs)} ms): a batch or a report waits at most one chunk.`,
   );
 } finally {
   fs.rmSync(tempRoot, { recursive: true, force: true });

@@ -12,7 +12,7 @@
 // giving pages back that the next hour of records takes again is writing for nothing.
 import type Database from 'better-sqlite3';
 
-export const CHUNK_ROWS = 5_000;
+export const CHUNK_ROWS = 2_000;
 export const HIGH_WATER = 0.95;
 export const LOW_WATER = 0.9;
 const FREE_SHARE_TO_VACUUM = 0.25;
@@ -43,27 +43,22 @@ export function expireChunk(db: Database.Database, cutoffMs: number): number {
 }
 
 /**
- * Delete the oldest records while the pages in use exceed HIGH_WATER of the budget (`maxBytes`
- * less what the WAL takes), down to LOW_WATER; the number deleted. Each round removes as many rows as the excess is worth at the
- * current bytes per row (at least 100, at most CHUNK_ROWS): index pages free up later than the
- * rows that filled them, so rounds repeat until the pages say it is enough.
+ * One round of the size cap: when the pages in use exceed HIGH_WATER of the budget (`maxBytes`
+ * less what the WAL takes), or a cut begun earlier has not reached LOW_WATER yet (`cutting`),
+ * delete the oldest records, as many as the excess is worth at the current bytes per row (at
+ * least 100, at most CHUNK_ROWS). Index pages free up later than the rows that filled them, so
+ * rounds repeat until the pages say it is enough. The caller runs one round per batch and the
+ * rest between requests, so a large cut never holds the store for long.
  */
-export function evictForSize(db: Database.Database, maxBytes: number, walBytes: number): number {
-  const budget = maxBytes - walBytes;
-  let stats = pageStats(db);
-  if (usedBytes(stats) <= budget * HIGH_WATER) return 0;
-  const count = db.prepare('SELECT count(*) AS n FROM incidents');
-  const evict = db.prepare('DELETE FROM incidents WHERE seq IN (SELECT seq FROM incidents ORDER BY time_ms, incident LIMIT ?)');
-  let deleted = 0;
-  while (usedBytes(stats) > budget * LOW_WATER) {
-    const rows = (count.get() as { n: number }).n;
-    if (rows === 0) break;
-    const perRow = usedBytes(stats) / rows;
-    const want = Math.ceil((usedBytes(stats) - budget * LOW_WATER) / perRow);
-    deleted += evict.run(Math.min(CHUNK_ROWS, Math.max(100, want))).changes;
-    stats = pageStats(db);
-  }
-  return deleted;
+export function evictChunk(db: Database.Database, budget: number, cutting: boolean): { deleted: number; cutting: boolean } {
+  const stats = pageStats(db);
+  const used = usedBytes(stats);
+  if (used <= budget * (cutting ? LOW_WATER : HIGH_WATER)) return { deleted: 0, cutting: false };
+  const rows = (db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n;
+  if (rows === 0) return { deleted: 0, cutting: false };
+  const want = Math.ceil((used - budget * LOW_WATER) / (used / rows));
+  const deleted = db.prepare('DELETE FROM incidents WHERE seq IN (SELECT seq FROM incidents ORDER BY time_ms, incident LIMIT ?)').run(Math.min(CHUNK_ROWS, Math.max(100, want))).changes;
+  return { deleted, cutting: usedBytes(pageStats(db)) > budget * LOW_WATER };
 }
 
 /** Give free pages back to the file system when the file is over the cap or a quarter of it is free. */

@@ -8,7 +8,7 @@ import { ProxyError } from '../core/errors.js';
 import { incidentFilter } from './incident-filter.js';
 import type { IncidentRecord } from './incident-record.js';
 import type { IncidentPage, IncidentQuery, IncidentSummary } from './incident-reader.js';
-import { evictForSize, expireChunk, pageStats, usedBytes, vacuumIfWorth } from './incident-retention.js';
+import { evictChunk, expireChunk, pageStats, usedBytes, vacuumIfWorth } from './incident-retention.js';
 import { applySchema, fromRow, INSERT_INCIDENT, INSERT_VIOLATION, toRow, type IncidentRow } from './incident-schema.js';
 import { DAY_MS, summarize } from './incident-summary.js';
 
@@ -33,6 +33,8 @@ export class IncidentStore {
   readonly #insert: (records: readonly IncidentRecord[]) => number;
   /** the WAL's share of maxBytes: what a checkpoint truncates it to */
   readonly #walReserveBytes: number;
+  /** a cut for the size cap is under way (past HIGH_WATER, not yet down to LOW_WATER) */
+  #cutting = false;
 
   /** Open (creating the directory 0700 and the file 0600: records name people) or fail with CONFIG_INVALID. */
   constructor(options: IncidentStoreOptions) {
@@ -70,14 +72,15 @@ export class IncidentStore {
   }
 
   /**
-   * One batch, one transaction (all or nothing); then the size cap. The WAL is left to SQLite's
-   * autocheckpoint (a forced checkpoint per batch would cost an fsync each: half the throughput,
-   * measured); what it holds between checkpoints counts against the cap.
+   * One batch, one transaction (all or nothing); then one round of the size cap (the thread runs
+   * further rounds between requests). The WAL is left to SQLite's autocheckpoint (a forced
+   * checkpoint per batch would cost an fsync each: half the throughput, measured); what it holds
+   * between checkpoints counts against the cap.
    */
   insert(records: readonly IncidentRecord[]): { written: number; evicted: number } {
     if (records.length === 0) return { written: 0, evicted: 0 };
     const written = this.#insert(records);
-    return { written, evicted: this.evictForSize() };
+    return { written, evicted: this.evictChunk() };
   }
 
   query(q: IncidentQuery): IncidentPage {
@@ -112,16 +115,26 @@ export class IncidentStore {
     return expireChunk(this.#db, now - this.#options.retentionDays * DAY_MS);
   }
 
-  /** The size cap on its own (after a lowered maxBytes, say); the number of records deleted. */
-  evictForSize(): number {
-    return evictForSize(this.#db, this.#options.maxBytes, Math.max(this.#walReserveBytes, this.#walBytes()));
+  /**
+   * One round of the size cap (incident-retention.ts); the number of records deleted, 0 once under
+   * it. The WAL's share is what it takes now, at least its journal_size_limit and at most a
+   * quarter of the cap (a cut writes pages to the WAL too: counted whole, the cut would chase its
+   * own tail); the end of a cut folds the WAL in and truncates it.
+   */
+  evictChunk(): number {
+    const wal = Math.min(Math.max(this.#walReserveBytes, this.#walBytes()), this.#options.maxBytes / 4);
+    const { deleted, cutting } = evictChunk(this.#db, this.#options.maxBytes - wal, this.#cutting);
+    if (this.#cutting && !cutting) this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#cutting = cutting;
+    return deleted;
   }
 
   /** Retention, size cap and the vacuum policy in one go (tests, the bench; the thread runs the steps itself). */
   maintain(now = Date.now()): MaintenanceResult {
     let expired = 0;
     for (let n = this.expireChunk(now); n > 0; n = this.expireChunk(now)) expired += n;
-    const evicted = this.evictForSize();
+    let evicted = 0;
+    for (let n = this.evictChunk(); n > 0; n = this.evictChunk()) evicted += n;
     return { expired, evicted, vacuumed: this.vacuumAndCheckpoint() };
   }
 

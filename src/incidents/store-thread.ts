@@ -1,6 +1,7 @@
 // The store's thread (node:worker_threads): owns the one better-sqlite3 connection, answers the
-// main thread's requests in order, and runs retention every maintenanceMs in chunks with the
-// event loop turning between them, so a write or a report waits at most one chunk.
+// main thread's requests in order, and runs retention every maintenanceMs, and the size cap
+// whenever a batch found the store over it, in chunks with the event loop turning between them,
+// so a write or a report waits at most one chunk.
 import { setImmediate as turn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ProxyError } from '../core/errors.js';
@@ -39,8 +40,12 @@ function run(options: StoreThreadData): void {
       expired += n;
       await turn();
     }
+    let evicted = 0;
+    for (let n = store.evictChunk(); n > 0 && !closed; n = store.evictChunk()) {
+      evicted += n;
+      await turn();
+    }
     if (closed) return;
-    const evicted = store.evictForSize();
     store.vacuumAndCheckpoint();
     store.optimize();
     reply({ type: 'maintained', expired, evicted, sizeBytes: store.sizeBytes() });
@@ -55,6 +60,8 @@ function run(options: StoreThreadData): void {
     switch (request.type) {
       case 'write': {
         const { written, evicted } = store.insert(request.records);
+        // a cut begun by this batch goes on between the next requests
+        if (evicted > 0) void runMaintenance();
         return { type: 'written', id: request.id, written, evicted, sizeBytes: store.sizeBytes() };
       }
       case 'query':
