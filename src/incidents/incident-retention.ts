@@ -3,13 +3,14 @@
 // batch, gets in between).
 //
 // Size: what counts against maxBytes is the database's pages in use (page_count − freelist) plus
-// the WAL (its size now, at least its journal_size_limit); past HIGH_WATER of the rest the oldest
-// records go until LOW_WATER, so the cap is not hit again by the next batch. Between two checks
-// the files may pass the cap by about one batch's pages. Freed pages are reused by the next inserts, so the file stops growing at the
-// cap; they are given back to the file system (incremental_vacuum, the file was created with
-// auto_vacuum = INCREMENTAL) only when the file itself is over the cap (the cap was lowered) or
-// more than a quarter of it is free (a retention period shortened, a burst expired), because
-// giving pages back that the next hour of records takes again is writing for nothing.
+// the WAL (its size now: at least its journal_size_limit, at most a quarter of the cap); past
+// HIGH_WATER of the rest the oldest records go until LOW_WATER, so the cap is not hit again by the
+// next batch. Between two checks the files may pass the cap by about one batch's pages. Freed
+// pages are reused by the next inserts, so the file stops growing at the cap; they are given back
+// to the file system (incremental_vacuum, the file was created with auto_vacuum = INCREMENTAL)
+// only when the file itself is over the cap (the cap was lowered) or more than a quarter of it is
+// free (a retention period shortened, a burst expired), because giving pages back that the next
+// hour of records takes again is writing for nothing.
 import type Database from 'better-sqlite3';
 
 export const CHUNK_ROWS = 2_000;
