@@ -428,6 +428,31 @@ export const configSchema = z
               .prefault({}),
           })
           .prefault({}),
+        /** Exact data match: CSV files of sensitive records (header row first), kept as keyed hashes only. Reloaded on SIGHUP. */
+        edm: z
+          .array(
+            z.strictObject({
+              name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ and -'),
+              file: z.string().min(1),
+              /** A body holding this many fields of one record (one of them a value no other record has) is a violation `edm:<name>`. */
+              minFields: z.number().int().min(1).max(64).default(2),
+              /** ...within this many characters of each other. */
+              proximityChars: z.number().int().min(10).max(100_000).default(300),
+            }),
+          )
+          .default([])
+          .refine((sets) => new Set(sets.map((s) => s.name)).size === sets.length, { message: 'a data set name is listed twice' }),
+        /** Confidential documents (any format the service reads); a body sharing minPercent of one's fingerprints is `fingerprint:<name>`. Reloaded on SIGHUP. */
+        fingerprints: z
+          .array(
+            z.strictObject({
+              name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ and -'),
+              file: z.string().min(1),
+              minPercent: z.number().min(1).max(100).default(30),
+            }),
+          )
+          .default([])
+          .refine((docs) => new Set(docs.map((d) => d.name)).size === docs.length, { message: 'a document name is listed twice' }),
       })
       .prefault({}),
     services: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/i, 'service names are letters, digits, - and _'), service).prefault({

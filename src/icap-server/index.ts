@@ -3,6 +3,6 @@
 // from gzip/deflate/br, multipart, form and JSON. startIcapServer() runs it in a worker thread;
 // listenIcapServer() runs it in the calling thread (CLI, tests).
 export { startIcapServer } from './start.js';
-export { listenIcapServer, type IcapServerHandle, type ListenOptions } from './server.js';
+export { listenIcapServer, reloadChannel, type IcapServerHandle, type ListenOptions } from './server.js';
 export { transactionChannel } from './icap-connection.js';
 export type { IcapServerConfig } from './detectors/detector-set.js';

@@ -1,7 +1,7 @@
 // The services the built-in server offers (`dlp`, `av`), each with its detectors per method and
 // its ISTag, and their OPTIONS answer (RFC 3507 §4.10.2).
 import { encodeOptionsResponse } from '../icap/codec/index.js';
-import { buildDetectorSet, istagFor, type DetectorSet, type IcapServerConfig, type ScanMethod, type ServiceName } from './detectors/detector-set.js';
+import { buildDetectorSet, istagFor, type DetectorSet, type IcapServerConfig, type LoadedDataSets, type ScanMethod, type ServiceName } from './detectors/detector-set.js';
 
 export interface ServiceRuntime {
   name: ServiceName;
@@ -12,18 +12,19 @@ export interface ServiceRuntime {
 }
 
 const DESCRIPTIONS: Record<ServiceName, string> = {
-  dlp: 'dlp-proxy DLP (cards, IBAN, SSN, keys, tokens, custom rules)',
+  dlp: 'dlp-proxy DLP (cards, IBAN, SSN, NINO, VAT, e-mail bulk, keys, tokens, custom rules, EDM, fingerprints)',
   av: 'dlp-proxy AV (EICAR test file, blocked file types)',
 };
 
-export function buildServices(config: IcapServerConfig): Map<string, ServiceRuntime> {
+/** `dataSets`: the EDM and fingerprint detectors loaded from their files (detectors/data-sets.ts). */
+export function buildServices(config: IcapServerConfig, dataSets?: LoadedDataSets): Map<string, ServiceRuntime> {
   const services = new Map<string, ServiceRuntime>();
   for (const name of ['dlp', 'av'] as const) {
-    const istag = istagFor(config, name);
+    const istag = istagFor(config, name, dataSets);
     services.set(name, {
       name,
       istag,
-      detectors: { REQMOD: buildDetectorSet(config.detectors, name, 'REQMOD'), RESPMOD: buildDetectorSet(config.detectors, name, 'RESPMOD') },
+      detectors: { REQMOD: buildDetectorSet(config.detectors, name, 'REQMOD', dataSets), RESPMOD: buildDetectorSet(config.detectors, name, 'RESPMOD', dataSets) },
       options: encodeOptionsResponse({
         methods: ['REQMOD', 'RESPMOD'],
         istag,

@@ -3,7 +3,7 @@
 // TypeScript sources (tests, tsx) it registers tsx inside the worker first.
 import { Worker } from 'node:worker_threads';
 import { ProxyError } from '../core/errors.js';
-import type { IcapServerHandle, ListenOptions } from './server.js';
+import { reloadOnSighup, type IcapServerHandle, type ListenOptions } from './server.js';
 
 function spawnWorker(workerData: ListenOptions): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -31,10 +31,28 @@ export async function startIcapServer(options: ListenOptions): Promise<IcapServe
   // A crash after start must not take the proxy down; it is the lead's call to restart or not.
   worker.on('error', () => undefined);
   let closing: Promise<void> | undefined;
-  return {
+  let reloading: Promise<Record<string, string>> = Promise.resolve({});
+  const handle: IcapServerHandle = {
     ...ready,
+    reload() {
+      reloading = reloading.catch(() => ({})).then(
+        () =>
+          new Promise<Record<string, string>>((resolve, reject) => {
+            const onMessage = (message: { type: string; istags?: Record<string, string>; message?: string }) => {
+              if (message.type === 'reloaded') resolve(Object.assign(handle.istags, message.istags));
+              else if (message.type === 'reload-failed') reject(new ProxyError('CONFIG_INVALID', message.message ?? 'reload failed'));
+              else return;
+              worker.off('message', onMessage);
+            };
+            worker.on('message', onMessage);
+            worker.postMessage('reload');
+          }),
+      );
+      return reloading;
+    },
     close() {
       closing ??= (async () => {
+        stopSignals();
         worker.postMessage('close');
         const timer = setTimeout(() => void worker.terminate(), 5000);
         await exited;
@@ -43,4 +61,6 @@ export async function startIcapServer(options: ListenOptions): Promise<IcapServe
       return closing;
     },
   };
+  const stopSignals = reloadOnSighup(options.config, () => handle.reload());
+  return handle;
 }

@@ -1,5 +1,7 @@
 // Worker-thread entry of the built-in ICAP server: listens with the config it was given, reports
-// { type: 'listening', port, istags } or { type: 'error', message }, and closes on 'close'.
+// { type: 'listening', port, istags } or { type: 'error', message }, reloads its data sets on
+// 'reload' (answering { type: 'reloaded', istags } or { type: 'reload-failed', message }), and
+// closes on 'close'.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IcapServerConfig } from './detectors/detector-set.js';
 import { listenIcapServer } from './server.js';
@@ -12,6 +14,12 @@ try {
   const handle = await listenIcapServer(data);
   port.on('message', (message: unknown) => {
     if (message === 'close') void handle.close().then(() => port.close());
+    if (message === 'reload') {
+      handle.reload().then(
+        (istags) => port.postMessage({ type: 'reloaded', istags }),
+        (err: unknown) => port.postMessage({ type: 'reload-failed', message: err instanceof Error ? err.message : String(err) }),
+      );
+    }
   });
   port.postMessage({ type: 'listening', port: handle.port, istags: handle.istags });
 } catch (err) {

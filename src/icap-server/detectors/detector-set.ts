@@ -20,7 +20,7 @@ import type { HeadProbeFactory } from './head-probe.js';
 import { ibanDetector } from './iban.js';
 import { paymentCardDetector } from './payment-card.js';
 import { saasTokenDetectors } from './saas-tokens.js';
-import type { TextDetector } from './text-detector.js';
+import type { StreamDetector, TextDetector } from './text-detector.js';
 import { ukNinoDetector } from './uk-nino.js';
 import { usSsnDetector } from './us-ssn.js';
 
@@ -37,7 +37,15 @@ export interface DetectorSet {
   head: HeadProbeFactory[];
 }
 
-export function buildDetectorSet(config: DetectorConfig, service: ServiceName, method: ScanMethod): DetectorSet {
+/** EDM and fingerprint detectors loaded from their files (data-sets.ts), and the digest of those files. */
+export interface LoadedDataSets {
+  detectors: StreamDetector[];
+  digest: string;
+}
+
+const NONE: LoadedDataSets = { detectors: [], digest: '' };
+
+export function buildDetectorSet(config: DetectorConfig, service: ServiceName, method: ScanMethod, dataSets: LoadedDataSets = NONE): DetectorSet {
   const text: TextDetector[] = [];
   const head: HeadProbeFactory[] = [];
   if (service === 'dlp') {
@@ -52,6 +60,7 @@ export function buildDetectorSet(config: DetectorConfig, service: ServiceName, m
     if (creds.enabled) text.push(awsAccessKeyIdDetector(creds), awsSecretKeyDetector(creds), githubTokenDetector(creds), slackTokenDetector(creds), ...saasTokenDetectors(creds));
     for (const rule of config.keywords) text.push(keywordDetector(rule));
     for (const rule of config.regexes) text.push(regexDetector(rule));
+    text.push(...dataSets.detectors);
   } else if (config.eicar.enabled) {
     head.push(eicarProbe);
   }
@@ -60,8 +69,11 @@ export function buildDetectorSet(config: DetectorConfig, service: ServiceName, m
   return { text, head };
 }
 
-/** A quoted ISTag of at most 32 characters (RFC 3507 §4.7), derived from everything that changes verdicts. */
-export function istagFor(config: IcapServerConfig, service: ServiceName): string {
-  const material = JSON.stringify([RULES_VERSION, service, config.detectors, config.maxScanBytes, config.maxDecodedBytes, config.maxDecodeDepth]);
+/**
+ * A quoted ISTag of at most 32 characters (RFC 3507 §4.7), derived from everything that changes
+ * verdicts: the rules, the limits, and the content of the EDM and fingerprint files.
+ */
+export function istagFor(config: IcapServerConfig, service: ServiceName, dataSets: LoadedDataSets = NONE): string {
+  const material = JSON.stringify([RULES_VERSION, service, config.detectors, config.maxScanBytes, config.maxDecodedBytes, config.maxDecodeDepth, service === 'dlp' ? dataSets.digest : '']);
   return `"dp-${createHash('sha256').update(material).digest('hex').slice(0, 24)}"`;
 }
