@@ -57,6 +57,7 @@ const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00f
 
 function worthOpening(head: Buffer): boolean {
   const format = sniffFormat(head, {});
+  if (format === 'media') return false;
   if (format !== 'text' && format !== 'json' && format !== 'html' && format !== 'xml' && format !== 'mail') return true;
   const latin1 = head.toString('latin1');
   if (EXECUTABLE_MAGICS.some((magic) => latin1.startsWith(magic))) return true;

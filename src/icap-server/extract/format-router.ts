@@ -1,6 +1,7 @@
 // The extractor for each sniffed format. Containers (archives, compressed files, mail, PDF) open
 // their files one level deeper and only while the depth limit allows; past it the bytes are read
-// as they are and `decode-limit:depth` says so. Text formats become text views for the detectors.
+// as they are and `decode-limit:depth` says so. Text formats become text views for the detectors;
+// pictures, audio and video are not read as text (their compressed bytes only make noise).
 import type { ByteSink } from '../decode/byte-sink.js';
 import { contentDecoder } from '../decode/content-decoder.js';
 import type { Extraction } from '../decode/extraction.js';
@@ -67,5 +68,8 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
       return formUrlencodedText(ctx.text(depth));
     case 'text':
       return embeddedZipWatcher(ctx, depth, raw());
+    case 'media':
+      // Its head went to the head probes; a zip appended to a picture is still found.
+      return embeddedZipWatcher(ctx, depth, DISCARD);
   }
 }

@@ -5,7 +5,7 @@ export const SNIFF_BYTES = 4096;
 
 export type Format =
   | 'zip' | 'gzip' | 'bzip2' | 'xz' | 'tar' | 'pdf' | 'rtf' | 'cfb' | 'encrypted'
-  | 'mail' | 'html' | 'xml' | 'json' | 'form' | 'text'
+  | 'mail' | 'html' | 'xml' | 'json' | 'form' | 'text' | 'media'
   | 'utf-16le' | 'utf-16be' | 'utf-32le' | 'utf-32be';
 
 export interface FileInfo {
@@ -70,7 +70,23 @@ function looksLikeMail(head: Buffer): boolean {
   return mailOnly.some((f) => fields.has(f)) && (fields.has('from') || fields.has('to') || fields.has('subject') || fields.has('date'));
 }
 
+/** Pictures, audio, video and web fonts: compressed binary with no text to read. */
+function isMedia(head: Buffer): boolean {
+  return (
+    startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) || // PNG
+    startsWith(head, [0xff, 0xd8, 0xff]) || // JPEG
+    ascii(head, 0, 4) === 'GIF8' ||
+    (ascii(head, 0, 4) === 'RIFF' && ['WEBP', 'WAVE', 'AVI '].includes(ascii(head, 8, 12))) ||
+    ascii(head, 4, 8) === 'ftyp' || // MP4, MOV, HEIC
+    ascii(head, 0, 3) === 'ID3' ||
+    ascii(head, 0, 4) === 'OggS' ||
+    ascii(head, 0, 4) === 'wOFF' ||
+    ascii(head, 0, 4) === 'wOF2'
+  );
+}
+
 export function sniffFormat(head: Buffer, info: FileInfo): Format {
+  if (isMedia(head)) return 'media';
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])) return 'zip';
   if (startsWith(head, [0x1f, 0x8b])) return 'gzip';
   if (startsWith(head, [0x42, 0x5a, 0x68]) && head[3] !== undefined && head[3] >= 0x31 && head[3] <= 0x39) return 'bzip2';

@@ -7,6 +7,7 @@
 // skipped to the next local header signature, so a broken or doctored archive still gets read.
 // The central directory is not needed and not read; overlapping entries (a "zip bomb" built on
 // the directory) therefore cost nothing.
+import zlib from 'node:zlib';
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import { OfficeParts } from './office-parts.js';
@@ -20,6 +21,14 @@ const LOCAL_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 /** Methods of §4.4.5; a header naming another (or needing a version past 6.3) is not a header. */
 const METHODS = new Set([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14, 16, 18, 19, 93, 94, 95, 96, 97, 98, 99]);
 
+/**
+ * A deflated entry of at most this many compressed bytes is inflated at once when all of it is
+ * here (no thread-pool round trip per 64 KiB), as long as it inflates to at most
+ * WHOLE_OUTPUT_BYTES; past that it streams like any other.
+ */
+const WHOLE_ENTRY_BYTES = 1024 * 1024;
+const WHOLE_OUTPUT_BYTES = 8 * 1024 * 1024;
+
 interface Entry {
   name: string;
   flags: number;
@@ -30,6 +39,8 @@ interface Entry {
   /** The entry's file; undefined when its data is skipped. */
   out: ByteSink | undefined;
   inflater: RawInflater | undefined;
+  /** Waiting for all its compressed bytes, to inflate them at once. */
+  whole: boolean;
 }
 
 type State = 'header' | 'data' | 'descriptor' | 'resync' | 'done';
@@ -66,7 +77,7 @@ export function zipReader(ctx: Extraction, depth: number): ByteSink {
     }
     pending = pending.subarray(30 + nameLength + extraLength);
     const known = (flags & 0x08) === 0 || compressed !== 0;
-    return { name, flags, method, remaining: known ? compressed : undefined, zip64, out: undefined, inflater: undefined };
+    return { name, flags, method, remaining: known ? compressed : undefined, zip64, out: undefined, inflater: undefined, whole: false };
   };
 
   const begin = (e: Entry) => {
@@ -82,7 +93,23 @@ export function zipReader(ctx: Extraction, depth: number): ByteSink {
     }
     if (e.name.endsWith('/') || !ctx.budget.entry()) return;
     e.out = office.open(e.name);
-    if (e.method === 8) e.inflater = new RawInflater(e.out, ctx.budget.ratio());
+    if (e.method !== 8) return;
+    if (e.remaining !== undefined && e.remaining <= WHOLE_ENTRY_BYTES) e.whole = true;
+    else e.inflater = new RawInflater(e.out, ctx.budget.ratio());
+  };
+
+  /** Inflates a whole entry at once; false when it must stream instead (too big once inflated, or broken). */
+  const inflateWhole = async (e: Entry, data: Buffer): Promise<boolean> => {
+    let out: Buffer;
+    try {
+      out = zlib.inflateRawSync(data, { maxOutputLength: WHOLE_OUTPUT_BYTES, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    } catch {
+      return false;
+    }
+    const meter = ctx.budget.ratio();
+    meter.input(data.length);
+    if (meter.output(out.length)) await (e.out as ByteSink).write(out);
+    return true;
   };
 
   const finishEntry = async (e: Entry) => {
@@ -138,6 +165,17 @@ export function zipReader(ctx: Extraction, depth: number): ByteSink {
       } else {
         const e = entry as Entry;
         if (pending.length === 0) return;
+        if (e.whole && e.remaining !== undefined) {
+          if (pending.length < e.remaining) return;
+          e.whole = false;
+          const data = pending.subarray(0, e.remaining);
+          if (await inflateWhole(e, data)) {
+            pending = pending.subarray(e.remaining);
+            await finishEntry(e);
+            continue;
+          }
+          e.inflater = new RawInflater(e.out as ByteSink, ctx.budget.ratio());
+        }
         if (e.remaining !== undefined) {
           const take = Math.min(e.remaining, pending.length);
           const data = pending.subarray(0, take);
