@@ -40,7 +40,35 @@ function prose(rand: Rand, secret: string): string[] {
   return [filler(rand, 2).join(' '), `${s.pick(rand, ['Hi team,', 'Hello Sam,', 'Quick update:', 'FYI -'])} ${secret}`, filler(rand, 3).join(' ')];
 }
 
-type Builder = (rand: Rand, i: number) => { expected: string[]; paragraphs: string[]; service?: 'av'; file?: Doc['file']; table?: Cell[][] };
+/** The data sets the corpus config registers: EDM records and a confidential memo (written by generate-corpus.ts). */
+export interface CorpusData {
+  /** header row, then one row per customer */
+  customers: string[][];
+  memo: string[];
+}
+
+export const MEMO = [
+  'Project Heron: board memo on the proposed acquisition of Calder Instruments, strictly confidential.',
+  'The board is asked to approve an offer of 41 euros per share, a premium of 28 percent over the six-month average price.',
+  'Financing comes from the revolving facility and a bridge loan arranged with two banks; combined leverage stays under three times earnings.',
+  'Integration would close the Leeds plant within eighteen months and move its production to Eindhoven, with about 140 roles affected.',
+  'Calder brings the optical sensor line that our roadmap lacks, and its service contracts with three of our largest customers.',
+  'Due diligence found two open warranty claims in Germany and a pension shortfall of 11 million that the price already reflects.',
+  'The works council in Eindhoven must be consulted before signing; the timetable assumes its opinion by the end of the quarter.',
+  'Until the announcement only the deal team and the named advisers may discuss the transaction; any leak must be reported to legal at once.',
+];
+
+export function corpusData(seed: number): CorpusData {
+  const rand = s.seeded(seed ^ 0x5eed);
+  const customers: string[][] = [['name', 'email', 'account', 'city']];
+  for (let i = 0; i < 40; i++) {
+    const p = s.person(rand);
+    customers.push([`${p.first} ${p.last}`, `${p.first}.${p.last}.${100 + i}@clients-portal.net`.toLowerCase(), s.digits(rand, 8), s.pick(rand, ['London', 'Paris', 'Berlin', 'Madrid', 'Leeds'])]);
+  }
+  return { customers, memo: MEMO };
+}
+
+type Builder = (rand: Rand, i: number, data: CorpusData) => { expected: string[]; paragraphs: string[]; service?: 'av'; file?: Doc['file']; table?: Cell[][] };
 
 export const CUSTOM_KEYWORD_RULE = { name: 'classified', words: ['TOP-SECRET', 'Project Falcon'] };
 
@@ -97,7 +125,20 @@ const POSITIVES: Record<string, Builder> = {
   'stripe-secret-key': (rand) => ({ expected: ['stripe-secret-key'], paragraphs: prose(rand, `Stripe live key: ${s.stripeKey(rand)} (rotate after the launch).`) }),
   keyword: (rand, i) => ({ expected: [`keyword:${CUSTOM_KEYWORD_RULE.name}`], paragraphs: prose(rand, i % 2 ? 'memo: TOP-SECRET plans for the acquisition, not for circulation.' : 'the Project Falcon budget is final, do not forward.') }),
   eicar: () => ({ expected: ['EICAR-Test-File'], service: 'av', paragraphs: [], file: { name: 'eicar.com', data: EICAR } }),
+  edm: (rand, i, data) => {
+    const [name, email, account] = data.customers[1 + Math.floor(rand() * (data.customers.length - 1))] as string[];
+    const sentences = [`customer ${name} (account ${account}) asked us to change the delivery address.`, `please refund ${email} — account ${account} was charged twice.`];
+    return { expected: [`edm:${CORPUS_EDM}`], paragraphs: prose(rand, sentences[i % sentences.length] as string) };
+  },
+  fingerprint: (rand, i, data) => {
+    // Five of the memo's eight paragraphs, pasted into a message.
+    const from = 1 + (i % 2);
+    return { expected: [`fingerprint:${CORPUS_MEMO}`], paragraphs: [...prose(rand, 'forwarding the board notes, keep them to yourself:'), ...data.memo.slice(from, from + 5)] };
+  },
 };
+
+export const CORPUS_EDM = 'customers';
+export const CORPUS_MEMO = 'board-memo';
 
 /** Luhn-valid numbers with real issuer prefixes turn up in every numeric export by chance. */
 const idNumber = (rand: Rand) => (rand() < 0.3 ? s.card(rand).digits : `${1 + Math.floor(rand() * 9)}${s.digits(rand, 15)}`);
@@ -187,11 +228,12 @@ export const NEGATIVE_KINDS = Object.keys(NEGATIVES);
 /** `perKind` documents of every kind, the same for the same seed. */
 export function documents(seed: number, perKind: number): Doc[] {
   const rand = s.seeded(seed);
+  const data = corpusData(seed);
   const docs: Doc[] = [];
   for (const [kinds, builders] of [[POSITIVE_KINDS, POSITIVES], [NEGATIVE_KINDS, NEGATIVES]] as const) {
     for (const kind of kinds) {
       for (let i = 0; i < perKind; i++) {
-        const built = (builders[kind] as Builder)(rand, i);
+        const built = (builders[kind] as Builder)(rand, i, data);
         docs.push({ id: `${kind}-${i}`, kind, service: built.service ?? 'dlp', expected: built.expected, paragraphs: built.paragraphs, ...(built.table ? { table: built.table } : {}), ...(built.file ? { file: built.file } : {}) });
       }
     }

@@ -83,8 +83,9 @@ export const FORMATS: Record<string, Renderer> = {
     const all = lines(doc);
     const slides: string[][] = [];
     for (let k = 0; k < all.length; k += 4) slides.push(all.slice(k, k + 4));
-    // The last slide's text goes into its speaker notes instead.
-    const notes = slides.length > 1 ? slides.map((_, k) => (k === slides.length - 1 ? (slides.pop() as string[]).join('\n') : 'Talk track.')) : [];
+    // The last slide's text goes into the speaker notes of the slide before it.
+    const last = slides.length > 1 ? (slides.pop() as string[]) : undefined;
+    const notes = last === undefined ? [] : slides.map((_, k) => (k === slides.length - 1 ? last.join('\n') : 'Talk track.'));
     return { bytes: pptx(slides, notes), contentType: `${OOXML}.presentationml.presentation`, fileName: 'deck.pptx' };
   }),
   odt: textOnly((doc) => ({ bytes: odt(lines(doc)), contentType: 'application/vnd.oasis.opendocument.text', fileName: 'notes.odt' })),

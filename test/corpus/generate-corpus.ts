@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { documents } from './documents.js';
+import { corpusData, documents } from './documents.js';
 import { FORMATS } from './formats.js';
+import { docx } from './writers/office-writers.js';
 
 export interface Sample {
   /** path relative to the corpus directory: <format>/<doc id>-<file name> */
@@ -23,6 +24,8 @@ export interface Sample {
 export interface Manifest {
   seed: number;
   samples: Sample[];
+  /** the data sets registered for the scan, relative to the corpus directory */
+  dataSets: { edm: string; fingerprint: string };
 }
 
 export function writeCorpus(dir: string, options: { seed?: number; perKind?: number; formats?: readonly string[] } = {}): Manifest {
@@ -41,7 +44,12 @@ export function writeCorpus(dir: string, options: { seed?: number; perKind?: num
       samples.push({ file, format, kind: doc.kind, positive: doc.expected.length > 0, service: doc.service, contentType: out.contentType, expected: doc.expected, bytes: out.bytes.length });
     });
   }
-  const manifest = { seed, samples };
+  // The data sets: EDM records as CSV, the confidential memo registered from a Word file.
+  const data = corpusData(seed);
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'data', 'customers.csv'), `${data.customers.map((row) => row.join(',')).join('\r\n')}\r\n`);
+  fs.writeFileSync(path.join(dir, 'data', 'board-memo.docx'), docx(data.memo));
+  const manifest: Manifest = { seed, samples, dataSets: { edm: 'data/customers.csv', fingerprint: 'data/board-memo.docx' } };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
   return manifest;
 }

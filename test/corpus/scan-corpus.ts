@@ -7,8 +7,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/index.js';
 import { BodyScan } from '../../src/icap-server/decode/body-scan.js';
+import { loadDataSets } from '../../src/icap-server/detectors/data-sets.js';
 import { buildDetectorSet, type DetectorSet, type IcapServerConfig } from '../../src/icap-server/detectors/detector-set.js';
-import { CUSTOM_KEYWORD_RULE } from './documents.js';
+import { CORPUS_EDM, CORPUS_MEMO, CUSTOM_KEYWORD_RULE } from './documents.js';
 import type { Manifest, Sample } from './generate-corpus.js';
 
 export interface Outcome {
@@ -36,9 +37,15 @@ export interface FormatScore {
   falseAlarms: string[];
 }
 
-/** The service config the corpus assumes: defaults, plus the custom keyword rule its positives use. */
-export function corpusConfig(extra: Record<string, unknown> = {}): IcapServerConfig {
-  return parseConfig({ icapServer: { detectors: { keywords: [CUSTOM_KEYWORD_RULE] }, ...extra } }).icapServer;
+/** The service config the corpus assumes: defaults, the custom keyword rule its positives use, and its data sets. */
+export function corpusConfig(dir: string, manifest: Manifest): IcapServerConfig {
+  return parseConfig({
+    icapServer: {
+      detectors: { keywords: [CUSTOM_KEYWORD_RULE] },
+      edm: [{ name: CORPUS_EDM, file: path.join(dir, manifest.dataSets.edm) }],
+      fingerprints: [{ name: CORPUS_MEMO, file: path.join(dir, manifest.dataSets.fingerprint) }],
+    },
+  }).icapServer;
 }
 
 export async function scanBytes(set: DetectorSet, config: IcapServerConfig, bytes: Buffer, contentType: string, chunkBytes = 65536): Promise<string[]> {
@@ -47,8 +54,9 @@ export async function scanBytes(set: DetectorSet, config: IcapServerConfig, byte
   return (await scan.end()).map((v) => v.name);
 }
 
-export async function scanCorpus(dir: string, manifest: Manifest, config: IcapServerConfig, sets?: { dlp: DetectorSet; av: DetectorSet }): Promise<Outcome[]> {
-  const detectors = sets ?? { dlp: buildDetectorSet(config.detectors, 'dlp', 'REQMOD'), av: buildDetectorSet(config.detectors, 'av', 'RESPMOD') };
+export async function scanCorpus(dir: string, manifest: Manifest, config: IcapServerConfig): Promise<Outcome[]> {
+  const dataSets = await loadDataSets(config);
+  const detectors = { dlp: buildDetectorSet(config.detectors, 'dlp', 'REQMOD', dataSets), av: buildDetectorSet(config.detectors, 'av', 'RESPMOD', dataSets) };
   const outcomes: Outcome[] = [];
   for (const sample of manifest.samples) {
     const bytes = fs.readFileSync(path.join(dir, sample.file));
@@ -123,6 +131,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir as string, 'manifest.json'), 'utf8')) as Manifest;
   for (const format of formats) {
     const part = { ...manifest, samples: manifest.samples.filter((sample) => sample.format === format) };
-    for (const outcome of await scanCorpus(dir as string, part, corpusConfig())) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    for (const outcome of await scanCorpus(dir as string, part, corpusConfig(dir as string, manifest))) process.stdout.write(`${JSON.stringify(outcome)}\n`);
   }
 }

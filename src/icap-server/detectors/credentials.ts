@@ -19,6 +19,7 @@ export function privateKeyDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'private-key',
+    triggers: ['PRIVATE KEY'],
     pattern: /-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----/g,
     maxMatchChars: 48,
     rule,
@@ -36,6 +37,7 @@ export function awsAccessKeyIdDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'aws-access-key-id',
+    triggers: ['AKIA', 'ASIA'],
     pattern: /(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
     maxMatchChars: 20,
     rule,
@@ -93,6 +95,7 @@ export function githubTokenDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'github-token',
+    triggers: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
     pattern: /(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{59,255})(?![A-Za-z0-9_])/g,
     maxMatchChars: 11 + 255,
     rule,
@@ -111,6 +114,7 @@ export function slackTokenDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'slack-token',
+    triggers: ['xoxa-', 'xoxb-', 'xoxp-', 'xoxr-', 'xoxs-'],
     pattern: /xox[abprs]-(?:\d{1,20}-){1,3}[A-Za-z0-9]{8,64}(?![A-Za-z0-9-])/g,
     maxMatchChars: 5 + 3 * 21 + 64,
     rule,

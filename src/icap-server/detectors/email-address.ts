@@ -2,26 +2,38 @@
 // address (lower-cased) counts once per body, and the rule's minimum count is the bulk threshold.
 // Addresses at reserved example and test domains (RFC 2606, RFC 6761) and no-reply senders are
 // low confidence: documentation and notifications are full of them.
-import { followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
+import type { DetectorRule, PatternDetector } from './text-detector.js';
 
-/** RFC 5321 §4.1.2 in its common form: a dot-atom local part and a domain with a letter TLD. */
-const EMAIL_PATTERN = /[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
+/**
+ * RFC 5321 §4.1.2 in its common form. The pattern starts at the "@" (a literal the engine finds
+ * fast) and covers the domain; the check reads the dot-atom local part backwards from there.
+ */
+const DOMAIN_PATTERN = /@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
 
 const RESERVED = /(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localhost|local)$/i;
 const NO_REPLY = /^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)\b/i;
+
+/** The local part before the "@" at `at`: up to 64 characters of A-Z a-z 0-9 . _ % + -, starting with a letter or digit. */
+function localPart(text: string, at: number): string {
+  let start = at;
+  while (start > 0 && at - start < 64 && /[A-Za-z0-9._%+-]/.test(text[start - 1] as string)) start--;
+  while (start < at && !/[A-Za-z0-9]/.test(text[start] as string)) start++;
+  return text.slice(start, at);
+}
 
 export function emailAddressDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'email-address-bulk',
-    pattern: new RegExp(EMAIL_PATTERN.source, 'g'),
+    pattern: new RegExp(DOMAIN_PATTERN.source, 'g'),
     maxMatchChars: 64 + 1 + 255,
     rule,
-    distinct: true,
+    triggers: ['@'],
+    distinctValue: (m) => `${localPart(m.input, m.index)}${m[0]}`.toLowerCase(),
     check(m) {
-      if (followsWord(m) || m.input[m.index - 1] === '.') return undefined;
-      const [local = '', domain = ''] = m[0].split('@');
-      return RESERVED.test(domain) || NO_REPLY.test(local) ? 'low' : 'medium';
+      const local = localPart(m.input, m.index);
+      if (local === '') return undefined;
+      return RESERVED.test(m[0].slice(1)) || NO_REPLY.test(local) ? 'low' : 'medium';
     },
   };
 }

@@ -9,7 +9,7 @@ import type { Findings } from './findings.js';
 import type { StreamDetector, TextReader } from './text-detector.js';
 
 export const K_GRAM = 32;
-export const WINDOW = 32;
+export const WINDOW = 16;
 const BASE = 0x01000193;
 /** BASE^K_GRAM mod 2^32: what the character leaving the k-gram contributed. */
 const BASE_K = (() => {

@@ -65,7 +65,7 @@ export function isPaymentCard(digits: string): boolean {
  * three to six digits, all with the same separator (space or dash; TextScanner reads no-break
  * spaces as spaces). Neither may touch a word character or sit inside a decimal number (`3.4111…`, `4111….5`).
  */
-const CARD_PATTERN = /(?:\d{13,19}|\d{4}([ -])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w)/g;
+const CARD_PATTERN = /\b(?:\d{13,19}|\d{4}([ -])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w)/g;
 
 /** Words that name a card (English, German, French, Spanish, Italian, Portuguese). */
 export const CARD_KEYWORDS = keywordPattern([

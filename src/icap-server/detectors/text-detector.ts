@@ -36,8 +36,13 @@ export interface PatternDetector {
   /** Longest text a match can span: sizes the overlap between scanning windows. */
   readonly maxMatchChars: number;
   readonly rule: DetectorRule;
-  /** Count distinct matched values (lower-cased), not occurrences: e-mail address bulk. */
-  readonly distinct?: boolean;
+  /** Count distinct values (e-mail address bulk): the value a match stands for, counted once per body. */
+  distinctValue?(match: RegExpExecArray): string;
+  /**
+   * Literals one of which every match contains (`AKIA`, `ASIA`): TextScanner looks for the
+   * triggers of all detectors in one pass and runs a detector only on windows holding one of its own.
+   */
+  readonly triggers?: readonly string[];
   /** The candidate's confidence; undefined = not a finding at all. Every candidate is `medium` when absent. */
   check?(match: RegExpExecArray, context: MatchContext): Confidence | undefined;
 }

@@ -20,7 +20,7 @@ const UNICODE_SPACES_ALL = new RegExp(UNICODE_SPACES.source, 'g');
 export class TextScanner {
   private readonly windowChars: number;
   private readonly overlapChars: number;
-  private readonly patterns: PatternDetector[];
+  private readonly plan: Plan;
   private readonly readers: TextReader[];
   private readonly context: MatchContext = { header: undefined };
   private buffer = '';
@@ -34,9 +34,9 @@ export class TextScanner {
     private readonly findings: Findings,
     options: { windowChars?: number } = {},
   ) {
-    this.patterns = detectors.filter((d): d is PatternDetector => d.type === 'pattern');
+    this.plan = planFor(detectors);
     this.readers = detectors.flatMap((d) => (d.type === 'stream' ? [d.open(findings)] : []));
-    const longest = Math.max(0, ...this.patterns.map((d) => d.maxMatchChars));
+    const longest = this.plan.longest;
     this.overlapChars = longest + 2 * EVIDENCE_CHARS;
     this.windowChars = Math.max(options.windowChars ?? 64 * 1024, 2 * this.overlapChars);
   }
@@ -46,7 +46,7 @@ export class TextScanner {
     // number grouping) read as spaces: "4111&nbsp;1111…" is a card as printed.
     const text = UNICODE_SPACES.test(raw) ? raw.replace(UNICODE_SPACES_ALL, ' ') : raw;
     for (const reader of this.readers) reader.write(text);
-    if (this.patterns.length === 0) return;
+    if (this.plan.patterns.length === 0) return;
     let rest = text;
     // Large writes are cut so that one window never grows past windowChars plus one overlap.
     while (rest.length > 0) {
@@ -59,7 +59,7 @@ export class TextScanner {
 
   end(): void {
     for (const reader of this.readers) reader.end();
-    if (this.patterns.length === 0) return;
+    if (this.plan.patterns.length === 0) return;
     this.scan(true);
     this.buffer = '';
   }
@@ -68,7 +68,14 @@ export class TextScanner {
     const window = this.buffer;
     if (this.base === 0) this.context.header = headerOf(window);
     const limit = final ? window.length : window.length - EVIDENCE_CHARS;
-    for (const detector of this.patterns) {
+    const triggered = new Set<PatternDetector>();
+    if (this.plan.triggers) {
+      const re = this.plan.triggers;
+      re.lastIndex = 0;
+      for (let m = re.exec(window); m !== null; m = re.exec(window)) for (const d of this.plan.byTrigger.get(m[0]) ?? []) triggered.add(d);
+    }
+    for (const detector of this.plan.patterns) {
+      if (detector.triggers !== undefined && !triggered.has(detector)) continue;
       const re = detector.pattern;
       const min = confidenceRank(detector.rule.minConfidence);
       re.lastIndex = 0;
@@ -80,7 +87,7 @@ export class TextScanner {
         if (this.base + end <= this.committed) continue;
         const confidence = detector.check ? detector.check(m, this.context) : 'medium';
         if (confidence === undefined || confidenceRank(confidence) < min) continue;
-        if (detector.distinct) this.findings.addDistinct(detector.name, 'data', detector.rule.minCount, m[0].toLowerCase());
+        if (detector.distinctValue) this.findings.addDistinct(detector.name, 'data', detector.rule.minCount, detector.distinctValue(m));
         else found++;
       }
       if (found > 0) this.findings.add(detector.name, 'data', detector.rule.minCount, found);
@@ -90,6 +97,29 @@ export class TextScanner {
     this.base += window.length - keep;
     this.buffer = window.slice(window.length - keep);
   }
+}
+
+/** What a detector list needs per window, built once per list (a zip of 10,000 files opens 10,000 scanners). */
+interface Plan {
+  patterns: PatternDetector[];
+  /** One pass over a window finds the triggers of every detector (text-detector.ts). */
+  triggers: RegExp | undefined;
+  byTrigger: Map<string, PatternDetector[]>;
+  longest: number;
+}
+
+const plans = new WeakMap<readonly TextDetector[], Plan>();
+
+function planFor(detectors: readonly TextDetector[]): Plan {
+  let plan = plans.get(detectors);
+  if (plan !== undefined) return plan;
+  const patterns = detectors.filter((d): d is PatternDetector => d.type === 'pattern');
+  const byTrigger = new Map<string, PatternDetector[]>();
+  for (const d of patterns) for (const t of d.triggers ?? []) byTrigger.set(t, [...(byTrigger.get(t) ?? []), d]);
+  const literals = [...byTrigger.keys()].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  plan = { patterns, byTrigger, triggers: literals.length > 0 ? new RegExp(literals.join('|'), 'g') : undefined, longest: Math.max(0, ...patterns.map((d) => d.maxMatchChars)) };
+  plans.set(detectors, plan);
+  return plan;
 }
 
 function headerOf(text: string): string | undefined {

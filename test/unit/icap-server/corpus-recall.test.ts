@@ -28,7 +28,7 @@ beforeAll(async () => {
   const manifest = writeCorpus(dir, { seed: Number(process.env.CORPUS_SEED ?? 13), perKind: 2 });
   const ready = { ...manifest, samples: manifest.samples.filter((s) => PENDING_EXTRACTION[s.format] === undefined) };
   // Pending formats in a child process with a deadline: one that hangs cannot stall this file.
-  const [landed, pending] = await Promise.all([scanCorpus(dir, ready, corpusConfig()), scanInChild(dir, manifest, Object.keys(PENDING_EXTRACTION), 15_000)]);
+  const [landed, pending] = await Promise.all([scanCorpus(dir, ready, corpusConfig(dir, manifest)), scanInChild(dir, manifest, Object.keys(PENDING_EXTRACTION), 15_000)]);
   scores = new Map(scoreByFormat([...landed, ...pending]).map((s) => [s.format, s]));
 }, 60_000);
 
