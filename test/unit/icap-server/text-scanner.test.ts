@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Findings } from '../../../src/icap-server/detectors/findings.js';
 import { paymentCardDetector } from '../../../src/icap-server/detectors/payment-card.js';
-import { privateKeyDetector } from '../../../src/icap-server/detectors/credentials.js';
+import { githubTokenDetector, privateKeyDetector } from '../../../src/icap-server/detectors/credentials.js';
+import { emailAddressDetector } from '../../../src/icap-server/detectors/email-address.js';
 import { TextScanner } from '../../../src/icap-server/detectors/text-scanner.js';
 
 const RULE = { minConfidence: 'low', minCount: 1 } as const;
@@ -47,4 +48,27 @@ describe('TextScanner windows', () => {
       expect(run(chunks, windowChars).count('payment-card')).toBe(300);
     }
   });
+
+  it('runs a triggered detector on every window its trigger reaches: a token cut anywhere is found once', () => {
+    const token = 'ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A';
+    const text = `${filler.slice(0, 1500)} ${token} ${filler.slice(0, 1500)}`;
+    for (let cut = 1490; cut < 1550; cut += 3) {
+      const findings = new Findings();
+      const scanner = new TextScanner([githubTokenDetector(RULE), paymentCardDetector(RULE)], findings, { windowChars: 1024 });
+      scanner.write(text.slice(0, cut));
+      scanner.write(text.slice(cut));
+      scanner.end();
+      expect(findings.count('github-token'), `cut at ${cut}`).toBe(1);
+    }
+  });
+
+  it('counts distinct e-mail addresses across windows, each once', () => {
+    const findings = new Findings();
+    const scanner = new TextScanner([emailAddressDetector({ minConfidence: 'low', minCount: 1 })], findings, { windowChars: 2048 });
+    const text = Array.from({ length: 400 }, (_, i) => `${filler.slice(0, 40)} user${i % 100}@corp-mail.net`).join('\n');
+    for (const chunk of text.match(/[\s\S]{1,333}/g) ?? []) scanner.write(chunk);
+    scanner.end();
+    expect(findings.count('email-address-bulk')).toBe(100);
+  });
 });
+
