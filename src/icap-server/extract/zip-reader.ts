@@ -22,12 +22,13 @@ const LOCAL_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const METHODS = new Set([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14, 16, 18, 19, 93, 94, 95, 96, 97, 98, 99]);
 
 /**
- * A deflated entry of at most this many compressed bytes is inflated at once when all of it is
- * here (no thread-pool round trip per 64 KiB), as long as it inflates to at most
- * WHOLE_OUTPUT_BYTES; past that it streams like any other.
+ * A deflated entry of at most this many compressed bytes, whose header says it inflates to at most
+ * WHOLE_OUTPUT_BYTES, is inflated at once when all of it is here (no thread-pool round trip per
+ * 64 KiB); one whose header lies about it streams like any other. Larger limits made the
+ * transient buffers of a 200 MiB zip cost more memory than the 64 MiB the issue allows.
  */
-const WHOLE_ENTRY_BYTES = 1024 * 1024;
-const WHOLE_OUTPUT_BYTES = 8 * 1024 * 1024;
+const WHOLE_ENTRY_BYTES = 256 * 1024;
+const WHOLE_OUTPUT_BYTES = 2 * 1024 * 1024;
 
 interface Entry {
   name: string;
@@ -35,6 +36,8 @@ interface Entry {
   method: number;
   /** Compressed bytes left, when known. */
   remaining: number | undefined;
+  /** The uncompressed size the header declares (0 with a data descriptor). */
+  size: number;
   zip64: boolean;
   /** The entry's file; undefined when its data is skipped. */
   out: ByteSink | undefined;
@@ -62,22 +65,24 @@ export function zipReader(ctx: Extraction, depth: number): ByteSink {
     const flags = pending.readUInt16LE(6);
     const method = pending.readUInt16LE(8);
     let compressed: number = pending.readUInt32LE(18);
+    let size: number = pending.readUInt32LE(22);
     const name = pending.toString(flags & 0x800 ? 'utf8' : 'latin1', 30, 30 + nameLength);
     const extra = pending.subarray(30 + nameLength, 30 + nameLength + extraLength);
     let zip64 = false;
     for (let at = 0; at + 4 <= extra.length; ) {
       const id = extra.readUInt16LE(at);
-      const size = extra.readUInt16LE(at + 2);
+      const fieldSize = extra.readUInt16LE(at + 2);
       // §4.5.3: in a local header the zip64 field holds the original size, then the compressed size.
-      if (id === 0x0001 && size >= 16 && at + 20 <= extra.length) {
+      if (id === 0x0001 && fieldSize >= 16 && at + 20 <= extra.length) {
         zip64 = true;
         if (compressed === 0xffffffff) compressed = Number(extra.readBigUInt64LE(at + 12));
+        if (size === 0xffffffff) size = Number(extra.readBigUInt64LE(at + 4));
       }
-      at += 4 + size;
+      at += 4 + fieldSize;
     }
     pending = pending.subarray(30 + nameLength + extraLength);
     const known = (flags & 0x08) === 0 || compressed !== 0;
-    return { name, flags, method, remaining: known ? compressed : undefined, zip64, out: undefined, inflater: undefined, whole: false };
+    return { name, flags, method, remaining: known ? compressed : undefined, size, zip64, out: undefined, inflater: undefined, whole: false };
   };
 
   const begin = (e: Entry) => {
@@ -94,7 +99,7 @@ export function zipReader(ctx: Extraction, depth: number): ByteSink {
     if (e.name.endsWith('/') || !ctx.budget.entry()) return;
     e.out = office.open(e.name);
     if (e.method !== 8) return;
-    if (e.remaining !== undefined && e.remaining <= WHOLE_ENTRY_BYTES) e.whole = true;
+    if (e.remaining !== undefined && e.remaining <= WHOLE_ENTRY_BYTES && e.size > 0 && e.size <= WHOLE_OUTPUT_BYTES) e.whole = true;
     else e.inflater = new RawInflater(e.out, ctx.budget.ratio());
   };
 
