@@ -1,11 +1,14 @@
 // The summary of a period: counts per UTC day (zeros included, for a chart), the top users, hosts,
 // rules and violation names, and the total. Each list is one GROUP BY over the index that starts
-// with its column and ends in time_ms, read without touching the table.
+// with its column and ends in time_ms, read without touching the table; a period of few records
+// (up to FEW_ROWS) is read by time instead, one row per record, which beats stepping through every
+// user or host of the index (measured: 18 ms against 178 ms for a day of 3,000 in 300,000).
 import type Database from 'better-sqlite3';
 import { ProxyError } from '../core/errors.js';
 import { DEFAULT_TOP, MAX_TOP, type IncidentCount, type IncidentSummary } from './incident-reader.js';
 
 export const DAY_MS = 86_400_000;
+const FEW_ROWS = 20_000;
 
 function bad(message: string): ProxyError {
   return new ProxyError('CLIENT_BAD_REQUEST', `incident summary: ${message}`);
@@ -15,6 +18,8 @@ export interface SummaryScope {
   /** days back that the store keeps (retention): earlier days are zero unless records are still there */
   retentionDays: number;
   now: number;
+  /** read by time up to this many records (default FEW_ROWS; tests set 0 or Infinity to take each way) */
+  fewRows?: number;
 }
 
 export function summarize(db: Database.Database, range: { from: Date; to: Date }, top: number | undefined, scope: SummaryScope): IncidentSummary {
@@ -25,11 +30,12 @@ export function summarize(db: Database.Database, range: { from: Date; to: Date }
   const n = top ?? DEFAULT_TOP;
   if (!Number.isInteger(n) || n < 1 || n > MAX_TOP) throw bad(`top must be an integer from 1 to ${MAX_TOP}`);
   const params = { from, to, top: n };
+  const total = (db.prepare('SELECT count(*) AS n FROM incidents WHERE time_ms >= @from AND time_ms < @to').get(params) as { n: number }).n;
+  const byTime = total <= (scope.fewRows ?? FEW_ROWS) ? 'INDEXED BY incidents_time' : '';
   const topOf = (column: 'user' | 'host' | 'rule'): IncidentCount[] =>
     db
-      .prepare(`SELECT ${column} AS key, count(*) AS count FROM incidents WHERE ${column} IS NOT NULL AND time_ms >= @from AND time_ms < @to GROUP BY ${column} ORDER BY count DESC, key LIMIT @top`)
+      .prepare(`SELECT ${column} AS key, count(*) AS count FROM incidents ${byTime} WHERE ${column} IS NOT NULL AND time_ms >= @from AND time_ms < @to GROUP BY ${column} ORDER BY count DESC, key LIMIT @top`)
       .all(params) as IncidentCount[];
-  const total = (db.prepare('SELECT count(*) AS n FROM incidents WHERE time_ms >= @from AND time_ms < @to').get(params) as { n: number }).n;
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
