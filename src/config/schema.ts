@@ -349,6 +349,24 @@ export const configSchema = z
               .prefault({}),
           })
           .prefault({}),
+        /** AV back-end of the `av` service (issue 13): clamd over its UNIX socket or TCP, INSTREAM. */
+        av: z
+          .strictObject({
+            clamd: z
+              .strictObject({
+                /** clamd.conf LocalSocket */
+                socket: z.string().min(1).optional(),
+                /** clamd.conf TCPAddr and TCPSocket */
+                host: host.default('127.0.0.1'),
+                port: port.min(1).optional(),
+                timeoutMs: ms.min(1).default(30_000),
+                /** Bytes of each file streamed; keep it at or under clamd's StreamMaxLength (25M by default). */
+                maxStreamBytes: bytes.min(1).default(25 * 1024 * 1024),
+              })
+              .refine((c) => (c.socket === undefined) !== (c.port === undefined), { message: 'clamd needs socket (a UNIX socket path) or port (TCP, with host)' })
+              .optional(),
+          })
+          .prefault({}),
         /** A client that does not offer `Allow: 204` gets a clean message echoed back; bodies larger get 500. */
         maxEchoBytes: bytes.default(16 * 1024 * 1024),
         idleTimeoutMs: ms.default(60_000),
@@ -400,24 +418,6 @@ export const configSchema = z
               )
               .default([]),
             /** The EICAR anti-virus test file (service `av`). */
-        /** AV back-end of the `av` service (issue 13): clamd over its UNIX socket or TCP, INSTREAM. */
-        av: z
-          .strictObject({
-            clamd: z
-              .strictObject({
-                /** clamd.conf LocalSocket */
-                socket: z.string().min(1).optional(),
-                /** clamd.conf TCPAddr and TCPSocket */
-                host: host.default('127.0.0.1'),
-                port: port.min(1).optional(),
-                timeoutMs: ms.min(1).default(30_000),
-                /** Bytes of each file streamed; keep it at or under clamd's StreamMaxLength (25M by default). */
-                maxStreamBytes: bytes.min(1).default(25 * 1024 * 1024),
-              })
-              .refine((c) => (c.socket === undefined) !== (c.port === undefined), { message: 'clamd needs socket (a UNIX socket path) or port (TCP, with host)' })
-              .optional(),
-          })
-          .prefault({}),
             eicar: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
             /** File types recognised by magic bytes, blocked per direction (RESPMOD = download). */
             blockedFileTypes: z
