@@ -21,6 +21,19 @@ import { zipReader } from './zip-reader.js';
 
 const DISCARD: ByteSink = { write: async () => undefined, end: async () => undefined };
 
+function both(a: ByteSink, b: ByteSink): ByteSink {
+  return {
+    async write(chunk) {
+      await a.write(chunk);
+      await b.write(chunk);
+    },
+    async end() {
+      await a.end();
+      await b.end();
+    },
+  };
+}
+
 /** The name a compressed file had before `.gz`/`.bz2`/`.xz` (`report.tar.gz` → `report.tar`). */
 function inner(name: string | undefined, extensions: RegExp): FileInfo {
   return name === undefined ? {} : { name: name.replace(extensions, (ext) => (ext.startsWith('.t') ? '.tar' : '')) };
@@ -44,7 +57,9 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
     case 'mail':
       return ctx.mayOpen(depth) ? mailReader(ctx, depth) : raw();
     case 'cfb':
-      return cfbScanner(ctx, embeddedZipWatcher(ctx, depth, raw()));
+      // Legacy Office files (.doc, .xls, .msg) keep their text as 8-bit code page or UTF-16LE
+      // runs inside their streams: both views are read.
+      return cfbScanner(ctx, both(embeddedZipWatcher(ctx, depth, raw()), wideToUtf8('utf-16le', charsetText(ctx.text(depth), 'utf-8'))));
     case 'encrypted':
       ctx.encrypted();
       return DISCARD;

@@ -106,6 +106,16 @@ describe('text encodings', () => {
     expect(await dlp(body)).toEqual(['keyword:top-secret']);
   });
 
+  it('reads the UTF-16 and the 8-bit text of a legacy Office file (compound file), and reports an encrypted OOXML one', async () => {
+    const header = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(504)]);
+    expect(await dlp(Buffer.concat([header, Buffer.from('memo: TOP-SECRET plans', 'utf16le'), Buffer.alloc(64)]))).toEqual(['keyword:top-secret']);
+    expect(await dlp(Buffer.concat([header, Buffer.from('memo: TOP-SECRET plans', 'latin1'), Buffer.alloc(64)]))).toEqual(['keyword:top-secret']);
+    const directory = Buffer.alloc(128);
+    directory.write('EncryptedPackage', 0, 'utf16le');
+    expect(await dlp(Buffer.concat([header, Buffer.alloc(512), directory]))).toEqual(['encrypted-content']);
+    expect(await dlp(Buffer.concat([header, Buffer.alloc(515), directory]))).toEqual([]);
+  });
+
   it('reads HTML in UTF-16 and text in a declared charset', async () => {
     expect(await dlp(Buffer.from('<html><body><p>memo TOP-<i>SECRET</i></p></body></html>', 'utf16le'), 'text/html; charset=utf-16le')).toEqual(['keyword:top-secret']);
     expect(await scan(Buffer.from('memo TOP\u2010SECRET'.replace('\u2010', '-'), 'latin1'), { content: { contentType: 'text/plain; charset=windows-1252' }, icapServer: keyword })).toEqual(['keyword:top-secret']);
