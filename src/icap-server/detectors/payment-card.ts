@@ -6,6 +6,7 @@
 // write cards (grouped), or contiguous beside a payment word, in prose; low when it is one
 // number among many (a table, a log line) or labelled as something else (`trace_id=`).
 import { inNumericContext, keywordNear, keywordPattern, nameOf } from './evidence.js';
+import { isIban } from './iban.js';
 import { followsWord, touchesDecimal, type Confidence, type DetectorRule, type MatchContext, type PatternDetector } from './text-detector.js';
 
 interface Brand {
@@ -99,6 +100,20 @@ export function cardConfidence(m: RegExpExecArray, context: MatchContext, groupe
   return grouped || keywordNear(m, PAYMENT_WORDS) ? 'medium' : 'low';
 }
 
+/** Printed IBAN groups right before a candidate (`CH33 2537 …`): the digits may be the rest of that IBAN. */
+const IBAN_BEFORE = /[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){0,6} $/;
+
+/** True when the candidate continues a printed IBAN (ISO 13616 groups of four), so its digits are not a card. */
+function insideIban(m: RegExpExecArray): boolean {
+  const before = IBAN_BEFORE.exec(m.input.slice(Math.max(0, m.index - 36), m.index));
+  if (before === null) return false;
+  const after = /^(?: ?[A-Z0-9]{1,4}){0,7}/.exec(m.input.slice(m.index, m.index + 40))?.[0] ?? '';
+  const groups = `${before[0]}${after}`.trim().split(' ');
+  // The longest run of groups from the country code that is a valid IBAN.
+  for (let n = groups.length; n >= 2; n--) if (isIban(groups.slice(0, n).join(''))) return true;
+  return false;
+}
+
 export function paymentCardDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
@@ -107,7 +122,7 @@ export function paymentCardDetector(rule: DetectorRule): PatternDetector {
     maxMatchChars: 4 + 4 * 7,
     rule,
     check(match, context) {
-      if (followsWord(match, true) || touchesDecimal(match)) return undefined;
+      if (followsWord(match, true) || touchesDecimal(match) || insideIban(match)) return undefined;
       const text = match[0];
       const sep = match[1];
       if (sep === undefined) return isPaymentCard(text) ? cardConfidence(match, context, false) : undefined;

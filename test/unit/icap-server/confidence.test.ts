@@ -49,6 +49,11 @@ describe('payment cards by confidence', () => {
     expect(await scan('x=4111111111111111,5')).toEqual([]);
   });
 
+  it('the digits of a printed IBAN are not a card (CH33 2537 5490 1206 9534 5 holds a Luhn-valid 2-series run)', async () => {
+    expect(await scan('please wire the deposit to IBAN CH33 2537 5490 1206 9534 5 by Friday.')).toEqual(['iban']);
+    expect(await scan('card 2537 5490 1206 9534 on file')).toEqual(['payment-card']);
+  });
+
   it('the grouped form in prose is medium: a rule at high needs a keyword or an expiry', async () => {
     expect(await scan('ref 4111 1111 1111 1111 today', { icapServer: high('paymentCards') })).toEqual([]);
     expect(await scan('visa 4111 1111 1111 1111 today', { icapServer: high('paymentCards') })).toEqual(['payment-card']);
