@@ -167,3 +167,35 @@ describe('rule knobs on the built-in detectors', () => {
     expect(await scan('DE89370400440532013000 GB82WEST12345698765432', { icapServer: { detectors: { iban: { minCount: 2, minConfidence: 'high' } } } })).toEqual([]);
   });
 });
+
+describe('every detector key changes the outcome', () => {
+  // A body each detector reports once at medium confidence (so `high` drops it, and minCount 2),
+  // and a body with two findings: far apart, as two card numbers side by side read as a table.
+  const far = ` ${'and some ordinary words in between '.repeat(6)}\n`;
+  const KEY = 'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun';
+  const MEDIUM: Array<[key: string, name: string, body: string, twice: string]> = [
+    ['paymentCards', 'payment-card', 'ref 4111 1111 1111 1111 today', `ref 4111 1111 1111 1111 ${far} also 5555 5555 5555 4444`],
+    ['iban', 'iban', 'ref GB82 WEST 1234 5698 7654 32 today', `ref GB82 WEST 1234 5698 7654 32 ${far} DE89 3704 0044 0532 0130 00`],
+    ['usSsn', 'us-ssn', 'ref 536-22-1234 today', `ref 536-22-1234 ${far} 412-55-9876`],
+    ['ukNino', 'uk-nino', 'ref AB 12 34 56 C today', `ref AB 12 34 56 C ${far} CE 98 76 54 A`],
+    ['privateKeys', 'private-key', '-----BEGIN PRIVATE KEY-----', `-----BEGIN PRIVATE KEY-----\n${KEY}\n${far}-----BEGIN EC PRIVATE KEY-----\n${KEY}`],
+    ['credentials', 'github-token', 'ref ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A today', `ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A ${far} ghp_zB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A`],
+  ];
+  it.each(MEDIUM)('%s: enabled, minCount and minConfidence', async (key, name, body, twice) => {
+    expect(await scan(body)).toEqual([name]);
+    expect(await scan(body, { icapServer: { detectors: { [key]: { enabled: false } } } })).toEqual([]);
+    expect(await scan(body, { icapServer: { detectors: { [key]: { minCount: 2 } } } })).toEqual([]);
+    expect(await scan(twice, { icapServer: { detectors: { [key]: { minCount: 2 } } } })).toEqual([name]);
+    expect(await scan(body, { icapServer: { detectors: { [key]: { minConfidence: 'high' } } } })).toEqual([]);
+  });
+
+  it('euVat and emailAddresses: enabled switches them off', async () => {
+    expect(await scan('VAT number DE136695976', { icapServer: { detectors: { euVat: { enabled: false } } } })).toEqual([]);
+    const list = Array.from({ length: 60 }, (_, i) => `p${i}@corp-mail.net`).join(' ');
+    expect(await scan(list)).toEqual(['email-address-bulk']);
+    expect(await scan(list, { icapServer: { detectors: { emailAddresses: { enabled: false } } } })).toEqual([]);
+    expect(await scan(list, { icapServer: { detectors: { emailAddresses: { minConfidence: 'high' } } } })).toEqual([]);
+    expect(await scan('VAT DE136695976 and VAT DE136695976', { icapServer: { detectors: { euVat: { minCount: 3 } } } })).toEqual([]);
+  });
+});
+
