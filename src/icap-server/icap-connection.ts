@@ -156,7 +156,7 @@ export class IcapConnection {
     if (tx.scan === undefined) {
       const http = tx.method === 'REQMOD' ? tx.reqHead : tx.resHead;
       const content: ContentDescription = { contentType: headerOf(http, 'content-type'), contentEncoding: headerOf(http, 'content-encoding') };
-      tx.scan = new BodyScan(tx.service.detectors[tx.method], content, this.ctx.config);
+      tx.scan = new BodyScan(tx.service.detectors[tx.method], content, this.ctx.config, { service: tx.service.name, method: tx.method });
     }
     const part = data.length > room ? data.subarray(0, room) : data;
     tx.scannedBytes += part.length;
