@@ -54,7 +54,8 @@ export class IncidentStore {
       // the WAL is part of what the cap bounds: a twentieth of it, between 16 pages and SQLite's default 1000
       const walPages = Math.max(16, Math.min(1000, Math.floor(options.maxBytes / 20 / pageSize)));
       this.#walReserveBytes = walPages * pageSize;
-      applySchema(this.#db, { autocheckpointPages: walPages, journalSizeLimitBytes: this.#walReserveBytes });
+      // a sixteenth of the cap, at most 64 MiB
+      applySchema(this.#db, { autocheckpointPages: walPages, journalSizeLimitBytes: this.#walReserveBytes, cacheBytes: Math.min(64 * 1024 * 1024, options.maxBytes / 16) });
     } catch (err) {
       this.#db.close();
       throw new ProxyError('CONFIG_INVALID', `incidents.dir: ${this.file} is not a usable incident store: ${(err as Error).message}`, { cause: err });
