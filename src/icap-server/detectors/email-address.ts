@@ -28,7 +28,6 @@ export function emailAddressDetector(rule: DetectorRule): PatternDetector {
     pattern: new RegExp(DOMAIN_PATTERN.source, 'g'),
     maxMatchChars: 64 + 1 + 255,
     rule,
-    triggers: ['@'],
     distinctValue: (m) => `${localPart(m.input, m.index)}${m[0]}`.toLowerCase(),
     check(m) {
       const local = localPart(m.input, m.index);

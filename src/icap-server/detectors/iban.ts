@@ -3,7 +3,7 @@
 // (ISO 7064 MOD 97-10) both have to agree, so an upper-case word with digits is not an IBAN.
 // Confidence: high beside a banking keyword, medium otherwise (the check makes chance matches rare).
 import { keywordNear, keywordPattern, nameOf } from './evidence.js';
-import { followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
+import { CAPITALS_ANCHOR, followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
 const IBAN_LENGTHS: Record<string, number> = {
@@ -47,7 +47,8 @@ export function ibanDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'iban',
-    pattern: new RegExp(IBAN_PATTERN.source, 'g'),
+    pattern: new RegExp(IBAN_PATTERN.source, 'y'),
+    anchor: CAPITALS_ANCHOR,
     maxMatchChars: 34 + 8,
     rule,
     check(match, context) {

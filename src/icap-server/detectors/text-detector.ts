@@ -31,7 +31,7 @@ export interface PatternDetector {
   readonly type: 'pattern';
   /** Name written in X-Violations-Found and on the block page. */
   readonly name: string;
-  /** Must carry the `g` flag; a check may read EVIDENCE_CHARS around a match. */
+  /** The `g` flag, or `y` with an anchor; a check may read EVIDENCE_CHARS around a match. */
   readonly pattern: RegExp;
   /** Longest text a match can span: sizes the overlap between scanning windows. */
   readonly maxMatchChars: number;
@@ -43,6 +43,12 @@ export interface PatternDetector {
    * triggers of all detectors in one pass and runs a detector only on windows holding one of its own.
    */
   readonly triggers?: readonly string[];
+  /**
+   * Where matches may start, shared by detectors with the same first characters: TextScanner runs
+   * the anchor once per window and each sharing detector's sticky (`y`) pattern at its positions
+   * only, instead of one full pass per detector.
+   */
+  readonly anchor?: RegExp;
   /** The candidate's confidence; undefined = not a finding at all. Every candidate is `medium` when absent. */
   check?(match: RegExpExecArray, context: MatchContext): Confidence | undefined;
 }
@@ -61,6 +67,9 @@ export interface TextReader {
 }
 
 export type TextDetector = PatternDetector | StreamDetector;
+
+/** Two capitals at a word start: where an IBAN, a NINO or a VAT id begins (a match after a word character is no finding). */
+export const CAPITALS_ANCHOR = /\b[A-Z][A-Z]/g;
 
 /** Characters around a match that a check may read for supporting evidence (Purview's proximity). */
 export const EVIDENCE_CHARS = 300;
