@@ -43,10 +43,39 @@ function ourNames(dir: string): Set<string> {
   }
 }
 
+/**
+ * Roots of earlier runs that were killed before their teardown (a timeout, SIGKILL): each names
+ * its owner's pid; a root whose owner is gone is removed, with whatever keys it still holds.
+ */
+function removeAbandonedRoots(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.startsWith('vitest-dlp-run-'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const root = path.join(dir, name);
+    let pid: number;
+    try {
+      pid = Number(fs.readFileSync(path.join(root, 'owner.pid'), 'utf8'));
+    } catch {
+      continue; // not ours to judge (no owner recorded)
+    }
+    try {
+      process.kill(pid, 0);
+    } catch {
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+    }
+  }
+}
+
 export default function setup(): () => void {
   const systemTmp = os.tmpdir();
   const previous = process.env['TMPDIR'];
+  removeAbandonedRoots(systemTmp);
   const root = fs.mkdtempSync(path.join(systemTmp, 'vitest-dlp-run-'));
+  fs.writeFileSync(path.join(root, 'owner.pid'), String(process.pid));
   // Traversable by others, not listable: daemons that drop privileges (squid runs as `proxy`)
   // reach the directories the harness made for them inside; each of those keeps its own mode.
   fs.chmodSync(root, 0o711);
