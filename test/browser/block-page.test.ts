@@ -6,7 +6,6 @@
 // origin receives it), and a chat page whose WebSocket (wss://, intercepted) sends a clean message
 // and one with a card number: the second closes the socket with 1008 and never reaches the origin.
 // Screenshots go to test-artifacts/.
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,13 +13,13 @@ import https from 'node:https';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/ca/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
-import { ensureBinary } from '../support/peers/common.js';
+import { launchBrowserThroughProxy } from '../support/browser.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 
@@ -115,8 +114,6 @@ describe('in headless Chromium through the proxy', () => {
   let page: Page;
 
   beforeAll(async () => {
-    const browserPath = ensureBinary('chromium', ['chromium']);
-    const certutil = ensureBinary('certutil', ['libnss3-tools']);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
     origin = await startFormOrigin(path.join(tmp, 'origin-ca'));
@@ -132,42 +129,9 @@ describe('in headless Chromium through the proxy', () => {
       blockPage: { contact: CONTACT },
     });
 
-    // Chromium on Linux trusts the NSS database in $HOME/.pki/nssdb: a fresh one holding our CA.
-    const home = path.join(tmp, 'home');
-    const nssdb = path.join(home, '.pki', 'nssdb');
-    fs.mkdirSync(nssdb, { recursive: true });
-    const caFile = path.join(tmp, 'dlp-proxy-ca.pem');
-    fs.writeFileSync(caFile, proxy.caPem);
-    for (const args of [
-      ['-N', '-d', `sql:${nssdb}`, '--empty-password'],
-      ['-A', '-d', `sql:${nssdb}`, '-n', 'dlp-proxy test CA', '-t', 'C,,', '-i', caFile],
-    ]) {
-      const r = spawnSync(certutil, args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`certutil ${args.join(' ')}: ${r.stderr}`);
-    }
-
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: browserPath,
-      headless: true,
-      env: { ...process.env, HOME: home },
-      viewport: { width: 1000, height: 820 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
-        `--proxy-server=http://127.0.0.1:${proxy.port}`,
-        // Chromium sends loopback DIRECT unless told otherwise; the test origin is on loopback.
-        // The admin listener is reached directly, as the PAC file has browsers do: the proxy
-        // refuses to forward to its own listeners.
-        `--proxy-bypass-list=<-loopback>;127.0.0.1:${proxy.app.adminPort}`,
-      ],
-    });
+    // The admin listener is reached directly, as the PAC file has browsers do: the proxy refuses
+    // to forward to its own listeners.
+    context = await launchBrowserThroughProxy({ dir: tmp, proxyPort: proxy.port, caPem: proxy.caPem, bypass: [`127.0.0.1:${proxy.app.adminPort}`], viewport: { width: 1000, height: 820 } });
     page = context.pages()[0] ?? (await context.newPage());
   }, 120_000);
 

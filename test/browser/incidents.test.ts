@@ -7,14 +7,13 @@
 // the incident (through the sign-in page's continue link: a Strict cookie does not travel with a
 // navigation another site started), the list is filtered, exported as CSV, summarised and left.
 // Screenshots go to test-artifacts/.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminServer, incidentLinkBase, incidentReportsOptions } from '../../src/admin/index.js';
 import { CertificateAuthority } from '../../src/ca/index.js';
@@ -22,7 +21,8 @@ import { parseConfig } from '../../src/config/index.js';
 import { linkIncidents } from '../../src/enforce/render-page.js';
 import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
 import { hashPassword } from '../../src/proxy/index.js';
-import { ensureBinary, freePort } from '../support/peers/common.js';
+import { launchBrowserThroughProxy } from '../support/browser.js';
+import { freePort } from '../support/peers/common.js';
 import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
@@ -79,8 +79,6 @@ describe('incident reports in headless Chromium', () => {
   const storedRecord = (id: string) => expect.poll(() => proxy.app.incidents!.get(id), { timeout: 10_000 }).toBeDefined();
 
   beforeAll(async () => {
-    const browserPath = ensureBinary('chromium', ['chromium']);
-    const certutil = ensureBinary('certutil', ['libnss3-tools']);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
     origin = await startOrigin(path.join(tmp, 'origin-ca'));
@@ -113,41 +111,9 @@ describe('incident reports in headless Chromium', () => {
     adminUrl = `http://localhost:${adminPort}`;
     linkIncidents(incidentLinkBase(adminConfig.admin, adminPort));
 
-    // Chromium on Linux trusts the NSS database in $HOME/.pki/nssdb: a fresh one holding our CA.
-    const home = path.join(tmp, 'home');
-    const nssdb = path.join(home, '.pki', 'nssdb');
-    fs.mkdirSync(nssdb, { recursive: true });
-    const caFile = path.join(tmp, 'dlp-proxy-ca.pem');
-    fs.writeFileSync(caFile, proxy.caPem);
-    for (const args of [
-      ['-N', '-d', `sql:${nssdb}`, '--empty-password'],
-      ['-A', '-d', `sql:${nssdb}`, '-n', 'dlp-proxy test CA', '-t', 'C,,', '-i', caFile],
-    ]) {
-      const r = spawnSync(certutil, args, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`certutil ${args.join(' ')}: ${r.stderr}`);
-    }
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: browserPath,
-      headless: true,
-      acceptDownloads: true,
-      env: { ...process.env, HOME: home },
-      viewport: { width: 1280, height: 860 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
-        `--proxy-server=http://127.0.0.1:${proxy.port}`,
-        // the test origin is on loopback, so loopback goes through the proxy; the admin listener
-        // is reached directly (the proxy refuses to forward to its own listeners)
-        `--proxy-bypass-list=<-loopback>;localhost:${adminPort}`,
-      ],
-    });
+    // The admin listener is reached directly, as the PAC file has browsers do: the proxy refuses
+    // to forward to its own listeners.
+    context = await launchBrowserThroughProxy({ dir: tmp, proxyPort: proxy.port, caPem: proxy.caPem, bypass: [`localhost:${adminPort}`], viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     page = context.pages()[0] ?? (await context.newPage());
   }, 120_000);
 
