@@ -18,7 +18,7 @@ import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.
 import { compilePolicy } from './policy/index.js';
 import { ProxyFront } from './proxy/index.js';
 import { OriginClient } from './upstream/index.js';
-import { VerdictCache, createVerdictStore, storeStateChannel, type StoreStateEvent } from './verdict/index.js';
+import { VerdictCache, createVerdictStore, storeStateChannel, type StoreStateEvent, type VerdictStore } from './verdict/index.js';
 
 export interface App {
   config: Config;
@@ -57,6 +57,8 @@ export interface StartOptions {
   incidentSink?: { write(records: IncidentRecord[]): Promise<unknown> };
   /** false in a cluster worker: the primary sends the alert mails of every worker's violations */
   emailAlerts?: boolean;
+  /** a cluster worker with cache.store: memory: the primary's store, over IPC (instead of one of its own) */
+  verdictStore?: VerdictStore;
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
@@ -135,7 +137,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         else logger.warn({ log: 'verdict', ...e }, 'shared verdict store down: local cache only');
       }),
     );
-    const store = await createVerdictStore(config.cache);
+    const store = options.verdictStore ?? (await createVerdictStore(config.cache));
     closers.push(() => store.close());
     const cache = new VerdictCache(store, config.cache.ttlMs);
     const upstream = new OriginClient(config.upstream, { listensOffLoopback: !isLoopback(config.proxy.host) });
