@@ -13,7 +13,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { Proxy as MitmProxy, type IContext, type IProxyOptions } from 'http-mitm-proxy';
+import { Proxy as MitmProxy, type IProxyOptions } from 'http-mitm-proxy';
 import type { Duplex } from 'node:stream';
 import { ProxyError, type ErrorCode } from '../core/errors.js';
 import { events } from '../core/events.js';
@@ -89,8 +89,6 @@ export class ProxyFront {
   readonly #connects: ConnectTunnels;
   /** client sockets handed back to the HTTP server after a non-WebSocket upgrade (already counted) */
   readonly #reinjected = new WeakSet<Duplex>();
-  /** The request target as received: http-mitm-proxy rewrites absolute-form `req.url` to a path. */
-  readonly #targets = new WeakMap<http.IncomingMessage, string>();
   #server: http.Server | undefined;
   #clientConnections = 0;
   readonly #cap: ClientConnectionCap;
@@ -110,17 +108,6 @@ export class ProxyFront {
     this.#connects = new ConnectTunnels(options);
     this.#mitm.onConnect((req, socket, head) => {
       this.#onConnect(req, socket, head).catch((err) => this.#refuseSocket(socket, req, toError(err, 'INTERNAL')));
-    });
-    this.#mitm.onRequest((ctx: IContext) => {
-      // The exchange is ours from here: the library's error listeners would answer 504 for it.
-      const { clientToProxyRequest: req, proxyToClientResponse: res } = ctx;
-      req.removeAllListeners('error');
-      res.removeAllListeners('error');
-      req.on('error', () => undefined); // a client gone mid-body: the pipeline sees 'aborted'/'close'
-      res.on('error', () => undefined);
-      this.#onRequest(ctx.clientToProxyRequest, ctx.proxyToClientResponse).catch((err) =>
-        this.#refuse(ctx.proxyToClientResponse, ctx.clientToProxyRequest, toError(err, 'INTERNAL')),
-      );
     });
     this.#mitm.onError(() => {
       // Socket errors of the library's own listeners; every exchange reports its own failures.
@@ -150,12 +137,11 @@ export class ProxyFront {
     (server as unknown as { maxHeaderSize: number }).maxHeaderSize = this.#options.maxHeaderBytes;
     // req.headers keeps this many fields, req.rawHeaders all of them: #limitRefusal answers 431.
     server.maxHeadersCount = this.#options.maxHeaderCount;
-    server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      this.#targets.set(req, req.url ?? '');
-      if (this.#draining) res.shouldKeepAlive = false;
-      this.#responses.add(res);
-      res.once('close', () => this.#responses.delete(res));
-    });
+    // Requests come to us straight from the server: the library's request handler builds a context
+    // of ~20 arrays and closures, a UUID and an async.each per request, all for hooks we never use
+    // (we take every exchange over), and rewrites absolute-form `req.url` to a path.
+    server.removeAllListeners('request');
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.#onServerRequest(req, res));
     server.on('connection', (socket: Duplex) => this.#onConnection(socket));
     // WebSocket handshakes go to the pipeline (not the library's ws server); any other upgrade is
     // read again as an ordinary request (upgrade-dispatch.ts).
@@ -329,11 +315,21 @@ export class ProxyFront {
     return { origin: { scheme, host: target.host, port: target.port }, client: who.client, intercepted: false };
   }
 
+  /** Every request head the HTTP server accepted (plain, and decrypted inside an intercepted CONNECT). */
+  #onServerRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // The exchange is ours: nothing is read or written until the pipeline says so.
+    req.pause();
+    req.on('error', () => undefined); // a client gone mid-body: the pipeline sees 'aborted'/'close'
+    res.on('error', () => undefined);
+    if (this.#draining) res.shouldKeepAlive = false;
+    this.#responses.add(res);
+    res.once('close', () => this.#responses.delete(res));
+    this.#onRequest(req, res).catch((err) => this.#refuse(res, req, toError(err, 'INTERNAL')));
+  }
+
   async #onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = this.#targets.get(req) ?? req.url ?? '';
-    const route = await this.#route(req, url);
+    const route = await this.#route(req, req.url ?? '');
     if ('refuse' in route) return this.#refuse(res, req, route.refuse);
-    req.url = url;
     this.#handlers.exchange(req, res, route.origin, route.client, route.intercepted);
   }
 
