@@ -31,9 +31,12 @@ export function ooxmlText(out: TextSink): ByteSink {
     }
     // Nothing after the last match was read: from the last run that opened there (or the last
     // tag), it is read again with the next chunk.
-    const run = Math.max(s.lastIndexOf('<w:t'), s.lastIndexOf('<a:t'), s.lastIndexOf('<w:delText'), s.lastIndexOf('<w:instrText'));
-    const open = run >= end ? run : s.lastIndexOf('<');
-    carry = !final && open >= end && s.length - open < MAX_CARRY_CHARS ? s.slice(open) : '';
+    // Looked for in the unread tail only: lastIndexOf of a literal absent from the chunk
+    // (`<w:delText`) walks the whole chunk, and was a third of a docx scan.
+    const tail = s.slice(end);
+    const run = Math.max(tail.lastIndexOf('<w:t'), tail.lastIndexOf('<a:t'), tail.lastIndexOf('<w:delText'), tail.lastIndexOf('<w:instrText'));
+    const open = run >= 0 ? run : tail.lastIndexOf('<');
+    carry = !final && open >= 0 && tail.length - open < MAX_CARRY_CHARS ? tail.slice(open) : '';
     return parts.join('');
   };
   return {
