@@ -27,6 +27,14 @@ export interface App {
   proxyPort: number;
   /** the built-in ICAP service's port, when it runs */
   icapServerPort: number | undefined;
+  /**
+   * Re-read the built-in ICAP service's data sets (icapServer.edm, icapServer.fingerprints) and
+   * clamd's signature version (SIGHUP in a single process); resolves with the ISTags in force once
+   * the services using it fetched OPTIONS again, so no verdict of the old tags is used after it.
+   * Undefined when the built-in service is off. Rejects (the data sets in force stay) when a file
+   * cannot be read.
+   */
+  reloadIcapServer(): Promise<Record<string, string> | undefined>;
   /** the admin listener's port (metrics, readiness, CA, PAC), when it runs */
   adminPort: number | undefined;
   /** this process's metrics, when admin.enabled (a cluster worker's are read by the primary) */
@@ -98,11 +106,25 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     logger.info({ log: 'ca', dir: path.resolve(config.ca.dir), created, fingerprint256: ca.fingerprint256 }, created ? 'CA created' : 'CA loaded');
 
     let icapServerPort: number | undefined;
+    let reloadIcapServer: App['reloadIcapServer'] = () => Promise.resolve(undefined);
     if (config.icapServer.enabled) {
       const icapServer = await startIcapServer({ config: config.icapServer });
       closers.push(() => icapServer.close());
-      icapServerPort = icapServer.port;
-      logger.info({ log: 'icap-server', host: config.icapServer.host, port: icapServer.port, istags: icapServer.istags }, 'built-in ICAP service listening');
+      const port = (icapServerPort = icapServer.port);
+      logger.info({ log: 'icap-server', host: config.icapServer.host, port, istags: icapServer.istags }, 'built-in ICAP service listening');
+      // Its ISTag changed (a reload, a clamd signature update): the services that use it ask OPTIONS now,
+      // not at their Options-TTL, so no exchange is answered from a verdict of the old tag (RFC 3507 §4.7).
+      let refreshed: Promise<unknown> = Promise.resolve();
+      icapServer.onIstagChange((istags) => {
+        logger.info({ log: 'icap-server', istags }, 'built-in ICAP service ISTag changed');
+        const own = [...services.values()].filter((s) => s.config.urls.some((u) => usesListener(typeof u === 'string' ? u : u.url, config.icapServer.host, port)));
+        refreshed = Promise.all(own.map((s) => s.icap.refreshOptions())).catch((err: unknown) => logger.error({ log: 'icap', err }, 'OPTIONS refresh after an ISTag change failed'));
+      });
+      reloadIcapServer = async () => {
+        const istags = await icapServer.reload();
+        await refreshed;
+        return istags;
+      };
     }
 
     const services = new Map<string, ScanService>();
@@ -228,9 +250,20 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       await close();
       return drained;
     };
-    return { config, logger, ca, proxyPort, icapServerPort, adminPort, metrics, services, cache, incidents: incidents?.reader, incidentRecorder: incidents, drain, close };
+    return { config, logger, ca, proxyPort, icapServerPort, reloadIcapServer, adminPort, metrics, services, cache, incidents: incidents?.reader, incidentRecorder: incidents, drain, close };
   } catch (err) {
     await close();
     throw err;
+  }
+}
+
+/** An ICAP URL that reaches the built-in service listening on `host`:`port`. */
+function usesListener(url: string, host: string, port: number): boolean {
+  try {
+    const u = new URL(url);
+    const hostname = u.hostname.replace(/^\[|\]$/g, '');
+    return Number(u.port || 1344) === port && (hostname === host || isLoopback(hostname));
+  } catch {
+    return false;
   }
 }

@@ -14,13 +14,15 @@ import { runIcapServer } from './icap-server.js';
 const USAGE = `usage: dlp-proxy <command> [options]
 
   start [--config FILE]              run the proxy (config: --config, $DLP_PROXY_CONFIG, config/default.yaml);
-                                     workers > 1: one process per worker, SIGHUP reloads, SIGTERM drains
+                                     workers > 1: one process per worker, SIGHUP reloads, SIGTERM drains;
+                                     SIGHUP re-reads the built-in service's EDM and fingerprint files
   check-config [FILE]                validate a config file; prints every error with its path
   ca init [--config FILE]            create the CA (ca/ca.pem, ca/ca-key.pem) if it does not exist
   ca export [--format pem|der]       print the CA certificate
   icap probe URL [--test] [--name N] [--file F] [--reqmod|--respmod] [--preview N] [--ca F --cert F --key F] [--servername N] [--insecure]
                                      test an ICAP service: OPTIONS, or one transaction with a file
-  icap-server [--config FILE]        run only the built-in ICAP DLP/AV service (config icapServer)
+  icap-server [--config FILE]        run only the built-in ICAP DLP/AV service (config icapServer);
+                                     SIGHUP re-reads its EDM and fingerprint files
   hash-password                      read a password on stdin, print the scrypt hash for proxy.auth.users
 `;
 
@@ -82,7 +84,14 @@ async function start(argv: readonly string[]): Promise<number> {
     return runCluster({ file, text: fs.readFileSync(file, 'utf8'), config, logger });
   }
   const app = await startApp(config);
-  process.on('SIGHUP', () => app.logger.warn({ log: 'cluster' }, 'SIGHUP: reloading needs workers >= 2 (cluster mode); restart to apply a new config'));
+  // One process: SIGHUP re-reads the built-in service's data sets; the config file itself is re-read only in cluster mode.
+  process.on('SIGHUP', () => {
+    app.logger.warn({ log: 'cluster' }, 'SIGHUP: the config file is re-read only with workers >= 2 (cluster mode); restart to apply a new config');
+    app.reloadIcapServer().then(
+      (istags) => istags && app.logger.info({ log: 'icap-server', istags }, 'SIGHUP: built-in ICAP service data sets reloaded'),
+      (err: unknown) => app.logger.error({ log: 'icap-server', err: err instanceof Error ? err.message : String(err) }, 'SIGHUP: built-in ICAP service data sets not reloaded; those in force stay'),
+    );
+  });
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       app.logger.info({ signal, deadlineMs: config.shutdown.drainTimeoutMs }, 'stopping: draining');

@@ -7,7 +7,8 @@
 // is opened here too: workers send their records over IPC, the primary queues them for the store
 // and closes it (writing what is queued) only after the last worker has drained and exited.
 //
-// Signals: SIGHUP re-reads and validates the config file; an invalid one is refused with every
+// Signals: SIGHUP re-reads the built-in ICAP service's data sets (EDM, fingerprints), then re-reads
+// and validates the config file; an invalid one is refused with every
 // error and its path, and the running config stays; a valid one replaces the workers one at a
 // time (the new one listening before the old one drains, so no connection is refused or cut).
 // SIGTERM or SIGINT drains every worker up to shutdown.drainTimeoutMs and exits 0. A worker
@@ -81,6 +82,7 @@ export class ClusterPrimary {
       this.#icap = await startIcapServer({ config: config.icapServer });
       this.#ownListeners.push({ role: 'icap-server', host: config.icapServer.host, port: this.#icap.port });
       this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
+      this.#icap.onIstagChange((istags) => this.#logger.info({ log: 'icap-server', istags }, 'built-in ICAP service ISTag changed'));
     }
     try {
       if (config.incidents.enabled) this.#incidents = await IncidentRecorder.open(config.incidents, { onError: (err, what) => this.#logger.error({ log: 'incidents', err }, what) });
@@ -152,6 +154,9 @@ export class ClusterPrimary {
   }
 
   async #reload(): Promise<void> {
+    // The built-in service's data sets first, whatever the config file holds: the workers started
+    // below then fetch OPTIONS with the new ISTag and use no verdict of the old one (RFC 3507 §4.7).
+    await this.#reloadDataSets();
     let next: Generation;
     try {
       const text = await fsp.readFile(this.#file, 'utf8');
@@ -191,6 +196,17 @@ export class ClusterPrimary {
     if (mail(next.config) !== mail(this.#current.config)) await this.#reloadEmail(next.config);
     this.#current = next;
     this.#logger.info({ log: 'cluster', workers: this.#live.size }, 'reload done');
+  }
+
+  /** SIGHUP: the built-in service re-reads icapServer.edm and icapServer.fingerprints (and asks clamd its signature version). */
+  async #reloadDataSets(): Promise<void> {
+    if (!this.#icap) return;
+    try {
+      const istags = await this.#icap.reload();
+      this.#logger.info({ log: 'icap-server', istags }, 'built-in ICAP service data sets reloaded');
+    } catch (err) {
+      this.#logger.error({ log: 'icap-server', err: err instanceof Error ? err.message : String(err) }, 'built-in ICAP service data sets not reloaded; those in force stay');
+    }
   }
 
   /** The new alerts.email takes over; the old one sends what it holds (its open digests too). */

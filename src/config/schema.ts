@@ -229,6 +229,24 @@ const ruleMatch = z.strictObject({
   users: z.array(z.string().min(1)).optional(),
 });
 
+/**
+ * How a scanned download reaches the client while it is scanned (src/pipeline/delivery.ts):
+ * `hold` (all at once after the verdict), `trickle` (the head and slow bytes, always keeping back
+ * the last trickleHoldBytes; a block cuts the connection) or `patience` (a browser gets a progress
+ * page that fetches the file once scanned; JSON clients a 202; others patienceFallback).
+ */
+const delivery = z.strictObject({
+  mode: z.enum(['hold', 'trickle', 'patience']).default('hold'),
+  /** never sent before the verdict: a blocked file stays at least this short (min 1) */
+  trickleHoldBytes: bytes.min(1).default(1024 * 1024),
+  /** trickle release rate while the scan runs */
+  trickleBytesPerSecond: bytes.min(1).default(64 * 1024),
+  /** trickle and patience only for bodies of at least this size (received, or declared for patience); smaller ones are held */
+  trickleMinBytes: bytes.default(1024 * 1024),
+  /** patience for clients that are neither a browser navigation nor ask for JSON (curl, apt) */
+  patienceFallback: z.enum(['hold', 'trickle']).default('hold'),
+});
+
 const rule = z
   .strictObject({
     name: z.string().min(1),
@@ -238,6 +256,7 @@ const rule = z
     onViolation: z.enum(['block', 'monitor']).default('block'),
     /** Send bodiless requests to REQMOD too (off: only requests with a body are scanned). */
     scanEmptyBodies: z.boolean().default(false),
+    delivery: delivery.prefault({}),
   })
   .refine((r) => (r.scan === undefined) !== (r.action === undefined), {
     message: 'a rule has exactly one of `scan: <service>` or `action: pass|block|tunnel`',
@@ -475,6 +494,15 @@ export const configSchema = z
         maxWebSocketMessageBytes: bytes.min(1).default(16 * 1024 * 1024),
         spoolMemoryBytes: bytes.default(1024 * 1024),
         spoolDir: z.string().optional(),
+        /** Files scanned under `delivery: { mode: patience }` wait here for their fetch. */
+        patience: z
+          .strictObject({
+            /** all bodies held for a patience fetch together (scanning or scanned); past it, the rule's patienceFallback */
+            maxHeldBytes: bytes.default(512 * 1024 * 1024),
+            /** a scanned file not fetched within this is deleted; its link then answers 404 */
+            ttlMs: ms.min(1).default(600_000),
+          })
+          .prefault({}),
       })
       .prefault({}),
     cache: z
@@ -613,3 +641,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ServiceConfig = z.output<typeof service>;
 export type PolicyRule = z.output<typeof rule>;
 export type RuleMatch = z.output<typeof ruleMatch>;
+export type RuleDelivery = z.output<typeof delivery>;

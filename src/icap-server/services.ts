@@ -1,5 +1,6 @@
 // The services the built-in server offers (`dlp`, `av`), each with its detectors per method and
 // its ISTag, and their OPTIONS answer (RFC 3507 §4.10.2).
+import { createHash } from 'node:crypto';
 import { encodeOptionsResponse } from '../icap/codec/index.js';
 import { buildDetectorSet, istagFor, type DetectorSet, type IcapServerConfig, type LoadedDataSets, type ScanMethod, type ServiceName } from './detectors/detector-set.js';
 
@@ -16,11 +17,14 @@ const DESCRIPTIONS: Record<ServiceName, string> = {
   av: 'dlp-proxy AV (EICAR test file, blocked file types)',
 };
 
-/** `dataSets`: the EDM and fingerprint detectors loaded from their files (detectors/data-sets.ts). */
-export function buildServices(config: IcapServerConfig, dataSets?: LoadedDataSets): Map<string, ServiceRuntime> {
+/**
+ * `dataSets`: the EDM and fingerprint detectors loaded from their files (detectors/data-sets.ts);
+ * `avSignatures`: clamd's signature version when icapServer.av.clamd answers (undefined before).
+ */
+export function buildServices(config: IcapServerConfig, dataSets?: LoadedDataSets, avSignatures?: string): Map<string, ServiceRuntime> {
   const services = new Map<string, ServiceRuntime>();
   for (const name of ['dlp', 'av'] as const) {
-    const istag = istagFor(config, name, dataSets);
+    const istag = name === 'av' && avSignatures !== undefined ? withSignatures(istagFor(config, name, dataSets), avSignatures) : istagFor(config, name, dataSets);
     services.set(name, {
       name,
       istag,
@@ -38,6 +42,14 @@ export function buildServices(config: IcapServerConfig, dataSets?: LoadedDataSet
     });
   }
   return services;
+}
+
+/**
+ * The av ISTag when clamd answers: the same 32-character form, over the detector tag and clamd's
+ * signature version, so a freshclam update retires the av verdicts cached before it (RFC 3507 §4.7).
+ */
+function withSignatures(istag: string, signatures: string): string {
+  return `"dp-${createHash('sha256').update(`${istag}/clamd/${signatures}`).digest('hex').slice(0, 24)}"`;
 }
 
 /** The service named by the first path segment of an ICAP URI ('' for none); undefined when malformed. */

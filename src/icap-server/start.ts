@@ -3,7 +3,7 @@
 // TypeScript sources (tests, tsx) it registers tsx inside the worker first.
 import { Worker } from 'node:worker_threads';
 import { ProxyError } from '../core/errors.js';
-import { reloadOnSighup, type IcapServerHandle, type ListenOptions } from './server.js';
+import type { IcapServerHandle, IstagListener, ListenOptions } from './server.js';
 
 function spawnWorker(workerData: ListenOptions): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -30,6 +30,13 @@ export async function startIcapServer(options: ListenOptions): Promise<IcapServe
   });
   // A crash after start must not take the proxy down; it is the lead's call to restart or not.
   worker.on('error', () => undefined);
+  // The worker tells every ISTag change (a reload, a clamd signature update) before it answers a reload.
+  const listeners = new Set<IstagListener>();
+  worker.on('message', (message: { type: string; istags?: Record<string, string> }) => {
+    if (message.type !== 'istags' || message.istags === undefined) return;
+    Object.assign(handle.istags, message.istags);
+    for (const fn of listeners) fn({ ...message.istags });
+  });
   let closing: Promise<void> | undefined;
   let reloading: Promise<Record<string, string>> = Promise.resolve({});
   const handle: IcapServerHandle = {
@@ -39,7 +46,7 @@ export async function startIcapServer(options: ListenOptions): Promise<IcapServe
         () =>
           new Promise<Record<string, string>>((resolve, reject) => {
             const onMessage = (message: { type: string; istags?: Record<string, string>; message?: string }) => {
-              if (message.type === 'reloaded') resolve(Object.assign(handle.istags, message.istags));
+              if (message.type === 'reloaded') resolve({ ...Object.assign(handle.istags, message.istags) });
               else if (message.type === 'reload-failed') reject(new ProxyError('CONFIG_INVALID', message.message ?? 'reload failed'));
               else return;
               worker.off('message', onMessage);
@@ -50,9 +57,12 @@ export async function startIcapServer(options: ListenOptions): Promise<IcapServe
       );
       return reloading;
     },
+    onIstagChange(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
     close() {
       closing ??= (async () => {
-        stopSignals();
         worker.postMessage('close');
         const timer = setTimeout(() => void worker.terminate(), 5000);
         await exited;
@@ -61,6 +71,5 @@ export async function startIcapServer(options: ListenOptions): Promise<IcapServe
       return closing;
     },
   };
-  const stopSignals = reloadOnSighup(options.config, () => handle.reload());
   return handle;
 }

@@ -1,7 +1,7 @@
 // Worker-thread entry of the built-in ICAP server: listens with the config it was given, reports
 // { type: 'listening', port, istags } or { type: 'error', message }, reloads its data sets on
-// 'reload' (answering { type: 'reloaded', istags } or { type: 'reload-failed', message }), and
-// closes on 'close'.
+// 'reload' (answering { type: 'reloaded', istags } or { type: 'reload-failed', message }), reports
+// every ISTag change as { type: 'istags', istags }, and closes on 'close'.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IcapServerConfig } from './detectors/detector-set.js';
 import { listenIcapServer } from './server.js';
@@ -12,6 +12,7 @@ if (port === null) throw new Error('icap-server/worker.ts must run in a worker t
 
 try {
   const handle = await listenIcapServer(data);
+  handle.onIstagChange((istags) => port.postMessage({ type: 'istags', istags }));
   port.on('message', (message: unknown) => {
     if (message === 'close') void handle.close().then(() => port.close());
     if (message === 'reload') {

@@ -145,6 +145,30 @@ export class IcapService {
     this.istagListeners.push(fn);
   }
 
+  /**
+   * Fetch OPTIONS again from every server that is up, whatever their Options-TTL: the owner of an
+   * in-process ICAP service calls this when that service changed its ISTag (a reload of its data
+   * sets), so the next verdict-cache key has the new tag at once (RFC 3507 §4.7) instead of
+   * finding verdicts of the old one until the TTL runs out. A server that fails is noted as by
+   * any transaction; the others still refresh.
+   */
+  async refreshOptions(): Promise<void> {
+    await Promise.all(
+      this.servers
+        .filter((s) => s.up)
+        .map(async (server) => {
+          server.options = undefined;
+          try {
+            await server.getOptions();
+          } catch (err) {
+            const e = peerFailure(err, 'ICAP_PROTOCOL_ERROR', { server: server.label });
+            if (e.code === 'INTERNAL') throw e;
+            server.noteFailure(e);
+          }
+        }),
+    );
+  }
+
   /** OPTIONS of the first server that is up and answers (config order); cached per Options-TTL. */
   async options(): Promise<IcapOptions> {
     this.startMonitoring();

@@ -49,7 +49,7 @@ describe('built-in ICAP server: content extraction', () => {
     for (let at = 64; at < body.length; at += 37) c.send(Buffer.concat(encodeChunk(body.subarray(at, at + 37))));
     c.send(encodeLastChunk());
     const a = await c.next();
-    expect(a.headers.get('x-violations-found')).toBe('1 - keyword:classified 0 2');
+    expect(a.headers.get('x-violations-found')).toBe('1 - keyword:classified x1 0 2');
     expect(a.httpHead?.status).toBe(403);
   });
 
@@ -75,6 +75,6 @@ describe('built-in ICAP server: content extraction', () => {
     const a = await c.transact({ method: 'REQMOD', uri: uri('dlp'), reqHead: httpRequest([['Content-Type', 'application/octet-stream']]), headers: [['Allow', '204']] }, clean);
     expect(a.status).toBe(204);
     const b = await c.transact({ method: 'REQMOD', uri: uri('dlp'), reqHead: httpRequest([['Content-Type', 'application/octet-stream']]), headers: [['Allow', '204']] }, xlsx([['memo'], ['TOP-SECRET']]));
-    expect(b.headers.get('x-violations-found')).toBe('1 - keyword:classified 0 2');
+    expect(b.headers.get('x-violations-found')).toBe('1 - keyword:classified x1 0 2');
   });
 });

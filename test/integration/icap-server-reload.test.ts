@@ -2,16 +2,18 @@
 // read again, the services swap in place, and the ISTag changes, in OPTIONS and in every answer,
 // so the proxy's verdicts cached under the old tag retire (RFC 3507 §4.7). In the calling thread
 // (the `icap-server` command) and in the worker thread startIcapServer() runs (`dlp-proxy start`).
+// The signal belongs to the process owner, which wires it with reloadOnSighup().
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, reloadChannel, startIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import { listenIcapServer, reloadChannel, reloadOnSighup, startIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
 import { tempDir } from '../support/temp-dir.js';
 import { IcapTestClient, httpRequest } from '../unit/icap-server/icap-test-client.js';
 
 let handle: IcapServerHandle | undefined;
 let client: IcapTestClient | undefined;
+let stopSignals: (() => void) | undefined;
 let dir: string;
 let csv: string;
 
@@ -21,6 +23,8 @@ beforeEach(() => {
   fs.writeFileSync(csv, 'name,email,account\nJane Roe,jane.roe@corp-mail.net,88231907\n');
 });
 afterEach(async () => {
+  stopSignals?.();
+  stopSignals = undefined;
   client?.close();
   client = undefined;
   await handle?.close();
@@ -48,19 +52,25 @@ describe.each([
     const first = await reqmod();
     expect(first).toMatchObject({ status: 204, istag: handle.istags.dlp });
     const before = { ...handle.istags };
+    const told: Array<Record<string, string>> = [];
+    handle.onIstagChange((istags) => told.push(istags));
     addJohn();
     const istags = await handle.reload();
+    // the listeners heard of the change before reload() resolved, once
+    expect(told).toEqual([istags]);
     expect(istags.dlp).not.toBe(before.dlp);
     expect(istags.av).toBe(before.av);
     expect(handle.istags.dlp).toBe(istags.dlp);
     const second = await reqmod();
-    expect(second).toMatchObject({ status: 200, istag: istags.dlp, violations: '1 - edm:customers 0 2' });
+    expect(second).toMatchObject({ status: 200, istag: istags.dlp, violations: '1 - edm:customers x1 0 2' });
     const options = await client.transact({ method: 'OPTIONS', uri: `icap://127.0.0.1:${handle.port}/dlp` });
     expect(options.headers.get('istag')).toBe(istags.dlp);
   });
 
   it('SIGHUP reloads; a file that cannot be read keeps the data sets in force and says why', async () => {
     handle = await start({ config: config(), port: 0 });
+    const h = handle;
+    stopSignals = reloadOnSighup(() => h.reload());
     client = await IcapTestClient.connect(handle.port);
     const before = handle.istags.dlp;
     const next = () => new Promise<{ istags?: Record<string, string>; error?: string }>((resolve) => reloadChannel.subscribe(function once(m) {
@@ -78,16 +88,22 @@ describe.each([
     published = next();
     process.kill(process.pid, 'SIGHUP');
     expect((await published).istags?.dlp).not.toBe(before);
-    expect(await reqmod()).toMatchObject({ status: 200, violations: '1 - edm:customers 0 2' });
+    expect(await reqmod()).toMatchObject({ status: 200, violations: '1 - edm:customers x1 0 2' });
   });
 });
 
-describe('without data sets', () => {
-  it('no SIGHUP listener is added, and reload() keeps the ISTags', async () => {
+describe('signals and unchanged data sets', () => {
+  it.each([
+    ['in the calling thread', listenIcapServer],
+    ['in a worker thread', startIcapServer],
+  ])('%s the server adds no SIGHUP listener of its own (its owner does), and a reload that changes nothing keeps the ISTags and tells nobody', async (_where, start) => {
     const listeners = process.listenerCount('SIGHUP');
-    handle = await listenIcapServer({ config: parseConfig({}).icapServer, port: 0 });
+    handle = await start({ config: config(), port: 0 });
     expect(process.listenerCount('SIGHUP')).toBe(listeners);
     const before = { ...handle.istags };
+    const told: unknown[] = [];
+    handle.onIstagChange((istags) => told.push(istags));
     expect(await handle.reload()).toEqual(before);
+    expect(told).toEqual([]);
   });
 });

@@ -49,7 +49,7 @@ describe('built-in ICAP server: REQMOD and RESPMOD', () => {
     const c = await connect();
     const a = await c.transact({ method: 'REQMOD', uri: uri('dlp'), reqHead: httpRequest([['Content-Type', 'application/x-www-form-urlencoded']]), headers: [['Allow', '204']] }, CARD_BODY);
     expect(a.status).toBe(200);
-    expect(a.headers.get('x-violations-found')).toBe('1 - payment-card 0 2');
+    expect(a.headers.get('x-violations-found')).toBe('1 - payment-card x1 0 2');
     expect(a.headers.get('x-infection-found')).toBeUndefined();
     expect(a.headers.get('istag')).toBe(server.istags.dlp);
     expect(a.httpHead?.status).toBe(403);
@@ -66,7 +66,7 @@ describe('built-in ICAP server: REQMOD and RESPMOD', () => {
       expect(a.headers.get('istag')).toBe(server.istags.dlp);
     }
     const blocked = await c.transact({ method: 'REQMOD', uri: uri('dlp'), reqHead: httpRequest(), headers: [['Allow', '204']] }, Buffer.from('this is TOP-SECRET'));
-    expect(blocked.headers.get('x-violations-found')).toBe('1 - keyword:classified 0 2');
+    expect(blocked.headers.get('x-violations-found')).toBe('1 - keyword:classified x1 0 2');
   });
 
   it('answers 204 to a bodiless request (null-body)', async () => {
@@ -88,7 +88,7 @@ describe('built-in ICAP server: REQMOD and RESPMOD', () => {
     const c = await connect();
     const body = zlib.gzipSync(Buffer.from(`${'x'.repeat(5000)} SSN 536-22-1234`));
     const a = await c.transact({ method: 'RESPMOD', uri: uri('dlp'), resHead: httpResponse([['Content-Encoding', 'gzip']]), headers: [['Allow', '204']] }, body);
-    expect(a.headers.get('x-violations-found')).toBe('1 - us-ssn 0 2');
+    expect(a.headers.get('x-violations-found')).toBe('1 - us-ssn x1 0 2');
   });
 
   it('echoes a clean message unchanged to a client that does not allow 204', async () => {
@@ -116,7 +116,7 @@ describe('built-in ICAP server: preview (RFC 3507 §4.5)', () => {
     const body = Buffer.concat([Buffer.alloc(3000, 0x2e), Buffer.from(' card 5555555555554444 '), Buffer.alloc(3000, 0x2e)]);
     const a = await c.transact({ method: 'REQMOD', uri: uri('dlp'), reqHead: httpRequest(), preview: 1024, headers: [['Allow', '204']] }, body);
     expect(a).toMatchObject({ status: 200, continued: true });
-    expect(a.headers.get('x-violations-found')).toBe('1 - payment-card 0 2');
+    expect(a.headers.get('x-violations-found')).toBe('1 - payment-card x1 0 2');
     const clean = await c.transact({ method: 'REQMOD', uri: uri('dlp'), reqHead: httpRequest(), preview: 0, headers: [['Allow', '204']] }, CLEAN_BODY);
     expect(clean).toMatchObject({ status: 204, continued: true });
   });

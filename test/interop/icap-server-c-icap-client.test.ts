@@ -73,7 +73,7 @@ describe('c-icap-client against the built-in ICAP server', () => {
   ])('gets a block for a card number %s', async (_name, args) => {
     const r = await cicap(['-s', 'dlp', '-req', 'http://origin.test/upload', ...args.map((a) => (a.endsWith('.txt') ? file(a) : a))]);
     expect(r.status).toBe('ICAP/1.0 200 OK');
-    expect(r.headers.get('x-violations-found')).toBe('1 - payment-card 0 2');
+    expect(r.headers.get('x-violations-found')).toBe('1 - payment-card x1 0 2');
     expect(r.output.toString()).toContain('<code>payment-card</code>');
   });
 

@@ -16,6 +16,8 @@ export interface ClamdOptions {
   port?: number | undefined;
   timeoutMs: number;
   maxStreamBytes: number;
+  /** How often zVERSION is asked for the signature version the av service's ISTag follows. */
+  versionPollMs: number;
 }
 
 /** One file's scan: write its bytes, then verdict() names the signature found, if any. */
@@ -109,4 +111,53 @@ export class ClamdClient {
 /** The signature database version in a VERSION answer (the part of the ISTag that follows clamd). */
 export function signatureVersion(version: string): string {
   return version.split('/')[1] ?? version;
+}
+
+/**
+ * clamd's signature version, asked every `versionPollMs` (freshclam swaps the databases under a
+ * running clamd, so its answers change while ours would not). `onChange` runs when a poll finds a
+ * version other than the last one known; a poll that fails keeps the last one (clamd restarting
+ * is no signature update, and the scans themselves fail while it is away).
+ */
+export class ClamdSignatureWatch {
+  #version: string | undefined;
+  #polling: Promise<string | undefined> | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly client: ClamdClient,
+    intervalMs: number,
+    private readonly onChange: (version: string) => void,
+  ) {
+    this.#timer = setInterval(() => void this.poll(), intervalMs);
+    this.#timer.unref();
+  }
+
+  /** The last signature version known; undefined until clamd first answered. */
+  get version(): string | undefined {
+    return this.#version;
+  }
+
+  /** Ask now (one question at a time); resolves with the version in force afterwards. */
+  poll(): Promise<string | undefined> {
+    this.#polling ??= this.client
+      .version()
+      .then(
+        (answer) => {
+          const version = signatureVersion(answer);
+          if (version !== this.#version) {
+            this.#version = version;
+            this.onChange(version);
+          }
+          return version;
+        },
+        () => this.#version,
+      )
+      .finally(() => (this.#polling = undefined));
+    return this.#polling;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 }

@@ -33,11 +33,11 @@ describe('service URIs and block responses', () => {
       { name: 'keyword:<b>', kind: 'data' as const, count: 3 },
     ];
     expect(violationHeaders(violations)).toEqual([
-      ['X-Violations-Found', '2 - EICAR-Test-File 0 2 - keyword:<b> 0 2'],
+      ['X-Violations-Found', '2 - EICAR-Test-File 0 2 - keyword:<b> x3 0 2'],
       ['X-Infection-Found', 'Type=0; Resolution=2; Threat=EICAR-Test-File;'],
     ]);
     const page = blockResponse(violations, 'av').body.toString();
-    expect(page).toContain('<code>keyword:&#60;b&#62;</code> (3)');
+    expect(page).toContain('<code>keyword:&#60;b&#62;</code> &#215;3');
     expect(page).not.toContain('<b>');
   });
 });
