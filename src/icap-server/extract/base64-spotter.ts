@@ -8,7 +8,7 @@ import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { base64Decoder } from '../decode/transfer-decoders.js';
-import { sniffFormat } from './sniff.js';
+import { binaryFormat } from './sniff.js';
 
 /** 18 bytes: enough for a card number or a key id, short enough to skip words and identifiers. */
 const MIN_RUN_CHARS = 24;
@@ -23,24 +23,26 @@ const inAlphabet = (c: number) => c < 128 && ALPHABET[c] === 1;
 
 /**
  * The runs of at least MIN_RUN_CHARS alphabet characters in `text` (with up to two `=` after them),
- * as [start, end]. A loop over character codes: a regular expression for this costs as much per
- * character of ordinary prose as all the text detectors together.
+ * as [start, end]. Such a run covers a multiple of MIN_RUN_CHARS, so only those positions are
+ * probed and a run is grown both ways from a probe that hits: on prose that reads about a quarter
+ * of the characters (a word around every probe), where a loop over every character, or a regular
+ * expression, read them all and cost as much as the text detectors together.
  */
 function runsOf(text: string): Array<[number, number]> {
   const runs: Array<[number, number]> = [];
-  let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : -1;
-    if (c >= 0 && c < 128 && ALPHABET[c] === 1) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start >= 0 && i - start >= MIN_RUN_CHARS) {
-      let end = i;
-      while (end < text.length && end - i < 2 && text.charCodeAt(end) === 0x3d) end++;
-      runs.push([start, end]);
-    }
-    start = -1;
+  const n = text.length;
+  let floor = 0;
+  for (let probe = MIN_RUN_CHARS - 1; probe < n; probe += MIN_RUN_CHARS) {
+    if (probe < floor || !inAlphabet(text.charCodeAt(probe))) continue;
+    let start = probe;
+    while (start > floor && inAlphabet(text.charCodeAt(start - 1))) start--;
+    let i = probe + 1;
+    while (i < n && inAlphabet(text.charCodeAt(i))) i++;
+    floor = i;
+    if (i - start < MIN_RUN_CHARS) continue;
+    let end = i;
+    while (end < n && end - i < 2 && text.charCodeAt(end) === 0x3d) end++;
+    runs.push([start, end]);
   }
   return runs;
 }
@@ -53,14 +55,17 @@ function tail(text: string, max: number): string {
 }
 
 /** Magic numbers of files worth opening that sniffFormat leaves to the head probes. */
-const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00fe\u00ba\u00be', 'X5O!P%@AP['];
+const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00fe\u00ba\u00be', 'X5O!P%@AP['].map((magic) => Buffer.from(magic, 'latin1'));
 
+/**
+ * A file the scan opens (an archive, a document, UTF-16 text: what the bytes alone say, media
+ * excepted), an executable, or text. Only the bytes decide: the declared type and name, which
+ * sniffFormat reads to tell text formats apart, would give the same answer for all of them.
+ */
 function worthOpening(head: Buffer): boolean {
-  const format = sniffFormat(head, {});
-  if (format === 'media') return false;
-  if (format !== 'text' && format !== 'json' && format !== 'html' && format !== 'xml' && format !== 'mail') return true;
-  const latin1 = head.toString('latin1');
-  if (EXECUTABLE_MAGICS.some((magic) => latin1.startsWith(magic))) return true;
+  const format = binaryFormat(head, {});
+  if (format !== undefined) return format !== 'media';
+  if (EXECUTABLE_MAGICS.some((magic) => head.length >= magic.length && head.compare(magic, 0, magic.length, 0, magic.length) === 0)) return true;
   // Text: printable ASCII, whitespace or UTF-8 sequences, no NUL.
   let printable = 0;
   for (const byte of head) {

@@ -15,7 +15,16 @@ export interface FileInfo {
   name?: string | undefined;
 }
 
-const startsWith = (head: Buffer, bytes: readonly number[], at = 0) => bytes.every((b, i) => head[at + i] === b);
+const startsWith = (head: Buffer, bytes: readonly number[], at = 0) => {
+  for (let i = 0; i < bytes.length; i++) if (head[at + i] !== bytes[i]) return false;
+  return true;
+};
+/** `text` (ASCII) at `at`, compared byte by byte: sniffing runs for every base64 run in text, so it allocates nothing. */
+const asciiAt = (head: Buffer, at: number, text: string) => {
+  if (head.length < at + text.length) return false;
+  for (let i = 0; i < text.length; i++) if (head[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+};
 const ascii = (head: Buffer, from: number, to: number) => head.toString('latin1', from, Math.min(to, head.length));
 
 export function mediaType(contentType: string | undefined): string {
@@ -73,40 +82,68 @@ function looksLikeMail(head: Buffer): boolean {
 /** Pictures, audio, video and web fonts: compressed binary with no text to read. */
 function isMedia(head: Buffer): boolean {
   return (
-    startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) || // PNG
-    startsWith(head, [0xff, 0xd8, 0xff]) || // JPEG
-    ascii(head, 0, 4) === 'GIF8' ||
-    (ascii(head, 0, 4) === 'RIFF' && ['WEBP', 'WAVE', 'AVI '].includes(ascii(head, 8, 12))) ||
-    ascii(head, 4, 8) === 'ftyp' || // MP4, MOV, HEIC
-    ascii(head, 0, 3) === 'ID3' ||
-    ascii(head, 0, 4) === 'OggS' ||
-    ascii(head, 0, 4) === 'wOFF' ||
-    ascii(head, 0, 4) === 'wOF2'
+    startsWith(head, PNG) ||
+    startsWith(head, JPEG) ||
+    asciiAt(head, 0, 'GIF8') ||
+    (asciiAt(head, 0, 'RIFF') && (asciiAt(head, 8, 'WEBP') || asciiAt(head, 8, 'WAVE') || asciiAt(head, 8, 'AVI '))) ||
+    asciiAt(head, 4, 'ftyp') || // MP4, MOV, HEIC
+    asciiAt(head, 0, 'ID3') ||
+    asciiAt(head, 0, 'OggS') ||
+    asciiAt(head, 0, 'wOFF') ||
+    asciiAt(head, 0, 'wOF2')
   );
 }
 
-export function sniffFormat(head: Buffer, info: FileInfo): Format {
+const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG = [0xff, 0xd8, 0xff];
+const ZIP = [0x50, 0x4b, 0x03, 0x04];
+const ZIP_EMPTY = [0x50, 0x4b, 0x05, 0x06];
+const GZIP = [0x1f, 0x8b];
+const BZIP2 = [0x42, 0x5a, 0x68];
+const XZ = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+const CFB = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+const UTF32LE_BOM = [0xff, 0xfe, 0x00, 0x00];
+const UTF32BE_BOM = [0x00, 0x00, 0xfe, 0xff];
+const UTF16LE_BOM = [0xff, 0xfe];
+const UTF16BE_BOM = [0xfe, 0xff];
+
+/**
+ * The format the bytes alone say (magic numbers, byte-order marks), before any declared type or
+ * name is read; undefined when they say nothing.
+ */
+function magicFormat(head: Buffer): Format | undefined {
   if (isMedia(head)) return 'media';
-  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])) return 'zip';
-  if (startsWith(head, [0x1f, 0x8b])) return 'gzip';
-  if (startsWith(head, [0x42, 0x5a, 0x68]) && head[3] !== undefined && head[3] >= 0x31 && head[3] <= 0x39) return 'bzip2';
-  if (startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return 'xz';
-  if (startsWith(head, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return 'cfb';
+  if (startsWith(head, ZIP) || startsWith(head, ZIP_EMPTY)) return 'zip';
+  if (startsWith(head, GZIP)) return 'gzip';
+  if (startsWith(head, BZIP2) && head[3] !== undefined && head[3] >= 0x31 && head[3] <= 0x39) return 'bzip2';
+  if (startsWith(head, XZ)) return 'xz';
+  if (startsWith(head, CFB)) return 'cfb';
   // PDF 32000-1 §7.5.2: readers accept the header within the first 1024 bytes.
-  if (head.indexOf('%PDF-', 0, 'latin1') >= 0 && head.indexOf('%PDF-', 0, 'latin1') < 1024) return 'pdf';
-  if (ascii(head, 0, 5) === '{\\rtf') return 'rtf';
+  const pdf = head.indexOf('%PDF-', 0, 'latin1');
+  if (pdf >= 0 && pdf < 1024) return 'pdf';
+  if (asciiAt(head, 0, '{\\rtf')) return 'rtf';
   if (isTarHeader(head)) return 'tar';
-  const text = ascii(head, 0, 64);
-  if (text.startsWith('-----BEGIN PGP MESSAGE-----') || text.startsWith('age-encryption.org/v1\n')) return 'encrypted';
-  if (startsWith(head, [0xff, 0xfe, 0x00, 0x00])) return 'utf-32le';
-  if (startsWith(head, [0x00, 0x00, 0xfe, 0xff])) return 'utf-32be';
-  if (startsWith(head, [0xff, 0xfe])) return 'utf-16le';
-  if (startsWith(head, [0xfe, 0xff])) return 'utf-16be';
-  const declared = mediaType(info.contentType);
+  if (asciiAt(head, 0, '-----BEGIN PGP MESSAGE-----') || asciiAt(head, 0, 'age-encryption.org/v1\n')) return 'encrypted';
+  if (startsWith(head, UTF32LE_BOM)) return 'utf-32le';
+  if (startsWith(head, UTF32BE_BOM)) return 'utf-32be';
+  if (startsWith(head, UTF16LE_BOM)) return 'utf-16le';
+  if (startsWith(head, UTF16BE_BOM)) return 'utf-16be';
+  return undefined;
+}
+
+/** What the bytes say (magicFormat), else a declared UTF-16/32 charset, else UTF-16/32 by its NUL lanes. */
+export function binaryFormat(head: Buffer, info: FileInfo): Format | undefined {
+  const magic = magicFormat(head);
+  if (magic !== undefined) return magic;
   const charset = charsetOf(info.contentType);
   if (charset === 'utf-16le' || charset === 'utf-16be' || charset === 'utf-32le' || charset === 'utf-32be') return charset;
-  const wide = wideTextLanes(head);
-  if (wide !== undefined) return wide;
+  return head.indexOf(0) < 0 ? undefined : wideTextLanes(head);
+}
+
+export function sniffFormat(head: Buffer, info: FileInfo): Format {
+  const binary = binaryFormat(head, info);
+  if (binary !== undefined) return binary;
+  const declared = mediaType(info.contentType);
   const name = (info.name ?? '').toLowerCase();
   if (declared === 'message/rfc822' || declared === 'message/global' || name.endsWith('.eml') || looksLikeMail(head)) return 'mail';
   if (declared === 'application/x-www-form-urlencoded') return 'form';

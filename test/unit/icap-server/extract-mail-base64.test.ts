@@ -64,6 +64,18 @@ describe('base64 in JSON and text', () => {
     expect(await dlp(`token=${Buffer.from('my card is 4111 1111 1111 1111, exp 12/29').toString('base64')}`, 'text/plain')).toEqual(['payment-card']);
   });
 
+  it('finds a run of exactly 24 base64 characters at every offset, and leaves one of 23', async () => {
+    const run = Buffer.from('TOP-SECRET memo xy').toString('base64');
+    const short = Buffer.from('TOP-SECRET memo x').toString('base64').replace(/=+$/, '');
+    expect([run.length, short.length]).toEqual([24, 23]);
+    for (let offset = 0; offset < 50; offset++) {
+      const prefix = `${'ab '.repeat(offset)}-`.slice(-offset - 1, -1).replace(/\w$/, '.');
+      expect(await dlp(`${prefix}${run}.`, 'text/plain'), `offset ${offset}`).toEqual(['keyword:top-secret']);
+      expect(await dlp(`${prefix}${short}.`, 'text/plain'), `offset ${offset}`).toEqual([]);
+    }
+    expect(await dlp(chunked(Buffer.from(`${'word '.repeat(13107)}${run}`), 65536) as unknown as Buffer, 'text/plain')).toEqual(['keyword:top-secret']);
+  });
+
   it('leaves images, hashes and random tokens alone', async () => {
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR TOP-SECRET')]);
     expect(await dlp(`{"icon":"${png.toString('base64')}"}`, 'application/json')).toEqual([]);
