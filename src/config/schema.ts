@@ -381,6 +381,8 @@ export const configSchema = z
                 timeoutMs: ms.min(1).default(30_000),
                 /** Bytes of each file streamed; keep it at or under clamd's StreamMaxLength (25M by default). */
                 maxStreamBytes: bytes.min(1).default(25 * 1024 * 1024),
+                /** How often clamd is asked its signature version (VERSION): the av service's ISTag follows it. */
+                versionPollMs: ms.min(100).default(60_000),
               })
               .refine((c) => (c.socket === undefined) !== (c.port === undefined), { message: 'clamd needs socket (a UNIX socket path) or port (TCP, with host)' })
               .optional(),
