@@ -55,6 +55,15 @@ export interface BodyToScan {
   declaredBytes: number | undefined;
   /** the origin's address, for X-Server-IP (services.*.sendServerIp) when already connected */
   serverIp?: string | undefined;
+  /** a delivery that follows the spool while the scan runs (trickle, patience: delivery.ts) */
+  watch?: ScanWatch | undefined;
+}
+
+export interface ScanWatch {
+  /** the body's spool, as soon as it exists */
+  attach(spool: Spool): void;
+  /** the verdict is in: stop sending; true when the client already has the head (a replace is then a block) */
+  freeze(): boolean;
 }
 
 export type ScanOutcome =
@@ -89,6 +98,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     tooLargeCode: 'SCAN_OVERSIZE',
     ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }),
   });
+  input.watch?.attach(spool);
   const upload = direction === 'upload';
   const abort = new AbortController();
   let overflow: Overflow | undefined;
@@ -188,6 +198,13 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     }
 
     // 5: enforce
+    if (input.watch?.freeze() && verdict.action === 'replace') {
+      // The client has the head and some of the original: a replacement cannot follow it.
+      await adapted?.body?.dispose();
+      await spooled.dispose();
+      const cut: Verdict = { ...verdict, action: 'block', reason: `the scanning service replaced the file after its first bytes were sent (delivery: trickle): cut${verdict.reason ? ` (${verdict.reason})` : ''}`, violations: [...verdict.violations, 'replaced-after-trickle'] };
+      return settle({ action: 'block', verdict: cut }, spooled);
+    }
     if (verdict.action === 'block') {
       if (decision.onViolation === 'monitor') {
         await blockPage?.body?.dispose();

@@ -16,7 +16,12 @@
 //     download decided ─┬─ block ──────────────────────────────────────────────────► answered
 //                       ├─ scan ──► scanning-download ─┬─ block / 503 / vendor page ─► answered
 //                       │                              └─ pass / replace / oversize pass ─► responded
+//                       │   trickled (head already sent) ─┬─ pass / oversize pass ──────► responded
+//                       │                                  └─ anything else ────────────► cut
+//                       ├─ scan, patience ─► starting-patience ─┬─ page sent ─► patient (scan goes on)
+//                       │                                       └─ no room ──► scanning-download (fallback)
 //                       └─ pass ─────────────────────────────────────────────────────► responded
+//   start ─request with the reserved patience parameter─► answered (by the proxy, never the origin)
 //
 // A byte range of a download the policy may scan is never fetched as such: Range and If-Range are
 // stripped upstream, the whole is scanned, and the range is cut from the spool (ranges.ts).
@@ -29,8 +34,11 @@ import { forwardHeaders } from '../core/headers.js';
 import { formatAuthority } from '../core/host.js';
 import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
 import type { AdaptedMessage } from '../enforce/classify.js';
+import type { RuleDelivery } from '../config/schema.js';
 import type { Policy, PolicyInput } from '../policy/index.js';
 import type { ScanOutcome } from './body-scan.js';
+import { planDelivery, type DeliveryPlan, type TricklePlan } from './delivery.js';
+import { patienceRequest, type PatienceOp } from './patience.js';
 import { dropNamed, headerValue, isPartial, onlyInspectableExtensions, originForm, viaNames } from './message-heads.js';
 import { planRanges, type RangePlan } from './ranges.js';
 import { declaredLength, requestHasBody, requestHead, responseHasBody, responseHead, toRaw, withLength } from './respond.js';
@@ -40,6 +48,8 @@ export interface MachineOptions {
   viaName: string;
   maxScanBytes: number;
   oversizeAction: 'block' | 'pass';
+  /** a scan rule's delivery settings (policy[].delivery); undefined = hold */
+  delivery?: ((rule: string) => RuleDelivery | undefined) | undefined;
 }
 
 export interface RequestFacts {
@@ -86,7 +96,15 @@ export type ExchangeCommand =
   /** hold this side's body to learn its length (a rule matches on size) */
   | { type: 'measure'; side: Direction }
   /** stages 2-5 for this side's body */
-  | { type: 'scan'; side: Direction; decision: Decision; reqHead: HttpHead; resHead?: HttpHead; body: BodyRef; declaredBytes: number | undefined }
+  | { type: 'scan'; side: Direction; decision: Decision; reqHead: HttpHead; resHead?: HttpHead; body: BodyRef; declaredBytes: number | undefined; trickle?: TricklePlan }
+  /** answer at once with the progress page (or 202 JSON) and scan in the background (patience.ts) */
+  | { type: 'patience'; answer: 'html' | 'json'; decision: Decision; reqHead: HttpHead; resHead: HttpHead; body: BodyRef; declaredBytes: number; head: { status: number; reason: string; headers: string[] } }
+  /** a status poll or file fetch of a patience download: answered by the proxy */
+  | { type: 'patience-fetch'; request: PatienceOp }
+  /** the verdict passed a trickled body: the rest of it */
+  | { type: 'finish-trickle'; body: BodyRef }
+  /** anything but a pass after the head went out: destroy the client connection, never a complete body */
+  | { type: 'cut'; answer: Answer }
   /**
    * our page; the exchange ends. `close`: the client's body was not all read, so the connection
    * cannot carry another request; the origin's response, if any, is abandoned.
@@ -103,7 +121,10 @@ export type ExchangeEvent =
   | { type: 'request'; request: RequestFacts }
   | { type: 'measured'; side: Direction; body: SpooledBody }
   | { type: 'overflowed'; side: Direction; spool: Spool; overflow: Overflow }
-  | { type: 'scanned'; side: Direction; outcome: ScanOutcome }
+  /** `trickled`: the response head already went out (trickle) */
+  | { type: 'scanned'; side: Direction; outcome: ScanOutcome; trickled?: boolean }
+  | { type: 'patience-answered' }
+  | { type: 'patience-refused' }
   | { type: 'response'; response: ResponseFacts };
 
 export type State =
@@ -113,6 +134,9 @@ export type State =
   | 'forwarded'
   | 'measuring-download'
   | 'scanning-download'
+  | 'starting-patience'
+  | 'patient'
+  | 'cut'
   | 'relaying'
   | 'responded'
   | 'answered';
@@ -135,6 +159,8 @@ export class ExchangeMachine {
   #reqHead: HttpHead | undefined;
   /** the client's Range, when it was stripped upstream to fetch the whole */
   #range: { range: string; ifRange: string | undefined } | undefined;
+  /** patience refused (no room): what to do instead */
+  #fallback: DeliveryPlan | undefined;
 
   constructor(exchange: Exchange, options: MachineOptions) {
     this.#exchange = exchange;
@@ -153,7 +179,15 @@ export class ExchangeMachine {
         return this.#onMeasured(event);
       case 'scanned':
         this.#expect(event.side === 'upload' ? 'scanning-upload' : 'scanning-download', event);
+        if (event.trickled) return this.#afterTrickle(event.outcome);
         return this.#onScanned(event.side, event.outcome);
+      case 'patience-answered':
+        this.#expect('starting-patience', event);
+        this.state = 'patient';
+        return [];
+      case 'patience-refused':
+        this.#expect('starting-patience', event);
+        return this.#scanDownload(this.#downloadDecision!, this.#fallback!);
       case 'response':
         this.#expect('forwarded', event);
         return this.#onResponse(event.response);
@@ -169,6 +203,11 @@ export class ExchangeMachine {
     const via = request.headers.via;
     if (via !== undefined && viaNames(via).includes(this.#options.viaName.toLowerCase())) {
       return this.#answer({ kind: 'error', error: new ProxyError('CLIENT_LOOP_DETECTED', `the request already passed through ${this.#options.viaName} (Via: ${via})`) });
+    }
+    const patience = patienceRequest(request.target);
+    if (patience) {
+      this.state = 'answered';
+      return [{ type: 'patience-fetch', request: patience }];
     }
     this.#websocket = request.websocket;
     const up = this.#upload;
@@ -267,12 +306,63 @@ export class ExchangeMachine {
         return this.#answer({ kind: 'block', direction: 'download', verdict, rule: decision.rule });
       }
       if (down.bytes !== undefined && down.bytes > this.#options.maxScanBytes) return this.#oversize('download', decision);
-      this.state = 'scanning-download';
-      return [{ type: 'scan', side: 'download', decision, reqHead: this.#requestHead(), resHead: this.#responseHead(), body: down.body, declaredBytes: down.bytes }];
+      return this.#scanDownload(decision, this.#deliveryPlan(decision));
     }
     // Passed unscanned. A client whose Range was stripped gets the whole (RFC 9110 §14.2 lets a
     // server ignore Range); only a scanned body is cut into ranges.
     return this.#respond(down.body);
+  }
+
+  /** How this download reaches the client while it is scanned (delivery.ts). */
+  #deliveryPlan(decision: Decision): DeliveryPlan {
+    const rule = this.#options.delivery?.(decision.rule);
+    if (!rule) return { mode: 'hold' };
+    const request = this.#request;
+    const response = this.#response!;
+    const bytes = this.#download.bytes;
+    const headers = withLength(this.#responseHeaders(response.rawHeaders), bytes);
+    return planDelivery(rule, { method: request.method, requestHeaders: request.headers, httpVersion: request.httpVersion, declaredBytes: bytes, ranged: this.#range !== undefined, status: response.status, reason: response.reason, headers });
+  }
+
+  #scanDownload(decision: Decision, plan: DeliveryPlan): ExchangeCommand[] {
+    const down = this.#download;
+    const scan = { decision, reqHead: this.#requestHead(), resHead: this.#responseHead(), body: down.body };
+    if (plan.mode === 'patience') {
+      this.state = 'starting-patience';
+      this.#fallback = plan.fallback;
+      const response = this.#response!;
+      const head = { status: response.status, reason: response.reason, headers: this.#responseHeaders(response.rawHeaders) };
+      return [{ type: 'patience', answer: plan.answer, ...scan, declaredBytes: down.bytes!, head }];
+    }
+    this.state = 'scanning-download';
+    return [{ type: 'scan', side: 'download', ...scan, declaredBytes: down.bytes, ...(plan.mode === 'trickle' ? { trickle: plan.trickle } : {}) }];
+  }
+
+  /** The client has the head and part of the body: only a pass lets the rest follow. */
+  #afterTrickle(outcome: ScanOutcome): ExchangeCommand[] {
+    const decision = this.#downloadDecision!;
+    switch (outcome.action) {
+      case 'pass':
+        this.#download.body = { kind: 'held', body: outcome.body };
+        return this.#done([{ type: 'finish-trickle', body: this.#download.body }]);
+      case 'oversize': {
+        this.#download.body = { kind: 'overflow', spool: outcome.spool, overflow: outcome.overflow };
+        const [command] = this.#oversize('download', decision);
+        if (command?.type === 'respond') return this.#done([{ type: 'finish-trickle', body: command.body }]);
+        return this.#cut(command?.type === 'answer' ? command.answer : { kind: 'block', direction: 'download', verdict: this.#exchange.verdicts.at(-1)!, rule: decision.rule });
+      }
+      case 'unavailable':
+        return this.#cut({ kind: 'unavailable', error: outcome.error });
+      case 'block':
+      case 'replace':
+        // body-scan.ts records a replacement after the head as a block ('replaced-after-trickle')
+        return this.#cut({ kind: 'block', direction: 'download', verdict: outcome.verdict, rule: decision.rule });
+    }
+  }
+
+  #cut(answer: Answer): ExchangeCommand[] {
+    this.state = 'cut';
+    return [{ type: 'cut', answer }];
   }
 
   #onScanned(side: Direction, outcome: ScanOutcome): ExchangeCommand[] {

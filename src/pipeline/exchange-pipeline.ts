@@ -23,7 +23,9 @@ import type { Direction, Verdict } from '../core/types.js';
 import { newIncidentId } from '../enforce/incident-id.js';
 import type { Policy } from '../policy/index.js';
 import type { OriginClient, OriginTarget } from '../upstream/index.js';
-import { scanBody, type BodyScanner, type ScanOutcome } from './body-scan.js';
+import type { BodyScanner, ScanOutcome } from './body-scan.js';
+import { runPatience, runPatienceFetch, runScan, runTrickleEnd } from './delivery-commands.js';
+import type { Delivery } from './delivery.js';
 import { decideConnect, ExchangeMachine, policyVerdict, type Answer, type BodyRef, type ExchangeCommand, type ExchangeEvent, type ResponseFacts } from './exchange-machine.js';
 import { originForm } from './message-heads.js';
 import { rangeBody } from './ranges.js';
@@ -42,6 +44,8 @@ export interface PipelineOptions {
   page(status: number, code: ErrorCode, host: string | undefined, accept: string | undefined, incidentId?: string): Page;
   /** our block page */
   blockPage(exchange: Exchange, direction: Direction, verdict: Verdict, rule: string, accept: string | undefined): Page;
+  /** policy[].delivery and the patience store (delivery.ts); none = every download held */
+  delivery?: Delivery | undefined;
 }
 
 export type ConnectDecision = { action: 'tunnel' | 'intercept' } | { action: 'refuse'; page: Page };
@@ -114,7 +118,7 @@ export class ExchangePipeline {
   #start(req: http.IncomingMessage, res: http.ServerResponse, origin: OriginTarget, client: ClientInfo, intercepted: boolean, upgrade: Context['client']): void {
     const exchange = newExchange(req, origin, client, intercepted);
     events.exchangeStart.publish({ exchange });
-    const machine = new ExchangeMachine(exchange, { policy: this.#options.policy, viaName: this.#options.viaName, maxScanBytes: this.#options.scanner.scan.maxScanBytes, oversizeAction: this.#options.oversizeAction });
+    const machine = new ExchangeMachine(exchange, { policy: this.#options.policy, viaName: this.#options.viaName, maxScanBytes: this.#options.scanner.scan.maxScanBytes, oversizeAction: this.#options.oversizeAction, delivery: this.#options.delivery?.forRule });
     const ctx: Context = { exchange, machine, req, res, origin, held: [], ...(upgrade ? { client: upgrade } : {}) };
     res.once('close', () => {
       for (const body of ctx.held) void body.dispose();
@@ -142,19 +146,17 @@ export class ExchangePipeline {
         return this.#measure(ctx, command.side);
       case 'scan': {
         const body = await this.#bodyStream(ctx, command.side, command.body);
-        const outcome = await scanBody(this.#options.scanner, {
-          exchange: ctx.exchange,
-          direction: command.side,
-          decision: command.decision,
-          reqHead: command.reqHead,
-          ...(command.resHead ? { resHead: command.resHead } : {}),
-          body: body ?? Readable.from([]),
-          declaredBytes: command.declaredBytes,
-          serverIp: ctx.response?.socket?.remoteAddress,
-        });
+        const { outcome, trickled } = await runScan(ctx, this.#options, command, body, ctx.response?.socket?.remoteAddress);
         this.#hold(ctx, outcome);
-        return { type: 'scanned', side: command.side, outcome };
+        return { type: 'scanned', side: command.side, outcome, trickled };
       }
+      case 'patience':
+        return runPatience(ctx, this.#options, command, (await this.#bodyStream(ctx, 'download', command.body))!);
+      case 'patience-fetch':
+        return runPatienceFetch(ctx, this.#options, command);
+      case 'finish-trickle':
+      case 'cut':
+        return runTrickleEnd(ctx, command);
       case 'answer':
         this.#answer(ctx, command.answer, command.close);
         return undefined;
