@@ -5,6 +5,8 @@
 // its registry over IPC and aggregates (metrics/ClusterMetrics); /readyz asks every worker serving
 // the proxy port for its ICAP services' readiness (admin/checkClusterReadiness). The incident
 // reports read the primary's store directly, and sign-in sessions live here, once for all workers.
+// The host's verdict store (cache.store: memory) is the primary's too: its size and evictions are
+// the primary's series (the workers report zeros for them), so /metrics shows the store once.
 //
 // The address, client list and TLS files of the admin listener are read at start; a reload keeps
 // them. Admin users, the session lifetime and the public URL follow a reload.
@@ -12,7 +14,9 @@ import type { Worker } from 'node:cluster';
 import { AdminServer, checkClusterReadiness, incidentReportsOptions, type ServiceReadiness } from '../admin/index.js';
 import type { Config } from '../config/index.js';
 import type { IncidentReader } from '../incidents/index.js';
-import { ClusterMetrics, type MetricsSnapshot } from '../metrics/index.js';
+import { ClusterMetrics, registerIncidentMetrics, type IncidentMetricSource, type MetricsSnapshot } from '../metrics/index.js';
+import type { VerdictHubStats } from '../verdict/index.js';
+import { registerHubMetrics } from './hub-metrics.js';
 import type { PrimaryMessage, WorkerAnswerMessage } from './messages.js';
 
 export interface ClusterAdminOptions {
@@ -25,6 +29,13 @@ export interface ClusterAdminOptions {
   proxyPort(): number;
   /** the incident store the primary owns; undefined when incidents.enabled is false */
   incidents?: IncidentReader | undefined;
+  /**
+   * the counts of that store's recorder: records written, deleted, the store's bytes (the workers
+   * forward theirs and report only their queues and drops under the same names, which sum)
+   */
+  incidentStats?: IncidentMetricSource | undefined;
+  /** the host's verdict store held by the primary */
+  verdicts?: () => VerdictHubStats;
 }
 
 /** On top of a worker's own OPTIONS wait (admin.readyTimeoutMs), for the IPC round trip. */
@@ -43,6 +54,8 @@ export class ClusterAdmin {
 
   constructor(options: ClusterAdminOptions) {
     this.#options = options;
+    if (options.incidentStats) registerIncidentMetrics(this.#metrics.registry, options.incidentStats);
+    if (options.verdicts) registerHubMetrics(this.#metrics.registry, options.verdicts);
     const config = options.config;
     const started = config();
     this.#server = new AdminServer({

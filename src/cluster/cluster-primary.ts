@@ -6,6 +6,9 @@
 // (cluster-admin.ts), so /metrics and /readyz speak for every worker at once. The incident store
 // is opened here too: workers send their records over IPC, the primary queues them for the store
 // and closes it (writing what is queued) only after the last worker has drained and exited.
+// With cache.store: memory the host's one verdict store and cross-worker single-flight live here
+// too (verdict/VerdictHub): a body scanned by one worker is a hit on every other, and outlives a
+// reload; a worker that dies while it scans hands its claim to the next worker waiting for it.
 //
 // Signals: SIGHUP re-reads the built-in ICAP service's data sets (EDM, fingerprints), then re-reads
 // and validates the config file; an invalid one is refused with every
@@ -23,6 +26,7 @@ import { ConfigError, parseConfigText, type Config } from '../config/index.js';
 import type { IcapServerHandle } from '../icap-server/index.js';
 import { startIcapServer } from '../icap-server/index.js';
 import { IncidentRecorder, isIncidentRecord, type IncidentReader } from '../incidents/index.js';
+import { VerdictHub } from '../verdict/index.js';
 import { ClusterAdmin } from './cluster-admin.js';
 import { isWorkerMessage, type OwnListener, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
@@ -53,6 +57,8 @@ export class ClusterPrimary {
   readonly #retiring = new WeakSet<Worker>();
   #icap: IcapServerHandle | undefined;
   #admin: ClusterAdmin | undefined;
+  /** the host's verdict store, for workers with cache.store: memory */
+  readonly #verdicts: VerdictHub;
   #incidents: IncidentRecorder | undefined;
   /** the alert mails go out from here, once, whatever worker saw the violation */
   #email: EmailAlerts | undefined;
@@ -71,6 +77,16 @@ export class ClusterPrimary {
     this.#logger = options.logger;
     this.#current = { text: options.text, config: options.config };
     this.#proxyPort = options.config.proxy.port;
+    const { cache } = options.config;
+    this.#verdicts = new VerdictHub({
+      maxBytes: cache.maxBytes,
+      ttlMs: cache.ttlMs,
+      claimTimeoutMs: cache.shared.claimTimeoutMs,
+      send: (id, message) => {
+        const worker = cluster.workers?.[id];
+        if (worker) send(worker, message);
+      },
+    });
   }
 
   /** Start the CA, the built-in ICAP service, every worker and the admin listener; resolves once all listen. */
@@ -92,7 +108,15 @@ export class ClusterPrimary {
       throw err;
     }
     if (config.admin.enabled) {
-      this.#admin = new ClusterAdmin({ ca, config: () => this.#current.config, serving: () => [...this.#live], proxyPort: () => this.#proxyPort, incidents: this.#incidents?.reader });
+      this.#admin = new ClusterAdmin({
+        ca,
+        config: () => this.#current.config,
+        serving: () => [...this.#live],
+        proxyPort: () => this.#proxyPort,
+        incidents: this.#incidents?.reader,
+        incidentStats: this.#incidents,
+        verdicts: () => this.#verdicts.stats(),
+      });
     }
     try {
       // The admin listener first: workers learn its port, and never forward to it.
@@ -148,6 +172,7 @@ export class ClusterPrimary {
     // ...and mailed, with the open digests
     await this.#email?.close();
     await this.#icap?.close();
+    this.#verdicts.close();
     this.#logger.info({ log: 'cluster' }, 'stopped');
     this.#stopped();
     return this.#done;
@@ -171,6 +196,10 @@ export class ClusterPrimary {
     }
     if (JSON.stringify(next.config.incidents) !== JSON.stringify(this.#current.config.incidents)) {
       this.#logger.warn({ log: 'cluster' }, 'incidents changed: the store keeps its directory, retention and size cap until the next start (workers take the new queueSize and batchMs)');
+    }
+    const hub = (c: Config) => JSON.stringify([c.cache.maxBytes, c.cache.ttlMs, c.cache.shared.claimTimeoutMs]);
+    if (hub(next.config) !== hub(this.#current.config)) {
+      this.#logger.warn({ log: 'cluster' }, 'cache.maxBytes, cache.ttlMs or cache.shared.claimTimeoutMs changed: the host verdict store keeps its settings until the next start');
     }
     const listener = (c: Config) => JSON.stringify([c.admin.enabled, c.admin.host, c.admin.port, c.proxy.allowedClients]);
     if (listener(next.config) !== listener(this.#current.config)) {
@@ -226,6 +255,8 @@ export class ClusterPrimary {
   /** Fork a worker for `gen` and resolve once it listens (reject if it fails or exits first). */
   #spawn(gen: Generation): Promise<Worker> {
     const worker = cluster.fork();
+    // its claims pass on as soon as its channel closes (a crash mid-scan included), not at a timeout
+    worker.once('disconnect', () => this.#verdicts.ownerGone(worker.id));
     return new Promise<Worker>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
       const fail = (err: Error) => {
@@ -271,6 +302,9 @@ export class ClusterPrimary {
         return;
       case 'last-metrics':
         this.#admin?.lastWords(worker, message.metrics);
+        return;
+      case 'verdict-ops':
+        this.#verdicts.receive(worker.id, message);
         return;
       case 'incidents':
         // queued (or dropped and counted) before the acknowledgement, so a draining worker that

@@ -5,7 +5,8 @@
 // to or on SIGTERM (a primary that is gone without a word makes node:cluster exit the worker at
 // once): the app's close writes its last incident records to the primary and waits for the
 // acknowledgement, then the worker sends its final counters so the machine's totals keep them. SIGINT and SIGHUP reach the whole process group from a terminal: only the primary
-// acts on them, so the worker ignores both.
+// acts on them, so the worker ignores both. With cache.store: memory the worker's verdict store is
+// the primary's, asked over IPC through a small local LRU (verdict/IpcVerdictStore).
 import cluster from 'node:cluster';
 import { checkServicesReadiness } from '../admin/index.js';
 import { startApp, type App } from '../app.js';
@@ -13,6 +14,7 @@ import { parseConfigText, type Config } from '../config/index.js';
 import { IpcIncidentSink } from '../incidents/index.js';
 import { createLogger } from '../log/index.js';
 import { monotonicSnapshot } from '../metrics/index.js';
+import { IpcVerdictStore } from '../verdict/index.js';
 import { isPrimaryMessage, type ConfigMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** Send to the primary; resolves once the message is written (or cannot be). */
@@ -27,6 +29,27 @@ function sendOrFail(message: WorkerMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err: Error | null) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * The host's verdict store as this worker sees it: the primary's, over IPC (cache.store: memory
+ * and a cache at all); undefined for Redis, which the worker reaches itself.
+ */
+export function sharedVerdictStore(config: Config): IpcVerdictStore | undefined {
+  const { cache } = config;
+  if (cache.store !== 'memory' || cache.maxBytes <= 0) return undefined;
+  return new IpcVerdictStore({
+    send: (message) => {
+      if (!process.connected || !process.send) return false;
+      // a write that fails is a lookup that times out: counted there, the exchange scans
+      process.send(message, undefined, {}, () => undefined);
+      return true;
+    },
+    localMaxBytes: cache.shared.localMaxBytes,
+    ttlMs: cache.ttlMs,
+    ipcTimeoutMs: cache.shared.ipcTimeoutMs,
+    claimTimeoutMs: cache.shared.claimTimeoutMs,
+  });
+}
+
 /** The worker's slice of a config: everything but the built-in ICAP service. */
 export function workerConfig(config: Config): Config {
   return Object.freeze({ ...config, icapServer: Object.freeze({ ...config.icapServer, enabled: false }) });
@@ -38,6 +61,7 @@ export async function runClusterWorker(): Promise<number> {
   let drainRequested!: () => void;
   const drainSignal = new Promise<void>((resolve) => (drainRequested = resolve));
   let app: App | undefined;
+  let verdictStore: IpcVerdictStore | undefined;
   /**
    * Set when the drain starts: the app closes its parts at the end of the drain, and reading a
    * gauge of a closed part could reopen it (an ICAP OPTIONS fetch restarts its probes), so from
@@ -51,6 +75,7 @@ export async function runClusterWorker(): Promise<number> {
       if (message.type === 'config') resolve(message);
       else if (message.type === 'drain') drainRequested();
       else if (message.type === 'incidents-ack') incidentSink.acknowledge(message);
+      else if (message.type === 'verdict-answers') verdictStore?.receive(message);
       else if (app) void answer(app, message, draining);
     });
   });
@@ -63,7 +88,16 @@ export async function runClusterWorker(): Promise<number> {
   try {
     config = parseConfigText(message.text, message.source);
     const logger = createLogger(config.log).child({ worker: cluster.worker?.id ?? process.pid });
-    app = await startApp(workerConfig(config), { logger, workerCount: message.workerCount, adminListener: false, ownListeners: message.ownListeners, incidentSink, emailAlerts: false });
+    verdictStore = sharedVerdictStore(config);
+    app = await startApp(workerConfig(config), {
+      logger,
+      workerCount: message.workerCount,
+      adminListener: false,
+      ownListeners: message.ownListeners,
+      incidentSink,
+      emailAlerts: false,
+      ...(verdictStore ? { verdictStore } : {}),
+    });
   } catch (err) {
     await send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     process.disconnect?.();
@@ -82,7 +116,7 @@ export async function runClusterWorker(): Promise<number> {
 }
 
 /** Answer a metrics or readiness request (a draining worker serves no more: no readiness); a failure goes unanswered. */
-async function answer(app: App, request: Exclude<PrimaryMessage, ConfigMessage | { type: 'drain' } | { type: 'incidents-ack' }>, draining: boolean): Promise<void> {
+async function answer(app: App, request: Extract<PrimaryMessage, { type: 'metrics-request' | 'readiness-request' }>, draining: boolean): Promise<void> {
   try {
     if (request.type === 'metrics-request') {
       // no registry (admin.enabled turned off by a reload): an empty answer, not a timeout

@@ -8,9 +8,12 @@
 //   primary ──readiness-request(id)──► worker ──readiness(id)──► primary    (each /readyz)
 //   worker ──incidents(id, records)──► primary ──incidents-ack(id)──► worker  (every incidents.batchMs
 //                              with violations; the primary owns the incident store)
+//   worker ──verdict-ops(batch)──► primary ──verdict-answers(batch)──► worker  (the host's one
+//                              verdict store and single-flight, verdict/verdict-ipc-protocol.ts)
 import type { ServiceReadiness } from '../admin/index.js';
 import type { IncidentAckMessage, IncidentBatchMessage } from '../incidents/index.js';
 import type { MetricsSnapshot } from '../metrics/index.js';
+import type { VerdictAnswersMessage, VerdictOpsMessage } from '../verdict/index.js';
 
 export interface ConfigMessage {
   type: 'config';
@@ -34,7 +37,8 @@ export type PrimaryMessage =
   | { type: 'drain' }
   | { type: 'metrics-request'; id: number }
   | { type: 'readiness-request'; id: number; timeoutMs: number }
-  | IncidentAckMessage;
+  | IncidentAckMessage
+  | VerdictAnswersMessage;
 
 /** A worker's answer to a request of the primary, matched by id. */
 export type WorkerAnswerMessage =
@@ -47,10 +51,11 @@ export type WorkerMessage =
   | { type: 'failed'; message: string }
   | { type: 'last-metrics'; metrics: MetricsSnapshot }
   | IncidentBatchMessage
+  | VerdictOpsMessage
   | WorkerAnswerMessage;
 
-const WORKER_TYPES = new Set(['hello', 'ready', 'failed', 'last-metrics', 'metrics', 'readiness', 'incidents']);
-const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request', 'incidents-ack']);
+const WORKER_TYPES = new Set(['hello', 'ready', 'failed', 'last-metrics', 'metrics', 'readiness', 'incidents', 'verdict-ops']);
+const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request', 'incidents-ack', 'verdict-answers']);
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && WORKER_TYPES.has((value as { type?: unknown }).type as string);

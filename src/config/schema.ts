@@ -524,6 +524,17 @@ export const configSchema = z
             maxReconnectDelayMs: ms.min(1).default(2_000),
           })
           .prefault({}),
+        /** store: memory with workers > 1: the primary holds the one store of the host, the workers ask it over IPC. */
+        shared: z
+          .strictObject({
+            /** each worker's LRU in front of the primary's store (repeated bodies need no IPC); 0 = none */
+            localMaxBytes: bytes.default(4 * 1024 * 1024),
+            /** how long the primary may take to answer a lookup; past it the exchange scans */
+            ipcTimeoutMs: ms.min(1).default(1_000),
+            /** how long a worker waits for another worker's scan of the same body before it scans itself */
+            claimTimeoutMs: ms.min(1).default(30_000),
+          })
+          .prefault({}),
       })
       .prefault({})
       .refine((c) => c.store !== 'redis' || c.redisUrl !== undefined, {

@@ -40,15 +40,41 @@ export class MemoryVerdictStore implements VerdictStore {
     return this.lru?.get(key);
   }
 
+  /**
+   * The entry with what remains of its time to live (0 = none), read synchronously: the cluster
+   * primary answers a lookup and takes a claim in one turn, with no await between them.
+   */
+  entry(key: string): { value: CachedVerdict; ttlMs: number } | undefined {
+    const value = this.lru?.get(key);
+    if (!value) return undefined;
+    const remaining = this.lru!.getRemainingTTL(key);
+    return { value, ttlMs: Number.isFinite(remaining) ? Math.max(1, Math.ceil(remaining)) : 0 };
+  }
+
   async set(key: string, value: CachedVerdict, ttlMs?: number): Promise<void> {
+    this.write(key, value, ttlMs);
+  }
+
+  /** set(), synchronously */
+  write(key: string, value: CachedVerdict, ttlMs?: number): void {
     this.lru?.set(key, value, ttlMs ? { ttl: ttlMs } : undefined);
   }
 
   async delete(key: string): Promise<boolean> {
+    return this.remove(key);
+  }
+
+  /** delete(), synchronously */
+  remove(key: string): boolean {
     return this.lru?.delete(key) ?? false;
   }
 
   async stats(): Promise<VerdictStoreStats> {
+    return this.statsNow();
+  }
+
+  /** stats(), synchronously */
+  statsNow(): VerdictStoreStats {
     if (!this.lru) return { entries: 0, bytes: 0, evictions: 0 };
     this.lru.purgeStale();
     return { entries: this.lru.size, bytes: this.lru.calculatedSize, evictions: this.evictions };

@@ -3,9 +3,12 @@
 // from ICAP is stored: a replace carries a body the cache does not keep, and a failure (or a
 // fail-open/fail-closed verdict) must be retried by the next exchange, never remembered. A joiner
 // shares the leader's failure, which is not cached either; a joiner whose leader got a replace
-// scans for itself, since the adapted body belongs to the leader's exchange.
+// scans for itself, since the adapted body belongs to the leader's exchange. With a store shared by
+// several processes (the cluster primary's, over IPC) the lookup also claims the key host-wide, so
+// identical bodies on two workers make one scan too; a claim that ends without a cacheable
+// verdict is released, and the next process waiting for the key scans it.
 import type { Verdict } from '../core/types.js';
-import type { CachedVerdict, VerdictStore } from './verdict-store.js';
+import type { CachedVerdict, ClaimResult, VerdictStore } from './verdict-store.js';
 
 export interface VerdictCacheStats {
   hits: number;
@@ -51,40 +54,54 @@ export class VerdictCache {
       if (isCacheable(shared) || (shared.source === 'cache' && shared.action !== 'replace')) return { verdict: shared, from: 'joined' };
       return { verdict: await scan(), from: 'scan' };
     }
-    let fromCache = false;
+    let from: CacheOutcome['from'] = 'scan';
     const leader = (async (): Promise<Verdict> => {
-      const cached = await this.lookup(key);
-      if (cached) {
-        this.hits++;
-        fromCache = true;
+      const found = await this.lookup(key);
+      if (found.value) {
+        // another process's scan of the same body that this one waited for is a join, not a hit
+        if (found.waited) this.joins++;
+        else this.hits++;
+        from = found.waited ? 'joined' : 'cache';
+        const cached = found.value;
         return { action: cached.action, ...(cached.reason === undefined ? {} : { reason: cached.reason }), violations: cached.violations, source: 'cache' };
       }
       this.misses++;
-      const verdict = await scan();
-      await this.remember(key, verdict);
+      let verdict: Verdict;
+      try {
+        verdict = await scan();
+      } catch (err) {
+        if (found.claimed) this.store.release?.(key);
+        throw err;
+      }
+      // remember() of a cacheable verdict ends the claim with it; anything else hands it on
+      if (isCacheable(verdict)) await this.remember(key, verdict);
+      else if (found.claimed) this.store.release?.(key);
       return verdict;
     })();
     this.inflight.set(key, leader);
     try {
       const verdict = await leader;
-      return { verdict, from: fromCache ? 'cache' : 'scan' };
+      return { verdict, from };
     } finally {
       this.inflight.delete(key);
     }
   }
 
   async stats(): Promise<VerdictCacheStats> {
-    const store = await this.store.stats();
+    const store = this.store.processStats ? this.store.processStats() : await this.store.stats();
     const { storeErrors = 0, ...sizes } = store;
     return { hits: this.hits, misses: this.misses, joins: this.joins, inflight: this.inflight.size, storeErrors: this.storeErrors + storeErrors, ...sizes };
   }
 
-  private async lookup(key: string): Promise<CachedVerdict | undefined> {
+  /** The store's answer, claiming the key on a miss when the store is shared by several processes. */
+  private async lookup(key: string): Promise<ClaimResult> {
     try {
-      return await this.store.get(key);
+      if (this.store.claim) return await this.store.claim(key);
+      const value = await this.store.get(key);
+      return { ...(value ? { value } : {}), claimed: false, waited: false };
     } catch {
       this.storeErrors++;
-      return undefined;
+      return { claimed: false, waited: false };
     }
   }
 
