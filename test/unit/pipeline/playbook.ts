@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { SpooledBody } from '../../../src/body/index.js';
 import { configSchema, type ConfigInput } from '../../../src/config/schema.js';
 import type { Exchange } from '../../../src/core/exchange.js';
+import { Delivery } from '../../../src/pipeline/delivery.js';
 import { ExchangeMachine } from '../../../src/pipeline/exchange-machine.js';
 import type { RequestFacts, ResponseFacts } from '../../../src/pipeline/exchange-machine.js';
 import { compilePolicy } from '../../../src/policy/index.js';
@@ -36,6 +37,7 @@ export function machine(policy: NonNullable<ConfigInput['policy']>, options: { m
     viaName: 'dlp-proxy',
     maxScanBytes: options.maxScanBytes ?? 1000,
     oversizeAction: options.oversizeAction ?? 'block',
+    delivery: new Delivery(config.policy, config.scan).forRule,
   });
   return { m, exchange };
 }

@@ -1,0 +1,125 @@
+// The trickle against a real spool and a response that records what it was given (no sockets):
+// the head waits for trickleMinBytes, bytes follow at the rate and never reach the last
+// holdBytes of what arrived, a freeze stops everything, finish sends exactly the rest.
+import type http from 'node:http';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Spool } from '../../../src/body/index.js';
+import { Trickle } from '../../../src/pipeline/trickle.js';
+import { deterministicBytes } from '../../support/origin.js';
+
+class RecordingResponse extends Writable {
+  head: { status: number; reason: string; headers: string[] } | undefined;
+  flushed = false;
+  readonly chunks: Buffer[] = [];
+  writeHead(status: number, reason: string, headers: string[]): this {
+    this.head = { status, reason, headers };
+    return this;
+  }
+  flushHeaders(): void {
+    this.flushed = true;
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.chunks.push(chunk);
+    cb();
+  }
+  get body(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+const plan = (over: Partial<{ holdBytes: number; bytesPerSecond: number; minBytes: number }> = {}) => ({
+  holdBytes: 1000,
+  bytesPerSecond: 1_000_000,
+  minBytes: 2000,
+  status: 200,
+  reason: 'OK',
+  headers: ['Content-Length', '10000'],
+  ...over,
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const spools: Spool[] = [];
+function spool(): Spool {
+  const s = new Spool({ memoryBytes: 4096 }); // spills to a temp file past 4 KiB: both read paths
+  spools.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of spools.splice(0)) await s.release();
+});
+
+describe('trickle', () => {
+  it('sends no head before minBytes arrived, then never more than received − holdBytes', async () => {
+    const data = deterministicBytes(10_000);
+    const res = new RecordingResponse();
+    const t = new Trickle(res as unknown as http.ServerResponse, plan(), () => undefined);
+    const s = spool();
+    t.attach(s);
+    s.write(data.subarray(0, 1500));
+    await sleep(250);
+    expect(res.head).toBeUndefined();
+    expect(t.started).toBe(false);
+    s.write(data.subarray(1500, 6000));
+    await sleep(250);
+    expect(res.head).toEqual({ status: 200, reason: 'OK', headers: ['Content-Length', '10000'] });
+    expect(res.flushed).toBe(true);
+    expect(res.body.length).toBe(5000);
+    expect(res.body.equals(data.subarray(0, 5000))).toBe(true);
+    s.write(data.subarray(6000, 10_000));
+    await sleep(250);
+    expect(res.body.length).toBe(9000); // the last holdBytes stay back however long it runs
+    expect(t.freeze()).toBe(true);
+    s.end();
+    const whole = await s.done;
+    t.finish(whole.replay(t.sentBytes));
+    await new Promise((r) => res.once('finish', r));
+    expect(res.body.equals(data)).toBe(true);
+  });
+
+  it('releases at bytesPerSecond, not as fast as the body arrives', async () => {
+    const res = new RecordingResponse();
+    const t = new Trickle(res as unknown as http.ServerResponse, plan({ bytesPerSecond: 10_000, holdBytes: 10, minBytes: 11 }), () => undefined);
+    const s = spool();
+    t.attach(s);
+    s.write(deterministicBytes(100_000));
+    await sleep(500);
+    // 0.5 s at 10,000 B/s plus one tick's worth: about 6,000, far from the 99,990 it may send
+    expect(res.body.length).toBeGreaterThan(2000);
+    expect(res.body.length).toBeLessThan(12_000);
+    t.freeze();
+  });
+
+  it('nothing more leaves after freeze(), and cut() destroys the response', async () => {
+    const res = new RecordingResponse();
+    const counted: number[] = [];
+    const t = new Trickle(res as unknown as http.ServerResponse, plan({ bytesPerSecond: 5000 }), (n) => counted.push(n));
+    const s = spool();
+    t.attach(s);
+    s.write(deterministicBytes(8000));
+    await sleep(350);
+    t.freeze();
+    const sent = res.body.length;
+    expect(sent).toBeGreaterThan(0);
+    s.write(deterministicBytes(8000));
+    await sleep(300);
+    expect(res.body.length).toBe(sent);
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(sent);
+    t.cut();
+    expect(res.destroyed).toBe(true);
+  });
+
+  it('a client that goes away stops the trickle (no write after close)', async () => {
+    const res = new RecordingResponse();
+    const t = new Trickle(res as unknown as http.ServerResponse, plan(), () => undefined);
+    const s = spool();
+    t.attach(s);
+    s.write(deterministicBytes(3000));
+    await sleep(200);
+    res.destroy();
+    await sleep(10);
+    s.write(deterministicBytes(5000));
+    await sleep(250);
+    expect(res.body.length).toBeLessThanOrEqual(2000);
+    expect(t.freeze()).toBe(true);
+  });
+});
