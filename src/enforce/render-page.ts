@@ -147,7 +147,8 @@ function blockContent(f: BlockPageFields): Content {
   const explanation = upload
     ? 'It contains information that your organisation does not allow to be sent to this website.'
     : 'The security check found something harmful or not allowed in what you were downloading.';
-  const detected = f.violations.length > 0 ? [...new Set(f.violations.map(plainViolation))].join(', ') : (f.reason ?? 'a policy violation');
+  const detected = f.violations.length > 0 ? [...new Set(f.violations.map(shownViolation))].join(', ') : (f.reason ?? 'a policy violation');
+  const counts = Object.fromEntries(f.violations.map(countedViolation).filter((c) => c !== undefined));
   const time = (f.time ?? new Date()).toUTCString();
   const incidentUrl = settings.incidentBase === undefined ? undefined : `${settings.incidentBase}${encodeURIComponent(f.incidentId)}`;
   return {
@@ -166,8 +167,20 @@ function blockContent(f: BlockPageFields): Content {
       time,
       rule: f.rule ?? '—',
     },
-    json: { error: 'blocked', message: headline, reason: f.reason ?? null, violations: f.violations, host: f.host, direction: f.direction, incidentId: f.incidentId, ...(incidentUrl ? { incidentUrl } : {}), rule: f.rule ?? null, time, contact: settings.contact },
+    json: { error: 'blocked', message: headline, reason: f.reason ?? null, violations: f.violations, ...(Object.keys(counts).length > 0 ? { counts } : {}), host: f.host, direction: f.direction, incidentId: f.incidentId, ...(incidentUrl ? { incidentUrl } : {}), rule: f.rule ?? null, time, contact: settings.contact },
   };
+}
+
+/** `payment-card x3`: a finding with how often it was found, as the built-in service names it. */
+function countedViolation(name: string): [string, number] | undefined {
+  const counted = /^(\S+) x(\d{1,9})$/.exec(name);
+  return counted ? [counted[1]!, Number(counted[2])] : undefined;
+}
+
+/** "a payment card number ×3" for `payment-card x3`; names without a count as plainViolation() says them. */
+function shownViolation(name: string): string {
+  const counted = countedViolation(name);
+  return counted ? `${plainViolation(counted[0])} ×${counted[1]}` : plainViolation(name);
 }
 
 function unavailableContent(f: UnavailablePageFields): Content {
