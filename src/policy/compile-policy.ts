@@ -102,14 +102,18 @@ export function compilePolicy(rules: PolicyRule[], services: Record<string, Serv
       for (const rule of ordered) {
         if (!others(rule, input)) continue;
         if (rule.size && (bytes === undefined || bytes < rule.size.minBytes || bytes > rule.size.maxBytes)) continue;
-        const parts = rule.matchers.map((m) => m.explain(input));
-        if (rule.size) parts.push(sizeExplain(rule.size, bytes!));
-        const explain = parts.length === 0 ? 'matches everything' : parts.join(', ');
-        if (rule.action !== 'scan') return { action: rule.action, rule: rule.name, explain };
+        // The explanation is built only when someone reads it (a test, a tool): the exchange
+        // needs the action alone, twice per request.
+        const explain = () => {
+          const parts = rule.matchers.map((m) => m.explain(input));
+          if (rule.size) parts.push(sizeExplain(rule.size, bytes!));
+          return parts.length === 0 ? 'matches everything' : parts.join(', ');
+        };
+        if (rule.action !== 'scan') return lazyExplained({ action: rule.action, rule: rule.name }, explain);
         if (!input.hasBody && !rule.scanEmptyBodies) {
-          return { action: 'pass', rule: rule.name, explain: `${explain}; no body, not scanned (scanEmptyBodies off)` };
+          return lazyExplained({ action: 'pass', rule: rule.name }, () => `${explain()}; no body, not scanned (scanEmptyBodies off)`);
         }
-        return { action: 'scan', rule: rule.name, explain, service: rule.service!, onViolation: rule.onViolation };
+        return lazyExplained({ action: 'scan', rule: rule.name, service: rule.service!, onViolation: rule.onViolation }, explain);
       }
       return DEFAULT_DECISION;
     },
@@ -145,6 +149,17 @@ export function compilePolicy(rules: PolicyRule[], services: Record<string, Serv
         if (!rule.needsResponse) return false; // this rule decides every response of the request
       }
       return false;
+    },
+  };
+}
+
+/** A decision whose `explain` is computed on first read (an own enumerable getter: JSON and spreads keep it). */
+function lazyExplained(fields: Omit<Decision, 'explain'>, explain: () => string): Decision {
+  let text: string | undefined;
+  return {
+    ...fields,
+    get explain() {
+      return (text ??= explain());
     },
   };
 }

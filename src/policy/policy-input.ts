@@ -1,5 +1,6 @@
 // What policy.decide() sees of one side of an exchange: the message head and facts about its
-// body, never the body itself.
+// body, never the body itself. Not to be changed once decided on: a decision explains itself
+// from it when its explanation is read.
 import type { Direction } from '../core/types.js';
 
 export interface PolicyInput {
