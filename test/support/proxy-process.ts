@@ -1,0 +1,64 @@
+// `dlp-proxy start --config FILE` as an operator runs it, in a child process of its own process
+// group (a cluster's workers included), with its JSON log lines parsed as they come, so a test
+// can send it signals and wait for what it logs. kill() ends the whole group; tests call it in
+// afterEach so nothing outlives a failed test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import YAML from 'yaml';
+import { packageRoot } from '../../src/config/index.js';
+import { tempDir } from './temp-dir.js';
+
+export type LogLine = Record<string, unknown>;
+
+export interface ProxyProcess {
+  child: ChildProcess;
+  lines: LogLine[];
+  /** resolves with the lines matching once there are `count` of them; rejects on exit or timeout */
+  waitFor(match: (line: LogLine) => boolean, timeoutMs?: number, count?: number): Promise<LogLine[]>;
+  /** SIGKILL to the process group, when it still runs */
+  kill(): Promise<void>;
+}
+
+/** Start with `doc` as its config file; resolves once it logged `readyMessage`. */
+export async function startProxyProcess(doc: Record<string, unknown>, readyMessage: string): Promise<ProxyProcess> {
+  const file = path.join(tempDir('dlp-proxy-process-'), 'config.yaml');
+  fs.writeFileSync(file, YAML.stringify(doc));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const lines: LogLine[] = [];
+  let stderr = '';
+  let rest = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString('utf8')).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as LogLine);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const waitFor = async (match: (line: LogLine) => boolean, timeoutMs = 30_000, count = 1) => {
+    const deadline = Date.now() + timeoutMs;
+    while (lines.filter(match).length < count) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`log line not seen (exit ${child.exitCode}); stderr: ${stderr}\n${lines.map((l) => l.msg).join('\n')}`);
+      await sleep(25);
+    }
+    return lines.filter(match);
+  };
+  const proc: ProxyProcess = {
+    child,
+    lines,
+    waitFor,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+    },
+  };
+  try {
+    await waitFor((l) => l.msg === readyMessage, 60_000);
+  } catch (err) {
+    await proc.kill();
+    throw err;
+  }
+  return proc;
+}
