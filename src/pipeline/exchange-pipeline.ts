@@ -22,7 +22,7 @@ import type { HostPort } from '../core/host.js';
 import type { Direction, Verdict } from '../core/types.js';
 import { newIncidentId } from '../enforce/incident-id.js';
 import type { Policy } from '../policy/index.js';
-import type { OriginClient, OriginTarget } from '../upstream/index.js';
+import type { OriginClient, OriginResponse, OriginTarget } from '../upstream/index.js';
 import type { BodyScanner, ScanOutcome } from './body-scan.js';
 import { runPatience, runPatienceFetch, runScan, runTrickleEnd } from './delivery-commands.js';
 import type { Delivery } from './delivery.js';
@@ -58,7 +58,7 @@ interface Context {
   res: http.ServerResponse;
   origin: OriginTarget;
   /** the origin's response, once its head arrived */
-  response?: http.IncomingMessage;
+  response?: OriginResponse;
   /** a WebSocket handshake: the client's raw socket and the bytes after its head */
   client?: { socket: Duplex; head: Buffer };
   /** after a 101: the origin's raw socket and the bytes after its head */
@@ -354,6 +354,6 @@ function newExchange(req: http.IncomingMessage, origin: OriginTarget, client: Cl
   };
 }
 
-function responseFacts(response: http.IncomingMessage): ResponseFacts {
+function responseFacts(response: OriginResponse): ResponseFacts {
   return { status: response.statusCode ?? 502, reason: response.statusMessage ?? '', httpVersion: response.httpVersion, headers: response.headers, rawHeaders: response.rawHeaders };
 }

@@ -1,15 +1,22 @@
-// Requests to origins: keep-alive agents per scheme, TLS verified against trustedRoots(), and the
-// three timeouts of a hop (connect, response head, idle). Failures become ProxyErrors whose
-// code names the moment (UPSTREAM_DNS_FAILED, UPSTREAM_TLS_FAILED, UPSTREAM_HEADERS_TIMEOUT…).
-// Every origin socket (requests, upgrades, CONNECT tunnels) is made through the destination
-// guard: a refused destination fails with UPSTREAM_DESTINATION_FORBIDDEN before any connection.
+// Requests to origins through undici (the Node project's HTTP/1.1 client, its dispatcher API): a
+// keep-alive pool per origin, TLS verified against trustedRoots(), and the timeouts of a hop
+// (connect, response head, idle). Failures become ProxyErrors whose code names the moment
+// (UPSTREAM_DNS_FAILED, UPSTREAM_TLS_FAILED, UPSTREAM_HEADERS_TIMEOUT…). Upgrades (WebSocket) stay
+// on node:http with one connection each, CONNECT tunnels on node:net: undici hands an upgraded
+// socket over only after its own pool bookkeeping, which buys nothing for a one-off connection.
+// Every origin socket is made through the destination guard: a refused destination fails with
+// UPSTREAM_DESTINATION_FORBIDDEN before any connection.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
-import { ProxyError, type ErrorCode } from '../core/errors.js';
+import { Agent } from 'undici';
+import { ProxyError } from '../core/errors.js';
 import { DestinationGuard, type ListenerRole } from './destination-guard.js';
+import { guardedConnector } from './guarded-connector.js';
+import { OriginExchange, upstreamError } from './origin-exchange.js';
+import type { OriginResponse } from './origin-response.js';
 import { trustedRoots } from './trust.js';
 
 export interface UpstreamOptions {
@@ -18,6 +25,7 @@ export interface UpstreamOptions {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
+  /** how long an idle pooled connection is kept (and the TCP keep-alive probe delay) */
   keepAliveMs: number;
   maxSocketsPerHost: number;
   /** `CIDR[:ports]` entries allowed despite the guard's defaults (link-local; loopback off loopback) */
@@ -44,17 +52,6 @@ export interface OriginRequest {
   path: string;
   /** flat raw header list, already prepared for this hop */
   headers: string[];
-}
-
-const TLS_ERROR = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS|EPROTO|DEPTH_ZERO/;
-
-/** Map a socket-level failure to the code that names it. */
-export function upstreamErrorCode(err: NodeJS.ErrnoException): ErrorCode {
-  const code = err.code ?? '';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NONAME') return 'UPSTREAM_DNS_FAILED';
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') return 'UPSTREAM_CONNECT_FAILED';
-  if (TLS_ERROR.test(code)) return 'UPSTREAM_TLS_FAILED';
-  return 'UPSTREAM_READ_FAILED';
 }
 
 type ConnectCallback = (err: Error | null, stream: Duplex) => void;
@@ -102,18 +99,30 @@ class GuardedHttpsAgent extends https.Agent {
   }
 }
 
+/**
+ * RFC 9110 §10.1.1: the client already had its 100 (Continue) from our front, and undici sends
+ * the body at once, so the expectation ends at this hop (undici refuses to send the field).
+ */
+function withoutExpect(headers: string[]): string[] {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 6 && name.toLowerCase() === 'expect') return headers.filter((_, j) => j !== i && j !== i + 1);
+  }
+  return headers;
+}
+
 export class OriginClient {
   readonly #options: UpstreamOptions;
   readonly #guard: DestinationGuard;
-  readonly #httpAgent: http.Agent;
-  readonly #httpsAgent: https.Agent;
+  /** a keep-alive pool per origin, every connection made by the guarded connector */
+  readonly #agent: Agent;
   /** for upgrades: one connection each, never pooled (agent: false made a new agent per request) */
   readonly #upgradeHttpAgent: http.Agent;
   readonly #upgradeHttpsAgent: https.Agent;
   /**
-   * The trusted roots as one secure context, built once. Passing `ca` to an agent instead makes
+   * The trusted roots as one secure context, built once. Passing `ca` per connection instead makes
    * node rebuild the root store for every new origin connection (~80 ms of blocked event loop for
-   * ~140 roots) and hash the whole PEM list into the agent key on every request.
+   * ~140 roots).
    */
   readonly #trust: tls.SecureContext;
 
@@ -126,22 +135,24 @@ export class OriginClient {
       listensOffLoopback: placement.listensOffLoopback,
     });
     this.#trust = tls.createSecureContext({ ca: trustedRoots(options.extraCaFiles) });
-    const agentOptions = {
-      keepAlive: true,
-      keepAliveMsecs: options.keepAliveMs,
-      maxSockets: options.maxSocketsPerHost,
-      maxFreeSockets: 64,
-      scheduling: 'lifo' as const,
-    };
-    this.#httpAgent = new GuardedHttpAgent(agentOptions, this.#guard);
-    this.#httpsAgent = new GuardedHttpsAgent(
-      {
-        ...agentOptions,
-        secureContext: this.#trust,
+    this.#agent = new Agent({
+      connect: guardedConnector({
+        guard: this.#guard,
+        trust: this.#trust,
         rejectUnauthorized: options.rejectUnauthorized,
-      },
-      this.#guard,
-    );
+        connectTimeoutMs: options.connectTimeoutMs,
+        keepAliveMs: options.keepAliveMs,
+      }),
+      connections: options.maxSocketsPerHost,
+      pipelining: 1,
+      keepAliveTimeout: options.keepAliveMs,
+      // an origin's `Keep-Alive: timeout=N` may shorten the reuse, never lengthen it
+      keepAliveMaxTimeout: options.keepAliveMs,
+      // the head has our own timer, started at open() (queueing and connect included)
+      headersTimeout: 0,
+      // idle between response body bytes; a paused (backpressured) read does not count
+      bodyTimeout: options.idleTimeoutMs,
+    });
     this.#upgradeHttpAgent = new GuardedHttpAgent({ keepAlive: false }, this.#guard);
     this.#upgradeHttpsAgent = new GuardedHttpsAgent({ keepAlive: false }, this.#guard);
   }
@@ -156,74 +167,40 @@ export class OriginClient {
   }
 
   /**
-   * Open a request to the origin. The caller writes (or pipes) the body into `request`; the
-   * response head arrives through `response` (rejects with a ProxyError). The idle timeout
-   * stays armed for the whole exchange, body included.
+   * Open a request to the origin. The caller pipes the body into `request` (or ends it: no body);
+   * the response head arrives through `response` (rejects with a ProxyError); reading its body at
+   * the caller's pace paces the origin. Destroying either side abandons the exchange and its
+   * connection.
    */
-  open(target: OriginTarget, head: OriginRequest): { request: http.ClientRequest; response: Promise<http.IncomingMessage> } {
-    const options = this.#options;
-    const tlsTarget = target.scheme === 'https';
-    const request = this.#request(target, head, { agent: tlsTarget ? this.#httpsAgent : this.#httpAgent });
-    request.setNoDelay(true);
-
-    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
-      let settled = false;
-      const failWith = (error: ProxyError) => {
-        if (!settled) {
-          settled = true;
-          clearTimeout(headersTimer);
-          reject(error);
-        }
-        request.destroy(error);
-      };
-      const fail = (code: ErrorCode, message: string, cause?: unknown) =>
-        failWith(new ProxyError(code, `${target.host}:${target.port}: ${message}`, { cause }));
-      const headersTimer = setTimeout(
-        () => fail('UPSTREAM_HEADERS_TIMEOUT', `no response head within ${options.headersTimeoutMs} ms`),
-        options.headersTimeoutMs,
-      );
-      request.on('socket', (socket) => {
-        const connecting = (socket as net.Socket).connecting;
-        if (!connecting) return;
-        const connectTimer = setTimeout(
-          () => fail('UPSTREAM_CONNECT_TIMEOUT', `connect did not complete within ${options.connectTimeoutMs} ms`),
-          options.connectTimeoutMs,
-        );
-        socket.once(tlsTarget ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
-        socket.once('close', () => clearTimeout(connectTimer));
-      });
-      request.setTimeout(options.idleTimeoutMs, () => fail('UPSTREAM_IDLE_TIMEOUT', `idle for ${options.idleTimeoutMs} ms`));
-      request.on('error', (err: NodeJS.ErrnoException) => {
-        // ours (a timeout above, the destination guard): code, message and details as they are
-        if (err instanceof ProxyError) return failWith(err);
-        fail(upstreamErrorCode(err), err.code ? `${err.code} ${err.message}` : err.message, err);
-      });
-      request.on('response', (res) => {
-        clearTimeout(headersTimer);
-        if (!settled) {
-          settled = true;
-          resolve(res);
-        }
-      });
+  open(target: OriginTarget, head: OriginRequest): { request: Writable; response: Promise<OriginResponse> } {
+    const { host, port, scheme } = target;
+    const origin = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const headers = withoutExpect(head.headers);
+    const exchange = new OriginExchange(`${host}:${port}`, this.#options, (body: Readable | null, handler) => {
+      // TLS names the origin host itself (guardedConnector), whatever the Host header says.
+      this.#agent.dispatch({ origin, method: head.method, path: head.path, headers, body }, handler);
     });
-    // The caller may drop the promise when the exchange already failed elsewhere.
-    response.catch(() => undefined);
-    return { request, response };
+    return { request: exchange.request, response: exchange.response };
   }
 
   /** Open a raw byte stream to the origin for an upgraded (WebSocket) exchange. */
   async openUpgrade(target: OriginTarget, head: OriginRequest): Promise<{ response: http.IncomingMessage; socket: Duplex; head: Buffer }> {
     const tlsTarget = target.scheme === 'https';
-    const request = this.#request(target, head, {
+    const request = (tlsTarget ? https : http).request({
+      host: target.host,
+      port: target.port,
+      method: head.method,
+      path: head.path,
+      headers: head.headers,
+      servername: tlsTarget && net.isIP(target.host) === 0 ? target.host : undefined,
+      setHost: false,
       agent: tlsTarget ? this.#upgradeHttpsAgent : this.#upgradeHttpAgent,
       ...(tlsTarget ? { secureContext: this.#trust, rejectUnauthorized: this.#options.rejectUnauthorized } : {}),
       timeout: this.#options.connectTimeoutMs,
     });
     return new Promise((resolve, reject) => {
       request.on('timeout', () => request.destroy(new ProxyError('UPSTREAM_CONNECT_TIMEOUT', `${target.host}:${target.port}: no answer to the upgrade`)));
-      request.on('error', (err: NodeJS.ErrnoException) =>
-        reject(err instanceof ProxyError ? err : new ProxyError(upstreamErrorCode(err), `${target.host}:${target.port}: ${err.message}`, { cause: err })),
-      );
+      request.on('error', (err: NodeJS.ErrnoException) => reject(upstreamError(`${target.host}:${target.port}`, err)));
       request.on('upgrade', (response, socket, upgradeHead) => {
         request.setTimeout(0);
         resolve({ response, socket, head: upgradeHead });
@@ -234,20 +211,6 @@ export class OriginClient {
         resolve({ response, socket: response.socket, head: Buffer.alloc(0) });
       });
       request.end();
-    });
-  }
-
-  #request(target: OriginTarget, head: OriginRequest, extra: https.RequestOptions): http.ClientRequest {
-    const tlsTarget = target.scheme === 'https';
-    return (tlsTarget ? https : http).request({
-      host: target.host,
-      port: target.port,
-      method: head.method,
-      path: head.path,
-      headers: head.headers,
-      servername: tlsTarget && net.isIP(target.host) === 0 ? target.host : undefined,
-      setHost: false,
-      ...extra,
     });
   }
 
@@ -269,10 +232,9 @@ export class OriginClient {
     return socket;
   }
 
-  close(): void {
-    this.#httpAgent.destroy();
-    this.#httpsAgent.destroy();
+  async close(): Promise<void> {
     this.#upgradeHttpAgent.destroy();
     this.#upgradeHttpsAgent.destroy();
+    await this.#agent.destroy();
   }
 }

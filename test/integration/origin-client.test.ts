@@ -1,0 +1,362 @@
+// OriginClient.open() through undici against origins that misbehave on purpose: each test is what
+// a hostile or broken origin does to a proxy, and what must hold then (a named failure, no hang,
+// no unbounded buffering, the connection pool still serving).
+import http from 'node:http';
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProxyError } from '../../src/core/errors.js';
+import { OriginClient, type OriginResponse, type OriginTarget, type UpstreamOptions } from '../../src/upstream/index.js';
+
+const options = (over: Partial<UpstreamOptions> = {}): UpstreamOptions => ({
+  extraCaFiles: [],
+  rejectUnauthorized: true,
+  connectTimeoutMs: 2_000,
+  headersTimeoutMs: 2_000,
+  idleTimeoutMs: 2_000,
+  keepAliveMs: 5_000,
+  maxSocketsPerHost: 8,
+  allowDestinations: [],
+  denyDestinations: [],
+  ...over,
+});
+
+interface RawOrigin {
+  port: number;
+  connections: number;
+  /** bytes the origin managed to hand to its sockets (write() accepted) */
+  written: number;
+  close(): Promise<void>;
+}
+
+/** A TCP origin that hands each request head (up to the blank line) to `answer`. */
+async function rawOrigin(answer: (socket: net.Socket, head: string, origin: RawOrigin) => void): Promise<RawOrigin> {
+  const sockets = new Set<net.Socket>();
+  const origin: RawOrigin = { port: 0, connections: 0, written: 0, close: async () => undefined };
+  const server = net.createServer((socket) => {
+    origin.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buffered.slice(0, end);
+      buffered = buffered.slice(end + 4);
+      answer(socket, head, origin);
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin.port = (server.address() as net.AddressInfo).port;
+  origin.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return origin;
+}
+
+const clients: OriginClient[] = [];
+const origins: RawOrigin[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  for (const o of origins.splice(0)) await o.close();
+});
+
+function client(over: Partial<UpstreamOptions> = {}): OriginClient {
+  const c = new OriginClient(options(over), { listensOffLoopback: false });
+  clients.push(c);
+  return c;
+}
+
+async function origin(answer: Parameters<typeof rawOrigin>[0]): Promise<RawOrigin & { target: OriginTarget }> {
+  const o = await rawOrigin(answer);
+  origins.push(o);
+  return Object.assign(o, { target: { scheme: 'http' as const, host: '127.0.0.1', port: o.port } });
+}
+
+function get(c: OriginClient, target: OriginTarget, path = '/', headers: string[] = []) {
+  const exchange = c.open(target, { method: 'GET', path, headers: ['Host', `${target.host}:${target.port}`, ...headers] });
+  exchange.request.end();
+  return exchange;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ProxyError> {
+  const outcome = await promise.then(
+    () => new Error('expected a failure'),
+    (err: unknown) => err,
+  );
+  expect(outcome).toBeInstanceOf(ProxyError);
+  return outcome as ProxyError;
+}
+
+/** The response body's fate: its bytes, or the error it ended with (and whether 'aborted' came first). */
+function bodyOutcome(res: OriginResponse): Promise<{ bytes: number; error?: ProxyError; aborted: boolean }> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let aborted = false;
+    res.on('aborted', () => (aborted = true));
+    res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    res.on('end', () => resolve({ bytes, aborted }));
+    res.on('error', (error) => resolve({ bytes, error: error as ProxyError, aborted }));
+  });
+}
+
+const ok = (body: string, extra = '') => `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+describe('OriginClient.open() (undici) against hostile origins', () => {
+  it('an origin that hangs after the head: the body idle timeout names the moment, the response says aborted', async () => {
+    const o = await origin((socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst bytes'));
+    const res = await get(client({ idleTimeoutMs: 300 }), o.target).response;
+    expect(res.statusCode).toBe(200);
+    const outcome = await bodyOutcome(res);
+    expect(outcome.bytes).toBe('first bytes'.length);
+    expect(outcome.aborted).toBe(true);
+    expect(outcome.error?.code).toBe('UPSTREAM_IDLE_TIMEOUT');
+  });
+
+  it('an origin that never answers: UPSTREAM_HEADERS_TIMEOUT, counted from open()', async () => {
+    const o = await origin(() => undefined);
+    const started = performance.now();
+    const error = await failureOf(get(client({ headersTimeoutMs: 300 }), o.target).response);
+    expect(error.code).toBe('UPSTREAM_HEADERS_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
+  it('a malformed head is a read failure, and the next request to a sane origin still works', async () => {
+    const heads = ['HTTP/1.1 200 OK\r\nBroken Header Line\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello', 'NOT-HTTP garbage\r\n\r\n', 'HTTP/1.1 abc OK\r\n\r\n'];
+    const c = client();
+    for (const head of heads) {
+      const o = await origin((socket) => socket.write(head));
+      const error = await failureOf(get(c, o.target).response);
+      expect(error.code, head).toBe('UPSTREAM_READ_FAILED');
+    }
+    const sane = await origin((socket) => socket.write(ok('fine')));
+    const res = await get(c, sane.target).response;
+    expect((await bodyOutcome(res)).bytes).toBe(4);
+  });
+
+  it('an origin that closes mid-body: aborted, then UPSTREAM_READ_FAILED; never a complete-looking end', async () => {
+    const o = await origin((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n');
+      socket.end(Buffer.alloc(1000, 1));
+    });
+    const res = await get(client(), o.target).response;
+    const outcome = await bodyOutcome(res);
+    expect(outcome.bytes).toBe(1000);
+    expect(outcome.aborted).toBe(true);
+    expect(outcome.error?.code).toBe('UPSTREAM_READ_FAILED');
+  });
+
+  it('a chunked body cut before its last chunk fails the same way', async () => {
+    const o = await origin((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      setTimeout(() => socket.destroy(), 50);
+    });
+    const outcome = await bodyOutcome(await get(client(), o.target).response);
+    expect(outcome.bytes).toBe(5);
+    expect(outcome.error?.code).toBe('UPSTREAM_READ_FAILED');
+  });
+
+  it('a slow reader pauses the origin: its writes stop well before the body is sent, and resume on reading', async () => {
+    const total = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const o = await origin((socket, _head, self) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`);
+      const pump = () => {
+        while (self.written < total) {
+          self.written += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    const res = await get(client(), o.target).response;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // socket buffers both sides plus the Readable's high-water mark: a few MiB at most
+    expect(o.written).toBeLessThan(16 * 1024 * 1024);
+    const outcome = await bodyOutcome(res);
+    expect(outcome.bytes).toBe(total);
+    expect(o.written).toBe(total);
+  });
+
+  it('a response far larger than the heap budget streams through without being held', async () => {
+    const total = 256 * 1024 * 1024;
+    const chunk = Buffer.alloc(256 * 1024, 3);
+    const o = await origin((socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`);
+      let sent = 0;
+      const pump = () => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!socket.write(chunk)) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    const before = process.memoryUsage();
+    let peak = 0;
+    const res = await get(client(), o.target).response;
+    let bytes = 0;
+    for await (const part of res) {
+      bytes += (part as Buffer).length;
+      if ((bytes & 0xffffff) < (part as Buffer).length) {
+        const now = process.memoryUsage();
+        peak = Math.max(peak, now.arrayBuffers - before.arrayBuffers, now.heapUsed - before.heapUsed);
+      }
+    }
+    expect(bytes).toBe(total);
+    expect(peak).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('reuses connections: many requests, few connections (keep-alive pool per origin)', async () => {
+    const o = await origin((socket) => socket.write(ok('pooled')));
+    // one socket answers one head at a time; the raw origin answers every head it sees
+    const c = client({ maxSocketsPerHost: 4 });
+    for (let i = 0; i < 20; i++) expect((await bodyOutcome(await get(c, o.target).response)).bytes).toBe(6);
+    await Promise.all(Array.from({ length: 20 }, async () => expect((await bodyOutcome(await get(c, o.target).response)).bytes).toBe(6)));
+    expect(o.connections).toBeLessThanOrEqual(4);
+  });
+
+  it('an abandoned response drops its connection instead of returning it to the pool half-read', async () => {
+    const served = new Set<net.Socket>();
+    const o = await origin((socket) => {
+      served.add(socket);
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n${'x'.repeat(1000)}`);
+    });
+    const c = client();
+    const first = await get(c, o.target).response;
+    const [firstSocket] = served;
+    const dropped = new Promise((resolve) => firstSocket!.once('close', resolve));
+    first.destroy();
+    await dropped;
+    const second = await get(c, o.target).response;
+    expect(second.statusCode).toBe(200);
+    second.destroy();
+    // the second head came on another connection (undici may also open a spare one after an abort)
+    expect(served.size).toBe(2);
+  });
+
+  it('never follows a redirect, not even one to a guarded address (the 302 is the answer)', async () => {
+    let ownConnections = 0;
+    const own = net.createServer((s) => {
+      ownConnections++;
+      s.destroy();
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    try {
+      const ownPort = (own.address() as net.AddressInfo).port;
+      const c = client();
+      c.addOwnListener('admin', '127.0.0.1', ownPort);
+      for (const location of [`http://127.0.0.1:${ownPort}/metrics`, 'http://169.254.169.254/latest/meta-data/']) {
+        const o = await origin((socket) => socket.write(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`));
+        const res = await get(c, o.target).response;
+        expect(res.statusCode).toBe(302);
+        expect(res.headers.location).toBe(location);
+        res.resume();
+      }
+      expect(ownConnections).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => own.close(() => resolve()));
+    }
+  });
+
+  it('interim 1xx responses are skipped; the final head keeps raw case, order, repeats and the peer address', async () => {
+    const o = await origin((socket) =>
+      socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 201 Made\r\nX-First: 1\r\nset-cookie: a=1\r\nSet-Cookie: b=2\r\nX-Multi: a\r\nX-Multi: b\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok'),
+    );
+    const res = await get(client(), o.target).response;
+    expect(res.statusCode).toBe(201);
+    expect(res.statusMessage).toBe('Made');
+    expect(res.rawHeaders).toEqual(['X-First', '1', 'set-cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Multi', 'a', 'X-Multi', 'b', 'Content-Type', 'text/plain', 'Content-Type', 'text/html', 'Content-Length', '2']);
+    expect(res.headers).toMatchObject({ 'set-cookie': ['a=1', 'b=2'], 'x-multi': 'a, b', 'content-type': 'text/plain' });
+    expect(res.socket?.remoteAddress).toBe('127.0.0.1');
+    expect((await bodyOutcome(res)).bytes).toBe(2);
+  });
+
+  it('sends the request head as given (no Expect, one Host), a streamed body with backpressure, and times out a stalled upload', async () => {
+    const heads: string[] = [];
+    const o = await origin((socket, head) => {
+      heads.push(head);
+      // reads nothing of the body: our writes must stall, then the idle timeout names it
+      socket.pause();
+    });
+    const c = client({ idleTimeoutMs: 400 });
+    const { request, response } = c.open(o.target, { method: 'POST', path: '/up', headers: ['Host', `127.0.0.1:${o.port}`, 'Expect', '100-continue', 'X-Case', 'Kept'] });
+    let pushed = 0;
+    const source = new Readable({
+      read() {
+        pushed += 65536;
+        this.push(Buffer.alloc(65536));
+      },
+    });
+    source.pipe(request);
+    const error = await failureOf(response);
+    expect(error.code).toBe('UPSTREAM_IDLE_TIMEOUT');
+    expect(pushed).toBeLessThan(32 * 1024 * 1024);
+    expect(heads[0]).toMatch(/^POST \/up HTTP\/1\.1\r\n/);
+    expect(heads[0]).toContain('X-Case: Kept');
+    expect(heads[0]).not.toMatch(/expect/i);
+    source.destroy();
+  });
+
+  it('a repeated Host is the client’s bad request, refused before any connection', async () => {
+    const o = await origin((socket) => socket.write(ok('no')));
+    const error = await failureOf(get(client(), o.target, '/', ['Host', 'other.example']).response);
+    expect(error.code).toBe('CLIENT_BAD_REQUEST');
+    expect(o.connections).toBe(0);
+  });
+
+  it('a TLS origin whose handshake never completes: UPSTREAM_CONNECT_TIMEOUT', async () => {
+    const o = await origin(() => undefined); // accepts TCP, never speaks TLS
+    const error = await failureOf(get(client({ connectTimeoutMs: 300, headersTimeoutMs: 5_000 }), { ...o.target, scheme: 'https' }).response);
+    expect(error.code).toBe('UPSTREAM_CONNECT_TIMEOUT');
+  });
+
+  it('a TLS origin with an untrusted certificate: UPSTREAM_TLS_FAILED (verification as before)', async () => {
+    const { makeTestPki } = await import('../support/pki.js');
+    const pki = makeTestPki();
+    const fs = await import('node:fs');
+    const https = await import('node:https');
+    const server = https.createServer({ cert: fs.readFileSync(pki.serverCert), key: fs.readFileSync(pki.serverKey) }, (_req, res) => res.end('secret'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const target: OriginTarget = { scheme: 'https', host: 'localhost', port: (server.address() as net.AddressInfo).port };
+      expect((await failureOf(get(client(), target).response)).code).toBe('UPSTREAM_TLS_FAILED');
+      const trusting = await get(client({ extraCaFiles: [pki.caCert] }), target).response;
+      expect(trusting.statusCode).toBe(200);
+      expect((await bodyOutcome(trusting)).bytes).toBe(6);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      pki.cleanup();
+    }
+  });
+
+  it('a node:http origin round trip: POST body byte for byte, content-length kept', async () => {
+    const seen: { headers: http.IncomingHttpHeaders; bytes: number }[] = [];
+    const server = http.createServer((req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, bytes });
+        res.end(String(bytes));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const target: OriginTarget = { scheme: 'http', host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+      const body = Buffer.alloc(100_000, 9);
+      const { request, response } = client().open(target, { method: 'POST', path: '/', headers: ['Host', 'x', 'Content-Length', String(body.length)] });
+      Readable.from([body.subarray(0, 50_000), body.subarray(50_000)]).pipe(request);
+      const res = await response;
+      expect((await bodyOutcome(res)).bytes).toBe(6);
+      expect(seen[0]).toMatchObject({ bytes: 100_000, headers: { 'content-length': '100000' } });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
