@@ -5,9 +5,11 @@
 // The signal belongs to the process owner, which wires it with reloadOnSighup().
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runIcapServer } from '../../src/cli/icap-server.js';
 import { parseConfig } from '../../src/config/index.js';
 import { listenIcapServer, reloadChannel, reloadOnSighup, startIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import { freePort } from '../support/peers/common.js';
 import { tempDir } from '../support/temp-dir.js';
 import { IcapTestClient, httpRequest } from '../unit/icap-server/icap-test-client.js';
 
@@ -105,5 +107,33 @@ describe('signals and unchanged data sets', () => {
     handle.onIstagChange((istags) => told.push(istags));
     expect(await handle.reload()).toEqual(before);
     expect(told).toEqual([]);
+  });
+});
+
+describe('dlp-proxy icap-server', () => {
+  it('SIGHUP re-reads the EDM file and says so on stderr; the listener goes when the command ends', async () => {
+    const listeners = process.listenerCount('SIGHUP');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stop = new AbortController();
+    const port = await freePort();
+    const running = runIcapServer(parseConfig({ icapServer: { port, edm: [{ name: 'customers', file: csv }] } }).icapServer, stop.signal);
+    try {
+      const said = (text: string) => stderr.mock.calls.some(([chunk]) => String(chunk).includes(text));
+      await vi.waitFor(() => expect(said('listening on')).toBe(true));
+      expect(process.listenerCount('SIGHUP')).toBe(listeners + 1);
+      client = await IcapTestClient.connect(port);
+      handle = { port } as IcapServerHandle;
+      expect((await reqmod()).status).toBe(204);
+      addJohn();
+      process.kill(process.pid, 'SIGHUP');
+      await vi.waitFor(() => expect(said('reloaded: ISTags')).toBe(true));
+      expect(await reqmod()).toMatchObject({ status: 200, violations: '1 - edm:customers x1 0 2' });
+    } finally {
+      handle = undefined;
+      stop.abort();
+      await running;
+      stderr.mockRestore();
+    }
+    expect(process.listenerCount('SIGHUP')).toBe(listeners);
   });
 });
