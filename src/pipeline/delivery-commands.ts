@@ -10,6 +10,7 @@ import type { Direction, Verdict } from '../core/types.js';
 import type { BodyScanner, BodyToScan, ScanOutcome } from './body-scan.js';
 import type { Delivery } from './delivery.js';
 import type { ExchangeCommand, ExchangeEvent } from './exchange-machine.js';
+import { originForm } from './message-heads.js';
 import { PatienceStore } from './patience-store.js';
 import { answerPatience, startPatience } from './patience.js';
 import type { Page } from './respond.js';
@@ -62,7 +63,7 @@ export function runPatience(ctx: DeliveryContext, driver: DeliveryDriver, comman
       scanner: driver.scanner,
       input: { exchange, direction: 'download', decision: command.decision, reqHead: command.reqHead, resHead: command.resHead, body, declaredBytes: command.declaredBytes },
       answer: command.answer,
-      target: req.url ?? '/',
+      target: originForm(req.url ?? '/'),
       head: command.head,
       accept,
       blockPage: (verdict) => driver.blockPage(exchange, 'download', verdict, command.decision.rule, accept),
@@ -79,7 +80,7 @@ const NO_STORE = new PatienceStore({ maxHeldBytes: 0, ttlMs: 1 });
 
 export async function runPatienceFetch(ctx: DeliveryContext, driver: DeliveryDriver, command: Extract<ExchangeCommand, { type: 'patience-fetch' }>): Promise<undefined> {
   const store = driver.delivery?.store ?? NO_STORE;
-  await answerPatience({ exchange: ctx.exchange, res: ctx.res, store, request: command.request, target: ctx.req.url ?? '/', accept: ctx.req.headers.accept });
+  await answerPatience({ exchange: ctx.exchange, res: ctx.res, store, request: command.request, target: originForm(ctx.req.url ?? '/'), accept: ctx.req.headers.accept });
   return undefined;
 }
 
