@@ -46,13 +46,16 @@ export function parseToUnicode(text: string): ToUnicode {
 /** Byte codes (latin1 characters) to text through `cmap`; unmapped one-byte codes are taken as Latin-1. */
 export function decodeCodes(codes: string, cmap: ToUnicode | undefined, twoByteFont: boolean): string {
   if (cmap === undefined) return twoByteFont ? '' : codes;
-  let out = '';
+  // Pieces joined once: adding a character at a time to a string made a page of text thousands
+  // of short-lived strings (a quarter of a PDF scan went to the garbage collector).
+  const out: string[] = [];
   const n = cmap.codeBytes;
   for (let i = 0; i + n <= codes.length; i += n) {
     let code = 0;
     for (let k = 0; k < n; k++) code = code * 256 + codes.charCodeAt(i + k);
     const mapped = cmap.map.get(code);
-    out += mapped ?? (n === 1 ? codes[i] : '');
+    if (mapped !== undefined) out.push(mapped);
+    else if (n === 1) out.push(codes[i] as string);
   }
-  return out;
+  return out.join('');
 }

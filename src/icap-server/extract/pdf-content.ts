@@ -13,7 +13,34 @@ const MAX_TOKEN_CHARS = 256 * 1024;
 const ENDS_TOKEN = new Uint8Array(256);
 for (const c of ' \t\n\r\f\u0000()<>[]{}/%') ENDS_TOKEN[c.charCodeAt(0)] = 1;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
+/** Characters a number starts with: only such tokens are tested against NUMBER (operators are letters). */
+const STARTS_NUMBER = new Uint8Array(256);
+for (const c of '+-.0123456789') STARTS_NUMBER[c.charCodeAt(0)] = 1;
+const NOT_HEX = /[^0-9A-Fa-f]/;
+const NOT_HEX_ALL = /[^0-9A-Fa-f]/g;
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '(': '(', ')': ')', '\\': '\\' };
+
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+/**
+ * The bytes of a hex string (§7.3.4.3, white space already removed; a missing last digit is 0) as
+ * latin1 characters. Decoded here rather than through a Buffer: a TJ array holds a hex string
+ * every few characters, and a Buffer each was a fifth of a PDF scan.
+ */
+function hexCodes(hex: string): string {
+  const codes: number[] = [];
+  for (let i = 0; i < hex.length; i += 2) {
+    const low = i + 1 < hex.length ? (HEX_VALUE[hex.charCodeAt(i + 1)] as number) : 0;
+    codes.push(((HEX_VALUE[hex.charCodeAt(i)] as number) << 4) | low);
+  }
+  let out = '';
+  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.slice(i, i + 4096));
+  return out;
+}
 
 type Operand = number | string | { name: string } | { hex: string } | Operand[];
 
@@ -133,7 +160,7 @@ export class ContentTextParser {
         const token = s.slice(i, end);
         i = end;
         if (c === '/') this.push({ name: token.slice(1) });
-        else if (NUMBER.test(token)) this.push(Number(token));
+        else if (STARTS_NUMBER[c.charCodeAt(0)] === 1 && NUMBER.test(token)) this.push(Number(token));
         else this.operator(token);
       }
     }
@@ -176,8 +203,8 @@ export class ContentTextParser {
   private show(operand: Operand | undefined): void {
     if (typeof operand === 'string') this.text(operand);
     else if (operand !== undefined && typeof operand === 'object' && !Array.isArray(operand) && 'hex' in operand) {
-      const hex = operand.hex.replace(/[^0-9A-Fa-f]/g, '');
-      this.text(Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex').toString('latin1'));
+      const hex = NOT_HEX.test(operand.hex) ? operand.hex.replace(NOT_HEX_ALL, '') : operand.hex;
+      this.text(hexCodes(hex));
     }
   }
 

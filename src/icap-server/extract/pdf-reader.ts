@@ -21,6 +21,8 @@ const MAX_DICT_CHARS = 64 * 1024;
 const MAX_STORED_CHARS = 16 * 1024 * 1024;
 const MAX_HELD_CHARS = 8 * 1024 * 1024;
 const MAX_BUFFERED_STREAM = 8 * 1024 * 1024;
+/** The buffered bytes first read as a string for the next object's header (grown when it is longer). */
+const VIEW_CHARS = 4096;
 const OBJECT = /(\d{1,10})\s+(\d{1,5})\s+obj(?![A-Za-z])/g;
 const ENCRYPT = /\/Encrypt\s*(?:\d+\s+\d+\s+R|<<)|\/Filter\s*\/Standard\b[\s\S]{0,200}\/[OU]\s*[(<]/;
 const FONT_PROGRAM = /\/Subtype\s*\/(?:Image|Type1C|CIDFontType0C|OpenType)\b|\/Length[123]\b|\/(?:ShadingType|PatternType|FunctionType)\b/;
@@ -179,11 +181,14 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
 
   /**
    * Reads the next object of `s` from `from`: the offset after it (after the `stream` keyword for a
-   * stream, which is then open), or the negative of the offset to keep from when more bytes are needed.
+   * stream, which is then open), or the negative of the offset to keep from when more bytes are
+   * needed; 'more' when `s` is not `whole` (a view of the buffered bytes) and cannot tell.
    */
-  const scanObject = (s: string, from: number): number => {
+  const scanObject = (s: string, from: number, whole: boolean): number | 'more' => {
     OBJECT.lastIndex = from;
     const m = OBJECT.exec(s);
+    // A view of the buffered bytes answers only for an object that ends inside it; otherwise all of them are asked.
+    if (!whole && (m === null || s.indexOf('endobj', m.index + m[0].length) < 0)) return 'more';
     if (!m) {
       checkEncrypt(s.slice(from));
       return -Math.max(from, s.length - 32);
@@ -257,11 +262,20 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
         if (!(await feedStream(stream))) return;
         continue;
       }
-      // One string per pass over the buffered bytes (latin1: one character per byte).
-      const s = pending.toString('latin1');
+      // One string per pass over the buffered bytes (latin1: one character per byte), first of
+      // their head only: after each of many small streams (a page's content) the objects that
+      // follow are read again, and a string of all the buffered bytes each time was most of the
+      // garbage of a PDF scan.
+      let view = Math.min(pending.length, VIEW_CHARS);
+      let s = pending.toString('latin1', 0, view);
       let at = 0;
       while (stream === undefined) {
-        const next = scanObject(s, at);
+        const next = scanObject(s, at, view === pending.length);
+        if (next === 'more') {
+          view = Math.min(pending.length, view * 4);
+          s = pending.toString('latin1', 0, view);
+          continue;
+        }
         if (next <= 0) {
           pending = pending.subarray(-next);
           return;

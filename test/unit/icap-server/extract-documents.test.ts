@@ -1,6 +1,7 @@
 // Documents read as text: OOXML (runs joined, tables as TSV, shared strings resolved, comments and
 // notes), ODF, HTML, XML, RTF, UTF-16/32 with and without a byte-order mark, declared charsets.
 import { describe, expect, it } from 'vitest';
+import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
 import { chunked, docx, pdf, xlsx, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
 
@@ -150,6 +151,21 @@ describe('PDF', () => {
   it('opens embedded files and reports an encrypted PDF', async () => {
     expect(await dlp(pdf([['see attachment']], { attachment: zip([{ name: 'plan.txt', data: 'memo: TOP-SECRET' }]) }))).toEqual(['keyword:top-secret']);
     expect(await dlp(pdf([lines], { encrypt: true }))).toEqual(['encrypted-content']);
+  });
+
+  it('reads hex strings with white space, lower case and an odd last digit', () => {
+    const parser = new ContentTextParser();
+    parser.write('BT /F2 9 Tf <54 4f 50 2D> Tj [<534543524554> -300 <706c616e7>] TJ ET');
+    parser.end();
+    expect(parser.ops).toEqual([{ font: 'F2', codes: 'TOP-SECRET' }, ' ', { font: 'F2', codes: 'planp' }]);
+  });
+
+  it('reads objects and streams longer than its first look at the buffered bytes, at any chunk size', async () => {
+    const filler = Array.from({ length: 400 }, (_, i) => `line ${i} of the quarterly notes, nothing to see`);
+    for (const options of [{ filter: 'none' as const }, {}]) {
+      const body = pdf([filler, [...filler, 'memo: TOP-SECRET plans']], options);
+      for (const size of [7, 4096, 65536, body.length]) expect(await scan(chunked(body, size), { content: octets, icapServer: keyword })).toEqual(['keyword:top-secret']);
+    }
   });
 
   it('stops a content stream that inflates past the ratio limit', async () => {
