@@ -52,10 +52,17 @@ It will download by itself when the check is done; keep this page open.</p>
 <script nonce="${nonce}">
 const cfg = ${data};
 const shown = { scanning: 'scanning', ready: 'checked: your download starts', blocked: 'blocked', failed: 'could not be checked' };
+let misses = 0;
 async function poll() {
   try {
     const r = await fetch(cfg.statusUrl, { cache: 'no-store', headers: { accept: 'application/json' } });
-    if (r.status === 404 || r.status === 403) { document.getElementById('state').textContent = 'this link has expired'; return; }
+    // with several proxy workers a poll may reach one that does not hold this file: ask again
+    if (r.status === 404 || r.status === 403) {
+      if (++misses > 10) { document.getElementById('state').textContent = 'this link has expired'; return; }
+      setTimeout(poll, cfg.pollMs);
+      return;
+    }
+    misses = 0;
     const s = await r.json();
     document.getElementById('bar').value = s.receivedBytes;
     document.getElementById('got').textContent = s.receivedBytes;
@@ -72,6 +79,7 @@ setTimeout(poll, cfg.pollMs);
     headers: {
       ...COMMON,
       'content-type': 'text/html; charset=utf-8',
+      'referrer-policy': 'no-referrer',
       'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'; connect-src 'self'; frame-ancestors 'none'`,
     },
     body: Buffer.from(html, 'utf8'),

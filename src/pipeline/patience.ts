@@ -19,6 +19,9 @@ import { pipeHeld, toRaw, withLength, writePage, type Page } from './respond.js'
 export const PATIENCE_PARAM = 'dlp-proxy-patience';
 const POLL_MS = 1000;
 
+/** The last resort when even our error page could not be rendered. */
+const FAILED: Page = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: Buffer.from('The download could not be checked.\n') };
+
 export type PatienceOp = { op: 'status' | 'file'; token: string } | { op: 'invalid' };
 
 /** The reserved parameter of an origin-form target, if present (any value: answered by us). */
@@ -60,10 +63,14 @@ export function startPatience(p: PatienceStart): boolean {
   exchange.status = rendered.status;
   writePage(p.res, rendered);
   const watch = { attach: (spool: Parameters<PatienceEntry['watch']>[0]) => entry.watch(spool), freeze: () => false };
-  scanBody(p.scanner, { ...p.input, watch }).then(
-    (outcome) => void settle(p, entry, outcome),
-    (err: unknown) => store.settle(entry, { state: 'failed', page: p.errorPage(toProxyError(err)) }, undefined),
-  );
+  // No one awaits this scan: every way it ends settles the entry, a defect of ours as a failure
+  // (fail closed: an error page, never the file), and nothing is left to reject unheard.
+  scanBody(p.scanner, { ...p.input, watch })
+    .then((outcome) => settle(p, entry, outcome))
+    .catch((err: unknown) => {
+      if (entry.state === 'scanning') store.settle(entry, { state: 'failed', page: p.errorPage(toProxyError(err)) }, undefined);
+    })
+    .catch(() => store.settle(entry, { state: 'failed', page: FAILED }, undefined));
   return true;
 }
 
