@@ -12,7 +12,11 @@ import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpHead } from '../../src/core/types.js';
 import { answers, startFakeIcapServer, type FakeIcapServer } from '../support/fake-icap-server.js';
-import { deterministicBytes, EICAR } from '../support/origin.js';
+import path from 'node:path';
+import { CertificateAuthority } from '../../src/ca/index.js';
+import { deterministicBytes, EICAR, startOrigin, type Origin } from '../support/origin.js';
+import { httpsViaProxy } from '../support/proxy-client.js';
+import { tempDir } from '../support/temp-dir.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
 
 const KiB = 1024;
@@ -117,8 +121,13 @@ let icap: FakeIcapServer;
 let origin: SlowOrigin;
 let proxy: TestProxy;
 let base: string;
+let httpsOrigin: Origin;
+const originCaDir = tempDir('dlp-proxy-delivery-origin-ca-');
 
 beforeAll(async () => {
+  const { ca } = await CertificateAuthority.loadOrCreate({ dir: originCaDir, leafValidityDays: 30, certCacheSize: 4 });
+  const leaf = ca.issueLeaf({ host: 'localhost', kind: 'dns' });
+  httpsOrigin = await startOrigin({ tls: { cert: leaf.certPem, key: leaf.keyPem } });
   icap = await startFakeIcapServer({
     onRequest: (req) => {
       const resHead = req.http.find((h) => h.kind === 'response')!;
@@ -139,11 +148,13 @@ const caDir = tempCaDir();
 function proxyConfig(ttlMs: number) {
   const delivery = { trickleHoldBytes: HOLD, trickleMinBytes: 512 * KiB, trickleBytesPerSecond: 8 * MiB };
   return {
+    upstream: { extraCaFiles: [path.join(originCaDir, 'ca.pem')] },
     services: { av: { urls: [icap.url('av')], vendor: 'generic' } },
     scan: { patience: { maxHeldBytes: 3 * MiB, ttlMs } },
     policy: [
       { name: 'held', match: { direction: 'download', paths: ['^/held/'] }, scan: 'av' },
       { name: 'patient', match: { direction: 'download', paths: ['^/patient/'] }, scan: 'av', delivery: { mode: 'patience', ...delivery } },
+      { name: 'patient-https', match: { direction: 'download', hosts: ['localhost'] }, scan: 'av', delivery: { mode: 'patience', ...delivery } },
       { name: 'trickled', match: { direction: 'download' }, scan: 'av', delivery: { mode: 'trickle', ...delivery } },
     ],
   };
@@ -152,6 +163,7 @@ function proxyConfig(ttlMs: number) {
 afterAll(async () => {
   await proxy?.close();
   await origin?.close();
+  await httpsOrigin?.close();
   await icap?.close();
 });
 
@@ -250,6 +262,19 @@ describe('patience', () => {
     expect((await get(proxy.port, urls.file)).status).toBe(404); // one-time
     expect(origin.seen.filter((t) => t.includes('dlp-proxy-patience'))).toEqual([]);
     expect(origin.seen.filter((t) => t === target)).toHaveLength(1);
+  });
+
+  it('intercepted https://: the page, its status and file links on the same origin, answered inside the tunnel', async () => {
+    const over = (target: string, headers: Record<string, string> = {}) => httpsViaProxy(proxy.port, 'localhost', httpsOrigin.port, target, { ca: proxy.caPem, headers });
+    const target = `/bytes/${MiB}`;
+    const page = await over(target, NAVIGATE);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const cfg = JSON.parse(/const cfg = (\{.*?\});/.exec(page.body.toString('utf8'))![1]!) as { statusUrl: string; fileUrl: string };
+    for (let state = 'scanning'; state === 'scanning'; await sleep(50)) state = JSON.parse((await over(cfg.statusUrl)).body.toString('utf8')).state;
+    const file = await over(cfg.fileUrl);
+    expect(file.status).toBe(200);
+    expect(sha(file.body)).toBe(sha(deterministicBytes(MiB)));
+    expect(httpsOrigin.seen.map((r) => r.url)).toEqual([target]);
   });
 
   it('forged and other-client links get 403/404 and nothing from the origin', async () => {
