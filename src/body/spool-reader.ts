@@ -9,7 +9,8 @@ const READ_BYTES = 64 * 1024;
 
 /** What a reader needs to see of its spool. */
 export interface SpoolSource {
-  readonly size: number;
+  /** bytes readable so far (in chunks, or in the file) */
+  readonly stored: number;
   readonly chunks: Buffer[];
   readonly file: TempFile | undefined;
   readonly fileReady: boolean;
@@ -53,7 +54,7 @@ export class SpoolReader extends Readable {
         return;
       }
       if (!this.wanted) return;
-      const limit = Math.min(s.size, this.end);
+      const limit = Math.min(s.stored, this.end);
       if (this.position >= limit) {
         if (s.finished || this.position >= this.end) {
           this.wanted = false;

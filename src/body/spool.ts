@@ -6,13 +6,16 @@
 //   writing ──_final──► finished (done resolves) ──dispose() or destroy()──► released
 //      └──error / destroy() / maxBytes──► released (done rejects, readers error)
 //
-// It is a Writable: _write calls back only once the bytes are stored, so a slow disk slows the
-// producer through the ordinary stream backpressure.
+// It is a Writable: _write calls back only once the bytes are stored (in RAM, or copied into the
+// spool's stage, which is written to the file whenever it fills: stage-pool.ts), so a slow disk
+// slows the producer through the ordinary stream backpressure. `size` counts every byte taken;
+// `stored` those a reader can read (the stage's bytes become readable once written).
 import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { ProxyError } from '../core/errors.js';
 import { SpoolReader, type SpoolSource } from './spool-reader.js';
+import { returnStage, takeStage } from './stage-pool.js';
 import { gauges, publish } from './spool-stats.js';
 import { closeTempFile, openTempFile, writeAll, type TempFile } from './temp-file.js';
 
@@ -47,7 +50,10 @@ export interface SpooledBody {
 export class Spool extends Writable implements SpoolSource {
   /** Resolves when the writer ended the body; rejects when the spool failed or was destroyed first. */
   readonly done: Promise<SpooledBody>;
+  /** bytes taken (what the hash and maxBytes count) */
   size = 0;
+  /** bytes readers can read: in `chunks`, or written to the file */
+  stored = 0;
   chunks: Buffer[] = [];
   file: TempFile | undefined;
   /** true once every byte so far is in the file (reads go there from then on) */
@@ -61,6 +67,10 @@ export class Spool extends Writable implements SpoolSource {
   private ramBytes = 0;
   private diskBytes = 0;
   private releasing: Promise<void> | undefined;
+  /** bytes past `stored`, copied here until the stage is full (file mode only) */
+  private stage: Buffer | undefined;
+  private staged = 0;
+  private flushing: Promise<void> | undefined;
   private settle!: { resolve: (b: SpooledBody) => void; reject: (e: Error) => void };
 
   constructor(options: SpoolOptions) {
@@ -93,42 +103,68 @@ export class Spool extends Writable implements SpoolSource {
       return;
     }
     this.hash.update(chunk);
+    this.size = next;
     if (this.file === undefined && next <= memoryBytes) {
       this.chunks.push(chunk);
-      this.size = next;
+      this.stored = next;
       this.account(chunk.length, 0);
       this.wake();
       callback();
       return;
     }
-    this.store(chunk).then(
+    (this.file === undefined ? this.store(chunk) : this.stash(chunk)).then(
       () => callback(),
       (err: unknown) => this.abort(new ProxyError('SPOOL_FAILED', `spool write failed: ${(err as Error).message}`, { cause: err }), callback),
     );
   }
 
+  /** The first write past memoryBytes: what RAM holds and this chunk go to a new temp file. */
   private async store(chunk: Buffer): Promise<void> {
-    if (this.file === undefined) {
-      const file = await openTempFile(this.options.dir);
-      if (this.released) {
-        await closeTempFile(file); // release() ran while it was opening and could not see it
-        return;
-      }
-      this.file = file;
-      gauges.files++;
-      await writeAll(file.handle, [...this.chunks, chunk], 0);
-      if (this.released) return;
-      // Readers part-way through RAM chunks switch to the file at their offset.
-      this.account(-this.size, this.size);
-      this.chunks = [];
-      this.fileReady = true;
-      publish({ type: 'spill', sizeBytes: this.size + chunk.length });
-    } else {
-      await writeAll(this.file.handle, [chunk], this.size);
-      if (this.released) return;
+    const file = await openTempFile(this.options.dir);
+    if (this.released) {
+      await closeTempFile(file); // release() ran while it was opening and could not see it
+      return;
     }
-    this.size += chunk.length;
-    this.account(0, chunk.length);
+    this.file = file;
+    gauges.files++;
+    await writeAll(file.handle, [...this.chunks, chunk], 0);
+    if (this.released) return;
+    // Readers part-way through RAM chunks switch to the file at their offset.
+    this.account(-this.stored, this.size);
+    this.stored = this.size;
+    this.chunks = [];
+    this.fileReady = true;
+    publish({ type: 'spill', sizeBytes: this.size });
+    this.wake();
+  }
+
+  /** Copy a chunk into the stage (the chunk is free once this returns or first awaits a full stage). */
+  private async stash(chunk: Buffer): Promise<void> {
+    let from = 0;
+    while (from < chunk.length) {
+      // A release while a stage write was pending: the stage may be another spool's by now.
+      if (this.released) return;
+      this.stage ??= takeStage();
+      const n = chunk.copy(this.stage, this.staged, from);
+      this.staged += n;
+      from += n;
+      if (this.staged === this.stage.length) await this.flushStage();
+    }
+  }
+
+  private async flushStage(): Promise<void> {
+    const n = this.staged;
+    if (n === 0 || this.stage === undefined || this.file === undefined) return;
+    this.flushing = writeAll(this.file.handle, [this.stage.subarray(0, n)], this.stored);
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+    if (this.released) return;
+    this.staged = 0;
+    this.stored += n;
+    this.account(0, n);
     this.wake();
   }
 
@@ -140,6 +176,17 @@ export class Spool extends Writable implements SpoolSource {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    if (this.staged === 0) return this.settleFinished(callback);
+    this.flushStage().then(
+      () => this.settleFinished(callback),
+      (err: unknown) => this.abort(new ProxyError('SPOOL_FAILED', `spool write failed: ${(err as Error).message}`, { cause: err }), callback),
+    );
+  }
+
+  private settleFinished(callback: (error?: Error | null) => void): void {
+    if (this.released) return callback(this.failure);
+    if (this.stage !== undefined) returnStage(this.stage);
+    this.stage = undefined;
     this.finished = true;
     const body: SpooledBody = {
       sha256: this.hash.digest('hex'),
@@ -191,6 +238,10 @@ export class Spool extends Writable implements SpoolSource {
   }
 
   private async closeFile(): Promise<void> {
+    // The file may still be reading the stage: it goes back to the pool only after that write.
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    if (this.stage !== undefined) returnStage(this.stage);
+    this.stage = undefined;
     const file = this.file;
     if (!file) return;
     await closeTempFile(file);
