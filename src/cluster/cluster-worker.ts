@@ -14,7 +14,7 @@ import { parseConfigText, type Config } from '../config/index.js';
 import { IpcIncidentSink } from '../incidents/index.js';
 import { createLogger } from '../log/index.js';
 import { monotonicSnapshot } from '../metrics/index.js';
-import { IpcVerdictStore } from '../verdict/index.js';
+import { createSharedVerdictStore, type IpcVerdictStore, type VerdictOpsMessage } from '../verdict/index.js';
 import { isPrimaryMessage, type ConfigMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
 /** Send to the primary; resolves once the message is written (or cannot be). */
@@ -29,25 +29,12 @@ function sendOrFail(message: WorkerMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err: Error | null) => (err ? reject(err) : resolve())));
 }
 
-/**
- * The host's verdict store as this worker sees it: the primary's, over IPC (cache.store: memory
- * and a cache at all); undefined for Redis, which the worker reaches itself.
- */
-export function sharedVerdictStore(config: Config): IpcVerdictStore | undefined {
-  const { cache } = config;
-  if (cache.store !== 'memory' || cache.maxBytes <= 0) return undefined;
-  return new IpcVerdictStore({
-    send: (message) => {
-      if (!process.connected || !process.send) return false;
-      // a write that fails is a lookup that times out: counted there, the exchange scans
-      process.send(message, undefined, {}, () => undefined);
-      return true;
-    },
-    localMaxBytes: cache.shared.localMaxBytes,
-    ttlMs: cache.ttlMs,
-    ipcTimeoutMs: cache.shared.ipcTimeoutMs,
-    claimTimeoutMs: cache.shared.claimTimeoutMs,
-  });
+/** Write a verdict batch to the primary; false when the channel is gone. */
+function sendVerdictOps(message: VerdictOpsMessage): boolean {
+  if (!process.connected || !process.send) return false;
+  // a write that fails is a lookup that times out: counted there, the exchange scans
+  process.send(message, undefined, {}, () => undefined);
+  return true;
 }
 
 /** The worker's slice of a config: everything but the built-in ICAP service. */
@@ -88,7 +75,7 @@ export async function runClusterWorker(): Promise<number> {
   try {
     config = parseConfigText(message.text, message.source);
     const logger = createLogger(config.log).child({ worker: cluster.worker?.id ?? process.pid });
-    verdictStore = sharedVerdictStore(config);
+    verdictStore = createSharedVerdictStore(config.cache, sendVerdictOps);
     app = await startApp(workerConfig(config), {
       logger,
       workerCount: message.workerCount,

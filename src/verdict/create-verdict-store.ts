@@ -1,4 +1,6 @@
-// The store the `cache` config slice asks for: memory alone, or Redis with a local LRU in front.
+// The store the `cache` config slice asks for: memory alone, or Redis with a local LRU in front;
+// in a cluster worker with store: memory, the primary's store over IPC (createSharedVerdictStore).
+import { IpcVerdictStore, type IpcVerdictStoreOptions } from './ipc-verdict-store.js';
 import { MemoryVerdictStore } from './memory-verdict-store.js';
 import { RedisVerdictStore } from './redis-verdict-store.js';
 import { TieredVerdictStore } from './tiered-verdict-store.js';
@@ -12,6 +14,7 @@ export interface VerdictStoreConfig {
   redisUrl?: string | undefined;
   keyPrefix: string;
   redis: { connectTimeoutMs: number; commandTimeoutMs: number; maxReconnectDelayMs: number };
+  shared: { localMaxBytes: number; ipcTimeoutMs: number; claimTimeoutMs: number };
 }
 
 /**
@@ -24,4 +27,14 @@ export async function createVerdictStore(config: VerdictStoreConfig): Promise<Ve
   const shared = new RedisVerdictStore({ url: config.redisUrl, keyPrefix: config.keyPrefix, ttlMs: config.ttlMs, ...config.redis });
   await shared.connected();
   return new TieredVerdictStore(local, shared);
+}
+
+/**
+ * A cluster worker's store when the host keeps one (store: memory, and a cache at all): the
+ * primary's, reached through `send`; undefined with Redis, which every worker reaches itself.
+ */
+export function createSharedVerdictStore(config: VerdictStoreConfig, send: IpcVerdictStoreOptions['send']): IpcVerdictStore | undefined {
+  if (config.store !== 'memory' || config.maxBytes <= 0) return undefined;
+  const { localMaxBytes, ipcTimeoutMs, claimTimeoutMs } = config.shared;
+  return new IpcVerdictStore({ send, localMaxBytes, ttlMs: config.ttlMs, ipcTimeoutMs, claimTimeoutMs });
 }

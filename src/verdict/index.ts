@@ -9,7 +9,7 @@ export type { CachedVerdict, ClaimResult, VerdictStore, VerdictStoreStats } from
 export { MemoryVerdictStore, type MemoryVerdictStoreOptions } from './memory-verdict-store.js';
 export { RedisVerdictStore, type RedisVerdictStoreOptions, type RedisEntry } from './redis-verdict-store.js';
 export { TieredVerdictStore, type SharedVerdictStore, type TieredVerdictStoreStats } from './tiered-verdict-store.js';
-export { createVerdictStore, type VerdictStoreConfig } from './create-verdict-store.js';
+export { createSharedVerdictStore, createVerdictStore, type VerdictStoreConfig } from './create-verdict-store.js';
 export { storeStateChannel, type StoreState, type StoreStateEvent } from './store-state.js';
 export { VerdictCache, isCacheable, type CacheOutcome, type VerdictCacheStats } from './verdict-cache.js';
 export { VerdictHub, type VerdictHubOptions, type VerdictHubStats } from './verdict-hub.js';
