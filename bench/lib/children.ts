@@ -23,6 +23,29 @@ export async function stopAll(): Promise<void> {
   }
 }
 
+/**
+ * SIGTERM to the process group of `child` (started detached: it leads its group, so helpers and
+ * cluster workers go too), SIGKILL to the group after `graceMs`; resolves once `child` has exited.
+ */
+export async function stopProcessGroup(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const pid = child.pid;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export interface NodeChild<Ready> {
   pid: number;
   ready: Ready;
@@ -64,22 +87,7 @@ export async function forkChild<Ready>(name: string, script: string, args: strin
 
   const stop = async (graceMs = 5000): Promise<void> => {
     unregister();
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    const pid = child.pid;
-    try {
-      process.kill(-pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, graceMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcessGroup(child, exited, graceMs);
   };
   const unregister = onStopAll(() => stop(2000));
 

@@ -1,4 +1,5 @@
-// Start dlp-proxy (bench/lib/proxy-child.ts) for one scenario: the bench's base config (port 0,
+// Start dlp-proxy (bench/lib/proxy-child.ts) for one scenario: the bench's base config (one
+// process: `workers: 1`, which proxy-child.ts honours by being startApp alone; port 0,
 // the run's CA, the admin listener on a free port as a deployment has it (its /metrics counts ICAP
 // transactions), no built-in ICAP server, a pass-everything policy, the origin CA trusted
 // upstream) with the scenario's own document merged over it, written as YAML.
@@ -19,6 +20,7 @@ export interface ProxyReady {
 
 export interface ProxyProcess extends NodeChild<ProxyReady> {
   port: number;
+  adminPort: number;
   logFile: string;
 }
 
@@ -32,6 +34,7 @@ export interface ProxyRunFiles {
 
 export function baseConfig(files: ProxyRunFiles): ConfigDoc {
   return {
+    workers: 1,
     proxy: { host: '127.0.0.1', port: 0 },
     ca: { dir: files.caDir },
     icapServer: { enabled: false },
@@ -62,7 +65,7 @@ export async function prepareProxyCa(caDir: string): Promise<string> {
 let built = false;
 
 /** The proxy runs from dist/, as `npm start` runs it: build once per bench process. */
-function ensureBuilt(): void {
+export function ensureBuilt(): void {
   if (built) return;
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   built = true;
@@ -77,5 +80,5 @@ export async function startDlpProxy(name: string, files: ProxyRunFiles, over: Co
     execArgv,
     stdoutFile: path.join(files.workDir, `${name}.stdout`),
   });
-  return Object.assign(child, { port: child.ready.port, logFile });
+  return Object.assign(child, { port: child.ready.port, adminPort: child.ready.adminPort, logFile });
 }

@@ -60,26 +60,53 @@ export function countCicapTransactions(logText: string): number {
   return n;
 }
 
-/** Counts the transactions c-icap logs from now on: `count()` reads what was appended since. */
-export class CicapLogCounter {
+/** What is appended to a file from now on: `text()` reads it since construction. */
+export class AppendedText {
   private readonly offset: number;
 
   constructor(private readonly file: string) {
     this.offset = fileSize(file);
   }
 
-  count(): number {
+  text(): string {
     const end = fileSize(this.file);
-    if (end <= this.offset) return 0;
+    if (end <= this.offset) return '';
     const fd = fs.openSync(this.file, 'r');
     try {
       const buffer = Buffer.alloc(end - this.offset);
       fs.readSync(fd, buffer, 0, buffer.length, this.offset);
-      return countCicapTransactions(buffer.toString('latin1'));
+      return buffer.toString('latin1');
     } finally {
       fs.closeSync(fd);
     }
   }
+}
+
+/** Counts the transactions c-icap logs from now on: `count()` reads what was appended since. */
+export class CicapLogCounter {
+  private readonly appended: AppendedText;
+
+  constructor(file: string) {
+    this.appended = new AppendedText(file);
+  }
+
+  count(): number {
+    return countCicapTransactions(this.appended.text());
+  }
+}
+
+/**
+ * Exchanges per worker in dlp-proxy's JSON log (access lines carry the worker's id in a cluster):
+ * which workers the load reached. Sorted by worker id; empty when the lines name no worker.
+ */
+export function accessLinesPerWorker(logText: string): number[] {
+  const counts = new Map<number, number>();
+  for (const line of logText.split('\n')) {
+    if (!line.includes('"log":"access"')) continue;
+    const m = /"worker":(\d+)/.exec(line);
+    if (m) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n);
 }
 
 function fileSize(file: string): number {

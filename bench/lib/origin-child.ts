@@ -3,7 +3,8 @@
 // 127.0.0.1, keep-alive on. Routes:
 //   /bytes/N    N fixed bytes with content-length (N ≤ 16 MiB; the buffer is made once)
 //   /unique/N   N bytes whose first 16 differ on every response (cold verdict cache)
-//   /stream/N   N bytes written in 64 KiB chunks, waiting for 'drain' (backpressure, N ≤ 16 GiB)
+//   /stream/N   N bytes written in 64 KiB chunks, waiting for 'drain' (backpressure, N ≤ 16 GiB);
+//               ?rate=B paces them at B bytes per second (a slow origin: the slow-download rows)
 //   /eicar      the EICAR anti-virus test file (a probe that scanning is on)
 //   POST *      reads the body, answers 200 "ok" (uploads)
 // IPC: `stats` answers the connections accepted and requests served so far (keep-alive upstream
@@ -14,6 +15,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 const [certFile, keyFile] = process.argv.slice(2);
 if (!certFile || !keyFile || !process.send) {
@@ -43,22 +45,37 @@ function send(res: http.ServerResponse, status: number, body: Buffer | string, t
   res.end(body);
 }
 
-function stream(res: http.ServerResponse, size: number): void {
+/**
+ * `size` bytes in 64 KiB chunks as fast as the client reads them, or paced at `rateBytesPerSec`:
+ * by the clock since the head was sent, so a late timer is made up at the next one (the average
+ * rate holds) and never more than one chunk runs ahead of it.
+ */
+function stream(res: http.ServerResponse, size: number, rateBytesPerSec?: number): void {
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+  const started = performance.now();
   let sent = 0;
+  let timer: NodeJS.Timeout | undefined;
   const pump = (): void => {
-    while (sent < size) {
-      const n = Math.min(CHUNK.length, size - sent);
+    timer = undefined;
+    const allowed = rateBytesPerSec ? Math.min(size, Math.floor((rateBytesPerSec * (performance.now() - started)) / 1000) + CHUNK.length) : size;
+    while (sent < allowed) {
+      const n = Math.min(CHUNK.length, allowed - sent);
       sent += n;
       if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) {
         res.once('drain', pump);
         return;
       }
     }
+    if (sent < size) {
+      // the next whole chunk is due when the clock has paid for what was sent
+      timer = setTimeout(pump, Math.max(1, (sent / rateBytesPerSec!) * 1000 - (performance.now() - started)));
+      return;
+    }
     res.end();
   };
   res.once('close', () => {
     sent = size;
+    clearTimeout(timer);
   });
   pump();
 }
@@ -68,7 +85,7 @@ let requests = 0;
 
 function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   requests += 1;
-  const url = req.url ?? '/';
+  const [url = '/', query = ''] = (req.url ?? '/').split('?', 2);
   if (req.method === 'POST' || req.method === 'PUT') {
     req.resume();
     req.once('end', () => send(res, 200, 'ok', 'text/plain'));
@@ -82,7 +99,8 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     body.write(String(++uniqueCounter).padStart(16, '0'), 0, 'latin1');
     send(res, 200, body);
   } else if ((m = /^\/stream\/(\d+)$/.exec(url)) && Number(m[1]) <= MAX_STREAM) {
-    stream(res, Number(m[1]));
+    const rate = Number(new URLSearchParams(query).get('rate') ?? 0);
+    stream(res, Number(m[1]), rate > 0 ? rate : undefined);
   } else if (url === '/eicar') {
     send(res, 200, EICAR, 'application/octet-stream');
   } else {

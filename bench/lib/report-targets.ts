@@ -26,7 +26,7 @@ function judged(x: number | undefined, goal: number): string {
 }
 
 /** Why a ratio could not be taken: the first of the two rows that did not run, with its reason. */
-function missingWhy(rows: readonly ScenarioResult[], ...names: string[]): string | undefined {
+export function missingWhy(rows: readonly ScenarioResult[], ...names: string[]): string | undefined {
   for (const name of names) {
     const r = find(rows, name);
     if (!r) return undefined;
@@ -35,11 +35,11 @@ function missingWhy(rows: readonly ScenarioResult[], ...names: string[]): string
   return undefined;
 }
 
-function ratioCell(rows: readonly ScenarioResult[], name: string, other: string, goal: number): string {
+export function ratioCell(rows: readonly ScenarioResult[], name: string, other: string, goal: number): string {
   return missingWhy(rows, name, other) ?? judged(between(rows, name, other), goal);
 }
 
-function transferCell(row: ScenarioResult | undefined): string {
+export function transferCell(row: ScenarioResult | undefined): string {
   if (!row) return 'not measured in this run';
   if (row.status !== 'ok' || !row.proxy || !row.transfer) return `${row.status === 'failed' ? '**failed**' : 'not available'}: ${row.reason ?? ''}`;
   if (row.transfer.sizeBytes < 100 * MiB) return `not measured at 100 MiB in this run (${mib(row.transfer.sizeBytes)} MiB: peak ${mib(row.proxy.rssPeakBytes)} MiB)`;

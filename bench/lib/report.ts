@@ -3,6 +3,7 @@
 // when one was taken, the CPU profile summary). RESULTS.md is generated whole from the run's JSON.
 import type { ProfileSummary } from './cpu-profile.js';
 import type { MachineFacts } from './machine.js';
+import { costTargetRows, deliveryTable, workersTable } from './report-cost.js';
 import { cacheEffectTable, targetRows, transferTable } from './report-targets.js';
 import type { ScenarioResult } from './types.js';
 import type { MemoryCheckResult } from '../slow-client.js';
@@ -37,8 +38,15 @@ export function formatRow(row: ScenarioResult): string {
   const proxy = row.proxy ? `, RSS ${row.transfer && row.proxy.rssStartBytes ? `${mib(row.proxy.rssStartBytes)} → ` : ''}${mib(row.proxy.rssPeakBytes)} MiB, CPU ${row.proxy.cpuSeconds.toFixed(1)} s` : '';
   const origin = row.origin ? `, origin conns ${row.origin.connections}` : '';
   const icap = row.icap ? `, ICAP/req ${icapSummary(row)}` : '';
+  const procs = row.processes !== undefined && row.processes !== 1 ? `, ${row.processes} processes` : '';
+  const workers = row.exchangesPerWorker ? ` (per worker ${row.exchangesPerWorker.join(' / ')})` : '';
+  const d = row.delivery;
+  if (d) {
+    const page = d.pageMs === undefined ? '' : `page ${(d.pageMs / 1000).toFixed(2)} s (${d.polls} polls), `;
+    return `${row.slowDownload?.mode}: head ${(d.headersMs / 1000).toFixed(2)} s, ${page}first byte ${(d.firstByteMs / 1000).toFixed(2)} s, last byte ${(d.lastByteMs / 1000).toFixed(2)} s, longest silence ${(d.longestSilenceMs / 1000).toFixed(2)} s${proxy}`;
+  }
   if (row.transfer) return `${mib(row.transfer.sizeBytes)} MiB ${row.transfer.direction} in ${l.durationS.toFixed(1)} s (${(l.bytesPerSec / MiB).toFixed(0)} MiB/s)${proxy}${icap}`;
-  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}${origin}${icap}`;
+  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}${procs}${origin}${icap}${workers}`;
 }
 
 /** req/s of `row` over req/s of the scenario named `other`, when both ran. */
@@ -56,7 +64,7 @@ function scenarioTable(rows: readonly ScenarioResult[]): string[] {
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
-    if (r.transfer) continue;
+    if (r.transfer || r.slowDownload) continue;
     if (r.status !== 'ok' || !r.load) {
       out.push(`| ${r.title} (\`${r.name}\`) | **${r.status === 'failed' ? 'failed' : 'not available'}**: ${(r.reason ?? '').replace(/\|/g, '/')} | | | | | | | | | | | | |`);
       continue;
@@ -70,7 +78,7 @@ function scenarioTable(rows: readonly ScenarioResult[]): string[] {
   return out;
 }
 
-function targets(results: RunResults): string[] {
+function earlierTargets(results: RunResults): string[] {
   const slow = results.memory.find((m) => m.name === 'slow-client');
   const growth = (m: MemoryCheckResult) => `+${mib(m.peakRssBytes - m.baselineRssBytes)} MiB`;
   return [
@@ -133,13 +141,33 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
     '',
     '## Targets',
     '',
-    ...targets(results),
+    'Issue 12 (per-exchange cost), each target with this run\'s figure:',
+    '',
+    '| target (issue 12) | this run |',
+    '|---|---|',
+    ...costTargetRows(results.scenarios, results.profiles),
+    '',
+    'Earlier targets (issues 6, 4 and 2), for the record:',
+    '',
+    ...earlierTargets(results),
     '',
     '## The verdict cache: cold against warm',
     '',
     'Cold: a different body on every request (every one is scanned). Warm: the same body every time (after the warm-up the cache answers). squid keeps no verdicts: its one row per direction is the baseline of both.',
     '',
     ...cacheEffectTable(results.scenarios),
+    '',
+    '## Workers: `npm start` with one and with two processes',
+    '',
+    'dlp-proxy started as `npm start` runs it (`node dist/src/main.js start`, JSON log to a file), with `workers: 1` (one process) and `workers: 2` (a node:cluster primary holding the CA, the admin listener and the host\'s verdict cache, and two worker processes sharing the port); "processes" counts the proxy\'s process tree when the measured phase began, CPU is the whole tree\'s. The `repeat-upload` rows send 240 distinct 16 KiB bodies once each (unmeasured: every one scanned, by one worker), then each twice more, every upload on a connection of its own so that node:cluster deals them to both workers: the hit rate is the verdict cache\'s over those repeats (hits over hits, misses and single-flight joins, from /metrics before and after), "exchanges per worker" counts the measured phase\'s access lines per worker. With one cache per worker a repeat hits only on a worker that saw the body before (about 60 %); with one per host, every repeat.',
+    '',
+    ...workersTable(results.scenarios),
+    '',
+    '## First bytes of a large scanned download from a slow origin',
+    '',
+    'One download of a file from an origin that sends it at a fixed rate (bench/lib/origin-child.ts `/stream/N?rate=B`), scanned by RESPMOD against the built-in `av` service in the proxy\'s worker thread, the download rule set to each `delivery.mode` (its other delivery settings at their defaults). The client asks as a browser navigation does (Sec-Fetch-Mode: navigate, HTML first) and times everything from its request: the response head, the first and last byte of the file, and the longest time no byte arrived (what a client\'s read timeout meets). Under patience the proxy answers with a progress page; the client then does what the page\'s script does (reads the status URL from the page, polls it as JSON at the pace it asks for, fetches the file once it is ready), so "first byte of the file" is that of the fetch after the page. "origin alone" is the size over the origin\'s rate: the last byte can come no sooner.',
+    '',
+    ...deliveryTable(results.scenarios),
     '',
     '## Large scanned transfers',
     '',
@@ -155,7 +183,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
     '',
   ];
   for (const profile of results.profiles) {
-    out.push(`## Where the time goes: CPU profile of \`${profile.scenario}\``, '', 'V8 sampling profile of the proxy process over the measured phase (`npm run bench -- --profile NAME`); self time, share of busy time.', '', '```', ...profile.lines, '```', '');
+    out.push(`## Where the time goes: CPU profile of \`${profile.scenario}\``, '', 'V8 sampling profile of the proxy process over the measured phase of a second run of the scenario (a full run profiles the pass and the scan path, `passthrough-http-1k` and `scanned-upload-cicap-cold`; `npm run bench -- --profile NAME` any other); self time, share of busy time.', '', '```', ...profile.lines, '```', '');
   }
   out.push(
     '## Method',
@@ -167,7 +195,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
     '- dlp-proxy runs with its admin listener on (a free port), as deployed; its /metrics is read before and after each measured phase.',
     '- Scanned scenarios first prove they scan (probe: the EICAR test file or a card-number upload is refused with 403, a clean one passes); a row that cannot run shows "not available" with the reason, a row whose target breaks shows "failed" with it.',
     '- c-icap 0.5 (one instance for the run: srv_cfg_filter as `dlp`, virus_scan through a private clamd as `av`, from test/support/peers/cicap.ts) serves both dlp-proxy (`vendor: c-icap`) and squid (test/support/peers/squid.ts, ICAP preview 1024, persistent ICAP connections). Uploads are text (bench/lib/upload-body.ts); cold uploads carry a per-request id (autocannon `idReplacement`), cold downloads come from the origin\'s /unique/N.',
-    '- A quick run (`--quick`, CI) cuts the large transfers to 16 MiB and skips the rows marked full-only (200 MiB transfers, the squid 64 KiB stall).',
+    '- A quick run (`--quick`, CI) cuts the large transfers to 16 MiB and skips the rows marked full-only (200 MiB transfers, the squid 64 KiB stall, the bare node:http proxy, the `workers` throughput pairs and the one-worker control, the slow-origin downloads) and the CPU profiles.',
     '',
   );
   if (standalone.length > 0) {

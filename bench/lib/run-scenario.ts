@@ -1,17 +1,20 @@
 // One scenario from start to stop: check what it needs, start its target (bench/lib/targets.ts)
-// against the run's origin, probe, warm up, measure the load (or the one large transfer) while
-// sampling the target's process tree and counting ICAP transactions, stop the target. Whatever
-// happens, the target is stopped before this returns.
+// against the run's origin, probe, warm up, measure the load (or the one large transfer, the
+// repeated uploads, the slow-origin download) while sampling the target's process tree and
+// counting ICAP transactions, stop the target. Whatever happens, the target is stopped before this
+// returns.
 import fs from 'node:fs';
 import os from 'node:os';
-import { CicapLogCounter, counterDelta, scrapeProxyCounters, type ProxyCounters } from './icap-count.js';
+import { accessLinesPerWorker, AppendedText, CicapLogCounter, counterDelta, scrapeProxyCounters, type ProxyCounters } from './icap-count.js';
 import { runHttpLoad } from './http-load.js';
 import { runNodeLoad } from './node-load.js';
 import type { OriginProcess } from './origin.js';
-import { ProcSampler, snapshot } from './proc-stats.js';
+import { ProcSampler, processTree, snapshot } from './proc-stats.js';
+import { RepeatUploads } from './repeat-upload-load.js';
+import { runSlowDownload } from './slow-download.js';
 import { missing, startTarget, type Started, type TargetEnv } from './targets.js';
 import { runTransfer } from './transfer-load.js';
-import type { IcapCount, LoadResult, Scenario, ScenarioResult } from './types.js';
+import type { DeliveryTiming, IcapCount, LoadResult, Scenario, ScenarioResult } from './types.js';
 
 export interface RunEnv extends TargetEnv {
   origin: OriginProcess;
@@ -88,10 +91,12 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
 
 async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult> {
   const row: ScenarioResult = { name: scenario.name, title: scenario.title, target: scenario.target.kind, status: 'ok', baseline: scenario.baseline };
-  const absent = missing(scenario);
+  const absent = missing(scenario) ?? (await scenario.requires?.());
   if (absent) return { ...row, status: 'not-available', reason: absent };
   const transfer = scenario.load.transfer ? { ...scenario.load.transfer, sizeBytes: Math.min(scenario.load.transfer.sizeBytes, env.transferMaxBytes) } : undefined;
   if (transfer) row.transfer = transfer;
+  const slow = scenario.load.slowDownload ? { ...scenario.load.slowDownload, sizeBytes: Math.min(scenario.load.slowDownload.sizeBytes, env.transferMaxBytes) } : undefined;
+  if (slow) row.slowDownload = slow;
 
   let started: Started;
   try {
@@ -103,7 +108,13 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     const why = scenario.probe ? await scenario.probe({ proxyPort: started.proxyPort, originHttpPort: env.origin.ready.httpPort }) : undefined;
     if (why) return { ...row, status: 'not-available', reason: why };
 
-    if (env.warmupMs > 0 && !transfer) {
+    const repeats = scenario.load.repeatUploads ? new RepeatUploads({ ...scenario.load.repeatUploads, proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, connections: scenario.load.connections, signal: env.signal }) : undefined;
+    if (repeats) {
+      // the first upload of every body, unmeasured: each is scanned once, by one worker
+      const primed = await repeats.prime();
+      if (primed.errors + primed.non2xx > 0) return { ...row, status: 'failed', reason: `priming: ${primed.errors} errors, ${primed.non2xx} non-2xx answers` };
+      await settle();
+    } else if (env.warmupMs > 0 && !transfer && !slow) {
       await load(scenario, env, started, env.warmupMs);
       await settle();
     }
@@ -113,11 +124,25 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     const originBefore = await env.origin.request<OriginStats>('stats');
     const sampler = started.pid !== undefined ? new ProcSampler(started.pid) : undefined;
     const serviceSampler = started.icapServicePid !== undefined ? new ProcSampler(started.icapServicePid) : undefined;
+    if (started.pid !== undefined) row.processes = processTree(started.pid).length;
+    const workerLog = started.logFile ? new AppendedText(started.logFile) : undefined;
     const originCpu = snapshot(env.origin.pid).cpuSeconds;
     const loadgenCpu = process.cpuUsage();
-    const result = transfer
-      ? await runTransfer({ ...transfer, proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, deadlineMs: 30_000 + (transfer.sizeBytes / (2 * 1024 * 1024)) * 1000, signal: env.signal })
-      : await load(scenario, env, started, env.durationMs);
+    let delivery: DeliveryTiming | undefined;
+    let slowError: string | undefined;
+    let result: LoadResult;
+    if (transfer) {
+      result = await runTransfer({ ...transfer, proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, deadlineMs: 30_000 + (transfer.sizeBytes / (2 * 1024 * 1024)) * 1000, signal: env.signal });
+    } else if (slow) {
+      // the origin's own pace, and as long again for the scan and the patience polls
+      const deadlineMs = 30_000 + 2 * (slow.sizeBytes / slow.rateBytesPerSec) * 1000;
+      const downloaded = await runSlowDownload({ ...slow, proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, deadlineMs, signal: env.signal });
+      result = downloaded.load;
+      slowError = downloaded.error;
+      delivery = downloaded.timing;
+    } else {
+      result = repeats ? await repeats.repeat() : await load(scenario, env, started, env.durationMs);
+    }
     const used = sampler?.stop();
     const serviceUsed = serviceSampler?.stop();
     const loadgen = process.cpuUsage(loadgenCpu);
@@ -125,6 +150,8 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     const originAfter = await env.origin.request<OriginStats>('stats');
     row.origin = { connections: originAfter.connections - originBefore.connections, requests: originAfter.requests - originBefore.requests };
     row.icap = await counting.end(row.origin.requests);
+    const perWorker = workerLog ? accessLinesPerWorker(workerLog.text()) : [];
+    if (perWorker.length > 0) row.exchangesPerWorker = perWorker;
     if (profiling) {
       const { profile, error } = await started.request!<{ profile?: unknown; error?: string }>('profile-stop', 30_000);
       if (!profile) throw new Error(`CPU profile: ${error}`);
@@ -137,7 +164,9 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     row.originCpuSeconds = snapshot(env.origin.pid).cpuSeconds - originCpu;
     row.loadgenCpuSeconds = (loadgen.user + loadgen.system) / 1e6;
     row.loadAverage = Math.round(os.loadavg()[0]! * 100) / 100;
+    if (delivery) row.delivery = delivery;
     if (env.signal.aborted) return { ...row, status: 'failed', reason: 'interrupted' };
+    if (slowError) return { ...row, status: 'failed', reason: slowError };
     if (result.requests === 0) return { ...row, status: 'failed', reason: `no request completed (${result.errors} errors)` };
     if (transfer && result.non2xx > 0) return { ...row, status: 'failed', reason: `the ${transfer.direction} of ${transfer.sizeBytes} bytes did not complete with HTTP 200` };
     return row;

@@ -3,8 +3,9 @@
 // ICAP service (in the proxy process, as `npm start` runs it, or in a process of its own) or
 // against the run's c-icap (`vendor: c-icap`, which docs/decisions.md requires for c-icap: it
 // holds bodies without a content-length whole, because srv_content_filtering passes them unscanned
-// otherwise).
-import type { ConfigDoc, SetupContext } from './types.js';
+// otherwise). A download rule may carry a `delivery` mode (hold, trickle, patience).
+import { ConfigError, parseConfig } from '../../src/config/index.js';
+import type { ConfigDoc, DeliveryMode, SetupContext } from './types.js';
 
 export type Direction = 'upload' | 'download';
 
@@ -38,4 +39,27 @@ export function scanWithCicap(direction: Direction): (ctx: SetupContext) => Prom
       policy: policy(direction),
     };
   };
+}
+
+/**
+ * Downloads scanned by the built-in `av` service as `npm start` runs it (in the proxy's worker
+ * thread), the rule delivering by `mode` with its other delivery settings at their defaults.
+ */
+export function scanDownloadsWithDelivery(mode: DeliveryMode): (ctx: SetupContext) => Promise<ConfigDoc> {
+  const scan = scanWithBuiltin('download');
+  return async (ctx) => {
+    const doc = await scan(ctx);
+    return { ...doc, policy: (doc.policy as ConfigDoc[]).map((rule) => ({ ...rule, delivery: { mode } })) };
+  };
+}
+
+/** Why this build cannot set a rule's `delivery.mode` (the key is not in its schema), or undefined. */
+export function deliveryKeyMissing(mode: DeliveryMode): string | undefined {
+  try {
+    parseConfig({ services: { av: { urls: ['icap://127.0.0.1:1344/av'] } }, policy: [{ name: 'downloads', match: { direction: 'download' }, scan: 'av', delivery: { mode } }] });
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return `this build has no policy rule key \`delivery: { mode: ${mode} }\` (src/config/schema.ts: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`;
+  }
 }

@@ -1,7 +1,7 @@
 // bench/results/throughput.svg: horizontal bars of req/s per scenario, coloured by what served the
 // load (origin, dlp-proxy, squid), written by hand so the bench needs no chart library. Scenarios
 // that did not run keep their line with the reason, so a missing bar is never silent. Large
-// single transfers are left out (their throughput is in MiB/s, not requests).
+// single transfers and slow-origin downloads are left out (they are not request rates).
 import type { RunResults } from './report.js';
 
 const COLOURS: Record<string, string> = { direct: '#9e9e9e', 'dlp-proxy': '#1f6feb', squid: '#e36209', 'node-proxy': '#8fbc8f' };
@@ -14,7 +14,7 @@ function escape(text: string): string {
 
 export function renderThroughputSvg(results: RunResults): string {
   // one transfer is not a rate: the large transfers have their own table in RESULTS.md
-  const rows = results.scenarios.filter((r) => !r.transfer);
+  const rows = results.scenarios.filter((r) => !r.transfer && !r.slowDownload);
   const labelWidth = 330;
   const barWidth = 420;
   const rowHeight = 26;

@@ -1,5 +1,6 @@
 // Start what a scenario measures: nothing (direct to the origin), dlp-proxy (its config merged over
-// the bench base; with the built-in ICAP service in a process of its own when asked), squid (plain, ssl-bump, or adapting through the run's c-icap), or the bare
+// the bench base; with the built-in ICAP service in a process of its own when asked; as one
+// startApp process, or as `npm start` runs it, a cluster when `workers` > 1), squid (plain, ssl-bump, or adapting through the run's c-icap), or the bare
 // node:http reference proxy. Each started target is registered with the run's stop-all, so an
 // interrupted run leaves nothing behind.
 import fs from 'node:fs';
@@ -9,6 +10,7 @@ import type { Cicap } from '../../test/support/peers/cicap.js';
 import { SQUID_CERTGEN, startSquid } from '../../test/support/peers/squid.js';
 import { forkChild, onStopAll, type NodeChild } from './children.js';
 import { startDlpProxy, type ProxyRunFiles } from './dlp-proxy.js';
+import { startDlpProxyCli } from './dlp-proxy-cli.js';
 import type { TlsMaterial } from './tls-material.js';
 import type { CicapService, Scenario } from './types.js';
 
@@ -29,6 +31,8 @@ export interface Started {
   cicapAccessLog?: string;
   /** The built-in ICAP service's own process, when the scenario asked for one. */
   icapServicePid?: number;
+  /** dlp-proxy's JSON log, when it names the worker of each exchange (a cluster). */
+  logFile?: string;
   /** The CA the client must trust for HTTPS. */
   clientCa: string;
   /** IPC to the proxy child (dlp-proxy only). */
@@ -59,12 +63,15 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
       };
       try {
         const doc = target.config ? await target.config({ freePort, cicapUrl, builtinIcapPort }) : {};
-        const proxy = await startDlpProxy(scenario.name, env.files, doc);
+        // the cli launch has no IPC to the proxy (no CPU profile): it is `npm start` as shipped
+        const proxy = target.launch === 'cli' ? await startDlpProxyCli(scenario.name, env.files, doc) : await startDlpProxy(scenario.name, env.files, doc);
         const stop = async () => {
           await proxy.stop();
           await service?.stop();
         };
-        return { pid: proxy.pid, proxyPort: proxy.port, adminPort: proxy.ready.adminPort, icapServicePid: service?.pid, clientCa: env.proxyCaPem, request: (type, timeoutMs) => proxy.request(type, timeoutMs), stop };
+        const request = 'request' in proxy ? <T,>(type: string, timeoutMs?: number) => proxy.request<T>(type, timeoutMs) : undefined;
+        const logFile = target.launch === 'cli' ? proxy.logFile : undefined;
+        return { pid: proxy.pid, proxyPort: proxy.port, adminPort: proxy.adminPort, icapServicePid: service?.pid, logFile, clientCa: env.proxyCaPem, request, stop };
       } catch (err) {
         await service?.stop();
         throw err;

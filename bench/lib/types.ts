@@ -23,8 +23,14 @@ export interface SetupContext {
 export type Target =
   /** The load goes straight to the origin: the ceiling on this machine. */
   | { kind: 'direct' }
-  /** dlp-proxy in a child process, with `config` merged over the bench base (passthrough policy). */
-  | { kind: 'dlp-proxy'; config?: (ctx: SetupContext) => ConfigDoc | Promise<ConfigDoc> }
+  /**
+   * dlp-proxy in a child process, with `config` merged over the bench base (passthrough policy,
+   * `workers: 1`). By default one process running startApp (bench/lib/proxy-child.ts: IPC for CPU
+   * profiles and memory); `launch: 'cli'` runs `node dist/src/main.js start` as `npm start` does,
+   * so `workers: N` > 1 is a real node:cluster primary with N worker processes
+   * (bench/lib/dlp-proxy-cli.ts).
+   */
+  | { kind: 'dlp-proxy'; config?: (ctx: SetupContext) => ConfigDoc | Promise<ConfigDoc>; launch?: 'cli' }
   /**
    * squid-openssl in the foreground; `bump` turns on ssl-bump with a CA of the run; `icap` adapts
    * through the run's c-icap (REQMOD and/or RESPMOD), as squid is deployed with c-icap.
@@ -56,6 +62,20 @@ export interface Load {
    * caps the size (bench/run.ts --transfer-size).
    */
   transfer?: { direction: 'upload' | 'download'; sizeBytes: number };
+  /**
+   * Uploads of `bodies` distinct text bodies of `sizeBytes`, each on a connection of its own (so
+   * node:cluster deals them to every worker): the warm-up sends each body once, the measured phase
+   * sends each again `times` times in a row (bench/lib/repeat-upload-load.ts). With one verdict
+   * cache per host every repeat is a hit, whichever worker takes it.
+   */
+  repeatUploads?: { bodies: number; sizeBytes: number; times: number };
+  /**
+   * One download of /stream/N from an origin throttled to `rateBytesPerSec`, timed at the client:
+   * first body byte, last byte, longest silence, and for a patience page the page and the file
+   * fetched after it (bench/lib/slow-download.ts). `mode`: the download rule's `delivery.mode`
+   * (the scenario's config sets it). A quick run caps the size like a transfer.
+   */
+  slowDownload?: SlowDownload;
 }
 
 export interface ProbeContext {
@@ -77,6 +97,11 @@ export interface Scenario {
   fullOnly?: boolean;
   /** A known defect of the target that makes this row fail: appended to the failure's reason. */
   knownDefect?: string;
+  /**
+   * Checked before anything is started: why this build cannot run the scenario at all (a config
+   * key it needs is not in the schema yet), or undefined.
+   */
+  requires?(): string | undefined | Promise<string | undefined>;
   /**
    * Run after setup, before any load: returns why the scenario cannot be measured on this build
    * or machine (the row then reads "not available: <why>"), or undefined to go ahead.
@@ -122,6 +147,38 @@ export interface ScenarioResult {
   icap?: IcapCount;
   /** A transfer scenario: its size and direction. */
   transfer?: { direction: 'upload' | 'download'; sizeBytes: number };
+  /** Processes of the target when its measured phase began (the proxy and its descendants). */
+  processes?: number;
+  /** A cluster: the measured phase's exchanges per worker, from the access log (which workers the load reached). */
+  exchangesPerWorker?: number[];
+  /** A slow-origin download: its size, the origin's rate and the rule's delivery mode. */
+  slowDownload?: SlowDownload;
+  /** A slow-origin download that completed: what the client saw when. */
+  delivery?: DeliveryTiming;
+}
+
+/** How a scanned download reaches the client while it is scanned (a policy rule's `delivery.mode`). */
+export type DeliveryMode = 'hold' | 'trickle' | 'patience';
+
+export interface SlowDownload {
+  sizeBytes: number;
+  rateBytesPerSec: number;
+  mode: DeliveryMode;
+}
+
+/** One download through a scanning proxy from a throttled origin, timed at the client (ms from the request). */
+export interface DeliveryTiming {
+  /** Response head of the first answer (the file, or the patience page). */
+  headersMs: number;
+  /** First body byte of the file (for patience: of the file fetched after the page). */
+  firstByteMs: number;
+  /** Last byte of the file: the download is complete and has all its bytes. */
+  lastByteMs: number;
+  /** Longest time with no byte arriving, from the request to the last byte (what a client's read timeout meets). */
+  longestSilenceMs: number;
+  /** Patience only: the page (or JSON) complete, and the status polls made before the file was ready. */
+  pageMs?: number;
+  polls?: number;
 }
 
 export interface ProcessUsage {

@@ -1,8 +1,9 @@
 // The suite, in the order it runs, in groups: each ceiling first, then dlp-proxy, then squid (the
 // bare node:http reference proxy after the 1 KiB group); scanned downloads and uploads with cold and
 // warm verdict caches against the built-in service and c-icap, then squid with the same c-icap;
-// last the large scanned transfers. A scenario is one small file (name, target with its config,
-// load); add one here to run it.
+// `npm start` with workers: 1 and 2 (throughput, and the verdict cache across workers); the large
+// scanned transfers; last the slow-origin downloads under each delivery mode. A scenario is one
+// small file (name, target with its config, load); add one here to run it.
 import type { Scenario } from '../lib/types.js';
 import directHttp1k from './direct-http-1k.js';
 import directHttp64k from './direct-http-64k.js';
@@ -27,12 +28,21 @@ import scannedUploadBuiltinCold from './scanned-upload-builtin-cold.js';
 import scannedUploadBuiltinWarm from './scanned-upload-builtin-warm.js';
 import scannedUploadCicapCold from './scanned-upload-cicap-cold.js';
 import scannedUploadCicapWarm from './scanned-upload-cicap-warm.js';
+import slowDownloadHold40m from './slow-download-hold-40m.js';
+import slowDownloadPatience40m from './slow-download-patience-40m.js';
+import slowDownloadTrickle40m from './slow-download-trickle-40m.js';
 import squidBumpHttps1k from './squid-bump-https-1k.js';
 import squidCicapDownload1k from './squid-cicap-download-1k.js';
 import squidCicapDownload64k from './squid-cicap-download-64k.js';
 import squidCicapUpload16k from './squid-cicap-upload-16k.js';
 import squidHttp1k from './squid-http-1k.js';
 import squidHttp64k from './squid-http-64k.js';
+import workers1PassthroughHttp1k from './workers-1-passthrough-http-1k.js';
+import workers1RepeatUploadCicap from './workers-1-repeat-upload-cicap.js';
+import workers1ScannedUploadCicapWarm from './workers-1-scanned-upload-cicap-warm.js';
+import workers2PassthroughHttp1k from './workers-2-passthrough-http-1k.js';
+import workers2RepeatUploadCicap from './workers-2-repeat-upload-cicap.js';
+import workers2ScannedUploadCicapWarm from './workers-2-scanned-upload-cicap-warm.js';
 
 export const scenarios: readonly Scenario[] = [
   directHttp1k,
@@ -59,9 +69,18 @@ export const scenarios: readonly Scenario[] = [
   scannedUploadCicapCold,
   scannedUploadCicapWarm,
   squidCicapUpload16k,
+  workers1PassthroughHttp1k,
+  workers2PassthroughHttp1k,
+  workers1ScannedUploadCicapWarm,
+  workers2ScannedUploadCicapWarm,
+  workers1RepeatUploadCicap,
+  workers2RepeatUploadCicap,
   largeUploadBuiltin100m,
   largeDownloadBuiltin100m,
   largeUploadBuiltin200m,
   largeDownloadBuiltin200m,
   largeDownloadBuiltinInproc100m,
+  slowDownloadHold40m,
+  slowDownloadTrickle40m,
+  slowDownloadPatience40m,
 ];

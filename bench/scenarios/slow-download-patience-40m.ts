@@ -1,0 +1,19 @@
+// A 40 MiB download from a slow origin (4 MiB/s), scanned by RESPMOD against the built-in av
+// service (in the proxy's worker thread, as `npm start` runs it), the download rule set to
+// `delivery: { mode: patience }`:
+// patience: a browser navigation gets a progress page at once; the client polls its status URL as
+// the page's script does and fetches the file once it is scanned.
+// Timed at a browser-like client: first byte, last byte, longest silence.
+import { probeScanning } from '../lib/probe.js';
+import { deliveryKeyMissing, scanDownloadsWithDelivery } from '../lib/scan-config.js';
+import type { Scenario } from '../lib/types.js';
+
+export default {
+  name: 'slow-download-patience-40m',
+  title: 'dlp-proxy RESPMOD built-in av, 40 MiB from a 4 MiB/s origin, delivery: patience',
+  target: { kind: 'dlp-proxy', config: scanDownloadsWithDelivery('patience') },
+  load: { protocol: 'http', path: '/stream/{size}?rate={rate}', connections: 1, slowDownload: { sizeBytes: 40 * 1024 * 1024, rateBytesPerSec: 4 * 1024 * 1024, mode: 'patience' } },
+  requires: () => deliveryKeyMissing('patience'),
+  probe: (ctx) => probeScanning(ctx.proxyPort, ctx.originHttpPort, 'download'),
+  fullOnly: true,
+} satisfies Scenario;
