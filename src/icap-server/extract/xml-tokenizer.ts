@@ -26,15 +26,18 @@ export function decodeXmlEntities(text: string): string {
   });
 }
 
-function localName(tag: string, from: number): string {
+/** The local name of the tag name at `from` in `text`, read up to `limit` at most. */
+function localName(text: string, from: number, limit: number): string {
   let end = from;
-  while (end < tag.length) {
-    const c = tag.charCodeAt(end);
+  // The prefix ends at the last colon of the name (a lastIndexOf call cost more than the loop).
+  let start = from;
+  while (end < limit) {
+    const c = text.charCodeAt(end);
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2f || c === 0x3e) break;
     end++;
+    if (c === 0x3a) start = end;
   }
-  const colon = tag.lastIndexOf(':', end);
-  return tag.slice(colon >= from ? colon + 1 : from, end);
+  return text.slice(start, end);
 }
 
 /** The value of attribute `name` (qualified as written, `t` or `office:value`) in a tag body. */
@@ -46,6 +49,22 @@ export function attribute(tag: string, name: string): string | undefined {
   const start = at + name.length + 3;
   const end = tag.indexOf(quote, start);
   return end < 0 ? undefined : decodeXmlEntities(tag.slice(start, end));
+}
+
+/**
+ * True when the `>` at `gt` ends the tag that starts at `from`: no quote in between, or quotes of
+ * one kind only and an even number of them (every attribute value closed before it). Worksheet
+ * cells all have quoted attributes; only a tag that mixes quotes takes the regular expression.
+ */
+function closesTag(s: string, from: number, gt: number): boolean {
+  let doubles = 0;
+  let singles = 0;
+  for (let i = from; i < gt; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) doubles++;
+    else if (c === 0x27) singles++;
+  }
+  return singles === 0 ? doubles % 2 === 0 : doubles === 0 && singles % 2 === 0;
 }
 
 export class XmlTokenizer {
@@ -97,8 +116,7 @@ export class XmlTokenizer {
         continue;
       }
       const gt = s.indexOf('>', lt + 1);
-      const body = gt >= 0 ? s.slice(lt + 1, gt) : '';
-      if (gt >= 0 && !body.includes('"') && !body.includes("'")) end = gt + 1;
+      if (gt >= 0 && closesTag(s, lt + 1, gt)) end = gt + 1;
       else {
         TAG_END.lastIndex = lt + 1;
         end = TAG_END.test(s) ? TAG_END.lastIndex : -1;
@@ -109,11 +127,12 @@ export class XmlTokenizer {
         i = lt + 1;
         continue;
       }
-      const tag = s.slice(lt + 1, end - 1);
-      if (tag.charCodeAt(0) === 0x2f) h.close(localName(tag, 1));
+      // A closing tag's name is read where it stands: half the tags, and no string for their body.
+      if (s.charCodeAt(lt + 1) === 0x2f) h.close(localName(s, lt + 2, end - 1));
       else {
+        const tag = s.slice(lt + 1, end - 1);
         const selfClosing = tag.charCodeAt(tag.length - 1) === 0x2f;
-        const name = localName(tag, 0);
+        const name = localName(tag, 0, tag.length);
         h.open(name, tag, selfClosing);
         if (selfClosing) h.close(name);
       }

@@ -2,6 +2,7 @@
 // notes), ODF, HTML, XML, RTF, UTF-16/32 with and without a byte-order mark, declared charsets.
 import { describe, expect, it } from 'vitest';
 import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
+import { XmlTokenizer } from '../../../src/icap-server/extract/xml-tokenizer.js';
 import { chunked, docx, pdf, xlsx, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
 
@@ -86,6 +87,22 @@ describe('HTML, XML and RTF', () => {
     expect(await dlp('<?xml version="1.0"?><r><a>TOP-</a><b>SECRET</b></r>')).toEqual([]);
     expect(await dlp('<?xml version="1.0"?><r><note>TOP&#x2D;SECRET</note></r>')).toEqual(['keyword:top-secret']);
     expect(await dlp('<r><![CDATA[memo TOP-SECRET]]></r>', 'application/xml')).toEqual(['keyword:top-secret']);
+  });
+
+  it('tokenizes tags whose quoted attribute values hold ">" and the other quote, at any chunk size', () => {
+    const xml = `<w:root><w:a title="x > y" alt='it"s'>one</w:a ><b x='a>b' y='c'>two</b><c q="'>'" r="">three</c><d/></w:root  >`;
+    for (const size of [1, 3, xml.length]) {
+      const events: string[] = [];
+      const text = (t: string) => {
+        // Text cut by a chunk boundary arrives in pieces.
+        if (/^[a-z]/.test(events[events.length - 1] ?? '')) events.push(`${events.pop()}${t}`);
+        else events.push(t);
+      };
+      const tokenizer = new XmlTokenizer({ open: (name, _tag, self) => events.push(`<${name}${self ? '/' : ''}`), close: (name) => events.push(`>${name}`), text });
+      for (let at = 0; at < xml.length; at += size) tokenizer.write(xml.slice(at, at + size));
+      tokenizer.end();
+      expect(events.join(' '), `chunks of ${size}`).toBe('<root <a one >a <b two >b <c three >c <d/ >d >root');
+    }
   });
 
   it('reads RTF text: control words, hex and Unicode escapes, skipped destinations', async () => {
