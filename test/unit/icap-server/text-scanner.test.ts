@@ -72,3 +72,57 @@ describe('TextScanner windows', () => {
   });
 });
 
+
+describe('long runs of word characters', () => {
+  /** Best of five: a shared machine's pauses only ever add time. */
+  function bestMs(scan: () => void): number {
+    let best = Infinity;
+    for (let round = 0; round < 5; round++) {
+      const started = performance.now();
+      scan();
+      best = Math.min(best, performance.now() - started);
+    }
+    return best;
+  }
+  const runs = {
+    letters: (n: number) => 'a'.repeat(n),
+    'letters and digits': (n: number) => 'x7Kq2'.repeat(n / 5),
+    'dotted labels': (n: number) => 'mail.example.'.repeat(n / 13),
+    'hyphenated labels': (n: number) => 'ab-cd-'.repeat(n / 6),
+  };
+
+  // Linear is a ratio of about 4 between 1 MiB and 256 KiB, quadratic 16: 9 leaves room for a busy machine.
+  it.each(Object.entries(runs))('the e-mail detector reads 1 MiB of %s without "@" in linear time', (_, make) => {
+    const pattern = emailAddressDetector(RULE).pattern;
+    const ms = (text: string) =>
+      bestMs(() => {
+        pattern.lastIndex = 0;
+        expect(pattern.exec(text)).toBeNull();
+        const scanner = new TextScanner([emailAddressDetector(RULE)], new Findings());
+        for (let at = 0; at < text.length; at += 65536) scanner.write(text.slice(at, at + 65536));
+        scanner.end();
+      });
+    const small = make(256 * 1024);
+    const large = make(1024 * 1024);
+    expect(large.length).toBeGreaterThanOrEqual(4 * small.length - 16);
+    ms(small);
+    expect(ms(large) / Math.max(ms(small), 0.5)).toBeLessThan(9);
+  });
+
+  it('an "@" in front of a long run, or one every hundred characters, stays linear too', () => {
+    const pattern = emailAddressDetector(RULE).pattern;
+    const count = (text: string) => {
+      pattern.lastIndex = 0;
+      let n = 0;
+      while (pattern.exec(text) !== null) n++;
+      return n;
+    };
+    const single = (n: number) => `@${'a'.repeat(n)}`;
+    const many = (n: number) => `${'x'.repeat(99)}@`.repeat(n / 100);
+    for (const make of [single, many]) {
+      expect(count(make(1024 * 1024))).toBe(0);
+      const ratio = bestMs(() => count(make(1024 * 1024))) / Math.max(bestMs(() => count(make(256 * 1024))), 0.5);
+      expect(ratio).toBeLessThan(9);
+    }
+  });
+});
