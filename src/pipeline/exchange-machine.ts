@@ -204,16 +204,19 @@ export class ExchangeMachine {
     if (via !== undefined && viaNames(via).includes(this.#options.viaName.toLowerCase())) {
       return this.#answer({ kind: 'error', error: new ProxyError('CLIENT_LOOP_DETECTED', `the request already passed through ${this.#options.viaName} (Via: ${via})`) });
     }
-    const patience = patienceRequest(request.target);
-    if (patience) {
-      this.state = 'answered';
-      return [{ type: 'patience-fetch', request: patience }];
-    }
     this.#websocket = request.websocket;
     const up = this.#upload;
     up.hasBody = request.websocket || requestHasBody(request.headers);
     up.bytes = request.websocket ? undefined : up.hasBody ? declaredLength(request.headers) : 0;
     up.body = up.hasBody && !request.websocket ? { kind: 'stream' } : { kind: 'none' };
+    const patience = patienceRequest(request.target);
+    if (patience) {
+      // answered by the proxy, never forwarded; still decided (a block rule refuses it) and logged
+      const decision = this.#decide('upload', this.#input('upload'));
+      if (decision.action === 'block') return this.#blockByPolicy('upload', decision);
+      this.state = 'answered';
+      return [{ type: 'patience-fetch', request: patience }];
+    }
     if (!request.websocket && up.hasBody && this.#options.policy.needsSize(this.#input('upload'))) {
       this.state = 'measuring-upload';
       return [{ type: 'measure', side: 'upload' }];

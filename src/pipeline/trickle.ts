@@ -93,7 +93,8 @@ export class Trickle {
     if (this.#reader || res.writableNeedDrain) return;
     // one tick's worth at once, so the first bytes follow the head without waiting a tick
     const allowance = Math.floor((this.#plan.bytesPerSecond * (performance.now() - this.#startedAt + TICK_MS)) / 1000);
-    const limit = Math.min(spool.size - this.#plan.holdBytes, allowance);
+    // `size`: bytes received; `stored`: bytes a reader can read now (a file-backed spool writes in stages)
+    const limit = Math.min(spool.size - this.#plan.holdBytes, spool.stored, allowance);
     if (limit <= this.#sent || spool.failure) return;
     const reader = spool.follow(this.#sent, limit);
     this.#reader = reader;

@@ -134,8 +134,18 @@ describe('patience states', () => {
       expect(m.state).toBe('answered');
     }
     expect(patienceRequest(`/f?dlp-proxy-patience=file.${TOKEN}`)).toEqual({ op: 'file', token: TOKEN });
+    expect(patienceRequest(`/f?dlp-proxy-patience=status.${TOKEN}&x=1`)).toEqual({ op: 'status', token: TOKEN });
     expect(patienceRequest('/f?dlp-proxy-patience=file.short')).toEqual({ op: 'invalid' });
     expect(patienceRequest('/f/dlp-proxy-patience')).toBeUndefined();
+  });
+
+  it('a patience link is decided like any request: logged with its decision, refused by a block rule', () => {
+    const open = machine([downloads({ mode: 'patience' })]);
+    open.m.handle({ type: 'request', request: request('GET', [], { target: `/f?dlp-proxy-patience=status.${TOKEN}` }) });
+    expect(open.exchange.decisions).toEqual([expect.objectContaining({ action: 'pass' })]);
+    const { m } = machine([{ name: 'no-files', match: { hosts: ['files.example.com'] }, action: 'block' }, downloads({ mode: 'patience' })]);
+    const out = m.handle({ type: 'request', request: request('GET', [], { target: `/f?dlp-proxy-patience=file.${TOKEN}` }) });
+    expect(out).toEqual([{ type: 'answer', answer: expect.objectContaining({ kind: 'block', rule: 'no-files' }), close: false }]);
   });
 });
 

@@ -3,7 +3,7 @@
 // holdBytes of what arrived, a freeze stops everything, finish sends exactly the rest.
 import type http from 'node:http';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Spool } from '../../../src/body/index.js';
 import { Trickle } from '../../../src/pipeline/trickle.js';
 import { deterministicBytes } from '../../support/origin.js';
@@ -39,8 +39,9 @@ const plan = (over: Partial<{ holdBytes: number; bytesPerSecond: number; minByte
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const spools: Spool[] = [];
-function spool(): Spool {
-  const s = new Spool({ memoryBytes: 4096 }); // spills to a temp file past 4 KiB: both read paths
+/** In RAM by default; `memoryBytes` small: a temp file written in stages (what a reader sees lags). */
+function spool(memoryBytes = 1024 * 1024): Spool {
+  const s = new Spool({ memoryBytes });
   spools.push(s);
   return s;
 }
@@ -60,18 +61,38 @@ describe('trickle', () => {
     expect(res.head).toBeUndefined();
     expect(t.started).toBe(false);
     s.write(data.subarray(1500, 6000));
-    await sleep(250);
+    await vi.waitFor(() => expect(res.body.length).toBe(5000), { timeout: 5000 });
     expect(res.head).toEqual({ status: 200, reason: 'OK', headers: ['Content-Length', '10000'] });
     expect(res.flushed).toBe(true);
-    expect(res.body.length).toBe(5000);
     expect(res.body.equals(data.subarray(0, 5000))).toBe(true);
     s.write(data.subarray(6000, 10_000));
-    await sleep(250);
+    await vi.waitFor(() => expect(res.body.length).toBe(9000), { timeout: 5000 });
+    await sleep(300);
     expect(res.body.length).toBe(9000); // the last holdBytes stay back however long it runs
     expect(t.freeze()).toBe(true);
     s.end();
     const whole = await s.done;
     t.finish(whole.replay(t.sentBytes));
+    await new Promise((r) => res.once('finish', r));
+    expect(res.body.equals(data)).toBe(true);
+  });
+
+  it('a spool on disk: never past received − holdBytes either, and the rest completes byte-exact', async () => {
+    const size = 1024 * 1024;
+    const hold = 100 * 1024;
+    const data = deterministicBytes(size, 5);
+    const res = new RecordingResponse();
+    const t = new Trickle(res as unknown as http.ServerResponse, plan({ holdBytes: hold, minBytes: hold + 1, bytesPerSecond: 100_000_000 }), () => undefined);
+    const s = spool(4096);
+    t.attach(s);
+    for (let at = 0; at < size; at += 64 * 1024) s.write(data.subarray(at, at + 64 * 1024));
+    await vi.waitFor(() => expect(res.body.length).toBeGreaterThan(0), { timeout: 5000 });
+    await sleep(300);
+    expect(res.body.length).toBeLessThanOrEqual(size - hold);
+    expect(res.body.equals(data.subarray(0, res.body.length))).toBe(true);
+    t.freeze();
+    s.end();
+    t.finish((await s.done).replay(t.sentBytes));
     await new Promise((r) => res.once('finish', r));
     expect(res.body.equals(data)).toBe(true);
   });
