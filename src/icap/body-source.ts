@@ -37,13 +37,26 @@ export class BodySource {
   /** Up to `max` bytes, or null at the end of the body. */
   async read(max = Number.POSITIVE_INFINITY): Promise<Buffer | null> {
     const generation = this.generation;
-    let chunk = this.pending.shift() ?? (await this.pull(generation));
+    const chunk = this.pending.shift() ?? (await this.pull(generation));
     if (chunk === null) return null;
     if (generation !== this.generation) {
       // Pulled off the stream for an attempt that was abandoned meanwhile: it follows the replay.
       this.pending.push(chunk);
       return null;
     }
+    return this.hand(chunk, max);
+  }
+
+  /**
+   * Up to `max` bytes the stream already holds, without waiting; null when it holds none now (the
+   * body may still go on). Lets a sender put what is at hand into one write.
+   */
+  readReady(max = Number.POSITIVE_INFINITY): Buffer | null {
+    const chunk = this.pending.shift() ?? this.pullReady();
+    return chunk === null ? null : this.hand(chunk, max);
+  }
+
+  private hand(chunk: Buffer, max: number): Buffer {
     if (chunk.length > max) {
       this.pending.unshift(chunk.subarray(max));
       chunk = chunk.subarray(0, max);
@@ -91,14 +104,22 @@ export class BodySource {
   /** The next chunk off the stream; null at its end or once a rewind made the caller stale. */
   private async pull(generation: number): Promise<Buffer | null> {
     for (;;) {
-      if (this.ended || generation !== this.generation) return null;
-      const next: unknown = this.stream.read();
-      if (next !== null) {
-        const chunk = typeof next === 'string' ? Buffer.from(next) : Buffer.isBuffer(next) ? next : Buffer.from(next as Uint8Array);
-        if (chunk.length > 0) return chunk;
-        continue;
-      }
+      if (generation !== this.generation) return null;
+      const chunk = this.pullReady();
+      if (chunk !== null) return chunk;
+      if (this.ended) return null;
       await this.waitReadable();
+    }
+  }
+
+  /** A non-empty chunk the stream holds now, or null. */
+  private pullReady(): Buffer | null {
+    for (;;) {
+      if (this.ended) return null;
+      const next: unknown = this.stream.read();
+      if (next === null) return null;
+      const chunk = typeof next === 'string' ? Buffer.from(next) : Buffer.isBuffer(next) ? next : Buffer.from(next as Uint8Array);
+      if (chunk.length > 0) return chunk;
     }
   }
 

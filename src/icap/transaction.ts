@@ -43,6 +43,8 @@ export interface TransactionOutcome {
 }
 
 const MAX_CHUNK = 64 * 1024;
+/** bytes of body gathered into one write at most */
+const MAX_WRITE = 256 * 1024;
 
 /** Run the exchange; `release(reuse)` is called once, when the connection is no longer needed. */
 export async function runTransaction(
@@ -114,16 +116,32 @@ export async function runTransaction(
     throw fail(err);
   }
 
-  const sendRest = async (): Promise<void> => {
+  // Everything the body source holds at the moment goes out in one write (one writev), and the
+  // last chunk with the last data once the declared length is reached: a spooled 16 KiB body
+  // after `100 Continue` is one syscall, not three (rest, then `0\r\n\r\n` alone).
+  const sendRest = async (prefix: Buffer[] = []): Promise<void> => {
+    const body = source!;
+    let first = prefix;
     for (;;) {
       conn.relax();
-      const data = await source!.read(MAX_CHUNK);
+      const data = await body.read(MAX_CHUNK);
       if (reader.ended || reader.failed) return;
       conn.expect(timeouts.readIdleTimeoutMs, 'ICAP_READ_TIMEOUT', 'sending body');
-      if (data === null) break;
-      await conn.write(encodeChunk(data));
+      if (data === null) {
+        await conn.write([...first, encodeLastChunk()]);
+        break;
+      }
+      const wire = [...first, ...encodeChunk(data)];
+      first = [];
+      for (let bytes = data.length, more: Buffer | null; bytes < MAX_WRITE && (more = body.readReady(MAX_CHUNK)) !== null; bytes += more.length) {
+        wire.push(...encodeChunk(more));
+      }
+      // RFC 3507 §4.4.1 frames the body by chunks; HTTP/1.1 framing made the declared length exact.
+      const last = input.bodyBytes !== undefined && body.consumed >= input.bodyBytes;
+      if (last) wire.push(encodeLastChunk());
+      await conn.write(wire);
+      if (last) break;
     }
-    await conn.write([encodeLastChunk()]);
     writeDone = true;
     conn.expect(timeouts.readIdleTimeoutMs, 'ICAP_READ_TIMEOUT', 'awaiting answer');
     maybeRelease();
@@ -163,8 +181,8 @@ export async function runTransaction(
       }
       answer = await reader.answer();
     } else {
-      await conn.write([head]);
-      sendRest().catch((err) => reader.onError(fail(err)));
+      // The head goes out with the first body bytes.
+      sendRest([head]).catch((err) => reader.onError(fail(err)));
       answer = await reader.answer();
     }
   } catch (err) {
