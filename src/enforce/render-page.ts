@@ -10,6 +10,7 @@ import { ProxyError } from '../core/errors.js';
 import type { Direction } from '../core/types.js';
 import { prefersJson } from './prefers-json.js';
 import { compileTemplate, type Template } from './template.js';
+import { splitViolation, violationNames } from '../core/violations.js';
 import { plainViolation } from './violation-names.js';
 
 export interface BlockPageFields {
@@ -148,7 +149,7 @@ function blockContent(f: BlockPageFields): Content {
     ? 'It contains information that your organisation does not allow to be sent to this website.'
     : 'The security check found something harmful or not allowed in what you were downloading.';
   const detected = f.violations.length > 0 ? [...new Set(f.violations.map(shownViolation))].join(', ') : (f.reason ?? 'a policy violation');
-  const counts = Object.fromEntries(f.violations.map(countedViolation).filter((c) => c !== undefined));
+  const { counts } = violationNames(f.violations);
   const time = (f.time ?? new Date()).toUTCString();
   const incidentUrl = settings.incidentBase === undefined ? undefined : `${settings.incidentBase}${encodeURIComponent(f.incidentId)}`;
   return {
@@ -171,16 +172,10 @@ function blockContent(f: BlockPageFields): Content {
   };
 }
 
-/** `payment-card x3`: a finding with how often it was found, as the built-in service names it. */
-function countedViolation(name: string): [string, number] | undefined {
-  const counted = /^(\S+) x(\d{1,9})$/.exec(name);
-  return counted ? [counted[1]!, Number(counted[2])] : undefined;
-}
-
 /** "a payment card number ×3" for `payment-card x3`; names without a count as plainViolation() says them. */
-function shownViolation(name: string): string {
-  const counted = countedViolation(name);
-  return counted ? `${plainViolation(counted[0])} ×${counted[1]}` : plainViolation(name);
+function shownViolation(violation: string): string {
+  const { name, count } = splitViolation(violation);
+  return count === undefined ? plainViolation(name) : `${plainViolation(name)} ×${count}`;
 }
 
 function unavailableContent(f: UnavailablePageFields): Content {

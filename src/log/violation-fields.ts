@@ -1,6 +1,7 @@
 // The fields of one violation: what the violation log line and the webhook alerts carry, from one
 // mapping, so a SIEM or chat hook sees exactly what the log says. Never content, never the query.
 import type { VerdictEvent } from '../core/events.js';
+import { violationNames } from '../core/violations.js';
 
 export interface ViolationFields {
   incident: string;
@@ -16,7 +17,10 @@ export interface ViolationFields {
   rule: string;
   action: string;
   source: string;
+  /** finding names without counts (what alert routes and incident filters match) */
   violations: string[];
+  /** how often each finding was found, when the service said (the built-in service's `name xN`) */
+  counts?: Record<string, number> | undefined;
   reason: string | undefined;
   sizeBytes: number;
   sha256: string | undefined;
@@ -29,6 +33,7 @@ export function isViolation(event: VerdictEvent): boolean {
 
 export function violationFields(event: VerdictEvent, now = new Date()): ViolationFields {
   const { exchange, verdict } = event;
+  const { names, counts } = violationNames(verdict.violations);
   return {
     incident: exchange.id,
     time: now.toISOString(),
@@ -43,7 +48,8 @@ export function violationFields(event: VerdictEvent, now = new Date()): Violatio
     rule: event.rule,
     action: event.monitored ? 'monitor' : verdict.action,
     source: verdict.source,
-    violations: [...verdict.violations],
+    violations: names,
+    counts: Object.keys(counts).length > 0 ? counts : undefined,
     reason: verdict.reason,
     sizeBytes: event.sizeBytes,
     sha256: event.sha256,
