@@ -1,7 +1,8 @@
 // The load suite: `npm run bench` runs every scenario of bench/scenarios/ against one origin in one
 // run (so the results are ratios), then the slow/fast-client memory check, and writes
 // bench/results/<date>.json, bench/RESULTS.md and bench/results/throughput.svg.
-//   npm run bench -- --quick            smoke run (0.75 s a scenario, 16 MiB transfers, 128 MiB memory check; CI)
+//   npm run bench -- --quick            smoke run (0.75 s a scenario, 16 MiB transfers, 40 bodies uploaded
+//                                       again, 128 MiB memory check; CI)
 //   npm run bench -- --only REGEX       only the scenarios whose name matches
 //   npm run bench -- --no-memory        skip the slow/fast-client check
 //   npm run bench -- --profile A,B      run dlp-proxy scenarios A and B once more, CPU-profiled
@@ -112,6 +113,7 @@ async function main(): Promise<number> {
       durationMs,
       warmupMs,
       transferMaxBytes,
+      repeatBodiesMax: quick ? 40 : Number.MAX_SAFE_INTEGER,
       signal: controller.signal,
     };
 

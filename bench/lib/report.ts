@@ -195,7 +195,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
     '- dlp-proxy runs with its admin listener on (a free port), as deployed; its /metrics is read before and after each measured phase.',
     '- Scanned scenarios first prove they scan (probe: the EICAR test file or a card-number upload is refused with 403, a clean one passes); a row that cannot run shows "not available" with the reason, a row whose target breaks shows "failed" with it.',
     '- c-icap 0.5 (one instance for the run: srv_cfg_filter as `dlp`, virus_scan through a private clamd as `av`, from test/support/peers/cicap.ts) serves both dlp-proxy (`vendor: c-icap`) and squid (test/support/peers/squid.ts, ICAP preview 1024, persistent ICAP connections). Uploads are text (bench/lib/upload-body.ts); cold uploads carry a per-request id (autocannon `idReplacement`), cold downloads come from the origin\'s /unique/N.',
-    '- A quick run (`--quick`, CI) cuts the large transfers to 16 MiB and skips the rows marked full-only (200 MiB transfers, the squid 64 KiB stall, the bare node:http proxy, the `workers` throughput pairs and the one-worker control, the slow-origin downloads) and the CPU profiles.',
+    '- A quick run (`--quick`, CI) cuts the large transfers to 16 MiB and the uploads sent again to 40 bodies, and skips the rows marked full-only (200 MiB transfers, the squid 64 KiB stall, the bare node:http proxy, the `workers` throughput pairs and the one-worker control, the slow-origin downloads) and the CPU profiles.',
     '',
   );
   if (standalone.length > 0) {

@@ -11,7 +11,7 @@ import { runNodeLoad } from './node-load.js';
 import type { OriginProcess } from './origin.js';
 import { ProcSampler, processTree, snapshot } from './proc-stats.js';
 import { RepeatUploads } from './repeat-upload-load.js';
-import { runSlowDownload } from './slow-download.js';
+import { modeNotInEffect, runSlowDownload } from './slow-download.js';
 import { missing, startTarget, type Started, type TargetEnv } from './targets.js';
 import { runTransfer } from './transfer-load.js';
 import type { DeliveryTiming, IcapCount, LoadResult, Scenario, ScenarioResult } from './types.js';
@@ -22,6 +22,8 @@ export interface RunEnv extends TargetEnv {
   warmupMs: number;
   /** Transfers larger than this are cut to it (quick runs). */
   transferMaxBytes: number;
+  /** Repeated-upload scenarios send at most this many distinct bodies (quick runs). */
+  repeatBodiesMax: number;
   signal: AbortSignal;
   /** When set, the measured phase of a dlp-proxy scenario is CPU-profiled into this .cpuprofile file. */
   cpuProfileFile?: string;
@@ -108,7 +110,8 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     const why = scenario.probe ? await scenario.probe({ proxyPort: started.proxyPort, originHttpPort: env.origin.ready.httpPort }) : undefined;
     if (why) return { ...row, status: 'not-available', reason: why };
 
-    const repeats = scenario.load.repeatUploads ? new RepeatUploads({ ...scenario.load.repeatUploads, proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, connections: scenario.load.connections, signal: env.signal }) : undefined;
+    const repeated = scenario.load.repeatUploads;
+    const repeats = repeated ? new RepeatUploads({ ...repeated, bodies: Math.min(repeated.bodies, env.repeatBodiesMax), proxyPort: started.proxyPort!, originPort: env.origin.ready.httpPort, connections: scenario.load.connections, signal: env.signal }) : undefined;
     if (repeats) {
       // the first upload of every body, unmeasured: each is scanned once, by one worker
       const primed = await repeats.prime();
@@ -167,6 +170,8 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     if (delivery) row.delivery = delivery;
     if (env.signal.aborted) return { ...row, status: 'failed', reason: 'interrupted' };
     if (slowError) return { ...row, status: 'failed', reason: slowError };
+    const notInEffect = slow && delivery ? modeNotInEffect(slow, delivery) : undefined;
+    if (notInEffect) return { ...row, status: 'not-available', reason: notInEffect };
     if (result.requests === 0) return { ...row, status: 'failed', reason: `no request completed (${result.errors} errors)` };
     if (transfer && result.non2xx > 0) return { ...row, status: 'failed', reason: `the ${transfer.direction} of ${transfer.sizeBytes} bytes did not complete with HTTP 200` };
     return row;

@@ -7,7 +7,7 @@
 // status asks for until the file is ready, then fetches the file from the URL the status gives.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { DeliveryTiming, LoadResult } from './types.js';
+import type { DeliveryTiming, LoadResult, SlowDownload } from './types.js';
 
 export interface SlowDownloadOptions {
   proxyPort: number;
@@ -142,6 +142,18 @@ async function followPatience(o: SlowDownloadOptions, clock: Clock, page: Fetche
     if (!target) throw new Error('neither the patience page nor its status names the file URL');
     return { file: await fetchVia(o, clock, target, BROWSER_NAVIGATION), polls };
   }
+}
+
+/**
+ * Why the download shows that the rule's mode was not in effect (a build whose schema takes the
+ * key but whose proxy holds anyway), or undefined: patience answers a page first, and trickle
+ * sends a first byte before the origin has sent its last.
+ */
+export function modeNotInEffect(slow: SlowDownload, timing: DeliveryTiming): string | undefined {
+  const originAloneMs = (slow.sizeBytes / slow.rateBytesPerSec) * 1000;
+  if (slow.mode === 'patience' && timing.pageMs === undefined) return 'the proxy answered with the file, not a patience page: delivery.mode patience is not in effect in this build';
+  if (slow.mode === 'trickle' && timing.firstByteMs >= originAloneMs) return `no byte before the origin's last (first byte at ${(timing.firstByteMs / 1000).toFixed(1)} s): delivery.mode trickle is not in effect in this build`;
+  return undefined;
 }
 
 /** The download as a one-request load result, and its timing (undefined when it did not complete). */
