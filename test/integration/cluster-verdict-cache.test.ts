@@ -4,22 +4,18 @@
 // to a fake ICAP server of this test (it counts transactions, hangs or fails on demand); the
 // others to the built-in service, counted on /metrics. Hostile: a worker killed while it scans for
 // the host, and a claimant that hangs; the process keeps serving.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/config/index.js';
 import { encodeOptionsResponse } from '../../src/icap/codec/index.js';
 import { CARD } from '../support/enforcement-suite.js';
 import { answers, startFakeIcapServer, type Action, type FakeIcapServer, type FakeRequest } from '../support/fake-icap-server.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { freePort } from '../support/peers/common.js';
+import { startProxyProcess, type LogLine as Line, type ProxyProcess } from '../support/proxy-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
-type Line = Record<string, unknown>;
 interface Upload {
   status: number;
   /** the pid of the worker that took the connection */
@@ -71,10 +67,8 @@ function pidServing(proxyPort: number, clientPort: number, pids: number[]): numb
 describe('cluster mode: one verdict cache and one single-flight for the host', () => {
   let origin: Origin;
   let fake: FakeIcapServer;
-  let child: ChildProcess | undefined;
-  let exited: Promise<number | null> | undefined;
-  const lines: Line[] = [];
-  let stderr = '';
+  let proxy: ProxyProcess | undefined;
+  const lines = (): Line[] => proxy?.lines ?? [];
   let proxyPort = 0;
   let adminPort = 0;
   let istag = 'fake-1';
@@ -82,14 +76,7 @@ describe('cluster mode: one verdict cache and one single-flight for the host', (
   const hangOnce = new Set<string>();
   const fakeSeen = (text: string) => fake.requests.filter((r: FakeRequest) => r.head.method === 'REQMOD' && r.body.toString().includes(text)).length;
 
-  const waitFor = async (match: (l: Line) => boolean, count = 1, timeoutMs = 30_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (lines.filter(match).length < count) {
-      if (Date.now() > deadline || child?.exitCode !== null) throw new Error(`log line not seen (exit ${child?.exitCode}); stderr: ${stderr}`);
-      await sleep(20);
-    }
-    return lines.filter(match);
-  };
+  const waitFor = (match: (l: Line) => boolean, count = 1) => proxy!.waitFor(match, 30_000, count);
   const until = async (what: string, ready: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await ready())) {
@@ -108,7 +95,7 @@ describe('cluster mode: one verdict cache and one single-flight for the host', (
         })
         .on('error', reject);
     });
-  const workerPids = () => lines.filter((l) => l.msg === 'worker listening').map((l) => l.pid as number);
+  const workerPids = () => lines().filter((l) => l.msg === 'worker listening').map((l) => l.pid as number);
 
   /** A POST through the proxy on a connection of its own; `track`: find the worker that took it. */
   const upload = (urlPath: string, body: string, track = false): Upload => {
@@ -189,26 +176,11 @@ describe('cluster mode: one verdict cache and one single-flight for the host', (
       cache: { store: 'memory', shared: { claimTimeoutMs: CLAIM_TIMEOUT_MS } },
       log: { format: 'json', level: 'info' },
     };
-    const file = path.join(tempDir('dlp-proxy-cluster-verdict-'), 'config.yaml');
-    fs.writeFileSync(file, YAML.stringify(doc));
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child = proc;
-    exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
-    let rest = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString('utf8')).split('\n');
-      rest = parts.pop() ?? '';
-      for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as Line);
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    await waitFor((l) => l.msg === 'cluster started', 1, 90_000);
+    proxy = await startProxyProcess(doc, 'cluster started');
   }, 100_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid!, 'SIGKILL');
-      await exited;
-    }
+    await proxy?.kill();
     await fake?.close();
     await origin?.close();
   });
@@ -327,7 +299,8 @@ describe('cluster mode: one verdict cache and one single-flight for the host', (
   });
 
   it('stops cleanly', async () => {
-    child!.kill('SIGTERM');
+    const exited = new Promise((resolve) => proxy!.child.once('exit', (code) => resolve(code)));
+    proxy!.child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
 });

@@ -170,12 +170,16 @@ describe('IpcVerdictStore with VerdictHub: one store, one single-flight for the 
     expect(h.hub.stats()).toMatchObject({ handovers: 1, claims: 0, entries: 1 });
   });
 
-  it('a claimant that dies mid-scan: the waiter scans at once, not at the claim timeout', async () => {
-    h = host({ claimTimeoutMs: 5_000 });
-    const a = new VerdictCache(h.worker(1));
-    const b = new VerdictCache(h.worker(2));
-    void a.getOrScan(key, () => new Promise<Verdict>(() => undefined));
+  /** Two workers on one host; worker 1 claims `key` and never finishes its scan. The other one. */
+  const afterHungClaimant = async (claimTimeoutMs: number) => {
+    h = host({ claimTimeoutMs });
+    void new VerdictCache(h.worker(1)).getOrScan(key, () => new Promise<Verdict>(() => undefined));
     await until(() => h.hub.stats().claims === 1);
+    return new VerdictCache(h.worker(2));
+  };
+
+  it('a claimant that dies mid-scan: the waiter scans at once, not at the claim timeout', async () => {
+    const b = await afterHungClaimant(5_000);
     const t0 = Date.now();
     const waiting = b.getOrScan(key, async () => icapPass);
     await until(() => h.hub.stats().waiting === 1);
@@ -185,11 +189,7 @@ describe('IpcVerdictStore with VerdictHub: one store, one single-flight for the 
   });
 
   it('a claimant that hangs: the waiter scans after cache.shared.claimTimeoutMs', async () => {
-    h = host({ claimTimeoutMs: 80 });
-    const a = new VerdictCache(h.worker(1));
-    const b = new VerdictCache(h.worker(2));
-    void a.getOrScan(key, () => new Promise<Verdict>(() => undefined));
-    await until(() => h.hub.stats().claims === 1);
+    const b = await afterHungClaimant(80);
     const t0 = Date.now();
     expect(await b.getOrScan(key, async () => icapPass)).toEqual({ verdict: icapPass, from: 'scan' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(60);
