@@ -107,6 +107,28 @@ const UTF32BE_BOM = [0x00, 0x00, 0xfe, 0xff];
 const UTF16LE_BOM = [0xff, 0xfe];
 const UTF16BE_BOM = [0xfe, 0xff];
 
+/** First bytes of the magic numbers that magicFormat looks for at offset 0. */
+const MAGIC_FIRST_BYTES = new Uint8Array(256);
+for (const magic of [PNG, JPEG, ZIP, ZIP_EMPTY, GZIP, BZIP2, XZ, CFB, UTF32LE_BOM, UTF32BE_BOM, UTF16LE_BOM, UTF16BE_BOM]) MAGIC_FIRST_BYTES[magic[0] as number] = 1;
+for (const text of ['GIF8', 'RIFF', 'ID3', 'OggS', 'wOFF', 'wOF2', '{\\rtf', '-----BEGIN PGP MESSAGE-----', 'age-encryption.org/v1\n']) MAGIC_FIRST_BYTES[text.charCodeAt(0)] = 1;
+
+/**
+ * magicFormat for a head whose first byte starts none of its offset-0 magic numbers: the base64
+ * spotter judges every long base64 run in text, most of them random bytes.
+ */
+function unanchoredMagicFormat(head: Buffer): Format | undefined {
+  if (asciiAt(head, 4, 'ftyp')) return 'media';
+  if (pdfHeader(head)) return 'pdf';
+  return isTarHeader(head) ? 'tar' : undefined;
+}
+
+/** PDF 32000-1 §7.5.2: readers accept the header within the first 1024 bytes (a loop: Buffer#indexOf costs a native call). */
+function pdfHeader(head: Buffer): boolean {
+  const last = Math.min(head.length - 5, 1023);
+  for (let i = 0; i <= last; i++) if (head[i] === 0x25 && asciiAt(head, i, '%PDF-')) return true;
+  return false;
+}
+
 /**
  * The format the bytes alone say (magic numbers, byte-order marks), before any declared type or
  * name is read; undefined when they say nothing.
@@ -118,9 +140,7 @@ function magicFormat(head: Buffer): Format | undefined {
   if (startsWith(head, BZIP2) && head[3] !== undefined && head[3] >= 0x31 && head[3] <= 0x39) return 'bzip2';
   if (startsWith(head, XZ)) return 'xz';
   if (startsWith(head, CFB)) return 'cfb';
-  // PDF 32000-1 §7.5.2: readers accept the header within the first 1024 bytes.
-  const pdf = head.indexOf('%PDF-', 0, 'latin1');
-  if (pdf >= 0 && pdf < 1024) return 'pdf';
+  if (pdfHeader(head)) return 'pdf';
   if (asciiAt(head, 0, '{\\rtf')) return 'rtf';
   if (isTarHeader(head)) return 'tar';
   if (asciiAt(head, 0, '-----BEGIN PGP MESSAGE-----') || asciiAt(head, 0, 'age-encryption.org/v1\n')) return 'encrypted';
@@ -133,9 +153,9 @@ function magicFormat(head: Buffer): Format | undefined {
 
 /** What the bytes say (magicFormat), else a declared UTF-16/32 charset, else UTF-16/32 by its NUL lanes. */
 export function binaryFormat(head: Buffer, info: FileInfo): Format | undefined {
-  const magic = magicFormat(head);
+  const magic = head.length > 0 && MAGIC_FIRST_BYTES[head[0] as number] === 0 ? unanchoredMagicFormat(head) : magicFormat(head);
   if (magic !== undefined) return magic;
-  const charset = charsetOf(info.contentType);
+  const charset = info.contentType === undefined ? undefined : charsetOf(info.contentType);
   if (charset === 'utf-16le' || charset === 'utf-16be' || charset === 'utf-32le' || charset === 'utf-32be') return charset;
   return head.indexOf(0) < 0 ? undefined : wideTextLanes(head);
 }

@@ -57,6 +57,15 @@ describe('zip', () => {
     expect(await dlp(Buffer.concat([Buffer.from('plain text before '), zip([{ name: 'plan.txt', data: SECRET }])]))).toEqual(['keyword:top-secret']);
   });
 
+  it('finds an appended zip whose signature a chunk boundary cuts at any byte, at any chunk size', async () => {
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IDAT pixels')]);
+    const body = Buffer.concat([png, zip([{ name: 'plan.txt', data: SECRET }])]);
+    for (let cut = png.length - 4; cut <= png.length + 4; cut++) {
+      expect(await dlp([body.subarray(0, cut), body.subarray(cut)]), `cut at ${cut}`).toEqual(['keyword:top-secret']);
+    }
+    for (const size of [1, 2, 3, 5]) expect(await dlp(chunked(body, size)), `chunks of ${size}`).toEqual(['keyword:top-secret']);
+  });
+
   it('applies EICAR and the executable rules to every file inside, at any depth', async () => {
     const pe = Buffer.alloc(256);
     pe.write('MZ', 0, 'latin1');
