@@ -254,6 +254,18 @@ describe('cluster mode: one verdict cache and one single-flight for the host', (
     expect(fakeSeen('istag body')).toBe(2);
   });
 
+  it('a key too long for the IPC limits (a 1,500-character ISTag) stays in each worker: served, never sent', async () => {
+    istag = `big-${'x'.repeat(1_500)}`;
+    await sleep(1_100);
+    const body = 'long key body\n';
+    for (let i = 0; i < 6; i++) expect(await upload(`/fake/long?n=${i}`, body).done).toBe(200);
+    // once per worker (not shared, then its local tier), and nothing refused by the primary: it was never asked
+    expect(fakeSeen('long key body')).toBe(2);
+    expect(total(await metrics(), 'dlp_proxy_verdict_cache_ipc_refused_total')).toBe(0);
+    istag = 'fake-3';
+    await sleep(1_100);
+  });
+
   it('a claimant that hangs: the other worker scans after cache.shared.claimTimeoutMs', async () => {
     const body = 'hung claimant body\n';
     hangOnce.add('hung claimant');
