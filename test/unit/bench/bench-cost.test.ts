@@ -65,6 +65,8 @@ describe('issue 12 targets', () => {
     expect(targets).toContain("≥ 0.75× squid's req/s, one process each (passthrough-http-1k 1, squid-http-1k 1) | **met** (0.83×) |");
     expect(targets).toContain("CPU per request ≤ 1.5× squid's | **not met** (1.85×: 100 against 54 ms per 1k requests) |");
     expect(targets).toContain('| 14,000 req/s (0.78× squid), 72 ms CPU per 1k requests; dlp-proxy at 1.07× of it |');
+    const cluster = rows.map((r) => (r.name === 'passthrough-http-1k' ? { ...r, processes: 3 } : r));
+    expect(costTargetRows(cluster, []).join('\n')).toContain('| **met** (0.83×); **not one process each**: passthrough-http-1k 3 |');
   });
 
   it('judges scanned uploads against squid + c-icap and the warm ones against our unscanned POST', () => {
