@@ -7,6 +7,8 @@
 // The primary is a peer like any other: every request has a deadline (ipcTimeoutMs, and
 // claimTimeoutMs more once the primary said another worker scans the key); past it the lookup is a
 // miss and the exchange scans. The store degrades, it never throws and never holds an exchange.
+// A delete reaches the primary and this worker's tier; other workers' tiers keep the entry until its
+// TTL (the pipeline never deletes: a new ISTag or policy version makes a new key).
 import { MemoryVerdictStore } from './memory-verdict-store.js';
 import {
   batches,
@@ -86,12 +88,12 @@ export class IpcVerdictStore implements VerdictStore {
   }
 
   async get(key: string): Promise<CachedVerdict | undefined> {
-    return (await this.claimOrGet(key, false)).value;
+    return (await this.#claimOrGet(key, false)).value;
   }
 
   /** The verdict from the local tier or the primary; on a miss, the claim to scan it (or after waiting, another worker's verdict). */
   claim(key: string): Promise<ClaimResult> {
-    return this.claimOrGet(key, true);
+    return this.#claimOrGet(key, true);
   }
 
   /** The claim ends without a verdict: the next worker waiting for this key scans it. */
@@ -142,7 +144,7 @@ export class IpcVerdictStore implements VerdictStore {
     await this.#local.close();
   }
 
-  private async claimOrGet(key: string, claim: boolean): Promise<ClaimResult> {
+  async #claimOrGet(key: string, claim: boolean): Promise<ClaimResult> {
     const local = this.#local.entry(key);
     if (local) return { value: local.value, claimed: false, waited: false };
     if (!isValidKey(key)) return { claimed: false, waited: false };
