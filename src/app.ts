@@ -14,7 +14,7 @@ import { IncidentRecorder, type IncidentReader, type IncidentRecord } from './in
 import { startIcapServer } from './icap-server/index.js';
 import { createLogger, subscribeIcapLog, subscribeAccessLog, subscribeViolationLog } from './log/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
-import { ExchangePipeline, type Page, type ScanService } from './pipeline/index.js';
+import { Delivery, ExchangePipeline, type Page, type ScanService } from './pipeline/index.js';
 import { compilePolicy } from './policy/index.js';
 import { ProxyFront } from './proxy/index.js';
 import { OriginClient } from './upstream/index.js';
@@ -173,7 +173,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         ? renderPage('unavailable', { code, status, ...(host ? { host } : {}), ...(incidentId ? { incidentId } : {}) }, accept)
         : renderPage('error', { status, code, ...(host ? { host } : {}), ...(incidentId ? { incidentId } : {}) }, accept);
 
+    // how scanned downloads reach the client (policy[].delivery); held patience files go at close
+    const delivery = new Delivery(config.policy, config.scan);
+    closers.push(() => delivery.close());
     const pipeline = new ExchangePipeline({
+      delivery,
       viaName: config.proxy.viaName,
       upstream,
       policy,

@@ -30,5 +30,7 @@ export interface Exchange {
   status?: number;
   decisions: Decision[];
   verdicts: Verdict[];
+  /** how a scanned download reached the client (policy[].delivery): held whole, trickled, or by a patience page */
+  delivery?: 'hold' | 'trickle' | 'patience';
   error?: ProxyError;
 }

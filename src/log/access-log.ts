@@ -38,6 +38,7 @@ export function subscribeAccessLog(logger: Logger, options: AccessLogOptions = {
           durationMs: Math.round(durationMs * 10) / 10,
           decision,
           verdict: exchange.verdicts.map((v) => `${v.action}/${v.source}`).join(',') || undefined,
+          delivery: exchange.delivery,
           error: exchange.error?.code,
         },
         'exchange',

@@ -47,7 +47,9 @@ export async function runScan(ctx: DeliveryContext, driver: DeliveryDriver, comm
     declaredBytes: command.declaredBytes,
     serverIp,
   };
-  return scanTrickled(driver.scanner, input, command.trickle, ctx.res, (n) => (ctx.exchange.responseBytes += n));
+  const scanned = await scanTrickled(driver.scanner, input, command.trickle, ctx.res, (n) => (ctx.exchange.responseBytes += n));
+  if (command.side === 'download') ctx.exchange.delivery = scanned.trickled ? 'trickle' : 'hold';
+  return scanned;
 }
 
 /** The progress page now, the scan in the background; or, without room, the rule's fallback. */
@@ -70,6 +72,7 @@ export function runPatience(ctx: DeliveryContext, driver: DeliveryDriver, comman
       errorPage: (error) => driver.page(error.status, error.code, exchange.host, accept, exchange.id),
     });
   if (!started) return { type: 'patience-refused' };
+  exchange.delivery = 'patience';
   // The background scan reads the origin's response to its end: the exchange's close must not cut it.
   ctx.response = undefined;
   return { type: 'patience-answered' };

@@ -6,6 +6,7 @@
 export { ExchangePipeline } from './exchange-pipeline.js';
 export type { ConnectDecision, PipelineOptions } from './exchange-pipeline.js';
 export { ExchangeMachine } from './exchange-machine.js';
+export { Delivery } from './delivery.js';
 export { originForm } from './message-heads.js';
 export type { Page } from './respond.js';
 export type { BodyScanner, ScanService } from './body-scan.js';

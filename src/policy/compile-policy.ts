@@ -165,8 +165,8 @@ function lazyExplained(fields: Omit<Decision, 'explain'>, explain: () => string)
 }
 
 /**
- * Rules plus, per service, what changes a verdict for the same bytes: the server URLs (sorted:
- * reordering them only changes balancing) and the vendor profile. Timeouts, fail modes and
+ * Rules (less their delivery) plus, per service, what changes a verdict for the same bytes: the
+ * server URLs (sorted: reordering them only changes balancing) and the vendor profile. Timeouts, fail modes and
  * connection limits do not: failures are never cached.
  */
 export function policyVersion(rules: PolicyRule[], services: Record<string, ServiceConfig>): string {
@@ -174,7 +174,9 @@ export function policyVersion(rules: PolicyRule[], services: Record<string, Serv
   for (const [name, s] of Object.entries(services)) {
     serviceParts[name] = { urls: s.urls.map((u) => (typeof u === 'string' ? u : u.url)).sort(), vendor: s.vendor };
   }
-  return createHash('sha256').update(canonicalJson({ rules, services: serviceParts })).digest('hex');
+  // how a download reaches the client (delivery) does not change what the scanner says of it
+  const judged = rules.map(({ delivery: _delivery, ...rule }) => rule);
+  return createHash('sha256').update(canonicalJson({ rules: judged, services: serviceParts })).digest('hex');
 }
 
 /** JSON with object keys sorted at every level and undefined members dropped. */

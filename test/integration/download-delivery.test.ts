@@ -184,6 +184,9 @@ describe('trickle', () => {
     // hold: nothing before the origin's last byte (and so before the verdict)
     expect(held.headAt).toBeGreaterThan(origin.finishedAt.get(`/held/clean/${SIZE}`)!);
     expect(sha(held.body)).toBe(sha(fileBytes(`/held/clean/${SIZE}`)));
+    // the access line says how each reached the client
+    await waitForLog((l) => l.log === 'access' && l.path === `/t/clean/${SIZE}` && l.delivery === 'trickle');
+    await waitForLog((l) => l.log === 'access' && l.path === `/held/clean/${SIZE}` && l.delivery === 'hold');
   });
 
   it('EICAR at the end (Content-Length): the client never gets a complete body, nor the last trickleHoldBytes', async () => {
@@ -266,6 +269,7 @@ describe('patience', () => {
     expect((await get(proxy.port, urls.file)).status).toBe(404); // one-time
     expect(origin.seen.filter((t) => t.includes('dlp-proxy-patience'))).toEqual([]);
     expect(origin.seen.filter((t) => t === target)).toHaveLength(1);
+    await waitForLog((l) => l.log === 'access' && l.path === target && l.delivery === 'patience');
   });
 
   it('intercepted https://: the page, its status and file links on the same origin, answered inside the tunnel', async () => {
@@ -327,6 +331,7 @@ describe('patience', () => {
     const curl = await get(proxy.port, `${base}/patient/curl/${PSIZE}`, { accept: '*/*' });
     expect(curl.status).toBe(200);
     expect(sha(curl.body)).toBe(sha(fileBytes(`/patient/curl/${PSIZE}`)));
+    await waitForLog((l) => l.log === 'access' && l.path === `/patient/curl/${PSIZE}` && l.delivery === 'hold');
   });
 
   it('past scan.patience.maxHeldBytes a navigation takes the fallback instead of the page', async () => {

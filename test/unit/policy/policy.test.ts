@@ -225,6 +225,9 @@ describe('version', () => {
   it('changes with the rules', () => {
     expect(build([{ ...rules[0]!, onViolation: 'monitor' }]).version).not.toBe(build(rules).version);
   });
+  it('does not change with how a download is delivered (hold, trickle, patience): the verdicts stay valid', () => {
+    expect(build([{ ...rules[0]!, delivery: { mode: 'trickle', trickleHoldBytes: 4096 } }]).version).toBe(build(rules).version);
+  });
   it('changes with a service URL or vendor, not with its timeouts or fail mode', () => {
     const base = build(rules).version;
     const s = (dlp: object) => build(rules, { services: { dlp: { urls: ['icap://127.0.0.1:1344/dlp'], ...dlp }, av: { urls: ['icap://127.0.0.1:1344/av'] } } }).version;
