@@ -5,11 +5,11 @@
 // repeat only when it lands on the worker that scanned the body (about half the time with two
 // workers); one cache per host answers every repeat, whichever worker takes it.
 import crypto from 'node:crypto';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './histogram.js';
 import type { LoadResult } from './types.js';
 import { textBody } from './upload-body.js';
+import { postThrough } from './upload-load.js';
 
 export interface RepeatUploadOptions {
   proxyPort: number;
@@ -36,23 +36,6 @@ export function letters(n: number): string {
 export function repeatBody(runId: string, index: number, sizeBytes: number): Buffer {
   const head = Buffer.from(`upload ${runId} ${letters(index)}\n`, 'latin1');
   return Buffer.concat([head, textBody(Math.max(0, sizeBytes - head.length))]);
-}
-
-function post(options: RepeatUploadOptions, body: Buffer): Promise<number> {
-  const authority = `127.0.0.1:${options.originPort}`;
-  return new Promise((resolve) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: options.proxyPort, method: 'POST', path: `http://${authority}/upload`, agent: false, timeout: 10_000, headers: { host: authority, 'content-type': 'text/plain', 'content-length': body.length } },
-      (res) => {
-        res.resume();
-        res.once('end', () => resolve(res.statusCode ?? 0));
-        res.once('error', () => resolve(0));
-      },
-    );
-    req.once('timeout', () => req.destroy());
-    req.once('error', () => resolve(0));
-    req.end(body);
-  });
 }
 
 export class RepeatUploads {
@@ -84,7 +67,8 @@ export class RepeatUploads {
         const body = repeatBody(this.runId, next++, sizeBytes);
         for (let i = 0; i < times && !signal?.aborted; i++) {
           const t = performance.now();
-          const status = await post(this.options, body);
+          // agent false: a connection of its own, for node:cluster to deal to the next worker
+          const status = await postThrough(this.options.proxyPort, `http://127.0.0.1:${this.options.originPort}/upload`, body, false);
           histogram.record(performance.now() - t);
           if (status === 0) errors += 1;
           else if (status < 200 || status > 299) non2xx += 1;

@@ -26,7 +26,7 @@ export interface UploadLoadOptions {
 }
 
 /** One POST through the proxy; resolves with the status (0 on a transport error). */
-export function postThrough(port: number, url: string, body: string, agent: http.Agent | false): Promise<number> {
+export function postThrough(port: number, url: string, body: string | Buffer, agent: http.Agent | false): Promise<number> {
   return new Promise<number>((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: url, agent, timeout: 10_000, headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
