@@ -2,10 +2,18 @@
 // without copying (a range that starts or ends inside a chunk gets a view of it), or the temp file
 // by position, never past what is stored, and waits for the writer when it has caught up. Each
 // reader keeps its own offset, so any number run at once.
+//
+// A consumer that knows when it is done with a chunk (the ICAP client, once the socket took it)
+// hands it back with recycle(): the next file read goes into it instead of a new 64 KiB buffer.
+// A 100 MiB body streamed to a slow scanner otherwise left every chunk for the next full GC
+// (measured: up to 31 MiB of dead buffers in the proxy thread). Only a buffer this reader handed
+// out whole can come back, and a read into it is pushed only as far as the file filled it.
 import { Readable } from 'node:stream';
 import type { TempFile } from './temp-file.js';
 
 const READ_BYTES = 64 * 1024;
+/** buffers kept for reuse per reader (a write in flight, one being filled, one spare) */
+const SPARE_BUFFERS = 3;
 
 /** What a reader needs to see of its spool. */
 export interface SpoolSource {
@@ -25,6 +33,9 @@ export class SpoolReader extends Readable {
   private chunkStart = 0;
   private wanted = false;
   private reading = false;
+  private readonly spare: Buffer[] = [];
+  /** file-read buffers handed out whole, not (yet) given back */
+  private readonly lent = new WeakSet<Buffer>();
 
   /** Reads bytes [start, end) of the spool; end defaults to wherever the body ends. */
   constructor(
@@ -39,6 +50,11 @@ export class SpoolReader extends Readable {
   override _read(): void {
     this.wanted = true;
     this.pump();
+  }
+
+  /** Give back a chunk this reader pushed, once nothing holds it any more (not even a view of it). */
+  recycle(chunk: Buffer): void {
+    if (this.lent.delete(chunk) && this.spare.length < SPARE_BUFFERS) this.spare.push(chunk);
   }
 
   /** Called by the spool after each stored write, at the end, and on failure. */
@@ -86,7 +102,7 @@ export class SpoolReader extends Readable {
 
   private readFile(s: SpoolSource, limit: number): void {
     const length = Math.min(READ_BYTES, limit - this.position);
-    const buffer = Buffer.allocUnsafe(length);
+    const buffer = this.spare.pop() ?? Buffer.allocUnsafe(READ_BYTES);
     this.reading = true;
     s.file!.handle.read(buffer, 0, length, this.position).then(
       ({ bytesRead }) => {
@@ -96,7 +112,9 @@ export class SpoolReader extends Readable {
           this.destroy(new Error('spool temp file shorter than its recorded size'));
           return;
         }
-        this.pushChunk(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+        // Only what this read filled is pushed: a reused buffer's older bytes never leave.
+        if (bytesRead === buffer.length) this.lent.add(buffer);
+        this.pushChunk(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
         this.pump();
       },
       (err: unknown) => {

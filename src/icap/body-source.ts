@@ -70,6 +70,14 @@ export class BodySource {
     return chunk;
   }
 
+  /**
+   * Hand back a chunk read() returned once nothing holds it any more, for a stream that reuses its
+   * buffers (SpoolReader.recycle). Never while the first bytes are kept for a rewind.
+   */
+  recycle(chunk: Buffer): void {
+    if (this.history === null) (this.stream as { recycle?: (chunk: Buffer) => void }).recycle?.(chunk);
+  }
+
   /** Whether the body has more bytes (waits for the stream to tell). */
   async atEnd(): Promise<boolean> {
     const generation = this.generation;

@@ -152,32 +152,40 @@ export class IcapConnection {
     this.clearTimer();
   }
 
-  /** Write bytes; resolves once the kernel took them (or after 'drain'). */
+  /**
+   * Write bytes as one writev (cork/uncork); resolves once the socket handed them all to the
+   * kernel (the last write's callback), so the caller may reuse the buffers.
+   */
   write(chunks: Buffer[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${this.target.label} is closed`, { details: { server: this.target.label } }));
+    if (chunks.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       let ok = true;
-      this.socket.cork();
-      for (const c of chunks) ok = this.socket.write(c) && ok;
-      this.socket.uncork();
-      if (ok) return resolve();
-      // The server stopped reading: waiting for it counts against the idle timer.
-      const onDrain = () => {
-        cleanup();
-        this.touch();
+      let settled = false;
+      const closedWhileSending = () =>
+        this.failure ?? new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${this.target.label} closed while sending`, { details: { server: this.target.label } });
+      const onClose = () => {
+        if (settled) return;
+        settled = true;
+        reject(closedWhileSending());
+      };
+      const written = (err?: Error | null) => {
+        this.socket.off('close', onClose);
+        if (settled) return;
+        settled = true;
+        if (err) {
+          const code = socketErrorCode(err as NodeJS.ErrnoException, 'write');
+          return reject(this.failure ?? new ProxyError(code, `ICAP write to ${this.target.label} failed: ${err.message}`, { cause: err, details: { server: this.target.label } }));
+        }
+        // The server had stopped reading: its progress counts against the idle timer.
+        if (!ok) this.touch();
         resolve();
       };
-      const onClose = () => {
-        cleanup();
-        reject(this.failure ?? new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${this.target.label} closed while sending`, { details: { server: this.target.label } }));
-      };
-      const cleanup = () => {
-        this.socket.off('drain', onDrain);
-        this.socket.off('close', onClose);
-      };
-      this.socket.on('drain', onDrain);
       this.socket.on('close', onClose);
+      this.socket.cork();
+      chunks.forEach((c, i) => (ok = this.socket.write(c, i === chunks.length - 1 ? written : undefined) && ok));
+      this.socket.uncork();
     });
   }
 

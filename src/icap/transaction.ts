@@ -132,14 +132,19 @@ export async function runTransaction(
         break;
       }
       const wire = [...first, ...encodeChunk(data)];
+      const sent = [data];
       first = [];
       for (let bytes = data.length, more: Buffer | null; bytes < MAX_WRITE && (more = body.readReady(MAX_CHUNK)) !== null; bytes += more.length) {
         wire.push(...encodeChunk(more));
+        sent.push(more);
       }
       // RFC 3507 §4.4.1 frames the body by chunks; HTTP/1.1 framing made the declared length exact.
       const last = input.bodyBytes !== undefined && body.consumed >= input.bodyBytes;
       if (last) wire.push(encodeLastChunk());
       await conn.write(wire);
+      // The socket took these bytes (conn.write resolves after the write callback): the source
+      // may fill the buffers again.
+      for (const chunk of sent) body.recycle(chunk);
       if (last) break;
     }
     writeDone = true;

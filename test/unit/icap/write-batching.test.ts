@@ -91,3 +91,22 @@ describe('ICAP request writes', () => {
     expect(writes.flat().filter((w) => w === '0\r\n\r\n')).toHaveLength(2); // preview end, body end
   });
 });
+
+describe('ICAP request buffers', () => {
+  it('a body spooled on disk reaches the server byte for byte while its reader reuses buffers', async () => {
+    const { Spool } = await import('../../../src/body/index.js');
+    const { server, icap } = await setup();
+    const data = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32BE(i, i); // every offset distinct
+    const spool = new Spool({ memoryBytes: 64 * 1024 });
+    spool.end(data);
+    const body = await spool.done;
+    const alloc = vi.spyOn(Buffer, 'allocUnsafe');
+    const result = await icap.send({ method: 'REQMOD', reqHead: POST, body: body.replay(), bodyBytes: data.length, allow204: true });
+    expect(result.kind).toBe('unmodified');
+    expect(server.requests.at(-1)!.body.equals(data)).toBe(true);
+    // 48 file reads of 64 KiB, most into buffers the transaction gave back.
+    expect(alloc.mock.calls.filter(([n]) => n === 64 * 1024).length).toBeLessThan(10);
+    await body.dispose();
+  });
+});
