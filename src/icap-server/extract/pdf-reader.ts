@@ -262,10 +262,8 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
         if (!(await feedStream(stream))) return;
         continue;
       }
-      // One string per pass over the buffered bytes (latin1: one character per byte), first of
-      // their head only: after each of many small streams (a page's content) the objects that
-      // follow are read again, and a string of all the buffered bytes each time was most of the
-      // garbage of a PDF scan.
+      // A string of the head of the buffered bytes first (latin1: one byte a character): a string
+      // of all of them after each of many small streams was most of the garbage of a PDF scan.
       let view = Math.min(pending.length, VIEW_CHARS);
       let s = pending.toString('latin1', 0, view);
       let at = 0;
