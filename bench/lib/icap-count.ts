@@ -102,9 +102,14 @@ export class CicapLogCounter {
 export function accessLinesPerWorker(logText: string): number[] {
   const counts = new Map<number, number>();
   for (const line of logText.split('\n')) {
-    if (!line.includes('"log":"access"')) continue;
-    const m = /"worker":(\d+)/.exec(line);
-    if (m) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+    if (!line.startsWith('{') || !line.includes('access')) continue;
+    let entry: { log?: unknown; worker?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // a line cut by the end of the phase
+    }
+    if (entry.log === 'access' && typeof entry.worker === 'number') counts.set(entry.worker, (counts.get(entry.worker) ?? 0) + 1);
   }
   return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n);
 }

@@ -60,9 +60,9 @@ function hitRateCell(rows: readonly ScenarioResult[]): string {
   if (why || !row) return why ?? 'not measured in this run';
   const cache = row.icap?.cache;
   if (!cache) return '**not met**: the proxy reported no verdict cache lookups';
-  const spread = row.exchangesPerWorker ? `; uploads per worker ${row.exchangesPerWorker.map(int).join(' / ')}` : '';
-  const across = (row.exchangesPerWorker?.length ?? 0) >= 2;
-  const verdict = !across ? '**not judged** (the load did not reach two workers)' : cache.hitRate >= HIT_RATE_GOAL ? '**met**' : '**not met**';
+  const spread = row.exchangesPerWorker ? `; uploads per worker ${row.exchangesPerWorker.map(int).join(' / ')}` : '; uploads per worker unknown (no access line named its worker)';
+  const oneWorker = row.exchangesPerWorker !== undefined && row.exchangesPerWorker.length < 2;
+  const verdict = oneWorker ? '**not judged** (the load did not reach two workers)' : cache.hitRate >= HIT_RATE_GOAL ? '**met**' : '**not met**';
   return `${verdict} (${pct(cache.hitRate)}: ${int(cache.hits)} hits, ${int(cache.misses)} misses, ${int(cache.joins)} joins; ICAP tx per repeat ${row.icap!.perRequest.toFixed(2)}; ${row.processes ?? '?'} processes${spread})`;
 }
 

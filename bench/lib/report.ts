@@ -188,7 +188,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
   out.push(
     '## Method',
     '',
-    '- Processes: the load generator (this script), the origin (node:http and node:https in a child process), and the proxy under test (dlp-proxy via `startApp` in a child process, or `squid -N`), all on 127.0.0.1. On a small machine they share the cores: the ceiling is the origin plus the generator, not the origin alone.',
+    '- Processes: the load generator (this script), the origin (node:http and node:https in a child process), and the proxy under test (dlp-proxy via `startApp` in a child process with `workers: 1`, one process as the "processes" count after each row checks; `node dist/src/main.js start` for the `workers-` rows; or `squid -N`), all on 127.0.0.1. On a small machine they share the cores: the ceiling is the origin plus the generator, not the origin alone.',
     '- Plain HTTP load: autocannon, keep-alive connections, absolute-form requests to the proxy. HTTPS load: bench/lib/node-load.ts (CONNECT, then TLS inside the tunnel, keep-alive), because autocannon cannot CONNECT. Latency percentiles come from one histogram type for both (±1 %).',
     '- dlp-proxy runs its default logging (one JSON access line per exchange, to a file); squid writes its access log to a file too. squid runs with `cache deny all`.',
     '- The bare node:http proxy row (bench/lib/node-proxy-child.ts, ~50 lines, no logging) is a reference: the gap between it and squid is Node\'s http stack, the gap between it and dlp-proxy is our code.',

@@ -86,6 +86,8 @@ describe('issue 12 targets', () => {
     expect(costTargetRows(oneWorker, []).join('\n')).toContain('| **not judged** (the load did not reach two workers) (100.0 %');
     const shared = rows.map((r) => (r.name === 'workers-2-repeat-upload-cicap' ? { ...r, icap: { ...r.icap!, cache: { hits: 480, misses: 0, joins: 0, hitRate: 1 } } } : r));
     expect(costTargetRows(shared, []).join('\n')).toContain('| **met** (100.0 %');
+    const unknown = shared.map((r) => (r.name === 'workers-2-repeat-upload-cicap' ? { ...r, exchangesPerWorker: undefined } : r));
+    expect(costTargetRows(unknown, []).join('\n')).toContain('3 processes; uploads per worker unknown (no access line named its worker)) |');
   });
 
   it('gives each delivery mode its first byte and judges the longest silence against a 5 s read timeout', () => {
@@ -160,9 +162,11 @@ describe('repeated uploads', () => {
       '{"level":30,"pid":1,"worker":2,"log":"access","status":200}',
       '{"level":30,"pid":1,"worker":2,"log":"cluster","msg":"worker listening"}',
       '{"level":30,"pid":1,"log":"access","status":200}',
+      '{"level": 30, "worker": 1, "log": "access"}',
+      '{"level":30,"worker":2,"log":"access","sta',
       'not json',
     ].join('\n');
-    expect(accessLinesPerWorker(text)).toEqual([1, 2]);
+    expect(accessLinesPerWorker(text)).toEqual([2, 2]);
     expect(accessLinesPerWorker('')).toEqual([]);
   });
 });
