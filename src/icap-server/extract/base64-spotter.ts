@@ -55,7 +55,13 @@ function tail(text: string, max: number): string {
 }
 
 /** Magic numbers of files worth opening that sniffFormat leaves to the head probes. */
-const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00fe\u00ba\u00be', 'X5O!P%@AP['].map((magic) => Buffer.from(magic, 'latin1'));
+const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00fe\u00ba\u00be', 'X5O!P%@AP['];
+
+const startsWithLatin1 = (head: Buffer, magic: string) => {
+  if (head.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (head[i] !== magic.charCodeAt(i)) return false;
+  return true;
+};
 
 /**
  * A file the scan opens (an archive, a document, UTF-16 text: what the bytes alone say, media
@@ -65,10 +71,11 @@ const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00f
 function worthOpening(head: Buffer): boolean {
   const format = binaryFormat(head, {});
   if (format !== undefined) return format !== 'media';
-  if (EXECUTABLE_MAGICS.some((magic) => head.length >= magic.length && head.compare(magic, 0, magic.length, 0, magic.length) === 0)) return true;
+  if (EXECUTABLE_MAGICS.some((magic) => startsWithLatin1(head, magic))) return true;
   // Text: printable ASCII, whitespace or UTF-8 sequences, no NUL.
   let printable = 0;
-  for (const byte of head) {
+  for (let i = 0; i < head.length; i++) {
+    const byte = head[i] as number;
     if (byte === 0) return false;
     if ((byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte >= 0x80) printable++;
   }
