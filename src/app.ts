@@ -35,6 +35,11 @@ export interface App {
    * cannot be read.
    */
   reloadIcapServer(): Promise<Record<string, string> | undefined>;
+  /**
+   * The built-in ICAP service changed its ISTag (here, or in the cluster primary: icap-istags):
+   * the services that use it fetch OPTIONS now instead of at their Options-TTL (RFC 3507 §4.7).
+   */
+  refreshBuiltinServices(): Promise<void>;
   /** the admin listener's port (metrics, readiness, CA, PAC), when it runs */
   adminPort: number | undefined;
   /** this process's metrics, when admin.enabled (a cluster worker's are read by the primary) */
@@ -117,8 +122,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       let refreshed: Promise<unknown> = Promise.resolve();
       icapServer.onIstagChange((istags) => {
         logger.info({ log: 'icap-server', istags }, 'built-in ICAP service ISTag changed');
-        const own = [...services.values()].filter((s) => s.config.urls.some((u) => usesListener(typeof u === 'string' ? u : u.url, config.icapServer.host, port)));
-        refreshed = Promise.all(own.map((s) => s.icap.refreshOptions())).catch((err: unknown) => logger.error({ log: 'icap', err }, 'OPTIONS refresh after an ISTag change failed'));
+        refreshed = refreshBuiltinServices();
       });
       reloadIcapServer = async () => {
         const istags = await icapServer.reload();
@@ -148,6 +152,16 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       services.set(name, { name, config: service, icap });
       closers.push(() => icap.close());
     }
+
+    // the built-in service's listeners: this process's, or the cluster primary's
+    const builtin = [
+      ...(icapServerPort === undefined ? [] : [{ host: config.icapServer.host, port: icapServerPort }]),
+      ...(options.ownListeners ?? []).filter((l) => l.role === 'icap-server'),
+    ];
+    const refreshBuiltinServices = async (): Promise<void> => {
+      const own = [...services.values()].filter((s) => s.config.urls.some((u) => builtin.some((l) => usesListener(typeof u === 'string' ? u : u.url, l.host, l.port))));
+      await Promise.all(own.map((s) => s.icap.refreshOptions())).catch((err: unknown) => logger.error({ log: 'icap', err }, 'OPTIONS refresh after an ISTag change failed'));
+    };
 
     const policy = compilePolicy([...config.policy], { ...config.services }, [...config.proxy.tunnel]);
     // the store says it is up while it is created, before the metrics exist: they start from this
@@ -254,7 +268,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       await close();
       return drained;
     };
-    return { config, logger, ca, proxyPort, icapServerPort, reloadIcapServer, adminPort, metrics, services, cache, incidents: incidents?.reader, incidentRecorder: incidents, drain, close };
+    return { config, logger, ca, proxyPort, icapServerPort, reloadIcapServer, refreshBuiltinServices, adminPort, metrics, services, cache, incidents: incidents?.reader, incidentRecorder: incidents, drain, close };
   } catch (err) {
     await close();
     throw err;

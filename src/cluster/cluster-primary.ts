@@ -98,7 +98,12 @@ export class ClusterPrimary {
       this.#icap = await startIcapServer({ config: config.icapServer });
       this.#ownListeners.push({ role: 'icap-server', host: config.icapServer.host, port: this.#icap.port });
       this.#logger.info({ log: 'icap-server', host: config.icapServer.host, port: this.#icap.port, istags: this.#icap.istags }, 'built-in ICAP service listening (in the primary)');
-      this.#icap.onIstagChange((istags) => this.#logger.info({ log: 'icap-server', istags }, 'built-in ICAP service ISTag changed'));
+      this.#icap.onIstagChange((istags) => {
+        this.#logger.info({ log: 'icap-server', istags }, 'built-in ICAP service ISTag changed');
+        // Every worker's services that use it ask OPTIONS now, not at their Options-TTL: with one
+        // verdict cache per host, a worker still on the old tag would find its entries (RFC 3507 §4.7).
+        for (const worker of this.#live) send(worker, { type: 'icap-istags', istags });
+      });
     }
     try {
       if (config.incidents.enabled) this.#incidents = await IncidentRecorder.open(config.incidents, { onError: (err, what) => this.#logger.error({ log: 'incidents', err }, what) });

@@ -63,6 +63,7 @@ export async function runClusterWorker(): Promise<number> {
       else if (message.type === 'drain') drainRequested();
       else if (message.type === 'incidents-ack') incidentSink.acknowledge(message);
       else if (message.type === 'verdict-answers') verdictStore?.receive(message);
+      else if (message.type === 'icap-istags') void app?.refreshBuiltinServices();
       else if (app) void answer(app, message, draining);
     });
   });

@@ -10,6 +10,8 @@
 //                              with violations; the primary owns the incident store)
 //   worker ──verdict-ops(batch)──► primary ──verdict-answers(batch)──► worker  (the host's one
 //                              verdict store and single-flight, verdict/verdict-ipc-protocol.ts)
+//   primary ──icap-istags──► worker: the built-in service's ISTag changed (a data set reload, a clamd
+//                              signature update): its services ask OPTIONS again at once
 import type { ServiceReadiness } from '../admin/index.js';
 import type { IncidentAckMessage, IncidentBatchMessage } from '../incidents/index.js';
 import type { MetricsSnapshot } from '../metrics/index.js';
@@ -37,6 +39,7 @@ export type PrimaryMessage =
   | { type: 'drain' }
   | { type: 'metrics-request'; id: number }
   | { type: 'readiness-request'; id: number; timeoutMs: number }
+  | { type: 'icap-istags'; istags: Record<string, string> }
   | IncidentAckMessage
   | VerdictAnswersMessage;
 
@@ -55,7 +58,7 @@ export type WorkerMessage =
   | WorkerAnswerMessage;
 
 const WORKER_TYPES = new Set(['hello', 'ready', 'failed', 'last-metrics', 'metrics', 'readiness', 'incidents', 'verdict-ops']);
-const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request', 'incidents-ack', 'verdict-answers']);
+const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request', 'icap-istags', 'incidents-ack', 'verdict-answers']);
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && WORKER_TYPES.has((value as { type?: unknown }).type as string);
