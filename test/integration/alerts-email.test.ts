@@ -19,6 +19,7 @@ import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../support/p
 import { makeTestPki, type TestPki } from '../support/pki.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+import { metricTotal } from '../support/prometheus-text.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const caDir = tempCaDir();
@@ -73,12 +74,6 @@ const smtp = (port: number, more: Doc = {}) => ({ host: '127.0.0.1', port, tls: 
 const soc = (more: Doc = {}) => ({ name: 'soc', to: ['soc@corp.example'], ...more });
 const card = () => `invoice 4111 1111 1111 1111 ${crypto.randomUUID()}`;
 const upload = (proxy: TestProxy, urlPath: string, body: string) => proxyRequest(proxy.port, `${origin.url}${urlPath}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
-
-async function metric(proxy: TestProxy, series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.app.adminPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 /** Blocked uploads one after another; their latencies in ms, sorted. */
 async function timeBlocks(proxy: TestProxy, count: number): Promise<number[]> {
@@ -136,7 +131,7 @@ describe('e-mail alerts over SMTP', () => {
     }
     expect(mail!.data).not.toContain('4111');
     expect(mail!.data).not.toContain('s3cret');
-    expect(await metric(proxy, 'dlp_proxy_email_alerts_total{email_rule="soc",outcome="sent"}')).toBe(1);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'sent' })).toBe(1);
   });
 
   it('a digest groups the incidents of its period into one mail (sent at shutdown for the open period)', async () => {
@@ -165,8 +160,8 @@ describe('e-mail alerts over SMTP', () => {
     const withDead = await timeBlocks(proxy, 10);
     expect(withDead[5]!).toBeLessThan(before[5]! + 50);
     expect(withDead.at(-1)!).toBeLessThan(500);
-    await expect.poll(() => metric(proxy, 'dlp_proxy_email_alerts_total{email_rule="soc",outcome="failed"}'), { timeout: 10_000 }).toBe(10);
-    expect(await metric(proxy, 'dlp_proxy_email_alerts_total{email_rule="soc",outcome="retried"}')).toBe(20);
+    await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'failed' }), { timeout: 10_000 }).toBe(10);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'retried' })).toBe(20);
     expect(proxy.logs.filter((l) => l['msg'] === 'alert mail given up' && l['code'] === 'ESOCKET')).toHaveLength(10);
   });
 
@@ -189,7 +184,7 @@ describe('e-mail alerts over SMTP', () => {
     // a sender that waited for the server would take ≥ 400 ms (its timeout) per blocked upload
     expect(withSilent.at(-1)!).toBeLessThan(300);
     expect(withSilent[6]!).toBeLessThan(before[6]! + 50);
-    expect(await metric(proxy, 'dlp_proxy_email_alerts_dropped_incidents_total{email_rule="soc"}')).toBeGreaterThanOrEqual(9);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_dropped_incidents_total', { email_rule: 'soc' })).toBeGreaterThanOrEqual(9);
     const closing = performance.now();
     await proxy.close();
     expect(performance.now() - closing).toBeLessThan(1500);

@@ -11,6 +11,7 @@ import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/i
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+import { metricTotal } from '../support/prometheus-text.js';
 
 interface Hook {
   url: string;
@@ -74,12 +75,6 @@ async function start(webhooks: unknown[]): Promise<TestProxy> {
 
 const upload = (proxy: TestProxy, path: string, body: string) => proxyRequest(proxy.port, `${origin.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
 
-async function metric(proxy: TestProxy, series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.app.adminPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
 beforeAll(async () => {
   icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
   origin = await startOrigin();
@@ -118,7 +113,7 @@ describe('violation alerts', () => {
     const pinoKeys = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'log']);
     expect(Object.keys(block!).filter((k) => k !== 'time').sort()).toEqual(Object.keys(line).filter((k) => !pinoKeys.has(k)).sort());
     expect(new Date(block!['time'] as string).getTime()).toBeGreaterThan(Date.now() - 60_000);
-    expect(await metric(proxy, 'dlp_proxy_alerts_total{webhook="soc",outcome="sent"}')).toBe(2);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'soc', outcome: 'sent' })).toBe(2);
   });
 
   it('retries a failing webhook with backoff until it takes the alert; a 4xx is not retried', async () => {
@@ -131,10 +126,10 @@ describe('violation alerts', () => {
     ]);
     expect((await upload(proxy, '/upload', `4111 1111 1111 1111 ${crypto.randomUUID()}`)).status).toBe(403);
     await expect.poll(() => hook.received.length, { timeout: 5000 }).toBe(1);
-    await expect.poll(() => metric(proxy, 'dlp_proxy_alerts_total{webhook="refusing",outcome="failed"}'), { timeout: 5000 }).toBe(1);
-    expect(await metric(proxy, 'dlp_proxy_alerts_total{webhook="flaky",outcome="retried"}')).toBe(2);
-    expect(await metric(proxy, 'dlp_proxy_alerts_total{webhook="flaky",outcome="sent"}')).toBe(1);
-    expect(await metric(proxy, 'dlp_proxy_alerts_total{webhook="refusing",outcome="retried"}')).toBe(0);
+    await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'refusing', outcome: 'failed' }), { timeout: 5000 }).toBe(1);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'flaky', outcome: 'retried' })).toBe(2);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'flaky', outcome: 'sent' })).toBe(1);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'refusing', outcome: 'retried' })).toBe(0);
   });
 
   it('a webhook that never answers does not slow traffic; what overflows its queue is dropped and counted', async () => {
@@ -159,8 +154,8 @@ describe('violation alerts', () => {
     expect(withDeadHook.at(-1)!).toBeLessThan(300);
     expect(withDeadHook[6]!).toBeLessThan(before[6]! + 50);
 
-    expect(await metric(proxy, 'dlp_proxy_alerts_total{webhook="dead",outcome="dropped"}')).toBeGreaterThanOrEqual(9);
-    expect(await metric(proxy, 'dlp_proxy_alert_queue_length{webhook="dead"}')).toBeLessThanOrEqual(2);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'dead', outcome: 'dropped' })).toBeGreaterThanOrEqual(9);
+    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alert_queue_length', { webhook: 'dead' })).toBeLessThanOrEqual(2);
     expect(dead.connections).toBeLessThanOrEqual(2);
     const closing = performance.now();
     await proxy.close();

@@ -8,36 +8,13 @@ import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/i
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
-
-type Samples = Map<string, number>;
-
-/** Prometheus text → `name{a="b",...}` → value (labels in exposition order). */
-function parseMetrics(text: string): Samples {
-  const out: Samples = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
-
-/** Sum of every series of `name` whose labels include all of `labels`. */
-function sum(samples: Samples, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const [key, value] of samples) {
-    const brace = key.indexOf('{');
-    if ((brace < 0 ? key : key.slice(0, brace)) !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => key.includes(`${k}="${v}"`))) total += value;
-  }
-  return total;
-}
+import { total } from '../support/prometheus-text.js';
 
 describe('metrics after enforcement traffic', () => {
   let icap: IcapServerHandle;
   let origin: Origin;
   let proxy: TestProxy;
-  let scrape: () => Promise<Samples>;
+  let scrape: () => Promise<string>;
 
   beforeAll(async () => {
     icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
@@ -54,7 +31,7 @@ describe('metrics after enforcement traffic', () => {
       const res = await fetch(`http://127.0.0.1:${proxy.app.adminPort}/metrics`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-      return parseMetrics(await res.text());
+      return res.text();
     };
   });
   afterAll(async () => {
@@ -74,13 +51,13 @@ describe('metrics after enforcement traffic', () => {
     expect((await proxyRequest(proxy.port, `${origin.url}/bytes/20000`)).status).toBe(200);
     expect((await proxyRequest(proxy.port, `${origin.url}/eicar.com`)).status).toBe(403);
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string> = {}) => sum(after, name, labels) - sum(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
 
     // verdict cache: one hit (the repeated upload), four misses (two uploads, two downloads)
     expect(delta('dlp_proxy_verdict_cache_hits_total')).toBe(1);
     expect(delta('dlp_proxy_verdict_cache_misses_total')).toBe(4);
-    expect(sum(after, 'dlp_proxy_verdict_cache_entries')).toBe(4);
-    expect(sum(after, 'dlp_proxy_verdict_cache_bytes')).toBeGreaterThan(0);
+    expect(total(after, 'dlp_proxy_verdict_cache_entries')).toBe(4);
+    expect(total(after, 'dlp_proxy_verdict_cache_bytes')).toBeGreaterThan(0);
 
     // ICAP: REQMOD 204 (clean) and 200 (card), RESPMOD 204 (clean download) and 200 (EICAR)
     const dlp = { service: 'dlp', server: `127.0.0.1:${icap.port}`, method: 'REQMOD' };
@@ -104,15 +81,15 @@ describe('metrics after enforcement traffic', () => {
     expect(delta('dlp_proxy_exchanges_total', { direction: 'upload', decision: 'scan' })).toBe(3);
     expect(delta('dlp_proxy_exchange_duration_seconds_count')).toBe(5);
     expect(delta('dlp_proxy_exchange_duration_seconds_count', { status_class: '4xx' })).toBe(2);
-    expect(sum(after, 'dlp_proxy_exchanges_in_flight')).toBe(0);
+    expect(total(after, 'dlp_proxy_exchanges_in_flight')).toBe(0);
 
     // pools and OPTIONS: connections kept alive, a fresh OPTIONS per service
-    expect(sum(after, 'dlp_proxy_icap_pool_connected', { service: 'dlp' })).toBeGreaterThanOrEqual(1);
-    expect(sum(after, 'dlp_proxy_icap_pool_busy')).toBe(0);
-    expect(sum(after, 'dlp_proxy_icap_service_up', { service: 'dlp' })).toBe(1);
-    expect(sum(after, 'dlp_proxy_icap_options_age_seconds', { service: 'dlp' })).toBeLessThan(60);
+    expect(total(after, 'dlp_proxy_icap_pool_connected', { service: 'dlp' })).toBeGreaterThanOrEqual(1);
+    expect(total(after, 'dlp_proxy_icap_pool_busy')).toBe(0);
+    expect(total(after, 'dlp_proxy_icap_service_up', { service: 'dlp' })).toBe(1);
+    expect(total(after, 'dlp_proxy_icap_options_age_seconds', { service: 'dlp' })).toBeLessThan(60);
     // Node's default metrics carry the prefix too
-    expect(sum(after, 'dlp_proxy_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(total(after, 'dlp_proxy_process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
   it('never puts a host, a path or a user into a label', async () => {

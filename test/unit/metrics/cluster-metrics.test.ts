@@ -6,17 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterMetrics, createMetrics, monotonicSnapshot, type Metrics, type MetricSources } from '../../../src/metrics/index.js';
 import { storeStateChannel } from '../../../src/verdict/index.js';
+import { samples, type Labels } from '../../support/prometheus-text.js';
 
 /** The value of one series in Prometheus text (undefined when absent). */
-function series(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:][a-z0-9_:]*)(?:\{(.*)\})? (\S+)$/i.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/gi)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
+const series = (text: string, name: string, labels: Labels = {}): number | undefined => samples(text, name, labels)[0];
 
 /** A worker's registry whose pool, OPTIONS and health stats are given. */
 function worker(opts: { optionsAgeMs: number; serverUp: boolean; busy: number; cacheHits: number }): Metrics {

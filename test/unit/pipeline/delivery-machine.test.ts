@@ -5,10 +5,10 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Spool } from '../../../src/body/index.js';
 import { ProxyError } from '../../../src/core/errors.js';
-import { events, type VerdictEvent } from '../../../src/core/events.js';
 import type { ExchangeCommand } from '../../../src/pipeline/exchange-machine.js';
 import { patienceRequest } from '../../../src/pipeline/patience.js';
 import { header, held, machine, request, response } from './playbook.js';
+import { verdictsDuring } from '../../support/verdicts-during.js';
 
 const MiB = 1024 * 1024;
 type Delivery = { mode?: 'hold' | 'trickle' | 'patience'; trickleHoldBytes?: number; trickleBytesPerSecond?: number; trickleMinBytes?: number; patienceFallback?: 'hold' | 'trickle' };
@@ -25,17 +25,6 @@ function download(delivery: Delivery | undefined, bytes: number | undefined, req
   const framing: Array<[string, string]> = bytes === undefined ? [['Transfer-Encoding', 'chunked']] : [['Content-Length', String(bytes)]];
   const out = m.handle({ type: 'response', response: response(200, [['Content-Type', 'application/zip'], ...framing]) });
   return { m, exchange, out };
-}
-
-function verdictsDuring(fn: () => void): VerdictEvent[] {
-  const seen: VerdictEvent[] = [];
-  const off = events.verdict.subscribe((e) => seen.push(e));
-  try {
-    fn();
-  } finally {
-    off();
-  }
-  return seen;
 }
 
 const pass = (size: number) => ({ action: 'pass' as const, verdict: { action: 'pass' as const, violations: [], source: 'icap' as const }, body: held(size) });

@@ -4,26 +4,15 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Spool } from '../../../src/body/index.js';
 import { ProxyError } from '../../../src/core/errors.js';
-import { events, type VerdictEvent } from '../../../src/core/events.js';
 import type { ExchangeCommand } from '../../../src/pipeline/exchange-machine.js';
 import { header, held, machine, request, response } from './playbook.js';
+import { verdictsDuring } from '../../support/verdicts-during.js';
 
 const UPLOADS = { name: 'uploads', match: { direction: 'upload' as const }, scan: 'dlp' };
 const DOWNLOADS = { name: 'downloads', match: { direction: 'download' as const }, scan: 'av' };
 const WS_FROM_SERVER = { name: 'ws-from-server', match: { protocols: ['websocket' as const], direction: 'download' as const }, action: 'pass' as const };
 
 const types = (commands: ExchangeCommand[]) => commands.map((c) => c.type);
-
-function verdictsDuring(fn: () => void): VerdictEvent[] {
-  const seen: VerdictEvent[] = [];
-  const off = events.verdict.subscribe((e) => seen.push(e));
-  try {
-    fn();
-  } finally {
-    off();
-  }
-  return seen;
-}
 
 describe('one decision for every way in', () => {
   it('a WebSocket upgrade to a blocked host gets the block page and no connect', () => {
