@@ -183,7 +183,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
     '',
   ];
   for (const profile of results.profiles) {
-    out.push(`## Where the time goes: CPU profile of \`${profile.scenario}\``, '', 'V8 sampling profile of the proxy process over the measured phase of a second run of the scenario (a full run profiles the pass and the scan path, `passthrough-http-1k` and `scanned-upload-cicap-cold`; `npm run bench -- --profile NAME` any other); self time, share of busy time.', '', '```', ...profile.lines, '```', '');
+    out.push(`## Where the time goes: CPU profile of \`${profile.scenario}\``, '', `V8 sampling profile of the proxy process over the measured phase of a second run of the scenario (a full run profiles the pass and the scan path, \`passthrough-http-1k\` and \`scanned-upload-cicap-cold\`, and keeps them; \`npm run bench -- --profile NAME\` any other); self time, share of busy time. The whole profile, for Chrome DevTools or speedscope: [results/${profile.scenario}.cpuprofile](results/${profile.scenario}.cpuprofile).`, '', '```', ...profile.lines, '```', '');
   }
   out.push(
     '## Method',
