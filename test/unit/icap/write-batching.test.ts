@@ -110,3 +110,16 @@ describe('ICAP request buffers', () => {
     await body.dispose();
   });
 });
+
+describe('ICAP connection reuse', () => {
+  it('sequential and concurrent transactions of spooled bodies keep their connections (none closed for an early answer)', async () => {
+    const { server, icap } = await setup();
+    const data = text(16 * 1024, 'reuse');
+    for (let i = 0; i < 30; i++) {
+      expect((await icap.send({ method: 'REQMOD', reqHead: POST, body: spooled(data), bodyBytes: data.length, allow204: true })).kind).toBe('unmodified');
+    }
+    expect(server.connections).toBe(1); // OPTIONS, then every transaction on the same connection
+    await Promise.all(Array.from({ length: 40 }, () => icap.send({ method: 'REQMOD', reqHead: POST, body: spooled(data), bodyBytes: data.length, allow204: true })));
+    expect(server.connections).toBeLessThanOrEqual(4); // maxConnections, never one per transaction
+  });
+});
