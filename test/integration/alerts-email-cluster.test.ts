@@ -3,25 +3,21 @@
 // blocked through both workers; each incident is mailed exactly once, by the primary (its
 // /metrics counts the mails); a SIGHUP with new recipients takes effect, the replaced rules sending
 // their open digest (every incident of both workers); at SIGTERM the new digest is sent.
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/config/index.js';
 import { CARD } from '../support/enforcement-suite.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { freePort } from '../support/peers/common.js';
 import { startSmtpSink, type SmtpSink } from '../support/peers/smtp.js';
 import { makeTestPki, type TestPki } from '../support/pki.js';
 import { proxyRequest } from '../support/proxy-client.js';
+import { clusterConfig, startProxyProcess, type ProxyProcess } from '../support/proxy-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
-type Line = Record<string, unknown>;
-
-let child: ChildProcess | undefined;
+let proc: ProxyProcess | undefined;
 let origin: Origin;
 let pki: TestPki;
 let sink: SmtpSink;
@@ -32,10 +28,7 @@ beforeAll(async () => {
   sink = await startSmtpSink({ tls: 'starttls', cert: pki.serverCert, key: pki.serverKey });
 });
 afterEach(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    process.kill(-child.pid!, 'SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
-  }
+  await proc?.kill();
 });
 afterAll(async () => {
   await sink?.stop();
@@ -44,15 +37,9 @@ afterAll(async () => {
 
 describe('e-mail alerts in cluster mode (workers: 2)', () => {
   it('mails each incident once, from the primary; a reload applies new rules; open digests are sent', { timeout: 150_000 }, async () => {
-    const icapPort = await freePort();
     const adminPort = await freePort();
-    const doc = {
-      workers: 2,
-      proxy: { port: await freePort() },
+    const doc = await clusterConfig(tempDir('dlp-proxy-email-cluster-ca-'), {
       admin: { port: adminPort },
-      ca: { dir: tempDir('dlp-proxy-email-cluster-ca-') },
-      icapServer: { port: icapPort },
-      services: { dlp: { urls: [`icap://127.0.0.1:${icapPort}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icapPort}/av`] } },
       incidents: { enabled: false },
       alerts: {
         email: {
@@ -64,27 +51,9 @@ describe('e-mail alerts in cluster mode (workers: 2)', () => {
           ],
         },
       },
-      log: { format: 'json', level: 'info' },
-    };
-    const file = path.join(tempDir('dlp-proxy-email-cluster-'), 'config.yaml');
-    fs.writeFileSync(file, YAML.stringify(doc));
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child = proc;
-    const lines: Line[] = [];
-    let stderr = '';
-    let rest = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString('utf8')).split('\n');
-      rest = parts.pop() ?? '';
-      for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as Line);
     });
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 60_000;
-    while (!lines.some((l) => l.msg === 'cluster started')) {
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`cluster did not start (exit ${proc.exitCode}); stderr: ${stderr}`);
-      await sleep(25);
-    }
+    proc = await startProxyProcess(doc, 'cluster started');
+    const { lines } = proc;
 
     const blocked: string[] = [];
     // a new connection per request: node:cluster hands them to both workers in turn
@@ -105,13 +74,9 @@ describe('e-mail alerts in cluster mode (workers: 2)', () => {
 
     // SIGHUP with another recipient: the new rules take over, the old digest is sent as it closes
     doc.alerts.email.rules[0]!.to = ['soc@corp.example', 'ciso@corp.example'];
-    fs.writeFileSync(file, YAML.stringify(doc));
-    proc.kill('SIGHUP');
-    const reloadDeadline = Date.now() + 60_000;
-    while (!lines.some((l) => l.msg === 'reload done')) {
-      if (Date.now() > reloadDeadline || proc.exitCode !== null) throw new Error(`no reload (exit ${proc.exitCode}); stderr: ${stderr}`);
-      await sleep(25);
-    }
+    fs.writeFileSync(proc.file, YAML.stringify(doc));
+    proc.child.kill('SIGHUP');
+    await proc.waitFor((l) => l.msg === 'reload done', 60_000);
     const digests = () => sink.messages().filter((m) => m.rcptTos.includes('daily@corp.example'));
     expect(digests()).toHaveLength(1);
     expect(digests()[0]!.headers['subject']).toMatch(/^\[dlp-proxy\] 10 incidents /);
@@ -121,8 +86,8 @@ describe('e-mail alerts in cluster mode (workers: 2)', () => {
     await expect.poll(() => sink.messages().filter((m) => m.rcptTos.includes('ciso@corp.example')).length, { timeout: 15_000 }).toBe(1);
     expect(sink.messages().find((m) => m.rcptTos.includes('ciso@corp.example'))!.headers['x-dlp-incident']).toBe(last);
 
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
     expect(digests()).toHaveLength(2);
     expect(digests()[1]!.headers['subject']).toMatch(/^\[dlp-proxy\] 1 incident /);
     expect(digests()[1]!.text).toContain(`#${last}`);

@@ -3,20 +3,16 @@
 // admin listener runs once, in the primary; 20 requests on separate connections reach both
 // workers, and /metrics counts all 20 (not one worker's share), twice in a row and across a
 // SIGHUP that replaces both workers; /readyz is 200 and lists both workers; /ca.pem is the CA.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/config/index.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { freePort } from '../support/peers/common.js';
+import { total } from '../support/prometheus-text.js';
+import { clusterConfig, startProxyProcess, type ProxyProcess } from '../support/proxy-process.js';
 import { tempDir } from '../support/temp-dir.js';
-
-type Line = Record<string, unknown>;
 
 function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -32,72 +28,26 @@ function get(port: number, urlPath: string): Promise<{ status: number; body: str
   });
 }
 
-/** The sum of a metric's series in Prometheus text whose labels include `labels`. */
-function total(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:][a-z0-9_:]*)(?:\{(.*)\})? (\S+)$/i.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/gi)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
-}
-
 describe('cluster mode: one admin listener in the primary for every worker', () => {
   let origin: Origin;
-  let child: ChildProcess | undefined;
-  let exited: Promise<number | null> | undefined;
-  const lines: Line[] = [];
-  let stderr = '';
+  let proc: ProxyProcess | undefined;
   const caDir = tempDir('dlp-proxy-cluster-admin-ca-');
-
-  const waitFor = async (match: (l: Line) => boolean, count = 1, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (lines.filter(match).length < count) {
-      if (Date.now() > deadline || child?.exitCode !== null) throw new Error(`log line not seen (exit ${child?.exitCode}); stderr: ${stderr}\n${lines.map((l) => l.msg).join('\n')}`);
-      await sleep(25);
-    }
-    return lines.filter(match);
-  };
 
   beforeAll(async () => {
     origin = await startOrigin();
   });
   afterAll(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid!, 'SIGKILL');
-      await exited;
-    }
+    await proc?.kill();
     await origin?.close();
   });
 
   it('counts every worker on /metrics, never backwards (reload included), and /readyz lists both workers', async () => {
-    const icapPort = await freePort();
-    const proxyPort = await freePort();
     const adminPort = await freePort();
-    const doc = {
-      workers: 2,
-      proxy: { port: proxyPort },
-      admin: { port: adminPort },
-      ca: { dir: caDir },
-      icapServer: { port: icapPort },
-      services: { dlp: { urls: [`icap://127.0.0.1:${icapPort}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icapPort}/av`] } },
-      log: { format: 'json', level: 'info' },
-    };
-    const file = path.join(tempDir('dlp-proxy-cluster-admin-'), 'config.yaml');
-    fs.writeFileSync(file, YAML.stringify(doc));
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child = proc;
-    exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
-    let rest = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString('utf8')).split('\n');
-      rest = parts.pop() ?? '';
-      for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as Line);
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    await waitFor((l) => l.msg === 'cluster started');
+    const doc = await clusterConfig(caDir, { admin: { port: adminPort } });
+    const proxyPort = doc.proxy.port;
+    const icapPort = doc.icapServer.port;
+    proc = await startProxyProcess(doc, 'cluster started');
+    const { lines } = proc;
 
     // one admin listener, in the primary
     const adminLines = lines.filter((l) => String(l.msg).startsWith('admin listening'));
@@ -111,7 +61,7 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
       const reply = await proxyRequest(proxyPort, `${origin.url}/bytes/${100 + i}`);
       expect(reply.status).toBe(200);
     }
-    const access = await waitFor((l) => l.log === 'access' && String(l.path).startsWith('/bytes/'), 20);
+    const access = await proc.waitFor((l) => l.log === 'access' && String(l.path).startsWith('/bytes/'), 60_000, 20);
     expect(new Set(access.map((l) => l.worker)).size).toBe(2);
 
     const first = await get(adminPort, '/metrics');
@@ -138,8 +88,8 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
     expect((await get(adminPort, '/ca.pem')).body).toBe(fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8'));
 
     // SIGHUP replaces both workers: the counts they took with them stay in the totals
-    proc.kill('SIGHUP');
-    await waitFor((l) => l.msg === 'reload done');
+    proc.child.kill('SIGHUP');
+    await proc.waitFor((l) => l.msg === 'reload done', 60_000);
     const afterReload = await get(adminPort, '/metrics');
     expect(total(afterReload.body, 'dlp_proxy_exchanges_total', { direction: 'download' })).toBe(20);
     for (let i = 0; i < 4; i++) expect((await proxyRequest(proxyPort, `${origin.url}/bytes/10`)).status).toBe(200);
@@ -158,7 +108,7 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
       }
     }
 
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
   }, 120_000);
 });

@@ -4,93 +4,31 @@
 // with its error paths, the running config stays); SIGTERM drains: a slow download in flight
 // completes, one longer than the deadline ends in an error for its client (never a short body
 // taken as whole), no new connection is accepted, and the exit code is 0.
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/config/index.js';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { freePort } from '../support/peers/common.js';
+import { clusterConfig, startProxyProcess, type LogLine, type ProxyProcess } from '../support/proxy-process.js';
 import { tempDir } from '../support/temp-dir.js';
-
-type Line = Record<string, unknown>;
-
-interface ProxyProcess {
-  port: number;
-  file: string;
-  lines: Line[];
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  waitFor(match: (l: Line) => boolean, timeoutMs?: number, count?: number): Promise<Line[]>;
-  stop(): Promise<void>;
-}
 
 const caDir = tempDir('dlp-proxy-cluster-ca-');
 const running = new Set<ProxyProcess>();
 
-async function baseConfig(extra: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const icapPort = await freePort();
-  return {
-    workers: 2,
-    proxy: { port: await freePort() },
-    admin: { enabled: false },
-    ca: { dir: caDir },
-    icapServer: { port: icapPort },
-    services: { dlp: { urls: [`icap://127.0.0.1:${icapPort}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icapPort}/av`] } },
-    log: { format: 'json', level: 'info' },
-    ...extra,
-  };
-}
+const baseConfig = (extra: Record<string, unknown>) => clusterConfig(caDir, { admin: { enabled: false }, ...extra });
 
-async function startProcess(doc: Record<string, unknown>): Promise<ProxyProcess> {
-  const file = path.join(tempDir('dlp-proxy-cluster-'), 'config.yaml');
-  fs.writeFileSync(file, YAML.stringify(doc));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const lines: Line[] = [];
-  let stderr = '';
-  let rest = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString('utf8')).split('\n');
-    rest = parts.pop() ?? '';
-    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as Line);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (match: (l: Line) => boolean, timeoutMs = 30_000, count = 1) => {
-    const deadline = Date.now() + timeoutMs;
-    while (lines.filter(match).length < count) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`log line not seen (exit ${child.exitCode}); stderr: ${stderr}\n${lines.map((l) => l.msg).join('\n')}`);
-      await sleep(25);
-    }
-    return lines.filter(match);
-  };
-  const proc: ProxyProcess = {
-    port: (doc.proxy as { port: number }).port,
-    file,
-    lines,
-    child,
-    exited,
-    waitFor,
-    async stop() {
-      running.delete(proc);
-      if (child.exitCode === null && child.signalCode === null) {
-        process.kill(-child.pid!, 'SIGKILL');
-        await exited;
-      }
-    },
-  };
+/** The process with its proxy port; killed in afterEach. */
+async function startProcess(doc: Record<string, unknown>): Promise<ProxyProcess & { port: number }> {
+  const proc = await startProxyProcess(doc, 'cluster started');
   running.add(proc);
-  await waitFor((l) => l.msg === 'cluster started', 60_000);
-  return proc;
+  return Object.assign(proc, { port: (doc.proxy as { port: number }).port });
 }
 
-const msg = (text: string) => (l: Line) => l.msg === text;
+const msg = (text: string) => (l: LogLine) => l.msg === text;
 
 describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
   let origin: Origin;
@@ -98,7 +36,8 @@ describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
     origin = await startOrigin();
   });
   afterEach(async () => {
-    for (const p of [...running]) await p.stop();
+    for (const p of running) await p.kill();
+    running.clear();
   });
   afterAll(async () => {
     await origin?.close();

@@ -13,6 +13,7 @@ import { CARD } from '../support/enforcement-suite.js';
 import { answers, startFakeIcapServer, type Action, type FakeIcapServer, type FakeRequest } from '../support/fake-icap-server.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { freePort } from '../support/peers/common.js';
+import { scrapeMetrics, total } from '../support/prometheus-text.js';
 import { startProxyProcess, type LogLine as Line, type ProxyProcess } from '../support/proxy-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -24,18 +25,6 @@ interface Upload {
 }
 
 const CLAIM_TIMEOUT_MS = 2_000;
-
-/** The sum of a metric's series in Prometheus text whose labels include `labels`. */
-function total(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:][a-z0-9_:]*)(?:\{(.*)\})? (\S+)$/i.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/gi)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
-}
 
 /** Which of `pids` holds the proxy side of the connection from local port `clientPort` (Linux /proc). */
 function pidServing(proxyPort: number, clientPort: number, pids: number[]): number | undefined {
@@ -84,17 +73,7 @@ describe('cluster mode: one verdict cache and one single-flight for the host', (
       await sleep(20);
     }
   };
-  const metrics = () =>
-    new Promise<string>((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port: adminPort, path: '/metrics', agent: false }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve(body));
-        })
-        .on('error', reject);
-    });
+  const metrics = () => scrapeMetrics(adminPort);
   const workerPids = () => lines().filter((l) => l.msg === 'worker listening').map((l) => l.pid as number);
 
   /** A POST through the proxy on a connection of its own; `track`: find the worker that took it. */

@@ -14,6 +14,7 @@ import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startProxyProcess, type LogLine, type ProxyProcess } from '../support/proxy-process.js';
 import { freePort } from '../support/peers/common.js';
+import { scrapeMetrics, total } from '../support/prometheus-text.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const caDir = tempDir('dlp-proxy-reload-ca-');
@@ -93,16 +94,15 @@ describe('SIGHUP reloads the built-in service data sets', () => {
     }
 
     // three incidents (the card, the EDM record twice) written by the primary's store
-    const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
     let text = '';
     const deadline = Date.now() + 15_000;
     do {
-      text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-      if (metric(text, 'dlp_proxy_incidents_written_total') >= 3) break;
+      text = await scrapeMetrics(adminPort);
+      if (total(text, 'dlp_proxy_incidents_written_total') >= 3) break;
       await sleep(100);
     } while (Date.now() < deadline);
-    expect(metric(text, 'dlp_proxy_incidents_written_total')).toBe(3);
-    expect(metric(text, 'dlp_proxy_incident_store_bytes')).toBeGreaterThan(0);
+    expect(total(text, 'dlp_proxy_incidents_written_total')).toBe(3);
+    expect(total(text, 'dlp_proxy_incident_store_bytes')).toBeGreaterThan(0);
     expect(text).toMatch(/^dlp_proxy_incidents_deleted_total\{reason="age"\} 0$/m);
     // one family each, the workers' series (drops, queue) and the primary's summed into it
     for (const name of ['dlp_proxy_incidents_written_total', 'dlp_proxy_incident_store_bytes', 'dlp_proxy_incident_queue_length']) {

@@ -7,52 +7,20 @@
 // the two worker processes; they send to the primary, the store's one owner (a second process
 // opening the file would be a second writer SQLite would serialise, and the reload would briefly
 // have four).
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../src/config/index.js';
 import { STORE_FILE } from '../../src/incidents/index.js';
 import { CARD } from '../support/enforcement-suite.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { freePort } from '../support/peers/common.js';
+import { clusterConfig, startProxyProcess, type ProxyProcess } from '../support/proxy-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
-type Line = Record<string, unknown>;
-
 const caDir = tempDir('dlp-proxy-incidents-ca-');
-let child: ChildProcess | undefined;
-
-async function start(doc: Record<string, unknown>) {
-  const file = path.join(tempDir('dlp-proxy-incidents-cluster-'), 'config.yaml');
-  fs.writeFileSync(file, YAML.stringify(doc));
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child = proc;
-  const lines: Line[] = [];
-  let stderr = '';
-  let rest = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString('utf8')).split('\n');
-    rest = parts.pop() ?? '';
-    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as Line);
-  });
-  proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const waitFor = async (text: string, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!lines.some((l) => l.msg === text)) {
-      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`"${text}" not logged (exit ${proc.exitCode}); stderr: ${stderr}`);
-      await sleep(25);
-    }
-  };
-  await waitFor('cluster started');
-  return { proc, lines, exited, waitFor };
-}
+let proc: ProxyProcess | undefined;
 
 /** Incident ids in the store file, read as an operator's sqlite3 would while the proxy writes (WAL). */
 function storedIds(dir: string): Set<string> {
@@ -78,29 +46,17 @@ describe('incident store in cluster mode (workers: 2)', () => {
     origin = await startOrigin();
   });
   afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid!, 'SIGKILL');
-      await new Promise((resolve) => child!.once('exit', resolve));
-    }
+    await proc?.kill();
   });
   afterAll(async () => {
     await origin?.close();
   });
 
   it('keeps every block of both workers through a SIGHUP reload and a SIGTERM drain', { timeout: 120_000 }, async () => {
-    const icapPort = await freePort();
     const dir = path.join(tempDir('dlp-proxy-incidents-'), 'store');
-    const doc = {
-      workers: 2,
-      proxy: { port: await freePort() },
-      admin: { enabled: false },
-      ca: { dir: caDir },
-      icapServer: { port: icapPort },
-      services: { dlp: { urls: [`icap://127.0.0.1:${icapPort}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icapPort}/av`] } },
-      incidents: { dir, batchMs: 4_000 },
-      log: { format: 'json', level: 'info' },
-    };
-    const { proc, lines, exited, waitFor } = await start(doc);
+    const doc = await clusterConfig(caDir, { admin: { enabled: false }, incidents: { dir, batchMs: 4_000 } });
+    proc = await startProxyProcess(doc, 'cluster started');
+    const { lines } = proc;
     const port = doc.proxy.port;
     const blocked: string[] = [];
     const upload = async () => {
@@ -116,12 +72,12 @@ describe('incident store in cluster mode (workers: 2)', () => {
     expect(workers.size).toBe(2);
 
     // SIGHUP: violations keep coming while the workers are replaced one at a time
-    proc.kill('SIGHUP');
+    proc.child.kill('SIGHUP');
     let reloading = true;
     const during = (async () => {
       while (reloading) await upload();
     })();
-    await waitFor('reload done');
+    await proc.waitFor((l) => l.msg === 'reload done', 60_000);
     reloading = false;
     await during;
     expect(lines.filter((l) => l.msg === 'drained')).toHaveLength(2);
@@ -135,8 +91,8 @@ describe('incident store in cluster mode (workers: 2)', () => {
     for (let i = 0; i < 20; i++) await upload();
     const burst = blocked.slice(beforeTerm.length);
     expect(burst.filter((id) => storedIds(dir).has(id)).length).toBeLessThan(burst.length);
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
     const final = storedIds(dir);
     expect(blocked.filter((id) => !final.has(id))).toEqual([]);
     expect(final.size).toBe(new Set(blocked).size);

@@ -8,17 +8,39 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
 import { packageRoot } from '../../src/config/index.js';
+import { freePort } from './peers/common.js';
 import { tempDir } from './temp-dir.js';
 
 export type LogLine = Record<string, unknown>;
 
 export interface ProxyProcess {
   child: ChildProcess;
+  /** its config file: a test rewrites it before a SIGHUP */
+  file: string;
   lines: LogLine[];
+  /** resolves with the exit code (null when a signal ended it) */
+  exited: Promise<number | null>;
   /** resolves with the lines matching once there are `count` of them; rejects on exit or timeout */
   waitFor(match: (line: LogLine) => boolean, timeoutMs?: number, count?: number): Promise<LogLine[]>;
   /** SIGKILL to the process group, when it still runs */
   kill(): Promise<void>;
+}
+
+/**
+ * A config as the cluster tests start it, on free ports: workers: 2, the built-in ICAP service
+ * (dlp, av) in the primary, JSON log lines at info; the keys of `extra` replace these.
+ */
+export async function clusterConfig<T extends Record<string, unknown>>(caDir: string, extra: T) {
+  const icapPort = await freePort();
+  return {
+    workers: 2,
+    proxy: { port: await freePort() },
+    ca: { dir: caDir },
+    icapServer: { port: icapPort },
+    services: { dlp: { urls: [`icap://127.0.0.1:${icapPort}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icapPort}/av`] } },
+    log: { format: 'json', level: 'info' },
+    ...extra,
+  };
 }
 
 /** Start with `doc` as its config file; resolves once it logged `readyMessage`. */
@@ -35,6 +57,7 @@ export async function startProxyProcess(doc: Record<string, unknown>, readyMessa
     for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as LogLine);
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waitFor = async (match: (line: LogLine) => boolean, timeoutMs = 30_000, count = 1) => {
     const deadline = Date.now() + timeoutMs;
     while (lines.filter(match).length < count) {
@@ -45,11 +68,12 @@ export async function startProxyProcess(doc: Record<string, unknown>, readyMessa
   };
   const proc: ProxyProcess = {
     child,
+    file,
     lines,
+    exited,
     waitFor,
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid!, 'SIGKILL');
       await exited;
     },
