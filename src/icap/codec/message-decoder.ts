@@ -160,15 +160,19 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
   private scanHead(input: Buffer, start: number, out: Event[]): number {
     let i = start;
     let from = start;
+    // Line by line with indexOf (native), not byte by byte: the head is most of what a 204 is.
     for (; i < input.length; i++) {
-      const b = input[i]!;
-      if (b !== 0x0a) {
-        if (this.pendingBytes + (i - from) >= this.limits.maxHeadBytes) {
+      const lf = input.indexOf(0x0a, i);
+      const end = lf < 0 ? input.length : lf;
+      if (end > i) {
+        // The last byte of the run before the LF is the furthest from `from`: if it fits, all do.
+        if (this.pendingBytes + (end - 1 - from) >= this.limits.maxHeadBytes) {
           throw new IcapParseError('head-too-large', `ICAP head exceeds ${this.limits.maxHeadBytes} bytes`);
         }
-        this.lineBytes++;
-        this.lastByte = b;
-        continue;
+        this.lineBytes += end - i;
+        this.lastByte = input[end - 1]!;
+        i = end;
+        if (lf < 0) break;
       }
       const empty = this.lineBytes - (this.lastByte === 0x0d ? 1 : 0) === 0;
       this.lineBytes = 0;
