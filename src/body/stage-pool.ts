@@ -1,9 +1,8 @@
 // Staging buffers for spools on disk. A body past spoolMemoryBytes arrives in socket-sized chunks
-// (64 KiB); writing each to the temp file kept it alive for the asynchronous write, long enough to
-// be promoted out of V8's young generation, so a fast 100 MiB download left tens of MiB of dead
-// socket buffers waiting for a full GC (measured: arrayBuffers up to 32 MiB in the proxy thread).
-// A spool copies each chunk into a stage instead, lets the chunk go at once, and writes the stage
-// when it is full: one write() per STAGE_BYTES instead of one per chunk.
+// (64 KiB); writing each to the temp file took one write per chunk and kept the chunk alive for
+// the asynchronous write. A spool copies each chunk into a stage instead, lets the chunk go at
+// once, and writes the stage when it is full: one write per STAGE_BYTES instead of one per chunk.
+// (The socket's chunks are still new buffers, freed when V8 next collects: bench/results/scan-path.md.)
 //
 // Stages are kept for the next spool (up to MAX_IDLE_STAGES). Only the spool writes a stage and
 // only the temp file reads it (from byte 0 to what this spool copied): no reader ever gets a view
