@@ -51,6 +51,11 @@ export interface BodyToScan {
   /** RESPMOD: the response head */
   resHead?: HttpHead;
   body: Readable;
+  /**
+   * the body already held whole (a size rule had it measured): scanned from that spool, never
+   * spooled and hashed a second time; `body` is then not read
+   */
+  held?: SpooledBody | undefined;
   /** Content-Length when the sender declared one */
   declaredBytes: number | undefined;
   /** the origin's address, for X-Server-IP (services.*.sendServerIp) when already connected */
@@ -91,18 +96,22 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
   const { scan } = scanner;
 
   // 2: spool. The body keeps streaming in while the scan runs; backpressure holds the sender
-  // when the disk is slower than the network.
-  const spool = new Spool({
-    memoryBytes: scan.spoolMemoryBytes,
-    maxBytes: scan.maxScanBytes,
-    tooLargeCode: 'SCAN_OVERSIZE',
-    ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }),
-  });
-  input.watch?.attach(spool);
+  // when the disk is slower than the network. A body held whole already is not spooled again:
+  // one spool and one hash per body.
+  const held = input.held;
+  const spool = held
+    ? undefined
+    : new Spool({
+        memoryBytes: scan.spoolMemoryBytes,
+        maxBytes: scan.maxScanBytes,
+        tooLargeCode: 'SCAN_OVERSIZE',
+        ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }),
+      });
+  if (spool) input.watch?.attach(spool);
   const upload = direction === 'upload';
   const abort = new AbortController();
   let overflow: Overflow | undefined;
-  const fed = feedSpool(input.body, spool, scan.maxScanBytes, upload ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', upload ? 'the client' : 'the origin');
+  const fed = spool ? feedSpool(input.body, spool, scan.maxScanBytes, upload ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', upload ? 'the client' : 'the origin') : Promise.resolve(undefined);
   // The whole body, or OVERSIZE once it overflowed (the ICAP transaction is aborted then).
   const overflowed = fed.then((o) => {
     if (!o) return new Promise<never>(() => undefined);
@@ -111,9 +120,11 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     throw OVERSIZE;
   });
   overflowed.catch(() => undefined);
-  const whole = () => Promise.race([spool.done, overflowed]);
+  const whole = () => (spool ? Promise.race([spool.done, overflowed]) : Promise.resolve(held!));
+  /** drop what this scan spooled (a held body is the exchange's, released with it) */
+  const drop = () => spool?.destroy();
   const settle = (outcome: Exclude<ScanOutcome, { action: 'oversize' }>, spooled?: SpooledBody, monitored = false): ScanOutcome => {
-    if (upload) exchange.requestBytes = Math.max(exchange.requestBytes, spool.size);
+    if (upload) exchange.requestBytes = Math.max(exchange.requestBytes, spool?.size ?? held!.sizeBytes);
     publishVerdict(input, service, outcome.verdict, spooled, monitored);
     return outcome;
   };
@@ -123,8 +134,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
       const spooled = await whole();
       return settle({ action: 'pass', verdict, body: spooled }, spooled);
     } catch (err) {
-      if (overflow) return { action: 'oversize', spool, overflow };
-      throw spool.failure ?? err;
+      if (overflow && spool) return { action: 'oversize', spool, overflow };
+      throw spool?.failure ?? err;
     }
   };
   let adapted: AdaptedMessage | undefined;
@@ -191,7 +202,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     } else {
       // Large or unknown length: ICAP reads the body as it arrives; the spool still keeps it so
       // a 204 replays the original. The verdict is remembered under the hash afterwards.
-      verdict = await icapScan(spool.follow(), input.declaredBytes, whole);
+      verdict = await icapScan(spool ? spool.follow() : held!.replay(), input.declaredBytes, whole);
       spooled = await whole();
       const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: keyVersion });
       await scanner.cache.remember(key, verdict);
@@ -218,15 +229,15 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     return settle({ action: 'pass', verdict, body: spooled }, spooled, verdict.violations.length > 0);
   } catch (err) {
     // The body overflowed: whatever ICAP said about a part of it is moot.
-    if (overflow) {
+    if (overflow && spool) {
       await blockPage?.body?.dispose();
       await adapted?.body?.dispose();
       return { action: 'oversize', spool, overflow };
     }
     // When the spool failed (sender gone, disk) that is the cause; ICAP only saw its effect.
-    const error = spool.failure instanceof ProxyError ? spool.failure : toProxyError(err);
+    const error = spool?.failure instanceof ProxyError ? spool.failure : toProxyError(err);
     if (error.hop === 'client' || error.hop === 'upstream' || error.hop === 'spool' || error.hop === 'internal') {
-      spool.destroy();
+      drop();
       throw error;
     }
     events.error.publish({ exchange, error });
@@ -234,14 +245,14 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     // service's onOverload, as Squid's on-overload; 'wait' leaves it to the overload fail mode.
     if ((error.code === 'ICAP_OVERLOADED' || error.code === 'ICAP_QUEUE_TIMEOUT') && service.config.onOverload !== 'wait') {
       if (service.config.onOverload === 'bypass') return passUnscanned({ action: 'pass', reason: 'overload: bypass', violations: [], source: 'fail-open' });
-      spool.destroy();
+      drop();
       return settle({ action: 'block', verdict: { action: 'block', reason: `the ${service.name} scanning service is overloaded (${error.code})`, violations: ['overload'], source: 'fail-closed' } });
     }
     if (failMode(service.config, error.code) === 'open') {
       // Fail open: the body passes unscanned, once it is all here.
       return passUnscanned({ action: 'pass', reason: `scanning failed (${error.code}); failing open`, violations: [], source: 'fail-open' });
     }
-    spool.destroy();
+    drop();
     return settle({ action: 'unavailable', error, verdict: { action: 'block', reason: `scanning failed (${error.code})`, violations: [], source: 'fail-closed' } });
   }
 }

@@ -37,6 +37,8 @@ type Scan = Extract<ExchangeCommand, { type: 'scan' }>;
 
 /** Stages 2-5 of one body; a download with a trickle plan trickles while it is scanned. */
 export async function runScan(ctx: DeliveryContext, driver: DeliveryDriver, command: Scan, body: Readable | null, serverIp: string | undefined): Promise<{ outcome: ScanOutcome; trickled: boolean }> {
+  // a body measured for a size rule is held whole already: scanned from its spool, never trickled
+  const held = command.body.kind === 'held' ? command.body.body : undefined;
   const input: BodyToScan = {
     exchange: ctx.exchange,
     direction: command.side,
@@ -44,10 +46,11 @@ export async function runScan(ctx: DeliveryContext, driver: DeliveryDriver, comm
     reqHead: command.reqHead,
     ...(command.resHead ? { resHead: command.resHead } : {}),
     body: body ?? Readable.from([]),
+    ...(held ? { held } : {}),
     declaredBytes: command.declaredBytes,
     serverIp,
   };
-  const scanned = await scanTrickled(driver.scanner, input, command.trickle, ctx.res, (n) => (ctx.exchange.responseBytes += n));
+  const scanned = await scanTrickled(driver.scanner, input, held ? undefined : command.trickle, ctx.res, (n) => (ctx.exchange.responseBytes += n));
   if (command.side === 'download') ctx.exchange.delivery = scanned.trickled ? 'trickle' : 'hold';
   return scanned;
 }

@@ -145,7 +145,8 @@ export class ExchangePipeline {
       case 'measure':
         return this.#measure(ctx, command.side);
       case 'scan': {
-        const body = await this.#bodyStream(ctx, command.side, command.body);
+        // a held body is scanned from its spool (runScan), not replayed into a second one
+        const body = command.body.kind === 'held' ? null : await this.#bodyStream(ctx, command.side, command.body);
         const { outcome, trickled } = await runScan(ctx, this.#options, command, body, ctx.response?.socket?.remoteAddress);
         this.#hold(ctx, outcome);
         return { type: 'scanned', side: command.side, outcome, trickled };
