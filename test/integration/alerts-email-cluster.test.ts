@@ -1,4 +1,4 @@
-// E-mail alerts in cluster mode, as an operator runs it: `node src/main.ts start` with workers: 2
+// E-mail alerts in cluster mode, as an operator runs it: `dlp-proxy start` with workers: 2
 // and the incident store off (so only the e-mail needs the workers' violations). Card uploads are
 // blocked through both workers; each incident is mailed exactly once, by the primary (its
 // /metrics counts the mails); a SIGHUP with new recipients takes effect, the replaced rules sending

@@ -1,4 +1,4 @@
-// The admin listener in cluster mode, as an operator runs it: `node src/main.ts start --config FILE`
+// The admin listener in cluster mode, as an operator runs it: `dlp-proxy start --config FILE`
 // with workers: 2 as a child process on free ports, the built-in ICAP service in the primary. The
 // admin listener runs once, in the primary; 20 requests on separate connections reach both
 // workers, and /metrics counts all 20 (not one worker's share), twice in a row and across a

@@ -1,4 +1,4 @@
-// Cluster mode as an operator runs it: `node src/main.ts start --config FILE` with workers: 2 as a
+// Cluster mode as an operator runs it: `dlp-proxy start --config FILE` with workers: 2 as a
 // child process on free ports, the built-in ICAP service in the primary. SIGHUP with a good config
 // under load (workers replaced, no request fails, the new policy in force), with a bad one (refused
 // with its error paths, the running config stays); SIGTERM drains: a slow download in flight

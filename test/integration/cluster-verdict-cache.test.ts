@@ -1,4 +1,4 @@
-// One verdict cache per host (issue 12 item 4), as an operator runs it: `node src/main.ts start`
+// One verdict cache per host (issue 12 item 4), as an operator runs it: `dlp-proxy start`
 // with workers: 2 and cache.store: memory, the built-in ICAP service in the primary, every request
 // on a connection of its own so node:cluster deals them to both workers. Uploads under /fake/ go
 // to a fake ICAP server of this test (it counts transactions, hangs or fails on demand); the

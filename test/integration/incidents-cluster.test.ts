@@ -1,4 +1,4 @@
-// The incident store in cluster mode, as an operator runs it: `node src/main.ts start` with
+// The incident store in cluster mode, as an operator runs it: `dlp-proxy start` with
 // workers: 2 as a child process. Card-number uploads are blocked through both workers; each block's
 // incident id (x-dlp-incident) must be in the primary's store after a SIGHUP reload (the old
 // workers drained and flushed their queues to the primary) and after a SIGTERM drain (queued

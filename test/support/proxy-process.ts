@@ -1,7 +1,8 @@
-// `dlp-proxy start --config FILE` as an operator runs it, in a child process of its own process
-// group (a cluster's workers included), with its JSON log lines parsed as they come, so a test
-// can send it signals and wait for what it logs. kill() ends the whole group; tests call it in
-// afterEach so nothing outlives a failed test.
+// `dlp-proxy start --config FILE` as an operator runs it (from JavaScript, as `npm start` does:
+// prebuilt-proxy.ts), in a child process of its own process group (a cluster's workers
+// included), with its JSON log lines parsed as they come, so a test can send it signals and wait
+// for what it logs. kill() ends the whole group; tests call it in afterEach so nothing outlives a
+// failed test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
 import { packageRoot } from '../../src/config/index.js';
 import { freePort } from './peers/common.js';
+import { prebuiltMain } from './prebuilt-proxy.js';
 import { tempDir } from './temp-dir.js';
 
 export type LogLine = Record<string, unknown>;
@@ -47,7 +49,7 @@ export async function clusterConfig<T extends Record<string, unknown>>(caDir: st
 export async function startProxyProcess(doc: Record<string, unknown>, readyMessage: string): Promise<ProxyProcess> {
   const file = path.join(tempDir('dlp-proxy-process-'), 'config.yaml');
   fs.writeFileSync(file, YAML.stringify(doc));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [await prebuiltMain(), 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: LogLine[] = [];
   let stderr = '';
   let rest = '';
