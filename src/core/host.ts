@@ -24,8 +24,11 @@ export function parseHost(input: string): ParsedHost | undefined {
     const inner = host.slice(1, -1);
     return net.isIPv6(inner) ? { host: inner, kind: 'ipv6' } : undefined;
   }
-  if (net.isIPv6(host)) return { host, kind: 'ipv6' };
-  if (net.isIPv4(host)) return { host, kind: 'ipv4' };
+  // Only a name with a colon can be IPv6, and only one starting with a digit IPv4: the common name
+  // skips net.isIPv6's long regular expression (a measurable share of a passed request).
+  if (host.includes(':')) return net.isIPv6(host) ? { host, kind: 'ipv6' } : undefined;
+  const first = host.charCodeAt(0);
+  if (first >= 48 && first <= 57 && net.isIPv4(host)) return { host, kind: 'ipv4' };
   if (host.endsWith('.')) host = host.slice(0, -1);
   if (host.length === 0 || host.length > 253) return undefined;
   const labels = host.split('.');
@@ -69,6 +72,6 @@ export function parseHostPort(authority: string, defaultPort?: number): HostPort
 
 /** The authority as it is written in a URL or Host header. */
 export function formatAuthority(host: string, port: number, defaultPort?: number): string {
-  const h = net.isIPv6(host) ? `[${host}]` : host;
+  const h = host.includes(':') ? `[${host}]` : host;
   return port === defaultPort ? h : `${h}:${port}`;
 }

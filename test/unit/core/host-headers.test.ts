@@ -12,9 +12,12 @@ describe('host validation', () => {
     ['127.0.0.1', { host: '127.0.0.1', kind: 'ipv4' }],
     ['[::1]', { host: '::1', kind: 'ipv6' }],
     ['2001:DB8::1', { host: '2001:db8::1', kind: 'ipv6' }],
+    ['::ffff:10.1.2.3', { host: '::ffff:10.1.2.3', kind: 'ipv6' }],
+    ['0.example.com', { host: '0.example.com', kind: 'dns' }],
+    ['9gag.com', { host: '9gag.com', kind: 'dns' }],
   ])('accepts %s', (input, expected) => expect(parseHost(input)).toEqual(expected));
 
-  it.each(['', '..', '../../etc/passwd', 'a/b', 'a\\b', 'evil\u0000.com', 'exa mple.com', '-lead.com', 'trail-.com', `${'a'.repeat(64)}.com`, `${'a.'.repeat(127)}com`, '1.2.3.999', '[1.2.3.4]', 'a..b', 'host\r\nX-Injected: 1', 'ünïcode.com'])(
+  it.each(['', '..', '../../etc/passwd', 'a/b', 'a\\b', 'evil\u0000.com', 'exa mple.com', '-lead.com', 'trail-.com', `${'a'.repeat(64)}.com`, `${'a.'.repeat(127)}com`, '1.2.3.999', '[1.2.3.4]', 'a..b', 'host\r\nX-Injected: 1', 'ünïcode.com', 'a:b', 'example.com:', '1.2.3.4:', ':::', '1.2.3', '01.2.3.4', '1.2.3.4.'])(
     'refuses %j',
     (input) => expect(parseHost(input)).toBeUndefined(),
   );
