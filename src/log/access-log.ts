@@ -1,7 +1,8 @@
 // Subscribers that turn lifecycle events into log lines: one access line per exchange, one line
 // per failed hop (levels in hop-error-level.ts), one line per CONNECT refusal. Paths never carry
 // their query; no header or body is ever logged.
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
+import type { Exchange } from '../core/exchange.js';
 import { events } from '../core/events.js';
 import { hopErrorLevel, untrustedCaAlert } from './hop-error-level.js';
 
@@ -13,36 +14,16 @@ export interface AccessLogOptions {
 export function subscribeAccessLog(logger: Logger, options: AccessLogOptions = {}): () => void {
   const caCertFile = options.caCertFile ?? 'ca/ca.pem';
   const access = logger.child({ log: 'access' });
+  // The access line, one per exchange, is serialised here once, as pino would write it (its level,
+  // time and bindings, then the fields) but without its generic walk over an object built for it.
+  const stream = (access as unknown as Record<symbol, { write(line: string): unknown }>)[pino.symbols.streamSym]!;
+  const time = (access as unknown as Record<symbol, () => string>)[pino.symbols.timeSym]!;
+  const bindings = (access as unknown as Record<symbol, string>)[pino.symbols.chindingsSym]!;
+  const writeLine = (fields: string) => stream.write(`{"level":30${time()}${bindings}${fields},"msg":"exchange"}\n`);
   const errors = logger.child({ log: 'error' });
   const unsubscribe = [
     events.exchangeEnd.subscribe(({ exchange, durationMs }) => {
-      // decisions[0] is the request side, decisions[1] the response side (when it was reached); a
-      // CONNECT has one, whose pass means "intercepted, each request decided"
-      const decision =
-        exchange.method === 'CONNECT'
-          ? exchange.decisions.map((d) => `connect=${d.action === 'pass' ? 'intercept' : d.action}`).join(' ')
-          : exchange.decisions.map((d, i) => `${i === 0 ? 'upload' : 'download'}=${d.action === 'scan' ? `scan:${d.service}` : d.action}`).join(' ') || 'none';
-      access.info(
-        {
-          id: exchange.id,
-          client: exchange.client.ip,
-          user: exchange.client.user,
-          method: exchange.method,
-          scheme: exchange.scheme,
-          host: exchange.host,
-          port: exchange.port,
-          path: exchange.path,
-          status: exchange.status,
-          bytesIn: exchange.requestBytes,
-          bytesOut: exchange.responseBytes,
-          durationMs: Math.round(durationMs * 10) / 10,
-          decision,
-          verdict: exchange.verdicts.map((v) => `${v.action}/${v.source}`).join(',') || undefined,
-          delivery: exchange.delivery,
-          error: exchange.error?.code,
-        },
-        'exchange',
-      );
+      if (access.isLevelEnabled('info')) writeLine(accessLine(exchange, durationMs));
     }),
     events.error.subscribe(({ exchange, error }) => {
       const fields = { id: exchange?.id, host: exchange?.host ?? error.details?.['host'], code: error.code, hop: error.hop };
@@ -67,4 +48,27 @@ export function subscribeAccessLog(logger: Logger, options: AccessLogOptions = {
     }),
   ];
   return () => unsubscribe.forEach((fn) => fn());
+}
+
+/**
+ * The fields of an exchange's access line, as JSON members after a comma. Strings from traffic
+ * (host, path, user) go through JSON.stringify; absent fields are left out, as pino leaves out
+ * undefined. decisions[0] is the request side, decisions[1] the response side (when it was
+ * reached); a CONNECT has one, whose pass means "intercepted, each request decided".
+ */
+export function accessLine(exchange: Exchange, durationMs: number): string {
+  const decision =
+    exchange.method === 'CONNECT'
+      ? exchange.decisions.map((d) => `connect=${d.action === 'pass' ? 'intercept' : d.action}`).join(' ')
+      : exchange.decisions.map((d, i) => `${i === 0 ? 'upload' : 'download'}=${d.action === 'scan' ? `scan:${d.service}` : d.action}`).join(' ') || 'none';
+  const q = JSON.stringify;
+  let line = `,"id":${q(exchange.id)},"client":${q(exchange.client.ip)}`;
+  if (exchange.client.user !== undefined) line += `,"user":${q(exchange.client.user)}`;
+  line += `,"method":${q(exchange.method)},"scheme":"${exchange.scheme}","host":${q(exchange.host)},"port":${exchange.port},"path":${q(exchange.path)}`;
+  if (exchange.status !== undefined) line += `,"status":${exchange.status}`;
+  line += `,"bytesIn":${exchange.requestBytes},"bytesOut":${exchange.responseBytes},"durationMs":${Math.round(durationMs * 10) / 10},"decision":${q(decision)}`;
+  if (exchange.verdicts.length > 0) line += `,"verdict":${q(exchange.verdicts.map((v) => `${v.action}/${v.source}`).join(','))}`;
+  if (exchange.delivery !== undefined) line += `,"delivery":"${exchange.delivery}"`;
+  if (exchange.error !== undefined) line += `,"error":${q(exchange.error.code)}`;
+  return line;
 }
