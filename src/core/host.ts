@@ -14,7 +14,8 @@ export interface HostPort extends ParsedHost {
   port: number;
 }
 
-const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+/** dot-separated labels of 1-63 letters, digits, `_` and `-`, none starting or ending with `-` */
+const DNS_NAME = /^(?:(?!-)[a-z0-9_-]{1,63}(?<!-)\.)*(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
 
 /** Validate and normalise a host name or IP literal; returns undefined when it is not one. */
 export function parseHost(input: string): ParsedHost | undefined {
@@ -31,8 +32,7 @@ export function parseHost(input: string): ParsedHost | undefined {
   if (first >= 48 && first <= 57 && net.isIPv4(host)) return { host, kind: 'ipv4' };
   if (host.endsWith('.')) host = host.slice(0, -1);
   if (host.length === 0 || host.length > 253) return undefined;
-  const labels = host.split('.');
-  for (const label of labels) if (!LABEL.test(label)) return undefined;
+  if (!DNS_NAME.test(host)) return undefined;
   // A name made only of digits and dots that is not a valid IPv4 literal (e.g. 1.2.3.999) is refused.
   if (/^[0-9.]+$/.test(host)) return undefined;
   return { host, kind: 'dns' };
@@ -67,7 +67,7 @@ export function parseHostPort(authority: string, defaultPort?: number): HostPort
     port = Number(portPart);
   }
   if (port < 1 || port > 65535) return undefined;
-  return { ...parsed, port };
+  return { host: parsed.host, kind: parsed.kind, port };
 }
 
 /** The authority as it is written in a URL or Host header. */

@@ -1,5 +1,7 @@
 // Host validation (client-supplied names reach certificates, logs and sockets) and hop-by-hop
 // header handling (RFC 9110 §7.6.1), without sockets.
+import { isIPv4 } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { forwardHeaders } from '../../../src/core/headers.js';
 import { formatAuthority, parseHost, parseHostPort } from '../../../src/core/host.js';
@@ -21,6 +23,21 @@ describe('host validation', () => {
     'refuses %j',
     (input) => expect(parseHost(input)).toBeUndefined(),
   );
+
+  it('a name is valid exactly when each of its labels is (the label-by-label definition, on random names)', () => {
+    const label = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+    const byLabels = (name: string) => name.length <= 253 && !/^[0-9.]+$/.test(name) && name.split('.').every((l) => label.test(l));
+    const char = fc.constantFrom('a', 'z', '0', '9', '-', '_', '.', 'A', ':', ' ', '\u00e9');
+    fc.assert(
+      fc.property(fc.array(char, { minLength: 1, maxLength: 80 }).map((cs) => cs.join('')), (name) => {
+        const lower = name.toLowerCase();
+        if (lower.includes(':') || isIPv4(lower)) return; // IP literals have their own cases above
+        const trimmed = lower.endsWith('.') ? lower.slice(0, -1) : lower;
+        expect(parseHost(name) !== undefined, name).toBe(trimmed.length > 0 && byLabels(trimmed));
+      }),
+      { numRuns: 3000 },
+    );
+  });
 
   it('parses authorities with ports and defaults', () => {
     expect(parseHostPort('example.com:8443')).toEqual({ host: 'example.com', kind: 'dns', port: 8443 });
