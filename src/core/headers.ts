@@ -14,19 +14,22 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Names listed in every Connection (and the legacy Proxy-Connection) field, lower-cased. */
-function connectionTokens(raw: readonly string[]): Set<string> {
-  const tokens = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
+function connectionTokens(raw: readonly string[], lower: readonly string[]): ReadonlySet<string> {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i < lower.length; i++) {
+    const name = lower[i]!;
     if (name === 'connection' || name === 'proxy-connection') {
-      for (const token of raw[i + 1]!.split(',')) {
+      for (const token of raw[2 * i + 1]!.split(',')) {
         const t = token.trim().toLowerCase();
-        if (t) tokens.add(t);
+        // `keep-alive` (the common one) names a field that is dropped as hop-by-hop anyway
+        if (t && !HOP_BY_HOP.has(t)) (tokens ??= new Set()).add(t);
       }
     }
   }
-  return tokens;
+  return tokens ?? NONE;
 }
 
 export interface ForwardOptions {
@@ -40,12 +43,14 @@ export interface ForwardOptions {
 
 /** Copy a raw header list for the next hop: hop-by-hop fields out, Via appended. */
 export function forwardHeaders(raw: readonly string[], options: ForwardOptions): string[] {
-  const named = connectionTokens(raw);
+  const names: string[] = new Array<string>(raw.length >> 1);
+  for (let i = 0; i < names.length; i++) names[i] = raw[2 * i]!.toLowerCase();
+  const named = connectionTokens(raw, names);
   const out: string[] = [];
   let via: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
+    const lower = names[i >> 1]!;
     if (lower === 'via') {
       via = via === undefined ? raw[i + 1]! : `${via}, ${raw[i + 1]!}`;
       continue;

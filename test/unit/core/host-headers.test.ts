@@ -53,6 +53,12 @@ describe('host validation', () => {
 describe('hop-by-hop headers', () => {
   const via = '1.1 dlp-proxy';
 
+  it('drops every field a Connection or Proxy-Connection names, in any case, besides the hop-by-hop ones', () => {
+    const raw = ['connection', 'close, X-A', 'Close', '1', 'Proxy-Connection', 'Keep-Alive , x-b', 'X-A', 'a', 'X-B', 'b', 'x-c', 'c', 'Keep-Alive', 'timeout=1'];
+    expect(forwardHeaders(raw, { via })).toEqual(['x-c', 'c', 'Via', via]);
+    expect(forwardHeaders(['Connection', 'keep-alive', 'X-D', 'd'], { via })).toEqual(['X-D', 'd', 'Via', via]);
+  });
+
   it('drops the hop-by-hop fields and those named in Connection, keeps the rest in order', () => {
     const raw = ['Host', 'a', 'Connection', 'keep-alive, X-Private', 'X-Private', 'p', 'Keep-Alive', 'timeout=5', 'TE', 'trailers', 'Trailer', 'X', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic x', 'Proxy-Connection', 'keep-alive', 'X-Keep', '1', 'x-keep', '2'];
     expect(forwardHeaders(raw, { via })).toEqual(['Host', 'a', 'X-Keep', '1', 'x-keep', '2', 'Via', via]);
