@@ -22,7 +22,9 @@ function connectionTokens(raw: readonly string[], lower: readonly string[]): Rea
   for (let i = 0; i < lower.length; i++) {
     const name = lower[i]!;
     if (name === 'connection' || name === 'proxy-connection') {
-      for (const token of raw[2 * i + 1]!.split(',')) {
+      const value = raw[2 * i + 1]!;
+      if (value.length === 10 && value.toLowerCase() === 'keep-alive') continue; // the common one: nothing to add
+      for (const token of value.split(',')) {
         const t = token.trim().toLowerCase();
         // `keep-alive` (the common one) names a field that is dropped as hop-by-hop anyway
         if (t && !HOP_BY_HOP.has(t)) (tokens ??= new Set()).add(t);

@@ -62,9 +62,11 @@ export function accessLine(exchange: Exchange, durationMs: number): string {
       ? exchange.decisions.map((d) => `connect=${d.action === 'pass' ? 'intercept' : d.action}`).join(' ')
       : exchange.decisions.map((d, i) => `${i === 0 ? 'upload' : 'download'}=${d.action === 'scan' ? `scan:${d.service}` : d.action}`).join(' ') || 'none';
   const q = JSON.stringify;
-  let line = `,"id":${q(exchange.id)},"client":${q(exchange.client.ip)}`;
+  // id (our base32), client (a socket address) and method (one of the tokens Node's parser takes)
+  // hold nothing JSON escapes; host, path, user and names from the config go through stringify.
+  let line = `,"id":"${exchange.id}","client":"${exchange.client.ip}"`;
   if (exchange.client.user !== undefined) line += `,"user":${q(exchange.client.user)}`;
-  line += `,"method":${q(exchange.method)},"scheme":"${exchange.scheme}","host":${q(exchange.host)},"port":${exchange.port},"path":${q(exchange.path)}`;
+  line += `,"method":"${exchange.method}","scheme":"${exchange.scheme}","host":${q(exchange.host)},"port":${exchange.port},"path":${q(exchange.path)}`;
   if (exchange.status !== undefined) line += `,"status":${exchange.status}`;
   line += `,"bytesIn":${exchange.requestBytes},"bytesOut":${exchange.responseBytes},"durationMs":${Math.round(durationMs * 10) / 10},"decision":${q(decision)}`;
   if (exchange.verdicts.length > 0) line += `,"verdict":${q(exchange.verdicts.map((v) => `${v.action}/${v.source}`).join(','))}`;
