@@ -17,10 +17,8 @@ export interface ViolationFields {
   rule: string;
   action: string;
   source: string;
-  /** finding names without counts (what alert routes and incident filters match) */
+  /** finding names without their counts (what alert routes and incident filters match; the block page shows the counts) */
   violations: string[];
-  /** how often each finding was found, when the service said (the built-in service's `name xN`) */
-  counts?: Record<string, number> | undefined;
   reason: string | undefined;
   sizeBytes: number;
   sha256: string | undefined;
@@ -33,7 +31,7 @@ export function isViolation(event: VerdictEvent): boolean {
 
 export function violationFields(event: VerdictEvent, now = new Date()): ViolationFields {
   const { exchange, verdict } = event;
-  const { names, counts } = violationNames(verdict.violations);
+  const { names } = violationNames(verdict.violations);
   return {
     incident: exchange.id,
     time: now.toISOString(),
@@ -49,7 +47,6 @@ export function violationFields(event: VerdictEvent, now = new Date()): Violatio
     action: event.monitored ? 'monitor' : verdict.action,
     source: verdict.source,
     violations: names,
-    counts: Object.keys(counts).length > 0 ? counts : undefined,
     reason: verdict.reason,
     sizeBytes: event.sizeBytes,
     sha256: event.sha256,

@@ -93,9 +93,8 @@ describe('built-in service in the proxy process', () => {
     const html = await upload(p, body, 'text/html');
     expect(html.status).toBe(403);
     expect(html.body.toString()).toContain('a payment card number ×3, a US social security number ×1');
-    // the log carries the bare names (what alert routes and incident filters match) and the counts beside them
+    // the log carries the bare names (what alert routes and incident filters match)
     const violation = p.logs.find((l) => l.log === 'violation');
     expect(violation?.violations).toEqual(['payment-card', 'us-ssn']);
-    expect(violation?.counts).toEqual({ 'payment-card': 3, 'us-ssn': 1 });
   });
 });
