@@ -215,9 +215,8 @@ export class ExchangePipeline {
       return { type: 'response', response: responseFacts(answer.response) };
     }
     const { request, response } = upstream.open(ctx.origin, head);
-    ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) request.destroy();
-    });
+    // released with the exchange (its one 'close' listener): a request still open then is abandoned
+    ctx.held.push({ dispose: () => ctx.res.writableFinished || request.destroy() });
     const body = await this.#bodyStream(ctx, 'upload', command.body);
     if (body) {
       // bytes received from the client: counted as they stream (an overflow replays its prefix)
