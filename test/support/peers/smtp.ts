@@ -45,6 +45,7 @@ export interface SmtpSinkOptions {
 export interface SmtpSink {
   port: number;
   events: SmtpEvent[];
+  /** the messages reported so far: the report (stdout) may arrive after the 250 did, so poll */
   messages(): SmtpMessage[];
   output(): string;
   stop(): Promise<void>;
