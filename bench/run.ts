@@ -10,6 +10,7 @@
 //                                       a full run profiles the pass and the scan path by default
 //                                       (passthrough-http-1k, scanned-upload-cicap-cold); --profile ''
 //                                       profiles nothing
+//   npm run bench -- --warmup-ms N      warm each scenario up for N ms before measuring (default 1000)
 //   npm run bench -- --transfer-size S  cut the large transfers to S (e.g. 16MiB; quick: 16 MiB)
 //   npm run bench -- --render FILE      only write RESULTS.md and the chart again from a results JSON
 // Load goes to 127.0.0.1 only; every scenario stops by itself; everything started is stopped at the
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     'no-memory': { type: 'boolean', default: false },
     profile: { type: 'string' },
     'duration-ms': { type: 'string' },
+    'warmup-ms': { type: 'string' },
     'transfer-size': { type: 'string' },
     render: { type: 'string' },
   },
@@ -47,7 +49,7 @@ const { values: args } = parseArgs({
 const quick = args.quick;
 // 30 scenarios and the memory check in under 5 minutes on 2 cores (issue 6); quick: under 90 s in CI
 const durationMs = Number(args['duration-ms'] ?? (quick ? 750 : 5000));
-const warmupMs = quick ? 250 : 1000;
+const warmupMs = Number(args['warmup-ms'] ?? (quick ? 250 : 1000));
 const only = args.only ? new RegExp(args.only) : undefined;
 /** The pass and the scan path (issue 12 keeps their profiles in the results). */
 const DEFAULT_PROFILES = ['passthrough-http-1k', 'scanned-upload-cicap-cold'];
@@ -166,7 +168,7 @@ async function main(): Promise<number> {
     const results: RunResults = { machine, mode: quick ? 'quick' : 'full', durationMs, warmupMs, wallSeconds: (Date.now() - started) / 1000, scenarios: rows, memory, profiles };
     fs.mkdirSync(resultsDir, { recursive: true });
     const day = machine.date.slice(0, 10);
-    const complete = !quick && !only && !args['duration-ms'] && !controller.signal.aborted;
+    const complete = !quick && !only && !args['duration-ms'] && !args['warmup-ms'] && !controller.signal.aborted;
     const jsonFile = path.join(resultsDir, complete ? `${day}.json` : quick ? `${day}-quick.json` : `${day}-partial.json`);
     fs.writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
     if (complete) {

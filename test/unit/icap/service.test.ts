@@ -208,8 +208,9 @@ describe('IcapService failures', () => {
   it('Max-Connections: 2 caps the pool under load, and the queue has a deadline', async () => {
     const { server, icap } = await setup({ options: { maxConnections: 2 }, onRequest: () => ({ send: answers.noContent(), delayMs: 30 }) });
     const sends = Array.from({ length: 12 }, () => icap.send(reqmod('x')));
-    await new Promise((r) => setTimeout(r, 10));
-    expect(icap.stats()[0]!.queued).toBeGreaterThan(0);
+    // twelve 30 ms answers through two connections: requests wait for about 150 ms (a fixed 10 ms
+    // sleep could wake after that on a loaded machine)
+    await expect.poll(() => icap.stats()[0]!.queued, { interval: 5, timeout: 2000 }).toBeGreaterThan(0);
     const results = await Promise.all(sends);
     expect(results.every((r) => r.kind === 'unmodified')).toBe(true);
     expect(server.maxActive).toBeLessThanOrEqual(2);
