@@ -19,7 +19,17 @@ export function subscribeAccessLog(logger: Logger, options: AccessLogOptions = {
   const stream = (access as unknown as Record<symbol, { write(line: string): unknown }>)[pino.symbols.streamSym]!;
   const time = (access as unknown as Record<symbol, () => string>)[pino.symbols.timeSym]!;
   const bindings = (access as unknown as Record<symbol, string>)[pino.symbols.chindingsSym]!;
-  const writeLine = (fields: string) => stream.write(`{"level":30${time()}${bindings}${fields},"msg":"exchange"}\n`);
+  // the timestamp (pino's isoTime, to the millisecond) is formatted once per millisecond, not per line
+  let stampMs = -1;
+  let stamp = '';
+  const writeLine = (fields: string) => {
+    const ms = Date.now();
+    if (ms !== stampMs) {
+      stampMs = ms;
+      stamp = time();
+    }
+    return stream.write(`{"level":30${stamp}${bindings}${fields},"msg":"exchange"}\n`);
+  };
   const errors = logger.child({ log: 'error' });
   const unsubscribe = [
     events.exchangeEnd.subscribe(({ exchange, durationMs }) => {

@@ -22,7 +22,7 @@ import type { HostPort } from '../core/host.js';
 import type { Direction, Verdict } from '../core/types.js';
 import { newIncidentId } from '../enforce/incident-id.js';
 import type { Policy } from '../policy/index.js';
-import type { OriginClient, OriginResponse, OriginTarget } from '../upstream/index.js';
+import { wholeBody, type OriginClient, type OriginResponse, type OriginTarget } from '../upstream/index.js';
 import type { BodyScanner, ScanOutcome } from './body-scan.js';
 import { runPatience, runPatienceFetch, runScan, runTrickleEnd } from './delivery-commands.js';
 import type { Delivery } from './delivery.js';
@@ -273,6 +273,13 @@ export class ExchangePipeline {
     const stream = await this.#bodyStream(ctx, 'download', body);
     if (!stream) {
       res.end();
+      return;
+    }
+    // a body that came whole with its head goes out with it, in one write, without a pipe
+    const whole = wholeBody(stream);
+    if (whole !== undefined) {
+      count(whole.length);
+      res.end(whole);
       return;
     }
     stream.on('data', (chunk: Buffer) => count(chunk.length));

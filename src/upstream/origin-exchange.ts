@@ -212,7 +212,7 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.#done = true;
-    this.#res!.push(null);
+    this.#res!.complete();
   }
 
   onError(err: Error): void {

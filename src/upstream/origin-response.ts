@@ -59,6 +59,8 @@ export class UndiciResponse extends Readable implements OriginResponse {
   readonly rawHeaders: string[];
   readonly socket: { readonly remoteAddress?: string | undefined };
   readonly #control: ResponseControl;
+  /** the origin sent the last byte of the body (all of it is pushed) */
+  #complete = false;
 
   constructor(statusCode: number, statusMessage: string, raw: readonly Buffer[], remoteAddress: string | undefined, control: ResponseControl) {
     super();
@@ -71,6 +73,23 @@ export class UndiciResponse extends Readable implements OriginResponse {
     this.#control = control;
   }
 
+  /** The origin's last byte arrived (undici's onComplete). */
+  complete(): void {
+    this.#complete = true;
+    this.push(null);
+  }
+
+  /**
+   * The whole body at once, when the origin already sent all of it and nothing has read any of it:
+   * a small response arrives with its head, and the caller then writes it with one call instead of
+   * through a pipe. Undefined otherwise (read it as a stream).
+   */
+  takeWhole(): Buffer | undefined {
+    if (!this.#complete || this.readableFlowing !== null || this.destroyed) return undefined;
+    // read() with no size takes everything buffered, in one Buffer; the stream then ends as usual
+    return (this.read() as Buffer | null) ?? Buffer.alloc(0);
+  }
+
   override _read(): void {
     this.#control.resume();
   }
@@ -81,4 +100,9 @@ export class UndiciResponse extends Readable implements OriginResponse {
     // failed through its own path, or was abandoned on purpose).
     process.nextTick(() => callback(this.listenerCount('error') > 0 ? error : null));
   }
+}
+
+/** The whole body of a response the origin already finished (UndiciResponse.takeWhole), else undefined. */
+export function wholeBody(response: Readable): Buffer | undefined {
+  return response instanceof UndiciResponse ? response.takeWhole() : undefined;
 }
