@@ -41,6 +41,11 @@ export interface SpooledBody {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly inMemory: boolean;
+  /**
+   * The body's bytes in order while it is held in RAM (the spool's own chunks: read them, never
+   * change them); undefined when it went to a file. Lets a caller compare bytes without a stream.
+   */
+  readonly ram?: readonly Buffer[] | undefined;
   /** a fresh stream of the whole body, or of bytes [start, end); several may run at once */
   replay(start?: number, end?: number): Readable;
   /** free RAM and the temp file; readers still running fail. Idempotent. */
@@ -192,6 +197,7 @@ export class Spool extends Writable implements SpoolSource {
       sha256: this.hash.digest('hex'),
       sizeBytes: this.size,
       inMemory: this.file === undefined,
+      ram: this.file === undefined ? this.chunks : undefined,
       replay: (start?: number, end?: number) => this.follow(start, end),
       dispose: () => this.release(),
     };

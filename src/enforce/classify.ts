@@ -8,22 +8,26 @@
 //                                                     → throws SCAN_UNSCANNABLE (its own fail policy)
 //   4. 204                                            → pass
 //   5. REQMOD answered with an HTTP response          → block (request satisfaction)
-//   6. same head (see same-message.ts) and same body  → pass   (the body is spooled and hashed)
+//   6. same head (see same-message.ts) and same body  → pass   (compared in place with an original
+//                                                      in RAM, else spooled and hashed)
 //   7. response status ≥ 400, or the vendor profile   → block
 //   8. anything else                                  → replace (the adapted message is returned)
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ProxyError } from '../core/errors.js';
 import type { Direction, HttpHead, IcapResult, Verdict } from '../core/types.js';
-import { Spool, type SpooledBody, type SpoolOptions } from '../body/index.js';
+import { holdUnlessSame, holdWhole, type SpooledBody, type SpoolOptions } from '../body/index.js';
 import { sameHead } from './same-message.js';
 import { VENDOR_PROFILES, type Vendor, type VendorProfile } from './vendor-profiles.js';
 import { findings, hasBlockHeader, hasThreatHeader, isScanFail, namesFromHead, type Findings } from './violations.js';
 
 export interface ClassifyContext {
   direction: Direction;
-  /** the message as sent to ICAP: its head, and its body's hash and size */
-  original: { head: HttpHead; sha256: string; sizeBytes: number };
+  /**
+   * the message as sent to ICAP: its head, and its body's hash and size; `ram`, the body's bytes
+   * when held in RAM, lets an echoed body be compared in place instead of spooled and hashed
+   */
+  original: { head: HttpHead; sha256: string; sizeBytes: number; ram?: readonly Buffer[] | undefined };
   /** the profile in force (resolve-vendor.ts turns `auto` into one) */
   vendor: Vendor;
   /** how to hold the adapted body (memory threshold, limit, temp dir) */
@@ -108,9 +112,15 @@ export async function classify(result: IcapResult, context: ClassifyContext): Pr
     return blockWithPage(head, await hold(body, context.spool), fallback);
   }
 
-  const adapted = await hold(body, context.spool);
-  const sameBody = adapted === null ? context.original.sizeBytes === 0 : adapted.sha256 === context.original.sha256 && adapted.sizeBytes === context.original.sizeBytes;
-  if (sameBody && sameHead(context.original.head, head)) {
+  const { original } = context;
+  // An echo of the original under the same head (c-icap's pass) is compared in place while the
+  // original is in RAM: no second spool, no second hash.
+  const echoHead = sameHead(original.head, head);
+  const held =
+    body === null ? null : echoHead && original.ram !== undefined ? await holdUnlessSame(body, original.ram, original.sizeBytes, context.spool) : await holdWhole(body, context.spool);
+  const adapted = held === 'same' ? null : held;
+  const sameBody = held === 'same' || (held === null ? original.sizeBytes === 0 : held.sha256 === original.sha256 && held.sizeBytes === original.sizeBytes);
+  if (sameBody && echoHead) {
     await adapted?.dispose();
     return { verdict: allowed && hasThreatHeader(headers) ? monitored(found) : { action: 'pass', violations: [], source: 'icap' } };
   }
@@ -145,16 +155,8 @@ function unscannable(signal: string): ProxyError {
   return new ProxyError('SCAN_UNSCANNABLE', `the scanning service could not scan the object (${signal})`);
 }
 
-async function hold(body: Readable | null, options: SpoolOptions): Promise<SpooledBody | null> {
-  if (body === null) return null;
-  const spool = new Spool(options);
-  // pipe, not stream.pipeline(): Node 20's pipeline aborts an AbortController of its own when it
-  // ends, which builds a DOMException with its stack for every held body (2 % of a scanned
-  // request in the profile). Either side failing still ends both.
-  body.once('error', (err) => spool.destroy(err));
-  spool.done.catch((err: unknown) => body.destroy(err as Error));
-  body.pipe(spool);
-  return spool.done;
+function hold(body: Readable | null, options: SpoolOptions): Promise<SpooledBody | null> {
+  return body === null ? Promise.resolve(null) : holdWhole(body, options);
 }
 
 /** Read and drop a body we do not keep, so the ICAP connection ends its transaction cleanly. */

@@ -170,7 +170,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
       const spooled = await original();
       const classification = await classify(result, {
         direction,
-        original: { head, sha256: spooled.sha256, sizeBytes: spooled.sizeBytes },
+        original: { head, sha256: spooled.sha256, sizeBytes: spooled.sizeBytes, ram: spooled.ram },
         vendor: profile.vendor,
         spool: { memoryBytes: scan.spoolMemoryBytes, maxBytes: scan.maxScanBytes, ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }) },
         keepBlockPage: service.config.relayBlockPage,

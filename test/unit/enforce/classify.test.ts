@@ -52,8 +52,11 @@ const symantecHead: HttpHead = {
 };
 
 type Side = 'upload' | 'download';
+/** Each original body by its hash, to run the table again with the original held in RAM. */
+const originals = new Map<string, Buffer>();
 function context(direction: Side, vendor: ClassifyContext['vendor'] = 'generic', original?: { head: HttpHead; body: Buffer }): ClassifyContext {
   const o = original ?? (direction === 'upload' ? { head: uploadHead, body: uploadBody } : { head: downloadHead, body: downloadBody });
+  originals.set(sha(o.body), o.body);
   return { direction, vendor, original: { head: o.head, sha256: sha(o.body), sizeBytes: o.body.length }, spool: { memoryBytes: 64 * 1024 } };
 }
 const modified = (head: HttpHead, body: Buffer | null, headers: Record<string, string> = {}): IcapResult => ({
@@ -161,7 +164,13 @@ describe('classify', () => {
     ['a 204 that names a virus is still a block', () => ({ kind: 'unmodified', istag: '"x"', headers: icapHeaders({ 'x-virus-id': 'Eicar' }) }), context('download'), { action: 'block', violations: ['Eicar'] }],
   ];
 
-  it.each(table)('%s', async (_name, result, ctx, expected) => {
+  // The original as the pipeline has it: hashed only (on disk), or held in RAM in pieces (an echo
+  // is then compared in place: no spool of its own, held or leaked).
+  const inRam = (ctx: ClassifyContext): ClassifyContext => {
+    const body = originals.get(ctx.original.sha256)!;
+    return { ...ctx, original: { ...ctx.original, ram: [body.subarray(0, 5), body.subarray(5)] } };
+  };
+  it.each(table.flatMap(([name, result, ctx, expected]) => [[`${name} (original hashed)`, result, ctx, expected] as const, [`${name} (original in RAM)`, result, inRam(ctx), expected] as const]))('%s', async (_name, result, ctx, expected) => {
     const { verdict, message } = await classify(result(), ctx);
     expect(verdict.source).toBe('icap');
     expect(verdict.action).toBe(expected.action);
@@ -179,6 +188,20 @@ describe('classify', () => {
     const chunks: Buffer[] = [];
     for await (const c of message!.body!.replay()) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('sanitised');
+    await message!.body!.dispose();
+  });
+
+  it('an echo compared in place holds no spool; a changed body compared in place is forwarded byte for byte', async () => {
+    const ctx = inRam(context('download', 'c-icap'));
+    const spools = spoolStats().spools;
+    const echo = await classify(modified(withVia(downloadHead), downloadBody), ctx);
+    expect(echo).toEqual({ verdict: { action: 'pass', violations: [], source: 'icap' } });
+    expect(spoolStats().spools).toBe(spools);
+    const changed = Buffer.from(downloadBody);
+    changed[changed.length - 1] = 0x21;
+    const { verdict, message } = await classify(modified(withVia(downloadHead), changed), ctx);
+    expect(verdict.action).toBe('replace');
+    expect(message!.body!.sha256).toBe(sha(changed));
     await message!.body!.dispose();
   });
 
