@@ -21,6 +21,8 @@ export class IcapOptions {
   readonly transferComplete: string[];
   readonly fetchedAt: number;
   readonly headers: IcapHeaders;
+  /** some Transfer-* list names an extension (not only `*`): only then is the target parsed */
+  private readonly byExtension: boolean;
 
   constructor(headers: IcapHeaders, fetchedAt: number) {
     this.headers = headers;
@@ -39,6 +41,7 @@ export class IcapOptions {
     this.transferPreview = list(headers.get('transfer-preview')).map((e) => e.toLowerCase());
     this.transferIgnore = list(headers.get('transfer-ignore')).map((e) => e.toLowerCase());
     this.transferComplete = list(headers.get('transfer-complete')).map((e) => e.toLowerCase());
+    this.byExtension = [...this.transferPreview, ...this.transferIgnore, ...this.transferComplete].some((e) => e !== '*');
   }
 
   isExpired(now = Date.now()): boolean {
@@ -54,7 +57,8 @@ export class IcapOptions {
    * wins over `*`; with no list matching, a preview is sent as negotiated.
    */
   transferFor(target: string | undefined): TransferMode {
-    const ext = extensionOf(target);
+    // Parsing the target as a URL was a per-transaction cost for lists that name no extension.
+    const ext = this.byExtension ? extensionOf(target) : undefined;
     if (ext !== undefined) {
       if (this.transferIgnore.includes(ext)) return 'ignore';
       if (this.transferComplete.includes(ext)) return 'complete';
