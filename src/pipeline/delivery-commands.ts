@@ -9,7 +9,7 @@ import type { Exchange } from '../core/exchange.js';
 import type { Direction, Verdict } from '../core/types.js';
 import type { BodyScanner, BodyToScan, ScanOutcome } from './body-scan.js';
 import type { Delivery } from './delivery.js';
-import type { ExchangeCommand, ExchangeEvent } from './exchange-machine.js';
+import type { ExchangeCommand, ExchangeEvent } from './exchange-protocol.js';
 import { originForm } from './message-heads.js';
 import { PatienceStore } from './patience-store.js';
 import { answerPatience, startPatience } from './patience.js';

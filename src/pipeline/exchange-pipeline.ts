@@ -26,7 +26,8 @@ import { wholeBody, type OriginClient, type OriginResponse, type OriginTarget } 
 import type { BodyScanner, ScanOutcome } from './body-scan.js';
 import { runPatience, runPatienceFetch, runScan, runTrickleEnd } from './delivery-commands.js';
 import type { Delivery } from './delivery.js';
-import { decideConnect, ExchangeMachine, policyVerdict, type Answer, type BodyRef, type ExchangeCommand, type ExchangeEvent, type ResponseFacts } from './exchange-machine.js';
+import { decideConnect, ExchangeMachine, policyVerdict } from './exchange-machine.js';
+import type { Answer, BodyRef, ExchangeCommand, ExchangeEvent, ResponseFacts } from './exchange-protocol.js';
 import { originForm } from './message-heads.js';
 import { rangeBody } from './ranges.js';
 import { pipeHeld, toRaw, withLength, writePage, type Page } from './respond.js';

@@ -1,6 +1,6 @@
 // What the exchange machine reads and rewrites in message heads, as pure functions: partial
 // responses, Via loops, WebSocket extension offers, header lists.
-import type { ResponseFacts } from './exchange-machine.js';
+import type { ResponseFacts } from './exchange-protocol.js';
 
 /**
  * A response that is only part of the representation: 206, or a Content-Range that does not

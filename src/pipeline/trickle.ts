@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import type { Spool } from '../body/index.js';
 import { scanBody, type BodyScanner, type BodyToScan, type ScanOutcome } from './body-scan.js';
 import type { TricklePlan } from './delivery.js';
-import type { BodyRef } from './exchange-machine.js';
+import type { BodyRef } from './exchange-protocol.js';
 
 const TICK_MS = 100;
 

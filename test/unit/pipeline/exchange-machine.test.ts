@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Spool } from '../../../src/body/index.js';
 import { ProxyError } from '../../../src/core/errors.js';
-import type { ExchangeCommand } from '../../../src/pipeline/exchange-machine.js';
+import type { ExchangeCommand } from '../../../src/pipeline/exchange-protocol.js';
 import { header, held, machine, request, response } from './playbook.js';
 import { verdictsDuring } from '../../support/verdicts-during.js';
 

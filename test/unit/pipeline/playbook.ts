@@ -8,7 +8,7 @@ import { configSchema, type ConfigInput } from '../../../src/config/schema.js';
 import type { Exchange } from '../../../src/core/exchange.js';
 import { Delivery } from '../../../src/pipeline/delivery.js';
 import { ExchangeMachine } from '../../../src/pipeline/exchange-machine.js';
-import type { RequestFacts, ResponseFacts } from '../../../src/pipeline/exchange-machine.js';
+import type { RequestFacts, ResponseFacts } from '../../../src/pipeline/exchange-protocol.js';
 import { compilePolicy } from '../../../src/policy/index.js';
 
 export function machine(policy: NonNullable<ConfigInput['policy']>, options: { maxScanBytes?: number; oversizeAction?: 'block' | 'pass'; host?: string } = {}) {
