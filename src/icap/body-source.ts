@@ -2,12 +2,17 @@
 // and the rest be sent only after `100 Continue` (RFC 3507 §4.5). Nothing is read ahead beyond
 // the stream's own buffer. The first `retainBytes` handed out are kept, so a transaction that
 // failed having sent no more than that (a preview, a small body) can start over on another server.
+// A body already whole in RAM (a spool's chunks) is handed out from its chunks: no stream at all.
 import type { Readable } from 'node:stream';
 import { ProxyError } from '../core/errors.js';
 import { peerFailure } from './peer-failure.js';
 
+/** A failure inside stream.read() is told through stream.errored; its 'error' event needs an ear. */
+const ignore = (): void => undefined;
+
 export class BodySource {
-  private readonly stream: Readable;
+  /** null: the body is the chunks given, all of them already pending */
+  private readonly stream: Readable | null;
   private readonly retainBytes: number;
   /** chunks to hand out before reading the stream again (a peeked chunk, a replay) */
   private pending: Buffer[] = [];
@@ -21,13 +26,20 @@ export class BodySource {
   /** bytes handed out so far */
   consumed = 0;
 
-  constructor(stream: Readable, retainBytes = 0) {
-    this.stream = stream;
+  /** `body`: a stream, or the whole body as chunks (read, never changed, never recycled). */
+  constructor(body: Readable | readonly Buffer[], retainBytes = 0) {
     this.retainBytes = retainBytes;
+    if (Array.isArray(body)) {
+      this.stream = null;
+      this.pending = body.filter((chunk) => chunk.length > 0);
+      this.ended = true;
+      return;
+    }
+    this.stream = body as Readable;
     // A stream that fails inside read() emits 'error' on the next tick, after read() returned and
     // before a waiter listens: unheard, that would end the process. The failure still reaches the
     // transaction through stream.errored (waitReadable).
-    stream.on('error', () => undefined);
+    this.stream.on('error', ignore);
   }
 
   get done(): boolean {
@@ -75,7 +87,7 @@ export class BodySource {
    * buffers (SpoolReader.recycle). Never while the first bytes are kept for a rewind.
    */
   recycle(chunk: Buffer): void {
-    if (this.history === null) (this.stream as { recycle?: (chunk: Buffer) => void }).recycle?.(chunk);
+    if (this.history === null && this.stream !== null) (this.stream as { recycle?: (chunk: Buffer) => void }).recycle?.(chunk);
   }
 
   /** Whether the body has more bytes (waits for the stream to tell). */
@@ -106,7 +118,7 @@ export class BodySource {
   drain(): void {
     this.drained = true;
     this.pending = [];
-    if (!this.ended && !this.stream.destroyed) this.stream.resume();
+    if (!this.ended && this.stream !== null && !this.stream.destroyed) this.stream.resume();
   }
 
   /** The next chunk off the stream; null at its end or once a rewind made the caller stale. */
@@ -123,7 +135,7 @@ export class BodySource {
   /** A non-empty chunk the stream holds now, or null. */
   private pullReady(): Buffer | null {
     for (;;) {
-      if (this.ended) return null;
+      if (this.ended || this.stream === null) return null;
       const next: unknown = this.stream.read();
       if (next === null) return null;
       const chunk = typeof next === 'string' ? Buffer.from(next) : Buffer.isBuffer(next) ? next : Buffer.from(next as Uint8Array);
@@ -132,11 +144,14 @@ export class BodySource {
   }
 
   private waitReadable(): Promise<void> {
-    if (this.stream.readableEnded) {
+    // A body given as chunks is ended from the start: pull() never waits for it.
+    const stream = this.stream;
+    if (stream === null) return Promise.resolve();
+    if (stream.readableEnded) {
       this.ended = true;
       return Promise.resolve();
     }
-    if (this.stream.destroyed) return Promise.reject(this.stream.errored ? bodyError(this.stream.errored) : cutShort('destroyed'));
+    if (stream.destroyed) return Promise.reject(stream.errored ? bodyError(stream.errored) : cutShort('destroyed'));
     return new Promise((resolve, reject) => {
       const done = () => {
         cleanup();
@@ -152,21 +167,21 @@ export class BodySource {
       };
       const onClose = () => {
         cleanup();
-        if (this.stream.readableEnded) {
+        if (stream.readableEnded) {
           this.ended = true;
           resolve();
         } else reject(cutShort('closed'));
       };
       const cleanup = () => {
-        this.stream.off('readable', done);
-        this.stream.off('end', onEnd);
-        this.stream.off('error', onError);
-        this.stream.off('close', onClose);
+        stream.off('readable', done);
+        stream.off('end', onEnd);
+        stream.off('error', onError);
+        stream.off('close', onClose);
       };
-      this.stream.on('readable', done);
-      this.stream.on('end', onEnd);
-      this.stream.on('error', onError);
-      this.stream.on('close', onClose);
+      stream.on('readable', done);
+      stream.on('end', onEnd);
+      stream.on('error', onError);
+      stream.on('close', onClose);
     });
   }
 }

@@ -52,8 +52,11 @@ export interface IcapRequest {
   reqHead: HttpHead;
   /** RESPMOD only */
   resHead?: HttpHead;
-  /** the body as it arrives (null = header-only, null-body); drained once no longer needed */
-  body: Readable | null;
+  /**
+   * the body as it arrives (null = header-only, null-body); drained once no longer needed. Or the
+   * whole body in RAM as its chunks (SpooledBody.ram), sent from them without a stream.
+   */
+  body: Readable | readonly Buffer[] | null;
   /** when known in advance (lets a preview end in ieof without waiting), else undefined */
   bodyBytes?: number;
   /** the caller can replay the original body: offer Allow: 204 at any size */

@@ -140,11 +140,10 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
   };
   let adapted: AdaptedMessage | undefined;
   let blockPage: AdaptedMessage | undefined;
-  const identity = {
-    ...(service.config.sendClientIp ? { clientIp: exchange.client.ip } : {}),
-    ...(service.config.sendUser && exchange.client.user ? { user: exchange.client.user } : {}),
-    ...(service.config.sendServerIp ? await serverAddress(input) : {}),
-  };
+  // Identity headers (services.*.send*): every request object the same shape, absent as undefined.
+  const clientIp = service.config.sendClientIp ? exchange.client.ip : undefined;
+  const user = service.config.sendUser && exchange.client.user ? exchange.client.user : undefined;
+  const serverIp = service.config.sendServerIp ? await serverAddress(input) : undefined;
 
   try {
     const options = await service.icap.options();
@@ -156,17 +155,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     const method = direction === 'upload' ? 'REQMOD' : 'RESPMOD';
     let head = direction === 'upload' ? input.reqHead : input.resHead!;
 
-    const icapScan = async (body: Readable, bodyBytes: number | undefined, original: () => Promise<SpooledBody>): Promise<Verdict> => {
-      const result = await service.icap.send({
-        method,
-        reqHead: input.reqHead,
-        ...(input.resHead ? { resHead: input.resHead } : {}),
-        body,
-        ...(bodyBytes === undefined ? {} : { bodyBytes }),
-        allow204: true,
-        ...identity,
-        signal: abort.signal,
-      });
+    const icapScan = async (body: Readable | readonly Buffer[], bodyBytes: number | undefined, original: () => Promise<SpooledBody>): Promise<Verdict> => {
+      const result = await service.icap.send({ method, reqHead: input.reqHead, resHead: input.resHead, body, bodyBytes, allow204: true, clientIp, serverIp, user, signal: abort.signal });
       const spooled = await original();
       const classification = await classify(result, {
         direction,
@@ -198,7 +188,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
         head = direction === 'upload' ? input.reqHead : input.resHead!;
       }
       const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: keyVersion });
-      ({ verdict } = await scanner.cache.getOrScan(key, () => icapScan(spooled.replay(), length, async () => spooled)));
+      ({ verdict } = await scanner.cache.getOrScan(key, () => icapScan(spooled.ram ?? spooled.replay(), length, async () => spooled)));
     } else {
       // Large or unknown length: ICAP reads the body as it arrives; the spool still keeps it so
       // a 204 replays the original. The verdict is remembered under the hash afterwards.
@@ -258,14 +248,14 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
 }
 
 /** X-Server-IP: the connected origin's address, or the host's when it is a literal or resolves. */
-async function serverAddress(input: BodyToScan): Promise<{ serverIp?: string }> {
-  if (input.serverIp) return { serverIp: input.serverIp };
+async function serverAddress(input: BodyToScan): Promise<string | undefined> {
+  if (input.serverIp) return input.serverIp;
   const host = input.exchange.host;
-  if (net.isIP(host)) return { serverIp: host };
+  if (net.isIP(host)) return host;
   try {
-    return { serverIp: (await lookup(host)).address };
+    return (await lookup(host)).address;
   } catch {
-    return {}; // the origin hop will report the DNS failure in its own words
+    return undefined; // the origin hop will report the DNS failure in its own words
   }
 }
 

@@ -20,20 +20,39 @@ export interface IcapRequestSpec {
   preview?: number;
 }
 
+/** A parsed service URI: its Host header and the URI as written on the wire. */
+interface ServiceUri {
+  host: string;
+  wire: string;
+}
+
+/** Service URIs are a handful per process: each is parsed once, not per transaction. */
+const parsed = new Map<string, ServiceUri>();
+const MAX_PARSED = 256;
+
+function serviceUri(uri: string): ServiceUri {
+  const known = parsed.get(uri);
+  if (known) return known;
+  const url = new URL(uri);
+  if (url.protocol !== 'icap:' && url.protocol !== 'icaps:') throw new TypeError(`not an ICAP URI: ${uri}`);
+  // The URI goes on the wire as icap:// even over TLS (RFC 3507 §4.2 names one scheme).
+  const value = { host: url.host, wire: url.protocol === 'icaps:' ? `icap:${uri.slice('icaps:'.length)}` : uri };
+  if (parsed.size >= MAX_PARSED) parsed.clear();
+  parsed.set(uri, value);
+  return value;
+}
+
 export function encodeIcapRequest(spec: IcapRequestSpec): Buffer {
-  const url = new URL(spec.uri);
-  if (url.protocol !== 'icap:' && url.protocol !== 'icaps:') throw new TypeError(`not an ICAP URI: ${spec.uri}`);
+  const { host, wire: uri } = serviceUri(spec.uri);
   const headers: HeaderList = [];
   const extra = spec.headers ?? [];
-  if (!extra.some(([n]) => n.toLowerCase() === 'host')) headers.push(['Host', url.host]);
+  if (!extra.some(([n]) => n.toLowerCase() === 'host')) headers.push(['Host', host]);
   headers.push(...extra);
   if (spec.preview !== undefined) {
     if (!Number.isInteger(spec.preview) || spec.preview < 0) throw new TypeError(`invalid preview size ${spec.preview}`);
     if (!spec.hasBody) throw new TypeError('a preview needs a body');
     headers.push(['Preview', String(spec.preview)]);
   }
-  // The URI goes on the wire as icap:// even over TLS (RFC 3507 §4.2 names one scheme).
-  const uri = url.protocol === 'icaps:' ? `icap:${spec.uri.slice('icaps:'.length)}` : spec.uri;
   switch (spec.method) {
     case 'OPTIONS':
       return encodeHead(`OPTIONS ${uri} ICAP/1.0`, headers, { body: 'null-body' });

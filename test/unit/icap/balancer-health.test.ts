@@ -135,6 +135,22 @@ describe('BodySource', () => {
     expect(await rest(source)).toBe('first second');
   });
 
+  it('a body given as RAM chunks is handed out in bounded pieces, skips empty chunks, starts over, and never touches the chunks', async () => {
+    const parts = [Buffer.from('hello '), Buffer.alloc(0), Buffer.from('big '), Buffer.from('world')];
+    const copies = parts.map((p) => Buffer.from(p));
+    const source = new BodySource(parts, 64);
+    expect((await source.read(3))!.toString()).toBe('hel');
+    expect(source.readReady(100)!.toString()).toBe('lo ');
+    expect(await source.atEnd()).toBe(false);
+    expect(source.rewind()).toBe(true);
+    expect(await rest(source)).toBe('hello big world');
+    expect(await source.atEnd()).toBe(true);
+    expect(source.readReady()).toBeNull();
+    source.recycle(parts[0]!); // a no-op: the chunks belong to the spool
+    source.drain();
+    expect(parts.every((p, i) => p.equals(copies[i]!))).toBe(true);
+  });
+
   it('atEnd peeks without consuming', async () => {
     const source = new BodySource(chunks('ab'), 8);
     expect(await source.atEnd()).toBe(false);

@@ -64,6 +64,19 @@ describe('ICAP request writes', () => {
     expect(server.requests.at(-1)!.body.equals(data)).toBe(true);
   });
 
+  it('a body given as its RAM chunks (no stream): the same two writes as a spooled stream, byte for byte', async () => {
+    const { server, icap, writes } = await setup();
+    const data = text(16 * 1024, 'rstuvw');
+    const chunks = [data.subarray(0, 100), data.subarray(100, 9000), data.subarray(9000)];
+    const result = await icap.send({ method: 'REQMOD', reqHead: POST, body: chunks, bodyBytes: data.length, allow204: true });
+    expect(result.kind).toBe('unmodified');
+    expect(writes).toHaveLength(2);
+    // the preview: 100 bytes then 924, cut where the chunks are, then its end
+    expect(writes[0]!.join('')).toMatch(/\r\n64\r\n[r-w]{100}\r\n39c\r\n[r-w]{924}\r\n0\r\n\r\n$/);
+    expect(writes[1]!.at(-1)).toBe('0\r\n\r\n');
+    expect(server.requests.at(-1)!.body.equals(data)).toBe(true);
+  });
+
   it('a body still arriving (length unknown) is sent whole and in order; the last chunk follows its end', async () => {
     const { server, icap, writes } = await setup();
     const parts = [text(3000, 'A'), text(70 * 1024, 'B'), text(5, 'C')];
