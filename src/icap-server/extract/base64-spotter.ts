@@ -8,7 +8,7 @@ import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { base64Decoder } from '../decode/transfer-decoders.js';
-import { binaryFormat } from './sniff.js';
+import { binaryFormat, startsMagic } from './sniff.js';
 
 /** 18 bytes: enough for a card number or a key id, short enough to skip words and identifiers. */
 const MIN_RUN_CHARS = 24;
@@ -23,26 +23,32 @@ const inAlphabet = (c: number) => c < 128 && ALPHABET[c] === 1;
 
 /**
  * The runs of at least MIN_RUN_CHARS alphabet characters in `text` (with up to two `=` after them),
- * as [start, end]. Such a run covers a multiple of MIN_RUN_CHARS, so only those positions are
- * probed and a run is grown both ways from a probe that hits: on prose that reads about a quarter
- * of the characters (a word around every probe), where a loop over every character, or a regular
- * expression, read them all and cost as much as the text detectors together.
+ * as start, end pairs in one flat list. Boyer-Moore's skip for a character class: the window of MIN_RUN_CHARS that ends
+ * at `last` is read backwards, and the first character outside the alphabet moves the next window
+ * past it. On prose that reads about one character in six (the end of a word per window), where a
+ * loop over every character, or a regular expression, read them all and cost as much as the text
+ * detectors together; each character of a run is read once.
  */
-function runsOf(text: string): Array<[number, number]> {
-  const runs: Array<[number, number]> = [];
+function runsOf(text: string): number[] {
+  const runs: number[] = [];
   const n = text.length;
-  let floor = 0;
-  for (let probe = MIN_RUN_CHARS - 1; probe < n; probe += MIN_RUN_CHARS) {
-    if (probe < floor || !inAlphabet(text.charCodeAt(probe))) continue;
-    let start = probe;
-    while (start > floor && inAlphabet(text.charCodeAt(start - 1))) start--;
-    let i = probe + 1;
+  let last = MIN_RUN_CHARS - 1;
+  while (last < n) {
+    const below = last - MIN_RUN_CHARS;
+    let j = last;
+    while (j > below && inAlphabet(text.charCodeAt(j))) j--;
+    if (j > below) {
+      last = j + MIN_RUN_CHARS;
+      continue;
+    }
+    let start = below + 1;
+    while (start > 0 && inAlphabet(text.charCodeAt(start - 1))) start--;
+    let i = last + 1;
     while (i < n && inAlphabet(text.charCodeAt(i))) i++;
-    floor = i;
-    if (i - start < MIN_RUN_CHARS) continue;
     let end = i;
     while (end < n && end - i < 2 && text.charCodeAt(end) === 0x3d) end++;
-    runs.push([start, end]);
+    runs.push(start, end);
+    last = i + MIN_RUN_CHARS;
   }
   return runs;
 }
@@ -56,6 +62,7 @@ function tail(text: string, max: number): string {
 
 /** Magic numbers of files worth opening that sniffFormat leaves to the head probes. */
 const EXECUTABLE_MAGICS = ['MZ', '\u007fELF', '\u00fe\u00ed\u00fa', '\u00ca\u00fe\u00ba\u00be', 'X5O!P%@AP['];
+const EXECUTABLE_FIRST_BYTES = new Set(EXECUTABLE_MAGICS.map((magic) => magic.charCodeAt(0)));
 
 const startsWithLatin1 = (head: Buffer, magic: string) => {
   if (head.length < magic.length) return false;
@@ -63,12 +70,97 @@ const startsWithLatin1 = (head: Buffer, magic: string) => {
   return true;
 };
 
+/** Base64 and base64url digit values (RFC 4648 §4, §5), -1 for everything else ('=' included). */
+const DIGIT_VALUES = new Int8Array(128).fill(-1);
+[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].forEach((c, i) => (DIGIT_VALUES[c.charCodeAt(0)] = i));
+DIGIT_VALUES[0x2d] = 62;
+DIGIT_VALUES[0x5f] = 63;
+
+const HEX_DIGIT = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
+
+/**
+ * True when the run's first DECIDE_CHARS characters are hex digits in one case: a hash or an id
+ * (git and content hashes, trace ids), never worth decoding. Base64 of that shape decodes to bytes
+ * whose first of every three is 0x68-0x7f or 0xd0-0xf7, so no digit, capital, '-', '%' or magic
+ * number can start it and no three digits follow each other: it holds no file and no secret.
+ */
+function hexOnly(input: string, start: number, end: number): boolean {
+  const stop = Math.min(end, start + DECIDE_CHARS);
+  let lower = false;
+  let upper = false;
+  for (let i = start; i < stop; i++) {
+    const c = input.charCodeAt(i);
+    if (c >= 128 || HEX_DIGIT[c] === 0) return false;
+    if (c >= 97) lower = true;
+    else if (c >= 65) upper = true;
+  }
+  return !(lower && upper);
+}
+
+/** One head buffer for every run: judging a run allocates nothing until it is opened. */
+const scratch = Buffer.alloc((DECIDE_CHARS / 4) * 3);
+
+/** The bytes the run's first DECIDE_CHARS characters stand for, decoded into `scratch`. */
+function decodeHead(input: string, start: number, end: number): Buffer {
+  const stop = Math.min(end, start + DECIDE_CHARS);
+  let n = 0;
+  let bits = 0;
+  let acc = 0;
+  for (let i = start; i < stop; i++) {
+    const c = input.charCodeAt(i);
+    const v = c < 128 ? (DIGIT_VALUES[c] as number) : -1;
+    if (v < 0) break;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      scratch[n++] = (acc >> bits) & 0xff;
+    }
+  }
+  return scratch.subarray(0, n);
+}
+
+/**
+ * False for most random bytes (images, tokens, ciphertext) from one look at each byte: no magic
+ * number can start them, they hold too few NULs for UTF-16 or UTF-32 and no "%P" for a PDF
+ * header, and they are not text (a control character or a byte no UTF-8 sequence allows).
+ */
+function surelyNothing(head: Buffer): boolean {
+  const first = head[0] as number;
+  if (startsMagic(first) || EXECUTABLE_FIRST_BYTES.has(first)) return false;
+  let zeros = 0;
+  let controls = 0;
+  let invalid = false;
+  /** continuation bytes the current UTF-8 sequence still needs */
+  let pending = 0;
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i] as number;
+    if (b === 0) zeros++;
+    else if (b === 0x25 && head[i + 1] === 0x50) return false;
+    if (b < 0x20 ? b !== 0x09 && b !== 0x0a && b !== 0x0d : b === 0x7f) controls++;
+    if (pending > 0) {
+      if (b >= 0x80 && b < 0xc0) pending--;
+      else invalid = true;
+    } else if (b >= 0x80) {
+      if (b >= 0xc2 && b < 0xe0) pending = 1;
+      else if (b >= 0xe0 && b < 0xf0) pending = 2;
+      else if (b >= 0xf0 && b < 0xf5) pending = 3;
+      else invalid = true;
+    }
+  }
+  // sniff.ts wideTextLanes: two or three of four lanes 90 % NUL.
+  if (zeros >= ((head.length & ~3) / 4) * 0.9 * 2) return false;
+  return invalid || controls > head.length * 0.05;
+}
+
 /**
  * A file the scan opens (an archive, a document, UTF-16 text: what the bytes alone say, media
  * excepted), an executable, or text. Only the bytes decide: the declared type and name, which
  * sniffFormat reads to tell text formats apart, would give the same answer for all of them.
  */
 function worthOpening(head: Buffer): boolean {
+  if (surelyNothing(head)) return false;
   const format = binaryFormat(head, {});
   if (format !== undefined) return format !== 'media';
   if (EXECUTABLE_MAGICS.some((magic) => startsWithLatin1(head, magic))) return true;
@@ -79,7 +171,17 @@ function worthOpening(head: Buffer): boolean {
     if (byte === 0) return false;
     if ((byte >= 0x20 && byte < 0x7f) || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte >= 0x80) printable++;
   }
-  return printable >= head.length * 0.95 && head.toString('utf8').includes('\uFFFD') === false;
+  return printable >= head.length * 0.95 && head.toString('utf8', 0, wholeSequences(head)).includes('\uFFFD') === false;
+}
+
+/** The length of `head` without a UTF-8 sequence that the cut at DECIDE_CHARS left unfinished. */
+function wholeSequences(head: Buffer): number {
+  for (let back = 1; back <= 3 && back <= head.length; back++) {
+    const b = head[head.length - back] as number;
+    if (b < 0x80) return head.length;
+    if (b >= 0xc0) return (b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2) > back ? head.length - back : head.length;
+  }
+  return head.length;
 }
 
 export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth: number): TextSink {
@@ -90,14 +192,14 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
   /** A long run judged not worth opening: skip to its end. */
   let skipping = false;
 
-  const judge = async (run: string, complete: boolean): Promise<void> => {
-    const head = Buffer.from(run.slice(0, DECIDE_CHARS), 'base64');
-    if (!worthOpening(head) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
+  /** Judges input[start, end) from its first bytes, and opens it when it is worth it. */
+  const judge = async (input: string, start: number, end: number, complete: boolean): Promise<void> => {
+    if (hexOnly(input, start, end) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
       skipping = !complete;
       return;
     }
     const sink = base64Decoder(ctx.file({}, depth + 1), ctx.budget);
-    await sink.write(Buffer.from(run, 'latin1'));
+    await sink.write(Buffer.from(input.slice(start, end), 'latin1'));
     if (complete) await sink.end();
     else child = sink;
   };
@@ -115,14 +217,16 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
     }
     const input = pending + text.slice(from);
     pending = '';
-    for (const [start, end] of runsOf(input)) {
-      const run = input.slice(start, end);
+    const runs = runsOf(input);
+    for (let k = 0; k < runs.length; k += 2) {
+      const start = runs[k] as number;
+      const end = runs[k + 1] as number;
       if (end < input.length) {
-        await judge(run, true);
+        await judge(input, start, end, true);
         continue;
       }
-      if (run.length < DECIDE_CHARS) pending = run;
-      else await judge(run, false);
+      if (end - start < DECIDE_CHARS) pending = input.slice(start, end);
+      else await judge(input, start, end, false);
       return;
     }
     pending = tail(input, MIN_RUN_CHARS);
@@ -136,7 +240,7 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
     async end() {
       if (out !== undefined) await out.end();
       if (child !== undefined) await child.end();
-      else if (pending.length >= MIN_RUN_CHARS) await judge(pending, true);
+      else if (pending.length >= MIN_RUN_CHARS) await judge(pending, 0, pending.length, true);
       child = undefined;
       pending = '';
     },

@@ -112,6 +112,9 @@ const MAGIC_FIRST_BYTES = new Uint8Array(256);
 for (const magic of [PNG, JPEG, ZIP, ZIP_EMPTY, GZIP, BZIP2, XZ, CFB, UTF32LE_BOM, UTF32BE_BOM, UTF16LE_BOM, UTF16BE_BOM]) MAGIC_FIRST_BYTES[magic[0] as number] = 1;
 for (const text of ['GIF8', 'RIFF', 'ID3', 'OggS', 'wOFF', 'wOF2', '{\\rtf', '-----BEGIN PGP MESSAGE-----', 'age-encryption.org/v1\n']) MAGIC_FIRST_BYTES[text.charCodeAt(0)] = 1;
 
+/** True when `byte` begins one of the magic numbers magicFormat looks for at offset 0. */
+export const startsMagic = (byte: number): boolean => MAGIC_FIRST_BYTES[byte] === 1;
+
 /**
  * magicFormat for a head whose first byte starts none of its offset-0 magic numbers: the base64
  * spotter judges every long base64 run in text, most of them random bytes.
