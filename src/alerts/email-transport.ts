@@ -3,8 +3,8 @@
 // hide attempts from our own retry count), with STARTTLS required (RFC 3207), implicit TLS
 // (RFC 8314 §3.3, port 465) or, for a relay on the same host, none; AUTH when a user is given;
 // the server certificate checked against the system roots plus an optional CA. Every wait of the
-// session is bounded by timeoutMs, and the caller's AbortSignal cuts it at once.
-import nodemailer from 'nodemailer';
+// session is bounded by timeoutMs, and the caller's AbortSignal cuts it at once. nodemailer is
+// loaded when a transport is made: a proxy without e-mail alerts never holds its 7 MiB.
 
 export interface OutgoingMail {
   to: readonly string[];
@@ -50,7 +50,8 @@ export interface SmtpTransportOptions {
   timeoutMs: number;
 }
 
-export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
+export async function createSmtpTransport(options: SmtpTransportOptions): Promise<MailTransport> {
+  const { default: nodemailer } = await import('nodemailer');
   const transporter = nodemailer.createTransport({
     host: options.host,
     port: options.port,

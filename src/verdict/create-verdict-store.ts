@@ -1,8 +1,8 @@
 // The store the `cache` config slice asks for: memory alone, or Redis with a local LRU in front;
 // in a cluster worker with store: memory, the primary's store over IPC (createSharedVerdictStore).
+// The Redis store (and ioredis, 15 MiB of heap and code) is loaded only when the config asks for it.
 import { IpcVerdictStore, type IpcVerdictStoreOptions } from './ipc-verdict-store.js';
 import { MemoryVerdictStore } from './memory-verdict-store.js';
-import { RedisVerdictStore } from './redis-verdict-store.js';
 import { TieredVerdictStore } from './tiered-verdict-store.js';
 import type { VerdictStore } from './verdict-store.js';
 
@@ -24,6 +24,7 @@ export interface VerdictStoreConfig {
 export async function createVerdictStore(config: VerdictStoreConfig): Promise<VerdictStore> {
   const local = new MemoryVerdictStore({ maxBytes: config.maxBytes, ttlMs: config.ttlMs });
   if (config.store === 'memory' || config.redisUrl === undefined) return local;
+  const { RedisVerdictStore } = await import('./redis-verdict-store.js');
   const shared = new RedisVerdictStore({ url: config.redisUrl, keyPrefix: config.keyPrefix, ttlMs: config.ttlMs, ...config.redis });
   await shared.connected();
   return new TieredVerdictStore(local, shared);

@@ -7,7 +7,9 @@
 export { verdictKey, type VerdictKeyParts } from './verdict-key.js';
 export type { CachedVerdict, ClaimResult, VerdictStore, VerdictStoreStats } from './verdict-store.js';
 export { MemoryVerdictStore, type MemoryVerdictStoreOptions } from './memory-verdict-store.js';
-export { RedisVerdictStore, type RedisVerdictStoreOptions, type RedisEntry } from './redis-verdict-store.js';
+// RedisVerdictStore itself is imported from its file, or made by createVerdictStore: not from here, so
+// that importing verdict/ does not load ioredis
+export type { RedisVerdictStoreOptions, RedisEntry } from './redis-verdict-store.js';
 export { TieredVerdictStore, type SharedVerdictStore, type TieredVerdictStoreStats } from './tiered-verdict-store.js';
 export { createSharedVerdictStore, createVerdictStore, type VerdictStoreConfig } from './create-verdict-store.js';
 export { storeStateChannel, type StoreState, type StoreStateEvent } from './store-state.js';

@@ -4,7 +4,8 @@
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisVerdictStore, storeStateChannel, type StoreStateEvent } from '../../src/verdict/index.js';
+import { storeStateChannel, type StoreStateEvent } from '../../src/verdict/index.js';
+import { RedisVerdictStore } from '../../src/verdict/redis-verdict-store.js';
 import { startRedis, type RedisPeer } from '../support/peers/redis.js';
 import { verdictStoreContract } from '../support/verdict-store-contract.js';
 
