@@ -16,8 +16,6 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 /** Characters a number starts with: only such tokens are tested against NUMBER (operators are letters). */
 const STARTS_NUMBER = new Uint8Array(256);
 for (const c of '+-.0123456789') STARTS_NUMBER[c.charCodeAt(0)] = 1;
-const NOT_HEX = /[^0-9A-Fa-f]/;
-const NOT_HEX_ALL = /[^0-9A-Fa-f]/g;
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '(': '(', ')': ')', '\\': '\\' };
 
 const HEX_VALUE = new Int8Array(128).fill(-1);
@@ -26,23 +24,68 @@ for (let i = 0; i < 16; i++) {
   HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
 }
 
+/** Room for the bytes of one hex string; longer ones are decoded in pieces of this size. */
+const HEX_PIECE = 4096;
+const hexBytes = new Uint16Array(HEX_PIECE);
+
 /**
- * The bytes of a hex string (§7.3.4.3, white space already removed; a missing last digit is 0) as
- * latin1 characters. Decoded here rather than through a Buffer: a TJ array holds a hex string
- * every few characters, and a Buffer each was a fifth of a PDF scan.
+ * The bytes of the hex string s[from, to) (§7.3.4.3: white space and other characters ignored, a
+ * missing last digit is 0) as latin1 characters, read where it stands. A TJ array holds a hex
+ * string every few characters: a Buffer each was a fifth of a PDF scan, and an object, a cleaned
+ * copy and an array of codes each were most of what the garbage collector then did.
  */
-function hexCodes(hex: string): string {
-  const codes: number[] = [];
-  for (let i = 0; i < hex.length; i += 2) {
-    const low = i + 1 < hex.length ? (HEX_VALUE[hex.charCodeAt(i + 1)] as number) : 0;
-    codes.push(((HEX_VALUE[hex.charCodeAt(i)] as number) << 4) | low);
-  }
+function hexCodes(s: string, from: number, to: number): string {
   let out = '';
-  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.slice(i, i + 4096));
-  return out;
+  let n = 0;
+  let high = -1;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? (HEX_VALUE[c] as number) : -1;
+    if (v < 0) continue;
+    if (high < 0) {
+      high = v;
+      continue;
+    }
+    hexBytes[n++] = (high << 4) | v;
+    high = -1;
+    if (n === HEX_PIECE) {
+      out += String.fromCharCode.apply(null, hexBytes as unknown as number[]);
+      n = 0;
+    }
+  }
+  if (high >= 0) hexBytes[n++] = high << 4;
+  return out + String.fromCharCode.apply(null, hexBytes.subarray(0, n) as unknown as number[]);
 }
 
-type Operand = number | string | { name: string } | { hex: string } | Operand[];
+/** Hex strings are decoded where they stand: a string operand holds the codes either way. */
+/**
+ * The number s[from, to) is (§7.3.3: an optional sign, digits, at most one period, no exponent),
+ * NaN when it is something else; read in place, as TJ arrays hold a number between every two
+ * strings. Digits only up to 15 are summed here (exactly); longer ones go through Number().
+ */
+function numberAt(s: string, from: number, to: number): number {
+  let i = from;
+  const sign = s.charCodeAt(i);
+  if (sign === 0x2b || sign === 0x2d) i++;
+  let value = 0;
+  let scale = 0;
+  let digits = 0;
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      value = value * 10 + (c - 0x30);
+      digits++;
+      if (scale > 0) scale *= 10;
+    } else if (c === 0x2e && scale === 0) scale = 1;
+    else return Number.NaN;
+  }
+  if (digits === 0) return Number.NaN;
+  if (digits > 15) return Number(s.slice(from, to));
+  const unsigned = scale > 1 ? value / scale : value;
+  return sign === 0x2d ? -unsigned : unsigned;
+}
+
+type Operand = number | string | { name: string } | Operand[];
 
 /** A literal string from `(` at `start`: its value and the index after `)`, or undefined when cut. */
 function literalString(s: string, start: number): { value: string; end: number } | undefined {
@@ -144,7 +187,7 @@ export class ContentTextParser {
       } else if (c === '<') {
         const end = s.indexOf('>', i);
         if (end < 0) return cut(i);
-        this.push({ hex: s.slice(i + 1, end) });
+        this.push(hexCodes(s, i + 1, end));
         i = end + 1;
       } else if (c === '[') {
         this.arrays.push([]);
@@ -157,11 +200,14 @@ export class ContentTextParser {
         let end = i + 1;
         while (end < s.length && ENDS_TOKEN[s.charCodeAt(end) & 0xff] !== 1) end++;
         if (end === s.length && !final) return cut(i);
-        const token = s.slice(i, end);
+        const number = STARTS_NUMBER[c.charCodeAt(0)] === 1 ? numberAt(s, i, end) : Number.NaN;
+        if (!Number.isNaN(number)) this.push(number);
+        else {
+          const token = s.slice(i, end);
+          if (c === '/') this.push({ name: token.slice(1) });
+          else if (STARTS_NUMBER[c.charCodeAt(0)] !== 1 || !NUMBER.test(token)) this.operator(token);
+        }
         i = end;
-        if (c === '/') this.push({ name: token.slice(1) });
-        else if (STARTS_NUMBER[c.charCodeAt(0)] === 1 && NUMBER.test(token)) this.push(Number(token));
-        else this.operator(token);
       }
     }
   }
@@ -202,10 +248,6 @@ export class ContentTextParser {
 
   private show(operand: Operand | undefined): void {
     if (typeof operand === 'string') this.text(operand);
-    else if (operand !== undefined && typeof operand === 'object' && !Array.isArray(operand) && 'hex' in operand) {
-      const hex = NOT_HEX.test(operand.hex) ? operand.hex.replace(NOT_HEX_ALL, '') : operand.hex;
-      this.text(hexCodes(hex));
-    }
   }
 
   /** Codes shown in the current font, joined to the previous piece when that was in the same font. */

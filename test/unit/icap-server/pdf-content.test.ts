@@ -1,0 +1,45 @@
+// The content stream parser's in-place readers: hex strings decoded where they stand (pieces of
+// 4096 bytes, characters outside the hex digits ignored) and numbers read without a token string,
+// attacked at chunk boundaries and with the number forms §7.3.3 allows.
+import { describe, expect, it } from 'vitest';
+import { decodeCodes, parseToUnicode } from '../../../src/icap-server/extract/pdf-cmap.js';
+import { ContentTextParser, type TextOp } from '../../../src/icap-server/extract/pdf-content.js';
+
+function parse(content: string, chunk = content.length): TextOp[] {
+  const parser = new ContentTextParser();
+  for (let at = 0; at < content.length; at += chunk) parser.write(content.slice(at, at + chunk));
+  parser.end();
+  return parser.ops;
+}
+
+const hex = (text: string) => Buffer.from(text, 'latin1').toString('hex');
+
+describe('PDF content streams', () => {
+  it('decodes a hex string longer than one decoding piece, cut at every chunk size', () => {
+    const text = Array.from({ length: 5000 }, (_, i) => String.fromCharCode(32 + (i % 95))).join('');
+    const content = `BT /F1 9 Tf <${hex(text)}> Tj ET`;
+    for (const chunk of [7, 4096, 8193, content.length]) expect(parse(content, chunk), `chunk ${chunk}`).toEqual([{ font: 'F1', codes: text }]);
+  });
+
+  it('ignores line breaks and junk inside a hex string, and pads an odd last digit with 0', () => {
+    expect(parse('BT /F1 9 Tf <54\r\n4F\t50 2d zz 53> Tj <4> Tj <> Tj ET')).toEqual([{ font: 'F1', codes: 'TOP-S\u0040' }]);
+  });
+
+  it('reads kerning in every number form: a gap past a fifth of an em is a space, a smaller one is not', () => {
+    const content = 'BT /F1 9 Tf [(TOP) -200.5 (-) -200 (SE) -.5 (CRET) +300 (x) -1234567890123456789 (y) 12. (z) -0200.000001 (w)] TJ ET';
+    for (const chunk of [3, 11, content.length]) {
+      expect(parse(content, chunk), `chunk ${chunk}`).toEqual([{ font: 'F1', codes: 'TOP' }, ' ', { font: 'F1', codes: '-SECRETx' }, ' ', { font: 'F1', codes: 'yz' }, ' ', { font: 'F1', codes: 'w' }]);
+    }
+  });
+
+  it('tells a new line from a word gap by decimal positions written two ways', () => {
+    const content = 'BT /F1 9 Tf 1 0 0 1 72 700.50 Tm (card) Tj 1 0 0 1 120 700.5 Tm (4111) Tj 1 0 0 1 72 686.1 Tm (next) Tj ET';
+    expect(parse(content)).toEqual(['\n', { font: 'F1', codes: 'card' }, ' ', { font: 'F1', codes: '4111' }, '\n', { font: 'F1', codes: 'next' }]);
+  });
+
+  it('maps two-byte codes through a ToUnicode CMap, multi-unit targets and unmapped codes included', () => {
+    const cmap = parseToUnicode('1 begincodespacerange <0000> <FFFF> endcodespacerange 2 beginbfchar <0001> <0041> <0002> <D83DDE00> endbfchar 1 beginbfrange <0010> <0012> <0030> endbfrange');
+    const codes = String.fromCharCode(0, 1, 0, 2, 0, 0x10, 0, 0x12, 0x7f, 0x7f, 0, 1);
+    expect(decodeCodes(codes, cmap, true)).toBe('A\u{1F600}02A');
+  });
+});
