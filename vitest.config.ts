@@ -9,6 +9,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // expect.poll() waits for what a peer, a socket or a timer reports later: 1 s (vitest's
+    // default) is short on a loaded 2-core CI machine. A poll that passes returns at once, so
+    // this costs nothing when all is well.
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     // A temp root per run (os.tmpdir() of every fork points inside it), checked for leftovers and
     // removed at teardown; each file's tempDir() directories are removed after the file.

@@ -75,7 +75,11 @@ const soc = (more: Doc = {}) => ({ name: 'soc', to: ['soc@corp.example'], ...mor
 const card = () => `invoice 4111 1111 1111 1111 ${crypto.randomUUID()}`;
 const upload = (proxy: TestProxy, urlPath: string, body: string) => proxyRequest(proxy.port, `${origin.url}${urlPath}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
 
-/** Blocked uploads one after another; their latencies in ms, sorted. */
+/**
+ * Blocked uploads one after another; their latencies in ms, sorted. (The baseline proxy is closed
+ * before the one under test starts: lifecycle events are process-wide, so its blocks would be
+ * mailed too.)
+ */
 async function timeBlocks(proxy: TestProxy, count: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -131,7 +135,8 @@ describe('e-mail alerts over SMTP', () => {
     }
     expect(mail!.data).not.toContain('4111');
     expect(mail!.data).not.toContain('s3cret');
-    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'sent' })).toBe(1);
+    // counted sent when the 250 is back at the proxy, which may be after the sink reported the message
+    await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'sent' })).toBe(1);
   });
 
   it('a digest groups the incidents of its period into one mail (sent at shutdown for the open period)', async () => {
@@ -159,8 +164,9 @@ describe('e-mail alerts over SMTP', () => {
     await baseline.close();
     const proxy = await start({ smtp: smtp(deadPort), from: 'dlp@corp.example', retries: 2, retryBackoffMs: 10, rules: [soc()] });
     const withDead = await timeBlocks(proxy, 10);
-    expect(withDead[5]!).toBeLessThan(before[5]! + 50);
-    expect(withDead.at(-1)!).toBeLessThan(500);
+    // bounds loose for a loaded CI machine
+    expect(withDead[5]!).toBeLessThan(before[5]! * 2 + 50);
+    expect(withDead.at(-1)!).toBeLessThan(1000);
     await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'failed' }), { timeout: 10_000 }).toBe(10);
     expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'retried' })).toBe(20);
     expect(proxy.logs.filter((l) => l['msg'] === 'alert mail given up' && l['code'] === 'ESOCKET')).toHaveLength(10);
@@ -180,15 +186,18 @@ describe('e-mail alerts over SMTP', () => {
     const baseline = await start(undefined);
     const before = await timeBlocks(baseline, 12);
     await baseline.close();
-    const proxy = await start({ smtp: smtp((silent.address() as net.AddressInfo).port), from: 'dlp@corp.example', queueSize: 2, timeoutMs: 400, retries: 1, retryBackoffMs: 50, rules: [soc()] });
+    const TIMEOUT_MS = 1000;
+    const proxy = await start({ smtp: smtp((silent.address() as net.AddressInfo).port), from: 'dlp@corp.example', queueSize: 2, timeoutMs: TIMEOUT_MS, retries: 1, retryBackoffMs: 50, rules: [soc()] });
     const withSilent = await timeBlocks(proxy, 12);
-    // a sender that waited for the server would take ≥ 400 ms (its timeout) per blocked upload
-    expect(withSilent.at(-1)!).toBeLessThan(300);
-    expect(withSilent[6]!).toBeLessThan(before[6]! + 50);
+    // a sender that waited for the server would take ≥ TIMEOUT_MS for each blocked upload past the
+    // queue's two (bounds loose for a loaded CI machine: one slow upload allowed)
+    expect(withSilent[10]!).toBeLessThan(TIMEOUT_MS);
+    expect(withSilent[6]!).toBeLessThan(before[6]! * 2 + 50);
     expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_dropped_incidents_total', { email_rule: 'soc' })).toBeGreaterThanOrEqual(9);
     const closing = performance.now();
     await proxy.close();
-    expect(performance.now() - closing).toBeLessThan(1500);
+    // close() waits up to timeoutMs for the queue (then drops it): bounded by it, not by the retries
+    expect(performance.now() - closing).toBeLessThan(TIMEOUT_MS + 1500);
   });
 });
 
@@ -250,8 +259,9 @@ describe('the SMTP hop (alerts.email through startEmailAlerts, no proxy)', () =>
     await expect.poll(() => [a!.stats().sent, b!.stats().failed, c!.stats().failed], { timeout: 10_000 }).toEqual([1, 1, 1]);
     await expect.poll(() => flaky.messages().length).toBe(1);
     expect(flaky.events.filter((e) => e.event === 'refused')).toHaveLength(2);
-    expect(refusing.events.filter((e) => e.event === 'refused')).toHaveLength(1);
-    expect(authing.events.filter((e) => e.event === 'auth')).toEqual([{ event: 'auth', mechanism: 'PLAIN', login: 'dlp-alerts', ok: false }]);
+    // the sinks report on their stdout, which may reach us after their answer reached the mailer
+    await expect.poll(() => refusing.events.filter((e) => e.event === 'refused')).toHaveLength(1);
+    await expect.poll(() => authing.events.filter((e) => e.event === 'auth')).toEqual([{ event: 'auth', mechanism: 'PLAIN', login: 'dlp-alerts', ok: false }]);
     const summary = failures.map((f) => [f.error.responseCode, f.final]).sort();
     expect(summary).toEqual([
       [451, false],

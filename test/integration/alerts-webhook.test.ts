@@ -113,7 +113,8 @@ describe('violation alerts', () => {
     const pinoKeys = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'log']);
     expect(Object.keys(block!).filter((k) => k !== 'time').sort()).toEqual(Object.keys(line).filter((k) => !pinoKeys.has(k)).sort());
     expect(new Date(block!['time'] as string).getTime()).toBeGreaterThan(Date.now() - 60_000);
-    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'soc', outcome: 'sent' })).toBe(2);
+    // counted sent when the hook's answer is back, which may be after the hook recorded the request
+    await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'soc', outcome: 'sent' })).toBe(2);
   });
 
   it('retries a failing webhook with backoff until it takes the alert; a 4xx is not retried', async () => {
@@ -127,8 +128,9 @@ describe('violation alerts', () => {
     expect((await upload(proxy, '/upload', `4111 1111 1111 1111 ${crypto.randomUUID()}`)).status).toBe(403);
     await expect.poll(() => hook.received.length, { timeout: 5000 }).toBe(1);
     await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'refusing', outcome: 'failed' }), { timeout: 5000 }).toBe(1);
+    // the flaky hook recorded its third request before its 200 was back at the sender
+    await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'flaky', outcome: 'sent' })).toBe(1);
     expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'flaky', outcome: 'retried' })).toBe(2);
-    expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'flaky', outcome: 'sent' })).toBe(1);
     expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'refusing', outcome: 'retried' })).toBe(0);
   });
 
@@ -136,29 +138,32 @@ describe('violation alerts', () => {
     const dead = await startHook(() => undefined);
     cleanup.push(() => dead.close());
     const baseline = await start([]);
-    const proxy = await start([{ name: 'dead', url: dead.url, timeoutMs: 400, queueSize: 2, retries: 2, retryBackoffMs: 50 }]);
+    const TIMEOUT_MS = 5000;
+    const proxy = await start([{ name: 'dead', url: dead.url, timeoutMs: TIMEOUT_MS, queueSize: 2, retries: 2, retryBackoffMs: 50 }]);
 
-    const timeBlocks = async (p: TestProxy) => {
-      const times: number[] = [];
-      for (let i = 0; i < 12; i++) {
+    // the two proxies in turn, so that a loaded machine slows both alike
+    const before: number[] = [];
+    const withDeadHook: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      for (const [p, times] of [[baseline, before], [proxy, withDeadHook]] as const) {
         const started = performance.now();
         const reply = await upload(p, '/upload', `card 4111 1111 1111 1111 #${i} ${crypto.randomUUID()}`);
         times.push(performance.now() - started);
         expect(reply.status).toBe(403);
       }
-      return times.sort((a, b) => a - b);
-    };
-    const before = await timeBlocks(baseline);
-    const withDeadHook = await timeBlocks(proxy);
-    // A sender that waited for the webhook would take ≥ 400 ms (its timeout) per blocked upload.
-    expect(withDeadHook.at(-1)!).toBeLessThan(300);
-    expect(withDeadHook[6]!).toBeLessThan(before[6]! + 50);
+    }
+    for (const times of [before, withDeadHook]) times.sort((a, b) => a - b);
+    // A sender that waited for the webhook would take ≥ TIMEOUT_MS per blocked upload (bounds
+    // loose for a loaded CI machine, far below that).
+    expect(withDeadHook.at(-1)!).toBeLessThan(TIMEOUT_MS / 5);
+    expect(withDeadHook[6]!).toBeLessThan(before[6]! * 2 + 50);
 
     expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alerts_total', { webhook: 'dead', outcome: 'dropped' })).toBeGreaterThanOrEqual(9);
     expect(await metricTotal(proxy.app.adminPort!, 'dlp_proxy_alert_queue_length', { webhook: 'dead' })).toBeLessThanOrEqual(2);
     expect(dead.connections).toBeLessThanOrEqual(2);
     const closing = performance.now();
     await proxy.close();
-    expect(performance.now() - closing).toBeLessThan(1000);
+    // the attempt in flight started during the uploads: waiting for it would take most of TIMEOUT_MS
+    expect(performance.now() - closing).toBeLessThan(TIMEOUT_MS / 2.5);
   });
 });

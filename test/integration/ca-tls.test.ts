@@ -139,7 +139,7 @@ describe('issuance cost (loose; bench/ca-leaf.ts has the real figures)', () => {
 
     // Generous bounds for a loaded CI machine: these catch a return to per-host key generation
     // (~180 ms a host, > 1 s for a burst), not small regressions.
-    expect(median).toBeLessThan(40);
-    expect(maxStallMs).toBeLessThan(200);
+    expect(median).toBeLessThan(80);
+    expect(maxStallMs).toBeLessThan(500);
   });
 });

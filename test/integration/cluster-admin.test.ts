@@ -47,13 +47,13 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
     const proxyPort = doc.proxy.port;
     const icapPort = doc.icapServer.port;
     proc = await startProxyProcess(doc, 'cluster started');
-    const { lines } = proc;
 
     // one admin listener, in the primary
-    const adminLines = lines.filter((l) => String(l.msg).startsWith('admin listening'));
+    // (the workers' lines share the primary's stdout but not its order: wait for them, then count)
+    const adminLines = await proc.waitFor((l) => String(l.msg).startsWith('admin listening'), 10_000);
     expect(adminLines).toHaveLength(1);
     expect(adminLines[0]!.role).toBe('primary');
-    const workerPids = lines.filter((l) => l.msg === 'worker listening').map((l) => l.pid);
+    const workerPids = (await proc.waitFor((l) => l.msg === 'worker listening', 10_000, 2)).map((l) => l.pid);
     expect(workerPids).toHaveLength(2);
 
     // 20 requests, each on a connection of its own: node:cluster deals them to both workers
@@ -95,7 +95,7 @@ describe('cluster mode: one admin listener in the primary for every worker', () 
     for (let i = 0; i < 4; i++) expect((await proxyRequest(proxyPort, `${origin.url}/bytes/10`)).status).toBe(200);
     const later = await get(adminPort, '/metrics');
     expect(total(later.body, 'dlp_proxy_exchanges_total', { direction: 'download' })).toBe(24);
-    const newPids = lines.filter((l) => l.msg === 'worker listening').map((l) => l.pid).slice(2);
+    const newPids = (await proc.waitFor((l) => l.msg === 'worker listening', 10_000, 4)).map((l) => l.pid).slice(2);
     const readyAgain = JSON.parse((await get(adminPort, '/readyz')).body) as { workers: Array<{ pid: number }> };
     expect(readyAgain.workers.map((w) => w.pid).sort()).toEqual([...newPids].sort());
 

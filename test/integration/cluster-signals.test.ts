@@ -46,8 +46,9 @@ describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
   it('reloads a good config under load without a failed request, and refuses a bad one with its error paths', async () => {
     const doc = await baseConfig({});
     const proc = await startProcess(doc);
-    expect(proc.lines.filter(msg('worker listening'))).toHaveLength(2);
-    expect(proc.lines.filter((l) => l.msg?.toString().startsWith('built-in ICAP service listening'))).toHaveLength(1);
+    // the workers' lines share the primary's stdout but not its order: wait for them, then count
+    expect(await proc.waitFor(msg('worker listening'), 10_000, 2)).toHaveLength(2);
+    expect(await proc.waitFor((l) => l.msg?.toString().startsWith('built-in ICAP service listening') ?? false, 10_000)).toHaveLength(1);
 
     let stop = false;
     const statuses: number[] = [];
@@ -71,8 +72,8 @@ describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
     fs.writeFileSync(proc.file, YAML.stringify({ ...doc, policy: [{ name: 'no-forbidden', match: { paths: ['^/forbidden'] }, action: 'block' }, { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' }] }));
     proc.child.kill('SIGHUP');
     await proc.waitFor(msg('reload done'), 60_000);
-    expect(proc.lines.filter(msg('worker listening'))).toHaveLength(4);
-    expect(proc.lines.filter(msg('drained')).map((l) => l.drained)).toEqual([true, true]);
+    expect(await proc.waitFor(msg('worker listening'), 10_000, 4)).toHaveLength(4);
+    expect((await proc.waitFor(msg('drained'), 10_000, 2)).map((l) => l.drained)).toEqual([true, true]);
     for (let i = 0; i < 4; i++) expect(await forbidden()).toBe(403);
 
     // a bad config: refused, every error with its path; the good one stays in force
@@ -97,7 +98,9 @@ describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
 
   it('drains on SIGTERM: a download in flight completes, one past the deadline errors, exit code 0', async () => {
     // An origin that sends its body slowly: /slow/<ms>/<bytes> in 20 parts over <ms>.
+    let asked = 0;
     const slow = http.createServer((req, res) => {
+      asked++;
       const [, , ms, size] = (req.url ?? '').split('/');
       const body = deterministicBytes(Number(size));
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
@@ -116,7 +119,7 @@ describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
     const slowUrl = `http://127.0.0.1:${(slow.address() as net.AddressInfo).port}`;
     try {
       const doc = await baseConfig({
-        shutdown: { drainTimeoutMs: 2500 },
+        shutdown: { drainTimeoutMs: 3000 },
         // /scanned/ downloads are held for the AV verdict; the rest stream through
         policy: [{ name: 'scanned', match: { direction: 'download', paths: ['^/scanned/'] }, scan: 'av' }, { name: 'rest', action: 'pass' }],
       });
@@ -125,14 +128,15 @@ describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
       const inTime = proxyRequest(proc.port, `${slowUrl}/scanned/1200/${size}`);
       const tooLong = proxyRequest(proc.port, `${slowUrl}/streamed/8000/${size}`);
       tooLong.catch(() => undefined);
-      await sleep(300);
+      // both in flight (at the origin) before the signal, however slow the machine
+      await expect.poll(() => asked, { timeout: 10_000 }).toBe(2);
       const signalled = Date.now();
       proc.child.kill('SIGTERM');
-      await proc.waitFor(msg('draining'), 5_000, 2);
+      await proc.waitFor(msg('draining'), 15_000, 2);
 
       // nothing new is accepted once the workers drain
       let refused = false;
-      for (let i = 0; i < 40 && !refused; i++) {
+      for (let i = 0; i < 200 && !refused; i++) {
         refused = await new Promise<boolean>((resolve) => {
           const s = net.connect(proc.port, '127.0.0.1');
           s.once('connect', () => (s.destroy(), resolve(false)));
@@ -148,10 +152,11 @@ describe('cluster mode: SIGHUP reload and SIGTERM drain', () => {
       await expect(tooLong).rejects.toThrow();
       expect(await proc.exited).toBe(0);
       const elapsed = Date.now() - signalled;
-      expect(elapsed).toBeGreaterThan(2000); // waited for the deadline …
-      expect(elapsed).toBeLessThan(7000); // … and not much longer
+      expect(elapsed).toBeGreaterThan(2500); // waited for the deadline …
+      expect(elapsed).toBeLessThan(7500); // … and not much longer
+      // its last lines may come after its exit did (waitFor reads until its stdout closes)
+      expect((await proc.waitFor(msg('stopped'), 10_000)).length).toBeGreaterThan(0);
       expect(proc.lines.filter(msg('drain deadline passed: remaining connections cut'))).toHaveLength(1);
-      expect(proc.lines.some(msg('stopped'))).toBe(true);
     } finally {
       slow.closeAllConnections();
       await new Promise((resolve) => slow.close(resolve));

@@ -122,7 +122,8 @@ describe('destination guard through the proxy port', () => {
     expectForbidden(await proxyRequest(proxy.port, 'http://169.254.169.254/latest/meta-data/iam/security-credentials/', { headers: json }));
     expectForbidden(await proxyRequest(proxy.port, 'http://[fe80::1]/', { headers: json }));
     expectForbidden(await proxyRequest(proxy.port, 'http://[::ffff:169.254.169.254]/', { headers: json }));
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // a connect attempt would wait for upstream.connectTimeoutMs (10 s): loose for a loaded CI machine
+    expect(performance.now() - started).toBeLessThan(5_000);
     expect(connectsTo(80)).toBe(0);
   });
 
@@ -131,7 +132,7 @@ describe('destination guard through the proxy port', () => {
     await vi.waitFor(() => {
       const line = proxy.logs.find((l) => l.code === 'UPSTREAM_DESTINATION_FORBIDDEN' && String(l.err).includes(`127.0.0.1:${adminPort} is this proxy's admin listener`));
       if (!line) throw new Error('no log line yet');
-    });
+    }, { timeout: 10_000 });
   });
 
   it('still reaches a loopback origin by default (the proxy listens on loopback)', async () => {
@@ -324,7 +325,8 @@ describe('OriginClient: every origin socket is guarded', () => {
     const outcome = await tunnelOutcome(tunnel(client({ connectTimeoutMs: 60_000 }), '169.254.169.254', 443));
     expect((outcome as ProxyError).code).toBe('UPSTREAM_DESTINATION_FORBIDDEN');
     expect((outcome as ProxyError).message).toMatch(/^169\.254\.169\.254:443 is link-local/);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // the connect timeout is a minute: loose for a loaded CI machine
+    expect(performance.now() - started).toBeLessThan(3_000);
   });
 
   it('connectTunnel() connects an allowed destination, no delay set, bytes flowing', async () => {
@@ -343,7 +345,7 @@ describe('OriginClient: every origin socket is guarded', () => {
     expect((byName as ProxyError).code).toBe('UPSTREAM_DESTINATION_FORBIDDEN');
     const before = echo.connections();
     expect(await tunnelOutcome(tunnel(client({ allowDestinations: [`127.0.0.1/32:${echo.port}`] }, true), 'localhost', echo.port))).toBe('connected');
-    await vi.waitFor(() => expect(echo.connections()).toBe(before + 1));
+    await vi.waitFor(() => expect(echo.connections()).toBe(before + 1), { timeout: 10_000 });
     // allowDestinations never opens an own listener
     const own2 = await tunnelOutcome(tunnel(client({ allowDestinations: ['0.0.0.0/0'] }, true), '127.0.0.1', own.port));
     expect((own2 as ProxyError).details?.rule).toBe('own-listener');

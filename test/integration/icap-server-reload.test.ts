@@ -119,14 +119,14 @@ describe('dlp-proxy icap-server', () => {
     const running = runIcapServer(parseConfig({ icapServer: { port, edm: [{ name: 'customers', file: csv }] } }).icapServer, stop.signal);
     try {
       const said = (text: string) => stderr.mock.calls.some(([chunk]) => String(chunk).includes(text));
-      await vi.waitFor(() => expect(said('listening on')).toBe(true));
+      await vi.waitFor(() => expect(said('listening on')).toBe(true), { timeout: 10_000 });
       expect(process.listenerCount('SIGHUP')).toBe(listeners + 1);
       client = await IcapTestClient.connect(port);
       handle = { port } as IcapServerHandle;
       expect((await reqmod()).status).toBe(204);
       addJohn();
       process.kill(process.pid, 'SIGHUP');
-      await vi.waitFor(() => expect(said('reloaded: ISTags')).toBe(true));
+      await vi.waitFor(() => expect(said('reloaded: ISTags')).toBe(true), { timeout: 10_000 });
       expect(await reqmod()).toMatchObject({ status: 200, violations: '1 - edm:customers x1 0 2' });
     } finally {
       handle = undefined;

@@ -112,8 +112,8 @@ describe('incidents in one process', () => {
     proxy = undefined;
     const fast = await start({ dir: tempDir('dlp-proxy-incidents-'), batchMs: 50 });
     const id = await block(fast.port);
-    await sleep(300);
-    expect(await fast.app.incidents!.get(id)).toBeDefined();
+    // written by the store's thread after the batch: far sooner than the slow one's minute
+    await expect.poll(() => fast.app.incidents!.get(id), { timeout: 5000 }).toBeDefined();
   });
 
   it('incidents.queueSize: past it records are dropped and counted, the queued ones are written at close', async () => {

@@ -68,8 +68,8 @@ describe('incident store in cluster mode (workers: 2)', () => {
 
     // a new connection per request: node:cluster hands them to both workers in turn
     for (let i = 0; i < 20; i++) await upload();
-    const workers = new Set(lines.filter((l) => l.log === 'violation').map((l) => l.worker));
-    expect(workers.size).toBe(2);
+    // the violation lines come through the process' stdout, which may trail its replies
+    await expect.poll(() => new Set(lines.filter((l) => l.log === 'violation').map((l) => l.worker)).size).toBe(2);
 
     // SIGHUP: violations keep coming while the workers are replaced one at a time
     proc.child.kill('SIGHUP');
@@ -80,7 +80,7 @@ describe('incident store in cluster mode (workers: 2)', () => {
     await proc.waitFor((l) => l.msg === 'reload done', 60_000);
     reloading = false;
     await during;
-    expect(lines.filter((l) => l.msg === 'drained')).toHaveLength(2);
+    expect(await proc.waitFor((l) => l.msg === 'drained', 10_000, 2)).toHaveLength(2);
     const beforeTerm = [...blocked];
     // the replaced workers flushed at their drain; the new ones write within batchMs
     await eventually(() => beforeTerm.every((id) => storedIds(dir).has(id)), 10_000);

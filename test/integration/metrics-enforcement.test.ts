@@ -50,8 +50,16 @@ describe('metrics after enforcement traffic', () => {
     expect((await post(card)).status).toBe(403);
     expect((await proxyRequest(proxy.port, `${origin.url}/bytes/20000`)).status).toBe(200);
     expect((await proxyRequest(proxy.port, `${origin.url}/eicar.com`)).status).toBe(403);
-    const after = await scrape();
+    // an exchange is over (counted, out of flight) as it closes, which may be after its client
+    // read the last byte: scrape until all five are
+    let after = '';
     const delta = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
+    await expect
+      .poll(async () => {
+        after = await scrape();
+        return [delta('dlp_proxy_exchange_duration_seconds_count'), total(after, 'dlp_proxy_exchanges_in_flight')];
+      })
+      .toEqual([5, 0]);
 
     // verdict cache: one hit (the repeated upload), four misses (two uploads, two downloads)
     expect(delta('dlp_proxy_verdict_cache_hits_total')).toBe(1);

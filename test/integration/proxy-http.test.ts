@@ -196,7 +196,7 @@ describe('forward proxy, plain HTTP', () => {
       const found = proxy.logs.find((l) => l.msg === 'exchange' && l.path === '/bytes/5');
       if (!found) throw new Error('no access line yet');
       return found;
-    });
+    }, { timeout: 10_000 });
     expect(line).toMatchObject({ method: 'GET', host: '127.0.0.1', path: '/bytes/5', status: 200, bytesOut: 5, decision: 'upload=pass download=pass' });
     expect(typeof line.durationMs).toBe('number');
     expect(JSON.stringify(proxy.logs)).not.toContain('SECRET');

@@ -145,7 +145,9 @@ async function servesIntercepted(port: number): Promise<void> {
   expect(reply.status).toBe(200);
 }
 
-async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void> {
+// waits for a state the proxy reaches asynchronously; the timeouts it would otherwise wait for
+// are 20 s (startFront), so a few seconds of patience for a loaded machine prove the same
+async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${check.toString()}`);
@@ -210,7 +212,7 @@ describe('proxy front limits', () => {
     expect(tunnel.status).toBe(200);
     const elapsed = (await watch(track(tunnel.socket)).closed) - started;
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 20);
-    expect(elapsed).toBeLessThan(timeoutMs + 1000);
+    expect(elapsed).toBeLessThan(timeoutMs + 2000);
     expect(errors).toContain('CLIENT_IDLE_TIMEOUT');
     await eventually(() => idle(front));
     await servesIntercepted(port);
@@ -225,7 +227,7 @@ describe('proxy front limits', () => {
     tunnel.socket.write(PARTIAL_CLIENT_HELLO);
     const elapsed = (await closed) - started;
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 20);
-    expect(elapsed).toBeLessThan(timeoutMs + 1000);
+    expect(elapsed).toBeLessThan(timeoutMs + 2000);
     expect(errors).toContain('CLIENT_TLS_HANDSHAKE_TIMEOUT');
     await eventually(() => idle(front));
     await servesIntercepted(port);
@@ -242,14 +244,15 @@ describe('proxy front limits', () => {
     // right after: handshake done, FIN before any request
     const after = await interceptedTls(port, 'intercepted.test');
     after.raw.end();
-    await eventually(() => idle(front), 1000);
+    await eventually(() => idle(front));
     await servesIntercepted(port);
 
     const stalled = await connect(port, 'intercepted.test:443');
     track(stalled.socket).end(PARTIAL_CLIENT_HELLO);
     const started = performance.now();
     expect(await front.drain(5000)).toBe(true);
-    expect(performance.now() - started).toBeLessThan(1500);
+    // not the drain's 5 s, not the stalled handshake's 20 s
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it.each([400, 1000])('closes an idle tunnel, both sides (tunnelIdleTimeoutMs %i)', async (idleMs) => {
@@ -264,7 +267,7 @@ describe('proxy front limits', () => {
       const started = performance.now();
       const elapsed = (await seen.closed) - started;
       expect(elapsed).toBeGreaterThanOrEqual(idleMs - 20);
-      expect(elapsed).toBeLessThan(idleMs + 1000);
+      expect(elapsed).toBeLessThan(idleMs + 2000);
       // the origin side too: the echo got our FIN
       await eventually(() => echo.counts.ended === 1 && idle(front));
     } finally {
@@ -275,7 +278,9 @@ describe('proxy front limits', () => {
   it('keeps a tunnel that moves bytes open past tunnelIdleTimeoutMs', async () => {
     const echo = await startEcho();
     try {
-      const { port } = await startFront({ tunnelIdleTimeoutMs: 400 });
+      // a byte every 100 ms for 1.2 s: the idle timeout well above the gaps, so that a loaded
+      // machine's late timer does not make one
+      const { port } = await startFront({ tunnelIdleTimeoutMs: 800 });
       const tunnel = await connect(port, `tunnel.test:${echo.port}`);
       const seen = watch(track(tunnel.socket));
       let closed = false;
@@ -285,7 +290,7 @@ describe('proxy front limits', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(closed).toBe(false);
-      expect(seen.text()).toBe('.'.repeat(12));
+      await eventually(() => seen.text() === '.'.repeat(12));
     } finally {
       await echo.close();
     }
@@ -299,7 +304,7 @@ describe('proxy front limits', () => {
     const started = performance.now();
     const elapsed = (await watch(raw).closed) - started;
     expect(elapsed).toBeGreaterThanOrEqual(480);
-    expect(elapsed).toBeLessThan(1500);
+    expect(elapsed).toBeLessThan(500 + 2000);
     await eventually(() => idle(front));
   });
 
@@ -314,13 +319,13 @@ describe('proxy front limits', () => {
       const plainClosed = watch(plain).closed;
       const finAt = performance.now();
       plain.end();
-      expect((await plainClosed) - finAt).toBeLessThan(500);
+      expect((await plainClosed) - finAt).toBeLessThan(2000); // not clientIdleTimeoutMs (20 s)
       // intercepted keep-alive, after a response: FIN under the TLS
       const { raw, secure } = await interceptedTls(port, 'intercepted.test');
       secure.write(['GET / HTTP/1.1', 'Host: intercepted.test', '', ''].join('\r\n'));
       expect((await readResponse(secure)).status).toBe(200);
       raw.end();
-      await eventually(() => idle(front), 1000);
+      await eventually(() => idle(front));
       // a tunnel whose origin keeps its side open after the client's FIN: idle, then closed
       const tunnel = await connect(port, `tunnel.test:${echo.port}`);
       const seen = watch(track(tunnel.socket));
@@ -328,7 +333,7 @@ describe('proxy front limits', () => {
       await eventually(() => seen.text() === 'ping');
       const tunnelFinAt = performance.now();
       tunnel.socket.end();
-      expect((await seen.closed) - tunnelFinAt).toBeLessThan(500 + 1000);
+      expect((await seen.closed) - tunnelFinAt).toBeLessThan(500 + 2000);
       await eventually(() => echo.counts.ended === 1 && idle(front));
       await servesPlain(port);
     } finally {
@@ -349,7 +354,7 @@ describe('proxy front limits', () => {
     expect(seen.text()).toMatch(/^HTTP\/1\.1 408 /);
     expect(seen.text()).toContain('page CLIENT_HEADERS_TIMEOUT');
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 20);
-    expect(elapsed).toBeLessThan(timeoutMs + 1000);
+    expect(elapsed).toBeLessThan(timeoutMs + 2000);
     expect(errors).toContain('CLIENT_HEADERS_TIMEOUT');
     await servesPlain(port);
   });
@@ -364,7 +369,7 @@ describe('proxy front limits', () => {
     const elapsed = (await seen.closed) - started;
     clearInterval(trickle);
     expect(seen.text()).toMatch(/^HTTP\/1\.1 408 /);
-    expect(elapsed).toBeLessThan(600 + 1000);
+    expect(elapsed).toBeLessThan(600 + 2000);
   });
 
   it('answers 431 to more header fields than maxHeaderCount (plain and intercepted), and passes a head at the count whole', async () => {

@@ -5,7 +5,6 @@
 // get through either instance; with one instance gone, haproxy sends everything to the other.
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/ca/index.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -64,6 +63,8 @@ describe('two proxy instances behind haproxy sharing Redis and the CA', () => {
 
   // Lifecycle events are process-wide (both instances' loggers see every exchange), so each
   // instance's own VerdictCache counters tell which one served an upload and how.
+  /** The verdicts in Redis (each instance writes there behind its exchange, so poll this). */
+  const storedVerdicts = () => redis.cli('--scan', '--pattern', 'site-1:v:*').split('\n').filter(Boolean).length;
   const cacheCounts = async () => Promise.all(instances.map(async (i) => ({ hits: (await i.app.cache.stats()).hits, misses: (await i.app.cache.stats()).misses })));
 
   it('a verdict learnt through one instance is a cache hit through the other', async () => {
@@ -71,8 +72,10 @@ describe('two proxy instances behind haproxy sharing Redis and the CA', () => {
     const body = `quarterly numbers ${id}\n`.repeat(100);
     const scansBefore = scans.length;
     const before = await cacheCounts();
+    const stored = storedVerdicts();
     const first = await proxyRequest(lb.port, `${origin.url}/upload/${id}-1`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
-    await sleep(50); // the first instance's write to Redis runs behind its exchange
+    // the first instance's writes to Redis (the upload's verdict and the reply's) run behind its exchange
+    await expect.poll(storedVerdicts, { timeout: 5000 }).toBe(stored + 2);
     const second = await proxyRequest(lb.port, `${origin.url}/upload/${id}-2`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
     expect([first.status, second.status]).toEqual([200, 200]);
     const after = await cacheCounts();
@@ -81,16 +84,18 @@ describe('two proxy instances behind haproxy sharing Redis and the CA', () => {
     // Round-robin: one instance missed both and scanned, the other found both (through Redis).
     expect(delta).toEqual(expect.arrayContaining([{ hits: 0, misses: 2 }, { hits: 2, misses: 0 }]));
     expect(scans.map((m) => m.method).slice(scansBefore).sort()).toEqual(['REQMOD', 'RESPMOD']);
-    expect(redis.cli('--raw', 'KEYS', 'site-1:v:*').split('\n').length).toBeGreaterThanOrEqual(1);
+    expect(storedVerdicts()).toBe(stored + 2);
   });
 
   it('HTTPS through either instance: one CA for clients, the download scanned once', async () => {
     const before = scans.length;
     const counts = await cacheCounts();
     const replies = [];
+    const stored = storedVerdicts();
     for (let i = 0; i < 2; i++) {
       replies.push(await httpsViaProxy(lb.port, '127.0.0.1', tlsOrigin.port, '/bytes/200000', { ca: caPem }));
-      await sleep(50);
+      // the download's verdict reaches Redis behind the first exchange
+      if (i === 0) await expect.poll(storedVerdicts, { timeout: 5000 }).toBe(stored + 1);
     }
     for (const r of replies) {
       expect(r.status).toBe(200);

@@ -48,11 +48,16 @@ describe('shared verdict cache on Redis', () => {
   const upload = (proxy: TestProxy, body: string) =>
     proxyRequest(proxy.port, `${origin.url}/upload`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
 
+  /** The verdicts in Redis. */
+  const storedVerdicts = () => redis.cli('--scan', '--pattern', 'shared-test:v:*').split('\n').filter(Boolean).length;
+
   /** The same new body through a, then through b: how many ICAP scans b caused. */
   async function scansThroughSecond(): Promise<number> {
     const body = `report ${crypto.randomUUID()}\n`.repeat(50);
+    const stored = storedVerdicts();
     expect((await upload(a, body)).status).toBe(200);
-    await sleep(50); // a's write to Redis runs behind its exchange
+    // a's write to Redis runs behind its exchange
+    await expect.poll(storedVerdicts, { timeout: 5000 }).toBeGreaterThan(stored);
     const before = scans;
     expect((await upload(b, body)).status).toBe(200);
     return scans - before;
@@ -65,8 +70,9 @@ describe('shared verdict cache on Redis', () => {
     // and a block too: the card upload is scanned once for both instances
     const card = `card=4111 1111 1111 1111 ${crypto.randomUUID()}`;
     const before = scans;
+    const stored = storedVerdicts();
     expect((await upload(a, card)).status).toBe(403);
-    await sleep(50);
+    await expect.poll(storedVerdicts, { timeout: 5000 }).toBeGreaterThan(stored);
     expect((await upload(b, card)).status).toBe(403);
     expect(scans - before).toBe(1);
   });
@@ -89,10 +95,10 @@ describe('shared verdict cache on Redis', () => {
     const load = Promise.all([a, b, a, b].map((p, i) => worker(p, i)));
     await sleep(300);
     await redis.kill();
-    for (let i = 0; i < 100 && seen('down') < 2; i++) await sleep(20);
+    await expect.poll(() => seen('down'), { timeout: 10_000 }).toBe(2);
     await sleep(300); // traffic on the local tier alone
     await redis.restart();
-    for (let i = 0; i < 150 && seen('up') < 4; i++) await sleep(20);
+    await expect.poll(() => seen('up'), { timeout: 10_000 }).toBe(4);
     await sleep(200);
     stop = true;
     await load;

@@ -59,11 +59,14 @@ export async function startProxyProcess(doc: Record<string, unknown>, readyMessa
     for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as LogLine);
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  // 'exit' can come before the last of its stdout did: a line logged just before it ended counts
+  let stdoutClosed = false;
+  child.stdout!.once('close', () => (stdoutClosed = true));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waitFor = async (match: (line: LogLine) => boolean, timeoutMs = 30_000, count = 1) => {
     const deadline = Date.now() + timeoutMs;
     while (lines.filter(match).length < count) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`log line not seen (exit ${child.exitCode}); stderr: ${stderr}\n${lines.map((l) => l.msg).join('\n')}`);
+      if (Date.now() > deadline || ((child.exitCode !== null || child.signalCode !== null) && stdoutClosed)) throw new Error(`log line not seen (exit ${child.exitCode ?? child.signalCode}); stderr: ${stderr}\n${lines.map((l) => l.msg).join('\n')}`);
       await sleep(25);
     }
     return lines.filter(match);

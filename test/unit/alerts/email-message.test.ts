@@ -55,7 +55,8 @@ describe('e-mail routes', () => {
     );
     const started = performance.now();
     expect(compileGlob('*a*a*a*a*a*a*b')('a'.repeat(20_000))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(500);
+    // a backtracking matcher takes hours here; linear, milliseconds (loose for a loaded CI machine)
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('an empty match takes every incident; each list given must match', () => {

@@ -57,7 +57,8 @@ describe('WebhookSender', () => {
       expect(sender.stats()).toMatchObject({ queued: 3, dropped: 7 });
       const started = performance.now();
       sender.close();
-      expect(performance.now() - started).toBeLessThan(50);
+      // the attempt in flight would hang for timeoutMs (a minute): a loose bound for a loaded CI machine
+      expect(performance.now() - started).toBeLessThan(1000);
       expect(sender.stats()).toMatchObject({ queued: 0, dropped: 10, sent: 0 });
       expect(sender.enqueue({ late: true })).toBe(false);
       expect(seen.filter((m) => m.outcome === 'dropped' && m.webhook === 't')).toHaveLength(11);

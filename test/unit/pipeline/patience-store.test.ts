@@ -39,7 +39,8 @@ describe('patience store', () => {
   });
 
   it('maxHeldBytes: admission stops at the bound and frees when a fetch is done', async () => {
-    const store = new PatienceStore({ maxHeldBytes: 100, ttlMs: 1000 });
+    // a TTL far beyond the wait below: the body is disposed by done(), not by the TTL
+    const store = new PatienceStore({ maxHeldBytes: 100, ttlMs: 60_000 });
     const e = store.admit(owner, 60, 'e1', decision)!;
     expect(store.admit(owner, 41, 'e2', decision)).toBeUndefined();
     expect(store.admit(owner, 40, 'e3', decision)).toBeDefined();
@@ -51,7 +52,7 @@ describe('patience store', () => {
     expect(store.heldBytes).toBe(100); // still sending
     taken.done();
     expect(store.heldBytes).toBe(40);
-    await vi.waitFor(() => expect(b.disposed).toBe(true));
+    await vi.waitFor(() => expect(b.disposed).toBe(true), { timeout: 10_000 });
   });
 
   it('ttlMs: a settled entry nobody fetched is deleted with its body', async () => {
@@ -65,7 +66,7 @@ describe('patience store', () => {
     vi.advanceTimersByTime(1);
     expect(store.lookup(e.token, owner)).toEqual({ refused: 404 });
     expect(store.heldBytes).toBe(0);
-    await vi.waitFor(() => expect(b.disposed).toBe(true));
+    await vi.waitFor(() => expect(b.disposed).toBe(true), { timeout: 10_000 });
   });
 
   it('close() deletes every entry; a scan settling afterwards has its body deleted at once', async () => {
@@ -79,7 +80,7 @@ describe('patience store', () => {
     expect(store.size).toBe(0);
     const b = body(10);
     store.settle(stillScanning, ready(b), undefined);
-    await vi.waitFor(() => expect(b.disposed).toBe(true));
+    await vi.waitFor(() => expect(b.disposed).toBe(true), { timeout: 10_000 });
     expect(store.admit(owner, 1, 'e3', decision)).toBeUndefined();
   });
 
