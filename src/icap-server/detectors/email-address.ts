@@ -10,6 +10,8 @@ import type { DetectorRule, PatternDetector } from './text-detector.js';
  */
 const DOMAIN_PATTERN = /@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
 
+const AT_SIGN = /@/g;
+
 const RESERVED = /(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localhost|local)$/i;
 const NO_REPLY = /^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)\b/i;
 
@@ -25,7 +27,10 @@ export function emailAddressDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'email-address-bulk',
-    pattern: new RegExp(DOMAIN_PATTERN.source, 'g'),
+    // Run at each '@' only: a one-character literal is a plain string search for the engine,
+    // where the pattern's own pass read every character of a window that had no '@' at all.
+    pattern: new RegExp(DOMAIN_PATTERN.source, 'y'),
+    anchor: AT_SIGN,
     maxMatchChars: 64 + 1 + 255,
     rule,
     distinctValue: (m) => `${localPart(m.input, m.index)}${m[0]}`.toLowerCase(),
