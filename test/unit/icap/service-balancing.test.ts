@@ -75,6 +75,19 @@ describe('failover across servers', () => {
     }
   });
 
+  it('a body given as RAM chunks fails over the same way: the other server gets every byte, in order', async () => {
+    const broken = await fake({ onRequest: () => ({ reset: true }) });
+    const good = await fake();
+    const icap = service([broken.url(), good.url()]);
+    const data = Buffer.from('x'.repeat(3000) + 'y'.repeat(3000));
+    for (let i = 0; i < 4; i++) {
+      const result = await icap.send({ ...reqmod(''), body: [data.subarray(0, 1500), data.subarray(1500)], bodyBytes: data.length });
+      expect(result.kind).toBe('unmodified');
+      expect(good.requests.at(-1)!.body.equals(data)).toBe(true);
+    }
+    expect(count(broken)).toBeGreaterThan(0);
+  });
+
   it('does not fail over once more was sent than it kept, and says which server failed', async () => {
     const broken = await fake({ onRequest: () => ({ reset: true }) });
     const good = await fake();

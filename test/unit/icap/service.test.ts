@@ -184,6 +184,13 @@ describe('IcapService failures', () => {
     expect((await proxyErrorOf(icap.send(reqmod(Buffer.alloc(4000))))).code).toBe('ICAP_PREVIEW_TIMEOUT');
   });
 
+  it('a body given as RAM chunks meets the same read and preview timeouts as a stream', async () => {
+    const { icap } = await setup({ onRequest: () => ({ hang: true }), onPreview: () => ({ hang: true }) }, { readIdleTimeoutMs: 150, previewTimeoutMs: 150 });
+    const body = Buffer.alloc(4000, 'r');
+    expect((await proxyErrorOf(icap.send(reqmod(null, { body: [Buffer.from('small')], bodyBytes: 5 })))).code).toBe('ICAP_READ_TIMEOUT');
+    expect((await proxyErrorOf(icap.send(reqmod(null, { body: [body.subarray(0, 10), body.subarray(10)], bodyBytes: body.length })))).code).toBe('ICAP_PREVIEW_TIMEOUT');
+  });
+
   it('a reset in the middle of a 200 body fails the body stream with ICAP_READ_FAILED', async () => {
     const whole = answers.modified(RES, Buffer.alloc(10_000, 'q'));
     const { icap } = await setup({ onRequest: () => ({ reset: true, after: whole.subarray(0, whole.length - 4000) }) });
