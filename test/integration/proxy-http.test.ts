@@ -94,6 +94,27 @@ describe('forward proxy, plain HTTP', () => {
     await fresh.close();
   });
 
+  it('a HEAD answer carries the length and no body: the next response on the same connection is intact', async () => {
+    // A HEAD's response has no body whatever its Content-Length (RFC 9110 §9.3.2): a proxy that
+    // sent one would shift every later response on the keep-alive connection.
+    const socket = net.connect(proxy.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const host = new URL(origin.url).host;
+    socket.write(`HEAD ${origin.url}/bytes/5000 HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    await expect.poll(() => Buffer.concat(received).includes('\r\n\r\n')).toBe(true);
+    socket.write(`GET ${origin.url}/bytes/5 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    await new Promise((resolve) => socket.once('close', resolve));
+    const text = Buffer.concat(received).toString('latin1');
+    const [head, second] = text.split(/(?=HTTP\/1\.1 )/);
+    expect(head).toMatch(/^HTTP\/1\.1 200 [^\r]*\r\n/);
+    expect(head).toMatch(/\r\ncontent-length: 5000\r\n/i);
+    expect(head!.endsWith('\r\n\r\n')).toBe(true);
+    expect(second).toMatch(/\r\ncontent-length: 5\r\n/i);
+    expect(Buffer.from(second!.slice(second!.indexOf('\r\n\r\n') + 4), 'latin1').equals(deterministicBytes(5))).toBe(true);
+  });
+
   it('answers 502 with our page when the origin refuses, without internal error text', async () => {
     const closed = net.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
