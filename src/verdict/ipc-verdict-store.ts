@@ -147,13 +147,13 @@ export class IpcVerdictStore implements VerdictStore {
   async #claimOrGet(key: string, claim: boolean): Promise<ClaimResult> {
     const local = this.#local.entry(key);
     if (local) return { value: local.value, claimed: false, waited: false };
-    if (!isValidKey(key)) return { claimed: false, waited: false };
+    if (!isValidKey(key)) return { value: undefined, claimed: false, waited: false };
     const { answer, waited } = await this.#ask((id) => ({ op: 'get', id, key, claim }), key, claim);
     if (answer?.kind === 'hit') {
       this.#local.write(key, answer.value, answer.ttlMs);
       return { value: answer.value, claimed: false, waited };
     }
-    return { claimed: answer?.kind === 'claimed', waited };
+    return { value: undefined, claimed: answer?.kind === 'claimed', waited };
   }
 
   /** One request and its answer; undefined when the primary does not answer in time or the channel is gone. */

@@ -97,11 +97,11 @@ export class VerdictCache {
   private async lookup(key: string): Promise<ClaimResult> {
     try {
       if (this.store.claim) return await this.store.claim(key);
-      const value = await this.store.get(key);
-      return { ...(value ? { value } : {}), claimed: false, waited: false };
+      // one shape for every answer (value undefined on a miss): the reads after stay monomorphic
+      return { value: await this.store.get(key), claimed: false, waited: false };
     } catch {
       this.storeErrors++;
-      return { claimed: false, waited: false };
+      return { value: undefined, claimed: false, waited: false };
     }
   }
 
