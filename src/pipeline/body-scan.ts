@@ -112,15 +112,24 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
   const abort = new AbortController();
   let overflow: Overflow | undefined;
   const fed = spool ? feedSpool(input.body, spool, scan.maxScanBytes, upload ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', upload ? 'the client' : 'the origin') : Promise.resolve(undefined);
-  // The whole body, or OVERSIZE once it overflowed (the ICAP transaction is aborted then).
-  const overflowed = fed.then((o) => {
-    if (!o) return new Promise<never>(() => undefined);
+  // The whole body, or OVERSIZE once it overflowed (the ICAP transaction is aborted then; the
+  // spool stays open, so its own `done` would never settle). One promise per body, not a race
+  // per wait.
+  let overflowed: (err: ProxyError) => void = () => undefined;
+  const wholeBody: Promise<SpooledBody> = spool
+    ? new Promise((resolve, reject) => {
+        overflowed = reject;
+        spool.done.then(resolve, reject);
+      })
+    : Promise.resolve(held!);
+  wholeBody.catch(() => undefined);
+  fed.then((o) => {
+    if (!o) return;
     overflow = o;
     abort.abort(OVERSIZE);
-    throw OVERSIZE;
-  });
-  overflowed.catch(() => undefined);
-  const whole = () => (spool ? Promise.race([spool.done, overflowed]) : Promise.resolve(held!));
+    overflowed(OVERSIZE);
+  }, () => undefined);
+  const whole = () => wholeBody;
   /** drop what this scan spooled (a held body is the exchange's, released with it) */
   const drop = () => spool?.destroy();
   const settle = (outcome: Exclude<ScanOutcome, { action: 'oversize' }>, spooled?: SpooledBody, monitored = false): ScanOutcome => {
