@@ -19,6 +19,8 @@ async function start(overrides: Record<string, unknown> = {}): Promise<TestProxy
     {
       admin: { enabled: true, port: 0 },
       services: { dlp: { urls: [`icap://127.0.0.1:${icap.port}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icap.port}/av`] } },
+      // no incident store (its thread costs each start a second on a loaded machine): no endpoint here reads it
+      incidents: { enabled: false },
       ...overrides,
     },
     { caDir },

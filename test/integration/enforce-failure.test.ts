@@ -10,6 +10,9 @@ import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir } from '../support/proxy-harness.js';
 
+// no incident store (its thread costs each start a second on a loaded machine): nothing here reads it
+const NO_STORE = { incidents: { enabled: false } };
+
 const caDir = tempCaDir();
 
 function icapConfig(words: string[], optionsTtlMs = 3_600_000) {
@@ -37,7 +40,7 @@ describe('enforcement when things change or break', () => {
   it('rescans a cached body once the service ISTag changes', async () => {
     let server: IcapServerHandle = await listenIcapServer({ config: icapConfig(['TOP-SECRET'], 1000), port: 0 });
     const port = server.port;
-    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${port}/dlp`] } }, policy: uploads() }, { caDir });
+    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${port}/dlp`] } }, policy: uploads(), ...NO_STORE }, { caDir });
     const counter = transactionCounter();
     try {
       const body = 'a memo mentioning PROJECT-X';
@@ -61,7 +64,7 @@ describe('enforcement when things change or break', () => {
   });
 
   it('fails closed with 503 when the ICAP server is down, and the origin sees nothing', async () => {
-    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${await closedPort()}/dlp`], failMode: 'closed' } }, policy: uploads() }, { caDir });
+    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${await closedPort()}/dlp`], failMode: 'closed' } }, policy: uploads(), ...NO_STORE }, { caDir });
     try {
       const before = origin.seen.length;
       const reply = await post(proxy.port, `${origin.url}/up`, 'anything at all');
@@ -75,7 +78,7 @@ describe('enforcement when things change or break', () => {
   });
 
   it('fails open when configured: the body passes unscanned and a warning is logged', async () => {
-    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${await closedPort()}/dlp`], failMode: 'closed', failModes: { connect: 'open' } } }, policy: uploads() }, { caDir });
+    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${await closedPort()}/dlp`], failMode: 'closed', failModes: { connect: 'open' } } }, policy: uploads(), ...NO_STORE }, { caDir });
     try {
       const reply = await post(proxy.port, `${origin.url}/up`, `fail open ${CARD}`);
       expect(reply.status).toBe(200);
@@ -88,7 +91,7 @@ describe('enforcement when things change or break', () => {
 
   it('monitor mode passes a violation and logs it', async () => {
     const server = await listenIcapServer({ config: icapConfig(['TOP-SECRET']), port: 0 });
-    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${server.port}/dlp`] } }, policy: uploads('dlp', 'monitor') }, { caDir });
+    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${server.port}/dlp`] } }, policy: uploads('dlp', 'monitor'), ...NO_STORE }, { caDir });
     try {
       const reply = await post(proxy.port, `${origin.url}/up`, `monitored ${CARD}`);
       expect(reply.status).toBe(200);
@@ -104,7 +107,7 @@ describe('enforcement when things change or break', () => {
 
   it('blocks bodies over maxScanBytes (declared or streamed) without contacting the origin', async () => {
     const server = await listenIcapServer({ config: icapConfig(['TOP-SECRET']), port: 0 });
-    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${server.port}/dlp`] } }, policy: uploads(), scan: { maxScanBytes: 1000 } }, { caDir });
+    const proxy = await startTestProxy({ services: { dlp: { urls: [`icap://127.0.0.1:${server.port}/dlp`] } }, policy: uploads(), scan: { maxScanBytes: 1000 }, ...NO_STORE }, { caDir });
     try {
       const before = origin.seen.length;
       const declared = await post(proxy.port, `${origin.url}/up`, 'x'.repeat(5000));
@@ -120,7 +123,7 @@ describe('enforcement when things change or break', () => {
 
   it('blocks by policy alone: no ICAP transaction, no origin connection', async () => {
     const counter = transactionCounter();
-    const proxy = await startTestProxy({ policy: [{ name: 'no-pastebins', match: { hosts: ['127.0.0.1'], methods: ['POST'] }, action: 'block' }] }, { caDir });
+    const proxy = await startTestProxy({ policy: [{ name: 'no-pastebins', match: { hosts: ['127.0.0.1'], methods: ['POST'] }, action: 'block' }], ...NO_STORE }, { caDir });
     try {
       const before = origin.connections;
       const reply = await post(proxy.port, `${origin.url}/up`, 'hello');

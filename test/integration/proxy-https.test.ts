@@ -15,6 +15,9 @@ import { connect, httpsViaProxy } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 
+// no incident store (its thread costs each start a second on a loaded machine): nothing here reads it
+const NO_STORE = { incidents: { enabled: false } };
+
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
 function listeningServers(): number {
@@ -37,8 +40,8 @@ describe('HTTPS through the proxy', () => {
     originCaPem = originCa.certPem;
     originCaFile = path.join(originCaDir, 'ca.pem');
     origin = await startOrigin({ tls: { cert: leaf.certPem, key: leaf.keyPem } });
-    proxy = await startTestProxy({ upstream: { extraCaFiles: [originCaFile] }, proxy: { tunnel: ['tunnelled.test', '127.0.0.2'] } }, { caDir });
-    untrusting = await startTestProxy({}, { caDir });
+    proxy = await startTestProxy({ upstream: { extraCaFiles: [originCaFile] }, proxy: { tunnel: ['tunnelled.test', '127.0.0.2'] }, ...NO_STORE }, { caDir });
+    untrusting = await startTestProxy(NO_STORE, { caDir });
   });
   afterAll(async () => {
     await proxy.close();
@@ -77,7 +80,7 @@ describe('HTTPS through the proxy', () => {
   });
 
   it('tunnels listed hosts untouched: the client sees the origin certificate', async () => {
-    const tunnelProxy = await startTestProxy({ proxy: { tunnel: ['127.0.0.1'] } }, { caDir });
+    const tunnelProxy = await startTestProxy({ proxy: { tunnel: ['127.0.0.1'] }, ...NO_STORE }, { caDir });
     try {
       const reply = await httpsViaProxy(tunnelProxy.port, '127.0.0.1', origin.port, '/bytes/1000', { ca: originCaPem });
       expect(reply.status).toBe(200);
@@ -185,7 +188,7 @@ describe('proxy access control', () => {
   afterAll(async () => origin.close());
 
   it('refuses clients outside allowedClients with 403, for requests and CONNECT', async () => {
-    const proxy = await startTestProxy({ proxy: { allowedClients: ['10.0.0.0/8'] } }, { caDir });
+    const proxy = await startTestProxy({ proxy: { allowedClients: ['10.0.0.0/8'] }, ...NO_STORE }, { caDir });
     try {
       const { proxyRequest } = await import('../support/proxy-client.js');
       const reply = await proxyRequest(proxy.port, `${origin.url}/`);
@@ -202,7 +205,7 @@ describe('proxy access control', () => {
   it('asks for proxy credentials (407), accepts the right ones and never forwards them', async () => {
     const { hashPassword } = await import('../../src/proxy/index.js');
     const passwordHash = await hashPassword('correct horse', { N: 1024, r: 8, p: 1 });
-    const proxy = await startTestProxy({ proxy: { auth: { realm: 'corp', users: [{ name: 'alice', passwordHash }] } } }, { caDir });
+    const proxy = await startTestProxy({ proxy: { auth: { realm: 'corp', users: [{ name: 'alice', passwordHash }] } }, ...NO_STORE }, { caDir });
     const { proxyRequest } = await import('../support/proxy-client.js');
     try {
       const none = await proxyRequest(proxy.port, `${origin.url}/headers`);

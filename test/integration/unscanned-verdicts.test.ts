@@ -36,7 +36,8 @@ afterAll(async () => {
 
 async function start(icapOptions: Parameters<typeof startFakeIcapServer>[0], overrides: Record<string, unknown> = {}, service: Record<string, unknown> = {}) {
   icap = await startFakeIcapServer(icapOptions);
-  proxy = await startTestProxy({ services: { dlp: { urls: [icap.url('dlp')], ...service } }, policy: [{ name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' }], ...overrides }, { caDir });
+  // no incident store (its thread costs each start a second on a loaded machine): nothing here reads it
+  proxy = await startTestProxy({ services: { dlp: { urls: [icap.url('dlp')], ...service } }, policy: [{ name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' }], incidents: { enabled: false }, ...overrides }, { caDir });
   return proxy;
 }
 const transactions = () => icap!.requests.filter((r: FakeRequest) => r.head.method !== 'OPTIONS').length;

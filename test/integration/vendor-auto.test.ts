@@ -37,7 +37,8 @@ async function start(vendor: string | undefined, extraOptions: Array<[string, st
     options: () => ({ send: encodeOptionsResponse({ methods: ['REQMOD'], istag: 'same-tag', allow204: true, preview: 1024, optionsTtlSeconds: 1, headers: [['Service', service], ...extraOptions] }) }),
     onRequest: () => ({ send: answers.noContent('"same-tag"') }),
   });
-  proxy = await startTestProxy({ services: { dlp: { urls: [icap.url('dlp')], ...(vendor ? { vendor } : {}) } }, policy: [{ name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' }] }, { caDir });
+  // no incident store (its thread costs each start a second on a loaded machine): nothing here reads it
+  proxy = await startTestProxy({ services: { dlp: { urls: [icap.url('dlp')], ...(vendor ? { vendor } : {}) } }, policy: [{ name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' }], incidents: { enabled: false } }, { caDir });
   return proxy;
 }
 const transactions = () => icap!.requests.filter((r: FakeRequest) => r.head.method !== 'OPTIONS');
