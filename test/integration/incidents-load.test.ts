@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/config/index.js';
 import { IncidentStore } from '../../src/incidents/index.js';
 import { freePort } from '../support/peers/common.js';
+import { prebuiltMain } from '../support/prebuilt-proxy.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const RATE_PER_S = 1_000;
@@ -75,7 +76,8 @@ async function startProxy(name: Target['name'], caDir: string, incidents: Record
   const file = path.join(tempDir('dlp-proxy-incidents-load-'), 'config.yaml');
   const doc = { workers: 1, proxy: { port }, admin: { enabled: false }, icapServer: { enabled: false }, services: {}, policy: POLICY, ca: { dir: caDir }, incidents, log: { level: 'warn', format: 'json' } };
   fs.writeFileSync(file, YAML.stringify(doc));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // from the run's transpiled build (prebuilt-proxy.ts), as `npm start` runs it: no tsx loader
+  const child = spawn(process.execPath, [await prebuiltMain(), 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
