@@ -66,6 +66,8 @@ async function start(webhooks: unknown[]): Promise<TestProxy> {
         { name: 'uploads', match: { direction: 'upload' }, scan: 'dlp' },
       ],
       alerts: { webhooks },
+      // no incident store (its thread costs each start a second on a loaded machine): nothing here reads it
+      incidents: { enabled: false },
     },
     { caDir },
   );

@@ -45,7 +45,8 @@ describe('destination guard through the proxy port', () => {
   beforeAll(async () => {
     diagnostics.subscribe('net.client.socket', onClientSocket);
     origin = await startOrigin();
-    proxy = await startTestProxy({ admin: { enabled: true, port: 0 }, icapServer: { enabled: true, port: 0 } }, { caDir });
+    // no incident store (its thread costs each start a second on a loaded machine): nothing here reads it
+    proxy = await startTestProxy({ admin: { enabled: true, port: 0 }, icapServer: { enabled: true, port: 0 }, incidents: { enabled: false } }, { caDir });
     adminPort = proxy.app.adminPort!;
     icapPort = proxy.app.icapServerPort!;
   });
@@ -153,7 +154,7 @@ describe('upstream.denyDestinations through the proxy port', () => {
   beforeAll(async () => {
     denied = await startOrigin();
     other = await startOrigin();
-    proxy = await startTestProxy({ upstream: { denyDestinations: [`127.0.0.1/32:${denied.port}`] } }, { caDir });
+    proxy = await startTestProxy({ upstream: { denyDestinations: [`127.0.0.1/32:${denied.port}`] }, incidents: { enabled: false } }, { caDir });
   });
   afterAll(async () => {
     await proxy?.close();
