@@ -132,9 +132,10 @@ describe.each(VENDOR_SCRIPTS.map((s) => [s.product, s] as const))('%s', (_produc
         return;
       }
       const slowly = h.send(direction, 'mc1', `${clean}${SIM_SLOW}`);
-      // the one connection is taken: the slow answer is held by the server
+      // the one connection is taken: the slow answer is held by the server until the queued one gave up
       await expect.poll(() => h.sim.slowInFlight(), { interval: 5 }).toBe(1);
       const queued = await h.send(direction, 'mc1', clean);
+      h.sim.releaseSlow();
       const slow = await slowly;
       await expectOutcome(h, slow, { pass: {} }, direction, 'p');
       await expectOutcome(h, queued, { unavailable: 'ICAP_QUEUE_TIMEOUT', failClass: 'overload' }, direction, 'p');

@@ -11,7 +11,8 @@
 // What the server finds is decided from the body, as a scanner would: a card number or EICAR is a
 // violation (by what the vendor looks for), a ZIP whose first entry is encrypted is unscannable,
 // and three markers stand for what a test cannot otherwise provoke: SIM_ERROR (the server fails),
-// SIM_OVERLOAD (503, RFC 3507 §4.3.3 "Service overloaded") and SIM_SLOW (an answer after 250 ms).
+// SIM_OVERLOAD (503, RFC 3507 §4.3.3 "Service overloaded") and SIM_SLOW (an answer held until
+// releaseSlow(), at most 10 s: a test decides when, not the machine's speed).
 import type { ErrorCode } from '../../../src/core/errors.js';
 import type { HeaderList, HttpHead } from '../../../src/core/types.js';
 import type { FailClass, Vendor } from '../../../src/enforce/index.js';
@@ -26,7 +27,7 @@ export type Scenario = 'clean' | 'violation' | 'encrypted' | 'error';
 export const SIM_ERROR = 'SIMULATE: the server fails';
 export const SIM_OVERLOAD = 'SIMULATE: the server is overloaded';
 export const SIM_SLOW = 'SIMULATE: a slow scan';
-const SLOW_MS = 250;
+const SLOW_MAX_MS = 10_000;
 
 export interface Turn {
   req: FakeRequest;
@@ -80,8 +81,10 @@ export interface VendorScript {
 export interface VendorSimulator {
   script: VendorScript;
   server: FakeIcapServer;
-  /** SIM_SLOW answers being held now (each holds its connection for SLOW_MS) */
+  /** SIM_SLOW answers being held now (each holds its connection until releaseSlow()) */
   slowInFlight(): number;
+  /** answer the SIM_SLOW requests held now */
+  releaseSlow(): void;
   url(service: string): string;
   close(): Promise<void>;
 }
@@ -152,6 +155,7 @@ export function utf8Value(text: string): string {
 
 export async function startVendorSimulator(script: VendorScript): Promise<VendorSimulator> {
   let slow = 0;
+  const held: Array<() => void> = [];
   const server = await startFakeIcapServer({
     options: (req) => {
       const path = new URL(req.head.uri).pathname;
@@ -189,9 +193,26 @@ export async function startVendorSimulator(script: VendorScript): Promise<Vendor
       const action = script.answer(turn);
       if (!text.includes(SIM_SLOW) || !('send' in action)) return action;
       slow++;
-      setTimeout(() => slow--, SLOW_MS);
-      return { ...action, delayMs: SLOW_MS };
+      await new Promise<void>((resolve) => {
+        held.push(resolve);
+        setTimeout(resolve, SLOW_MAX_MS).unref();
+      });
+      slow--;
+      return action;
     },
   });
-  return { script, server, slowInFlight: () => slow, url: (service) => server.url(service), close: () => server.close() };
+  const releaseSlow = () => {
+    for (const release of held.splice(0)) release();
+  };
+  return {
+    script,
+    server,
+    slowInFlight: () => slow,
+    releaseSlow,
+    url: (service) => server.url(service),
+    close: () => {
+      releaseSlow();
+      return server.close();
+    },
+  };
 }
