@@ -1,6 +1,5 @@
 // The cross-worker single-flight table alone: who scans, who waits, and what ends a wait.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClaimTable, type ClaimOutcome } from '../../../src/verdict/claim-table.js';
 
 const block = { action: 'block' as const, reason: 'DLP match', violations: ['TOP-SECRET'] };
@@ -66,22 +65,29 @@ describe('ClaimTable', () => {
     expect(table.stats()).toMatchObject({ claims: 0, waiting: 0 });
   });
 
-  it('a claim past the timeout passes to a waiter; a wait past its own timeout scans unclaimed', async () => {
-    open(60);
-    const got: Array<[number, ClaimOutcome, number]> = [];
-    const t0 = Date.now();
-    table.claim('k', 1, () => undefined);
-    table.claim('k', 2, (o) => got.push([2, o, Date.now() - t0]));
-    await sleep(30);
-    table.claim('k', 3, (o) => got.push([3, o, Date.now() - t0]));
-    await sleep(150);
-    // 2 was handed the claim when 1's ran out; 3 waited its own 60 ms and scans alone
-    expect(got.map(([who, o]) => [who, o.kind])).toEqual([
-      [2, 'claimed'],
-      [3, 'scan'],
-    ]);
-    expect(got[0]![2]).toBeGreaterThanOrEqual(55);
-    expect(table.stats().timeouts).toBeGreaterThanOrEqual(2);
+  it('a claim past the timeout passes to a waiter; a wait past its own timeout scans unclaimed', () => {
+    // a fake clock: on a loaded machine a real sleep(30) can overrun 60 ms and reorder the timeouts
+    vi.useFakeTimers();
+    try {
+      open(60);
+      const got: Array<[number, ClaimOutcome, number]> = [];
+      const t0 = Date.now();
+      table.claim('k', 1, () => undefined);
+      table.claim('k', 2, (o) => got.push([2, o, Date.now() - t0]));
+      vi.advanceTimersByTime(30);
+      table.claim('k', 3, (o) => got.push([3, o, Date.now() - t0]));
+      vi.advanceTimersByTime(29);
+      expect(got).toEqual([]);
+      vi.advanceTimersByTime(150);
+      // 2 was handed the claim when 1's ran out at 60 ms; 3 waited its own 60 ms (to 90 ms) and scans alone
+      expect(got.map(([who, o, at]) => [who, o.kind, at])).toEqual([
+        [2, 'claimed', 60],
+        [3, 'scan', 90],
+      ]);
+      expect(table.stats().timeouts).toBeGreaterThanOrEqual(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('is bounded: past maxKeys a miss scans unclaimed, past maxWaiters a lookup does not wait', () => {
