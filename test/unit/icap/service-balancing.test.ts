@@ -52,7 +52,7 @@ function stateMessages(): IcapServerStateMessage[] {
   return seen;
 }
 
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -161,8 +161,11 @@ describe('health: suspension and revival', () => {
     expect(count(server, 'OPTIONS')).toBe(after);
 
     const busy = await fake();
-    const active = service([busy.url()], { health: { probeIntervalMs: 250 } });
-    const stop = Date.now() + 750;
+    // The probe timer fires twice during the traffic and must skip both times. An interval far
+    // above one send's latency keeps that so on a loaded machine: only a stall of a whole second
+    // between two sends would make a probe legitimate.
+    const active = service([busy.url()], { health: { probeIntervalMs: 1000 } });
+    const stop = Date.now() + 2200;
     while (Date.now() < stop) await active.send(reqmod('traffic'));
     expect(count(busy, 'OPTIONS')).toBe(1); // the first fetch only: traffic proved it up
   });

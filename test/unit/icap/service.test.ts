@@ -141,8 +141,8 @@ describe('IcapService connection reuse', () => {
   it('drops an idle connection the server closed and carries on with a fresh one', async () => {
     const { server, icap } = await setup({ onRequest: () => ({ send: answers.noContent(), close: true }) });
     await icap.send(reqmod('x'));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(icap.stats()[0]!.idle).toBe(0);
+    // The server's FIN reaches the pooled socket later: wait for the pool to drop it.
+    await expect.poll(() => icap.stats()[0]!.idle).toBe(0);
     await icap.send(reqmod('y'));
     expect(server.connections).toBe(2);
   });
@@ -153,8 +153,8 @@ describe('IcapService connection reuse', () => {
     expect(icap.stats()[0]).toMatchObject({ busy: 1, idle: 0 });
     if (first.kind !== 'modified') throw new Error('expected modified');
     first.body!.destroy();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(icap.stats()[0]).toMatchObject({ busy: 0, idle: 1 });
+    // Discarding the rest of the 200 body takes socket reads: wait until the connection is back.
+    await expect.poll(() => icap.stats()[0]).toMatchObject({ busy: 0, idle: 1 });
     const second = await icap.send(reqmod('x'));
     if (second.kind !== 'modified') throw new Error('expected modified');
     expect((await readAll(second.body)).length).toBe(200_000);
