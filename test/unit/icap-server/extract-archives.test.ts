@@ -123,11 +123,21 @@ describe('limits against bombs, each named', () => {
   });
 
   it('stops a stream whose ratio passes extract.maxRatio (decode-limit:ratio), not a text that compresses well', async () => {
-    const zeros = zip([{ name: 'zeros.bin', data: Buffer.alloc(8 * 1024 * 1024) }]);
-    const started = process.hrtime.bigint();
+    const zeros = zip([{ name: 'zeros.bin', data: Buffer.alloc(32 * 1024 * 1024) }]);
     expect(await av(zeros)).toEqual(['decode-limit:ratio']);
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(3000);
+    // The stop ends the work: under a low ratio it costs a fraction of reading the whole 32 MiB (a
+    // baseline in the same test, not a wall-clock bound a loaded CI machine can pass). Best of five
+    // for the stop: a shared machine's pauses only ever add time.
+    let wholeMs = performance.now();
     expect(await av(zeros, { extract: { maxRatio: 2000 } })).toEqual([]);
+    wholeMs = performance.now() - wholeMs;
+    let stoppedMs = Infinity;
+    for (let round = 0; round < 5; round++) {
+      const started = performance.now();
+      expect(await av(zeros, { extract: { maxRatio: 20 } })).toEqual(['decode-limit:ratio']);
+      stoppedMs = Math.min(stoppedMs, performance.now() - started);
+    }
+    expect(stoppedMs / wholeMs).toBeLessThan(0.5);
     expect(await av(zlib.gzipSync(Buffer.alloc(8 * 1024 * 1024)))).toEqual(['decode-limit:ratio']);
     const log = Buffer.from(Array.from({ length: 60_000 }, (_, i) => `${i} GET /api/items/${(i * 7919) % 100_003} 200 ${(i * 31) % 977}ms\n`).join(''));
     expect(await av(zlib.gzipSync(log))).toEqual([]);
