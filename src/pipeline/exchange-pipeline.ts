@@ -124,7 +124,8 @@ export class ExchangePipeline {
     res.once('close', () => {
       for (const body of ctx.held) void body.dispose();
       ctx.response?.destroy();
-      exchange.status ??= res.statusCode;
+      // a client gone before any answer has no status (a ServerResponse says 200 until written)
+      if (res.headersSent) exchange.status ??= res.statusCode;
       events.exchangeEnd.publish({ exchange, durationMs: performance.now() - exchange.startedAt });
     });
     const request = { method: exchange.method, target: originForm(req.url ?? '/'), httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, websocket: upgrade !== undefined };

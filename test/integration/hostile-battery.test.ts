@@ -144,9 +144,14 @@ describe('bodies that used to end the process', () => {
       [head([`POST ${url('/drop')} HTTP/1.1`, `Host: ${host()}`, 'Transfer-Encoding: chunked']), chunked([Buffer.alloc(3000)], false)],
       [head([`GET ${url('/bytes/1000000')} HTTP/1.1`, `Host: ${host()}`])],
     ];
+    const before = proxy.logs.length;
     await Promise.all(attacks.map((chunks) => rawRequest(proxy.port, chunks, { destroyAfterWrite: true, deadlineMs: 1000 })));
     const ok = await proxyRequest(proxy.port, url('/bytes/10'));
     expect(ok.status).toBe(200);
+    // an upload whose client left before any answer is logged without a status, never as a 200
+    const abandoned = () => proxy.logs.slice(before).filter((l) => l.msg === 'exchange' && l.method === 'POST' && l.path === '/echo' && l.bytesOut === 0);
+    await expect.poll(() => abandoned().length).toBeGreaterThan(0);
+    for (const line of abandoned()) expect(line.status).toBeUndefined();
   });
 
   it('a request that comes back through the proxy is refused as a loop', async () => {
