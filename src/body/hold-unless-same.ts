@@ -29,11 +29,7 @@ export function holdUnlessSame(body: Readable, original: readonly Buffer[], orig
  * held body (2 % of a scanned request in the profile). Either side failing still ends both.
  */
 export function holdWhole(body: Readable, options: SpoolOptions): Promise<SpooledBody> {
-  const spool = new Spool(options);
-  body.once('error', (err) => spool.destroy(err));
-  spool.done.catch((err: unknown) => body.destroy(err as Error));
-  body.pipe(spool);
-  return spool.done;
+  return holdRest(body, new Spool(options));
 }
 
 /** One comparison; a class so a scanned body costs one object and its bound listeners. */
@@ -132,7 +128,7 @@ class SameMatch {
   }
 }
 
-/** The rest of `body` into `spool`, which already holds its first bytes. */
+/** The rest of `body` into `spool` (which may already hold its first bytes). */
 function holdRest(body: Readable, spool: Spool): Promise<SpooledBody> {
   body.once('error', (err) => spool.destroy(err));
   spool.done.catch((err: unknown) => body.destroy(err as Error));

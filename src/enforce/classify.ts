@@ -116,8 +116,7 @@ export async function classify(result: IcapResult, context: ClassifyContext): Pr
   // An echo of the original under the same head (c-icap's pass) is compared in place while the
   // original is in RAM: no second spool, no second hash.
   const echoHead = sameHead(original.head, head);
-  const held =
-    body === null ? null : echoHead && original.ram !== undefined ? await holdUnlessSame(body, original.ram, original.sizeBytes, context.spool) : await holdWhole(body, context.spool);
+  const held = body !== null && echoHead && original.ram !== undefined ? await holdUnlessSame(body, original.ram, original.sizeBytes, context.spool) : await hold(body, context.spool);
   const adapted = held === 'same' ? null : held;
   const sameBody = held === 'same' || (held === null ? original.sizeBytes === 0 : held.sha256 === original.sha256 && held.sizeBytes === original.sizeBytes);
   if (sameBody && echoHead) {
