@@ -27,6 +27,10 @@ export interface App {
   proxyPort: number;
   /** the built-in ICAP service's port, when it runs */
   icapServerPort: number | undefined;
+  /** a cluster worker with a patience rule: its relay listener on 127.0.0.1 (pipeline/patience-relay.ts) */
+  patienceRelayPort: number | undefined;
+  /** The live workers' relay ports by worker id (the primary's patience-relays message). */
+  setPatienceRelays(ports: Readonly<Record<string, number>>): void;
   /**
    * Re-read the built-in ICAP service's data sets (icapServer.edm, icapServer.fingerprints) and
    * clamd's signature version (SIGHUP in a single process); resolves with the ISTags in force once
@@ -72,6 +76,8 @@ export interface StartOptions {
   emailAlerts?: boolean;
   /** a cluster worker with cache.store: memory: the primary's store, over IPC (instead of one of its own) */
   verdictStore?: VerdictStore;
+  /** a cluster worker: its id (named in its patience links) and the secret its relay listener asks of other workers */
+  patienceRelay?: { workerId: number; secret: string };
 }
 
 export async function startApp(config: Config, options: StartOptions = {}): Promise<App> {
@@ -188,8 +194,15 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         : renderPage('error', { status, code, ...(host ? { host } : {}), ...(incidentId ? { incidentId } : {}) }, accept);
 
     // how scanned downloads reach the client (policy[].delivery); held patience files go at close
-    const delivery = new Delivery(config.policy, config.scan);
+    const patienceWorker = options.patienceRelay ? { id: options.patienceRelay.workerId, relaySecret: options.patienceRelay.secret } : undefined;
+    const delivery = new Delivery(config.policy, config.scan, patienceWorker);
     closers.push(() => delivery.close());
+    const patienceRelayPort = await delivery.relay?.listen();
+    if (patienceRelayPort !== undefined) upstream.addOwnListener('patience-relay', '127.0.0.1', patienceRelayPort);
+    const setPatienceRelays = (ports: Readonly<Record<string, number>>): void => {
+      delivery.relay?.setPeers(ports);
+      for (const port of Object.values(ports)) upstream.addOwnListener('patience-relay', '127.0.0.1', port);
+    };
     const pipeline = new ExchangePipeline({
       delivery,
       viaName: config.proxy.viaName,
@@ -268,7 +281,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       await close();
       return drained;
     };
-    return { config, logger, ca, proxyPort, icapServerPort, reloadIcapServer, refreshBuiltinServices, adminPort, metrics, services, cache, incidents: incidents?.reader, incidentRecorder: incidents, drain, close };
+    return { config, logger, ca, proxyPort, icapServerPort, patienceRelayPort, setPatienceRelays, reloadIcapServer, refreshBuiltinServices, adminPort, metrics, services, cache, incidents: incidents?.reader, incidentRecorder: incidents, drain, close };
   } catch (err) {
     await close();
     throw err;

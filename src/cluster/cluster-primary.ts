@@ -16,6 +16,7 @@
 // time (the new one listening before the old one drains, so no connection is refused or cut).
 // SIGTERM or SIGINT drains every worker up to shutdown.drainTimeoutMs and exits 0. A worker
 // that dies unexpectedly is replaced, with a backoff when it keeps dying.
+import { randomBytes } from 'node:crypto';
 import cluster, { type Worker } from 'node:cluster';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -64,6 +65,10 @@ export class ClusterPrimary {
   #email: EmailAlerts | undefined;
   /** listeners of the primary that the workers must refuse to forward to */
   readonly #ownListeners: OwnListener[] = [];
+  /** what the workers' patience relay listeners ask of each other (pipeline/patience-relay.ts) */
+  readonly #relaySecret = randomBytes(32).toString('base64url');
+  /** the live workers' patience relay ports by worker id */
+  readonly #relays = new Map<number, number>();
   /** the port the workers reported (config.proxy.port, or the one picked for port 0) */
   #proxyPort: number;
   #reloading: Promise<void> | undefined;
@@ -261,7 +266,11 @@ export class ClusterPrimary {
   #spawn(gen: Generation): Promise<Worker> {
     const worker = cluster.fork();
     // its claims pass on as soon as its channel closes (a crash mid-scan included), not at a timeout
-    worker.once('disconnect', () => this.#verdicts.ownerGone(worker.id));
+    worker.once('disconnect', () => {
+      this.#verdicts.ownerGone(worker.id);
+      // its patience files went with it: its links answer 404 wherever they arrive
+      if (this.#relays.delete(worker.id)) this.#announceRelays();
+    });
     return new Promise<Worker>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`worker ${worker.id} did not start within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
       const fail = (err: Error) => {
@@ -290,13 +299,15 @@ export class ClusterPrimary {
   #handle(worker: Worker, message: WorkerMessage, gen: Generation, ready: () => void, fail: (err: Error) => void): void {
     switch (message.type) {
       case 'hello':
-        send(worker, { type: 'config', text: gen.text, source: this.#file, workerCount: gen.config.workers, ownListeners: this.#ownListeners });
+        send(worker, { type: 'config', text: gen.text, source: this.#file, workerCount: gen.config.workers, ownListeners: this.#ownListeners, relaySecret: this.#relaySecret });
         return;
       case 'ready':
         this.#logger.info({ log: 'cluster', worker: worker.id, pid: worker.process.pid, port: message.port }, 'worker listening');
         this.#proxyPort = message.port;
         this.#admin?.workerReady(worker);
         ready();
+        if (message.relayPort !== undefined) this.#relays.set(worker.id, message.relayPort);
+        this.#announceRelays();
         return;
       case 'failed':
         fail(new Error(`worker ${worker.id}: ${message.message}`));
@@ -318,6 +329,12 @@ export class ClusterPrimary {
         if (this.#email) for (const record of Array.isArray(message.records) ? message.records : []) if (isIncidentRecord(record)) this.#email.notify(record);
         send(worker, { type: 'incidents-ack', id: message.id });
     }
+  }
+
+  /** Every live worker learns where the others' patience files are (and a new one, where all are). */
+  #announceRelays(): void {
+    const ports = Object.fromEntries(this.#relays);
+    for (const worker of this.#live) send(worker, { type: 'patience-relays', ports });
   }
 
   /** Tell a worker to drain and wait for it to exit (killing it past its deadline and a grace). */

@@ -56,6 +56,8 @@ export async function runClusterWorker(): Promise<number> {
    */
   let draining = false;
   const incidentSink = new IpcIncidentSink(sendOrFail);
+  /** the live workers' patience relay ports, the primary's last word (kept for an app not started yet) */
+  let relays: Record<string, number> = {};
   const configReceived = new Promise<ConfigMessage>((resolve) => {
     process.on('message', (message: unknown) => {
       if (!isPrimaryMessage(message)) return;
@@ -64,6 +66,10 @@ export async function runClusterWorker(): Promise<number> {
       else if (message.type === 'incidents-ack') incidentSink.acknowledge(message);
       else if (message.type === 'verdict-answers') verdictStore?.receive(message);
       else if (message.type === 'icap-istags') void app?.refreshBuiltinServices();
+      else if (message.type === 'patience-relays') {
+        relays = message.ports;
+        app?.setPatienceRelays(relays);
+      }
       else if (app) void answer(app, message, draining);
     });
   });
@@ -85,13 +91,15 @@ export async function runClusterWorker(): Promise<number> {
       incidentSink,
       emailAlerts: false,
       ...(verdictStore ? { verdictStore } : {}),
+      ...(cluster.worker ? { patienceRelay: { workerId: cluster.worker.id, secret: message.relaySecret } } : {}),
     });
+    app.setPatienceRelays(relays);
   } catch (err) {
     await send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     process.disconnect?.();
     return 1;
   }
-  void send({ type: 'ready', port: app.proxyPort });
+  void send({ type: 'ready', port: app.proxyPort, ...(app.patienceRelayPort !== undefined ? { relayPort: app.patienceRelayPort } : {}) });
   await drainSignal;
   draining = true;
   app.logger.info({ log: 'cluster', deadlineMs: config.shutdown.drainTimeoutMs }, 'draining');

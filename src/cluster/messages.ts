@@ -12,6 +12,8 @@
 //                              verdict store and single-flight, verdict/verdict-ipc-protocol.ts)
 //   primary ──icap-istags──► worker: the built-in service's ISTag changed (a data set reload, a clamd
 //                              signature update): its services ask OPTIONS again at once
+//   primary ──patience-relays──► worker: the live workers' patience relay ports (a worker's ready
+//                              names its own; sent again whenever a worker starts or is gone)
 import type { ServiceReadiness } from '../admin/index.js';
 import type { IncidentAckMessage, IncidentBatchMessage } from '../incidents/index.js';
 import type { MetricsSnapshot } from '../metrics/index.js';
@@ -26,6 +28,8 @@ export interface ConfigMessage {
   workerCount: number;
   /** the primary's own listeners (admin, built-in ICAP service): workers never forward to them */
   ownListeners: OwnListener[];
+  /** what a worker's patience relay listener asks of the others (made once per primary) */
+  relaySecret: string;
 }
 
 export interface OwnListener {
@@ -40,6 +44,7 @@ export type PrimaryMessage =
   | { type: 'metrics-request'; id: number }
   | { type: 'readiness-request'; id: number; timeoutMs: number }
   | { type: 'icap-istags'; istags: Record<string, string> }
+  | { type: 'patience-relays'; ports: Record<string, number> }
   | IncidentAckMessage
   | VerdictAnswersMessage;
 
@@ -50,7 +55,7 @@ export type WorkerAnswerMessage =
 
 export type WorkerMessage =
   | { type: 'hello' }
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; relayPort?: number }
   | { type: 'failed'; message: string }
   | { type: 'last-metrics'; metrics: MetricsSnapshot }
   | IncidentBatchMessage
@@ -58,7 +63,7 @@ export type WorkerMessage =
   | WorkerAnswerMessage;
 
 const WORKER_TYPES = new Set(['hello', 'ready', 'failed', 'last-metrics', 'metrics', 'readiness', 'incidents', 'verdict-ops']);
-const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request', 'icap-istags', 'incidents-ack', 'verdict-answers']);
+const PRIMARY_TYPES = new Set(['config', 'drain', 'metrics-request', 'readiness-request', 'icap-istags', 'patience-relays', 'incidents-ack', 'verdict-answers']);
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && WORKER_TYPES.has((value as { type?: unknown }).type as string);

@@ -86,7 +86,10 @@ const NO_STORE = new PatienceStore({ maxHeldBytes: 0, ttlMs: 1 });
 
 export async function runPatienceFetch(ctx: DeliveryContext, driver: DeliveryDriver, command: Extract<ExchangeCommand, { type: 'patience-fetch' }>): Promise<undefined> {
   const store = driver.delivery?.store ?? NO_STORE;
-  await answerPatience({ exchange: ctx.exchange, res: ctx.res, store, request: command.request, target: originForm(ctx.req.url ?? '/'), accept: ctx.req.headers.accept });
+  const fetch = { exchange: ctx.exchange, res: ctx.res, store, request: command.request, target: originForm(ctx.req.url ?? '/'), accept: ctx.req.headers.accept };
+  // a link another cluster worker holds: asked of that worker (patience-relay.ts)
+  const relay = driver.delivery?.relay;
+  await (relay?.heldElsewhere(command.request) ? relay.forward(fetch) : answerPatience(fetch));
   return undefined;
 }
 

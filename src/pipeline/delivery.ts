@@ -5,7 +5,7 @@
 //             trickleHoldBytes before the verdict; a block cuts the connection (trickle.ts)
 //   patience  a browser navigation gets a progress page at once and fetches the file once scanned;
 //             a JSON client gets 202 and a status URL; any other client the rule's patienceFallback
-//             (patience.ts, patience-store.ts)
+//             (patience.ts, patience-store.ts; across cluster workers patience-relay.ts)
 //
 // planDelivery() is pure: the exchange machine asks it which of these applies to one download.
 // A cut is only detectable when the framing says where the body ends, so trickle needs a
@@ -14,6 +14,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config, PolicyRule, RuleDelivery } from '../config/schema.js';
 import { prefersJson } from '../enforce/prefers-json.js';
+import { PatienceRelay } from './patience-relay.js';
 import { PatienceStore } from './patience-store.js';
 
 export type DeliveryMode = RuleDelivery['mode'];
@@ -87,18 +88,24 @@ export function isNavigation(headers: IncomingHttpHeaders): boolean {
 /** The per-rule settings and the patience store of one proxy; built once at start. */
 export class Delivery {
   readonly store: PatienceStore;
+  /** in a cluster worker with a patience rule: the way to the other workers' patience files */
+  readonly relay: PatienceRelay | undefined;
   readonly #rules = new Map<string, RuleDelivery>();
 
-  constructor(rules: readonly PolicyRule[], scan: Pick<Config['scan'], 'patience'>) {
+  /** `worker`: this cluster worker's id and the cluster's relay secret (patience-relay.ts). */
+  constructor(rules: readonly PolicyRule[], scan: Pick<Config['scan'], 'patience'>, worker?: { id: number; relaySecret: string }) {
     for (const rule of rules) if (rule.delivery.mode !== 'hold') this.#rules.set(rule.name, rule.delivery);
-    this.store = new PatienceStore({ maxHeldBytes: scan.patience.maxHeldBytes, ttlMs: scan.patience.ttlMs });
+    this.store = new PatienceStore({ maxHeldBytes: scan.patience.maxHeldBytes, ttlMs: scan.patience.ttlMs, holder: worker?.id });
+    const patient = [...this.#rules.values()].some((d) => d.mode === 'patience');
+    this.relay = worker && patient ? new PatienceRelay(this.store, worker.relaySecret) : undefined;
   }
 
   /** The rule's delivery settings; undefined for hold. */
   forRule = (rule: string): RuleDelivery | undefined => this.#rules.get(rule);
 
-  /** Every held file is deleted (their temp files are closed). */
-  close(): Promise<void> {
-    return this.store.close();
+  /** Every held file is deleted (their temp files are closed); the relay stops answering. */
+  async close(): Promise<void> {
+    await this.relay?.close();
+    await this.store.close();
   }
 }

@@ -1,7 +1,9 @@
 // Files held for a patience fetch (delivery.ts). Each entry is reached by a one-time token of 256
 // random bits, bound to the client address and to the URL (scheme, host, port, path) it was made
 // for: another client's request with a stolen token gets 403, a token for another URL or none
-// at all 404, and nothing is ever asked of the origin for either.
+// at all 404, and nothing is ever asked of the origin for either. In a cluster worker the links
+// also name the worker holding the file (`TOKEN.N`): another worker relays them here
+// (patience-relay.ts).
 //
 //   admit ──► scanning ──settle──► ready | blocked | failed ──take() or ttlMs──► deleted
 //
@@ -36,6 +38,8 @@ export type Settled = { state: 'ready'; file: HeldFile } | { state: 'blocked' | 
 
 export class PatienceEntry {
   readonly token = randomBytes(32).toString('base64url');
+  /** what the links carry: the token, and `.N` the cluster worker holding the file (patience-relay.ts) */
+  readonly link: string;
   state: PatienceState = 'scanning';
   outcome: Settled | undefined;
   /** the scan's verdict, for the access line of the fetch */
@@ -50,7 +54,9 @@ export class PatienceEntry {
     /** the exchange that made it: its id (the incident id of a block) and download decision */
     readonly exchangeId: string,
     readonly decision: Decision,
+    holder: number | undefined,
   ) {
+    this.link = holder === undefined ? this.token : `${this.token}.${holder}`;
     this.settled = new Promise((resolve) => (this.#resolve = resolve));
   }
 
@@ -81,12 +87,20 @@ export class PatienceStore {
   readonly #timers = new Map<PatienceEntry, NodeJS.Timeout>();
   readonly #maxHeldBytes: number;
   readonly #ttlMs: number;
+  readonly #holder: number | undefined;
   #heldBytes = 0;
   #closed = false;
 
-  constructor(bounds: { maxHeldBytes: number; ttlMs: number }) {
+  /** `holder`: this process's cluster worker id, named in the links (one process: none). */
+  constructor(bounds: { maxHeldBytes: number; ttlMs: number; holder?: number | undefined }) {
     this.#maxHeldBytes = bounds.maxHeldBytes;
     this.#ttlMs = bounds.ttlMs;
+    this.#holder = bounds.holder;
+  }
+
+  /** The cluster worker id the links of this store name, if any. */
+  get holder(): number | undefined {
+    return this.#holder;
   }
 
   /** Bytes reserved by live entries. */
@@ -101,7 +115,7 @@ export class PatienceStore {
   /** A new entry for a body of `totalBytes`, or undefined when the bound would be passed. */
   admit(owner: PatienceOwner, totalBytes: number, exchangeId: string, decision: Decision): PatienceEntry | undefined {
     if (this.#closed || this.#heldBytes + totalBytes > this.#maxHeldBytes) return undefined;
-    const entry = new PatienceEntry(owner, totalBytes, exchangeId, decision);
+    const entry = new PatienceEntry(owner, totalBytes, exchangeId, decision, this.#holder);
     this.#entries.set(entry.token, entry);
     this.#heldBytes += totalBytes;
     return entry;

@@ -22,15 +22,26 @@ const POLL_MS = 1000;
 /** The last resort when even our error page could not be rendered. */
 const FAILED: Page = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: Buffer.from('The download could not be checked.\n') };
 
-export type PatienceOp = { op: 'status' | 'file'; token: string } | { op: 'invalid' };
+/** `holder`: the cluster worker that holds the file, when the link names one (patience-relay.ts). */
+export type PatienceOp = { op: 'status' | 'file'; token: string; holder?: number } | { op: 'invalid' };
+
+/**
+ * A response header of the relay between workers (never sent to a client): the decisions and
+ * verdicts the holder's answer stands for, for the access line of the worker that relayed it.
+ */
+export const RELAY_RECORD = 'x-dlp-relay-record';
+
+/** JSON as a header value of the relay, base64url: rule names and paths may hold characters a header cannot. */
+export const relayValue = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** The reserved parameter of an origin-form target, if present (any value: answered by us). */
 export function patienceRequest(target: string): PatienceOp | undefined {
   const q = target.indexOf('?');
   if (q < 0 || !target.includes(PATIENCE_PARAM, q)) return undefined;
   const value = new URLSearchParams(target.slice(q + 1)).get(PATIENCE_PARAM);
-  const m = value === null ? null : /^(status|file)\.([A-Za-z0-9_-]{43})$/.exec(value);
-  return m ? { op: m[1] as 'status' | 'file', token: m[2]! } : { op: 'invalid' };
+  const m = value === null ? null : /^(status|file)\.([A-Za-z0-9_-]{43})(?:\.([1-9]\d{0,8}))?$/.exec(value);
+  if (!m) return { op: 'invalid' };
+  return { op: m[1] as 'status' | 'file', token: m[2]!, ...(m[3] ? { holder: Number(m[3]) } : {}) };
 }
 
 export interface PatienceStart {
@@ -55,7 +66,7 @@ export function startPatience(p: PatienceStart): boolean {
   const { exchange, store } = p;
   const entry = store.admit(ownerOf(exchange), p.input.declaredBytes, exchange.id, p.input.decision);
   if (!entry) return false;
-  const urls = patienceUrls(exchange, p.target, entry.token);
+  const urls = patienceUrls(exchange, p.target, entry.link);
   const rendered =
     p.answer === 'html'
       ? renderPatiencePage({ host: exchange.host, fileName: fileName(exchange.path), totalBytes: entry.totalBytes, receivedBytes: 0, statusUrl: urls.relative.status, fileUrl: urls.relative.file, pollMs: POLL_MS })
@@ -113,26 +124,30 @@ export interface PatienceFetch {
   request: PatienceOp;
   target: string;
   accept: string | undefined;
+  /** answering another worker's relay: every head carries RELAY_RECORD */
+  relayed?: boolean;
 }
 
 /** A status poll or the file fetch: answered from the store, never from the origin. */
 export async function answerPatience(f: PatienceFetch): Promise<void> {
   const { exchange, res, request } = f;
+  // `file`: this answer is the held file, whose bytes the access line counts (not our pages)
+  const record = (file = false): Record<string, string> => (f.relayed ? { [RELAY_RECORD]: relayValue({ decisions: exchange.decisions, verdicts: exchange.verdicts, file }) } : {});
   const found = request.op === 'invalid' ? ({ refused: 404 } as const) : f.store.lookup(request.token, ownerOf(exchange));
   if ('refused' in found || request.op === 'invalid') {
     const status = 'refused' in found ? found.refused : 404;
     const page = renderPage('error', { status, code: status === 403 ? 'PATIENCE_LINK_FORBIDDEN' : 'PATIENCE_LINK_UNKNOWN', host: exchange.host, incidentId: exchange.id }, f.accept);
     exchange.status = page.status;
-    writePage(res, page);
+    writePage(res, page, record());
     return;
   }
   const entry = found.found;
   exchange.decisions.push(entry.decision);
   if (request.op === 'status') {
-    const urls = patienceUrls(exchange, stripParam(f.target), entry.token);
+    const urls = patienceUrls(exchange, stripParam(f.target), entry.link);
     const page = renderPatienceStatus({ state: entry.state, receivedBytes: entry.receivedBytes, totalBytes: entry.totalBytes, statusUrl: urls.absolute.status, fileUrl: urls.absolute.file }, POLL_MS);
     exchange.status = page.status;
-    writePage(res, page);
+    writePage(res, page, record());
     return;
   }
   await entry.settled;
@@ -140,19 +155,19 @@ export async function answerPatience(f: PatienceFetch): Promise<void> {
   if (entry.verdict) exchange.verdicts.push(entry.verdict);
   if (!taken || res.destroyed) {
     taken?.done();
-    if (!res.destroyed) writePage(res, renderPage('error', { status: 404, code: 'PATIENCE_LINK_UNKNOWN', host: exchange.host }, f.accept));
+    if (!res.destroyed) writePage(res, renderPage('error', { status: 404, code: 'PATIENCE_LINK_UNKNOWN', host: exchange.host }, f.accept), record());
     return;
   }
   res.once('close', taken.done);
   const outcome = taken.outcome;
   if (outcome.state !== 'ready') {
     exchange.status = outcome.page.status;
-    writePage(res, outcome.page, { 'x-dlp-incident': entry.exchangeId });
+    writePage(res, outcome.page, { 'x-dlp-incident': entry.exchangeId, ...record() });
     return;
   }
   const file = outcome.file;
   exchange.status = file.status;
-  res.writeHead(file.status, file.reason, withLength(file.headers, file.body?.sizeBytes ?? 0));
+  res.writeHead(file.status, file.reason, [...withLength(file.headers, file.body?.sizeBytes ?? 0), ...Object.entries(record(true)).flat()]);
   pipeHeld(file.body, res, (n) => (exchange.responseBytes += n));
 }
 
@@ -160,9 +175,9 @@ function ownerOf(exchange: Exchange): PatienceOwner {
   return { clientIp: exchange.client.ip, scheme: exchange.scheme, host: exchange.host, port: exchange.port, path: exchange.path };
 }
 
-function patienceUrls(exchange: Exchange, target: string, token: string) {
+function patienceUrls(exchange: Exchange, target: string, link: string) {
   const sep = target.includes('?') ? '&' : '?';
-  const relative = { status: `${target}${sep}${PATIENCE_PARAM}=status.${token}`, file: `${target}${sep}${PATIENCE_PARAM}=file.${token}` };
+  const relative = { status: `${target}${sep}${PATIENCE_PARAM}=status.${link}`, file: `${target}${sep}${PATIENCE_PARAM}=file.${link}` };
   const base = `${exchange.scheme}://${formatAuthority(exchange.host, exchange.port, exchange.scheme === 'https' ? 443 : 80)}`;
   return { relative, absolute: { status: base + relative.status, file: base + relative.file } };
 }

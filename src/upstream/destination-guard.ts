@@ -18,7 +18,7 @@ import os from 'node:os';
 import { ProxyError } from '../core/errors.js';
 import { block, inBlock, matchesRule, parseDestinationRules, parseIp, type DestinationRule, type IpAddress } from './destination-rule.js';
 
-export type ListenerRole = 'proxy' | 'admin' | 'icap-server';
+export type ListenerRole = 'proxy' | 'admin' | 'icap-server' | 'patience-relay';
 
 export interface DestinationGuardOptions {
   /** `CIDR[:ports]` entries allowed despite the defaults of rule 4 */
@@ -33,6 +33,7 @@ const LISTENER_NAMES: Record<ListenerRole, string> = {
   proxy: "this proxy's own proxy port",
   admin: "this proxy's admin listener",
   'icap-server': "this proxy's built-in ICAP service",
+  'patience-relay': "this proxy's patience relay between workers",
 };
 
 const LOOPBACK = [block('127.0.0.0/8'), block('::1/128')];

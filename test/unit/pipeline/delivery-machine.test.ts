@@ -128,6 +128,12 @@ describe('patience states', () => {
     expect(patienceRequest('/f/dlp-proxy-patience')).toBeUndefined();
   });
 
+  it('a link may name the cluster worker holding the file; anything else after the token is no link', () => {
+    expect(patienceRequest(`/f?dlp-proxy-patience=file.${TOKEN}.2`)).toEqual({ op: 'file', token: TOKEN, holder: 2 });
+    expect(patienceRequest(`/f?dlp-proxy-patience=status.${TOKEN}.17`)).toEqual({ op: 'status', token: TOKEN, holder: 17 });
+    for (const bad of ['.0', '.02', '.-1', '.1.2', '.x', '.', '.1234567890']) expect(patienceRequest(`/f?dlp-proxy-patience=file.${TOKEN}${bad}`)).toEqual({ op: 'invalid' });
+  });
+
   it('a patience link is decided like any request: logged with its decision, refused by a block rule', () => {
     const open = machine([downloads({ mode: 'patience' })]);
     open.m.handle({ type: 'request', request: request('GET', [], { target: `/f?dlp-proxy-patience=status.${TOKEN}` }) });
