@@ -5,7 +5,7 @@
 // printed on every invoice, so it needs its keyword: high beside one (or under a label or column
 // naming it), low otherwise.
 import { keywordNear, keywordPattern, nameOf } from './evidence.js';
-import { CAPITALS_ANCHOR, followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
+import { followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
 
 const FORMATS: Record<string, RegExp> = {
   AT: /^U\d{8}$/, BE: /^[01]\d{9}$/, BG: /^\d{9,10}$/, CY: /^\d{8}[A-Z]$/, CZ: /^\d{8,10}$/, DE: /^\d{9}$/, DK: /^\d{8}$/,
@@ -96,7 +96,8 @@ export function euVatDetector(rule: DetectorRule): PatternDetector {
     type: 'pattern',
     name: 'eu-vat',
     pattern: new RegExp(VAT_PATTERN.source, 'y'),
-    anchor: CAPITALS_ANCHOR,
+    // two capitals at a word start (a match after a word character is no finding)
+    anchor: 'capitals',
     maxMatchChars: 2 + 1 + 14 * 2,
     rule,
     check(m, context) {

@@ -29,6 +29,15 @@ export function labelWords(label: string): string {
 
 const SAME_LINE_LABEL = /([\p{L}][\p{L}\p{N} _.#/-]{0,40}?)\s*["']?\s*[:=]\s*["']?\s*$/u;
 
+/** `before` ends in `:` or `=`, then blanks, at most one quote, blanks (SAME_LINE_LABEL's end). */
+function endsWithAssignment(before: string): boolean {
+  let i = before.length - 1;
+  while (i >= 0 && /\s/.test(before[i]!)) i--;
+  if (before[i] === '"' || before[i] === "'") i--;
+  while (i >= 0 && /\s/.test(before[i]!)) i--;
+  return before[i] === ':' || before[i] === '=';
+}
+
 /**
  * The label that names the value: `Order ID: 4539…`, `trace_id=4539…`, or a short line right
  * above it when nothing else precedes the value on its own line (a form field or a JSON key as
@@ -38,7 +47,10 @@ export function labelOf(m: RegExpExecArray): string | undefined {
   const { start } = lineBounds(m.input, m.index);
   const before = m.input.slice(start, m.index);
   if (before.trim() !== '' && !/^["'\s]*$/.test(before)) {
-    // A label is a few words (`Order ID:`); a longer run before a colon is a sentence.
+    // A label is a few words (`Order ID:`); a longer run before a colon is a sentence. Most
+    // candidates have no colon or equals sign right before them: that is read backwards first,
+    // since the pattern (unanchored at its start) tries every position of the line.
+    if (!endsWithAssignment(before)) return undefined;
     const same = SAME_LINE_LABEL.exec(before);
     const words = same ? labelWords(same[1] as string) : '';
     return words !== '' && words.split(' ').length <= 3 ? words : undefined;

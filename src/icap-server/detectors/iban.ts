@@ -3,7 +3,7 @@
 // (ISO 7064 MOD 97-10) both have to agree, so an upper-case word with digits is not an IBAN.
 // Confidence: high beside a banking keyword, medium otherwise (the check makes chance matches rare).
 import { keywordNear, keywordPattern, nameOf } from './evidence.js';
-import { CAPITALS_ANCHOR, followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
+import { followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
 const IBAN_LENGTHS: Record<string, number> = {
@@ -48,7 +48,8 @@ export function ibanDetector(rule: DetectorRule): PatternDetector {
     type: 'pattern',
     name: 'iban',
     pattern: new RegExp(IBAN_PATTERN.source, 'y'),
-    anchor: CAPITALS_ANCHOR,
+    // two capitals at a word start (a match after a word character is no finding)
+    anchor: 'capitals',
     maxMatchChars: 34 + 8,
     rule,
     check(match, context) {

@@ -121,7 +121,9 @@ export function paymentCardDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'payment-card',
-    pattern: new RegExp(CARD_PATTERN.source, 'g'),
+    pattern: new RegExp(CARD_PATTERN.source, 'y'),
+    // a digit run at a word start of 13 digits or more, or of 4 and a separator (the two shapes)
+    anchor: 'card-start',
     maxMatchChars: 4 + 4 * 7,
     rule,
     check(match, context) {

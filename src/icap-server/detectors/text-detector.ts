@@ -9,6 +9,7 @@
 //          column header or a label that names it
 // Stream detectors (exact data match, document fingerprints) read the whole text instead.
 import type { Findings } from './findings.js';
+import type { PrefilterAnchor } from './prefilter/text-prefilter.js';
 
 export const CONFIDENCES = ['low', 'medium', 'high'] as const;
 export type Confidence = (typeof CONFIDENCES)[number];
@@ -44,11 +45,12 @@ export interface PatternDetector {
    */
   readonly triggers?: readonly string[];
   /**
-   * Where matches may start, shared by detectors with the same first characters: TextScanner runs
-   * the anchor once per window and each sharing detector's sticky (`y`) pattern at its positions
-   * only, instead of one full pass per detector.
+   * Where matches may start, shared by detectors with the same first characters: TextScanner finds
+   * the anchor's positions once per window (a pattern's matches, or for a named anchor the text
+   * prefilter's list, prefilter/text-prefilter.ts) and runs each sharing detector's sticky (`y`)
+   * pattern at those positions only, instead of one full pass per detector.
    */
-  readonly anchor?: RegExp;
+  readonly anchor?: RegExp | PrefilterAnchor;
   /** The candidate's confidence; undefined = not a finding at all. Every candidate is `medium` when absent. */
   check?(match: RegExpExecArray, context: MatchContext): Confidence | undefined;
 }
@@ -68,8 +70,6 @@ export interface TextReader {
 
 export type TextDetector = PatternDetector | StreamDetector;
 
-/** Two capitals at a word start: where an IBAN, a NINO or a VAT id begins (a match after a word character is no finding). */
-export const CAPITALS_ANCHOR = /\b[A-Z][A-Z]/g;
 
 /** Characters around a match that a check may read for supporting evidence (Purview's proximity). */
 export const EVIDENCE_CHARS = 300;

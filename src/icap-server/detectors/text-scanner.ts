@@ -8,6 +8,7 @@
 // The guard and the overlap hold EVIDENCE_CHARS each side of a match: a check reads its keywords
 // there. Stream detectors (EDM, fingerprints) get every character once, in order, besides.
 import type { Findings } from './findings.js';
+import { TextPrefilter, type PrefilterAnchor } from './prefilter/text-prefilter.js';
 import { EVIDENCE_CHARS, confidenceRank, type MatchContext, type PatternDetector, type TextDetector, type TextReader } from './text-detector.js';
 
 /** The first line is read as a table header when it has delimiters and no long numbers. */
@@ -69,12 +70,12 @@ export class TextScanner {
     if (this.base === 0) this.context.header = headerOf(window);
     const limit = final ? window.length : window.length - EVIDENCE_CHARS;
     const triggered = new Set<PatternDetector>();
-    if (this.plan.triggers) {
-      const re = this.plan.triggers;
-      re.lastIndex = 0;
-      for (let m = re.exec(window); m !== null; m = re.exec(window)) for (const d of this.plan.byTrigger.get(m[0]) ?? []) triggered.add(d);
+    const anchored = new Map<Anchor, ArrayLike<number>>();
+    const found = this.plan.prefilter?.scan(window);
+    if (found) {
+      for (const literal of found.literals) for (const d of this.plan.byTrigger[literal]!) triggered.add(d);
+      for (const [anchor, positions] of Object.entries(found.positions)) anchored.set(anchor as PrefilterAnchor, positions);
     }
-    const anchored = new Map<RegExp, number[]>();
     for (const anchor of this.plan.anchors) {
       const positions: number[] = [];
       anchor.lastIndex = 0;
@@ -101,8 +102,10 @@ export class TextScanner {
   }
 }
 
+type Anchor = NonNullable<PatternDetector['anchor']>;
+
 /** The detector's matches in `window` that end by `limit`: a global pass, or its sticky pattern at its anchor's positions. */
-function* matches(detector: PatternDetector, window: string, limit: number, anchored: Map<RegExp, number[]>): Generator<RegExpExecArray> {
+function* matches(detector: PatternDetector, window: string, limit: number, anchored: Map<Anchor, ArrayLike<number>>): Generator<RegExpExecArray> {
   const re = detector.pattern;
   const positions = detector.anchor === undefined ? undefined : anchored.get(detector.anchor);
   if (positions === undefined) {
@@ -115,7 +118,8 @@ function* matches(detector: PatternDetector, window: string, limit: number, anch
     return;
   }
   let after = 0;
-  for (const at of positions) {
+  for (let i = 0; i < positions.length; i++) {
+    const at = positions[i]!;
     if (at < after) continue;
     re.lastIndex = at;
     const m = re.exec(window);
@@ -128,10 +132,14 @@ function* matches(detector: PatternDetector, window: string, limit: number, anch
 /** What a detector list needs per window, built once per list (a zip of 10,000 files opens 10,000 scanners). */
 interface Plan {
   patterns: PatternDetector[];
-  /** One pass over a window finds the triggers of every detector (text-detector.ts). */
-  triggers: RegExp | undefined;
-  byTrigger: Map<string, PatternDetector[]>;
-  /** the anchors the detectors share, each run once per window */
+  /**
+   * One pass over a window finds the triggers of every detector (text-detector.ts) and the
+   * positions of the named anchors; none when no detector has either.
+   */
+  prefilter: TextPrefilter | undefined;
+  /** the detectors of each trigger literal, by its index among the prefilter's literals */
+  byTrigger: PatternDetector[][];
+  /** the pattern anchors the detectors share, each run once per window */
   anchors: RegExp[];
   longest: number;
 }
@@ -142,11 +150,12 @@ function planFor(detectors: readonly TextDetector[]): Plan {
   let plan = plans.get(detectors);
   if (plan !== undefined) return plan;
   const patterns = detectors.filter((d): d is PatternDetector => d.type === 'pattern');
-  const byTrigger = new Map<string, PatternDetector[]>();
-  for (const d of patterns) for (const t of d.triggers ?? []) byTrigger.set(t, [...(byTrigger.get(t) ?? []), d]);
-  const literals = [...byTrigger.keys()].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-  const anchors = [...new Set(patterns.flatMap((d) => (d.anchor ? [d.anchor] : [])))];
-  plan = { patterns, byTrigger, anchors, triggers: literals.length > 0 ? new RegExp(literals.join('|'), 'g') : undefined, longest: Math.max(0, ...patterns.map((d) => d.maxMatchChars)) };
+  const byLiteral = new Map<string, PatternDetector[]>();
+  for (const d of patterns) for (const t of d.triggers ?? []) byLiteral.set(t, [...(byLiteral.get(t) ?? []), d]);
+  const anchors = [...new Set(patterns.flatMap((d) => (d.anchor instanceof RegExp ? [d.anchor] : [])))];
+  const named = patterns.some((d) => typeof d.anchor === 'string');
+  const prefilter = byLiteral.size > 0 || named ? new TextPrefilter([...byLiteral.keys()]) : undefined;
+  plan = { patterns, prefilter, byTrigger: [...byLiteral.values()], anchors, longest: Math.max(0, ...patterns.map((d) => d.maxMatchChars)) };
   plans.set(detectors, plan);
   return plan;
 }

@@ -4,7 +4,7 @@
 // Confidence: high beside a keyword, label or column header; medium for the spaced form alone;
 // low for the compact form alone (product codes look like it) or under another label.
 import { keywordNear, keywordPattern, nameOf } from './evidence.js';
-import { CAPITALS_ANCHOR, followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
+import { followsWord, type DetectorRule, type PatternDetector } from './text-detector.js';
 
 const NINO_PATTERN = /([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z])( ?)(\d{2})\2(\d{2})\2(\d{2})\2([A-D])(?![A-Za-z0-9])/g;
 const NEVER_ALLOCATED = new Set(['BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ']);
@@ -20,7 +20,8 @@ export function ukNinoDetector(rule: DetectorRule): PatternDetector {
     type: 'pattern',
     name: 'uk-nino',
     pattern: new RegExp(NINO_PATTERN.source, 'y'),
-    anchor: CAPITALS_ANCHOR,
+    // two capitals at a word start (a match after a word character is no finding)
+    anchor: 'capitals',
     maxMatchChars: 13,
     rule,
     check(m, context) {

@@ -25,7 +25,9 @@ export function usSsnDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'us-ssn',
-    pattern: new RegExp(SSN_PATTERN.source, 'g'),
+    pattern: new RegExp(SSN_PATTERN.source, 'y'),
+    // the fixed part `ddd-dd-dddd` (or blanks), wherever it stands: the check reads the word around it
+    anchor: 'ssn-core',
     maxMatchChars: 11,
     rule,
     check(m, context) {

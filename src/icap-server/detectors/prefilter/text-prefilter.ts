@@ -1,0 +1,130 @@
+// Where the built-in text detectors can match in a window, found by one WebAssembly SIMD pass
+// (text-prefilter.as.ts, committed compiled in text-prefilter-wasm.ts) instead of a
+// regular-expression pass each: which trigger literals occur (TextScanner runs a triggered
+// detector only on a window holding one of its literals), and the positions where card numbers,
+// US SSNs and words of two capitals (IBAN, NINO, VAT ids) can start, where each of those detectors
+// runs its sticky pattern. Every such position is listed (a superset): the patterns and the checks
+// decide, as before.
+//
+// The window goes into the module's memory as UTF-16 code units, so a position is a string index.
+// Memory (bytes): the Teddy nibble tables, the literals by bucket and their units, the result, then
+// per scan the text (and zero padding), the three position lists and pass 1's records; it grows
+// with the largest window and stays.
+import { TEXT_PREFILTER_WASM } from './text-prefilter-wasm.js';
+
+export type PrefilterAnchor = 'card-start' | 'ssn-core' | 'capitals';
+
+export interface PrefilterResult {
+  /** indexes (into the literals given) of the literals present in the window */
+  literals: number[];
+  /** increasing positions; valid until the next scan of this prefilter */
+  positions: Record<PrefilterAnchor, Uint32Array>;
+}
+
+/** The literals seen are bits of one u64; Teddy has eight buckets (one byte per lane). */
+const MAX_LITERALS = 64;
+const BUCKETS = 8;
+const PAGE = 65536;
+/** the kernel reads up to 18 units past the window (three overlapping loads of 16) */
+const PADDING = 64;
+
+interface Exports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  scan(text: number, n: number, teddy: number, lits: number, pool: number, out: number, cap: number, work: number, result: number): void;
+}
+
+/** The part of the WebAssembly API used here (TypeScript types it in its DOM library, not Node's). */
+const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: unknown } } }).WebAssembly;
+let compiled: object | undefined;
+const kernel = () => (compiled ??= new wasm.Module(Buffer.from(TEXT_PREFILTER_WASM, 'base64')));
+
+export class TextPrefilter {
+  readonly #exports: Exports;
+  readonly #result: number;
+  /** where each scan's text starts; the position lists and the records follow it */
+  readonly #text: number;
+  #bytes: Buffer | undefined;
+
+  /** `literals`: printable ASCII strings (the detectors' triggers), at most 64. */
+  constructor(literals: readonly string[]) {
+    if (literals.length > MAX_LITERALS) throw new RangeError(`text prefilter: ${literals.length} trigger literals (at most ${MAX_LITERALS})`);
+    for (const literal of literals) if (!/^[\x20-\x7e]+$/.test(literal)) throw new RangeError(`text prefilter: trigger ${JSON.stringify(literal)} is not printable ASCII`);
+    this.#exports = new wasm.Instance(kernel()).exports as Exports;
+    const tables = teddyTables(literals);
+    const pool = 128 + 32 + 4 * MAX_LITERALS;
+    this.#result = align(pool + 2 * literals.reduce((n, l) => n + l.length, 0), 16);
+    this.#text = this.#result + 32;
+    const bytes = this.#reserve(this.#text);
+    bytes.set(tables.nibbles, 0);
+    let unitAt = 0;
+    tables.buckets.forEach((bucket, b) => bytes.writeUInt32LE(((tables.order.indexOf(bucket[0]!) << 16) | bucket.length) >>> 0, 128 + 4 * b));
+    tables.order.forEach((k, at) => {
+      const literal = literals[k]!;
+      bytes.writeUInt32LE(((k << 24) | (literal.length << 16) | unitAt) >>> 0, 128 + 32 + 4 * at);
+      bytes.write(literal, pool + 2 * unitAt, 'utf16le');
+      unitAt += literal.length;
+    });
+  }
+
+  scan(window: string): PrefilterResult {
+    const n = window.length;
+    const cap = (n >> 1) + 1;
+    const out = align(this.#text + 2 * n + PADDING, 16);
+    const work = out + 3 * cap * 4;
+    const bytes = this.#reserve(work + 32 * Math.ceil(n / 16));
+    bytes.write(window, this.#text, 2 * n, 'utf16le');
+    bytes.fill(0, this.#text + 2 * n, this.#text + 2 * n + PADDING);
+    this.#exports.scan(this.#text, n, 0, 128, 128 + 32 + 4 * MAX_LITERALS, out, cap, work, this.#result);
+    const result = new Uint32Array(bytes.buffer, bytes.byteOffset + this.#result, 6);
+    const literals: number[] = [];
+    for (let word = 0; word < 2; word++) for (let bits = result[4 + word]!, bit = 0; bits !== 0; bits >>>= 1, bit++) if (bits & 1) literals.push(32 * word + bit);
+    const list = (k: number) => new Uint32Array(bytes.buffer, bytes.byteOffset + out + 4 * k * cap, result[k]!);
+    return { literals, positions: { 'card-start': list(0), 'ssn-core': list(1), capitals: list(2) } };
+  }
+
+  /** The memory as a Buffer of at least `size` bytes (a grown memory has a new buffer). */
+  #reserve(size: number): Buffer {
+    const memory = this.#exports.memory;
+    if (memory.buffer.byteLength < size) memory.grow(Math.ceil((size - memory.buffer.byteLength) / PAGE));
+    if (this.#bytes?.buffer !== memory.buffer) this.#bytes = Buffer.from(memory.buffer);
+    return this.#bytes;
+  }
+}
+
+const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/**
+ * Teddy's tables: the literals in at most eight buckets, grouped by first character (the smallest
+ * groups merged, into one with the same high nibble where there is one, so that each bucket's
+ * nibble tables stay narrow), and per bucket and byte 0-2 the nibbles its literals have there (a
+ * literal shorter than three bytes allows anything past its end).
+ */
+function teddyTables(literals: readonly string[]): { nibbles: Uint8Array; buckets: number[][]; order: number[] } {
+  const groups = new Map<string, number[]>();
+  literals.forEach((literal, k) => groups.set(literal[0]!, [...(groups.get(literal[0]!) ?? []), k]));
+  const buckets = [...groups.values()];
+  while (buckets.length > BUCKETS) {
+    buckets.sort((a, b) => a.length - b.length);
+    const smallest = buckets.shift()!;
+    const high = literals[smallest[0]!]!.charCodeAt(0) >> 4;
+    const near = buckets.find((g) => literals[g[0]!]!.charCodeAt(0) >> 4 === high) ?? buckets[0]!;
+    near.push(...smallest);
+  }
+  const nibbles = new Uint8Array(96);
+  buckets.forEach((bucket, b) => {
+    for (const k of bucket) {
+      const literal = literals[k]!;
+      for (let at = 0; at < 3; at++) {
+        const table = 32 * at;
+        if (at >= literal.length) {
+          for (let x = 0; x < 32; x++) nibbles[table + x]! |= 1 << b;
+          continue;
+        }
+        const c = literal.charCodeAt(at);
+        nibbles[table + (c & 15)]! |= 1 << b;
+        nibbles[table + 16 + (c >> 4)]! |= 1 << b;
+      }
+    }
+  });
+  return { nibbles, buckets, order: buckets.flat() };
+}

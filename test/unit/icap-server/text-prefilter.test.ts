@@ -1,0 +1,118 @@
+// The text prefilter (WebAssembly SIMD) against the patterns it stands in for, on texts made to
+// hit its edges: every 16-unit block boundary, the end of the window, units above 255 whose low
+// byte is a digit or a capital (U+0130, U+0141), units above 0x7fff, lone surrogates. It must
+// list every position where the card, SSN and two-capitals patterns match (more is allowed: the
+// sticky patterns decide), and say exactly which trigger literals occur. And the committed
+// WebAssembly must be what its source compiles to.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/index.js';
+import { buildDetectorSet } from '../../../src/icap-server/detectors/detector-set.js';
+import { paymentCardDetector } from '../../../src/icap-server/detectors/payment-card.js';
+import { TEXT_PREFILTER_WASM } from '../../../src/icap-server/detectors/prefilter/text-prefilter-wasm.js';
+import { TextPrefilter, type PrefilterAnchor } from '../../../src/icap-server/detectors/prefilter/text-prefilter.js';
+import { usSsnDetector } from '../../../src/icap-server/detectors/us-ssn.js';
+import { compileKernel } from '../../support/build-wasm.js';
+
+const RULE = { minConfidence: 'low', minCount: 1 } as const;
+const config = parseConfig({}).icapServer;
+const LITERALS = [...new Set(buildDetectorSet(config.detectors, 'dlp', 'REQMOD').text.flatMap((d) => (d.type === 'pattern' ? (d.triggers ?? []) : [])))];
+const global = (re: RegExp) => new RegExp(re.source, 'g');
+const PATTERNS: Record<PrefilterAnchor, RegExp> = {
+  'card-start': global(paymentCardDetector(RULE).pattern),
+  'ssn-core': global(usSsnDetector(RULE).pattern),
+  capitals: /\b[A-Z][A-Z]/g,
+};
+
+function matchStarts(re: RegExp, text: string): number[] {
+  const out: number[] = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push(m.index);
+  return out;
+}
+
+/** A deterministic generator (the same texts every run). */
+function random(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+const PIECES = [
+  ...'0123456789ABCXYZabcxyz_ -.,\n\t@/:=',
+  '\u00e9', '\u0130', '\u0141', '\uff10', '\u8030', '\ud800', '\udfff', '\u00a0',
+  '4111', '1111 ', '4111111111111111', '41111111111111111111', '5500-0000-0000-0004', '378282246310005', '4111 1111 1111 1111',
+  '123-45-6789', '123 45 6789', '123-45 6789', '12-34-5678', '1234-56-78901',
+  'DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', 'QQ 12 34 56 C', 'aB', 'Ab',
+  ...LITERALS, 'AKI', 'secre', 'xox', 'hooks.slack.co', 'T3Blbk', 'Accoun',
+];
+
+function text(rand: () => number, pieces: number): string {
+  let s = '';
+  for (let i = 0; i < pieces; i++) s += PIECES[Math.floor(rand() * PIECES.length)];
+  return s;
+}
+
+describe('text prefilter', () => {
+  const prefilter = new TextPrefilter(LITERALS);
+
+  it('lists every place the card, SSN and capitals patterns match, in increasing order, and the literals exactly', () => {
+    const rand = random(2026);
+    for (let round = 0; round < 3000; round++) {
+      const t = text(rand, 1 + Math.floor(rand() * 60));
+      const found = prefilter.scan(t);
+      for (const anchor of Object.keys(PATTERNS) as PrefilterAnchor[]) {
+        const listed = [...found.positions[anchor]];
+        expect(listed, `${anchor} sorted in ${JSON.stringify(t)}`).toEqual([...listed].sort((a, b) => a - b));
+        expect(listed.every((p) => p < t.length)).toBe(true);
+        const have = new Set(listed);
+        const missed = matchStarts(PATTERNS[anchor], t).filter((p) => !have.has(p));
+        expect(missed, `${anchor} in ${JSON.stringify(t)}`).toEqual([]);
+      }
+      expect(found.literals.map((k) => LITERALS[k]).sort(), JSON.stringify(t)).toEqual(LITERALS.filter((l) => t.includes(l)).sort());
+    }
+  });
+
+  it('two capitals at a word start are listed exactly (the anchor IBAN, NINO and VAT share)', () => {
+    const rand = random(7);
+    for (let round = 0; round < 500; round++) {
+      const t = text(rand, 40);
+      expect([...prefilter.scan(t).positions.capitals]).toEqual(matchStarts(PATTERNS.capitals, t));
+    }
+  });
+
+  it('a literal or a candidate at the very end of the window, and an empty window', () => {
+    for (const pad of ['', ' ', ' '.repeat(15), ' '.repeat(16), ' '.repeat(31)]) {
+      const t = `${pad}4111111111111111`;
+      expect([...prefilter.scan(t).positions['card-start']]).toEqual([pad.length]);
+      expect(prefilter.scan(`${pad}AKIA`).literals.map((k) => LITERALS[k])).toEqual(['AKIA']);
+      expect(prefilter.scan(`${pad}AKI`).literals).toEqual([]);
+    }
+    expect(prefilter.scan('')).toEqual({ literals: [], positions: { 'card-start': new Uint32Array(0), 'ssn-core': new Uint32Array(0), capitals: new Uint32Array(0) } });
+  });
+
+  it('a unit over 255 is no ASCII character: U+0130 is no digit, U+0141 no capital, and neither joins a word', () => {
+    expect([...prefilter.scan('\u01304111111111111111').positions['card-start']]).toEqual([1]);
+    expect([...prefilter.scan('\u0141\u0141').positions.capitals]).toEqual([]);
+    expect([...prefilter.scan('\u0141GB82').positions.capitals]).toEqual([1]);
+  });
+
+  it('a larger window after a smaller one (the memory grows), and the smaller again', () => {
+    const big = `${'lorem ipsum '.repeat(20_000)}4111111111111111`;
+    expect([...prefilter.scan(big).positions['card-start']]).toEqual([big.length - 16]);
+    expect([...prefilter.scan('x 4111111111111111').positions['card-start']]).toEqual([2]);
+  });
+
+  it('refuses what it cannot hold: more than 64 literals, a literal not printable ASCII', () => {
+    expect(() => new TextPrefilter(Array.from({ length: 65 }, (_, i) => `lit${i}`))).toThrow(/at most 64/);
+    expect(() => new TextPrefilter(['caf\u00e9'])).toThrow(/printable ASCII/);
+    expect(() => new TextPrefilter([''])).toThrow(/printable ASCII/);
+  });
+
+  it('the committed WebAssembly is what text-prefilter.as.ts compiles to (npm run build:wasm)', async () => {
+    expect((await compileKernel()).toString('base64')).toBe(TEXT_PREFILTER_WASM);
+  }, 60_000);
+});
