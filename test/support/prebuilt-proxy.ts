@@ -31,7 +31,8 @@ async function buildOnce(): Promise<string> {
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'prebuilt-proxy-staging-'));
   try {
     const src = path.join(packageRoot, 'src');
-    const entryPoints = (fs.readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join(src, f));
+    // *.as.ts is AssemblyScript (compiled to WebAssembly by npm run build:wasm), not TypeScript: tsc skips it too
+    const entryPoints = (fs.readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.as.ts')).map((f) => path.join(src, f));
     await build({ entryPoints, outbase: src, outdir: path.join(staging, 'dist', 'src'), format: 'esm', platform: 'node', target: 'node20', tsconfig: path.join(packageRoot, 'tsconfig.json'), logLevel: 'silent' });
     fs.copyFileSync(path.join(packageRoot, 'package.json'), path.join(staging, 'package.json'));
     fs.symlinkSync(path.join(packageRoot, 'config'), path.join(staging, 'config'));

@@ -8,6 +8,7 @@ import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { base64Decoder } from '../decode/transfer-decoders.js';
+import { alphabetRuns } from '../detectors/prefilter/text-prefilter.js';
 import { binaryFormat, startsMagic } from './sniff.js';
 
 /** 18 bytes: enough for a card number or a key id, short enough to skip words and identifiers. */
@@ -23,34 +24,19 @@ const inAlphabet = (c: number) => c < 128 && ALPHABET[c] === 1;
 
 /**
  * The runs of at least MIN_RUN_CHARS alphabet characters in `text` (with up to two `=` after them),
- * as start, end pairs in one flat list. Boyer-Moore's skip for a character class: the window of MIN_RUN_CHARS that ends
- * at `last` is read backwards, and the first character outside the alphabet moves the next window
- * past it. On prose that reads about one character in six (the end of a word per window), where a
- * loop over every character, or a regular expression, read them all and cost as much as the text
- * detectors together; each character of a run is read once.
+ * as start, end pairs in one flat list. The runs come from the text prefilter's WebAssembly
+ * (sixteen characters per step); the padding is read here.
  */
 function runsOf(text: string): number[] {
-  const runs: number[] = [];
-  const n = text.length;
-  let last = MIN_RUN_CHARS - 1;
-  while (last < n) {
-    const below = last - MIN_RUN_CHARS;
-    let j = last;
-    while (j > below && inAlphabet(text.charCodeAt(j))) j--;
-    if (j > below) {
-      last = j + MIN_RUN_CHARS;
-      continue;
-    }
-    let start = below + 1;
-    while (start > 0 && inAlphabet(text.charCodeAt(start - 1))) start--;
-    let i = last + 1;
-    while (i < n && inAlphabet(text.charCodeAt(i))) i++;
+  const runs = alphabetRuns(text, MIN_RUN_CHARS);
+  const out: number[] = [];
+  for (let k = 0; k < runs.length; k += 2) {
+    const i = runs[k + 1]!;
     let end = i;
-    while (end < n && end - i < 2 && text.charCodeAt(end) === 0x3d) end++;
-    runs.push(start, end);
-    last = i + MIN_RUN_CHARS;
+    while (end < text.length && end - i < 2 && text.charCodeAt(end) === 0x3d) end++;
+    out.push(runs[k]!, end);
   }
-  return runs;
+  return out;
 }
 
 /** The alphabet characters at the end of `text` (at most `max`): a run the next chunk may continue. */
@@ -192,12 +178,18 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
   /** A long run judged not worth opening: skip to its end. */
   let skipping = false;
 
-  /** Judges input[start, end) from its first bytes, and opens it when it is worth it. */
-  const judge = async (input: string, start: number, end: number, complete: boolean): Promise<void> => {
+  /**
+   * Judges input[start, end) from its first bytes, and opens it when it is worth it. Most runs are
+   * not (ids, hashes, images): they are turned away without a promise.
+   */
+  const judge = (input: string, start: number, end: number, complete: boolean): Promise<void> | undefined => {
     if (hexOnly(input, start, end) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
       skipping = !complete;
-      return;
+      return undefined;
     }
+    return open(input, start, end, complete);
+  };
+  const open = async (input: string, start: number, end: number, complete: boolean): Promise<void> => {
     const sink = base64Decoder(ctx.file({}, depth + 1), ctx.budget);
     await sink.write(Buffer.from(input.slice(start, end), 'latin1'));
     if (complete) await sink.end();
@@ -222,11 +214,15 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
       const start = runs[k] as number;
       const end = runs[k + 1] as number;
       if (end < input.length) {
-        await judge(input, start, end, true);
+        const opening = judge(input, start, end, true);
+        if (opening) await opening;
         continue;
       }
       if (end - start < DECIDE_CHARS) pending = input.slice(start, end);
-      else await judge(input, start, end, false);
+      else {
+        const opening = judge(input, start, end, false);
+        if (opening) await opening;
+      }
       return;
     }
     pending = tail(input, MIN_RUN_CHARS);

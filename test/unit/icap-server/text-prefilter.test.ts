@@ -9,7 +9,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { buildDetectorSet } from '../../../src/icap-server/detectors/detector-set.js';
 import { paymentCardDetector } from '../../../src/icap-server/detectors/payment-card.js';
 import { TEXT_PREFILTER_WASM } from '../../../src/icap-server/detectors/prefilter/text-prefilter-wasm.js';
-import { TextPrefilter, type PrefilterAnchor } from '../../../src/icap-server/detectors/prefilter/text-prefilter.js';
+import { alphabetRuns, TextPrefilter, type PrefilterAnchor } from '../../../src/icap-server/detectors/prefilter/text-prefilter.js';
 import { usSsnDetector } from '../../../src/icap-server/detectors/us-ssn.js';
 import { compileKernel } from '../../support/build-wasm.js';
 
@@ -104,6 +104,19 @@ describe('text prefilter', () => {
     const big = `${'lorem ipsum '.repeat(20_000)}4111111111111111`;
     expect([...prefilter.scan(big).positions['card-start']]).toEqual([big.length - 16]);
     expect([...prefilter.scan('x 4111111111111111').positions['card-start']]).toEqual([2]);
+  });
+
+  it('base64 alphabet runs: exactly the maximal runs of 24 or more, wherever they start and end', () => {
+    const rand = random(99);
+    const alphabet = [...'ABCXYZabcxyz0189+/-_', '=', ' ', '.', '\n', '\u00e9', '\u0141', '\u8030', 'QUJD'.repeat(3), 'x'.repeat(23), 'y'.repeat(24), 'z'.repeat(40)];
+    for (let round = 0; round < 2000; round++) {
+      let t = '';
+      for (let i = 0, n = Math.floor(rand() * 40); i < n; i++) t += alphabet[Math.floor(rand() * alphabet.length)];
+      const expected = [...t.matchAll(/[A-Za-z0-9+/_-]{24,}/g)].flatMap((m) => [m.index, m.index + m[0].length]);
+      expect([...alphabetRuns(t, 24)], JSON.stringify(t)).toEqual(expected);
+    }
+    expect([...alphabetRuns('', 24)]).toEqual([]);
+    expect([...alphabetRuns('A'.repeat(100_000), 24)]).toEqual([0, 100_000]);
   });
 
   it('refuses what it cannot hold: more than 64 literals, a literal not printable ASCII', () => {

@@ -151,3 +151,48 @@ export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize
   store<u32>(result, caps, 8);
   store<u64>(result, seen, 16);
 }
+
+/**
+ * The maximal runs of at least `minRun` units of the base64 alphabet [A-Za-z0-9+/_-] among `n`
+ * units at `text` (padded as for scan), as start, end pairs (u32) at `out`; returns how many.
+ * Sixteen units per step: a block wholly inside a run or wholly outside one costs one compare.
+ */
+export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize): i32 {
+  let pairs: i32 = 0;
+  /** where the open run began; -1 outside a run */
+  let start: i32 = -1;
+  for (let i: i32 = 0; i < n; i += 16) {
+    const valid: u32 = n - i >= 16 ? 0xffff : (<u32>1 << <u32>(n - i)) - 1;
+    const b = bytes16(text, i);
+    const letters = v128.or(inRange(b, 65, 26), inRange(b, 97, 26));
+    const others = v128.or(v128.or(i8x16.eq(b, i8x16.splat(43)), i8x16.eq(b, i8x16.splat(47))), v128.or(i8x16.eq(b, i8x16.splat(45)), i8x16.eq(b, i8x16.splat(95))));
+    const alphabet = <u32>i8x16.bitmask(v128.or(v128.or(letters, inRange(b, 48, 10)), others)) & valid;
+    if (start >= 0 ? alphabet == 0xffff : alphabet == 0) continue;
+    let pos: u32 = 0;
+    while (pos < 16) {
+      if (start < 0) {
+        const rest = alphabet >> pos;
+        if (rest == 0) break;
+        pos += ctz(rest);
+        start = i + <i32>pos;
+      } else {
+        const rest = (~alphabet & 0xffff) >> pos;
+        if (rest == 0) break;
+        pos += ctz(rest);
+        const end = i + <i32>pos;
+        if (end - start >= minRun) {
+          store<u32>(out + (<usize>pairs << 3), start);
+          store<u32>(out + (<usize>pairs << 3), end, 4);
+          pairs++;
+        }
+        start = -1;
+      }
+    }
+  }
+  if (start >= 0 && n - start >= minRun) {
+    store<u32>(out + (<usize>pairs << 3), start);
+    store<u32>(out + (<usize>pairs << 3), n, 4);
+    pairs++;
+  }
+  return pairs;
+}

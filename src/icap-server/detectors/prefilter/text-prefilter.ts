@@ -31,6 +31,7 @@ const PADDING = 64;
 interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   scan(text: number, n: number, teddy: number, lits: number, pool: number, out: number, cap: number, work: number, result: number): void;
+  alphabetRuns(text: number, n: number, minRun: number, out: number): number;
 }
 
 /** The part of the WebAssembly API used here (TypeScript types it in its DOM library, not Node's). */
@@ -92,6 +93,28 @@ export class TextPrefilter {
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+/** The kernel instance of alphabetRuns (one per thread: each call is synchronous). */
+let runsKernel: { exports: Exports; bytes: Buffer | undefined } | undefined;
+
+/**
+ * The maximal runs of at least `minRun` characters of the base64 alphabet (A-Z a-z 0-9 + / - _)
+ * in `text`, as start, end pairs in one flat list (valid until the next call): the base64 spotter's
+ * candidates, found sixteen units per step.
+ */
+export function alphabetRuns(text: string, minRun: number): Uint32Array {
+  const k = (runsKernel ??= { exports: new wasm.Instance(kernel()).exports as Exports, bytes: undefined });
+  const n = text.length;
+  const out = align(2 * n + PADDING, 16);
+  const size = out + 8 * (Math.floor(n / (minRun + 1)) + 1);
+  const memory = k.exports.memory;
+  if (memory.buffer.byteLength < size) memory.grow(Math.ceil((size - memory.buffer.byteLength) / PAGE));
+  if (k.bytes?.buffer !== memory.buffer) k.bytes = Buffer.from(memory.buffer);
+  k.bytes.write(text, 0, 2 * n, 'utf16le');
+  k.bytes.fill(0, 2 * n, 2 * n + PADDING);
+  const pairs = k.exports.alphabetRuns(0, n, minRun, out);
+  return new Uint32Array(k.bytes.buffer, k.bytes.byteOffset + out, 2 * pairs);
+}
 
 /**
  * Teddy's tables: the literals in at most eight buckets, grouped by first character (the smallest
