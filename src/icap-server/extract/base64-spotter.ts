@@ -15,6 +15,12 @@ import { binaryFormat, startsMagic } from './sniff.js';
 const MIN_RUN_CHARS = 24;
 /** Characters decoded before a run is judged (48 bytes). */
 const DECIDE_CHARS = 64;
+/**
+ * Text is looked at in pieces of at most this many characters, whatever size a decoder hands
+ * over: the run finder copies a piece into WebAssembly memory, which grows to the largest piece
+ * and never shrinks. Runs across pieces are handled as runs across chunks are.
+ */
+const MAX_PIECE_CHARS = 256 * 1024;
 
 const NOT_ALPHABET = /[^A-Za-z0-9+/_=-]/;
 
@@ -231,7 +237,8 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
   return {
     async write(text) {
       if (out !== undefined) await out.write(text);
-      await spot(text);
+      if (text.length <= MAX_PIECE_CHARS) await spot(text);
+      else for (let at = 0; at < text.length; at += MAX_PIECE_CHARS) await spot(text.slice(at, at + MAX_PIECE_CHARS));
     },
     async end() {
       if (out !== undefined) await out.end();

@@ -53,6 +53,16 @@ describe('base64 spotter', () => {
     expect(await dlp(JSON.stringify({ mixed }), 'application/json', limited)).toEqual(['decode-limit:entries']);
   });
 
+  it('a decoder handing over one huge text: looked at in pieces, a run across two pieces is still found', async () => {
+    const secret = b64('quarterly memo, TOP-SECRET, do not forward to anyone outside');
+    const piece = 256 * 1024;
+    for (const at of [piece - 30, piece - 1, piece, 2 * piece - 50]) {
+      // the run starts at `at`, after a blank
+      const body = `${'lorem ipsum '.repeat(Math.ceil(at / 12)).slice(0, at - 1)} ${secret} tail ${'x '.repeat(piece)}`;
+      expect(await dlp([Buffer.from(body)]), `run at ${at}`).toEqual(['keyword:top-secret']);
+    }
+  });
+
   it('skips a huge line of random base64 in linear time and still opens the text after it', async () => {
     const noise = b64(Buffer.from(Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 7919 + 13) % 251)));
     const body = Buffer.from(`${noise} ${b64('TOP-SECRET after the noise')}`);
