@@ -201,7 +201,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     if (patienceRelayPort !== undefined) upstream.addOwnListener('patience-relay', '127.0.0.1', patienceRelayPort);
     const setPatienceRelays = (ports: Readonly<Record<string, number>>): void => {
       delivery.relay?.setPeers(ports);
-      for (const port of Object.values(ports)) upstream.addOwnListener('patience-relay', '127.0.0.1', port);
+      // the live workers' relays (this one's always among them): never forwarded to
+      upstream.setOwnListeners('patience-relay', '127.0.0.1', [...Object.values(ports), ...(patienceRelayPort !== undefined ? [patienceRelayPort] : [])]);
     };
     const pipeline = new ExchangePipeline({
       delivery,

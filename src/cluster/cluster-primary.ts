@@ -302,7 +302,7 @@ export class ClusterPrimary {
         send(worker, { type: 'config', text: gen.text, source: this.#file, workerCount: gen.config.workers, ownListeners: this.#ownListeners, relaySecret: this.#relaySecret });
         return;
       case 'ready':
-        this.#logger.info({ log: 'cluster', worker: worker.id, pid: worker.process.pid, port: message.port }, 'worker listening');
+        this.#logger.info({ log: 'cluster', worker: worker.id, pid: worker.process.pid, port: message.port, ...(message.relayPort !== undefined ? { relayPort: message.relayPort } : {}) }, 'worker listening');
         this.#proxyPort = message.port;
         this.#admin?.workerReady(worker);
         ready();

@@ -68,8 +68,22 @@ export class DestinationGuard {
   /** A listener of this process started on host:port (after listen: its real port). */
   addOwnListener(role: ListenerRole, host: string, port: number): void {
     this.#ownPorts.set(port, role);
+    this.#addAddress(host);
+  }
+
+  /**
+   * The listeners of `role` on `host` are now exactly `ports` (cluster workers' patience relays:
+   * a worker that exited takes its port out, so the list stays as long as the live workers).
+   */
+  setOwnListeners(role: ListenerRole, host: string, ports: readonly number[]): void {
+    for (const [port, r] of this.#ownPorts) if (r === role) this.#ownPorts.delete(port);
+    for (const port of ports) this.#ownPorts.set(port, role);
+    this.#addAddress(host);
+  }
+
+  #addAddress(host: string): void {
     const address = parseIp(host);
-    if (address) this.#ownAddresses.push(address);
+    if (address && !this.#ownAddresses.some((a) => a.family === address.family && a.value === address.value)) this.#ownAddresses.push(address);
   }
 
   /**

@@ -166,6 +166,11 @@ export class OriginClient {
     this.#guard.addOwnListener(role, host, port);
   }
 
+  /** The listeners of `role` on `host` are now exactly `ports` (DestinationGuard.setOwnListeners). */
+  setOwnListeners(role: ListenerRole, host: string, ports: readonly number[]): void {
+    this.#guard.setOwnListeners(role, host, ports);
+  }
+
   /**
    * Open a request to the origin. The caller pipes the body into `request` (or ends it: no body);
    * the response head arrives through `response` (rejects with a ProxyError); reading its body at

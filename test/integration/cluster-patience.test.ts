@@ -84,6 +84,21 @@ describe('cluster mode: patience links work whichever worker takes them', () => 
     for (const a of again) expect(a.status).toBe(404);
   });
 
+  it("a client cannot reach a worker's relay listener through the proxy, and the relay answers nobody without the secret", async () => {
+    const relayPorts = proxy!.lines.filter((l) => l.msg === 'worker listening').map((l) => l.relayPort as number);
+    expect(relayPorts).toHaveLength(2);
+    for (const port of relayPorts) {
+      const through = await get(`http://127.0.0.1:${port}/patience`, { accept: 'application/json' });
+      expect(through.status).toBe(403);
+      // refused as one of the proxy's own listeners, never forwarded
+      expect(JSON.parse(through.body.toString()).error).toBe('UPSTREAM_DESTINATION_FORBIDDEN');
+      const direct = await new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port, path: '/patience', agent: false }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).once('error', reject));
+      expect(direct).toBe(403);
+    }
+    // the same process still serves
+    expect((await get(`${origin.url}/bytes/300000`, NAVIGATE)).status).toBe(200);
+  });
+
   it('status polls answer on either worker; a blocked file gives the block page there too', async () => {
     const page = await get(`${origin.url}/eicar.com`, NAVIGATE);
     expect(page.status).toBe(200);

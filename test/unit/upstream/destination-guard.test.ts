@@ -86,6 +86,17 @@ describe('destination guard: this proxy\'s own listeners', () => {
     expect(g.check('0.0.0.0', 8080)?.details).toEqual({ destination: '0.0.0.0:8080', rule: 'own-listener' });
   });
 
+  it("the workers' patience relays: the live ones are own listeners, a gone worker's port no longer is, the other roles stay", () => {
+    const g = own();
+    g.setOwnListeners('patience-relay', '127.0.0.1', [41001, 41002]);
+    expect(verdict(g, '127.0.0.1', 41001)).toBe('own-listener');
+    expect(g.check('127.0.0.1', 41002)?.message).toBe("127.0.0.1:41002 is this proxy's patience relay between workers");
+    g.setOwnListeners('patience-relay', '127.0.0.1', [41002, 41003]);
+    expect(verdict(g, '127.0.0.1', 41001)).toBe('allowed');
+    expect(verdict(g, '127.0.0.1', 41003)).toBe('own-listener');
+    expect(verdict(g, '127.0.0.1', 9090)).toBe('own-listener');
+  });
+
   it('counts the address a listener was bound to as local', () => {
     const g = guard();
     // an address no interface carries (AnyIP, a freebind listener): the listen address still counts
