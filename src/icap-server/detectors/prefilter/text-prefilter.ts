@@ -37,33 +37,53 @@ interface Exports {
 /** The part of the WebAssembly API used here (TypeScript types it in its DOM library, not Node's). */
 const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: unknown } } }).WebAssembly;
 let compiled: object | undefined;
-const kernel = () => (compiled ??= new wasm.Module(Buffer.from(TEXT_PREFILTER_WASM, 'base64')));
+
+/** One instance of the module and its memory, which grows to the largest text and stays. */
+class Kernel {
+  readonly exports = new wasm.Instance((compiled ??= new wasm.Module(Buffer.from(TEXT_PREFILTER_WASM, 'base64')))).exports as Exports;
+  #bytes: Buffer | undefined;
+
+  /** The memory as a Buffer of at least `size` bytes (a grown memory has a new buffer). */
+  reserve(size: number): Buffer {
+    const memory = this.exports.memory;
+    if (memory.buffer.byteLength < size) memory.grow(Math.ceil((size - memory.buffer.byteLength) / PAGE));
+    if (this.#bytes?.buffer !== memory.buffer) this.#bytes = Buffer.from(memory.buffer);
+    return this.#bytes;
+  }
+
+  /** `text` as UTF-16 units at byte `at`, then the zero padding the kernel may read. */
+  put(bytes: Buffer, text: string, at: number): void {
+    bytes.write(text, at, 2 * text.length, 'utf16le');
+    bytes.fill(0, at + 2 * text.length, at + 2 * text.length + PADDING);
+  }
+}
 
 export class TextPrefilter {
-  readonly #exports: Exports;
+  readonly #kernel = new Kernel();
   readonly #result: number;
   /** where each scan's text starts; the position lists and the records follow it */
   readonly #text: number;
-  #bytes: Buffer | undefined;
 
   /** `literals`: printable ASCII strings (the detectors' triggers), at most 64. */
   constructor(literals: readonly string[]) {
     if (literals.length > MAX_LITERALS) throw new RangeError(`text prefilter: ${literals.length} trigger literals (at most ${MAX_LITERALS})`);
     for (const literal of literals) if (!/^[\x20-\x7e]+$/.test(literal)) throw new RangeError(`text prefilter: trigger ${JSON.stringify(literal)} is not printable ASCII`);
-    this.#exports = new wasm.Instance(kernel()).exports as Exports;
     const tables = teddyTables(literals);
     const pool = 128 + 32 + 4 * MAX_LITERALS;
     this.#result = align(pool + 2 * literals.reduce((n, l) => n + l.length, 0), 16);
     this.#text = this.#result + 32;
-    const bytes = this.#reserve(this.#text);
+    const bytes = this.#kernel.reserve(this.#text);
     bytes.set(tables.nibbles, 0);
+    let at = 0;
     let unitAt = 0;
-    tables.buckets.forEach((bucket, b) => bytes.writeUInt32LE(((tables.order.indexOf(bucket[0]!) << 16) | bucket.length) >>> 0, 128 + 4 * b));
-    tables.order.forEach((k, at) => {
-      const literal = literals[k]!;
-      bytes.writeUInt32LE(((k << 24) | (literal.length << 16) | unitAt) >>> 0, 128 + 32 + 4 * at);
-      bytes.write(literal, pool + 2 * unitAt, 'utf16le');
-      unitAt += literal.length;
+    tables.buckets.forEach((bucket, b) => {
+      bytes.writeUInt32LE(((at << 16) | bucket.length) >>> 0, 128 + 4 * b);
+      for (const k of bucket) {
+        const literal = literals[k]!;
+        bytes.writeUInt32LE(((k << 24) | (literal.length << 16) | unitAt) >>> 0, 128 + 32 + 4 * at++);
+        bytes.write(literal, pool + 2 * unitAt, 'utf16le');
+        unitAt += literal.length;
+      }
     });
   }
 
@@ -72,30 +92,21 @@ export class TextPrefilter {
     const cap = (n >> 1) + 1;
     const out = align(this.#text + 2 * n + PADDING, 16);
     const work = out + 3 * cap * 4;
-    const bytes = this.#reserve(work + 32 * Math.ceil(n / 16));
-    bytes.write(window, this.#text, 2 * n, 'utf16le');
-    bytes.fill(0, this.#text + 2 * n, this.#text + 2 * n + PADDING);
-    this.#exports.scan(this.#text, n, 0, 128, 128 + 32 + 4 * MAX_LITERALS, out, cap, work, this.#result);
+    const bytes = this.#kernel.reserve(work + 32 * Math.ceil(n / 16));
+    this.#kernel.put(bytes, window, this.#text);
+    this.#kernel.exports.scan(this.#text, n, 0, 128, 128 + 32 + 4 * MAX_LITERALS, out, cap, work, this.#result);
     const result = new Uint32Array(bytes.buffer, bytes.byteOffset + this.#result, 6);
     const literals: number[] = [];
     for (let word = 0; word < 2; word++) for (let bits = result[4 + word]!, bit = 0; bits !== 0; bits >>>= 1, bit++) if (bits & 1) literals.push(32 * word + bit);
     const list = (k: number) => new Uint32Array(bytes.buffer, bytes.byteOffset + out + 4 * k * cap, result[k]!);
     return { literals, positions: { 'card-start': list(0), 'ssn-core': list(1), capitals: list(2) } };
   }
-
-  /** The memory as a Buffer of at least `size` bytes (a grown memory has a new buffer). */
-  #reserve(size: number): Buffer {
-    const memory = this.#exports.memory;
-    if (memory.buffer.byteLength < size) memory.grow(Math.ceil((size - memory.buffer.byteLength) / PAGE));
-    if (this.#bytes?.buffer !== memory.buffer) this.#bytes = Buffer.from(memory.buffer);
-    return this.#bytes;
-  }
 }
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
-/** The kernel instance of alphabetRuns (one per thread: each call is synchronous). */
-let runsKernel: { exports: Exports; bytes: Buffer | undefined } | undefined;
+/** The kernel of alphabetRuns (one per thread: each call is synchronous). */
+let runsKernel: Kernel | undefined;
 
 /**
  * The maximal runs of at least `minRun` characters of the base64 alphabet (A-Z a-z 0-9 + / - _)
@@ -103,17 +114,13 @@ let runsKernel: { exports: Exports; bytes: Buffer | undefined } | undefined;
  * candidates, found sixteen units per step.
  */
 export function alphabetRuns(text: string, minRun: number): Uint32Array {
-  const k = (runsKernel ??= { exports: new wasm.Instance(kernel()).exports as Exports, bytes: undefined });
+  const kernel = (runsKernel ??= new Kernel());
   const n = text.length;
   const out = align(2 * n + PADDING, 16);
-  const size = out + 8 * (Math.floor(n / (minRun + 1)) + 1);
-  const memory = k.exports.memory;
-  if (memory.buffer.byteLength < size) memory.grow(Math.ceil((size - memory.buffer.byteLength) / PAGE));
-  if (k.bytes?.buffer !== memory.buffer) k.bytes = Buffer.from(memory.buffer);
-  k.bytes.write(text, 0, 2 * n, 'utf16le');
-  k.bytes.fill(0, 2 * n, 2 * n + PADDING);
-  const pairs = k.exports.alphabetRuns(0, n, minRun, out);
-  return new Uint32Array(k.bytes.buffer, k.bytes.byteOffset + out, 2 * pairs);
+  const bytes = kernel.reserve(out + 8 * (Math.floor(n / (minRun + 1)) + 1));
+  kernel.put(bytes, text, 0);
+  const pairs = kernel.exports.alphabetRuns(0, n, minRun, out);
+  return new Uint32Array(bytes.buffer, bytes.byteOffset + out, 2 * pairs);
 }
 
 /**
@@ -122,7 +129,7 @@ export function alphabetRuns(text: string, minRun: number): Uint32Array {
  * nibble tables stay narrow), and per bucket and byte 0-2 the nibbles its literals have there (a
  * literal shorter than three bytes allows anything past its end).
  */
-function teddyTables(literals: readonly string[]): { nibbles: Uint8Array; buckets: number[][]; order: number[] } {
+function teddyTables(literals: readonly string[]): { nibbles: Uint8Array; buckets: number[][] } {
   const groups = new Map<string, number[]>();
   literals.forEach((literal, k) => groups.set(literal[0]!, [...(groups.get(literal[0]!) ?? []), k]));
   const buckets = [...groups.values()];
@@ -149,5 +156,5 @@ function teddyTables(literals: readonly string[]): { nibbles: Uint8Array; bucket
       }
     }
   });
-  return { nibbles, buckets, order: buckets.flat() };
+  return { nibbles, buckets };
 }
