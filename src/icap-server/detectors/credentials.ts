@@ -58,8 +58,8 @@ export function awsSecretKeyDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'aws-secret-key',
-    // The pattern is case-insensitive; these are the ways the names are written.
-    triggers: ['aws', 'AWS', 'Aws', 'secret', 'Secret', 'SECRET'],
+    // Looked for in any case, as the pattern reads them (`sEcReT` too).
+    triggers: ['aws', 'secret'],
     // One line break may come between the name and the key: a PDF or a narrow column wraps there.
     pattern: /(?:aws|secret)(?:[^\n]|\n(?!\n)){0,48}?(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
     maxMatchChars: 6 + 48 + 40,

@@ -40,8 +40,11 @@ export interface PatternDetector {
   /** Count distinct values (e-mail address bulk): the value a match stands for, counted once per body. */
   distinctValue?(match: RegExpExecArray): string;
   /**
-   * Literals one of which every match contains (`AKIA`, `ASIA`): TextScanner looks for the
-   * triggers of all detectors in one pass and runs a detector only on windows holding one of its own.
+   * Literals one of which every match contains (`AKIA`, `ASIA`; printable ASCII): TextScanner
+   * looks for the triggers of all detectors in one pass and runs a detector only on windows
+   * holding one of its own. A case-insensitive pattern's triggers are looked for in any case, and
+   * with the `u` flag also spelt with the two letters that fold to ASCII ones (U+017F ſ for s,
+   * U+212A K for k).
    */
   readonly triggers?: readonly string[];
   /**

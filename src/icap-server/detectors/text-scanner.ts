@@ -8,7 +8,7 @@
 // The guard and the overlap hold EVIDENCE_CHARS each side of a match: a check reads its keywords
 // there. Stream detectors (EDM, fingerprints) get every character once, in order, besides.
 import type { Findings } from './findings.js';
-import { TextPrefilter, type PrefilterAnchor } from './prefilter/text-prefilter.js';
+import { MAX_LITERAL_CHARS, MAX_LITERALS, TextPrefilter, type PrefilterAnchor, type PrefilterLiteral } from './prefilter/text-prefilter.js';
 import { EVIDENCE_CHARS, confidenceRank, type MatchContext, type PatternDetector, type TextDetector, type TextReader } from './text-detector.js';
 
 /** The first line is read as a table header when it has delimiters and no long numbers. */
@@ -76,6 +76,8 @@ export class TextScanner {
       for (const literal of found.literals) for (const d of this.plan.byTrigger[literal]!) triggered.add(d);
       for (const [anchor, positions] of Object.entries(found.positions)) anchored.set(anchor as PrefilterAnchor, positions);
     }
+    // A one-byte string (Latin-1, most text) holds neither: includes answers without reading it.
+    if (this.plan.unicodeFolded.length > 0 && (window.includes('\u017f') || window.includes('\u212a'))) for (const d of this.plan.unicodeFolded) triggered.add(d);
     for (const anchor of this.plan.anchors) {
       const positions: number[] = [];
       anchor.lastIndex = 0;
@@ -83,7 +85,7 @@ export class TextScanner {
       anchored.set(anchor, positions);
     }
     for (const detector of this.plan.patterns) {
-      if (detector.triggers !== undefined && !triggered.has(detector)) continue;
+      if (this.plan.gated.has(detector) && !triggered.has(detector)) continue;
       const min = confidenceRank(detector.rule.minConfidence);
       let found = 0;
       for (const m of matches(detector, window, limit, anchored)) {
@@ -139,6 +141,10 @@ interface Plan {
   prefilter: TextPrefilter | undefined;
   /** the detectors of each trigger literal, by its index among the prefilter's literals */
   byTrigger: PatternDetector[][];
+  /** the detectors that run only on windows holding one of their triggers */
+  gated: Set<PatternDetector>;
+  /** the gated detectors whose triggers may also be spelt with U+017F or U+212A (`iu` patterns) */
+  unicodeFolded: PatternDetector[];
   /** the pattern anchors the detectors share, each run once per window */
   anchors: RegExp[];
   longest: number;
@@ -150,12 +156,28 @@ function planFor(detectors: readonly TextDetector[]): Plan {
   let plan = plans.get(detectors);
   if (plan !== undefined) return plan;
   const patterns = detectors.filter((d): d is PatternDetector => d.type === 'pattern');
-  const byLiteral = new Map<string, PatternDetector[]>();
-  for (const d of patterns) for (const t of d.triggers ?? []) byLiteral.set(t, [...(byLiteral.get(t) ?? []), d]);
+  // The prefilter holds 64 literals: a detector whose triggers do not fit (or are not printable
+  // ASCII) runs on every window, as one without triggers does.
+  const byLiteral = new Map<string, { literal: PrefilterLiteral; detectors: PatternDetector[] }>();
+  const gated = new Set<PatternDetector>();
+  for (const d of patterns) {
+    const foldCase = d.pattern.flags.includes('i');
+    const literals = (d.triggers ?? []).map((text) => ({ key: `${foldCase ? 'i' : 's'}:${foldCase ? text.toLowerCase() : text}`, literal: { text, foldCase } }));
+    if (literals.length === 0 || !literals.every(({ literal }) => /^[\x20-\x7e]+$/.test(literal.text) && literal.text.length <= MAX_LITERAL_CHARS)) continue;
+    if (new Set([...byLiteral.keys(), ...literals.map((l) => l.key)]).size > MAX_LITERALS) continue;
+    for (const { key, literal } of literals) {
+      const entry = byLiteral.get(key) ?? { literal, detectors: [] };
+      if (!entry.detectors.includes(d)) entry.detectors.push(d);
+      byLiteral.set(key, entry);
+    }
+    gated.add(d);
+  }
   const anchors = [...new Set(patterns.flatMap((d) => (d.anchor instanceof RegExp ? [d.anchor] : [])))];
   const named = patterns.some((d) => typeof d.anchor === 'string');
-  const prefilter = byLiteral.size > 0 || named ? new TextPrefilter([...byLiteral.keys()]) : undefined;
-  plan = { patterns, prefilter, byTrigger: [...byLiteral.values()], anchors, longest: Math.max(0, ...patterns.map((d) => d.maxMatchChars)) };
+  const entries = [...byLiteral.values()];
+  const prefilter = entries.length > 0 || named ? new TextPrefilter(entries.map((e) => e.literal)) : undefined;
+  const unicodeFolded = [...gated].filter((d) => d.pattern.flags.includes('i') && /[uv]/.test(d.pattern.flags));
+  plan = { patterns, prefilter, byTrigger: entries.map((e) => e.detectors), gated, unicodeFolded, anchors, longest: Math.max(0, ...patterns.map((d) => d.maxMatchChars)) };
   plans.set(detectors, plan);
   return plan;
 }

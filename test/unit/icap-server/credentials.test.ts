@@ -36,6 +36,9 @@ describe('credentials', () => {
     const key = 'k7Qx9vR2mT4pL8nW1sD6fH3jB5gC0aZyXeUoNiPq';
     expect(await scan(`aws_secret_access_key = ${key}`)).toEqual(['aws-secret-key']);
     expect(await scan(`{"SecretAccessKey": "${key}"}`)).toEqual(['aws-secret-key']);
+    // the pattern reads the names in any case, and so does its trigger
+    expect(await scan(`sEcReT_kEy = ${key}`)).toEqual(['aws-secret-key']);
+    expect(await scan(`aWs_key = ${key}`)).toEqual(['aws-secret-key']);
     expect(await scan(`hash ${key}`)).toEqual([]);
     expect(await scan('secret = 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12')).toEqual([]); // hex SHA-1
     expect(await scan('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toEqual([]);

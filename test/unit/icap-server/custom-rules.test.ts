@@ -20,6 +20,35 @@ describe('custom keywords and regexes', () => {
     expect(await scan('a secret top', { icapServer })).toEqual([]);
   });
 
+  it('a keyword is found in any case, also spelt with the two letters that fold to ASCII (ſ, K), and only as written when case-sensitive', async () => {
+    expect(await scan('memo: ToP-sEcReT, do not forward', { icapServer })).toEqual(['keyword:classified']);
+    expect(await scan('memo: TOP-\u017fECRET, do not forward', { icapServer })).toEqual(['keyword:classified']);
+    const kelvin = { detectors: { keywords: [{ name: 'codename', words: ['Kestrel'] }] } };
+    expect(await scan('the \u212aestrel plan', { icapServer: kelvin })).toEqual(['keyword:codename']);
+    expect(await scan('the kESTREL plan', { icapServer: kelvin })).toEqual(['keyword:codename']);
+    expect(await scan('CONFIDENTIAL, CONFIDENTIAL', { icapServer })).toEqual([]);
+  });
+
+  it('keyword lists the prefilter cannot hold still match: short words, non-ASCII words, more words than it takes, long words', async () => {
+    const many = Array.from({ length: 80 }, (_, i) => `codeword${i}x`);
+    const rules = {
+      detectors: {
+        keywords: [
+          { name: 'short', words: ['HR'], caseSensitive: true },
+          { name: 'accents', words: ['café noir'] },
+          { name: 'many', words: many },
+          { name: 'long', words: [`${'very-long-project-name-'.repeat(3)}omega`] },
+        ],
+      },
+    };
+    expect(await scan('ask HR today', { icapServer: rules })).toEqual(['keyword:short']);
+    expect(await scan('the CAFÉ NOIR file', { icapServer: rules })).toEqual(['keyword:accents']);
+    expect(await scan('see CODEWORD79X here', { icapServer: rules })).toEqual(['keyword:many']);
+    expect(await scan(`about ${'very-long-project-name-'.repeat(3)}omega`, { icapServer: rules })).toEqual(['keyword:long']);
+    // the prefix alone is not the word
+    expect(await scan(`about ${'very-long-project-name-'.repeat(3)}alpha`, { icapServer: rules })).toEqual([]);
+  });
+
   it('match regexes under their own name', async () => {
     expect(await scan('ref ORD-123456 done', { icapServer })).toEqual(['regex:order-id']);
     expect(await scan('ref ORD-12345 done', { icapServer })).toEqual([]);

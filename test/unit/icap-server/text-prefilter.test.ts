@@ -119,6 +119,38 @@ describe('text prefilter', () => {
     expect([...alphabetRuns('A'.repeat(100_000), 24)]).toEqual([0, 100_000]);
   });
 
+  it('base64 alphabet runs that start and end at every offset around the 64-unit steps', () => {
+    for (const length of [23, 24, 25, 40, 63, 64, 65, 127, 128, 129, 200]) {
+      for (let offset = 0; offset < 140; offset++) {
+        const t = `${'ab .'.repeat(40).slice(0, offset)}${'Q'.repeat(length)}.${'x'.repeat(30)}`;
+        const expected = [...t.matchAll(/[A-Za-z0-9+/_-]{24,}/g)].flatMap((m) => [m.index, m.index + m[0].length]);
+        expect([...alphabetRuns(t, 24)], `${length} at ${offset}`).toEqual(expected);
+      }
+    }
+    expect(() => alphabetRuns('x', 65)).toThrow(/1 to 64/);
+  });
+
+  it('a folded literal is found in any ASCII case and a plain one only as written; both at every offset', () => {
+    const folded = new TextPrefilter([{ text: 'secret', foldCase: true }, 'AKIA', { text: 'Project Falcon', foldCase: true }, { text: 'Zaz', foldCase: true }]);
+    const found = (t: string) => folded.scan(t).literals.sort();
+    expect(found('x SeCrEt y')).toEqual([0]);
+    expect(found('SECRET project FALCON akia')).toEqual([0, 2]);
+    expect(found('secre t AKIA')).toEqual([1]);
+    // a letter folds, nothing else does: '@' is 0x40, '`' 0x60, '{' 0x7b
+    expect(found('s@cret sEcre\u0074')).toEqual([0]);
+    expect(found('\u017fecret')).toEqual([]);
+    for (let offset = 0; offset < 40; offset++) expect(found(`${' '.repeat(offset)}sEcReT`), `at ${offset}`).toEqual([0]);
+    const rand = random(5);
+    const letters = [...'sSeEcCrRtTaAkKiIzZ @`{[', 'secret', 'SECRET', 'akia', 'AKIA', 'zaz', 'ZAZ'];
+    for (let round = 0; round < 1000; round++) {
+      let t = '';
+      for (let i = 0, n = Math.floor(rand() * 50); i < n; i++) t += letters[Math.floor(rand() * letters.length)];
+      const ascii = t.replace(/[A-Z]/g, (c) => c.toLowerCase());
+      const expected = [ascii.includes('secret') ? 0 : -1, t.includes('AKIA') ? 1 : -1, ascii.includes('project falcon') ? 2 : -1, ascii.includes('zaz') ? 3 : -1].filter((k) => k >= 0);
+      expect(found(t), JSON.stringify(t)).toEqual(expected);
+    }
+  });
+
   it('refuses what it cannot hold: more than 64 literals, a literal not printable ASCII', () => {
     expect(() => new TextPrefilter(Array.from({ length: 65 }, (_, i) => `lit${i}`))).toThrow(/at most 64/);
     expect(() => new TextPrefilter(['caf\u00e9'])).toThrow(/printable ASCII/);

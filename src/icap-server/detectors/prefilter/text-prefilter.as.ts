@@ -1,26 +1,23 @@
 // AssemblyScript with 128-bit SIMD, compiled to WebAssembly by `npm run build:wasm` into
 // text-prefilter-wasm.ts (tsc does not read this file). One pass over a window of UTF-16 code
 // units finds where the built-in text detectors can match; text-prefilter.ts has the contract and
-// writes the tables. Sixteen units at a time, narrowed to bytes (a unit over 255 saturates to 255
-// or 0: no ASCII character, so every class below stays exact):
+// writes the tables. Sixteen units at a time are narrowed to bytes (a unit over 255 saturates to
+// 255 or 0: no ASCII character, so every class below stays exact) and classified; the classes of
+// 64 units make one 64-bit mask each, and the anchors are whole-mask arithmetic on them (with the
+// next 64 units' masks for what a match reads past the chunk), so a chunk costs the same whatever
+// it holds:
 //   - trigger literals (Teddy, the literal prefilter of Hyperscan and Rust's regex): per bucket of
 //     literals, nibble tables of their first three bytes say where one may start; each such place
-//     is compared with the bucket's literals in full;
+//     is compared with the bucket's literals in full (ignoring ASCII case for a folded literal);
 //   - card starts: a digit at a word start (the unit before is not [A-Za-z0-9_], as `\b` reads it
 //     without the u flag) whose run is 13 digits or more, or exactly 4 then a blank or a dash and a
 //     digit (the card pattern's two shapes);
 //   - SSN cores: `ddd S dd S dddd`, S one blank or dash twice (the SSN pattern's fixed part,
 //     wherever it stands: the check decides about the word around it);
 //   - two capitals A-Z at a word start (where IBANs, NINOs and VAT ids begin).
-// Pass 1 is straight vector code writing a record for each block of 16 with anything in it;
-// pass 2 reads the records in order, so every list comes out in increasing positions.
 
 @inline function unit(text: usize, i: i32): u32 {
   return <u32>load<u16>(text + (<usize>i << 1));
-}
-
-@inline function isDigit(c: u32): bool {
-  return c - 48 < 10;
 }
 
 /** Sixteen units from index i as bytes (unsigned saturation). */
@@ -40,143 +37,207 @@
   return i8x16.lt_u(i8x16.sub(b, i8x16.splat(from)), i8x16.splat(count));
 }
 
+/** The bits of lanes matching `v`, placed at block `q` of a 64-unit chunk. */
+@inline function bits(v: v128, valid: u32, q: i32): u64 {
+  return <u64>(<u32>i8x16.bitmask(v) & valid) << (<u64>q << 4);
+}
+
+/** Bit p of the result is bit p + k of the 128 bits `hi:lo` (0 < k < 64). */
+@inline function shr(lo: u64, hi: u64, k: u64): u64 {
+  return (lo >> k) | (hi << (64 - k));
+}
+
+/** The units of the 16-unit block at `at` that lie before `n`, as a lane mask. */
+@inline function validLanes(at: i32, n: i32): u32 {
+  return n - at >= 16 ? 0xffff : (<u32>1 << <u32>(n - at)) - 1;
+}
+
+// The three position lists: where each starts and how many it holds.
+let cardsOut: usize = 0;
+let ssnOut: usize = 0;
+let capsOut: usize = 0;
+let cards: i32 = 0;
+let ssns: i32 = 0;
+let caps: i32 = 0;
+
+/** Appends `base` + each set bit's index to the list at `list`, which holds `count`; returns the new count. */
+@inline function emit(list: usize, count: i32, base: i32, set: u64): i32 {
+  while (set != 0) {
+    store<u32>(list + (<usize>count << 2), base + <i32>ctz(set));
+    count++;
+    set &= set - 1;
+  }
+  return count;
+}
+
+/**
+ * The anchors among the 64 units at `i`, from their classes (digits D, capitals U, word units W,
+ * blanks B, dashes H), the next 64 units' classes (suffix 1) and whether the unit before `i` is a
+ * word unit.
+ */
+@inline function anchors(i: i32, D: u64, U: u64, W: u64, B: u64, H: u64, D1: u64, U1: u64, B1: u64, H1: u64, wordBefore: u64): void {
+  const wordStart = ~((W << 1) | wordBefore);
+  // dN: bit p set when units p .. p+N-1 are all digits
+  const d2 = D & shr(D, D1, 1);
+  const d2n = D1 & (D1 >> 1);
+  const d3 = d2 & shr(D, D1, 2);
+  const d4 = d2 & shr(d2, d2n, 2);
+  const d4n = d2n & (d2n >> 2);
+  const d8 = d4 & shr(d4, d4n, 4);
+  const d8n = d4n & (d4n >> 4);
+  const d13 = d8 & shr(d8, d8n, 5);
+  const grouped = d4 & shr(B | H, B1 | H1, 4) & shr(D, D1, 5);
+  cards = emit(cardsOut, cards, i, D & wordStart & (d13 | grouped));
+  const sameSeparator = (shr(B, B1, 3) & shr(B, B1, 6)) | (shr(H, H1, 3) & shr(H, H1, 6));
+  ssns = emit(ssnOut, ssns, i, d3 & sameSeparator & shr(d2, d2n, 4) & shr(d4, d4n, 7));
+  caps = emit(capsOut, caps, i, U & shr(U, U1, 1) & wordStart);
+}
+
 /**
  * Scan `n` units at `text` (followed by at least 36 bytes of padding).
  * `teddy`: three pairs of 16-byte nibble tables (low, high) for the literals' bytes 0, 1 and 2.
  * `lits`: per bucket a u32 (first literal << 16 | count), then from lits + 32 the literals of the
- * buckets in order, each a u32 (bit index << 24 | length << 16 | start in `pool`, u16 units).
+ * buckets in order, each a u32 (bit index << 24 | folded << 23 | length << 16 | start in `pool`,
+ * u16 units; a folded literal is stored in lower case and compared ignoring ASCII case).
  * Output: up to `cap` positions (u32) each at `out` (cards), after it (SSN cores), after that
- * (capitals); `work` holds 32 bytes per 16 units; `result` gets the three counts and, at
- * result + 16, the u64 of the literals seen.
+ * (capitals); `work` is 16 bytes of scratch; `result` gets the three counts and, at result + 16,
+ * the u64 of the literals seen.
  */
 export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize, out: usize, cap: i32, work: usize, result: usize): void {
-  const ssnOut = out + (<usize>cap << 2);
-  const capsOut = ssnOut + (<usize>cap << 2);
-  let records: i32 = 0;
-  let carryWord: u32 = 0;
-  let carryDigit: u32 = 0;
-  for (let i: i32 = 0; i < n; i += 16) {
-    const valid: u32 = n - i >= 16 ? 0xffff : (<u32>1 << <u32>(n - i)) - 1;
-    const b0 = bytes16(text, i);
-    const b1 = bytes16(text, i + 1);
-    const b2 = bytes16(text, i + 2);
-    const t = v128.and(v128.and(nibbles(teddy, b0), nibbles(teddy + 32, b1)), nibbles(teddy + 64, b2));
-    const candidates = <u32>i8x16.bitmask(i8x16.ne(t, i8x16.splat(0))) & valid;
-    const digit = inRange(b0, 48, 10);
-    const upper = inRange(b0, 65, 26);
-    const word = v128.or(v128.or(digit, upper), v128.or(inRange(b0, 97, 26), i8x16.eq(b0, i8x16.splat(95))));
-    const sep = v128.or(i8x16.eq(b0, i8x16.splat(32)), i8x16.eq(b0, i8x16.splat(45)));
-    const digits = <u32>i8x16.bitmask(digit);
-    const words = <u32>i8x16.bitmask(word);
-    const afterWord = ((words << 1) | carryWord) & 0xffff;
-    const afterDigit = ((digits << 1) | carryDigit) & 0xffff;
-    carryWord = words >> 15;
-    carryDigit = digits >> 15;
-    const starts = digits & ~afterWord & valid;
-    const capitals = <u32>i8x16.bitmask(upper) & ~afterWord & <u32>i8x16.bitmask(inRange(b1, 65, 26)) & valid;
-    const seps = <u32>i8x16.bitmask(sep) & afterDigit & valid;
-    const record = work + (<usize>records << 5);
-    v128.store(record, t);
-    store<u32>(record, i, 16);
-    store<u32>(record, candidates | (starts << 16), 20);
-    store<u32>(record, capitals | (seps << 16), 24);
-    records += <i32>((candidates | starts | capitals | seps) != 0);
-  }
-  let cards: i32 = 0;
-  let ssns: i32 = 0;
-  let caps: i32 = 0;
+  cardsOut = out;
+  ssnOut = out + (<usize>cap << 2);
+  capsOut = ssnOut + (<usize>cap << 2);
+  cards = 0;
+  ssns = 0;
+  caps = 0;
   let seen: u64 = 0;
-  for (let r: i32 = 0; r < records; r++) {
-    const record = work + (<usize>r << 5);
-    const i = load<i32>(record, 16);
-    let candidates = load<u32>(record, 20) & 0xffff;
-    let starts = load<u32>(record, 20) >>> 16;
-    let capitals = load<u32>(record, 24) & 0xffff;
-    let seps = load<u32>(record, 24) >>> 16;
-    while (candidates != 0) {
-      const j = <i32>ctz(candidates);
-      candidates &= candidates - 1;
-      let buckets = <u32>load<u8>(record + <usize>j);
-      const at = i + j;
-      while (buckets != 0) {
-        const range = load<u32>(lits + (<usize>ctz(buckets) << 2));
-        buckets &= buckets - 1;
-        const first = <i32>(range >>> 16);
-        const last = first + <i32>(range & 0xffff);
-        for (let k = first; k < last; k++) {
-          const d = load<u32>(lits + 32 + (<usize>k << 2));
-          const length = <i32>((d >>> 16) & 0xff);
-          if (at + length > n) continue;
-          const start = <i32>(d & 0xffff);
-          let same = true;
-          for (let m: i32 = 0; m < length; m++) {
-            if (unit(text, at + m) != <u32>load<u16>(pool + (<usize>(start + m) << 1))) {
-              same = false;
-              break;
+  // the previous chunk's classes, whose anchors wait for this chunk's
+  let pD: u64 = 0;
+  let pU: u64 = 0;
+  let pW: u64 = 0;
+  let pB: u64 = 0;
+  let pH: u64 = 0;
+  let wordBefore: u64 = 0;
+  for (let i: i32 = 0; i < n; i += 64) {
+    let D: u64 = 0;
+    let U: u64 = 0;
+    let W: u64 = 0;
+    let B: u64 = 0;
+    let H: u64 = 0;
+    for (let q: i32 = 0; q < 4; q++) {
+      const at = i + (q << 4);
+      if (at >= n) break;
+      const valid = validLanes(at, n);
+      const b0 = bytes16(text, at);
+      const digit = inRange(b0, 48, 10);
+      const upper = inRange(b0, 65, 26);
+      D |= bits(digit, valid, q);
+      U |= bits(upper, valid, q);
+      W |= bits(v128.or(v128.or(digit, upper), v128.or(inRange(b0, 97, 26), i8x16.eq(b0, i8x16.splat(95)))), valid, q);
+      B |= bits(i8x16.eq(b0, i8x16.splat(32)), valid, q);
+      H |= bits(i8x16.eq(b0, i8x16.splat(45)), valid, q);
+      const t = v128.and(v128.and(nibbles(teddy, b0), nibbles(teddy + 32, bytes16(text, at + 1))), nibbles(teddy + 64, bytes16(text, at + 2)));
+      let candidates = <u32>i8x16.bitmask(i8x16.ne(t, i8x16.splat(0))) & valid;
+      if (candidates == 0) continue;
+      v128.store(work, t);
+      while (candidates != 0) {
+        const j = <i32>ctz(candidates);
+        candidates &= candidates - 1;
+        let buckets = <u32>load<u8>(work + <usize>j);
+        const from = at + j;
+        while (buckets != 0) {
+          const range = load<u32>(lits + (<usize>ctz(buckets) << 2));
+          buckets &= buckets - 1;
+          const first = <i32>(range >>> 16);
+          const last = first + <i32>(range & 0xffff);
+          for (let k = first; k < last; k++) {
+            const d = load<u32>(lits + 32 + (<usize>k << 2));
+            const length = <i32>((d >>> 16) & 0x7f);
+            if (from + length > n) continue;
+            const folded = (d & 0x800000) != 0;
+            const start = <i32>(d & 0xffff);
+            let same = true;
+            for (let m: i32 = 0; m < length; m++) {
+              let u = unit(text, from + m);
+              if (folded && u - 65 < 26) u |= 32;
+              if (u != <u32>load<u16>(pool + (<usize>(start + m) << 1))) {
+                same = false;
+                break;
+              }
             }
+            if (same) seen |= <u64>1 << <u64>(d >>> 24);
           }
-          if (same) seen |= <u64>1 << <u64>(d >>> 24);
         }
       }
     }
-    while (starts != 0) {
-      const at = i + <i32>ctz(starts);
-      starts &= starts - 1;
-      let j = at + 1;
-      while (j < n && isDigit(unit(text, j))) j++;
-      const run = j - at;
-      if (run >= 13 || (run == 4 && j + 1 < n && (unit(text, j) == 32 || unit(text, j) == 45) && isDigit(unit(text, j + 1)))) {
-        store<u32>(out + (<usize>cards << 2), at);
-        cards++;
-      }
+    if (i > 0) {
+      // every anchor starts with a digit or a capital
+      if ((pD | pU) != 0) anchors(i - 64, pD, pU, pW, pB, pH, D, U, B, H, wordBefore);
+      wordBefore = pW >> 63;
     }
-    while (capitals != 0) {
-      const at = i + <i32>ctz(capitals);
-      capitals &= capitals - 1;
-      store<u32>(capsOut + (<usize>caps << 2), at);
-      caps++;
-    }
-    while (seps != 0) {
-      const s = i + <i32>ctz(seps);
-      seps &= seps - 1;
-      const c = unit(text, s);
-      if (s >= 3 && s + 7 < n && isDigit(unit(text, s - 3)) && isDigit(unit(text, s - 2)) && isDigit(unit(text, s + 1)) && isDigit(unit(text, s + 2)) && unit(text, s + 3) == c && isDigit(unit(text, s + 4)) && isDigit(unit(text, s + 5)) && isDigit(unit(text, s + 6)) && isDigit(unit(text, s + 7))) {
-        store<u32>(ssnOut + (<usize>ssns << 2), s - 3);
-        ssns++;
-      }
-    }
+    pD = D;
+    pU = U;
+    pW = W;
+    pB = B;
+    pH = H;
   }
+  if ((pD | pU) != 0) anchors((n - 1) & ~63, pD, pU, pW, pB, pH, 0, 0, 0, 0, wordBefore);
   store<u32>(result, cards);
   store<u32>(result, ssns, 4);
   store<u32>(result, caps, 8);
   store<u64>(result, seen, 16);
 }
 
+/** Bit p set when bits p .. p+run-1 of `m` are all set (1 <= run <= 64); runs are not continued past bit 63. */
+@inline function runsOfAtLeast(m: u64, run: i32): u64 {
+  let covered: i32 = 1;
+  while (covered << 1 <= run) {
+    m &= m >> <u64>covered;
+    covered <<= 1;
+  }
+  if (covered < run) m &= m >> <u64>(run - covered);
+  return m;
+}
+
 /**
- * The maximal runs of at least `minRun` units of the base64 alphabet [A-Za-z0-9+/_-] among `n`
- * units at `text` (padded as for scan), as start, end pairs (u32) at `out`; returns how many.
- * Sixteen units per step: a block wholly inside a run or wholly outside one costs one compare.
+ * The maximal runs of at least `minRun` (at most 64) units of the base64 alphabet [A-Za-z0-9+/_-]
+ * among `n` units at `text` (padded as for scan), as start, end pairs (u32) at `out`; returns how
+ * many. Sixteen units per step, sixty-four per decision: a chunk wholly inside a run, or with no
+ * long run and none reaching its end (ordinary words), costs a few operations on one mask.
  */
 export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize): i32 {
   let pairs: i32 = 0;
   /** where the open run began; -1 outside a run */
   let start: i32 = -1;
-  for (let i: i32 = 0; i < n; i += 16) {
-    const valid: u32 = n - i >= 16 ? 0xffff : (<u32>1 << <u32>(n - i)) - 1;
-    const b = bytes16(text, i);
-    const letters = v128.or(inRange(b, 65, 26), inRange(b, 97, 26));
-    const others = v128.or(v128.or(i8x16.eq(b, i8x16.splat(43)), i8x16.eq(b, i8x16.splat(47))), v128.or(i8x16.eq(b, i8x16.splat(45)), i8x16.eq(b, i8x16.splat(95))));
-    const alphabet = <u32>i8x16.bitmask(v128.or(v128.or(letters, inRange(b, 48, 10)), others)) & valid;
-    if (start >= 0 ? alphabet == 0xffff : alphabet == 0) continue;
-    let pos: u32 = 0;
-    while (pos < 16) {
+  for (let i: i32 = 0; i < n; i += 64) {
+    let m: u64 = 0;
+    for (let q: i32 = 0; q < 4; q++) {
+      const at = i + (q << 4);
+      if (at >= n) break;
+      const b = bytes16(text, at);
+      const letters = v128.or(inRange(b, 65, 26), inRange(b, 97, 26));
+      const others = v128.or(v128.or(i8x16.eq(b, i8x16.splat(43)), i8x16.eq(b, i8x16.splat(47))), v128.or(i8x16.eq(b, i8x16.splat(45)), i8x16.eq(b, i8x16.splat(95))));
+      m |= bits(v128.or(v128.or(letters, inRange(b, 48, 10)), others), validLanes(at, n), q);
+    }
+    if (start >= 0) {
+      if (m == ~(<u64>0)) continue;
+    } else {
+      if (m == 0) continue;
+      if (runsOfAtLeast(m, minRun) == 0) {
+        // every run here is short; the last one may go on in the next chunk
+        if (m >> 63 != 0) start = i + 64 - <i32>clz(~m);
+        continue;
+      }
+    }
+    let pos: u64 = 0;
+    while (pos < 64) {
       if (start < 0) {
-        const rest = alphabet >> pos;
+        const rest = m >> pos;
         if (rest == 0) break;
         pos += ctz(rest);
         start = i + <i32>pos;
       } else {
-        const rest = (~alphabet & 0xffff) >> pos;
+        const rest = ~m >> pos;
         if (rest == 0) break;
         pos += ctz(rest);
         const end = i + <i32>pos;

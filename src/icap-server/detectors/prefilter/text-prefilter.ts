@@ -8,11 +8,17 @@
 //
 // The window goes into the module's memory as UTF-16 code units, so a position is a string index.
 // Memory (bytes): the Teddy nibble tables, the literals by bucket and their units, the result, then
-// per scan the text (and zero padding), the three position lists and pass 1's records; it grows
+// per scan the text (and zero padding), the three position lists and 16 bytes of scratch; it grows
 // with the largest window and stays.
 import { TEXT_PREFILTER_WASM } from './text-prefilter-wasm.js';
 
 export type PrefilterAnchor = 'card-start' | 'ssn-core' | 'capitals';
+
+/**
+ * A trigger literal: printable ASCII, at most MAX_LITERAL_CHARS. A string is found as written;
+ * `foldCase` finds it in any ASCII case (the triggers of a case-insensitive pattern).
+ */
+export type PrefilterLiteral = string | { readonly text: string; readonly foldCase: boolean };
 
 export interface PrefilterResult {
   /** indexes (into the literals given) of the literals present in the window */
@@ -22,7 +28,9 @@ export interface PrefilterResult {
 }
 
 /** The literals seen are bits of one u64; Teddy has eight buckets (one byte per lane). */
-const MAX_LITERALS = 64;
+export const MAX_LITERALS = 64;
+/** a literal's length has seven bits in its record */
+export const MAX_LITERAL_CHARS = 127;
 const BUCKETS = 8;
 const PAGE = 65536;
 /** the kernel reads up to 18 units past the window (three overlapping loads of 16) */
@@ -64,13 +72,16 @@ export class TextPrefilter {
   /** where each scan's text starts; the position lists and the records follow it */
   readonly #text: number;
 
-  /** `literals`: printable ASCII strings (the detectors' triggers), at most 64. */
-  constructor(literals: readonly string[]) {
-    if (literals.length > MAX_LITERALS) throw new RangeError(`text prefilter: ${literals.length} trigger literals (at most ${MAX_LITERALS})`);
-    for (const literal of literals) if (!/^[\x20-\x7e]+$/.test(literal)) throw new RangeError(`text prefilter: trigger ${JSON.stringify(literal)} is not printable ASCII`);
+  /** `given`: the detectors' triggers, at most 64. */
+  constructor(given: readonly PrefilterLiteral[]) {
+    if (given.length > MAX_LITERALS) throw new RangeError(`text prefilter: ${given.length} trigger literals (at most ${MAX_LITERALS})`);
+    const literals = given.map((l) => (typeof l === 'string' ? { text: l, foldCase: false } : { text: l.foldCase ? l.text.toLowerCase() : l.text, foldCase: l.foldCase }));
+    for (const { text } of literals) {
+      if (!/^[\x20-\x7e]+$/.test(text) || text.length > MAX_LITERAL_CHARS) throw new RangeError(`text prefilter: trigger ${JSON.stringify(text)} is not printable ASCII of at most ${MAX_LITERAL_CHARS} characters`);
+    }
     const tables = teddyTables(literals);
     const pool = 128 + 32 + 4 * MAX_LITERALS;
-    this.#result = align(pool + 2 * literals.reduce((n, l) => n + l.length, 0), 16);
+    this.#result = align(pool + 2 * literals.reduce((n, l) => n + l.text.length, 0), 16);
     this.#text = this.#result + 32;
     const bytes = this.#kernel.reserve(this.#text);
     bytes.set(tables.nibbles, 0);
@@ -79,10 +90,10 @@ export class TextPrefilter {
     tables.buckets.forEach((bucket, b) => {
       bytes.writeUInt32LE(((at << 16) | bucket.length) >>> 0, 128 + 4 * b);
       for (const k of bucket) {
-        const literal = literals[k]!;
-        bytes.writeUInt32LE(((k << 24) | (literal.length << 16) | unitAt) >>> 0, 128 + 32 + 4 * at++);
-        bytes.write(literal, pool + 2 * unitAt, 'utf16le');
-        unitAt += literal.length;
+        const { text, foldCase } = literals[k]!;
+        bytes.writeUInt32LE(((k << 24) | (foldCase ? 1 << 23 : 0) | (text.length << 16) | unitAt) >>> 0, 128 + 32 + 4 * at++);
+        bytes.write(text, pool + 2 * unitAt, 'utf16le');
+        unitAt += text.length;
       }
     });
   }
@@ -91,8 +102,8 @@ export class TextPrefilter {
     const n = window.length;
     const cap = (n >> 1) + 1;
     const out = align(this.#text + 2 * n + PADDING, 16);
-    const work = out + 3 * cap * 4;
-    const bytes = this.#kernel.reserve(work + 32 * Math.ceil(n / 16));
+    const work = align(out + 3 * cap * 4, 16);
+    const bytes = this.#kernel.reserve(work + 16);
     this.#kernel.put(bytes, window, this.#text);
     this.#kernel.exports.scan(this.#text, n, 0, 128, 128 + 32 + 4 * MAX_LITERALS, out, cap, work, this.#result);
     const result = new Uint32Array(bytes.buffer, bytes.byteOffset + this.#result, 6);
@@ -114,6 +125,7 @@ let runsKernel: Kernel | undefined;
  * candidates, found sixteen units per step.
  */
 export function alphabetRuns(text: string, minRun: number): Uint32Array {
+  if (!(minRun >= 1 && minRun <= 64)) throw new RangeError(`alphabet runs: a minimum run of ${minRun} (1 to 64)`);
   const kernel = (runsKernel ??= new Kernel());
   const n = text.length;
   const out = align(2 * n + PADDING, 16);
@@ -127,32 +139,35 @@ export function alphabetRuns(text: string, minRun: number): Uint32Array {
  * Teddy's tables: the literals in at most eight buckets, grouped by first character (the smallest
  * groups merged, into one with the same high nibble where there is one, so that each bucket's
  * nibble tables stay narrow), and per bucket and byte 0-2 the nibbles its literals have there (a
- * literal shorter than three bytes allows anything past its end).
+ * literal shorter than three bytes allows anything past its end; a folded letter, both cases).
  */
-function teddyTables(literals: readonly string[]): { nibbles: Uint8Array; buckets: number[][] } {
+function teddyTables(literals: ReadonlyArray<{ text: string; foldCase: boolean }>): { nibbles: Uint8Array; buckets: number[][] } {
   const groups = new Map<string, number[]>();
-  literals.forEach((literal, k) => groups.set(literal[0]!, [...(groups.get(literal[0]!) ?? []), k]));
+  literals.forEach(({ text }, k) => groups.set(text[0]!, [...(groups.get(text[0]!) ?? []), k]));
   const buckets = [...groups.values()];
   while (buckets.length > BUCKETS) {
     buckets.sort((a, b) => a.length - b.length);
     const smallest = buckets.shift()!;
-    const high = literals[smallest[0]!]!.charCodeAt(0) >> 4;
-    const near = buckets.find((g) => literals[g[0]!]!.charCodeAt(0) >> 4 === high) ?? buckets[0]!;
+    const high = literals[smallest[0]!]!.text.charCodeAt(0) >> 4;
+    const near = buckets.find((g) => literals[g[0]!]!.text.charCodeAt(0) >> 4 === high) ?? buckets[0]!;
     near.push(...smallest);
   }
   const nibbles = new Uint8Array(96);
   buckets.forEach((bucket, b) => {
     for (const k of bucket) {
-      const literal = literals[k]!;
+      const { text, foldCase } = literals[k]!;
       for (let at = 0; at < 3; at++) {
         const table = 32 * at;
-        if (at >= literal.length) {
+        if (at >= text.length) {
           for (let x = 0; x < 32; x++) nibbles[table + x]! |= 1 << b;
           continue;
         }
-        const c = literal.charCodeAt(at);
-        nibbles[table + (c & 15)]! |= 1 << b;
-        nibbles[table + 16 + (c >> 4)]! |= 1 << b;
+        const c = text.charCodeAt(at);
+        const cases = foldCase && c >= 0x61 && c <= 0x7a ? [c, c - 0x20] : [c];
+        for (const unit of cases) {
+          nibbles[table + (unit & 15)]! |= 1 << b;
+          nibbles[table + 16 + (unit >> 4)]! |= 1 << b;
+        }
       }
     }
   });
