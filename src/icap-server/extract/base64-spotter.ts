@@ -8,7 +8,7 @@ import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { base64Decoder } from '../decode/transfer-decoders.js';
-import { alphabetRuns } from '../detectors/prefilter/text-prefilter.js';
+import { alphabetRuns, BASE64_DIGIT_VALUES, type RunJudge } from '../detectors/prefilter/text-prefilter.js';
 import { binaryFormat, startsMagic } from './sniff.js';
 
 /** 18 bytes: enough for a card number or a key id, short enough to skip words and identifiers. */
@@ -31,10 +31,11 @@ const inAlphabet = (c: number) => c < 128 && ALPHABET[c] === 1;
 /**
  * The runs of at least MIN_RUN_CHARS alphabet characters in `text` (with up to two `=` after them),
  * as start, end pairs in one flat list. The runs come from the text prefilter's WebAssembly
- * (sixteen characters per step); the padding is read here.
+ * (sixteen characters per step), which also leaves out the runs that end inside the text and that
+ * hexOnly or surelyNothing would turn away; the padding is read here.
  */
 function runsOf(text: string): number[] {
-  const runs = alphabetRuns(text, MIN_RUN_CHARS);
+  const runs = alphabetRuns(text, MIN_RUN_CHARS, RUN_JUDGE);
   const out: number[] = [];
   for (let k = 0; k < runs.length; k += 2) {
     const i = runs[k + 1]!;
@@ -62,11 +63,8 @@ const startsWithLatin1 = (head: Buffer, magic: string) => {
   return true;
 };
 
-/** Base64 and base64url digit values (RFC 4648 §4, §5), -1 for everything else ('=' included). */
-const DIGIT_VALUES = new Int8Array(128).fill(-1);
-[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].forEach((c, i) => (DIGIT_VALUES[c.charCodeAt(0)] = i));
-DIGIT_VALUES[0x2d] = 62;
-DIGIT_VALUES[0x5f] = 63;
+/** The bytes a file worth opening may start with, for the run finder's judge (surelyNothing's first test). */
+export const RUN_JUDGE: RunJudge = { firstBytes: Uint8Array.from({ length: 256 }, (_, b) => (startsMagic(b) || EXECUTABLE_FIRST_BYTES.has(b) ? 1 : 0)) };
 
 const HEX_DIGIT = new Uint8Array(128);
 for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
@@ -101,8 +99,8 @@ function decodeHead(input: string, start: number, end: number): Buffer {
   let acc = 0;
   for (let i = start; i < stop; i++) {
     const c = input.charCodeAt(i);
-    const v = c < 128 ? (DIGIT_VALUES[c] as number) : -1;
-    if (v < 0) break;
+    const v = c < 128 ? (BASE64_DIGIT_VALUES[c] as number) : 0xff;
+    if (v === 0xff) break;
     acc = ((acc << 6) | v) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
@@ -147,12 +145,22 @@ function surelyNothing(head: Buffer): boolean {
 }
 
 /**
- * A file the scan opens (an archive, a document, UTF-16 text: what the bytes alone say, media
- * excepted), an executable, or text. Only the bytes decide: the declared type and name, which
- * sniffFormat reads to tell text formats apart, would give the same answer for all of them.
+ * True when the run input[start, end) is surely not worth opening from its first characters: hex
+ * digits in one case, or bytes surelyNothing turns away. The run finder's WebAssembly applies the
+ * same test to the runs that end inside a piece (text-prefilter.as.ts; a differential test keeps
+ * the two the same); this one judges the runs at a piece's end.
+ */
+export function plainRun(input: string, start: number, end: number): boolean {
+  return hexOnly(input, start, end) || surelyNothing(decodeHead(input, start, end));
+}
+
+/**
+ * Of a head that is not surely nothing: a file the scan opens (an archive, a document, UTF-16
+ * text: what the bytes alone say, media excepted), an executable, or text. Only the bytes decide:
+ * the declared type and name, which sniffFormat reads to tell text formats apart, would give the
+ * same answer for all of them.
  */
 function worthOpening(head: Buffer): boolean {
-  if (surelyNothing(head)) return false;
   const format = binaryFormat(head, {});
   if (format !== undefined) return format !== 'media';
   if (EXECUTABLE_MAGICS.some((magic) => startsWithLatin1(head, magic))) return true;
@@ -189,7 +197,7 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
    * not (ids, hashes, images): they are turned away without a promise.
    */
   const judge = (input: string, start: number, end: number, complete: boolean): Promise<void> | undefined => {
-    if (hexOnly(input, start, end) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
+    if (plainRun(input, start, end) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
       skipping = !complete;
       return undefined;
     }

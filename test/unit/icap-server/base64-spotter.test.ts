@@ -1,6 +1,8 @@
 // The base64 spotter's cheap paths (runs found by a skipping window, a run judged from its first
 // bytes decoded in place, hex-only runs skipped), attacked where a shortcut could lose a file.
 import { describe, expect, it } from 'vitest';
+import { alphabetRuns } from '../../../src/icap-server/detectors/prefilter/text-prefilter.js';
+import { plainRun, RUN_JUDGE } from '../../../src/icap-server/extract/base64-spotter.js';
 import { chunked, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
 
@@ -71,5 +73,60 @@ describe('base64 spotter', () => {
     expect(performance.now() - started).toBeLessThan(15_000);
     // A run of one repeated character (NUL bytes) all the way to the end: nothing to open, nothing found.
     expect(await dlp(chunked(Buffer.from('A'.repeat(2 * 1024 * 1024)), 65536))).toEqual([]);
+  });
+
+  it("the run finder's WebAssembly judge leaves out exactly the runs plainRun turns away (those ending inside the text)", () => {
+    let x = 2027;
+    const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+    const bytes = (n: number, f: () => number) => Buffer.from(Array.from({ length: n }, f));
+    const heads: Array<() => Buffer | string> = [
+      () => bytes(18 + Math.floor(rand() * 60), () => Math.floor(rand() * 256)),
+      () => Buffer.from('quarterly memo, TOP-SECRET, do not forward to anyone outside the board'.slice(0, 20 + Math.floor(rand() * 50))),
+      () => Buffer.from('r\u00e9sum\u00e9 na\u00efve caf\u00e9 \u65e5\u672c\u8a9e text and more text'),
+      () => Buffer.from('plain text as UTF-16, little-endian, long enough', 'utf16le'),
+      () => Buffer.concat([bytes(Math.floor(rand() * 8), () => 65 + Math.floor(rand() * 26)), Buffer.from('%PDF-1.7\n%')]),
+      () => Buffer.concat([Buffer.from('PK\u0003\u0004'), bytes(30, () => Math.floor(rand() * 256))]),
+      () => Buffer.concat([Buffer.from('MZ'), bytes(30, () => Math.floor(rand() * 256))]),
+      // printable with a few control characters, around the 5 % line
+      () => bytes(48, () => (rand() < 0.05 ? Math.floor(rand() * 32) : 32 + Math.floor(rand() * 95))),
+      // NULs around the UTF-16 line
+      () => bytes(48, () => (rand() < 0.45 ? 0 : 0x80 + Math.floor(rand() * 128))),
+      () => Array.from({ length: 24 + Math.floor(rand() * 60) }, () => '0123456789abcdef'[Math.floor(rand() * 16)]).join(''),
+      () => Array.from({ length: 24 + Math.floor(rand() * 60) }, () => '0123456789ABCDEF'[Math.floor(rand() * 16)]).join(''),
+      () => Array.from({ length: 24 + Math.floor(rand() * 60) }, () => '0123456789abcdefABCDEF'[Math.floor(rand() * 22)]).join(''),
+      () => Array.from({ length: 24 + Math.floor(rand() * 20) }, () => String(Math.floor(rand() * 10))).join(''),
+      // lower-case hex that decodes to printable ASCII ("a1d7" is "k]w"): only the hex test turns it away
+      () => Array.from({ length: 6 + Math.floor(rand() * 10) }, () => `${'abcdef'[Math.floor(rand() * 6)]}${'0123'[Math.floor(rand() * 4)]}${'d5'[Math.floor(rand() * 2)]}${'0123456789abcdef'[Math.floor(rand() * 16)]}`).join(''),
+      // the same with a g or a G where the last hex digit was: printable, and not hex
+      () => Array.from({ length: 6 + Math.floor(rand() * 10) }, (_, i) => `${'abcdef'[Math.floor(rand() * 6)]}${'0123'[Math.floor(rand() * 4)]}${'d5'[Math.floor(rand() * 2)]}${i === 2 ? 'gG'[Math.floor(rand() * 2)] : '0123456789abcdef'[Math.floor(rand() * 16)]}`).join(''),
+      // printable, with exactly k control characters, in heads of every length (the 5 % line falls between whole counts)
+      () => {
+        const head = bytes(rand() < 0.5 ? 34 + Math.floor(rand() * 3) : 18 + Math.floor(rand() * 31), () => 97 + Math.floor(rand() * 26));
+        for (let k = Math.floor(rand() * 4); k > 0; k--) head[1 + Math.floor(rand() * (head.length - 1))] = [0x01, 0x1f, 0x7f, 0x09][Math.floor(rand() * 4)]!;
+        return head;
+      },
+      // "%P" somewhere in bytes that are otherwise nothing
+      () => bytes(48, () => 0x80 + Math.floor(rand() * 128)).fill(0x25, 20, 21).fill(0x50, 21, 22),
+      // letters and one UTF-8 sequence at an edge: overlong and last leads, cut sequences, lone continuations
+      () => {
+        const edges = [[0xc0, 0x80], [0xc1, 0xbf], [0xc2, 0x80], [0xdf, 0xbf], [0xe0, 0xa0, 0x80], [0xef, 0xbf, 0xbf], [0xf0, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf], [0xf5, 0x80, 0x80, 0x80], [0xff], [0x80], [0xe0, 0x80]];
+        return Buffer.concat([bytes(1 + Math.floor(rand() * 20), () => 97 + Math.floor(rand() * 26)), Buffer.from(edges[Math.floor(rand() * edges.length)]!), bytes(20, () => 97 + Math.floor(rand() * 26))]);
+      },
+    ];
+    const separators = [' ', '\n', '"', '.', ' = ', '\u00e9'];
+    for (let round = 0; round < 1500; round++) {
+      let t = '';
+      for (let i = 0, n = 1 + Math.floor(rand() * 12); i < n; i++) {
+        const head = heads[Math.floor(rand() * heads.length)]!();
+        let run = typeof head === 'string' ? head : head.toString('base64').replace(/=+$/, '');
+        if (rand() < 0.3) run = run.replace(/\+/g, '-').replace(/\//g, '_');
+        t += run + separators[Math.floor(rand() * separators.length)]!;
+      }
+      if (rand() < 0.5) t = t.slice(0, -1);
+      const all = [...alphabetRuns(t, 24)];
+      const expected: number[] = [];
+      for (let k = 0; k < all.length; k += 2) if (all[k + 1] === t.length || !plainRun(t, all[k]!, all[k + 1]!)) expected.push(all[k]!, all[k + 1]!);
+      expect([...alphabetRuns(t, 24, RUN_JUDGE)], JSON.stringify(t)).toEqual(expected);
+    }
   });
 });

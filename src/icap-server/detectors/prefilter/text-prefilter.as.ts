@@ -199,13 +199,82 @@ export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize
   return m;
 }
 
+/** Characters of a run decoded to judge it (48 bytes), as the base64 spotter's DECIDE_CHARS. */
+const DECIDE_UNITS: i32 = 64;
+
+/** The run's first DECIDE_UNITS units are hex digits in one case (or digits only): a hash, an id. */
+function hexOnly(text: usize, start: i32, end: i32): bool {
+  const stop = min(end, start + DECIDE_UNITS);
+  let notLower: u32 = 0;
+  let notUpper: u32 = 0;
+  for (let at = start; at < stop; at += 16) {
+    const b = bytes16(text, at);
+    const valid = validLanes(at, stop);
+    const digit = inRange(b, 48, 10);
+    notLower |= ~(<u32>i8x16.bitmask(v128.or(digit, inRange(b, 97, 6)))) & valid;
+    notUpper |= ~(<u32>i8x16.bitmask(v128.or(digit, inRange(b, 65, 6)))) & valid;
+  }
+  return notLower == 0 || notUpper == 0;
+}
+
+/**
+ * The base64 spotter's surelyNothing on the bytes the run's first DECIDE_UNITS units stand for
+ * (decoded at `judge` + 384 with the digit values at `judge`; `judge` + 128 holds, per byte, whether
+ * a file the scan opens may start with it): no magic number can start them, too few NULs for
+ * UTF-16 or UTF-32, no "%P", and a control character in more than 5 % of them or a byte no UTF-8
+ * sequence allows there.
+ */
+function surelyNothing(text: usize, start: i32, end: i32, judge: usize): bool {
+  const head = judge + 384;
+  const stop = min(end, start + DECIDE_UNITS);
+  let n: i32 = 0;
+  let bits: u32 = 0;
+  let acc: u32 = 0;
+  for (let i = start; i < stop; i++) {
+    const c = unit(text, i);
+    const v = c < 128 ? <u32>load<u8>(judge + c) : 0xff;
+    if (v == 0xff) break;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      store<u8>(head + n, (acc >> bits) & 0xff);
+      n++;
+    }
+  }
+  if (n == 0 || load<u8>(judge + 128 + <usize>load<u8>(head)) != 0) return false;
+  let zeros: i32 = 0;
+  let controls: i32 = 0;
+  let invalid = false;
+  let pending: i32 = 0;
+  for (let i: i32 = 0; i < n; i++) {
+    const b = <u32>load<u8>(head + i);
+    if (b == 0) zeros++;
+    else if (b == 0x25 && i + 1 < n && load<u8>(head + i + 1) == 0x50) return false;
+    if (b < 0x20 ? b != 0x09 && b != 0x0a && b != 0x0d : b == 0x7f) controls++;
+    if (pending > 0) {
+      if (b >= 0x80 && b < 0xc0) pending--;
+      else invalid = true;
+    } else if (b >= 0x80) {
+      if (b >= 0xc2 && b < 0xe0) pending = 1;
+      else if (b >= 0xe0 && b < 0xf0) pending = 2;
+      else if (b >= 0xf0 && b < 0xf5) pending = 3;
+      else invalid = true;
+    }
+  }
+  if (<f64>zeros >= (<f64>((n & ~3) >> 2)) * 0.9 * 2) return false;
+  return invalid || <f64>controls > <f64>n * 0.05;
+}
+
 /**
  * The maximal runs of at least `minRun` (at most 64) units of the base64 alphabet [A-Za-z0-9+/_-]
  * among `n` units at `text` (padded as for scan), as start, end pairs (u32) at `out`; returns how
  * many. Sixteen units per step, sixty-four per decision: a chunk wholly inside a run, or with no
  * long run and none reaching its end (ordinary words), costs a few operations on one mask.
+ * With `judge` (tables as for surelyNothing; 0 for none), a run that ends before `n` is left out
+ * when its head is hex digits or surely nothing the scan would open.
  */
-export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize): i32 {
+export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize, judge: usize): i32 {
   let pairs: i32 = 0;
   /** where the open run began; -1 outside a run */
   let start: i32 = -1;
@@ -241,7 +310,7 @@ export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize): i32 
         if (rest == 0) break;
         pos += ctz(rest);
         const end = i + <i32>pos;
-        if (end - start >= minRun) {
+        if (end - start >= minRun && (judge == 0 || end == n || !(hexOnly(text, start, end) || surelyNothing(text, start, end, judge)))) {
           store<u32>(out + (<usize>pairs << 3), start);
           store<u32>(out + (<usize>pairs << 3), end, 4);
           pairs++;

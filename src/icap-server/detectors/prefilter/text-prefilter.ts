@@ -39,7 +39,7 @@ const PADDING = 64;
 interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   scan(text: number, n: number, teddy: number, lits: number, pool: number, out: number, cap: number, work: number, result: number): void;
-  alphabetRuns(text: number, n: number, minRun: number, out: number): number;
+  alphabetRuns(text: number, n: number, minRun: number, out: number, judge: number): number;
 }
 
 /** The part of the WebAssembly API used here (TypeScript types it in its DOM library, not Node's). */
@@ -116,22 +116,50 @@ export class TextPrefilter {
 
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
-/** The kernel of alphabetRuns (one per thread: each call is synchronous). */
-let runsKernel: Kernel | undefined;
+/**
+ * The kernel of alphabetRuns (one per thread: each call is synchronous). Its memory starts with
+ * the judge's tables: the base64 digit values (128 bytes, 0xff for no digit), the bytes a file the
+ * scan opens may start with (256), 48 bytes where a run's head is decoded; the text follows.
+ */
+let runsKernel: { kernel: Kernel; firstBytes: Uint8Array | undefined } | undefined;
+const DIGIT_VALUES_AT = 16;
+const FIRST_BYTES_AT = DIGIT_VALUES_AT + 128;
+const RUNS_TEXT_AT = FIRST_BYTES_AT + 256 + 48;
+
+/** Base64 and base64url digit values (RFC 4648 §4, §5), 0xff for everything else. */
+export const BASE64_DIGIT_VALUES = new Uint8Array(128).fill(0xff);
+[...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].forEach((c, i) => (BASE64_DIGIT_VALUES[c.charCodeAt(0)] = i));
+BASE64_DIGIT_VALUES[0x2d] = 62;
+BASE64_DIGIT_VALUES[0x5f] = 63;
+
+/** What the run finder needs to leave out the runs no closer look would open. */
+export interface RunJudge {
+  /** 256 entries, nonzero for a byte a file the scan opens (a magic number) may start with */
+  readonly firstBytes: Uint8Array;
+}
 
 /**
- * The maximal runs of at least `minRun` characters of the base64 alphabet (A-Z a-z 0-9 + / - _)
- * in `text`, as start, end pairs in one flat list (valid until the next call): the base64 spotter's
- * candidates, found sixteen units per step.
+ * The maximal runs of at least `minRun` (1 to 64) characters of the base64 alphabet (A-Z a-z 0-9 +
+ * / - _) in `text`, as start, end pairs in one flat list (valid until the next call): the base64
+ * spotter's candidates, found sixteen units per step. With `judge`, a run that ends before the
+ * text does is left out when the first 64 characters are hex digits in one case, or when the
+ * bytes they stand for are surely nothing the scan would open (the spotter's own tests, which it
+ * applies to the runs at the end; a differential test keeps the two the same).
  */
-export function alphabetRuns(text: string, minRun: number): Uint32Array {
+export function alphabetRuns(text: string, minRun: number, judge?: RunJudge): Uint32Array {
   if (!(minRun >= 1 && minRun <= 64)) throw new RangeError(`alphabet runs: a minimum run of ${minRun} (1 to 64)`);
-  const kernel = (runsKernel ??= new Kernel());
+  runsKernel ??= { kernel: new Kernel(), firstBytes: undefined };
+  const { kernel } = runsKernel;
   const n = text.length;
-  const out = align(2 * n + PADDING, 16);
+  const out = align(RUNS_TEXT_AT + 2 * n + PADDING, 16);
   const bytes = kernel.reserve(out + 8 * (Math.floor(n / (minRun + 1)) + 1));
-  kernel.put(bytes, text, 0);
-  const pairs = kernel.exports.alphabetRuns(0, n, minRun, out);
+  if (judge !== undefined && runsKernel.firstBytes !== judge.firstBytes) {
+    bytes.set(BASE64_DIGIT_VALUES, DIGIT_VALUES_AT);
+    bytes.set(judge.firstBytes.subarray(0, 256), FIRST_BYTES_AT);
+    runsKernel.firstBytes = judge.firstBytes;
+  }
+  kernel.put(bytes, text, RUNS_TEXT_AT);
+  const pairs = kernel.exports.alphabetRuns(RUNS_TEXT_AT, n, minRun, out, judge === undefined ? 0 : DIGIT_VALUES_AT);
   return new Uint32Array(bytes.buffer, bytes.byteOffset + out, 2 * pairs);
 }
 
