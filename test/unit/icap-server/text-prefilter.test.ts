@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
 import { buildDetectorSet } from '../../../src/icap-server/detectors/detector-set.js';
-import { paymentCardDetector } from '../../../src/icap-server/detectors/payment-card.js';
+import { luhnValid, paymentCardDetector } from '../../../src/icap-server/detectors/payment-card.js';
 import { TEXT_PREFILTER_WASM } from '../../../src/icap-server/detectors/prefilter/text-prefilter-wasm.js';
 import { alphabetRuns, TextPrefilter, type PrefilterAnchor } from '../../../src/icap-server/detectors/prefilter/text-prefilter.js';
 import { usSsnDetector } from '../../../src/icap-server/detectors/us-ssn.js';
@@ -23,12 +23,15 @@ const PATTERNS: Record<PrefilterAnchor, RegExp> = {
   capitals: /\b[A-Z][A-Z]/g,
 };
 
-function matchStarts(re: RegExp, text: string): number[] {
+function matchStarts(re: RegExp, text: string, keep: (m: RegExpExecArray) => boolean = () => true): number[] {
   const out: number[] = [];
   re.lastIndex = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push(m.index);
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) if (keep(m)) out.push(m.index);
   return out;
 }
+
+/** A card match the kernel lists: grouped, or a contiguous run that passes Luhn (every card does). */
+const KEEP: Partial<Record<PrefilterAnchor, (m: RegExpExecArray) => boolean>> = { 'card-start': (m) => m[1] !== undefined || luhnValid(m[0]) };
 
 /** A deterministic generator (the same texts every run). */
 function random(seed: number): () => number {
@@ -69,10 +72,24 @@ describe('text prefilter', () => {
         expect(listed, `${anchor} sorted in ${JSON.stringify(t)}`).toEqual([...listed].sort((a, b) => a - b));
         expect(listed.every((p) => p < t.length)).toBe(true);
         const have = new Set(listed);
-        const missed = matchStarts(PATTERNS[anchor], t).filter((p) => !have.has(p));
+        const missed = matchStarts(PATTERNS[anchor], t, KEEP[anchor]).filter((p) => !have.has(p));
         expect(missed, `${anchor} in ${JSON.stringify(t)}`).toEqual([]);
       }
       expect(found.literals.map((k) => LITERALS[k]).sort(), JSON.stringify(t)).toEqual(LITERALS.filter((l) => t.includes(l)).sort());
+    }
+  });
+
+  it('a contiguous digit run is listed exactly when it is 13 to 19 digits, Luhn-valid, and no letter or _ follows', () => {
+    const rand = random(31);
+    for (let round = 0; round < 3000; round++) {
+      const length = 11 + Math.floor(rand() * 11);
+      const digits = Array.from({ length }, () => String(Math.floor(rand() * 10))).join('');
+      const after = [' ', '', '.', 'x', '_', '-', '\u0141'][Math.floor(rand() * 7)]!;
+      const before = ['', ' ', 'ab ', '.'][Math.floor(rand() * 4)]!;
+      const t = `${before}${digits}${after}`;
+      const at = before.length;
+      const listed = length >= 13 && length <= 19 && luhnValid(digits) && !/^[A-Za-z_]/.test(after);
+      expect([...prefilter.scan(t).positions['card-start']], JSON.stringify(t)).toEqual(listed ? [at] : []);
     }
   });
 

@@ -10,8 +10,10 @@
 //     literals, nibble tables of their first three bytes say where one may start; each such place
 //     is compared with the bucket's literals in full (ignoring ASCII case for a folded literal);
 //   - card starts: a digit at a word start (the unit before is not [A-Za-z0-9_], as `\b` reads it
-//     without the u flag) whose run is 13 digits or more, or exactly 4 then a blank or a dash and a
-//     digit (the card pattern's two shapes);
+//     without the u flag) whose run is exactly 4 then a blank or a dash and a digit, or whose run of
+//     13 to 19 digits, not followed by a letter or `_`, passes the Luhn check (the card pattern's
+//     two shapes; a contiguous match is the whole run, and a card is Luhn-valid, so the ids, order
+//     numbers and millisecond timestamps that fail it are never handed to the pattern);
 //   - SSN cores: `ddd S dd S dddd`, S one blank or dash twice (the SSN pattern's fixed part,
 //     wherever it stands: the check decides about the word around it);
 //   - two capitals A-Z at a word start (where IBANs, NINOs and VAT ids begin).
@@ -60,6 +62,33 @@ let cards: i32 = 0;
 let ssns: i32 = 0;
 let caps: i32 = 0;
 
+/** A word unit as `\b` reads it without the u flag: [A-Za-z0-9_]. */
+@inline function isWordUnit(c: u32): bool {
+  return c - 48 < 10 || (c | 32) - 97 < 26 || c == 95;
+}
+
+/**
+ * The run of digits at `at` (13 or more long) is a card candidate: at most 19 digits, no letter or
+ * `_` after it, and Luhn-valid (ISO/IEC 7812-1 annex B).
+ */
+function luhnRun(text: usize, at: i32, n: i32): bool {
+  let end = at;
+  while (end < n && end - at < 20 && unit(text, end) - 48 < 10) end++;
+  if (end - at > 19 || (end < n && isWordUnit(unit(text, end)))) return false;
+  let sum: u32 = 0;
+  let double = false;
+  for (let i = end - 1; i >= at; i--) {
+    let d = unit(text, i) - 48;
+    if (double) {
+      d <<= 1;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 == 0;
+}
+
 /** Appends `base` + each set bit's index to the list at `list`, which holds `count`; returns the new count. */
 @inline function emit(list: usize, count: i32, base: i32, set: u64): i32 {
   while (set != 0) {
@@ -71,11 +100,11 @@ let caps: i32 = 0;
 }
 
 /**
- * The anchors among the 64 units at `i`, from their classes (digits D, capitals U, word units W,
+ * The anchors among the 64 units at `i` (of `n` at `text`), from their classes (digits D, capitals U, word units W,
  * blanks B, dashes H), the next 64 units' classes (suffix 1) and whether the unit before `i` is a
  * word unit.
  */
-@inline function anchors(i: i32, D: u64, U: u64, W: u64, B: u64, H: u64, D1: u64, U1: u64, B1: u64, H1: u64, wordBefore: u64): void {
+@inline function anchors(text: usize, n: i32, i: i32, D: u64, U: u64, W: u64, B: u64, H: u64, D1: u64, U1: u64, B1: u64, H1: u64, wordBefore: u64): void {
   const wordStart = ~((W << 1) | wordBefore);
   // dN: bit p set when units p .. p+N-1 are all digits
   const d2 = D & shr(D, D1, 1);
@@ -87,7 +116,16 @@ let caps: i32 = 0;
   const d8n = d4n & (d4n >> 4);
   const d13 = d8 & shr(d8, d8n, 5);
   const grouped = d4 & shr(B | H, B1 | H1, 4) & shr(D, D1, 5);
-  cards = emit(cardsOut, cards, i, D & wordStart & (d13 | grouped));
+  let starts = D & wordStart & (d13 | grouped);
+  while (starts != 0) {
+    const bit = ctz(starts);
+    const at = i + <i32>bit;
+    starts &= starts - 1;
+    if (((grouped >> bit) & 1) != 0 || luhnRun(text, at, n)) {
+      store<u32>(cardsOut + (<usize>cards << 2), at);
+      cards++;
+    }
+  }
   const sameSeparator = (shr(B, B1, 3) & shr(B, B1, 6)) | (shr(H, H1, 3) & shr(H, H1, 6));
   ssns = emit(ssnOut, ssns, i, d3 & sameSeparator & shr(d2, d2n, 4) & shr(d4, d4n, 7));
   caps = emit(capsOut, caps, i, U & shr(U, U1, 1) & wordStart);
@@ -172,7 +210,7 @@ export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize
     }
     if (i > 0) {
       // every anchor starts with a digit or a capital
-      if ((pD | pU) != 0) anchors(i - 64, pD, pU, pW, pB, pH, D, U, B, H, wordBefore);
+      if ((pD | pU) != 0) anchors(text, n, i - 64, pD, pU, pW, pB, pH, D, U, B, H, wordBefore);
       wordBefore = pW >> 63;
     }
     pD = D;
@@ -181,7 +219,7 @@ export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize
     pB = B;
     pH = H;
   }
-  if ((pD | pU) != 0) anchors((n - 1) & ~63, pD, pU, pW, pB, pH, 0, 0, 0, 0, wordBefore);
+  if ((pD | pU) != 0) anchors(text, n, (n - 1) & ~63, pD, pU, pW, pB, pH, 0, 0, 0, 0, wordBefore);
   store<u32>(result, cards);
   store<u32>(result, ssns, 4);
   store<u32>(result, caps, 8);
