@@ -53,15 +53,17 @@ export function awsAccessKeyIdDetector(rule: DetectorRule): PatternDetector {
  * A 40-character base64-alphabet token within 48 characters after "aws" or "secret"
  * (`aws_secret_access_key = …`, `"SecretAccessKey": "…"`). Real keys are random, so they mix
  * upper case, lower case and digits; a 40-digit hex SHA-1 beside the word "secret" does not.
+ * The name starts a word (in any case) or a camelCase part (`mySecretKey`): "awS" inside a run of
+ * random base64 is no name, and the 40 characters of its next wrapped line are no key.
  */
 export function awsSecretKeyDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
     name: 'aws-secret-key',
-    // Looked for in any case, as the pattern reads them (`sEcReT` too).
     triggers: ['aws', 'secret'],
+    triggersIgnoreCase: true,
     // One line break may come between the name and the key: a PDF or a narrow column wraps there.
-    pattern: /(?:aws|secret)(?:[^\n]|\n(?!\n)){0,48}?(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
+    pattern: /(?:(?<![A-Za-z0-9])(?:[Aa][Ww][Ss]|[Ss][Ee][Cc][Rr][Ee][Tt])|(?<=[a-z0-9])(?:A(?:ws|WS)|S(?:ecret|ECRET)))(?:[^\n]|\n(?!\n)){0,48}?(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/g,
     maxMatchChars: 6 + 48 + 40,
     rule,
     check(m) {

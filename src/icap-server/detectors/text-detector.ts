@@ -47,6 +47,8 @@ export interface PatternDetector {
    * U+212A K for k).
    */
   readonly triggers?: readonly string[];
+  /** Look for the triggers in any ASCII case (a pattern that spells the cases out); the default is the pattern's `i` flag. */
+  readonly triggersIgnoreCase?: boolean;
   /**
    * Where matches may start, shared by detectors with the same first characters: TextScanner finds
    * the anchor's positions once per window (a pattern's matches, or for a named anchor the text

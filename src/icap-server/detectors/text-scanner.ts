@@ -161,7 +161,7 @@ function planFor(detectors: readonly TextDetector[]): Plan {
   const byLiteral = new Map<string, { literal: PrefilterLiteral; detectors: PatternDetector[] }>();
   const gated = new Set<PatternDetector>();
   for (const d of patterns) {
-    const foldCase = d.pattern.flags.includes('i');
+    const foldCase = d.triggersIgnoreCase ?? d.pattern.flags.includes('i');
     const literals = (d.triggers ?? []).map((text) => ({ key: `${foldCase ? 'i' : 's'}:${foldCase ? text.toLowerCase() : text}`, literal: { text, foldCase } }));
     if (literals.length === 0 || !literals.every(({ literal }) => /^[\x20-\x7e]+$/.test(literal.text) && literal.text.length <= MAX_LITERAL_CHARS)) continue;
     if (new Set([...byLiteral.keys(), ...literals.map((l) => l.key)]).size > MAX_LITERALS) continue;

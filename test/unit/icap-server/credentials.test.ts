@@ -36,9 +36,15 @@ describe('credentials', () => {
     const key = 'k7Qx9vR2mT4pL8nW1sD6fH3jB5gC0aZyXeUoNiPq';
     expect(await scan(`aws_secret_access_key = ${key}`)).toEqual(['aws-secret-key']);
     expect(await scan(`{"SecretAccessKey": "${key}"}`)).toEqual(['aws-secret-key']);
-    // the pattern reads the names in any case, and so does its trigger
+    // the name in any case at a word start, or capitalised as a camelCase part; the triggers are looked for in any case
     expect(await scan(`sEcReT_kEy = ${key}`)).toEqual(['aws-secret-key']);
     expect(await scan(`aWs_key = ${key}`)).toEqual(['aws-secret-key']);
+    expect(await scan(`{"awsSecretAccessKey": "${key}"}`)).toEqual(['aws-secret-key']);
+    expect(await scan(`clientSecret: ${key}`)).toEqual(['aws-secret-key']);
+    expect(await scan(`MY_APP_SECRET=${key}`)).toEqual(['aws-secret-key']);
+    // "awS" inside random base64 is no name: its wrapped next line of 40 characters is no key
+    expect(await scan(`Y5KrauawSttRrSWVuaAEXY8X\n${key}\nid 612566`)).toEqual([]);
+    expect(await scan(`rawsecretion ${key}`)).toEqual([]);
     expect(await scan(`hash ${key}`)).toEqual([]);
     expect(await scan('secret = 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12')).toEqual([]); // hex SHA-1
     expect(await scan('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toEqual([]);
