@@ -64,12 +64,15 @@ export interface ForkOptions {
   readyTimeoutMs?: number;
 }
 
-/** Fork `script` (TypeScript, through tsx) and wait for its `{ type: 'ready' }` message. */
+/**
+ * Fork `script` (TypeScript through tsx; JavaScript as it is, with no loader and no esbuild
+ * service process beside it) and wait for its `{ type: 'ready' }` message.
+ */
 export async function forkChild<Ready>(name: string, script: string, args: string[], options: ForkOptions = {}): Promise<NodeChild<Ready>> {
   const out = options.stdoutFile ? fs.openSync(options.stdoutFile, 'a') : 'ignore';
   const child: ChildProcess = fork(script, args, {
     cwd: repoRoot,
-    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    execArgv: [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(options.execArgv ?? [])],
     detached: true,
     stdio: ['ignore', out, 'pipe', 'ipc'],
   });

@@ -1,5 +1,5 @@
-// Start dlp-proxy (bench/lib/proxy-child.ts) for one scenario: the bench's base config (one
-// process: `workers: 1`, which proxy-child.ts honours by being startApp alone; port 0,
+// Start dlp-proxy (bench/lib/proxy-child.mjs) for one scenario: the bench's base config (one
+// process: `workers: 1`, which proxy-child.mjs honours by being startApp alone; port 0,
 // the run's CA, the admin listener on a free port as a deployment has it (its /metrics counts ICAP
 // transactions), no built-in ICAP server, a pass-everything policy, the origin CA trusted
 // upstream) with the scenario's own document merged over it, written as YAML.
@@ -76,7 +76,7 @@ export async function startDlpProxy(name: string, files: ProxyRunFiles, over: Co
   const configFile = path.join(files.workDir, `${name}.yaml`);
   const logFile = path.join(files.workDir, `${name}.log`);
   fs.writeFileSync(configFile, YAML.stringify(mergeConfig(baseConfig(files), over)));
-  const child = await forkChild<ProxyReady>(`dlp-proxy (${name})`, fileURLToPath(new URL('./proxy-child.ts', import.meta.url)), [configFile, logFile], {
+  const child = await forkChild<ProxyReady>(`dlp-proxy (${name})`, fileURLToPath(new URL('./proxy-child.mjs', import.meta.url)), [configFile, logFile], {
     execArgv,
     stdoutFile: path.join(files.workDir, `${name}.stdout`),
   });

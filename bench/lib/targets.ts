@@ -78,7 +78,7 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
       }
     }
     case 'node-proxy': {
-      const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.ts', import.meta.url)), []);
+      const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.mjs', import.meta.url)), []);
       return { pid: proxy.pid, proxyPort: proxy.ready.port, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
     }
     case 'squid': {

@@ -25,7 +25,7 @@ export type Target =
   | { kind: 'direct' }
   /**
    * dlp-proxy in a child process, with `config` merged over the bench base (passthrough policy,
-   * `workers: 1`). By default one process running startApp (bench/lib/proxy-child.ts: IPC for CPU
+   * `workers: 1`). By default one process running startApp (bench/lib/proxy-child.mjs: IPC for CPU
    * profiles and memory); `launch: 'cli'` runs `node dist/src/main.js start` as `npm start` does,
    * so `workers: N` > 1 is a real node:cluster primary with N worker processes
    * (bench/lib/dlp-proxy-cli.ts).
@@ -36,7 +36,7 @@ export type Target =
    * through the run's c-icap (REQMOD and/or RESPMOD), as squid is deployed with c-icap.
    */
   | { kind: 'squid'; bump?: boolean; icap?: { reqmod?: CicapService; respmod?: CicapService } }
-  /** The smallest node:http forward proxy (bench/lib/node-proxy-child.ts): what Node alone costs. */
+  /** The smallest node:http forward proxy (bench/lib/node-proxy-child.mjs): what Node alone costs. */
   | { kind: 'node-proxy' };
 
 export interface Load {

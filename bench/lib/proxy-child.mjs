@@ -3,57 +3,58 @@
 // destination (an access line per exchange, as `dlp-proxy start` would with stdout to a file),
 // says `ready` with its port (and its admin listener's) and answers IPC requests: `memory` (process.memoryUsage()),
 // `profile-start` and `profile-stop` (a V8 CPU profile of the window between them).
-// usage (forked by bench/lib/dlp-proxy.ts): proxy-child.ts CONFIG.yaml LOGFILE
+// usage (forked by bench/lib/dlp-proxy.ts): proxy-child.mjs CONFIG.yaml LOGFILE
 //
 // It runs the compiled build (dist/, made by startDlpProxy before the first fork), as `npm start`
 // does: through tsx every function of the sources carries esbuild's __name wrapper, which showed
-// in profiles as our own cost.
+// in profiles as our own cost. It is JavaScript itself, so that no tsx loader (and no esbuild
+// service process beside it) runs in the process under test: one process, as squid's.
 import { Session } from 'node:inspector/promises';
 import pino from 'pino';
 
 const dist = new URL('../../dist/src/', import.meta.url);
-const { startApp } = (await import(new URL('app.js', dist).href)) as typeof import('../../src/app.js');
-const { loadConfig } = (await import(new URL('config/index.js', dist).href)) as typeof import('../../src/config/index.js');
-const { createLogger } = (await import(new URL('log/index.js', dist).href)) as typeof import('../../src/log/index.js');
+const { startApp } = await import(new URL('app.js', dist).href);
+const { loadConfig } = await import(new URL('config/index.js', dist).href);
+const { createLogger } = await import(new URL('log/index.js', dist).href);
 
 const [configFile, logFile] = process.argv.slice(2);
 if (!configFile || !logFile || !process.send) {
-  process.stderr.write('usage: proxy-child.ts CONFIG.yaml LOGFILE (forked with IPC)\n');
+  process.stderr.write('usage: proxy-child.mjs CONFIG.yaml LOGFILE (forked with IPC)\n');
   process.exit(2);
 }
 
 const { config } = loadConfig({ file: configFile });
 const destination = pino.destination({ dest: logFile, sync: false, minLength: 4096 });
 // createLogger hands the destination to pino, which takes a SonicBoom as it is
-const logger = createLogger(config.log, destination as unknown as NodeJS.WritableStream);
+const logger = createLogger(config.log, destination);
 const app = await startApp(config, { logger });
 process.send({ type: 'ready', port: app.proxyPort, adminPort: app.adminPort });
 
 // CPU profile of a window (the measured phase), not of start-up: V8's profiler through the
 // inspector, the same data --cpu-prof writes
 const session = new Session();
-const answer = (id: number, body: object) => process.send?.({ id, ...body });
-process.on('message', (msg: { id: number; type: string }) => {
+const answer = (id, body) => process.send?.({ id, ...body });
+process.on('message', (msg) => {
   if (msg.type === 'memory') answer(msg.id, process.memoryUsage());
   else if (msg.type === 'profile-start') {
     session.connect();
     void session
       .post('Profiler.enable')
       .then(() => session.post('Profiler.start'))
-      .then(() => answer(msg.id, { ok: true }), (err: Error) => answer(msg.id, { error: err.message }));
+      .then(() => answer(msg.id, { ok: true }), (err) => answer(msg.id, { error: err.message }));
   } else if (msg.type === 'profile-stop') {
     void session.post('Profiler.stop').then(
       ({ profile }) => {
         session.disconnect();
         answer(msg.id, { profile });
       },
-      (err: Error) => answer(msg.id, { error: err.message }),
+      (err) => answer(msg.id, { error: err.message }),
     );
   }
 });
 
 let stopping = false;
-const stop = async (): Promise<void> => {
+const stop = async () => {
   if (stopping) return;
   stopping = true;
   await app.close();

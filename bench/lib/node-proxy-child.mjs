@@ -2,26 +2,25 @@
 // (absolute-form requests only, hop-by-hop headers dropped, bodies piped), in its own process like
 // dlp-proxy. Its row says what Node itself costs on this machine, so dlp-proxy's distance to squid
 // splits into "Node's http stack" and "our code on top of it".
-// usage (forked by bench/lib/run-scenario.ts): node-proxy-child.ts
+// usage (forked by bench/lib/run-scenario.ts): node-proxy-child.mjs (JavaScript, one process, as dlp-proxy's proxy-child.mjs)
 import http from 'node:http';
-import type net from 'node:net';
 
 if (!process.send) {
-  process.stderr.write('usage: node-proxy-child.ts (forked with IPC)\n');
+  process.stderr.write('usage: node-proxy-child.mjs (forked with IPC)\n');
   process.exit(2);
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization']);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-function forwardHeaders(raw: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
+function forwardHeaders(raw) {
+  const out = {};
   for (const [name, value] of Object.entries(raw)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
   return out;
 }
 
 const server = http.createServer((req, res) => {
-  let target: URL;
+  let target;
   try {
     target = new URL(req.url ?? '');
   } catch {
@@ -43,7 +42,7 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 65_000;
 
-server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: (server.address() as net.AddressInfo).port }));
+server.listen(0, '127.0.0.1', () => process.send?.({ type: 'ready', port: server.address().port }));
 process.once('SIGTERM', () => {
   server.closeAllConnections();
   server.close();
