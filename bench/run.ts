@@ -138,7 +138,7 @@ async function main(): Promise<number> {
       if (controller.signal.aborted) break;
       const scenario = scenarios.find((s) => s.name === name);
       // the cli launch has no IPC channel to start and stop the profiler
-      if (!scenario || scenario.target.kind !== 'dlp-proxy' || scenario.target.launch === 'cli') throw new Error(`--profile takes names of dlp-proxy scenarios run by bench/lib/proxy-child.ts, not ${name}`);
+      if (!scenario || scenario.target.kind !== 'dlp-proxy' || scenario.target.launch === 'cli') throw new Error(`--profile takes names of dlp-proxy scenarios run by bench/lib/proxy-child.mjs, not ${name}`);
       const cpuProfileFile = path.join(resultsDir, `${scenario.name}.cpuprofile`);
       fs.mkdirSync(resultsDir, { recursive: true });
       process.stdout.write(`[profile] ${scenario.name.padEnd(32)} `);

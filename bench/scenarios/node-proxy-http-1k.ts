@@ -1,4 +1,4 @@
-// Reference: the smallest node:http keep-alive forward proxy (bench/lib/node-proxy-child.ts), same
+// Reference: the smallest node:http keep-alive forward proxy (bench/lib/node-proxy-child.mjs), same
 // load as passthrough-http-1k: what Node's own http stack costs here, without any of our code.
 import type { Scenario } from '../lib/types.js';
 
