@@ -8,12 +8,12 @@ import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { base64Decoder } from '../decode/transfer-decoders.js';
-import { alphabetRuns, BASE64_DIGIT_VALUES, type RunJudge } from '../detectors/prefilter/text-prefilter.js';
+import { alphabetRuns, BASE64_DIGIT_VALUES, plainRun, type RunJudge } from '../detectors/prefilter/text-prefilter.js';
 import { binaryFormat, startsMagic } from './sniff.js';
 
 /** 18 bytes: enough for a card number or a key id, short enough to skip words and identifiers. */
 const MIN_RUN_CHARS = 24;
-/** Characters decoded before a run is judged (48 bytes). */
+/** Characters decoded before a run is judged (48 bytes; text-prefilter.as.ts DECIDE_UNITS reads as many). */
 const DECIDE_CHARS = 64;
 /**
  * Text is looked at in pieces of at most this many characters, whatever size a decoder hands
@@ -32,7 +32,7 @@ const inAlphabet = (c: number) => c < 128 && ALPHABET[c] === 1;
  * The runs of at least MIN_RUN_CHARS alphabet characters in `text` (with up to two `=` after them),
  * as start, end pairs in one flat list. The runs come from the text prefilter's WebAssembly
  * (sixteen characters per step), which also leaves out the runs that end inside the text and that
- * hexOnly or surelyNothing would turn away; the padding is read here.
+ * its plainRun turns away; the padding is read here.
  */
 function runsOf(text: string): number[] {
   const runs = alphabetRuns(text, MIN_RUN_CHARS, RUN_JUDGE);
@@ -63,30 +63,8 @@ const startsWithLatin1 = (head: Buffer, magic: string) => {
   return true;
 };
 
-/** The bytes a file worth opening may start with, for the run finder's judge (surelyNothing's first test). */
+/** The bytes a file worth opening may start with, for the run judge (text-prefilter.ts plainRun). */
 export const RUN_JUDGE: RunJudge = { firstBytes: Uint8Array.from({ length: 256 }, (_, b) => (startsMagic(b) || EXECUTABLE_FIRST_BYTES.has(b) ? 1 : 0)) };
-
-const HEX_DIGIT = new Uint8Array(128);
-for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
-
-/**
- * True when the run's first DECIDE_CHARS characters are hex digits in one case: a hash or an id
- * (git and content hashes, trace ids), never worth decoding. Base64 of that shape decodes to bytes
- * whose first of every three is 0x68-0x7f or 0xd0-0xf7, so no digit, capital, '-', '%' or magic
- * number can start it and no three digits follow each other: it holds no file and no secret.
- */
-function hexOnly(input: string, start: number, end: number): boolean {
-  const stop = Math.min(end, start + DECIDE_CHARS);
-  let lower = false;
-  let upper = false;
-  for (let i = start; i < stop; i++) {
-    const c = input.charCodeAt(i);
-    if (c >= 128 || HEX_DIGIT[c] === 0) return false;
-    if (c >= 97) lower = true;
-    else if (c >= 65) upper = true;
-  }
-  return !(lower && upper);
-}
 
 /** One head buffer for every run: judging a run allocates nothing until it is opened. */
 const scratch = Buffer.alloc((DECIDE_CHARS / 4) * 3);
@@ -109,49 +87,6 @@ function decodeHead(input: string, start: number, end: number): Buffer {
     }
   }
   return scratch.subarray(0, n);
-}
-
-/**
- * False for most random bytes (images, tokens, ciphertext) from one look at each byte: no magic
- * number can start them, they hold too few NULs for UTF-16 or UTF-32 and no "%P" for a PDF
- * header, and they are not text (a control character or a byte no UTF-8 sequence allows).
- */
-function surelyNothing(head: Buffer): boolean {
-  const first = head[0] as number;
-  if (startsMagic(first) || EXECUTABLE_FIRST_BYTES.has(first)) return false;
-  let zeros = 0;
-  let controls = 0;
-  let invalid = false;
-  /** continuation bytes the current UTF-8 sequence still needs */
-  let pending = 0;
-  for (let i = 0; i < head.length; i++) {
-    const b = head[i] as number;
-    if (b === 0) zeros++;
-    else if (b === 0x25 && head[i + 1] === 0x50) return false;
-    if (b < 0x20 ? b !== 0x09 && b !== 0x0a && b !== 0x0d : b === 0x7f) controls++;
-    if (pending > 0) {
-      if (b >= 0x80 && b < 0xc0) pending--;
-      else invalid = true;
-    } else if (b >= 0x80) {
-      if (b >= 0xc2 && b < 0xe0) pending = 1;
-      else if (b >= 0xe0 && b < 0xf0) pending = 2;
-      else if (b >= 0xf0 && b < 0xf5) pending = 3;
-      else invalid = true;
-    }
-  }
-  // sniff.ts wideTextLanes: two or three of four lanes 90 % NUL.
-  if (zeros >= ((head.length & ~3) / 4) * 0.9 * 2) return false;
-  return invalid || controls > head.length * 0.05;
-}
-
-/**
- * True when the run input[start, end) is surely not worth opening from its first characters: hex
- * digits in one case, or bytes surelyNothing turns away. The run finder's WebAssembly applies the
- * same test to the runs that end inside a piece (text-prefilter.as.ts; a differential test keeps
- * the two the same); this one judges the runs at a piece's end.
- */
-export function plainRun(input: string, start: number, end: number): boolean {
-  return hexOnly(input, start, end) || surelyNothing(decodeHead(input, start, end));
 }
 
 /**
@@ -197,7 +132,7 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
    * not (ids, hashes, images): they are turned away without a promise.
    */
   const judge = (input: string, start: number, end: number, complete: boolean): Promise<void> | undefined => {
-    if (plainRun(input, start, end) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
+    if (plainRun(input, start, end, RUN_JUDGE) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
       skipping = !complete;
       return undefined;
     }

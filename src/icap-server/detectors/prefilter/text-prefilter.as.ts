@@ -237,7 +237,7 @@ export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize
   return m;
 }
 
-/** Characters of a run decoded to judge it (48 bytes), as the base64 spotter's DECIDE_CHARS. */
+/** Characters of a run decoded to judge it (48 bytes): the base64 spotter's DECIDE_CHARS. */
 const DECIDE_UNITS: i32 = 64;
 
 /** The run's first DECIDE_UNITS units are hex digits in one case (or digits only): a hash, an id. */
@@ -256,11 +256,12 @@ function hexOnly(text: usize, start: i32, end: i32): bool {
 }
 
 /**
- * The base64 spotter's surelyNothing on the bytes the run's first DECIDE_UNITS units stand for
- * (decoded at `judge` + 384 with the digit values at `judge`; `judge` + 128 holds, per byte, whether
- * a file the scan opens may start with it): no magic number can start them, too few NULs for
- * UTF-16 or UTF-32, no "%P", and a control character in more than 5 % of them or a byte no UTF-8
- * sequence allows there.
+ * True for random bytes (images, tokens, ciphertext) from one look at each of those the run's
+ * first DECIDE_UNITS units stand for (decoded at `judge` + 384 with the digit values at `judge`;
+ * `judge` + 128 holds, per byte, whether a file the scan opens may start with it): no magic number
+ * can start them, they hold too few NULs for UTF-16 or UTF-32 (two or three of four lanes 90 %
+ * NUL, as sniff.ts reads wide text) and no "%P" for a PDF header, and they are not text (a control
+ * character in more than 5 % of them, or a byte no UTF-8 sequence allows there).
  */
 function surelyNothing(text: usize, start: i32, end: i32, judge: usize): bool {
   const head = judge + 384;
@@ -302,6 +303,16 @@ function surelyNothing(text: usize, start: i32, end: i32, judge: usize): bool {
   }
   if (<f64>zeros >= (<f64>((n & ~3) >> 2)) * 0.9 * 2) return false;
   return invalid || <f64>controls > <f64>n * 0.05;
+}
+
+/**
+ * True when the run of base64 alphabet units at [start, end) is surely not worth opening from its
+ * first DECIDE_UNITS units: hex digits in one case (a hash, an id: their base64 reading has no
+ * digit, capital or magic number at the first of every three bytes), or bytes surelyNothing turns
+ * away. The base64 spotter's judge, for the runs alphabetRuns does not judge itself.
+ */
+export function plainRun(text: usize, start: i32, end: i32, judge: usize): bool {
+  return hexOnly(text, start, end) || surelyNothing(text, start, end, judge);
 }
 
 /**
@@ -348,7 +359,7 @@ export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize, judge
         if (rest == 0) break;
         pos += ctz(rest);
         const end = i + <i32>pos;
-        if (end - start >= minRun && (judge == 0 || end == n || !(hexOnly(text, start, end) || surelyNothing(text, start, end, judge)))) {
+        if (end - start >= minRun && (judge == 0 || end == n || !plainRun(text, start, end, judge))) {
           store<u32>(out + (<usize>pairs << 3), start);
           store<u32>(out + (<usize>pairs << 3), end, 4);
           pairs++;

@@ -40,6 +40,7 @@ interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   scan(text: number, n: number, teddy: number, lits: number, pool: number, out: number, cap: number, work: number, result: number): void;
   alphabetRuns(text: number, n: number, minRun: number, out: number, judge: number): number;
+  plainRun(text: number, start: number, end: number, judge: number): number;
 }
 
 /** The part of the WebAssembly API used here (TypeScript types it in its DOM library, not Node's). */
@@ -138,29 +139,49 @@ export interface RunJudge {
   readonly firstBytes: Uint8Array;
 }
 
-/**
- * The maximal runs of at least `minRun` (1 to 64) characters of the base64 alphabet (A-Z a-z 0-9 +
- * / - _) in `text`, as start, end pairs in one flat list (valid until the next call): the base64
- * spotter's candidates, found sixteen units per step. With `judge`, a run that ends before the
- * text does is left out when the first 64 characters are hex digits in one case, or when the
- * bytes they stand for are surely nothing the scan would open (the spotter's own tests, which it
- * applies to the runs at the end; a differential test keeps the two the same).
- */
-export function alphabetRuns(text: string, minRun: number, judge?: RunJudge): Uint32Array {
-  if (!(minRun >= 1 && minRun <= 64)) throw new RangeError(`alphabet runs: a minimum run of ${minRun} (1 to 64)`);
+/** The runs kernel's memory of at least `size` bytes, with `judge`'s tables in place. */
+function runsMemory(size: number, judge: RunJudge | undefined): { kernel: Kernel; bytes: Buffer } {
   runsKernel ??= { kernel: new Kernel(), firstBytes: undefined };
   const { kernel } = runsKernel;
-  const n = text.length;
-  const out = align(RUNS_TEXT_AT + 2 * n + PADDING, 16);
-  const bytes = kernel.reserve(out + 8 * (Math.floor(n / (minRun + 1)) + 1));
+  const bytes = kernel.reserve(size);
   if (judge !== undefined && runsKernel.firstBytes !== judge.firstBytes) {
     bytes.set(BASE64_DIGIT_VALUES, DIGIT_VALUES_AT);
     bytes.set(judge.firstBytes.subarray(0, 256), FIRST_BYTES_AT);
     runsKernel.firstBytes = judge.firstBytes;
   }
+  return { kernel, bytes };
+}
+
+/**
+ * The maximal runs of at least `minRun` (1 to 64) characters of the base64 alphabet (A-Z a-z 0-9 +
+ * / - _) in `text`, as start, end pairs in one flat list (valid until the next call): the base64
+ * spotter's candidates, found sixteen units per step. With `judge`, a run that ends before the
+ * text does is left out when plainRun says so.
+ */
+export function alphabetRuns(text: string, minRun: number, judge?: RunJudge): Uint32Array {
+  if (!(minRun >= 1 && minRun <= 64)) throw new RangeError(`alphabet runs: a minimum run of ${minRun} (1 to 64)`);
+  const n = text.length;
+  const out = align(RUNS_TEXT_AT + 2 * n + PADDING, 16);
+  const { kernel, bytes } = runsMemory(out + 8 * (Math.floor(n / (minRun + 1)) + 1), judge);
   kernel.put(bytes, text, RUNS_TEXT_AT);
   const pairs = kernel.exports.alphabetRuns(RUNS_TEXT_AT, n, minRun, out, judge === undefined ? 0 : DIGIT_VALUES_AT);
   return new Uint32Array(bytes.buffer, bytes.byteOffset + out, 2 * pairs);
+}
+
+/** Characters of a run its judge reads. */
+const JUDGED_CHARS = 64;
+
+/**
+ * True when the run `text`[start, end) of the base64 alphabet is surely not worth opening from its
+ * first 64 characters: hex digits in one case (a hash, an id), or bytes that no magic number
+ * starts and that are neither wide text, nor a PDF header, nor text (text-prefilter.as.ts has
+ * each test).
+ */
+export function plainRun(text: string, start: number, end: number, judge: RunJudge): boolean {
+  const head = text.slice(start, Math.min(end, start + JUDGED_CHARS));
+  const { kernel, bytes } = runsMemory(RUNS_TEXT_AT + 2 * JUDGED_CHARS + PADDING, judge);
+  kernel.put(bytes, head, RUNS_TEXT_AT);
+  return kernel.exports.plainRun(RUNS_TEXT_AT, 0, head.length, DIGIT_VALUES_AT) !== 0;
 }
 
 /**
