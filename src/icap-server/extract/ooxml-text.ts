@@ -1,51 +1,75 @@
 // The text of the main OOXML parts (WordprocessingML documents, headers, footers, notes and
-// comments; PresentationML slides and notes) at the speed of a regular expression search: a
-// document is mostly markup, and all that matters in it is the text of its runs (`w:t`, `a:t`,
-// deleted text and field codes too) and where paragraphs, tabs, breaks, cells and rows are. The
-// general tokenizer (xml-tokenizer.ts) reads every other part; both give the same text.
-import { StringDecoder } from 'node:string_decoder';
+// comments; PresentationML slides and notes): a document is mostly markup, and all that matters
+// in it is the text of its runs (`w:t`, `a:t`, deleted text and field codes too) and where
+// paragraphs, tabs, breaks, cells and rows are. A WebAssembly kernel (ooxml-runs.as.ts) reads the
+// part's UTF-8 bytes where they stand and hands over only the text, so no string is ever made of
+// the markup (the benchmark's docx holds 207 MiB of it for 32 MiB of text). What it matches is
+// RUN_PATTERN, searched left to right; the general tokenizer (xml-tokenizer.ts) reads every other
+// part, and both give the same text.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
+import { Kernel, type KernelMemory } from '../wasm/kernel.js';
+import { OOXML_RUNS_WASM } from './ooxml-runs-wasm.js';
 import { decodeXmlEntities } from './xml-tokenizer.js';
 
 /** Parts read this way (ECMA-376 Part 1 §11.3, §13.3). */
 export const OOXML_TEXT_PART = /^(?:word\/(?:document\d*|header\d*|footer\d*|footnotes|endnotes|comments\w*)|ppt\/(?:slides\/slide\d+|notesSlides\/notesSlide\d+))\.xml$/i;
 
-const RUNS = /<[wa]:(?:t|delText|instrText)(?:\s[^>]*)?>([^<]*)<\/[wa]:(?:t|delText|instrText)>|<\/[wa]:p>|<[wa]:(tab|br|cr)\b[^>]*>|<\/w:(tc|tr)>/g;
+/**
+ * What the kernel matches, as a pattern (its specification; the kernel's test holds it as the
+ * oracle): a run's text, or a break (`\n` for a paragraph's end, a line break or a row's end,
+ * `\t` for a tab or a cell's end).
+ */
+export const RUN_PATTERN = /<[wa]:(?:t|delText|instrText)(?:\s[^>]*)?>([^<]*)<\/[wa]:(?:t|delText|instrText)>|<\/[wa]:p>|<[wa]:(tab|br|cr)\b[^>]*>|<\/w:(tc|tr)>/g;
+
 /** An unfinished run kept for the next chunk is at most this long; past it the part is read on. */
-const MAX_CARRY_CHARS = 1024 * 1024;
+const MAX_CARRY_BYTES = 1024 * 1024;
+/** Where the kernel writes where its last match ended; the input follows, then the text it writes. */
+const RESULT_AT = 0;
+const INPUT_AT = 16;
+
+interface Exports extends KernelMemory {
+  runs(input: number, length: number, out: number, result: number): number;
+}
+
+let kernel: Kernel<Exports> | undefined;
+
+/**
+ * The text of the runs in `xml` (entities still in it) and where the last match ended. The text
+ * of every run is whole (it ended at its closing tag), so it is whole UTF-8 as the part is.
+ */
+export function readRuns(xml: Buffer): { text: string; end: number } {
+  kernel ??= new Kernel<Exports>(OOXML_RUNS_WASM);
+  const out = INPUT_AT + xml.length;
+  const bytes = kernel.reserve(out + xml.length);
+  bytes.set(xml, INPUT_AT);
+  const written = kernel.exports.runs(INPUT_AT, xml.length, out, RESULT_AT);
+  return { text: bytes.toString('utf8', out, out + written), end: bytes.readInt32LE(RESULT_AT) };
+}
+
+const EMPTY = Buffer.alloc(0);
 
 export function ooxmlText(out: TextSink): ByteSink {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  const read = (s: string, final: boolean): string => {
-    const parts: string[] = [];
-    const runs = new RegExp(RUNS);
-    let end = 0;
-    for (let m = runs.exec(s); m !== null; m = runs.exec(s)) {
-      end = runs.lastIndex;
-      if (m[1] !== undefined) parts.push(decodeXmlEntities(m[1]));
-      else if (m[2] !== undefined) parts.push(m[2] === 'tab' ? '\t' : '\n');
-      else if (m[3] !== undefined) parts.push(m[3] === 'tc' ? '\t' : '\n');
-      else parts.push('\n');
-    }
+  let carry = EMPTY;
+  const read = (xml: Buffer, final: boolean): string => {
+    const { text, end } = readRuns(xml);
     // Nothing after the last match was read: from the last run that opened there (or the last
     // tag), it is read again with the next chunk.
-    // Looked for in the unread tail only: lastIndexOf of a literal absent from the chunk
-    // (`<w:delText`) walks the whole chunk, and was a third of a docx scan.
-    const tail = s.slice(end);
+    const tail = xml.subarray(end);
     const run = Math.max(tail.lastIndexOf('<w:t'), tail.lastIndexOf('<a:t'), tail.lastIndexOf('<w:delText'), tail.lastIndexOf('<w:instrText'));
-    const open = run >= 0 ? run : tail.lastIndexOf('<');
-    carry = !final && open >= 0 && tail.length - open < MAX_CARRY_CHARS ? tail.slice(open) : '';
-    return parts.join('');
+    const open = run >= 0 ? run : tail.lastIndexOf(0x3c);
+    carry = !final && open >= 0 && tail.length - open < MAX_CARRY_BYTES ? Buffer.from(tail.subarray(open)) : EMPTY;
+    // A run's entities are whole in it (`&` is always escaped in XML text), so decoding the joined
+    // text decodes each run's.
+    return decodeXmlEntities(text);
   };
   return {
     async write(chunk) {
-      const text = read(carry + decoder.write(chunk), false);
+      const text = read(carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk, false);
       if (text.length > 0) await out.write(text);
     },
     async end() {
-      const text = read(carry + decoder.end(), true);
+      const text = read(carry, true);
       if (text.length > 0) await out.write(text);
       await out.end();
     },

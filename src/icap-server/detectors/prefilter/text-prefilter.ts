@@ -10,6 +10,7 @@
 // Memory (bytes): the Teddy nibble tables, the literals by bucket and their units, the result, then
 // per scan the text (and zero padding), the three position lists and 16 bytes of scratch; it grows
 // with the largest window and stays.
+import { Kernel as WasmKernel, type KernelMemory } from '../../wasm/kernel.js';
 import { TEXT_PREFILTER_WASM } from './text-prefilter-wasm.js';
 
 export type PrefilterAnchor = 'card-start' | 'ssn-core' | 'capitals';
@@ -32,32 +33,19 @@ export const MAX_LITERALS = 64;
 /** a literal's length has seven bits in its record */
 export const MAX_LITERAL_CHARS = 127;
 const BUCKETS = 8;
-const PAGE = 65536;
 /** the kernel reads up to 18 units past the window (three overlapping loads of 16) */
 const PADDING = 64;
 
-interface Exports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+interface Exports extends KernelMemory {
   scan(text: number, n: number, teddy: number, lits: number, pool: number, out: number, cap: number, work: number, result: number): void;
   alphabetRuns(text: number, n: number, minRun: number, out: number, judge: number): number;
   plainRun(text: number, start: number, end: number, judge: number): number;
 }
 
-/** The part of the WebAssembly API used here (TypeScript types it in its DOM library, not Node's). */
-const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: unknown } } }).WebAssembly;
-let compiled: object | undefined;
-
-/** One instance of the module and its memory, which grows to the largest text and stays. */
-class Kernel {
-  readonly exports = new wasm.Instance((compiled ??= new wasm.Module(Buffer.from(TEXT_PREFILTER_WASM, 'base64')))).exports as Exports;
-  #bytes: Buffer | undefined;
-
-  /** The memory as a Buffer of at least `size` bytes (a grown memory has a new buffer). */
-  reserve(size: number): Buffer {
-    const memory = this.exports.memory;
-    if (memory.buffer.byteLength < size) memory.grow(Math.ceil((size - memory.buffer.byteLength) / PAGE));
-    if (this.#bytes?.buffer !== memory.buffer) this.#bytes = Buffer.from(memory.buffer);
-    return this.#bytes;
+/** The prefilter's kernel: memory as UTF-16 units. */
+class Kernel extends WasmKernel<Exports> {
+  constructor() {
+    super(TEXT_PREFILTER_WASM);
   }
 
   /** `text` as UTF-16 units at byte `at`, then the zero padding the kernel may read. */

@@ -1,0 +1,170 @@
+// AssemblyScript with 128-bit SIMD, compiled to WebAssembly by `npm run build:wasm` into
+// ooxml-runs-wasm.ts (tsc does not read this file). The text of the runs of an OOXML text part
+// (ooxml-text.ts), read from its UTF-8 bytes: a document is mostly markup, and what matters in it
+// is the text of its runs and where paragraphs, tabs, breaks, cells and rows are. The bytes are
+// read where they stand: no string is made of the markup, only of the text.
+// What is a match is the pattern ooxml-text.ts documents (its test holds it as the oracle):
+//   <[wa]:(?:t|delText|instrText)(?:\s[^>]*)?>([^<]*)<\/[wa]:(?:t|delText|instrText)>   the text
+//   <\/[wa]:p>  and  <[wa]:(?:br|cr)\b[^>]*>  and  <\/w:tr>                               '\n'
+//   <[wa]:tab\b[^>]*>  and  <\/w:tc>                                                      '\t'
+// searched left to right, each search going on after the last match, `\s` and `\b` as JavaScript
+// reads them without the u flag.
+
+const LT: u32 = 0x3c;
+const GT: u32 = 0x3e;
+const SLASH: u32 = 0x2f;
+const COLON: u32 = 0x3a;
+
+// The input, for the helpers.
+let xml: usize = 0;
+let n: i32 = 0;
+
+/** The byte at `i`, 0 past the end (0 is none of the bytes a tag is read by). */
+@inline function at(i: i32): u32 {
+  return i < n ? <u32>load<u8>(xml + <usize>i) : 0;
+}
+
+/** The first `c` at or after `from`, or -1: sixteen bytes per step. */
+function find(from: i32, c: u8): i32 {
+  let i = from;
+  const splat = i8x16.splat(c);
+  while (i + 16 <= n) {
+    const hits = <u32>i8x16.bitmask(i8x16.eq(v128.load(xml + <usize>i), splat));
+    if (hits != 0) return i + <i32>ctz(hits);
+    i += 16;
+  }
+  while (i < n) {
+    if (load<u8>(xml + <usize>i) == c) return i;
+    i++;
+  }
+  return -1;
+}
+
+@inline function isPrefix(c: u32): bool {
+  return c == 0x77 || c == 0x61; // w, a
+}
+
+/** [A-Za-z0-9_]: what `\b` reads as a word character without the u flag. */
+@inline function isWord(c: u32): bool {
+  return c - 0x30 < 10 || (c | 0x20) - 0x61 < 26 || c == 0x5f;
+}
+
+/** True when a character JavaScript's `\s` matches starts at `i` (in UTF-8). */
+function isSpace(i: i32): bool {
+  const c = at(i);
+  if (c == 0x20 || c - 0x09 < 5) return true;
+  if (c == 0xc2) return at(i + 1) == 0xa0;
+  if (c == 0xe1) return at(i + 1) == 0x9a && at(i + 2) == 0x80;
+  if (c == 0xe2) {
+    const c1 = at(i + 1);
+    const c2 = at(i + 2);
+    if (c1 == 0x80) return c2 - 0x80 < 11 || c2 == 0xa8 || c2 == 0xa9 || c2 == 0xaf;
+    return c1 == 0x81 && c2 == 0x9f;
+  }
+  if (c == 0xe3) return at(i + 1) == 0x80 && at(i + 2) == 0x80;
+  if (c == 0xef) return at(i + 1) == 0xbb && at(i + 2) == 0xbf;
+  return false;
+}
+
+/**
+ * True when the `length` (at most 8) bytes at `i` are those of `word`, packed little-endian. No
+ * string literal: the module keeps no data in its memory, all of which is the caller's.
+ */
+@inline function startsWith(i: i32, word: u64, length: i32): bool {
+  for (let k = 0; k < length; k++) if (at(i + k) != <u32>((word >> (<u64>k << 3)) & 0xff)) return false;
+  return true;
+}
+
+const DEL_TEXT: u64 = 0x747865546c6564; // "delText"
+const NSTR_TEXT: u64 = 0x747865547274736e; // "nstrText", after the "i"
+const TAB: u64 = 0x626174; // "tab"
+
+/** The length of a text element's name at `i` (t, delText, instrText), or 0. */
+function textName(i: i32): i32 {
+  const c = at(i);
+  if (c == 0x74) return 1;
+  if (c == 0x64 && startsWith(i, DEL_TEXT, 7)) return 7;
+  if (c == 0x69 && startsWith(i + 1, NSTR_TEXT, 8)) return 9;
+  return 0;
+}
+
+/** Where a closing text element at `lt` ends, or -1. */
+function closeText(lt: i32): i32 {
+  if (at(lt + 1) != SLASH || !isPrefix(at(lt + 2)) || at(lt + 3) != COLON) return -1;
+  const name = textName(lt + 4);
+  return name > 0 && at(lt + 4 + name) == GT ? lt + 5 + name : -1;
+}
+
+/** Writes `byte` at out + written; returns the new count. */
+@inline function put(out: usize, written: i32, byte: u32): i32 {
+  store<u8>(out + <usize>written, byte);
+  return written + 1;
+}
+
+/**
+ * Reads `length` bytes of XML at `input`: writes the text of its runs to `out` (the bytes between
+ * the tags, entities and all, and a '\n' or '\t' for each break), returns how many bytes it wrote,
+ * and stores at `result` (i32) where the last match ended (what follows was not read).
+ */
+export function runs(input: usize, length: i32, out: usize, result: usize): i32 {
+  xml = input;
+  n = length;
+  let written: i32 = 0;
+  let end: i32 = 0;
+  let i = find(0, <u8>LT);
+  while (i >= 0) {
+    let next: i32 = -1;
+    const c1 = at(i + 1);
+    if (c1 == SLASH) {
+      const c2 = at(i + 2);
+      if (at(i + 3) == COLON) {
+        if (isPrefix(c2) && at(i + 4) == 0x70 && at(i + 5) == GT) {
+          written = put(out, written, 0x0a);
+          next = i + 6;
+        } else if (c2 == 0x77 && at(i + 4) == 0x74 && at(i + 6) == GT) {
+          const c5 = at(i + 5);
+          if (c5 == 0x63 || c5 == 0x72) {
+            written = put(out, written, c5 == 0x63 ? 0x09 : 0x0a);
+            next = i + 7;
+          }
+        }
+      }
+    } else if (isPrefix(c1) && at(i + 2) == COLON) {
+      const name = i + 3;
+      const text = textName(name);
+      let open: i32 = -1;
+      if (text > 0) {
+        if (at(name + text) == GT) open = name + text + 1;
+        else if (isSpace(name + text)) {
+          const gt = find(name + text + 1, <u8>GT);
+          if (gt >= 0) open = gt + 1;
+        }
+      }
+      if (open >= 0) {
+        const lt = find(open, <u8>LT);
+        const close = lt >= 0 ? closeText(lt) : -1;
+        if (close >= 0) {
+          memory.copy(out + <usize>written, xml + <usize>open, <usize>(lt - open));
+          written += lt - open;
+          next = close;
+        }
+      } else {
+        const c = at(name);
+        const brk = c == 0x74 && startsWith(name, TAB, 3) ? 3 : (c == 0x62 || c == 0x63) && at(name + 1) == 0x72 ? 2 : 0;
+        if (brk > 0 && !isWord(at(name + brk))) {
+          const gt = find(name + brk, <u8>GT);
+          if (gt >= 0) {
+            written = put(out, written, brk == 3 ? 0x09 : 0x0a);
+            next = gt + 1;
+          }
+        }
+      }
+    }
+    if (next >= 0) {
+      end = next;
+      i = find(next, <u8>LT);
+    } else i = find(i + 1, <u8>LT);
+  }
+  store<i32>(result, end);
+  return written;
+}
