@@ -35,6 +35,9 @@ function confidenceOf(rule: CustomRule): (m: RegExpExecArray) => Confidence {
 
 const ruleOf = (rule: CustomRule): DetectorRule => ({ minConfidence: rule.minConfidence, minCount: rule.minCount });
 
+/** Longer words are looked for by their first characters; the pattern reads them whole. */
+const MAX_TRIGGER_CHARS = 32;
+
 /**
  * A keyword list's trigger literals (text-detector.ts): the words themselves, cut to
  * MAX_TRIGGER_CHARS, when every word is printable ASCII of at least three characters (Teddy reads
@@ -44,9 +47,6 @@ function keywordTriggers(words: readonly string[]): string[] | undefined {
   if (!words.every((w) => /^[\x20-\x7e]{3,}$/.test(w))) return undefined;
   return [...new Set(words.map((w) => w.slice(0, MAX_TRIGGER_CHARS)))];
 }
-
-/** Longer words are looked for by their first characters; the pattern reads them whole. */
-const MAX_TRIGGER_CHARS = 32;
 
 export function keywordDetector(rule: KeywordRule): PatternDetector {
   // Longest first, so "TOP-SECRET" wins over "TOP" at the same place.

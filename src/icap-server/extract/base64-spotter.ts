@@ -8,13 +8,13 @@ import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { base64Decoder } from '../decode/transfer-decoders.js';
-import { alphabetRuns, BASE64_DIGIT_VALUES, plainRun, type RunJudge } from '../detectors/prefilter/text-prefilter.js';
+import { alphabetRuns, BASE64_DIGIT_VALUES, JUDGED_CHARS, plainRun, type RunJudge } from '../detectors/prefilter/text-prefilter.js';
 import { binaryFormat, startsMagic } from './sniff.js';
 
 /** 18 bytes: enough for a card number or a key id, short enough to skip words and identifiers. */
 const MIN_RUN_CHARS = 24;
-/** Characters decoded before a run is judged (48 bytes; text-prefilter.as.ts DECIDE_UNITS reads as many). */
-const DECIDE_CHARS = 64;
+/** Characters decoded before a run is judged (48 bytes), as many as the run judge reads. */
+const DECIDE_CHARS = JUDGED_CHARS;
 /**
  * Text is looked at in pieces of at most this many characters, whatever size a decoder hands
  * over: the run finder copies a piece into WebAssembly memory, which grows to the largest piece
@@ -129,10 +129,12 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
 
   /**
    * Judges input[start, end) from its first bytes, and opens it when it is worth it. Most runs are
-   * not (ids, hashes, images): they are turned away without a promise.
+   * not (ids, hashes, images): they are turned away without a promise. `listed`: the run finder
+   * listed it after plainRun had passed it (a run that ends inside the text), so it is not asked
+   * again.
    */
-  const judge = (input: string, start: number, end: number, complete: boolean): Promise<void> | undefined => {
-    if (plainRun(input, start, end, RUN_JUDGE) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
+  const judge = (input: string, start: number, end: number, complete: boolean, listed = false): Promise<void> | undefined => {
+    if ((!listed && plainRun(input, start, end, RUN_JUDGE)) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
       skipping = !complete;
       return undefined;
     }
@@ -163,7 +165,7 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
       const start = runs[k] as number;
       const end = runs[k + 1] as number;
       if (end < input.length) {
-        const opening = judge(input, start, end, true);
+        const opening = judge(input, start, end, true, true);
         if (opening) await opening;
         continue;
       }

@@ -58,7 +58,7 @@ class Kernel extends WasmKernel<Exports> {
 export class TextPrefilter {
   readonly #kernel = new Kernel();
   readonly #result: number;
-  /** where each scan's text starts; the position lists and the records follow it */
+  /** where each scan's text starts; the position lists and the kernel's scratch follow it */
   readonly #text: number;
 
   /** `given`: the detectors' triggers, at most 64. */
@@ -156,8 +156,8 @@ export function alphabetRuns(text: string, minRun: number, judge?: RunJudge): Ui
   return new Uint32Array(bytes.buffer, bytes.byteOffset + out, 2 * pairs);
 }
 
-/** Characters of a run its judge reads. */
-const JUDGED_CHARS = 64;
+/** Characters of a run its judge reads (text-prefilter.as.ts DECIDE_UNITS). */
+export const JUDGED_CHARS = 64;
 
 /**
  * True when the run `text`[start, end) of the base64 alphabet is surely not worth opening from its
