@@ -6,6 +6,7 @@
 // the markup (the benchmark's docx holds 207 MiB of it for 32 MiB of text). What it matches is
 // RUN_PATTERN, searched left to right; the general tokenizer (xml-tokenizer.ts) reads every other
 // part, and both give the same text.
+import { StringDecoder } from 'node:string_decoder';
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { Kernel, type KernelMemory } from '../wasm/kernel.js';
@@ -49,9 +50,50 @@ export function readRuns(xml: Buffer): { text: string; end: number } {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Where the text of the run element that `unread` opens with starts, when `unread` is such an
+ * element's opening tag and text with no `<` after it (a run still going on), else -1.
+ */
+function runTextStart(unread: Buffer): number {
+  if (unread[0] !== 0x3c || (unread[1] !== 0x77 && unread[1] !== 0x61) || unread[2] !== 0x3a) return -1;
+  const name = ['t', 'delText', 'instrText'].find((n) => unread.toString('latin1', 3, 3 + n.length) === n && !/^[\w:.-]$/.test(String.fromCharCode(unread[3 + n.length] ?? 0x3e)));
+  if (name === undefined) return -1;
+  const gt = unread.indexOf(0x3e, 3 + name.length);
+  return gt >= 0 && unread.indexOf(0x3c, gt) < 0 ? gt + 1 : -1;
+}
+
 export function ooxmlText(out: TextSink): ByteSink {
   let carry = EMPTY;
+  /**
+   * Inside a run whose text went on past MAX_CARRY_BYTES: that text is handed on as it comes
+   * (else a card number a megabyte into one run would never be read), up to the next `<`.
+   */
+  let inRun = false;
+  const runText = new StringDecoder('utf8');
+  /** an entity reference cut by the end of what was handed on (`&#5`), read with what follows */
+  let entity = '';
+
+  /** Text of the long run, decoded; an unfinished entity at its end waits for the rest. */
+  const longRun = (bytes: Buffer, last: boolean): string => {
+    let text = entity + (last ? runText.write(bytes) + runText.end() : runText.write(bytes));
+    entity = '';
+    const amp = last ? -1 : text.lastIndexOf('&');
+    if (amp >= 0 && text.length - amp < 12 && text.indexOf(';', amp) < 0) {
+      entity = text.slice(amp);
+      text = text.slice(0, amp);
+    }
+    return decodeXmlEntities(text);
+  };
+
   const read = (xml: Buffer, final: boolean): string => {
+    let before = '';
+    if (inRun) {
+      const lt = xml.indexOf(0x3c);
+      if (lt < 0 && !final) return longRun(xml, false);
+      before = longRun(xml.subarray(0, lt < 0 ? xml.length : lt), true);
+      inRun = false;
+      xml = lt < 0 ? EMPTY : xml.subarray(lt);
+    }
     const { text, end } = readRuns(xml);
     // Nothing after the last match was read: from the last run that opened there (or the last
     // tag), it is read again with the next chunk.
@@ -61,7 +103,17 @@ export function ooxmlText(out: TextSink): ByteSink {
     carry = !final && open >= 0 && tail.length - open < MAX_CARRY_BYTES ? Buffer.from(tail.subarray(open)) : EMPTY;
     // A run's entities are whole in it (`&` is always escaped in XML text), so decoding the joined
     // text decodes each run's.
-    return decodeXmlEntities(text);
+    let after = '';
+    if (!final && open >= 0 && carry.length === 0) {
+      // Too long to keep: a run going on is read from here as it comes; anything else (a tag
+      // without its end) is no text.
+      const start = runTextStart(tail.subarray(open));
+      if (start >= 0) {
+        inRun = true;
+        after = longRun(tail.subarray(open + start), false);
+      }
+    }
+    return before + decodeXmlEntities(text) + after;
   };
   return {
     async write(chunk) {

@@ -74,4 +74,47 @@ describe('OOXML run reader (WebAssembly)', () => {
       expect(await read(cuts), cuts.join(',')).toBe(whole);
     }
   });
+
+  it('a run longer than what is kept between chunks is read as it comes: a card a megabyte into one run, an entity cut by a chunk', async () => {
+    const rand = random(77);
+    const words = () => Array.from({ length: 200_000 }, () => 'lorem ipsum dolor sit amet consectetur'.split(' ')[Math.floor(rand() * 6)]).join(' ');
+    // the card's first digit as a character reference, so a cut can fall inside it
+    const run = `${words()} card &#52;111 1111 1111 1111 caf\u00e9 ${words()}`;
+    const xml = Buffer.from(`<w:document><w:body><w:p><w:r><w:t xml:space="preserve">${run}</w:t></w:r></w:p><w:p><w:r><w:t>after</w:t></w:r></w:p></w:body></w:document>`);
+    expect(xml.length).toBeGreaterThan(2 * 1024 * 1024);
+    const expected = `${run.replace('&#52;', '4')}\nafter\n`;
+    const at = xml.indexOf('&#52;');
+    for (const chunk of [65536, 65521, 1 << 20]) {
+      for (const shift of [0, 1, 2, 3, 4, 5, 7]) {
+        // the chunks cut the reference (or the é) at every place around it
+        const cuts: number[] = [];
+        for (let c = chunk; c < xml.length; c += chunk) cuts.push(c);
+        cuts.push(at + shift);
+        cuts.sort((a, b) => a - b);
+        let text = '';
+        const sink = ooxmlText({ write: async (t) => void (text += t), end: async () => undefined });
+        let from = 0;
+        for (const cut of [...cuts, xml.length]) {
+          await sink.write(xml.subarray(from, cut));
+          from = cut;
+        }
+        await sink.end();
+        expect(text === expected, `chunks of ${chunk}, a cut at the reference + ${shift}`).toBe(true);
+      }
+    }
+  });
+
+  it('a long run that never closes is still read to the end of the part; a long unterminated tag is not text', async () => {
+    const long = 'x '.repeat(700_000);
+    const read = async (xml: string) => {
+      let text = '';
+      const sink = ooxmlText({ write: async (t) => void (text += t), end: async () => undefined });
+      const bytes = Buffer.from(xml);
+      for (let at = 0; at < bytes.length; at += 65536) await sink.write(bytes.subarray(at, at + 65536));
+      await sink.end();
+      return text;
+    };
+    expect(await read(`<w:p><w:t>${long}4111 1111 1111 1111`)).toContain('4111 1111 1111 1111');
+    expect(await read(`<w:p><w:r attr="${long}4111 1111 1111 1111`)).not.toContain('4111');
+  });
 });
