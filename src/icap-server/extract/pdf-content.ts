@@ -94,20 +94,30 @@ function literalString(s: string, start: number): { value: string; end: number }
   if (close < 0) return undefined;
   const plain = s.slice(start + 1, close);
   if (!plain.includes('\\') && !plain.includes('(')) return { value: plain, end: close + 1 };
-  let depth = 1;
+  const part = literalPart(s, start + 1, 1);
+  return part.depth === 0 ? { value: part.value, end: part.end } : undefined;
+}
+
+/**
+ * A literal string's characters from `from`, where it is `depth` parentheses deep, as far as `s`
+ * goes: its value, and where it stopped (after its `)` when `depth` came to 0, else the end of `s`
+ * or an escape that `s` cuts).
+ */
+function literalPart(s: string, from: number, depth: number): { value: string; end: number; depth: number } {
   let value = '';
-  let i = start + 1;
+  let i = from;
   while (i < s.length) {
     const c = s[i] as string;
     if (c === '\\') {
-      if (i + 1 >= s.length) return undefined;
+      if (i + 1 >= s.length) return { value, end: i, depth };
       const e = s[i + 1] as string;
       if (e >= '0' && e <= '7') {
         const m = /^[0-7]{1,3}/.exec(s.slice(i + 1, i + 4)) as RegExpExecArray;
-        if (i + 1 + m[0].length >= s.length && m[0].length < 3) return undefined;
+        if (i + 1 + m[0].length >= s.length && m[0].length < 3) return { value, end: i, depth };
         value += String.fromCharCode(Number.parseInt(m[0], 8) & 0xff);
         i += 1 + m[0].length;
       } else if (e === '\r' || e === '\n') {
+        if (e === '\r' && i + 2 >= s.length) return { value, end: i, depth };
         i += e === '\r' && s[i + 2] === '\n' ? 3 : 2;
       } else {
         value += ESCAPES[e] ?? e;
@@ -116,11 +126,11 @@ function literalString(s: string, start: number): { value: string; end: number }
       continue;
     }
     if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return { value, end: i + 1 };
+    else if (c === ')' && --depth === 0) return { value, end: i + 1, depth };
     value += c;
     i++;
   }
-  return undefined;
+  return { value, end: i, depth };
 }
 
 export class ContentTextParser {
@@ -131,6 +141,12 @@ export class ContentTextParser {
   private font = '';
   private lastY: number | undefined;
   private inlineImage = false;
+  /**
+   * Inside a string longer than MAX_TOKEN_CHARS: its codes are shown as they come (in the current
+   * font, as a text-showing operator would), else a card number deep in one string would never
+   * be read; `depth` is a literal string's parenthesis depth.
+   */
+  private longString: { hex: false; depth: number } | { hex: true } | undefined;
 
   write(chunk: string): void {
     const s = this.carry + chunk;
@@ -159,6 +175,11 @@ export class ContentTextParser {
       if (!final && s.length - from < MAX_TOKEN_CHARS) this.carry = s.slice(from);
     };
     while (i < s.length) {
+      if (this.longString !== undefined) {
+        i = this.continueLongString(s, i, final);
+        if (this.longString !== undefined) return;
+        continue;
+      }
       if (this.inlineImage) {
         const at = s.indexOf('EI', i);
         if (at < 0) return cut(Math.max(i, s.length - 2));
@@ -175,7 +196,12 @@ export class ContentTextParser {
         i += eol;
       } else if (c === '(') {
         const str = literalString(s, i);
-        if (str === undefined) return cut(i);
+        if (str === undefined) {
+          if (final || s.length - i < MAX_TOKEN_CHARS) return cut(i);
+          this.longString = { hex: false, depth: 1 };
+          this.continueLongString(s, i + 1, final);
+          return;
+        }
         this.push(str.value);
         i = str.end;
       } else if (c === '<' && s[i + 1] === '<') {
@@ -186,7 +212,12 @@ export class ContentTextParser {
         i += 2;
       } else if (c === '<') {
         const end = s.indexOf('>', i);
-        if (end < 0) return cut(i);
+        if (end < 0) {
+          if (final || s.length - i < MAX_TOKEN_CHARS) return cut(i);
+          this.longString = { hex: true };
+          this.continueLongString(s, i + 1, final);
+          return;
+        }
         this.push(hexCodes(s, i + 1, end));
         i = end + 1;
       } else if (c === '[') {
@@ -210,6 +241,48 @@ export class ContentTextParser {
         i = end;
       }
     }
+  }
+
+  /**
+   * Shows the long string's codes in s from `from`; returns where it ended (the string is then
+   * over, and stands as an empty operand for its operator), or keeps what a cut escape or hex digit
+   * needs for the next chunk.
+   */
+  private continueLongString(s: string, from: number, final: boolean): number {
+    const long = this.longString as NonNullable<ContentTextParser['longString']>;
+    if (long.hex) {
+      const close = s.indexOf('>', from);
+      let to = close < 0 ? s.length : close;
+      if (close < 0 && !final) {
+        // a hex digit without its pair waits for the next chunk
+        let digits = 0;
+        let last = -1;
+        for (let k = from; k < to; k++) {
+          const c = s.charCodeAt(k);
+          if (c < 128 && (HEX_VALUE[c] as number) >= 0) {
+            digits++;
+            last = k;
+          }
+        }
+        if (digits % 2 === 1) to = last;
+      }
+      this.text(hexCodes(s, from, to));
+      if (close >= 0 || final) return this.endLongString(close < 0 ? s.length : close + 1);
+      this.carry = s.slice(to);
+      return s.length;
+    }
+    const part = literalPart(s, from, long.depth);
+    this.text(part.value);
+    if (part.depth === 0 || final) return this.endLongString(part.end);
+    long.depth = part.depth;
+    this.carry = s.slice(part.end);
+    return s.length;
+  }
+
+  private endLongString(end: number): number {
+    this.longString = undefined;
+    this.push('');
+    return end;
   }
 
   private operator(op: string): void {

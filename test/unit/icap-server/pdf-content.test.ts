@@ -42,4 +42,41 @@ describe('PDF content streams', () => {
     const codes = String.fromCharCode(0, 1, 0, 2, 0, 0x10, 0, 0x12, 0x7f, 0x7f, 0, 1);
     expect(decodeCodes(codes, cmap, true)).toBe('A\u{1F600}02A');
   });
+
+  it('a string longer than a token may be is shown as it comes: the text deep inside it is read, whatever the chunks cut', () => {
+    const words = Array.from({ length: 60_000 }, (_, i) => ['lorem', 'ipsum', 'dolor', 'sit'][i % 4]).join(' ');
+    // escapes of every kind around the card, so that chunks cut them
+    const literal = `${words} (nested) \\(x\\) card \\064\\06111 1111 \\\r\n1111 1111\\t${words}`;
+    const shown = `${words} (nested) (x) card 4111 1111 1111 1111\t${words}`;
+    const contents = [`BT /F1 9 Tf (${literal}) Tj ET BT /F2 9 Tf (after) Tj ET`, `BT /F1 9 Tf [(${literal}) -300 (tail)] TJ ET BT /F2 9 Tf (after) Tj ET`];
+    for (const content of contents) {
+      const at = content.indexOf('card');
+      for (const chunk of [65536, 65521, 300_000]) {
+        for (const shift of [0, 5, 6, 7, 8, 9, 10, 11, 21, 22, 23]) {
+          const parser = new ContentTextParser();
+          const cuts = [...Array.from({ length: Math.floor(content.length / chunk) }, (_, k) => (k + 1) * chunk), at + shift].sort((a, b) => a - b);
+          let from = 0;
+          for (const cut of [...cuts, content.length]) {
+            parser.write(content.slice(from, cut));
+            from = cut;
+          }
+          parser.end();
+          const codes = parser.ops.map((op) => (typeof op === 'string' ? op : op.codes)).join('');
+          expect(codes.includes(shown), `chunks of ${chunk}, a cut at card + ${shift}`).toBe(true);
+          expect(parser.ops.at(-1), 'the content after the string reads on').toEqual({ font: 'F2', codes: 'after' });
+        }
+      }
+    }
+  });
+
+  it('a long hex string is shown as it comes, a digit cut from its pair waiting for it; a string that never ends is read to the end', () => {
+    const text = `${'x'.repeat(300_000)} card 4111 1111 1111 1111 ${'y'.repeat(300_000)}`;
+    const content = `BT /F1 9 Tf <${hex(text)}> Tj ET`;
+    for (const chunk of [65536, 65535, 100_001]) {
+      const codes = parse(content, chunk).map((op) => (typeof op === 'string' ? op : op.codes)).join('');
+      expect(codes === text, `chunk ${chunk}`).toBe(true);
+    }
+    const open = parse(`BT /F1 9 Tf (${'z'.repeat(400_000)} 4111 1111 1111 1111`, 65536);
+    expect(open.map((op) => (typeof op === 'string' ? op : op.codes)).join('')).toContain('4111 1111 1111 1111');
+  });
 });
