@@ -17,7 +17,7 @@ import { SNIFF_BYTES, sniffFormat, type FileInfo } from '../extract/sniff.js';
 import { type ByteSink, DecodeBudget } from './byte-sink.js';
 import { contentDecoder, type ContentCoding } from './content-decoder.js';
 import { multipartBoundary, multipartDecoder, type PartHeaders } from './multipart.js';
-import type { TextSink } from './text-decoders.js';
+import { charsetText, type TextSink } from './text-decoders.js';
 import { base64Decoder, quotedPrintableDecoder } from './transfer-decoders.js';
 
 export interface ContentDescription extends FileInfo {
@@ -182,6 +182,16 @@ export class Extraction {
         for (const probe of probes) probe.end(findings);
       },
     };
+  }
+
+  /**
+   * Bytes a reader could not account for: what follows a container's end, what follows damage, a
+   * container that does not parse at all. They are scanned as UTF-8 text as they stand and never
+   * opened as a format again (the same magic would open the same failing reader, depth after
+   * depth): a card number behind `PK\x03\x04`, `BZh9` or `%PDF-` is still a card number.
+   */
+  leftover(depth: number): ByteSink {
+    return charsetText(this.text(depth), 'utf-8');
   }
 
   /** A text stream to the text detectors; base64 in it that decodes to a file is opened at depth + 1. */

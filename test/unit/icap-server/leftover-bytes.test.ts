@@ -1,0 +1,63 @@
+// Bytes a container reader cannot account for are scanned as text (Extraction.leftover): a card
+// number behind a container's magic, after its end, or after the place where it is cut must be
+// found, as a hostile uploader would try each. And a container's failure must not nest: random
+// bytes that start like gzip are not `decode-limit:depth` (they were: the raw bytes were sniffed as
+// gzip again, ten levels deep).
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { bzip2, tar, xz } from '../../corpus/writers/archive-writers.js';
+import { eml, rtf } from '../../corpus/writers/text-writers.js';
+import { chunked, docx, pdf, xlsx, zip } from './extract-fixtures.js';
+import { scan } from './helpers.js';
+
+const CARD = 'payment card 4111 1111 1111 1111 expires 05/28';
+const secret = Buffer.from(`\n${CARD}\n`);
+const clean = Buffer.from('hello world, nothing to see here\n');
+
+const containers: Array<[string, Buffer]> = [
+  ['gzip', zlib.gzipSync(clean)],
+  ['bzip2', bzip2(clean)],
+  ['xz', xz(clean)],
+  ['zip, deflated', zip([{ name: 'a.txt', data: clean }])],
+  ['zip, stored', zip([{ name: 'a.txt', data: clean, method: 0 }])],
+  ['zip, data descriptor', zip([{ name: 'a.txt', data: clean, descriptor: true }])],
+  ['tar', tar([{ name: 'a.txt', data: clean }])],
+  ['docx', docx(['hello world'])],
+  ['xlsx', xlsx([['hello', 1]])],
+  ['pdf', pdf([['hello world']])],
+  ['mail', eml('hello', 'hello world')],
+  ['rtf', rtf(['hello world'])],
+];
+
+const ways: Array<[string, (c: Buffer) => Buffer]> = [
+  ['appended after its end', (c) => Buffer.concat([c, secret])],
+  ['behind its first 8 bytes only', (c) => Buffer.concat([c.subarray(0, 8), secret])],
+  ['after its first half', (c) => Buffer.concat([c.subarray(0, Math.floor(c.length / 2)), secret])],
+  ['after its last byte is dropped', (c) => Buffer.concat([c.subarray(0, c.length - 1), secret])],
+];
+
+describe('bytes a container reader cannot account for are scanned', () => {
+  for (const [name, container] of containers) {
+    for (const [way, build] of ways) {
+      it(`${name}: a card number ${way}`, async () => {
+        const body = build(container);
+        for (const size of [body.length, 7]) {
+          const found = await scan(chunked(body, size), { content: { contentType: 'application/octet-stream' } });
+          expect(found, `chunks of ${size}`).toContain('payment-card');
+          expect(found).not.toContain('decode-limit:depth');
+        }
+      });
+    }
+    it(`${name}: the container alone has no finding`, async () => {
+      expect(await scan(container, { content: { contentType: 'application/octet-stream' } })).toEqual([]);
+    });
+  }
+
+  it('random bytes that start like gzip, bzip2, xz or zip are text, not a container ten levels deep', async () => {
+    const magics = [Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.from('BZh9'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]), Buffer.from('PK\x03\x04')];
+    for (const magic of magics) {
+      const noise = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 151 + 7) & 0xff));
+      expect(await scan(Buffer.concat([magic, noise]), { content: { contentType: 'application/octet-stream' } })).toEqual([]);
+    }
+  });
+});
