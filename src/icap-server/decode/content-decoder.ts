@@ -11,6 +11,8 @@ export type ContentCoding = 'gzip' | 'deflate' | 'br';
 
 /** Raw bytes kept until the decoder first produces output, to rescan them if it fails. */
 const MAX_RAW_HEAD_BYTES = 1024 * 1024;
+/** Input kept after output began: what a failure or a cut may have swallowed is scanned as it is. */
+const TAIL_BYTES = 64 * 1024;
 
 type Decompressor = Transform & zlib.Zlib;
 
@@ -35,14 +37,32 @@ function create(coding: ContentCoding, first: Buffer): Decompressor {
   return zlibWrapped ? zlib.createInflate() : zlib.createInflateRaw();
 }
 
-export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budget: DecodeBudget): ByteSink {
-  let stream: (Decompressor) | undefined;
+/**
+ * Where the bytes go that the decoder does not turn into output: `sink` takes what follows the
+ * compressed data (trailing bytes, what follows damage or a cut); input that never decoded at all
+ * goes to the downstream when `undecodedToDownstream` (a Content-Encoding label may lie about a
+ * plain body, which is then sniffed as a file), else to `sink` too (a file whose magic said gzip
+ * must not be sniffed as gzip again).
+ */
+export interface Leftovers {
+  sink: ByteSink;
+  undecodedToDownstream: boolean;
+}
+
+export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budget: DecodeBudget, leftovers?: Leftovers): ByteSink {
+  let stream: Decompressor | undefined;
   let pump: Promise<void> = Promise.resolve();
-  let mode: 'decode' | 'raw' | 'stopped' = 'decode';
+  // leftover: the stream ended or failed, the rest of the input is scanned as it is
+  let mode: 'decode' | 'leftover' | 'stopped' = 'decode';
   let producedBytes = 0;
   let rawHead: Buffer[] = [];
   let rawHeadBytes = 0;
+  /** The last input chunks, at least TAIL_BYTES of them: what damage or a cut may have swallowed. */
+  let tail: Buffer[] = [];
+  let tailBytes = 0;
+  let inputBytes = 0;
   const meter = budget.ratio();
+  const rest = leftovers?.sink ?? downstream;
 
   const start = (first: Buffer): Decompressor => {
     const s = create(coding, first);
@@ -62,41 +82,61 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
           await downstream.write(out);
         }
       } catch {
-        // A decoding error: write() notices the failed write and switches to raw.
+        // A decoding error: write() notices the failed write and hands the input on as it is.
       }
     })();
     return s;
   };
 
-  const fallBackToRaw = async () => {
-    mode = 'raw';
+  /**
+   * The stream failed or was cut: input that never decoded goes back whole (to the downstream or
+   * the leftovers); after some output, the last chunks are scanned as they are, since damage or
+   * a cut may have been read as compressed data before the decoder noticed.
+   */
+  const failed = async () => {
+    mode = 'leftover';
     await pump;
-    const head = producedBytes === 0 ? rawHead : [];
+    if (producedBytes === 0 && rawHead.length > 0) {
+      const target = leftovers?.undecodedToDownstream === false ? rest : downstream;
+      for (const chunk of rawHead) await target.write(chunk);
+    } else for (const chunk of tail) await rest.write(chunk);
     rawHead = [];
-    for (const chunk of head) await downstream.write(chunk);
+    tail = [];
   };
 
   return {
     async write(chunk) {
       if (mode === 'stopped') return;
-      if (mode === 'raw') return downstream.write(chunk);
+      if (mode === 'leftover') return rest.write(chunk);
       const s = stream ?? start(chunk);
       meter.input(chunk.length);
+      inputBytes += chunk.length;
       if (producedBytes === 0 && rawHeadBytes < MAX_RAW_HEAD_BYTES) {
         rawHead.push(chunk);
         rawHeadBytes += chunk.length;
       }
-      const ok = await writeTo(s, chunk);
-      if (!ok && mode === 'decode') await fallBackToRaw();
+      tail.push(chunk);
+      tailBytes += chunk.length;
+      while (tail.length > 1 && tailBytes - (tail[0] as Buffer).length >= TAIL_BYTES) tailBytes -= (tail.shift() as Buffer).length;
+      if (!(await writeTo(s, chunk))) return failed();
+      // The stream ended inside this chunk (inflate and brotli stop at their end; gunzip fails on
+      // what is not another member): its bytes after the end are the leftovers'.
+      const unread = inputBytes - s.bytesWritten;
+      if (unread > 0) {
+        mode = 'leftover';
+        await pump;
+        await rest.write(chunk.subarray(chunk.length - Math.min(unread, chunk.length)));
+      }
     },
     async end() {
       if (mode === 'decode' && stream !== undefined) {
         stream.end();
         await pump;
-        if (!stream.readableEnded && mode === 'decode') await fallBackToRaw();
+        if (!stream.readableEnded && mode === 'decode') await failed();
       }
       await pump;
       await downstream.end();
+      if (rest !== downstream) await rest.end();
     },
   };
 }

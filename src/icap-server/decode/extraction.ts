@@ -98,7 +98,7 @@ export class Extraction {
     if (layers > 0 && !this.mayOpen(depth + layers - 1)) return this.transferred({}, depth, av);
     let sink = this.parts(content, depth + layers, av);
     // The first coding listed was applied first (RFC 9110 §8.4), so it is undone last.
-    for (const coding of codings) sink = contentDecoder(CODINGS[coding] as ContentCoding, sink, this.budget);
+    for (const coding of codings) sink = contentDecoder(CODINGS[coding] as ContentCoding, sink, this.budget, { sink: this.leftover(depth), undecodedToDownstream: true });
     if (transfer === 'base64') sink = base64Decoder(sink, this.budget);
     else if (transfer === 'quoted-printable') sink = quotedPrintableDecoder(sink, this.budget);
     return sink;
@@ -188,10 +188,15 @@ export class Extraction {
    * Bytes a reader could not account for: what follows a container's end, what follows damage, a
    * container that does not parse at all. They are scanned as UTF-8 text as they stand and never
    * opened as a format again (the same magic would open the same failing reader, depth after
-   * depth): a card number behind `PK\x03\x04`, `BZh9` or `%PDF-` is still a card number.
+   * depth): a card number behind `PK\x03\x04`, `BZh9` or `%PDF-` is still a card number. The
+   * text view is made at the first byte, so a reader may ask for this sink before it knows.
    */
   leftover(depth: number): ByteSink {
-    return charsetText(this.text(depth), 'utf-8');
+    let view: ByteSink | undefined;
+    return {
+      write: (chunk) => (view ??= charsetText(this.text(depth), 'utf-8')).write(chunk),
+      end: async () => view?.end(),
+    };
   }
 
   /** A text stream to the text detectors; base64 in it that decodes to a file is opened at depth + 1. */

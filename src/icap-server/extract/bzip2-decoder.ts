@@ -176,8 +176,10 @@ function readBlock(r: BitReader, tt: Int32Array): { length: number; origin: numb
   return { length, origin };
 }
 
-export function bzip2Decoder(downstream: ByteSink, budget: DecodeBudget): ByteSink {
+/** `leftover` takes what is not bzip2: the input from where it stops parsing (damage, a cut, trailing bytes). */
+export function bzip2Decoder(downstream: ByteSink, budget: DecodeBudget, leftover: ByteSink): ByteSink {
   const meter = budget.ratio();
+  let failed = false;
   let data: Buffer = Buffer.alloc(0);
   let reader = new BitReader(data);
   let tt: Int32Array | undefined;
@@ -252,8 +254,12 @@ export function bzip2Decoder(downstream: ByteSink, budget: DecodeBudget): ByteSi
           reader.pos = mark;
           return;
         }
-        // Damaged, truncated or not bzip2 after all: what was decoded stands.
+        // Damaged, truncated, not bzip2 after all, or bytes after the last stream: what was
+        // decoded stands, and the rest is scanned as it is.
         state = 'done';
+        failed = true;
+        await leftover.write(data.subarray(mark >>> 3));
+        return;
       }
       // Drop the bytes already read, keeping the bit offset within the current byte.
       const consumed = reader.pos >>> 3;
@@ -266,6 +272,7 @@ export function bzip2Decoder(downstream: ByteSink, budget: DecodeBudget): ByteSi
 
   return {
     async write(chunk) {
+      if (failed) return leftover.write(chunk);
       if (state === 'done') return;
       meter.input(chunk.length);
       data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
@@ -275,6 +282,7 @@ export function bzip2Decoder(downstream: ByteSink, budget: DecodeBudget): ByteSi
     async end() {
       if (state !== 'done') await consume(true);
       await downstream.end();
+      await leftover.end();
     },
   };
 }

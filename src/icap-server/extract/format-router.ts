@@ -47,13 +47,13 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
     case 'tar':
       return ctx.mayOpen(depth) ? tarReader(ctx, depth) : raw();
     case 'gzip':
-      return ctx.mayOpen(depth) ? contentDecoder('gzip', ctx.file(inner(info.name, /\.(?:gz|tgz)$/i), depth + 1), ctx.budget) : raw();
+      return ctx.mayOpen(depth) ? contentDecoder('gzip', ctx.file(inner(info.name, /\.(?:gz|tgz)$/i), depth + 1), ctx.budget, { sink: ctx.leftover(depth), undecodedToDownstream: false }) : raw();
     case 'pdf':
       return ctx.mayOpen(depth) ? pdfReader(ctx, depth) : raw();
     case 'bzip2':
-      return ctx.mayOpen(depth) ? bzip2Decoder(ctx.file(inner(info.name, /\.(?:bz2|tbz2?)$/i), depth + 1), ctx.budget) : raw();
+      return ctx.mayOpen(depth) ? bzip2Decoder(ctx.file(inner(info.name, /\.(?:bz2|tbz2?)$/i), depth + 1), ctx.budget, ctx.leftover(depth)) : raw();
     case 'xz':
-      return ctx.mayOpen(depth) ? xzDecoder(ctx.file(inner(info.name, /\.(?:xz|txz)$/i), depth + 1), ctx.budget) : raw();
+      return ctx.mayOpen(depth) ? xzDecoder(ctx.file(inner(info.name, /\.(?:xz|txz)$/i), depth + 1), ctx.budget, ctx.leftover(depth)) : raw();
     case 'mail':
       return ctx.mayOpen(depth) ? mailReader(ctx, depth) : raw();
     case 'cfb':

@@ -24,9 +24,16 @@ function vli(data: Buffer, at: number): [number, number] | undefined {
   return undefined;
 }
 
-export function xzDecoder(downstream: ByteSink, budget: DecodeBudget): ByteSink {
+/**
+ * `leftover` takes what is not xz: bytes after the last stream, and from damage or a cut on (with
+ * the last LZMA2 chunk before it, which may have swallowed what follows as packed data).
+ */
+export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: ByteSink): ByteSink {
   const meter = budget.ratio();
   let pending: Buffer = Buffer.alloc(0);
+  let failed = false;
+  /** The last LZMA2 chunk read (header and data). */
+  let lastChunk: Buffer = Buffer.alloc(0);
   let state: 'stream-header' | 'block-header' | 'chunk' | 'block-end' | 'index' | 'stream-padding' | 'done' = 'stream-header';
   let checkBytes = 0;
   let lzma: LzmaDecoder | undefined;
@@ -104,6 +111,7 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget): ByteSink 
         if (pending.length < 3 + size) return false;
         if (control === 1) decoder.resetDictionary();
         const ok = await emit(decoder.copy(pending.subarray(3, 3 + size)));
+        lastChunk = pending.subarray(0, 3 + size);
         pending = pending.subarray(3 + size);
         blockBytes += 3 + size;
         if (!ok) state = 'done';
@@ -120,6 +128,7 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget): ByteSink 
       if (reset >= 2 && !decoder.setProperties(pending[5] as number)) throw new Error('xz: bad LZMA properties');
       if (reset >= 1) decoder.resetState();
       const ok = await emit(decoder.decodeChunk(pending.subarray(header, header + packed), unpacked));
+      lastChunk = pending.subarray(0, header + packed);
       pending = pending.subarray(header + packed);
       blockBytes += header + packed;
       if (!ok) state = 'done';
@@ -146,7 +155,12 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget): ByteSink 
       while (zeros < pending.length && pending[zeros] === 0) zeros++;
       pending = pending.subarray(zeros);
       if (pending.length < MAGIC.length) return false;
-      state = pending.subarray(0, MAGIC.length).equals(MAGIC) ? 'stream-header' : 'done';
+      if (pending.subarray(0, MAGIC.length).equals(MAGIC)) state = 'stream-header';
+      else {
+        // Bytes after the last stream.
+        lastChunk = Buffer.alloc(0);
+        throw new Error('xz: trailing bytes');
+      }
       return true;
     }
     if (state === 'block-end') {
@@ -159,18 +173,25 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget): ByteSink 
     return false;
   };
 
+  /** Damage, a cut or bytes after the end: what was decoded stands, the rest is scanned as it is. */
+  const fail = async () => {
+    state = 'done';
+    failed = true;
+    await leftover.write(Buffer.concat([lastChunk, pending]));
+  };
+
   const consume = async () => {
     try {
       while (state !== 'done' && (await step()));
     } catch {
-      // Damaged or not xz after all: what was decoded stands.
-      state = 'done';
+      await fail();
     }
     if (state === 'done') pending = Buffer.alloc(0);
   };
 
   return {
     async write(chunk) {
+      if (failed) return leftover.write(chunk);
       if (state === 'done') return;
       meter.input(chunk.length);
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
@@ -178,7 +199,10 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget): ByteSink 
     },
     async end() {
       await consume();
+      // Cut: the stream never reached its end.
+      if (state !== 'done' && (state !== 'stream-padding' || pending.length > 0)) await fail();
       await downstream.end();
+      await leftover.end();
     },
   };
 }

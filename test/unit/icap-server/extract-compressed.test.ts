@@ -76,12 +76,16 @@ describe('decoders, byte for byte against the reference tools', () => {
     parts.push(crypto.randomBytes((i * 37) % 4000), Buffer.from(`record ${i} value ${(i * 7919) % 1000} `.repeat(i % 40)), Buffer.alloc(i % 600, i & 0xff));
   }
   const data = Buffer.concat(parts);
-  const decode = async (decoder: (out: ByteSink, budget: DecodeBudget) => ByteSink, packed: Buffer) => {
+  const decode = async (decoder: (out: ByteSink, budget: DecodeBudget, leftover: ByteSink) => ByteSink, packed: Buffer) => {
     const out: Buffer[] = [];
+    const leftover: Buffer[] = [];
     const budget = new DecodeBudget({ maxDecodedBytes: 1 << 30, maxRatio: 1e9, maxEntries: 1 }, new Findings());
-    const sink = decoder({ write: async (c) => void out.push(Buffer.from(c)), end: async () => undefined }, budget);
+    const collect = (into: Buffer[]): ByteSink => ({ write: async (c) => void into.push(Buffer.from(c)), end: async () => undefined });
+    const sink = decoder(collect(out), budget, collect(leftover));
     for (let i = 0; i < packed.length; i += 4093) await sink.write(packed.subarray(i, i + 4093));
     await sink.end();
+    // A whole file leaves nothing to scan as it is.
+    expect(leftover).toEqual([]);
     return Buffer.concat(out);
   };
 

@@ -53,6 +53,36 @@ describe('bytes a container reader cannot account for are scanned', () => {
     });
   }
 
+  for (const [coding, packed] of [
+    ['gzip', zlib.gzipSync(clean)],
+    ['deflate', zlib.deflateSync(clean)],
+    ['deflate (raw, as some servers send it)', zlib.deflateRawSync(clean)],
+    ['br', zlib.brotliCompressSync(clean)],
+  ] as const) {
+    it(`Content-Encoding ${coding}: text after the compressed data, or after a cut, is scanned`, async () => {
+      const contentEncoding = coding.split(' ')[0];
+      for (const body of [Buffer.concat([packed, secret]), Buffer.concat([packed.subarray(0, packed.length - 2), secret])]) {
+        for (const size of [body.length, 1, 5]) {
+          expect(await scan(chunked(body, size), { content: { contentType: 'text/plain', contentEncoding } }), `chunks of ${size}`).toContain('payment-card');
+        }
+      }
+      expect(await scan(packed, { content: { contentType: 'text/plain', contentEncoding } })).toEqual([]);
+    });
+  }
+
+  it('a plain body labelled gzip is read as it is, and a gzip file inside it is still opened', async () => {
+    expect(await scan(secret, { content: { contentType: 'text/plain', contentEncoding: 'gzip' } })).toContain('payment-card');
+    const inner = Buffer.concat([zlib.gzipSync(secret), secret.subarray(0, 0)]);
+    expect(await scan(zlib.gzipSync(inner), { content: { contentType: 'application/octet-stream', contentEncoding: 'gzip' } })).toContain('payment-card');
+  });
+
+  it('a second bzip2 or xz stream after the first is decoded, not scanned as bytes', async () => {
+    for (const pack of [bzip2, xz]) {
+      const found = await scan(Buffer.concat([pack(clean), pack(secret)]), { content: { contentType: 'application/octet-stream' } });
+      expect(found).toEqual(['payment-card']);
+    }
+  });
+
   it('random bytes that start like gzip, bzip2, xz or zip are text, not a container ten levels deep', async () => {
     const magics = [Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.from('BZh9'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]), Buffer.from('PK\x03\x04')];
     for (const magic of magics) {
