@@ -30,7 +30,7 @@ export function decodeEncodedWords(value: string): string {
 
 export interface MailHeaders {
   fields: Map<string, string>;
-  /** The header block as text: unfolded, encoded words decoded. */
+  /** The header block as text: unfolded, encoded words decoded, lines that are no field kept as they are. */
   text: string;
 }
 
@@ -45,7 +45,11 @@ export function parseMailHeaders(block: string): MailHeaders {
   const text: string[] = [];
   for (const line of lines) {
     const colon = line.indexOf(':');
-    if (colon <= 0) continue;
+    // A line that is no field is damage (or a body with no blank line before it): still its text.
+    if (colon <= 0) {
+      if (line.trim() !== '') text.push(line);
+      continue;
+    }
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = decodeEncodedWords(line.slice(colon + 1).trim());
     if (!fields.has(name)) fields.set(name, value);

@@ -2,7 +2,8 @@
 // that hold no document text (font and color tables, style sheets, pictures, object data, theme
 // and `{\*\…}` groups) skipped, \par \line \row end a line, \tab \cell a tab, \'hh decoded in the
 // document's code page (\ansicpg), \uN in Unicode with its \ucN fallback characters dropped, and
-// \binN data skipped by count.
+// \binN data skipped by count. What a skipped group or \bin data hides is scanned after all when
+// the document ends before it does (HiddenBytes): a cut RTF must not hide the text after the cut.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
 
@@ -17,6 +18,65 @@ const SYMBOLS: Record<string, string> = { '~': '\u00a0', '-': '', _: '-', '\\': 
 const CONTROL_WORD = /\\([a-zA-Z]{1,32})(-?\d{1,10})? ?/y;
 /** Characters that are text as they are. */
 const PLAIN = /[^\\{}\r\n\u0080-\u00ff]*/y;
+
+/** Hidden bytes held past this are scanned as they come, so memory stays bounded. */
+const MAX_HIDDEN_BYTES = 1024 * 1024;
+
+/**
+ * Bytes the reader hides (a skipped destination, \binN data) are held until their group closes or
+ * their count is read. An RTF cut inside one, or one whose group never closes, hides all that
+ * follows: whatever is still held at the end is scanned as text, as UTF-8 (the document's own text
+ * has gone out already). A destination past MAX_HIDDEN_BYTES is scanned as it comes.
+ */
+class HiddenBytes {
+  private held: string[] = [];
+  private heldBytes = 0;
+  private spilling = false;
+  private readonly utf8 = new TextDecoder('utf-8');
+
+  constructor(
+    readonly open: () => boolean,
+    private readonly out: (text: string) => void,
+  ) {}
+
+  /** Bytes (as latin1 characters) still hidden. */
+  keep(s: string): void {
+    if (this.spilling) return this.spill(s);
+    this.held.push(s);
+    this.heldBytes += s.length;
+    if (this.heldBytes > MAX_HIDDEN_BYTES) this.spillHeld();
+  }
+
+  /** The last hidden bytes of a region that ended as the format says: accounted for. */
+  close(s: string): void {
+    if (this.spilling) {
+      this.spill(s);
+      this.out(`${this.utf8.decode()}\n`);
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    this.spilling = false;
+  }
+
+  /** At the end of the document: what is still hidden was never accounted for. */
+  end(): void {
+    if (!this.open()) return;
+    this.spillHeld();
+    this.out(this.utf8.decode());
+  }
+
+  private spillHeld(): void {
+    if (!this.spilling) this.out('\n');
+    this.spilling = true;
+    for (const s of this.held) this.spill(s);
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  private spill(s: string): void {
+    this.out(this.utf8.decode(Buffer.from(s, 'latin1'), { stream: true }));
+  }
+}
 
 interface Group {
   skip: boolean;
@@ -35,6 +95,13 @@ export function rtfText(out: TextSink): ByteSink {
   let fallback = 0;
   /** The next control word names an ignorable destination (`\*`). */
   let starred = false;
+  const hidden = new HiddenBytes(
+    () => group.skip || binRemaining > 0,
+    (s) => {
+      flushBytes();
+      text += s;
+    },
+  );
 
   const flushBytes = () => {
     if (bytes.length === 0) return;
@@ -69,68 +136,79 @@ export function rtfText(out: TextSink): ByteSink {
     else if (TAB.has(name)) emit('\t');
   };
 
-  const consume = (s: string, final: boolean) => {
-    let i = 0;
-    while (i < s.length) {
-      if (binRemaining > 0) {
-        const skip = Math.min(binRemaining, s.length - i);
-        binRemaining -= skip;
-        i += skip;
-        continue;
-      }
-      const c = s[i] as string;
-      if (c === '\\') {
-        if (i + 1 >= s.length && !final) return (carry = s.slice(i));
-        const next = s[i + 1] ?? '';
-        if (next === "'") {
-          if (i + 3 >= s.length && !final) return (carry = s.slice(i));
-          const value = Number.parseInt(s.slice(i + 2, i + 4), 16);
-          i += 4;
-          if (fallback > 0) fallback--;
-          else if (!Number.isNaN(value)) bytes.push(value);
-          continue;
-        }
-        if (/[a-zA-Z]/.test(next)) {
-          CONTROL_WORD.lastIndex = i;
-          const m = CONTROL_WORD.exec(s);
-          // A control word may continue in the next chunk unless a delimiter already follows it.
-          if (m === null || (!final && CONTROL_WORD.lastIndex >= s.length)) return (carry = s.slice(i));
-          i = CONTROL_WORD.lastIndex;
-          word(m[1] as string, m[2]);
-          continue;
-        }
-        i += 2;
-        if (next === '*') starred = true;
-        else if (fallback > 0) fallback--;
-        else emit(SYMBOLS[next] ?? '');
-        continue;
-      }
-      i++;
-      if (c === '{') {
-        flushBytes();
-        stack.push(group);
-        group = { ...group };
-      } else if (c === '}') {
-        flushBytes();
-        group = stack.pop() ?? { skip: false, uc: 1 };
-        starred = false;
-        fallback = 0;
-      } else if (c === '\r' || c === '\n') {
-        continue;
-      } else if (fallback > 0) {
-        fallback--;
-      } else if (c.charCodeAt(0) >= 0x80) {
-        bytes.push(c.charCodeAt(0));
-      } else {
-        PLAIN.lastIndex = i;
-        const run = PLAIN.exec(s)?.[0] ?? '';
-        emit(c + run);
-        i += run.length;
-      }
+  /** One token of `s` at `i`: the index after it, or -1 when it may go on in the next chunk. */
+  const step = (s: string, i: number, final: boolean): number => {
+    if (binRemaining > 0) {
+      const skip = Math.min(binRemaining, s.length - i);
+      binRemaining -= skip;
+      return i + skip;
     }
-    carry = '';
+    const c = s[i] as string;
+    if (c === '\\') {
+      if (i + 1 >= s.length && !final) return -1;
+      const next = s[i + 1] ?? '';
+      if (next === "'") {
+        if (i + 3 >= s.length && !final) return -1;
+        const value = Number.parseInt(s.slice(i + 2, i + 4), 16);
+        if (fallback > 0) fallback--;
+        else if (!Number.isNaN(value)) bytes.push(value);
+        return i + 4;
+      }
+      if (/[a-zA-Z]/.test(next)) {
+        CONTROL_WORD.lastIndex = i;
+        const m = CONTROL_WORD.exec(s);
+        // A control word may continue in the next chunk unless a delimiter already follows it.
+        if (m === null || (!final && CONTROL_WORD.lastIndex >= s.length)) return -1;
+        const after = CONTROL_WORD.lastIndex;
+        word(m[1] as string, m[2]);
+        return after;
+      }
+      if (next === '*') starred = true;
+      else if (fallback > 0) fallback--;
+      else emit(SYMBOLS[next] ?? '');
+      return i + 2;
+    }
+    if (c === '{') {
+      flushBytes();
+      stack.push(group);
+      group = { ...group };
+    } else if (c === '}') {
+      flushBytes();
+      group = stack.pop() ?? { skip: false, uc: 1 };
+      starred = false;
+      fallback = 0;
+    } else if (c === '\r' || c === '\n') {
+      return i + 1;
+    } else if (fallback > 0) {
+      fallback--;
+    } else if (c.charCodeAt(0) >= 0x80) {
+      bytes.push(c.charCodeAt(0));
+    } else {
+      PLAIN.lastIndex = i + 1;
+      const run = PLAIN.exec(s)?.[0] ?? '';
+      emit(c + run);
+      return i + 1 + run.length;
+    }
+    return i + 1;
   };
 
+  const consume = (s: string, final: boolean) => {
+    let i = 0;
+    /** Where the hidden bytes of `s` began, while they are hidden. */
+    let from = hidden.open() ? 0 : -1;
+    while (i < s.length) {
+      const next = step(s, i, final);
+      if (next < 0) break;
+      if (from < 0 && hidden.open()) from = i;
+      else if (from >= 0 && !hidden.open()) {
+        hidden.close(s.slice(from, next));
+        from = -1;
+      }
+      i = next;
+    }
+    if (from >= 0) hidden.keep(s.slice(from, i));
+    carry = s.slice(i);
+  };
   const flush = async () => {
     flushBytes();
     const chunk = text;
@@ -144,6 +222,7 @@ export function rtfText(out: TextSink): ByteSink {
     },
     async end() {
       consume(carry, true);
+      hidden.end();
       await flush();
       await out.end();
     },
