@@ -1,7 +1,7 @@
 // The extractor for each sniffed format. Containers (archives, compressed files, mail, PDF) open
 // their files one level deeper and only while the depth limit allows; past it the bytes are read
 // as they are and `decode-limit:depth` says so. Text formats become text views for the detectors;
-// pictures, audio and video are not read as text (their compressed bytes only make noise).
+// pictures, audio and video, which are not decoded, are scanned as the bytes they are.
 import type { ByteSink } from '../decode/byte-sink.js';
 import { contentDecoder } from '../decode/content-decoder.js';
 import type { Extraction } from '../decode/extraction.js';
@@ -18,8 +18,6 @@ import { tarReader } from './tar-reader.js';
 import { xmlText } from './xml-text.js';
 import { xzDecoder } from './xz-decoder.js';
 import { zipReader } from './zip-reader.js';
-
-const DISCARD: ByteSink = { write: async () => undefined, end: async () => undefined };
 
 function both(a: ByteSink, b: ByteSink): ByteSink {
   return {
@@ -61,8 +59,10 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
       // runs inside their streams: both views are read.
       return cfbScanner(ctx, both(embeddedZipWatcher(ctx, depth, raw()), wideToUtf8('utf-16le', charsetText(ctx.text(depth), 'utf-8'))));
     case 'encrypted':
+      // An armored or age message is still read as it stands: its header is a line anyone can
+      // type in front of plain text, and ciphertext finds nothing.
       ctx.encrypted();
-      return DISCARD;
+      return ctx.leftover(depth);
     case 'utf-16le':
     case 'utf-16be':
     case 'utf-32le':
@@ -84,7 +84,9 @@ export function openFormat(format: Format, ctx: Extraction, info: FileInfo, dept
     case 'text':
       return embeddedZipWatcher(ctx, depth, raw());
     case 'media':
-      // Its head went to the head probes; a zip appended to a picture is still found.
-      return embeddedZipWatcher(ctx, depth, DISCARD);
+      // Pictures, audio and video are not decoded, so their bytes are scanned as they stand: a
+      // magic number is four bytes anyone can type in front of a text. Its head went to the head
+      // probes; a zip appended to a picture is still found.
+      return embeddedZipWatcher(ctx, depth, ctx.leftover(depth));
   }
 }

@@ -83,6 +83,32 @@ describe('bytes a container reader cannot account for are scanned', () => {
     }
   });
 
+  it('text behind the magic number of a picture, a sound, a video or a font is scanned (they are not decoded)', async () => {
+    const magics = [
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+      Buffer.from('GIF89a'),
+      Buffer.from('RIFF\x10\x00\x00\x00WEBPVP8 '),
+      Buffer.from('ID3\x04\x00'),
+      Buffer.from('OggS\x00'),
+      Buffer.from('\x00\x00\x00\x18ftypmp42'),
+      Buffer.from('wOF2'),
+    ];
+    for (const magic of magics) {
+      for (const contentType of ['application/octet-stream', 'image/png']) {
+        expect(await scan(Buffer.concat([magic, secret]), { content: { contentType } }), magic.toString('latin1')).toContain('payment-card');
+      }
+    }
+  });
+
+  it('an armored PGP or age header in front of plain text does not hide it where encrypted content passes', async () => {
+    const icapServer = { extract: { encryptedContent: { upload: 'pass' } } };
+    for (const header of ['-----BEGIN PGP MESSAGE-----\n\n', 'age-encryption.org/v1\n']) {
+      expect(await scan(Buffer.concat([Buffer.from(header), secret]), { content: { contentType: 'application/octet-stream' }, icapServer })).toEqual(['payment-card']);
+      expect(await scan(Buffer.concat([Buffer.from(header), secret]), { content: { contentType: 'application/octet-stream' } })).toEqual(['encrypted-content', 'payment-card']);
+    }
+  });
+
   it('random bytes that start like gzip, bzip2, xz or zip are text, not a container ten levels deep', async () => {
     const magics = [Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.from('BZh9'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]), Buffer.from('PK\x03\x04')];
     for (const magic of magics) {
