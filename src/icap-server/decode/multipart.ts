@@ -6,8 +6,9 @@
 //
 // Bytes that belong to no part travel with the body all the same, so they are scanned (`raw`), in
 // order: the preamble and the epilogue (RFC 2046 §5.1.1: readers ignore them), non-blank text on a
-// delimiter line, a header block cut by the body's end or past its limit and all that follows it.
-// A body whose boundary never appears is all preamble. A part cut by the body's end keeps its bytes.
+// delimiter line, header lines that are no field, a header block cut by the body's end or past its
+// limit and all that follows it. A body whose boundary never appears is all preamble. A part cut
+// by the body's end keeps its bytes.
 import type { ByteSink } from './byte-sink.js';
 
 export type PartHeaders = Map<string, string>;
@@ -22,8 +23,10 @@ export function multipartBoundary(contentType: string): string | undefined {
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
-function parsePartHeaders(block: string): PartHeaders {
+/** A part's header fields, and its lines that are no field (damage, or text put there to hide it). */
+function parsePartHeaders(block: string): { headers: PartHeaders; stray: string[] } {
   const headers: PartHeaders = new Map();
+  const stray: string[] = [];
   let last: string | undefined;
   for (const line of block.split('\r\n')) {
     // A folded field (RFC 5322 §2.2.3) continues on lines that start with white space.
@@ -32,11 +35,14 @@ function parsePartHeaders(block: string): PartHeaders {
       continue;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) continue;
+    if (colon <= 0) {
+      if (line.trim() !== '') stray.push(line);
+      continue;
+    }
     last = line.slice(0, colon).trim().toLowerCase();
     headers.set(last, line.slice(colon + 1).trim());
   }
-  return headers;
+  return { headers, stray };
 }
 
 export function multipartDecoder(boundary: string, openPart: (headers: PartHeaders) => ByteSink, raw: ByteSink): ByteSink {
@@ -102,7 +108,9 @@ export function multipartDecoder(boundary: string, openPart: (headers: PartHeade
           else return;
           continue;
         }
-        part = openPart(parsePartHeaders(pending.subarray(2, end).toString('latin1')));
+        const { headers, stray } = parsePartHeaders(pending.subarray(2, end).toString('latin1'));
+        if (stray.length > 0) await unclaimed(Buffer.from(`${stray.join('\r\n')}\r\n`, 'latin1'));
+        part = openPart(headers);
         // An empty body is followed at once by the next delimiter, whose CRLF belongs to it.
         pending = pending.subarray(end + 4);
         state = 'body';

@@ -70,6 +70,11 @@ describe('mail: preamble, epilogue and cut parts', () => {
     await expectCardAtEverySize(mail('', '').replace(`--${BOUNDARY}\r\nContent-Type`, `--${BOUNDARY}${' '.repeat(2000)}${CARD}\r\nContent-Type`));
   });
 
+  it('scans header lines of a part that are no field, as behind a look-alike delimiter', async () => {
+    await expectCardAtEverySize(mail('', '').replace('Content-Disposition: inline', `${CARD}\r\nContent-Disposition: inline`));
+    await expectCardAtEverySize(mail('', '').replace('hello world', `hello\r\n--${BOUNDARY}x\r\n${CARD}\r\n\r\nworld`));
+  });
+
   it('scans what follows a part header block past its limit', async () => {
     const padded = mail('', '').replace('Content-Disposition: inline', `X-Pad: ${'a'.repeat(17 * 1024)}\r\nContent-Disposition: inline`);
     await expectCardAtEverySize(padded.replace('hello world', CARD));
