@@ -16,6 +16,35 @@ const MAX_HEADER_CHARS = 4096;
 const HEADER_DELIMITER = /[\t,;|]/;
 const LONG_NUMBER = /\d{5}/;
 const UNICODE_SPACES_ALL = /[\u00a0\u2000-\u200a\u202f\u205f\u3000]/g;
+/** Characters that render as nothing (soft hyphen, zero-width space and joiners, word joiner, BOM). */
+const INVISIBLE_ALL = /[\u00ad\u200b-\u200d\u2060\ufeff]/g;
+/** Fullwidth forms of ASCII (CJK input methods type digits and letters this way): U+FF01-FF5E = U+0021-007E + 0xFEE0. */
+const FULLWIDTH_ALL = /[\uff01-\uff5e]/g;
+/** A character past Latin-1: V8 answers this at once for a one-byte string, which cannot hold one. */
+const PAST_LATIN1 = /[^\u0000-\u00ff]/;
+
+/** Whether `s` holds a character that write() folds: looked for with a loop only in two-byte strings. */
+function hasFoldable(s: string): boolean {
+  if (s.includes('\u00ad')) return true;
+  if (!PAST_LATIN1.test(s)) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x200b && (c <= 0x200d || c === 0x2060 || c === 0xfeff || (c >= 0xff01 && c <= 0xff5e))) return true;
+  }
+  return false;
+}
+
+/**
+ * Text as a reader sees it: no-break and other fixed-width spaces as spaces ("4111&nbsp;1111…" is
+ * a card as printed), invisible characters removed and fullwidth forms as ASCII: a card number
+ * with a zero-width space between its digits, or typed in fullwidth digits, reads as one.
+ */
+function asRead(raw: string): string {
+  // Looked for by the two that occur (no-break, narrow no-break): indexOf costs a tenth of a regex pass.
+  let text = raw.includes('\u00a0') || raw.includes('\u202f') ? raw.replace(UNICODE_SPACES_ALL, ' ') : raw;
+  if (hasFoldable(text)) text = text.replace(INVISIBLE_ALL, '').replace(FULLWIDTH_ALL, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  return text;
+}
 
 export class TextScanner {
   private readonly windowChars: number;
@@ -42,10 +71,7 @@ export class TextScanner {
   }
 
   write(raw: string): void {
-    // No-break and other fixed-width spaces (HTML &nbsp;, Word's non-breaking space, French
-    // number grouping) read as spaces: "4111&nbsp;1111…" is a card as printed.
-    // Looked for by the two that occur (no-break, narrow no-break): indexOf costs a tenth of a regex pass.
-    const text = raw.includes('\u00a0') || raw.includes('\u202f') ? raw.replace(UNICODE_SPACES_ALL, ' ') : raw;
+    const text = asRead(raw);
     for (const reader of this.readers) reader.write(text);
     if (this.plan.patterns.length === 0) return;
     let rest = text;

@@ -119,3 +119,25 @@ describe('long runs of word characters', () => {
     expect(growth(make, scan)).toBeLessThan(2.5);
   });
 });
+
+describe('TextScanner reads text as it is read', () => {
+  const card = '4111 1111 1111 1111';
+  const fullwidth = (s: string) => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+  const between = (s: string, mark: string) => [...s].join(mark);
+
+  it('finds a card number typed in fullwidth digits, or with invisible characters between its digits', () => {
+    const disguised = [
+      fullwidth(card),
+      ...['\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'].map((mark) => between(card, mark)),
+      between(fullwidth(card), '\u200b'),
+    ];
+    for (const text of disguised) {
+      // in a one-byte string (soft hyphen) and in a two-byte one, whole and cut at every place
+      for (const around of [['card: ', ' exp 05/28'], ['carte bancaire \u20ac ', ' exp 05/28']]) {
+        const whole = `${around[0]}${text}${around[1]}`;
+        expect(run([whole]).count('payment-card'), JSON.stringify(whole)).toBe(1);
+        for (let cut = 1; cut < whole.length; cut++) expect(run([whole.slice(0, cut), whole.slice(cut)]).count('payment-card')).toBe(1);
+      }
+    }
+  });
+});
