@@ -34,7 +34,7 @@ const hexBytes = new Uint16Array(HEX_PIECE);
  * string every few characters: a Buffer each was a fifth of a PDF scan, and an object, a cleaned
  * copy and an array of codes each were most of what the garbage collector then did.
  */
-function hexCodes(s: string, from: number, to: number): string {
+export function hexCodes(s: string, from: number, to: number): string {
   let out = '';
   let n = 0;
   let high = -1;
@@ -88,7 +88,7 @@ function numberAt(s: string, from: number, to: number): number {
 type Operand = number | string | { name: string } | Operand[];
 
 /** A literal string from `(` at `start`: its value and the index after `)`, or undefined when cut. */
-function literalString(s: string, start: number): { value: string; end: number } | undefined {
+export function literalString(s: string, start: number): { value: string; end: number } | undefined {
   // Most strings hold no escape and no parenthesis: one search finds their end.
   const close = s.indexOf(')', start + 1);
   if (close < 0) return undefined;

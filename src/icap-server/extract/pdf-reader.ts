@@ -7,6 +7,10 @@
 // written at the end of the file, when every font's map is known (pdf-fonts.ts), or earlier when
 // the held operators pass MAX_HELD_CHARS. No cross-reference table is needed, so a damaged or
 // incrementally updated file reads too. A file with an /Encrypt dictionary is `encrypted-content`.
+// The strings of every object are text (pdf-strings.ts); what lies between objects is read by
+// pdf-gaps.ts, and what is not PDF there goes to the leftover text. So do the bytes a stream took
+// when it is cut by the end of the file or not followed by `endstream` (§7.3.8.1): text appended to
+// a PDF cut inside a stream is inside that stream.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
@@ -14,6 +18,8 @@ import { parseToUnicode, type ToUnicode } from './pdf-cmap.js';
 import { ContentTextParser, type TextOp } from './pdf-content.js';
 import { filterChain, inflateAtOnce, streamFilters } from './pdf-filters.js';
 import { PdfFonts } from './pdf-fonts.js';
+import { PdfGaps } from './pdf-gaps.js';
+import { objectStrings } from './pdf-strings.js';
 import { xmlText } from './xml-text.js';
 
 const MAX_OBJECT_BYTES = 1024 * 1024;
@@ -23,6 +29,9 @@ const MAX_HELD_CHARS = 8 * 1024 * 1024;
 const MAX_BUFFERED_STREAM = 8 * 1024 * 1024;
 /** The buffered bytes first read as a string for the next object's header (grown when it is longer). */
 const VIEW_CHARS = 4096;
+/** White space (§7.2.2) before `endstream`: an end of line, and a few more bytes some writers add. */
+const WHITE_SPACE = [0x20, 0x0a, 0x0d, 0x09, 0x0c, 0x00];
+const MAX_EOL_BYTES = 64;
 const OBJECT = /(\d{1,10})\s+(\d{1,5})\s+obj(?![A-Za-z])/g;
 const ENCRYPT = /\/Encrypt\s*(?:\d+\s+\d+\s+R|<<)|\/Filter\s*\/Standard\b[\s\S]{0,200}\/[OU]\s*[(<]/;
 const FONT_PROGRAM = /\/Subtype\s*\/(?:Image|Type1C|CIDFontType0C|OpenType)\b|\/Length[123]\b|\/(?:ShadingType|PatternType|FunctionType)\b/;
@@ -40,6 +49,9 @@ interface OpenStream {
   target: ByteSink | undefined;
   flateOnly: boolean;
   started: boolean;
+  /** The last bytes the stream took (at least MAX_OBJECT_BYTES of them when it has that many), in case it proves cut. */
+  taken: Buffer[];
+  takenBytes: number;
 }
 
 const SKIPPED: ByteSink = { write: async () => undefined, end: async () => undefined };
@@ -54,6 +66,35 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
   let text: TextSink | undefined;
   let pending: Buffer = Buffer.alloc(0);
   let stream: OpenStream | undefined;
+  /** The bytes a stream read by its /Length took, until `endstream` is seen after them. */
+  let unchecked: Buffer[] | undefined;
+  let leftover: ByteSink | undefined;
+  /** Strings of objects and bytes that are not PDF, found while scanning, for flush() to write. */
+  const strings: string[] = [];
+  const unaccounted: Buffer[] = [];
+  const pushString = (t: string) => {
+    // An encrypted file's strings are encrypted too (§7.6.2): noise, not text.
+    if (!encrypted) strings.push(t);
+  };
+  const gaps = new PdfGaps({ text: pushString, leftover: (b) => unaccounted.push(Buffer.from(b, 'latin1')) });
+
+  const flush = async () => {
+    if (strings.length > 0) {
+      text ??= ctx.text(depth);
+      const out = `${strings.join('\n')}\n`;
+      strings.length = 0;
+      await text.write(out);
+    }
+    if (unaccounted.length === 0) return;
+    leftover ??= ctx.leftover(depth);
+    for (const bytes of unaccounted.splice(0)) await leftover.write(bytes);
+  };
+
+  const keepTaken = (open: OpenStream, bytes: Buffer) => {
+    open.taken.push(bytes);
+    open.takenBytes += bytes.length;
+    while (open.takenBytes - (open.taken[0] as Buffer).length >= MAX_OBJECT_BYTES) open.takenBytes -= (open.taken.shift() as Buffer).length;
+  };
 
   const store = (object: number, body: string) => {
     if (storedChars + body.length > MAX_STORED_CHARS) return;
@@ -168,6 +209,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
       const body = s.slice(start, Math.min(end, start + MAX_DICT_CHARS));
       checkEncrypt(body);
       store(numbers[2 * i] as number, body);
+      objectStrings(s.slice(start, end), pushString);
     }
   };
 
@@ -190,10 +232,14 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     // A view of the buffered bytes answers only for an object that ends inside it; otherwise all of them are asked.
     if (!whole && (m === null || s.indexOf('endobj', m.index + m[0].length) < 0)) return 'more';
     if (!m) {
+      // The last bytes wait: they may begin the next object's `N G obj`.
+      const keep = Math.max(from, s.length - 32);
       checkEncrypt(s.slice(from));
-      return -Math.max(from, s.length - 32);
+      gaps.write(s.slice(from, keep), false);
+      return -keep;
     }
     checkEncrypt(s.slice(from, m.index));
+    gaps.write(s.slice(from, m.index), true);
     const bodyStart = m.index + m[0].length;
     const endobj = s.indexOf('endobj', bodyStart);
     const streamAt = s.indexOf('stream', bodyStart);
@@ -204,6 +250,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
       const body = s.slice(bodyStart, Math.min(endobj, bodyStart + MAX_DICT_CHARS));
       checkEncrypt(body);
       store(object, body);
+      objectStrings(endobj - bodyStart > MAX_DICT_CHARS ? s.slice(bodyStart, endobj) : body, pushString);
       return endobj + 6;
     }
     // The keyword is followed by CRLF or LF (§7.3.8.1); a lone CR is tolerated.
@@ -214,7 +261,8 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     const dict = s.slice(bodyStart, Math.min(streamAt, bodyStart + MAX_DICT_CHARS));
     checkEncrypt(dict);
     store(object, dict);
-    stream = { object, dict, remaining: lengthOf(dict), started: false, ...openStream(object, dict) };
+    objectStrings(streamAt - bodyStart > MAX_DICT_CHARS ? s.slice(bodyStart, streamAt) : dict, pushString);
+    stream = { object, dict, remaining: lengthOf(dict), started: false, taken: [], takenBytes: 0, ...openStream(object, dict) };
     return dataStart;
   };
 
@@ -223,28 +271,35 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     if (open.remaining !== undefined && !open.started && open.flateOnly && pending.length >= open.remaining) {
       const data = pending.subarray(0, open.remaining);
       if (await inflateWhole(open, data)) {
+        keepTaken(open, data);
         pending = pending.subarray(open.remaining);
         stream = undefined;
+        unchecked = open.taken;
         await (open.target as ByteSink).end();
         return true;
       }
     }
     open.started = true;
+    const feed = async (bytes: Buffer) => {
+      keepTaken(open, bytes);
+      await open.sink.write(bytes);
+    };
     if (open.remaining !== undefined) {
       const take = Math.min(open.remaining, pending.length);
-      if (take > 0) await open.sink.write(pending.subarray(0, take));
+      if (take > 0) await feed(pending.subarray(0, take));
       pending = pending.subarray(take);
       open.remaining -= take;
       if (open.remaining > 0) return false;
+      unchecked = open.taken;
     } else {
       const at = pending.indexOf('endstream', 0, 'latin1');
       if (at < 0) {
         const keep = 9;
-        if (pending.length > keep) await open.sink.write(pending.subarray(0, pending.length - keep));
+        if (pending.length > keep) await feed(pending.subarray(0, pending.length - keep));
         pending = pending.subarray(Math.max(0, pending.length - keep));
         return false;
       }
-      if (at > 0) await open.sink.write(pending.subarray(0, at));
+      if (at > 0) await feed(pending.subarray(0, at));
       pending = pending.subarray(at + 9);
     }
     stream = undefined;
@@ -252,11 +307,36 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     return true;
   };
 
-  const consume = async () => {
+  /**
+   * §7.3.8.1: `endstream` follows a stream's data, after an end of line: true, false, or undefined
+   * while the buffered bytes cannot tell. A file that ends before it was cut, and text appended
+   * after the cut may have filled the stream to its /Length.
+   */
+  const endstreamFollows = (final: boolean): boolean | undefined => {
+    let i = 0;
+    while (i < pending.length && WHITE_SPACE.includes(pending[i] as number)) i++;
+    if (i > MAX_EOL_BYTES) return false;
+    const word = pending.toString('latin1', i, i + 9);
+    if (!'endstream'.startsWith(word)) return false;
+    if (word.length === 9) return true;
+    return final ? false : undefined;
+  };
+
+  const consume = async (final: boolean) => {
     for (;;) {
+      if (strings.length > 0 || unaccounted.length > 0) await flush();
       if (ctx.budget.exceeded) {
         pending = Buffer.alloc(0);
         return;
+      }
+      if (unchecked !== undefined) {
+        const follows = endstreamFollows(final);
+        if (follows === undefined) return;
+        if (!follows) {
+          unaccounted.push(...unchecked);
+          gaps.continueRun();
+        }
+        unchecked = undefined;
       }
       if (stream !== undefined) {
         if (!(await feedStream(stream))) return;
@@ -287,17 +367,26 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
   return {
     async write(chunk) {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      await consume();
+      await consume(false);
     },
     async end() {
-      await consume();
-      if (stream !== undefined) {
-        await stream.sink.write(pending);
-        await stream.sink.end();
-        stream = undefined;
+      await consume(true);
+      const open = stream;
+      stream = undefined;
+      if (open !== undefined) {
+        // Cut by the end of the file: what it took may be text appended after the cut.
+        if (pending.length > 0) keepTaken(open, pending);
+        await open.sink.write(pending);
+        await open.sink.end();
+        unaccounted.push(...open.taken, Buffer.from('\n'));
+        pending = Buffer.alloc(0);
       }
+      // An object the end of the file cut is not PDF: its bytes are scanned as they stand.
+      gaps.write(pending.toString('latin1'), true);
+      await flush();
       await release();
       await text?.end();
+      await leftover?.end();
     },
   };
 }
