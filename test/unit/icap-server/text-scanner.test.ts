@@ -141,3 +141,18 @@ describe('TextScanner reads text as it is read', () => {
     }
   });
 });
+
+describe('TextScanner decodes percent escapes', () => {
+  it('finds a card number written with percent escapes, whole or cut anywhere, one character at a time too', () => {
+    for (const text of ['q=4111%201111%201111%201111&x=1', '%34%31%31%31%20%31%31%31%31%20%31%31%31%31%20%31%31%31%31', 'card%3A4111-1111-1111-1111%']) {
+      expect(run([text]).count('payment-card'), text).toBe(1);
+      for (let cut = 1; cut < text.length; cut++) expect(run([text.slice(0, cut), text.slice(cut)]).count('payment-card'), `${text} cut at ${cut}`).toBe(1);
+      expect(run([...text]).count('payment-card')).toBe(1);
+    }
+  });
+
+  it('holds a percent sign at the end of a write only until the next one (or the end)', () => {
+    expect(run(['100%', ' sure: 4111 1111 1111 1111 %']).count('payment-card')).toBe(1);
+    expect(run(['4111 1111 1111 1111%', '4']).count('payment-card')).toBe(1);
+  });
+});
