@@ -2,8 +2,8 @@
 // that hold no document text (font and color tables, style sheets, pictures, object data, theme
 // and `{\*\…}` groups) skipped, \par \line \row end a line, \tab \cell a tab, \'hh decoded in the
 // document's code page (\ansicpg), \uN in Unicode with its \ucN fallback characters dropped, and
-// \binN data skipped by count. What a skipped group or \bin data hides is scanned after all when
-// the document ends before it does (HiddenBytes): a cut RTF must not hide the text after the cut.
+// \binN data skipped by count. What a skipped group, \bin data or a fallback hides is scanned after
+// all when the document ends before it does (HiddenBytes): a cut RTF must not hide what follows.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
 
@@ -23,10 +23,11 @@ const PLAIN = /[^\\{}\r\n\u0080-\u00ff]*/y;
 const MAX_HIDDEN_BYTES = 1024 * 1024;
 
 /**
- * Bytes the reader hides (a skipped destination, \binN data) are held until their group closes or
- * their count is read. An RTF cut inside one, or one whose group never closes, hides all that
- * follows: whatever is still held at the end is scanned as text, as UTF-8 (the document's own text
- * has gone out already). A destination past MAX_HIDDEN_BYTES is scanned as it comes.
+ * Bytes the reader hides (a skipped destination, \binN data, the \ucN fallback of a \uN) are held
+ * until their group closes or their count is read. An RTF cut inside one, or one whose group never
+ * closes, hides all that follows: whatever is still held at the end is scanned as text, as UTF-8
+ * (the document's own text has gone out already). Past MAX_HIDDEN_BYTES they are scanned as they
+ * come.
  */
 class HiddenBytes {
   private held: string[] = [];
@@ -96,7 +97,7 @@ export function rtfText(out: TextSink): ByteSink {
   /** The next control word names an ignorable destination (`\*`). */
   let starred = false;
   const hidden = new HiddenBytes(
-    () => group.skip || binRemaining > 0,
+    () => group.skip || binRemaining > 0 || fallback > 0,
     (s) => {
       flushBytes();
       text += s;

@@ -133,7 +133,7 @@ describe('rtf: what a skipped group or \\bin data hides', () => {
   });
 
   it('scans what follows when groups never close', async () => {
-    const cuts = ['{\\rtf1{\\*\\generator Riched', '{\\rtf1\\ansi{\\fonttbl{\\f0 Calibri;', `${head}{\\pict\\pngblip 89504e47`, '{\\rtf1{\\*\\a{\\*\\b{\\*\\c '];
+    const cuts = ['{\\rtf1\\uc99\\u8364', '{\\rtf1{\\*\\generator Riched', '{\\rtf1\\ansi{\\fonttbl{\\f0 Calibri;', `${head}{\\pict\\pngblip 89504e47`, '{\\rtf1{\\*\\a{\\*\\b{\\*\\c '];
     for (const cut of cuts) {
       for (const size of SIZES) expect(await rtfTextOf(`${cut} ${CARD}`, size), `${cut}, chunks of ${size}`).toContain(CARD);
       await expectCardAtEverySize(`${cut}\n${CARD}\n`);
