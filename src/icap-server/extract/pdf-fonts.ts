@@ -3,8 +3,12 @@
 // from its /Parent pages when absent; their /Font dictionary maps resource names to font objects,
 // and a font's /ToUnicode names its CMap. When that chain cannot be followed (a missing object), a
 // name that means one font across the whole file is taken as that font.
-import { decodeCodes, type ToUnicode } from './pdf-cmap.js';
-import type { TextOp } from './pdf-content.js';
+import type { ByteSink } from '../decode/byte-sink.js';
+import type { TextSink } from '../decode/text-decoders.js';
+import { decodeCodes, parseToUnicode, type ToUnicode } from './pdf-cmap.js';
+import { ContentTextParser, type TextOp } from './pdf-content.js';
+
+const MAX_HELD_CHARS = 8 * 1024 * 1024;
 
 const REF = /^\s*(\d+)\s+\d+\s+R/;
 
@@ -115,5 +119,63 @@ export class PdfFonts {
     }
     this.global = new Map([...seen].filter((e): e is [string, number] => e[1] !== null));
     return this.global;
+  }
+}
+
+/**
+ * The text of a file's content streams: their operators are held until the end of the file, when
+ * every font's ToUnicode map is known (a writer may put the maps last), or until they pass
+ * MAX_HELD_CHARS; then written out through PdfFonts, to the text `out` gives (none for a file
+ * that turned out encrypted).
+ */
+export class ContentText {
+  private held: Array<{ object: number; ops: TextOp[] }> = [];
+  private heldChars = 0;
+  private readonly cmaps = new Map<number, ToUnicode>();
+
+  constructor(
+    private readonly objects: Map<number, string>,
+    private readonly out: () => TextSink | undefined,
+  ) {}
+
+  /** Where a content stream's decoded bytes go: its text operators, or the map of a ToUnicode CMap. */
+  sink(object: number): ByteSink {
+    const parser = new ContentTextParser();
+    let cmap: string[] | undefined;
+    let decided = false;
+    return {
+      write: async (chunk) => {
+        const s = chunk.toString('latin1');
+        if (!decided) {
+          decided = true;
+          if (/begincmap|begincodespacerange|\/CIDInit/.test(s.slice(0, 4096))) cmap = [];
+        }
+        if (cmap !== undefined) {
+          if (cmap.length < 1024) cmap.push(s);
+        } else parser.write(s);
+      },
+      end: async () => {
+        if (cmap !== undefined) {
+          this.cmaps.set(object, parseToUnicode(cmap.join('')));
+          return;
+        }
+        parser.end();
+        if (parser.ops.length === 0) return;
+        this.held.push({ object, ops: parser.ops });
+        this.heldChars += parser.ops.reduce((n, op) => n + (typeof op === 'string' ? 1 : op.codes.length), 0);
+        if (this.heldChars > MAX_HELD_CHARS) await this.release();
+      },
+    };
+  }
+
+  /** Writes the held operators as text. */
+  async release(): Promise<void> {
+    const held = this.held;
+    this.held = [];
+    this.heldChars = 0;
+    const text = held.length > 0 ? this.out() : undefined;
+    if (text === undefined) return;
+    const fonts = new PdfFonts(this.objects, this.cmaps);
+    for (const { object, ops } of held) await text.write(`${fonts.text(ops, object)}\n`);
   }
 }

@@ -14,10 +14,8 @@
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
-import { parseToUnicode, type ToUnicode } from './pdf-cmap.js';
-import { ContentTextParser, type TextOp } from './pdf-content.js';
 import { filterChain, inflateAtOnce, streamFilters } from './pdf-filters.js';
-import { PdfFonts } from './pdf-fonts.js';
+import { ContentText } from './pdf-fonts.js';
 import { PdfGaps } from './pdf-gaps.js';
 import { objectStrings } from './pdf-strings.js';
 import { xmlText } from './xml-text.js';
@@ -25,7 +23,6 @@ import { xmlText } from './xml-text.js';
 const MAX_OBJECT_BYTES = 1024 * 1024;
 const MAX_DICT_CHARS = 64 * 1024;
 const MAX_STORED_CHARS = 16 * 1024 * 1024;
-const MAX_HELD_CHARS = 8 * 1024 * 1024;
 const MAX_BUFFERED_STREAM = 8 * 1024 * 1024;
 /** The buffered bytes first read as a string for the next object's header (grown when it is longer). */
 const VIEW_CHARS = 4096;
@@ -58,10 +55,7 @@ const SKIPPED: ByteSink = { write: async () => undefined, end: async () => undef
 
 export function pdfReader(ctx: Extraction, depth: number): ByteSink {
   const objects = new Map<number, string>();
-  const cmaps = new Map<number, ToUnicode>();
   let storedChars = 0;
-  let held: Array<{ object: number; ops: TextOp[] }> = [];
-  let heldChars = 0;
   let encrypted = false;
   let text: TextSink | undefined;
   let pending: Buffer = Buffer.alloc(0);
@@ -76,6 +70,11 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     // An encrypted file's strings are encrypted too (§7.6.2): noise, not text.
     if (!encrypted) strings.push(t);
   };
+  const contents = new ContentText(objects, () => {
+    if (encrypted) return undefined;
+    text ??= ctx.text(depth);
+    return text;
+  });
   const gaps = new PdfGaps({ text: pushString, leftover: (b) => unaccounted.push(Buffer.from(b, 'latin1')) });
 
   const flush = async () => {
@@ -109,16 +108,6 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     }
   };
 
-  const release = async () => {
-    const fonts = new PdfFonts(objects, cmaps);
-    const out = held;
-    held = [];
-    heldChars = 0;
-    if (encrypted) return;
-    text ??= ctx.text(depth);
-    for (const { object, ops } of out) await text.write(`${fonts.text(ops, object)}\n`);
-  };
-
   /** Collects a decoded stream whole (bounded), then hands it to `done`. */
   const collected = (done: (data: Buffer) => void | Promise<void>): ByteSink => {
     const parts: Buffer[] = [];
@@ -129,35 +118,6 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
         size += chunk.length;
       },
       end: async () => done(Buffer.concat(parts)),
-    };
-  };
-
-  const contentSink = (object: number): ByteSink => {
-    const parser = new ContentTextParser();
-    let cmap: string[] | undefined;
-    let decided = false;
-    return {
-      async write(chunk) {
-        const s = chunk.toString('latin1');
-        if (!decided) {
-          decided = true;
-          if (/begincmap|begincodespacerange|\/CIDInit/.test(s.slice(0, 4096))) cmap = [];
-        }
-        if (cmap !== undefined) {
-          if (cmap.length < 1024) cmap.push(s);
-        } else parser.write(s);
-      },
-      async end() {
-        if (cmap !== undefined) {
-          cmaps.set(object, parseToUnicode(cmap.join('')));
-          return;
-        }
-        parser.end();
-        if (parser.ops.length === 0) return;
-        held.push({ object, ops: parser.ops });
-        heldChars += parser.ops.reduce((n, op) => n + (typeof op === 'string' ? 1 : op.codes.length), 0);
-        if (heldChars > MAX_HELD_CHARS) await release();
-      },
     };
   };
 
@@ -176,7 +136,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     const skipped = { sink: SKIPPED, target: undefined, flateOnly: false };
     if (kind === 'skip' || filters === undefined) return skipped;
     let target: ByteSink;
-    if (kind === 'content') target = contentSink(object);
+    if (kind === 'content') target = contents.sink(object);
     else if (kind === 'xml') target = xmlText(ctx.text(depth));
     else if (kind === 'embedded') {
       if (!ctx.mayOpen(depth) || !ctx.budget.entry()) return skipped;
@@ -384,7 +344,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
       // An object the end of the file cut is not PDF: its bytes are scanned as they stand.
       gaps.write(pending.toString('latin1'), true);
       await flush();
-      await release();
+      await contents.release();
       await text?.end();
       await leftover?.end();
     },
