@@ -1,6 +1,7 @@
 // MIME Content-Transfer-Encodings (RFC 2045 §6): base64 (§6.8, line breaks and other characters
 // outside the alphabet ignored) and quoted-printable (§6.7, soft line breaks "=" CRLF, and "="
-// LF as Unix mail writes it). Both decode as the bytes stream, with a short carry between chunks.
+// LF as Unix mail writes it). Both decode as the bytes stream, with a short carry between chunks;
+// so does hex, which the base64 spotter finds in text.
 import type { ByteSink, DecodeBudget } from './byte-sink.js';
 
 /** Base64 as MIME writes it, decoded in four-character groups; the URL-safe alphabet (RFC 4648 §5) too. */
@@ -12,6 +13,29 @@ export function base64Decoder(downstream: ByteSink, budget: DecodeBudget): ByteS
     carry = clean.slice(usable);
     if (usable === 0) return;
     const bytes = Buffer.from(clean.slice(0, usable), 'base64');
+    if (budget.take(bytes.length)) await downstream.write(bytes);
+  };
+  return {
+    write: (chunk) => decode(chunk.toString('latin1'), false),
+    async end() {
+      await decode('', true);
+      await downstream.end();
+    },
+  };
+}
+
+/**
+ * Hex digits as the base64 spotter finds them in text (a text hex-encoded to pass a filter),
+ * decoded in pairs; characters that are no hex digit end nothing, they are skipped.
+ */
+export function hexDecoder(downstream: ByteSink, budget: DecodeBudget): ByteSink {
+  let carry = '';
+  const decode = async (text: string, final: boolean) => {
+    const clean = carry + text.replace(/[^0-9A-Fa-f]/g, '');
+    const usable = clean.length - (clean.length % 2);
+    carry = final ? '' : clean.slice(usable);
+    if (usable === 0) return;
+    const bytes = Buffer.from(clean.slice(0, usable), 'hex');
     if (budget.take(bytes.length)) await downstream.write(bytes);
   };
   return {

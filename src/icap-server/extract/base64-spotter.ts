@@ -1,13 +1,14 @@
 // Base64 inside text (a file in a JSON field, a data: URL, an encoded secret pasted in a form):
 // every run of the base64 alphabet of at least MIN_RUN_CHARS is decoded far enough to see what it
 // is, and opened as a file of its own when it is one the scan knows (an archive, a document, an
-// executable, the EICAR file) or when it decodes to text. Everything else (images, hashes, ids,
+// executable, the EICAR file) or when it decodes to text; a run of hex digits is read as hex when
+// that reads as text (text hex-encoded to pass a filter). Everything else (images, hashes, ids,
 // random tokens) is left alone. The text itself always reaches the detectors unchanged; a long
 // run streams into its file as it arrives, so memory stays bounded by one chunk.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
-import { base64Decoder } from '../decode/transfer-decoders.js';
+import { base64Decoder, hexDecoder } from '../decode/transfer-decoders.js';
 import { alphabetRuns, BASE64_DIGIT_VALUES, JUDGED_CHARS, plainRun, type RunJudge } from '../detectors/prefilter/text-prefilter.js';
 import { binaryFormat, startsMagic } from './sniff.js';
 
@@ -66,12 +67,30 @@ const startsWithLatin1 = (head: Buffer, magic: string) => {
 /** The bytes a file worth opening may start with, for the run judge (text-prefilter.ts plainRun). */
 export const RUN_JUDGE: RunJudge = { firstBytes: Uint8Array.from({ length: 256 }, (_, b) => (startsMagic(b) || EXECUTABLE_FIRST_BYTES.has(b) ? 1 : 0)) };
 
+/** The run's judged head is hex digits in one case (or digits only), as plainRun's hexOnly reads it. */
+function hexRun(input: string, start: number, end: number): boolean {
+  const stop = Math.min(end, start + DECIDE_CHARS);
+  let lower = true;
+  let upper = true;
+  for (let i = start; i < stop; i++) {
+    const c = input.charCodeAt(i);
+    const digit = c >= 0x30 && c <= 0x39;
+    lower &&= digit || (c >= 0x61 && c <= 0x66);
+    upper &&= digit || (c >= 0x41 && c <= 0x46);
+  }
+  return lower || upper;
+}
+
 /** One head buffer for every run: judging a run allocates nothing until it is opened. */
 const scratch = Buffer.alloc((DECIDE_CHARS / 4) * 3);
 
-/** The bytes the run's first DECIDE_CHARS characters stand for, decoded into `scratch`. */
-function decodeHead(input: string, start: number, end: number): Buffer {
+/** The bytes the run's first DECIDE_CHARS characters stand for, decoded into `scratch` (hex digits in pairs, when `hex`). */
+function decodeHead(input: string, start: number, end: number, hex: boolean): Buffer {
   const stop = Math.min(end, start + DECIDE_CHARS);
+  if (hex) {
+    const n = scratch.write(input.slice(start, stop - ((stop - start) % 2)), 'hex');
+    return scratch.subarray(0, n);
+  }
   let n = 0;
   let bits = 0;
   let acc = 0;
@@ -134,14 +153,20 @@ export function base64Spotter(out: TextSink | undefined, ctx: Extraction, depth:
    * again.
    */
   const judge = (input: string, start: number, end: number, complete: boolean, listed = false): Promise<void> | undefined => {
-    if ((!listed && plainRun(input, start, end, RUN_JUDGE)) || !worthOpening(decodeHead(input, start, end)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
+    if (!listed && plainRun(input, start, end, RUN_JUDGE)) {
       skipping = !complete;
       return undefined;
     }
-    return open(input, start, end, complete);
+    // A run plainRun let through in hex digits reads as text in hex (a hash or an id does not).
+    const hex = hexRun(input, start, end);
+    if (!worthOpening(decodeHead(input, start, end, hex)) || !ctx.mayOpen(depth) || !ctx.budget.entry()) {
+      skipping = !complete;
+      return undefined;
+    }
+    return open(input, start, end, complete, hex);
   };
-  const open = async (input: string, start: number, end: number, complete: boolean): Promise<void> => {
-    const sink = base64Decoder(ctx.file({}, depth + 1), ctx.budget);
+  const open = async (input: string, start: number, end: number, complete: boolean, hex: boolean): Promise<void> => {
+    const sink = (hex ? hexDecoder : base64Decoder)(ctx.file({}, depth + 1), ctx.budget);
     await sink.write(Buffer.from(input.slice(start, end), 'latin1'));
     if (complete) await sink.end();
     else child = sink;

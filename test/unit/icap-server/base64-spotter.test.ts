@@ -1,5 +1,7 @@
 // The base64 spotter's cheap paths (runs found by a skipping window, a run judged from its first
-// bytes decoded in place, hex-only runs skipped), attacked where a shortcut could lose a file.
+// bytes decoded in place, hex-only runs skipped unless they read as text), attacked where a
+// shortcut could lose a file.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { alphabetRuns, BASE64_DIGIT_VALUES, plainRun } from '../../../src/icap-server/detectors/prefilter/text-prefilter.js';
 import { RUN_JUDGE } from '../../../src/icap-server/extract/base64-spotter.js';
@@ -13,14 +15,18 @@ const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
 /**
  * The run judge as specified, one character and one byte at a time: the test's oracle for the
  * WebAssembly (text-prefilter.as.ts plainRun). Plain: the first 64 characters are hex digits in
- * one case; or the bytes they stand for start with no magic number, have too few NULs for wide
+ * one case and their pairs are not all printable; or the bytes they stand for start with no magic number, have too few NULs for wide
  * text (two or three of four lanes 90 % NUL), no "%P", and a control character in more than 5 % of
  * them or a byte no UTF-8 sequence allows there.
  */
 function plainOracle(input: string, start: number, end: number): boolean {
   const stop = Math.min(end, start + 64);
   const chars = input.slice(start, stop);
-  if (/^[0-9a-f]*$/.test(chars) || /^[0-9A-F]*$/.test(chars)) return true;
+  if (/^[0-9a-f]*$/.test(chars) || /^[0-9A-F]*$/.test(chars)) {
+    // hex that reads as text is not plain: every whole pair printable ASCII, a tab or a line end
+    const pairs = Buffer.from(chars.slice(0, chars.length - (chars.length % 2)), 'hex');
+    return ![...pairs].every((b) => (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d);
+  }
   const head: number[] = [];
   let bits = 0;
   let acc = 0;
@@ -51,6 +57,20 @@ describe('base64 spotter', () => {
     for (let cut = 5; cut < body.length - 3; cut += 1) {
       expect(await dlp([Buffer.from(body.slice(0, cut)), Buffer.from(body.slice(cut))]), `cut at ${cut}`).toEqual(['keyword:top-secret']);
     }
+  });
+
+  it('reads a run of hex digits as hex when that reads as text: a hex-encoded secret, in either case, cut anywhere', async () => {
+    for (const hex of [Buffer.from('quarterly memo, TOP-SECRET, do not forward').toString('hex'), Buffer.from('TOP-SECRET plans for the merger').toString('hex').toUpperCase()]) {
+      const body = `payload=${hex}&x=1`;
+      expect(await dlp(body)).toEqual(['keyword:top-secret']);
+      for (let cut = 1; cut < body.length; cut += 3) expect(await dlp([Buffer.from(body.slice(0, cut)), Buffer.from(body.slice(cut))]), `cut at ${cut}`).toEqual(['keyword:top-secret']);
+    }
+    expect(await scan(`card ${Buffer.from('4111 1111 1111 1111 exp 05/28').toString('hex')}`)).toEqual(['payment-card']);
+  });
+
+  it('leaves hashes and ids in hex alone (they do not read as text)', async () => {
+    const hashes = Array.from({ length: 200 }, (_, i) => `${i} sha256 ${createHash('sha256').update(String(i)).digest('hex')} ok`).join('\n');
+    expect(await scan(hashes)).toEqual([]);
   });
 
   it('finds runs at the very start and the very end of the body, and one run after another', async () => {
@@ -129,6 +149,13 @@ describe('base64 spotter', () => {
       () => Array.from({ length: 24 + Math.floor(rand() * 60) }, () => '0123456789ABCDEF'[Math.floor(rand() * 16)]).join(''),
       () => Array.from({ length: 24 + Math.floor(rand() * 60) }, () => '0123456789abcdefABCDEF'[Math.floor(rand() * 22)]).join(''),
       () => Array.from({ length: 24 + Math.floor(rand() * 20) }, () => String(Math.floor(rand() * 10))).join(''),
+      // text in hex, either case, sometimes with one control byte or one odd digit
+      () => {
+        let hex = Buffer.from('card 4111 1111 1111 1111, exp 05/28\tok\r\n'.slice(0, 12 + Math.floor(rand() * 28))).toString('hex');
+        if (rand() < 0.3) hex = hex.slice(0, 2 * Math.floor(rand() * (hex.length / 2))) + ['00', '1f', '7f', '80', 'ff'][Math.floor(rand() * 5)]! + hex.slice(2 * Math.floor(rand() * 3));
+        if (rand() < 0.3) hex += '7';
+        return rand() < 0.5 ? hex : hex.toUpperCase();
+      },
       // lower-case hex that decodes to printable ASCII ("a1d7" is "k]w"): only the hex test turns it away
       () => Array.from({ length: 6 + Math.floor(rand() * 10) }, () => `${'abcdef'[Math.floor(rand() * 6)]}${'0123'[Math.floor(rand() * 4)]}${'d5'[Math.floor(rand() * 2)]}${'0123456789abcdef'[Math.floor(rand() * 16)]}`).join(''),
       // the same with a g or a G where the last hex digit was: printable, and not hex

@@ -256,6 +256,22 @@ function hexOnly(text: usize, start: i32, end: i32): bool {
 }
 
 /**
+ * The run's first DECIDE_UNITS units (hex digits, hexOnly said so) read as hex read as text: every
+ * byte printable ASCII, a tab or a line end. Text hex-encoded to pass a filter is opened; a hash
+ * or an id (random bytes) is not: all of 12 random bytes are printable once in 10^5.
+ */
+function hexText(text: usize, start: i32, end: i32): bool {
+  const stop = min(end, start + DECIDE_UNITS);
+  for (let i = start; i + 1 < stop; i += 2) {
+    const hi = unit(text, i);
+    const lo = unit(text, i + 1);
+    const b = (((hi <= 57 ? hi - 48 : (hi | 32) - 87) << 4) | (lo <= 57 ? lo - 48 : (lo | 32) - 87)) & 0xff;
+    if (b < 0x20 ? b != 0x09 && b != 0x0a && b != 0x0d : b >= 0x7f) return false;
+  }
+  return true;
+}
+
+/**
  * True for random bytes (images, tokens, ciphertext) from one look at each of those the run's
  * first DECIDE_UNITS units stand for (decoded at `judge` + 384 with the digit values at `judge`;
  * `judge` + 128 holds, per byte, whether a file the scan opens may start with it): no magic number
@@ -308,11 +324,12 @@ function surelyNothing(text: usize, start: i32, end: i32, judge: usize): bool {
 /**
  * True when the run of base64 alphabet units at [start, end) is surely not worth opening from its
  * first DECIDE_UNITS units: hex digits in one case (a hash, an id: their base64 reading has no
- * digit, capital or magic number at the first of every three bytes), or bytes surelyNothing turns
- * away. The base64 spotter's judge, for the runs alphabetRuns does not judge itself.
+ * digit, capital or magic number at the first of every three bytes) that do not read as text in
+ * hex, or bytes surelyNothing turns away. The base64 spotter's judge, for the runs alphabetRuns
+ * does not judge itself.
  */
 export function plainRun(text: usize, start: i32, end: i32, judge: usize): bool {
-  return hexOnly(text, start, end) || surelyNothing(text, start, end, judge);
+  return hexOnly(text, start, end) ? !hexText(text, start, end) : surelyNothing(text, start, end, judge);
 }
 
 /**

@@ -161,7 +161,7 @@ export const JUDGED_CHARS = 64;
 
 /**
  * True when the run `text`[start, end) of the base64 alphabet is surely not worth opening from its
- * first 64 characters: hex digits in one case (a hash, an id), or bytes that no magic number
+ * first 64 characters: hex digits in one case that do not read as text in hex (a hash, an id), or bytes that no magic number
  * starts and that are neither wide text, nor a PDF header, nor text (text-prefilter.as.ts has
  * each test).
  */
