@@ -17,7 +17,7 @@ const PLAIN: Record<string, string> = {
   'decode-limit:depth': 'content packed too many levels deep to be checked',
   'decode-limit:ratio': 'a file that unpacks to an abnormal size (a possible archive bomb)',
   'decode-limit:entries': 'an archive with too many files to be checked',
-  'decode-limit:method': 'an archive packed in a way that cannot be checked',
+  'decode-limit:method': 'content packed in a way that cannot be checked',
   'encrypted-content': 'an encrypted file or archive that cannot be checked',
   oversize: 'a file too large to be checked',
   overload: 'a file that could not be checked in time',

@@ -38,7 +38,7 @@ import type { Policy, PolicyInput } from '../policy/index.js';
 import type { ScanOutcome } from './body-scan.js';
 import { planDelivery, type DeliveryPlan } from './delivery.js';
 import { patienceRequest } from './patience.js';
-import { dropNamed, headerValue, isPartial, onlyInspectableExtensions, originForm, viaNames } from './message-heads.js';
+import { dropNamed, headerValue, isPartial, onlyInspectableExtensions, onlyScannableCodings, originForm, viaNames } from './message-heads.js';
 import { planRanges } from './ranges.js';
 import type { Answer, BodyRef, ExchangeCommand, ExchangeEvent, RequestFacts, ResponseFacts, State } from './exchange-protocol.js';
 import { declaredLength, requestHasBody, requestHead, responseHasBody, responseHead, toRaw, withLength } from './respond.js';
@@ -173,9 +173,13 @@ export class ExchangeMachine {
     const request = this.#request;
     let raw = adapted ? toRaw(adapted.headers) : request.rawHeaders;
     let drop = DROP_REQUEST;
-    if (!this.#websocket && request.headers.range !== undefined && this.#options.policy.mayScanDownload(this.#input('download'))) {
-      this.#range = { range: request.headers.range, ifRange: headerValue(request.headers['if-range']) };
-      drop = DROP_RANGE;
+    const codings = request.headers['accept-encoding'];
+    if (!this.#websocket && (codings !== undefined || request.headers.range !== undefined) && this.#options.policy.mayScanDownload(this.#input('download'))) {
+      if (codings !== undefined) raw = onlyScannableCodings(raw);
+      if (request.headers.range !== undefined) {
+        this.#range = { range: request.headers.range, ifRange: headerValue(request.headers['if-range']) };
+        drop = DROP_RANGE;
+      }
     }
     if (this.#websocket) raw = onlyInspectableExtensions(raw);
     let headers = this.#requestHeaders(raw, drop);

@@ -37,6 +37,27 @@ export function onlyInspectableExtensions(raw: readonly string[]): string[] {
   return out;
 }
 
+/** Content codings a download scan can undo (RFC 9110 §8.4.1); the built-in service reads these three. */
+const SCANNABLE_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'identity']);
+
+/**
+ * The client's Accept-Encoding for a download that may be scanned, keeping only codings a scan
+ * can undo: a browser offers zstd, an origin answers in it, and an AV scanner reading zstd as raw
+ * bytes misses EICAR. With no such coding left the field goes, and identity is what comes.
+ */
+export function onlyScannableCodings(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'accept-encoding') {
+      out.push(raw[i]!, raw[i + 1]!);
+      continue;
+    }
+    const kept = raw[i + 1]!.split(',').filter((offer) => SCANNABLE_CODINGS.has(offer.split(';')[0]!.trim().toLowerCase()));
+    if (kept.length > 0) out.push(raw[i]!, kept.map((o) => o.trim()).join(', '));
+  }
+  return out;
+}
+
 export function dropNamed(raw: readonly string[], ...names: string[]): string[] {
   const drop = new Set(names);
   const out: string[] = [];

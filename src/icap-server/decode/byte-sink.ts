@@ -5,7 +5,7 @@
 //   decode-limit:ratio    one decompression stream past extract.maxRatio (after a 1 MiB floor)
 //   decode-limit:depth    a container nested deeper than maxDecodeDepth
 //   decode-limit:entries  more files taken out of containers than extract.maxEntries
-//   decode-limit:method   a zip entry compressed with a method we cannot undo
+//   decode-limit:method   a zip entry or a Content-Encoding packed by a method we cannot undo
 import type { Findings } from '../detectors/findings.js';
 
 export interface ByteSink {

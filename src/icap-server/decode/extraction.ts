@@ -93,8 +93,13 @@ export class Extraction {
       .filter((c) => c !== '' && c !== 'identity');
     const transfer = content.transferEncoding?.trim().toLowerCase();
     const layers = codings.length + (transfer === 'base64' || transfer === 'quoted-printable' ? 1 : 0);
-    // An unknown coding (compress, zstd) cannot be undone here: scan the bytes as they are.
-    if (codings.some((c) => !(c in CODINGS))) return this.transferred({}, depth, av);
+    // An unknown coding (compress, zstd) cannot be undone here: what it hides cannot be checked
+    // (`decode-limit:method`, as a zip entry packed by an unknown method), and the bytes are
+    // scanned as they are. The proxy offers origins only the codings read here.
+    if (codings.some((c) => !(c in CODINGS))) {
+      this.budget.stop('method');
+      return this.transferred({}, depth, av);
+    }
     if (layers > 0 && !this.mayOpen(depth + layers - 1)) return this.transferred({}, depth, av);
     let sink = this.parts(content, depth + layers, av);
     // The first coding listed was applied first (RFC 9110 §8.4), so it is undone last.

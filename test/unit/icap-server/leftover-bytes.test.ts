@@ -70,6 +70,12 @@ describe('bytes a container reader cannot account for are scanned', () => {
     });
   }
 
+  it('a Content-Encoding that cannot be undone (zstd, compress) is decode-limit:method, and its bytes are still scanned', async () => {
+    for (const contentEncoding of ['zstd', 'compress', 'gzip, x-unknown']) {
+      expect(await scan(secret, { content: { contentType: 'text/plain', contentEncoding } })).toEqual(['decode-limit:method', 'payment-card']);
+    }
+  });
+
   it('a plain body labelled gzip is read as it is, and a gzip file inside it is still opened', async () => {
     expect(await scan(secret, { content: { contentType: 'text/plain', contentEncoding: 'gzip' } })).toContain('payment-card');
     const inner = Buffer.concat([zlib.gzipSync(secret), secret.subarray(0, 0)]);

@@ -157,6 +157,18 @@ describe('ranges of a scanned download', () => {
     });
   });
 
+  it('a download that may be scanned is offered only codings a scan can undo (zstd and compress go; nothing left: identity)', () => {
+    const { m } = machine([DOWNLOADS]);
+    const [forward] = m.handle({ type: 'request', request: request('GET', [['Accept-Encoding', 'gzip, deflate, br, zstd;q=1.0, compress']]) });
+    expect(header((forward as { headers: string[] }).headers, 'accept-encoding')).toBe('gzip, deflate, br');
+    const { m: only } = machine([DOWNLOADS]);
+    const [alone] = only.handle({ type: 'request', request: request('GET', [['Accept-Encoding', 'zstd']]) });
+    expect(header((alone as { headers: string[] }).headers, 'accept-encoding')).toBeUndefined();
+    const { m: passed } = machine([{ name: 'cdn', match: { direction: 'download', hosts: ['files.example.com'] }, action: 'pass' }, DOWNLOADS]);
+    const [asked] = passed.handle({ type: 'request', request: request('GET', [['Accept-Encoding', 'gzip, zstd']]) });
+    expect(header((asked as { headers: string[] }).headers, 'accept-encoding')).toBe('gzip, zstd');
+  });
+
   it('a range of a download no rule scans is forwarded as asked', () => {
     const { m } = machine([{ name: 'cdn', match: { direction: 'download', hosts: ['files.example.com'] }, action: 'pass' }, DOWNLOADS]);
     const [forward] = m.handle({ type: 'request', request: ranged('bytes=0-9') });
