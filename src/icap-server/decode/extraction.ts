@@ -104,7 +104,7 @@ export class Extraction {
     let sink = this.parts(content, depth + layers, av);
     // The first coding listed was applied first (RFC 9110 §8.4), so it is undone last.
     for (const coding of codings) sink = contentDecoder(CODINGS[coding] as ContentCoding, sink, this.budget, { sink: this.leftover(depth), undecodedToDownstream: true });
-    if (transfer === 'base64') sink = base64Decoder(sink, this.budget);
+    if (transfer === 'base64') sink = base64Decoder(sink, this.budget, this.leftover(depth));
     else if (transfer === 'quoted-printable') sink = quotedPrintableDecoder(sink, this.budget);
     return sink;
   }

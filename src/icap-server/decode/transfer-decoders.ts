@@ -4,10 +4,19 @@
 // so does hex, which the base64 spotter finds in text.
 import type { ByteSink, DecodeBudget } from './byte-sink.js';
 
-/** Base64 as MIME writes it, decoded in four-character groups; the URL-safe alphabet (RFC 4648 §5) too. */
-export function base64Decoder(downstream: ByteSink, budget: DecodeBudget): ByteSink {
+/** A character that neither base64 (either alphabet) nor the line breaks of MIME base64 hold. */
+const NOT_BASE64_TEXT = /[^A-Za-z0-9+/=\-_\r\n]/;
+
+/**
+ * Base64 as MIME writes it, decoded in four-character groups; the URL-safe alphabet (RFC 4648 §5)
+ * too. A chunk holding other characters (RFC 2045 §6.8 says to ignore them) also goes to
+ * `leftover` as it stands: text appended to a cut base64 part would otherwise be decoded as
+ * base64 into noise.
+ */
+export function base64Decoder(downstream: ByteSink, budget: DecodeBudget, leftover?: ByteSink): ByteSink {
   let carry = '';
   const decode = async (text: string, final: boolean) => {
+    if (leftover !== undefined && NOT_BASE64_TEXT.test(text)) await leftover.write(Buffer.from(text, 'latin1'));
     const clean = carry + text.replace(/[^A-Za-z0-9+/\-_]/g, '');
     const usable = final ? clean.length : clean.length - (clean.length % 4);
     carry = clean.slice(usable);
@@ -20,6 +29,7 @@ export function base64Decoder(downstream: ByteSink, budget: DecodeBudget): ByteS
     async end() {
       await decode('', true);
       await downstream.end();
+      await leftover?.end();
     },
   };
 }
