@@ -43,16 +43,20 @@ export function filterChain(filters: string[], out: ByteSink, budget: DecodeBudg
  * A Flate stream whose bytes are all here, inflated at once, synchronously: most content streams
  * are small, and a zlib stream per stream costs more than its data. The output is bounded by the
  * ratio limit (maxOutputLength) and counted against the body's budget; a truncated stream gives
- * what it holds. 'stopped' when a limit stopped it, 'broken' when it is not zlib or raw deflate.
+ * what it holds, and `rest` the bytes after the end of its data (some writers count an end of
+ * line; anything more is not Flate). 'stopped' when a limit stopped it, 'broken' when it is not
+ * zlib or raw deflate.
  */
-export function inflateAtOnce(data: Buffer, budget: DecodeBudget, maxRatio: number): Buffer | 'stopped' | 'broken' {
+export function inflateAtOnce(data: Buffer, budget: DecodeBudget, maxRatio: number): { out: Buffer; rest: Buffer } | 'stopped' | 'broken' {
   const meter = budget.ratio();
   meter.input(data.length);
   const maxOutputLength = Math.max(RATIO_FLOOR_BYTES, maxRatio * data.length) + 1;
   for (const inflate of [zlib.inflateSync, zlib.inflateRawSync]) {
     try {
-      const out = inflate(data, { maxOutputLength, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-      return meter.output(out.length) ? out : 'stopped';
+      const options = { maxOutputLength, finishFlush: zlib.constants.Z_SYNC_FLUSH, info: true };
+      // With `info`, node:zlib answers the output and the engine, whose bytesWritten is the input it read.
+      const { buffer, engine } = inflate(data, options) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      return meter.output(buffer.length) ? { out: buffer, rest: data.subarray(engine.bytesWritten) } : 'stopped';
     } catch (err) {
       if (err instanceof RangeError) {
         budget.stop('ratio');

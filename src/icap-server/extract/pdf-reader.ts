@@ -149,11 +149,20 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict)), target, flateOnly: filters.length === 1 && filters[0] === 'flate' };
   };
 
-  /** A Flate stream whose bytes are all here, inflated at once (pdf-filters.ts); false when it does not inflate. */
+  /**
+   * A Flate stream whose bytes are all here, inflated at once (pdf-filters.ts); false when it does
+   * not inflate (it is then streamed as before). Bytes that are not Flate, all of them or after
+   * the end of its data, are not accounted for: text in the frame of a stream.
+   */
   const inflateWhole = async (open: OpenStream, data: Buffer): Promise<boolean> => {
-    const out = inflateAtOnce(data, ctx.budget, ctx.limits.extract.maxRatio);
-    if (out === 'broken') return false;
-    if (out !== 'stopped') await (open.target as ByteSink).write(out);
+    const inflated = inflateAtOnce(data, ctx.budget, ctx.limits.extract.maxRatio);
+    if (inflated === 'broken') {
+      unaccounted.push(data, Buffer.from('\n'));
+      return false;
+    }
+    if (inflated === 'stopped') return true;
+    await (open.target as ByteSink).write(inflated.out);
+    if (inflated.rest.some((b) => !WHITE_SPACE.includes(b))) unaccounted.push(inflated.rest, Buffer.from('\n'));
     return true;
   };
 
