@@ -10,7 +10,7 @@ export type TextOp = { font: string; codes: string } | string;
 
 const MAX_TOKEN_CHARS = 256 * 1024;
 /** White space and delimiters (§7.2.2, §7.2.3) by character code: a token ends at any of them. */
-const ENDS_TOKEN = new Uint8Array(256);
+export const ENDS_TOKEN = new Uint8Array(256);
 for (const c of ' \t\n\r\f\u0000()<>[]{}/%') ENDS_TOKEN[c.charCodeAt(0)] = 1;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 /** Characters a number starts with: only such tokens are tested against NUMBER (operators are letters). */

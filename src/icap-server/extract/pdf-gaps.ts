@@ -4,6 +4,7 @@
 // structure: the trailer's strings are read as text, the rest is accounted for. Anything else there
 // (a text behind the header, bytes after %%EOF, what follows a cut, an object too damaged to find)
 // is not PDF, and goes to the leftover text as it stands, runs of it separated by a line break.
+import { ENDS_TOKEN } from './pdf-content.js';
 import { dictionaryEnd, objectStrings } from './pdf-strings.js';
 
 export interface GapOutput {
@@ -27,11 +28,9 @@ const XREF_LINE_CHARS = 24;
 const STARTXREF_OFFSET = /\s*\d+(?![^\s%])/y;
 const KEYWORDS = new Set(['xref', 'trailer', 'startxref', 'endobj', 'endstream']);
 
-/** White space (§7.2.2) and delimiters (§7.2.3) by character code. */
+/** White space (§7.2.2) by character code. */
 const WHITE = new Uint8Array(256);
 for (const c of ' \t\n\r\f\u0000') WHITE[c.charCodeAt(0)] = 1;
-const ENDS_WORD = new Uint8Array(256);
-for (const c of ' \t\n\r\f\u0000()<>[]{}/%') ENDS_WORD[c.charCodeAt(0)] = 1;
 
 /** A step's answer: more bytes are needed to tell. */
 const MORE = 0;
@@ -118,7 +117,7 @@ export class PdfGaps {
     }
     let end = i + 1;
     // A name runs up to the next delimiter too; any other delimiter is a token by itself.
-    if (c === 0x2f || ENDS_WORD[c & 0xff] !== 1) while (end < s.length && ENDS_WORD[s.charCodeAt(end) & 0xff] !== 1) end++;
+    if (c === 0x2f || ENDS_TOKEN[c & 0xff] !== 1) while (end < s.length && ENDS_TOKEN[s.charCodeAt(end) & 0xff] !== 1) end++;
     if (end === s.length && !last && end - i <= MAX_KEYWORD_CHARS) return MORE;
     const word = s.slice(i, end);
     if (!KEYWORDS.has(word)) return -end;
