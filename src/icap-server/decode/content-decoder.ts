@@ -11,6 +11,7 @@ export type ContentCoding = 'gzip' | 'deflate' | 'br';
 
 /** Raw bytes kept until the decoder first produces output, to rescan them if it fails. */
 const MAX_RAW_HEAD_BYTES = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Input kept after output began: what a failure or a cut may have swallowed is scanned as it is. */
 const TAIL_BYTES = 64 * 1024;
 
@@ -63,6 +64,8 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
   let inputBytes = 0;
   const meter = budget.ratio();
   const rest = leftovers?.sink ?? downstream;
+  /** A deflate stream's first byte, while the second that tells zlib from raw is still to come. */
+  let first: Buffer = EMPTY;
 
   const start = (first: Buffer): Decompressor => {
     const s = create(coding, first);
@@ -105,9 +108,16 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
   };
 
   return {
-    async write(chunk) {
+    async write(piece) {
       if (mode === 'stopped') return;
-      if (mode === 'leftover') return rest.write(chunk);
+      if (mode === 'leftover') return rest.write(piece);
+      // "deflate" is told zlib from raw by its first two bytes: a first chunk of one byte waits.
+      let chunk = piece;
+      if (stream === undefined && coding === 'deflate') {
+        chunk = first.length > 0 ? Buffer.concat([first, piece]) : piece;
+        first = chunk.length < 2 ? chunk : EMPTY;
+        if (first.length > 0) return;
+      }
       const s = stream ?? start(chunk);
       meter.input(chunk.length);
       inputBytes += chunk.length;
@@ -129,6 +139,11 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
       }
     },
     async end() {
+      if (first.length > 0) {
+        // One byte in all: no deflate stream, read as it is.
+        await (leftovers?.undecodedToDownstream === false ? rest : downstream).write(first);
+        first = EMPTY;
+      }
       if (mode === 'decode' && stream !== undefined) {
         stream.end();
         await pump;

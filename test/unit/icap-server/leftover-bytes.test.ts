@@ -5,6 +5,9 @@
 // gzip again, ten levels deep).
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { type ByteSink, DecodeBudget } from '../../../src/icap-server/decode/byte-sink.js';
+import { contentDecoder } from '../../../src/icap-server/decode/content-decoder.js';
+import { Findings } from '../../../src/icap-server/detectors/findings.js';
 import { bzip2, tar, xz } from '../../corpus/writers/archive-writers.js';
 import { eml, rtf } from '../../corpus/writers/text-writers.js';
 import { chunked, docx, pdf, xlsx, zip } from './extract-fixtures.js';
@@ -81,6 +84,24 @@ describe('bytes a container reader cannot account for are scanned', () => {
   it('a Content-Encoding that cannot be undone (zstd, compress) is decode-limit:method, and its bytes are still scanned', async () => {
     for (const contentEncoding of ['zstd', 'compress', 'gzip, x-unknown']) {
       expect(await scan(secret, { content: { contentType: 'text/plain', contentEncoding } })).toEqual(['decode-limit:method', 'payment-card']);
+    }
+  });
+
+  it('a whole gzip, deflate (zlib or raw) or br stream, at any chunk size, is all output and leaves nothing to scan as it is', async () => {
+    const data = Buffer.from('hello world, nothing here. '.repeat(500));
+    const codings = [['gzip', zlib.gzipSync(data)], ['deflate', zlib.deflateSync(data)], ['deflate', zlib.deflateRawSync(data)], ['br', zlib.brotliCompressSync(data)]] as const;
+    for (const [coding, packed] of codings) {
+      for (const size of [1, 2, 3, 7, packed.length]) {
+        const out: Buffer[] = [];
+        const left: Buffer[] = [];
+        const budget = new DecodeBudget({ maxDecodedBytes: 1 << 30, maxRatio: 1e9, maxEntries: 10 }, new Findings());
+        const collect = (into: Buffer[]): ByteSink => ({ write: async (c) => void into.push(Buffer.from(c)), end: async () => undefined });
+        const sink = contentDecoder(coding, collect(out), budget, { sink: collect(left), undecodedToDownstream: false });
+        for (const chunk of chunked(packed, size)) await sink.write(chunk);
+        await sink.end();
+        expect(Buffer.concat(out).equals(data), `${coding} in chunks of ${size}`).toBe(true);
+        expect(left, `${coding} in chunks of ${size}`).toEqual([]);
+      }
     }
   });
 
