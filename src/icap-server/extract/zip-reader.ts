@@ -3,23 +3,25 @@
 // descriptor (flag bit 3, §4.3.9), from where the deflate stream ends. Each entry is a file of its
 // own (office parts get their own readers: office-parts.ts). Encrypted entries (flag bit 0, or
 // WinZip AES, method 99) are `encrypted-content`; other methods are `decode-limit:method`.
-// Bytes that are not where a header should be (junk, a header that lies about its size) are
-// skipped to the next local header signature, so a broken or doctored archive still gets read.
-// The central directory is not needed and not read; overlapping entries (a "zip bomb" built on
-// the directory) therefore cost nothing.
+// The central directory (§4.3.12) and the end records are parsed only to account for their bytes:
+// overlapping entries (a "zip bomb" built on the directory) therefore cost nothing.
+// Bytes that are not where a record should be, or whose record does not parse (junk, a header
+// that lies, a cut, what follows the end of central directory record), are leftovers, scanned as
+// text (zip-text.ts) up to the next local header signature, where reading goes on: so a broken,
+// doctored or concatenated archive still gets its entries read, and nothing in it goes unscanned.
+//
+//   signature ─┬─ local header ─► data ─┬─► signature
+//              │                        └─ flag bit 3 ─► descriptor ─► signature
+//              ├─ central record, zip64 end, locator, signature ─► signature
+//              ├─ end of central directory ─► resync (its comment and after)
+//              └─ anything else, or a record that does not parse ─► resync ─► signature
 import zlib from 'node:zlib';
-import type { ByteSink } from '../decode/byte-sink.js';
+import type { ByteSink, RatioMeter } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import { OfficeParts } from './office-parts.js';
 import { RawInflater } from './raw-inflater.js';
-
-const LOCAL_HEADER = 0x04034b50;
-const DATA_DESCRIPTOR = 0x08074b50;
-/** Central directory, end records, digital signature, archive extra data: the entries are over. */
-const TRAILERS = new Set([0x02014b50, 0x06054b50, 0x06064b50, 0x07064b50, 0x05054b50, 0x08064b50]);
-const LOCAL_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-/** Methods of §4.4.5; a header naming another (or needing a version past 6.3) is not a header. */
-const METHODS = new Set([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 14, 16, 18, 19, 93, 94, 95, 96, 97, 98, 99]);
+import { CENTRAL_HEADER, centralRecord, descriptorLength, directoryEndRecord, END_OF_CENTRAL_DIRECTORY, LOCAL_HEADER, LOCAL_SIGNATURE, type LocalHeader, localHeader } from './zip-records.js';
+import { ZipText } from './zip-text.js';
 
 /**
  * A deflated entry of at most this many compressed bytes, whose header says it inflates to at most
@@ -31,104 +33,189 @@ const WHOLE_ENTRY_BYTES = 256 * 1024;
 const WHOLE_OUTPUT_BYTES = 2 * 1024 * 1024;
 
 interface Entry {
-  name: string;
-  flags: number;
-  method: number;
+  header: LocalHeader;
   /** Compressed bytes left, when known. */
   remaining: number | undefined;
-  /** The uncompressed size the header declares (0 with a data descriptor). */
-  size: number;
-  zip64: boolean;
+  /** Compressed bytes read so far: a data descriptor repeats their count. */
+  taken: number;
   /** The entry's file; undefined when its data is skipped. */
   out: ByteSink | undefined;
   inflater: RawInflater | undefined;
+  meter: RatioMeter | undefined;
   /** Waiting for all its compressed bytes, to inflate them at once. */
   whole: boolean;
+  /** CRC-32 of a stored entry's data so far (§4.4.7). */
+  crc: number;
 }
 
-type State = 'header' | 'data' | 'descriptor' | 'resync' | 'done';
+type State = 'signature' | 'data' | 'descriptor' | 'resync' | 'done';
 
-export function zipReader(ctx: Extraction, depth: number): ByteSink {
+/** `leftover` opens the text view of what the archive's records do not account for (Extraction.leftover by default). */
+export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSink = () => ctx.leftover(depth)): ByteSink {
   const office = new OfficeParts(ctx, depth + 1);
-  let state: State = 'header';
+  const text = new ZipText(leftover);
+  let state: State = 'signature';
   let pending: Buffer = Buffer.alloc(0);
   let entry: Entry | undefined;
-  /** Whether the entry just finished had zip64 sizes: its data descriptor has 8-byte sizes then. */
-  let lastZip64 = false;
+  /** The entry just finished, whose data descriptor comes next. */
+  let described: Entry | undefined;
 
-  const parseHeader = (): Entry | 'wait' | 'invalid' => {
-    if (pending.length < 30) return 'wait';
-    if ((pending[4] as number) > 63 || pending[5] !== 0 || !METHODS.has(pending.readUInt16LE(8))) return 'invalid';
-    const nameLength = pending.readUInt16LE(26);
-    const extraLength = pending.readUInt16LE(28);
-    if (pending.length < 30 + nameLength + extraLength) return 'wait';
-    const flags = pending.readUInt16LE(6);
-    const method = pending.readUInt16LE(8);
-    let compressed: number = pending.readUInt32LE(18);
-    let size: number = pending.readUInt32LE(22);
-    const name = pending.toString(flags & 0x800 ? 'utf8' : 'latin1', 30, 30 + nameLength);
-    const extra = pending.subarray(30 + nameLength, 30 + nameLength + extraLength);
-    let zip64 = false;
-    for (let at = 0; at + 4 <= extra.length; ) {
-      const id = extra.readUInt16LE(at);
-      const fieldSize = extra.readUInt16LE(at + 2);
-      // §4.5.3: in a local header the zip64 field holds the original size, then the compressed size.
-      if (id === 0x0001 && fieldSize >= 16 && at + 20 <= extra.length) {
-        zip64 = true;
-        if (compressed === 0xffffffff) compressed = Number(extra.readBigUInt64LE(at + 12));
-        if (size === 0xffffffff) size = Number(extra.readBigUInt64LE(at + 4));
-      }
-      at += 4 + fieldSize;
-    }
-    pending = pending.subarray(30 + nameLength + extraLength);
-    const known = (flags & 0x08) === 0 || compressed !== 0;
-    return { name, flags, method, remaining: known ? compressed : undefined, size, zip64, out: undefined, inflater: undefined, whole: false };
-  };
-
-  const begin = (e: Entry) => {
+  const begin = (header: LocalHeader) => {
+    const e: Entry = { header, remaining: header.compressed, taken: 0, out: undefined, inflater: undefined, meter: undefined, whole: false, crc: 0 };
     entry = e;
     state = 'data';
-    if ((e.flags & 0x01) !== 0 || e.method === 99) {
+    if ((header.flags & 0x01) !== 0 || header.method === 99) {
       ctx.encrypted();
       return;
     }
-    if (e.method !== 0 && e.method !== 8) {
+    if (header.method !== 0 && header.method !== 8) {
       ctx.budget.stop('method');
       return;
     }
-    if (e.name.endsWith('/') || !ctx.budget.entry()) return;
-    e.out = office.open(e.name);
-    if (e.method !== 8) return;
-    if (e.remaining !== undefined && e.remaining <= WHOLE_ENTRY_BYTES && e.size > 0 && e.size <= WHOLE_OUTPUT_BYTES) e.whole = true;
-    else e.inflater = new RawInflater(e.out, ctx.budget.ratio());
+    // A directory holds no data; one that does is read as a file.
+    const directory = header.name.at(-1) === 0x2f && e.remaining === 0;
+    if (directory || !ctx.budget.entry()) return;
+    e.out = office.open(header.name.toString(header.flags & 0x800 ? 'utf8' : 'latin1'));
+    if (header.method !== 8) return;
+    if (e.remaining !== undefined && e.remaining <= WHOLE_ENTRY_BYTES && header.size > 0 && header.size <= WHOLE_OUTPUT_BYTES) e.whole = true;
+    else stream(e);
   };
 
-  /** Inflates a whole entry at once; false when it must stream instead (too big once inflated, or broken). */
-  const inflateWhole = async (e: Entry, data: Buffer): Promise<boolean> => {
-    let out: Buffer;
+  const stream = (e: Entry) => {
+    e.meter = ctx.budget.ratio();
+    e.inflater = new RawInflater(e.out as ByteSink, e.meter);
+  };
+
+  /**
+   * Inflates a whole entry at once: how many of its bytes the deflate stream took, or undefined
+   * when it must stream instead (too big once inflated, broken or cut: the stream finds where).
+   */
+  const inflateWhole = async (e: Entry, data: Buffer): Promise<number | undefined> => {
+    let inflated: { buffer: Buffer; engine: zlib.InflateRaw };
     try {
-      out = zlib.inflateRawSync(data, { maxOutputLength: WHOLE_OUTPUT_BYTES, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      inflated = zlib.inflateRawSync(data, { maxOutputLength: WHOLE_OUTPUT_BYTES, info: true }) as unknown as typeof inflated;
     } catch {
-      return false;
+      return undefined;
     }
     const meter = ctx.budget.ratio();
     meter.input(data.length);
-    if (meter.output(out.length)) await (e.out as ByteSink).write(out);
-    return true;
+    if (meter.output(inflated.buffer.length)) await (e.out as ByteSink).write(inflated.buffer);
+    return inflated.engine.bytesWritten;
   };
+
+  /** A stream that broke (not one a limit stopped: that one is reported) leaves what it was given last. */
+  const broken = (e: Entry) => e.inflater !== undefined && e.inflater.failed && e.meter?.stopped !== true;
 
   const finishEntry = async (e: Entry) => {
     entry = undefined;
-    lastZip64 = e.zip64;
+    // Ending an incomplete deflate stream fails it: the entry was cut.
     if (e.inflater) await e.inflater.end();
+    const stored = e.out !== undefined && e.header.method === 0;
+    if (broken(e) || (stored && e.crc !== e.header.crc)) await text.lose();
+    else text.forget();
     if (e.out) await e.out.end();
-    state = (e.flags & 0x08) !== 0 ? 'descriptor' : 'header';
+    described = e;
+    state = (e.header.flags & 0x08) !== 0 ? 'descriptor' : 'signature';
   };
 
-  const feed = async (e: Entry, data: Buffer): Promise<void> => {
-    if (e.inflater) await e.inflater.write(data);
-    // Stored bytes count against the body's budget like decoded ones.
-    else if (e.out && ctx.budget.take(data.length)) await e.out.write(data);
+  /**
+   * Deflated data. The entry ends at the size its header declares, or where its deflate stream
+   * ends or breaks if that comes first: what follows is read as the next record (or is leftover),
+   * so neither a header that claims too much nor bytes hidden after the stream escape.
+   */
+  const inflate = async (e: Entry, inflater: RawInflater): Promise<void> => {
+    const chunk = e.remaining === undefined ? pending : pending.subarray(0, e.remaining);
+    text.keep(chunk);
+    const used = await inflater.write(chunk);
+    e.taken += used;
+    if (e.remaining !== undefined) e.remaining -= used;
+    pending = pending.subarray(used);
+    // A limit stopped it: its bytes are skipped (data() skips the rest of a known size).
+    if (inflater.failed && !broken(e)) return;
+    if (!inflater.done && e.remaining !== 0) return;
+    if (broken(e)) {
+      // The kept bytes hold the chunk: from the last of them on, the stream cannot be accounted for.
+      await text.lose();
+      pending = pending.subarray(chunk.length);
+    }
+    await finishEntry(e);
+    if (inflater.failed) state = 'resync';
+  };
+
+  const data = async (e: Entry): Promise<void> => {
+    if (e.whole) {
+      e.whole = false;
+      const used = await inflateWhole(e, pending.subarray(0, e.remaining));
+      if (used !== undefined) {
+        pending = pending.subarray(used);
+        e.taken = used;
+        await finishEntry(e);
+        return;
+      }
+      stream(e);
+    }
+    const inflater = e.inflater;
+    if (inflater !== undefined && e.meter?.stopped !== true) return inflate(e, inflater);
+    if (e.remaining === undefined) {
+      // Its end cannot be found: what follows is leftover up to the next local header.
+      await finishEntry(e);
+      state = 'resync';
+      return;
+    }
+    const take = Math.min(e.remaining, pending.length);
+    const chunk = pending.subarray(0, take);
+    pending = pending.subarray(take);
+    e.remaining -= take;
+    e.taken += take;
+    // Stored bytes count against the body's budget like decoded ones; the others (encrypted, of
+    // another method, of a stream a limit stopped) are the entry's, unread.
+    if (inflater === undefined && e.out !== undefined) {
+      text.keep(chunk);
+      e.crc = zlib.crc32(chunk, e.crc);
+      if (ctx.budget.take(take)) await e.out.write(chunk);
+    }
+    if (e.remaining === 0) await finishEntry(e);
+  };
+
+  /** The record at the head of `pending`; false to wait for more bytes. */
+  const record = async (): Promise<boolean> => {
+    const signature = pending.readUInt32LE(0);
+    if (signature === LOCAL_HEADER) {
+      const header = localHeader(pending);
+      if (header === 'wait') return false;
+      if (header !== 'invalid') {
+        await text.local(header.record, header.text);
+        pending = pending.subarray(header.length);
+        begin(header);
+        return true;
+      }
+    } else if (signature === CENTRAL_HEADER) {
+      const central = centralRecord(pending);
+      if (central === 'wait') return false;
+      if (central !== 'invalid') {
+        await text.central(central.record, central.text, central.comment);
+        pending = pending.subarray(central.length);
+        return true;
+      }
+    } else if (signature === END_OF_CENTRAL_DIRECTORY) {
+      // The archive ends: this record, its comment and what follows are text (another archive may follow).
+      await text.unaccounted(pending.subarray(0, 4));
+      pending = pending.subarray(4);
+      state = 'resync';
+      return true;
+    } else {
+      const length = directoryEndRecord(pending);
+      if (length === 'wait') return false;
+      if (length !== 'invalid') {
+        await text.record(pending.subarray(4, length));
+        pending = pending.subarray(length);
+        return true;
+      }
+    }
+    await text.unaccounted(pending.subarray(0, 1));
+    pending = pending.subarray(1);
+    state = 'resync';
+    return true;
   };
 
   const consume = async (): Promise<void> => {
@@ -138,72 +225,30 @@ export function zipReader(ctx: Extraction, depth: number): ByteSink {
         pending = Buffer.alloc(0);
         return;
       }
-      if (state === 'header') {
-        if (pending.length < 4) return;
-        const signature = pending.readUInt32LE(0);
-        if (TRAILERS.has(signature)) {
-          state = 'done';
-          continue;
-        }
-        if (signature !== LOCAL_HEADER) {
-          state = 'resync';
-          continue;
-        }
-        const parsed = parseHeader();
-        if (parsed === 'wait') return;
-        if (parsed === 'invalid') state = 'resync';
-        else begin(parsed);
+      if (state === 'signature') {
+        if (pending.length < 4 || !(await record())) return;
       } else if (state === 'resync') {
-        const at = pending.indexOf(LOCAL_SIGNATURE, 1);
-        if (at < 0) {
-          pending = pending.subarray(Math.max(0, pending.length - 3));
-          return;
-        }
-        pending = pending.subarray(at);
-        state = 'header';
+        const at = pending.indexOf(LOCAL_SIGNATURE);
+        // Up to three bytes may begin a signature the next chunk completes.
+        const skip = at < 0 ? Math.max(0, pending.length - 3) : at;
+        await text.unaccounted(pending.subarray(0, skip));
+        pending = pending.subarray(skip);
+        if (at < 0) return;
+        state = 'signature';
       } else if (state === 'descriptor') {
-        const signed = pending.length >= 4 && pending.readUInt32LE(0) === DATA_DESCRIPTOR;
-        const length = (signed ? 4 : 0) + 4 + (lastZip64 ? 16 : 8);
-        if (pending.length < length) return;
-        pending = pending.subarray(length);
-        state = 'header';
+        const e = described as Entry;
+        const length = descriptorLength(pending, e.header.zip64, e.taken);
+        if (length === 'wait') return;
+        if (length === 'invalid') state = 'resync';
+        else {
+          await text.record(pending.subarray(0, length));
+          pending = pending.subarray(length);
+          state = 'signature';
+        }
       } else {
         const e = entry as Entry;
-        if (pending.length === 0) return;
-        if (e.whole && e.remaining !== undefined) {
-          if (pending.length < e.remaining) return;
-          e.whole = false;
-          const data = pending.subarray(0, e.remaining);
-          if (await inflateWhole(e, data)) {
-            pending = pending.subarray(e.remaining);
-            await finishEntry(e);
-            continue;
-          }
-          e.inflater = new RawInflater(e.out as ByteSink, ctx.budget.ratio());
-        }
-        if (e.remaining !== undefined) {
-          const take = Math.min(e.remaining, pending.length);
-          const data = pending.subarray(0, take);
-          pending = pending.subarray(take);
-          e.remaining -= take;
-          await feed(e, data);
-          if (e.remaining === 0) await finishEntry(e);
-          continue;
-        }
-        // Size unknown: only a deflate stream knows where it ends.
-        if (!e.inflater || e.inflater.failed) {
-          await finishEntry(e);
-          state = 'resync';
-          continue;
-        }
-        const data = pending;
-        const used = await e.inflater.write(data);
-        pending = data.subarray(used);
-        if (e.inflater.done) {
-          const failed = e.inflater.failed;
-          await finishEntry(e);
-          if (failed) state = 'resync';
-        }
+        if (pending.length === 0 || (e.whole && pending.length < (e.remaining as number))) return;
+        await data(e);
       }
     }
   };
@@ -215,8 +260,21 @@ export function zipReader(ctx: Extraction, depth: number): ByteSink {
     },
     async end() {
       await consume();
-      if (entry !== undefined) await finishEntry(entry);
+      const e = entry;
+      if (state === 'data' && e !== undefined) {
+        // The body ends inside the entry: what is here of it is read, and it is finished as cut.
+        if (e.whole) {
+          e.whole = false;
+          stream(e);
+          await inflate(e, e.inflater as RawInflater);
+        }
+        if (entry === e) await finishEntry(e);
+        await consume();
+      }
+      if (state !== 'done') await text.unaccounted(pending);
+      pending = Buffer.alloc(0);
       await office.finish();
+      await text.end();
     },
   };
 }
