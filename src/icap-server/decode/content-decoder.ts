@@ -12,6 +12,7 @@ export type ContentCoding = 'gzip' | 'deflate' | 'br';
 /** Raw bytes kept until the decoder first produces output, to rescan them if it fails. */
 const MAX_RAW_HEAD_BYTES = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
+const BLANK = /^[\r\n\t \0]*$/;
 /** Input kept after output began: what a failure or a cut may have swallowed is scanned as it is. */
 const TAIL_BYTES = 64 * 1024;
 
@@ -135,7 +136,9 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
       if (unread > 0) {
         mode = 'leftover';
         await pump;
-        await rest.write(chunk.subarray(chunk.length - Math.min(unread, chunk.length)));
+        const after = chunk.subarray(chunk.length - Math.min(unread, chunk.length));
+        // A line end after the data (PDF writers count one in a stream's length) is no leftover.
+        if (!BLANK.test(after.toString('latin1'))) await rest.write(after);
       }
     },
     async end() {

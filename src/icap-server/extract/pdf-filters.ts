@@ -25,12 +25,15 @@ export function streamFilters(dict: string): string[] | undefined {
   return filters;
 }
 
-/** `out` behind the decoders of `filters` (the first listed is undone first). */
-export function filterChain(filters: string[], out: ByteSink, budget: DecodeBudget, earlyChange: boolean): ByteSink {
+/**
+ * `out` behind the decoders of `filters` (the first listed is undone first); what follows a Flate
+ * stream's data, or a Flate stream that does not inflate, goes to a `leftover()` of its own.
+ */
+export function filterChain(filters: string[], out: ByteSink, budget: DecodeBudget, earlyChange: boolean, leftover: () => ByteSink): ByteSink {
   let sink = out;
   for (let i = filters.length - 1; i >= 0; i--) {
     const f = filters[i];
-    if (f === 'flate') sink = contentDecoder('deflate', sink, budget);
+    if (f === 'flate') sink = contentDecoder('deflate', sink, budget, { sink: leftover(), undecodedToDownstream: false });
     else if (f === 'a85') sink = ascii85Decoder(sink);
     else if (f === 'hex') sink = asciiHexDecoder(sink);
     else if (f === 'lzw') sink = lzwDecoder(sink, earlyChange);

@@ -146,7 +146,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     const counted: ByteSink = filters.includes('flate')
       ? target
       : { write: async (chunk) => (ctx.budget.take(chunk.length) ? target.write(chunk) : undefined), end: () => target.end() };
-    return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict)), target, flateOnly: filters.length === 1 && filters[0] === 'flate' };
+    return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict), () => ctx.leftover(depth)), target, flateOnly: filters.length === 1 && filters[0] === 'flate' };
   };
 
   /**
