@@ -3,12 +3,13 @@
 // descriptor (flag bit 3, §4.3.9), from where the deflate stream ends. Each entry is a file of its
 // own (office parts get their own readers: office-parts.ts). Encrypted entries (flag bit 0, or
 // WinZip AES, method 99) are `encrypted-content`; other methods are `decode-limit:method`.
-// The central directory (§4.3.12) and the end records are parsed only to account for their bytes:
-// overlapping entries (a "zip bomb" built on the directory) therefore cost nothing.
-// Bytes that are not where a record should be, or whose record does not parse (junk, a header
-// that lies, a cut, what follows the end of central directory record), are leftovers, scanned as
-// text (zip-text.ts) up to the next local header signature, where reading goes on: so a broken,
-// doctored or concatenated archive still gets its entries read, and nothing in it goes unscanned.
+// The central directory (§4.3.12) and the end records are parsed only to account for their bytes
+// (their text is scanned, zip-text.ts): overlapping entries (a "zip bomb" built on the directory)
+// therefore cost nothing. Bytes that are not where a record should be, or whose record does not
+// parse (junk, a header that lies, a cut, the end of central directory record and what follows),
+// are leftovers, scanned as text up to the next local header signature, where reading goes on: so
+// a broken, doctored or concatenated archive still gets its entries read, and nothing in it goes
+// unscanned.
 //
 //   signature ─┬─ local header ─► data ─┬─► signature
 //              │                        └─ flag bit 3 ─► descriptor ─► signature
@@ -50,7 +51,11 @@ interface Entry {
 
 type State = 'signature' | 'data' | 'descriptor' | 'resync' | 'done';
 
-/** `leftover` opens the text view of what the archive's records do not account for (Extraction.leftover by default). */
+/**
+ * `leftover` opens the text view of the archive's records and of what they do not account for
+ * (Extraction.leftover by default); a caller whose own text view already reads every byte of the
+ * archive gives one that discards, so that nothing is counted twice.
+ */
 export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSink = () => ctx.leftover(depth)): ByteSink {
   const office = new OfficeParts(ctx, depth + 1);
   const text = new ZipText(leftover);

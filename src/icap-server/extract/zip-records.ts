@@ -78,7 +78,6 @@ export function localHeader(buf: Buffer): LocalHeader | 'wait' | 'invalid' {
 
 export interface CentralRecord {
   length: number;
-  name: Buffer;
   /** As in LocalHeader, the comment apart. */
   record: Buffer;
   text: Buffer;
@@ -94,7 +93,7 @@ export function centralRecord(buf: Buffer): CentralRecord | 'wait' | 'invalid' {
   const length = extraEnd + buf.readUInt16LE(32);
   if (buf.length < length) return 'wait';
   const name = buf.subarray(46, nameEnd);
-  return { length, name, record: buf.subarray(4, extraEnd), text: withExtraText(name, buf.subarray(nameEnd, extraEnd)), comment: buf.subarray(extraEnd, length) };
+  return { length, record: buf.subarray(4, extraEnd), text: withExtraText(name, buf.subarray(nameEnd, extraEnd)), comment: buf.subarray(extraEnd, length) };
 }
 
 /**
