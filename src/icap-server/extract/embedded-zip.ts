@@ -8,6 +8,7 @@ import type { Extraction } from '../decode/extraction.js';
 import { zipReader } from './zip-reader.js';
 
 const SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const NOTHING: ByteSink = { write: async () => undefined, end: async () => undefined };
 
 export function embeddedZipWatcher(ctx: Extraction, depth: number, downstream: ByteSink): ByteSink {
   let tail = Buffer.alloc(0);
@@ -30,7 +31,9 @@ export function embeddedZipWatcher(ctx: Extraction, depth: number, downstream: B
       given = true;
       tail = Buffer.alloc(0);
       if (!ctx.mayOpen(depth)) return;
-      zip = zipReader(ctx, depth);
+      // The downstream reads every byte as text already: what the zip reader cannot account
+      // for (and its names) would count twice.
+      zip = zipReader(ctx, depth, () => NOTHING);
       await zip.write(data.subarray(at));
     },
     async end() {

@@ -6,12 +6,14 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type ByteSink, DecodeBudget } from '../../../src/icap-server/decode/byte-sink.js';
+import { BodyScan } from '../../../src/icap-server/decode/body-scan.js';
 import { contentDecoder } from '../../../src/icap-server/decode/content-decoder.js';
+import { buildDetectorSet } from '../../../src/icap-server/detectors/detector-set.js';
 import { Findings } from '../../../src/icap-server/detectors/findings.js';
 import { bzip2, tar, xz } from '../../corpus/writers/archive-writers.js';
 import { eml, rtf } from '../../corpus/writers/text-writers.js';
 import { chunked, docx, pdf, xlsx, zip } from './extract-fixtures.js';
-import { scan } from './helpers.js';
+import { scan, serverConfig } from './helpers.js';
 
 const CARD = 'payment card 4111 1111 1111 1111 expires 05/28';
 const secret = Buffer.from(`\n${CARD}\n`);
@@ -142,6 +144,13 @@ describe('bytes a container reader cannot account for are scanned', () => {
       expect(await scan(Buffer.concat([Buffer.from(header), secret]), { content: { contentType: 'application/octet-stream' }, icapServer })).toEqual(['payment-card']);
       expect(await scan(Buffer.concat([Buffer.from(header), secret]), { content: { contentType: 'application/octet-stream' } })).toEqual(['encrypted-content', 'payment-card']);
     }
+  });
+
+  it('a zip signature inside text does not make its text count twice (the text view reads every byte already)', async () => {
+    const config = serverConfig();
+    const body = new BodyScan(buildDetectorSet(config.detectors, 'dlp', 'REQMOD'), { contentType: 'text/plain' }, config);
+    await body.write(Buffer.from(`notes: PK\x03\x04 then ${CARD}`));
+    expect((await body.end()).map((v) => [v.name, v.count])).toEqual([['payment-card', 1]]);
   });
 
   it('random bytes that start like gzip, bzip2, xz or zip are text, not a container ten levels deep', async () => {
