@@ -80,9 +80,11 @@ export class TextScanner {
   write(raw: string): void {
     let whole = this.held.length > 0 ? this.held + raw : raw;
     this.held = '';
-    // A percent escape cut by the chunk waits for its digits.
-    const percent = whole.lastIndexOf('%');
-    if (percent >= 0 && percent >= whole.length - 2) {
+    // A percent escape cut by the chunk waits for its digits (lastIndexOf would read the whole
+    // chunk back when it holds no `%`: a sixth of a text scan).
+    const n = whole.length;
+    const percent = whole.charCodeAt(n - 1) === 0x25 ? n - 1 : whole.charCodeAt(n - 2) === 0x25 ? n - 2 : -1;
+    if (percent >= 0) {
       this.held = whole.slice(percent);
       whole = whole.slice(0, percent);
     }
