@@ -21,20 +21,28 @@ export function viaNames(via: string): string[] {
 }
 
 /**
+ * The header fields `raw` with the offers of each `name` field (a comma list of tokens with
+ * parameters) kept only when `keep` takes their token; a field left with none goes.
+ */
+function keepOffers(raw: readonly string[], name: string, keep: (token: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== name) {
+      out.push(raw[i]!, raw[i + 1]!);
+      continue;
+    }
+    const offers = raw[i + 1]!.split(',').filter((offer) => keep(offer.split(';')[0]!.trim().toLowerCase()));
+    if (offers.length > 0) out.push(raw[i]!, offers.map((o) => o.trim()).join(', '));
+  }
+  return out;
+}
+
+/**
  * The client's WebSocket extension offers, keeping only those the relay can read
  * (permessage-deflate): an extension the relay cannot decode would make its messages unscannable.
  */
 export function onlyInspectableExtensions(raw: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'sec-websocket-extensions') {
-      out.push(raw[i]!, raw[i + 1]!);
-      continue;
-    }
-    const offers = raw[i + 1]!.split(',').filter((offer) => offer.split(';')[0]!.trim().toLowerCase() === 'permessage-deflate');
-    if (offers.length > 0) out.push(raw[i]!, offers.map((o) => o.trim()).join(', '));
-  }
-  return out;
+  return keepOffers(raw, 'sec-websocket-extensions', (token) => token === 'permessage-deflate');
 }
 
 /** Content codings a download scan can undo (RFC 9110 §8.4.1); the built-in service reads these three. */
@@ -46,16 +54,7 @@ const SCANNABLE_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'identity'
  * bytes misses EICAR. With no such coding left the field goes, and identity is what comes.
  */
 export function onlyScannableCodings(raw: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'accept-encoding') {
-      out.push(raw[i]!, raw[i + 1]!);
-      continue;
-    }
-    const kept = raw[i + 1]!.split(',').filter((offer) => SCANNABLE_CODINGS.has(offer.split(';')[0]!.trim().toLowerCase()));
-    if (kept.length > 0) out.push(raw[i]!, kept.map((o) => o.trim()).join(', '));
-  }
-  return out;
+  return keepOffers(raw, 'accept-encoding', (token) => SCANNABLE_CODINGS.has(token));
 }
 
 export function dropNamed(raw: readonly string[], ...names: string[]): string[] {
