@@ -1,16 +1,19 @@
 // RTF (Microsoft RTF 1.9.1) as text: groups and control words parsed as they stream, destinations
-// that hold no document text (font and color tables, style sheets, pictures, object data, theme
-// and `{\*\…}` groups) skipped, \par \line \row end a line, \tab \cell a tab, \'hh decoded in the
+// that hold no document text (font and color tables, style sheets, pictures, object data, theme)
+// skipped, `{\*\…}` groups a reader may ignore read all the same (comments, form fields, custom
+// properties travel in them), \par \line \row end a line, \tab \cell a tab, \'hh decoded in the
 // document's code page (\ansicpg), \uN in Unicode with its \ucN fallback characters dropped, and
 // \binN data skipped by count. What a skipped group, \bin data or a fallback hides is scanned after
 // all when the document ends before it does (HiddenBytes): a cut RTF must not hide what follows.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
 
+/** Destinations that hold tables, binary data in hex or names of formats, never document text. */
 const SKIPPED = new Set([
   'fonttbl', 'colortbl', 'stylesheet', 'listtable', 'listoverridetable', 'pict', 'objdata', 'themedata', 'colorschememapping',
   'datastore', 'latentstyles', 'rsidtbl', 'generator', 'xmlnstbl', 'mmathPr', 'filetbl', 'revtbl', 'pgdsctbl', 'bkmkstart', 'bkmkend',
-  'blipuid', 'nonshppict', 'fldtype', 'wgrffmtfilter', 'panose', 'falt', 'listpicture', 'defchp', 'defpap',
+  'blipuid', 'nonshppict', 'fldtype', 'wgrffmtfilter', 'panose', 'falt', 'listpicture', 'defchp', 'defpap', 'passwordhash', 'protusertbl',
+  'oldcprops', 'oldpprops', 'oldsprops', 'oldtprops', 'pnseclvl',
 ]);
 const LINE = new Set(['par', 'line', 'sect', 'page', 'row', 'pard']);
 const TAB = new Set(['tab', 'cell']);
@@ -82,6 +85,8 @@ class HiddenBytes {
 interface Group {
   skip: boolean;
   uc: number;
+  /** An ignorable destination read as text: apart from the text around it. */
+  apart?: boolean;
 }
 
 export function rtfText(out: TextSink): ByteSink {
@@ -116,11 +121,19 @@ export function rtfText(out: TextSink): ByteSink {
 
   const word = (name: string, param: string | undefined) => {
     const n = param === undefined ? undefined : Number.parseInt(param, 10);
-    if (starred || SKIPPED.has(name)) {
+    if (SKIPPED.has(name)) {
       starred = false;
       flushBytes();
       group.skip = true;
       return;
+    }
+    if (starred) {
+      // An ignorable destination a reader does not know (`{\*\…}`) is still text that travels
+      // with the file: comments (\annotation), form field values (\ffdeftext), custom properties
+      // (\userprops), document variables (\docvar), field codes (\fldinst). It is read apart.
+      starred = false;
+      emit(' ');
+      group.apart = true;
     }
     if (name === 'u' && n !== undefined) {
       emit(String.fromCharCode(n < 0 ? n + 65536 : n));
@@ -172,12 +185,14 @@ export function rtfText(out: TextSink): ByteSink {
     if (c === '{') {
       flushBytes();
       stack.push(group);
-      group = { ...group };
+      group = { skip: group.skip, uc: group.uc };
     } else if (c === '}') {
       flushBytes();
+      const closed = group;
       group = stack.pop() ?? { skip: false, uc: 1 };
       starred = false;
       fallback = 0;
+      if (closed.apart) emit(' ');
     } else if (c === '\r' || c === '\n') {
       return i + 1;
     } else if (fallback > 0) {

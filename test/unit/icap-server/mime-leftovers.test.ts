@@ -166,3 +166,29 @@ describe('rtf: what a skipped group or \\bin data hides', () => {
     await expectNothingAtEverySize(`${head}hello {\\b world}\\par {\\*\\themedata 504b030414000600080000002100}{\\*\\bkmkstart notes}}`);
   });
 });
+
+describe('RTF destinations a reader may ignore are read all the same', () => {
+  const rtf = (inner: string) => Buffer.from(`{\\rtf1\\ansi{\\fonttbl{\\f0 Arial;}}\\pard hello ${inner}\\par}`);
+  const card = '4111 1111 1111 1111';
+  const hiding = [
+    `{\\*\\atnid JS}{\\*\\atnauthor Jo}\\chatn{\\*\\annotation{\\*\\atnref 1}\\pard card ${card}}`,
+    `{\\*\\comment card ${card}}`,
+    `{\\*\\userprops{\\propname account}\\proptype30{\\staticval card ${card}}}`,
+    `{\\*\\docvar {acct}{card ${card}}}`,
+    `{\\field{\\*\\fldinst HYPERLINK "https://example.com/?card=${card}"}{\\fldrslt link}}`,
+    `{\\field{\\*\\fldinst FORMTEXT {\\*\\formfield{\\fftype0{\\*\\ffname acct}{\\*\\ffdeftext card ${card}}}}}{\\fldrslt x}}`,
+    `{\\*\\unknownnewthing card ${card}}`,
+  ];
+  for (const inner of hiding) {
+    it(`finds a card number in ${inner.slice(0, 40)}…, at chunk sizes 1 to 7`, async () => {
+      const body = rtf(inner);
+      for (const size of [body.length, 1, 3, 7]) expect(await scan(chunked(body, size), { content: { contentType: 'application/rtf' } })).toContain('payment-card');
+    });
+  }
+
+  it('still skips pictures, theme data and tables held in such destinations', async () => {
+    const hex = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 37 + 11) & 0xff)).toString('hex');
+    const body = rtf(`{\\*\\shppict{\\pict\\pngblip ${hex}}}{\\*\\themedata ${hex}}{\\*\\colorschememapping ${hex}}{\\*\\datastore ${hex}}{\\*\\passwordhash ${hex.slice(0, 64)}}`);
+    expect(await scan(body, { content: { contentType: 'application/rtf' } })).toEqual([]);
+  });
+});
