@@ -58,6 +58,8 @@ export class Workbook {
 }
 
 /** One worksheet: rows of cells, rendered at once when strings are known, else held. */
+const HEADER_FOOTER = new Set(['oddHeader', 'oddFooter', 'evenHeader', 'evenFooter', 'firstHeader', 'firstFooter']);
+
 export class SheetHandler implements XmlHandler {
   private out = '';
   private held: HeldCell[][] | undefined;
@@ -67,6 +69,8 @@ export class SheetHandler implements XmlHandler {
   private value = '';
   private inValue = false;
   private inFormula = false;
+  /** Inside a page header or footer (ECMA-376 §18.3.1.46): text printed on every page. */
+  private inHeaderFooter = false;
 
   constructor(private readonly workbook: Workbook) {
     if (workbook.strings === undefined && !workbook.overflow) this.held = [];
@@ -81,11 +85,16 @@ export class SheetHandler implements XmlHandler {
       this.inValue = true;
     } else if (name === 'f') {
       this.inFormula = true;
+    } else if (HEADER_FOOTER.has(name)) {
+      this.inHeaderFooter = true;
     }
   }
 
   close(name: string): void {
-    if (name === 'v' || name === 't') this.inValue = false;
+    if (HEADER_FOOTER.has(name)) {
+      this.inHeaderFooter = false;
+      this.out += '\n';
+    } else if (name === 'v' || name === 't') this.inValue = false;
     else if (name === 'f') this.inFormula = false;
     else if (name === 'c') this.cell();
     else if (name === 'row') this.endRow();
@@ -93,6 +102,7 @@ export class SheetHandler implements XmlHandler {
 
   text(text: string): void {
     if (this.inValue && !this.inFormula) this.value += text;
+    else if (this.inHeaderFooter) this.out += text;
   }
 
   private cell(): void {

@@ -7,7 +7,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
-import { type XmlHandler, XmlTokenizer } from './xml-tokenizer.js';
+import { attribute, type XmlHandler, XmlTokenizer } from './xml-tokenizer.js';
 
 /** Elements whose text runs are joined (local names, any namespace). */
 const PARAGRAPHS = new Set(['p', 'h', 'si', 'is', 'text', 'comment', 'annotation', 'title', 'li', 'td', 'th']);
@@ -15,6 +15,12 @@ const CELLS = new Set(['tc', 'table-cell', 'covered-table-cell', 'td', 'th']);
 const ROWS = new Set(['tr', 'table-row', 'row']);
 const LINE_BREAKS = new Set(['br', 'cr', 'line-break', 'soft-page-break']);
 const TABS = new Set(['tab', 'ptab']);
+/**
+ * Attributes whose values are text people wrote, by element: alt text and titles of pictures
+ * (DrawingML `docPr`, `cNvPr`), and a pivot cache's field names and string items (ECMA-376
+ * §18.10), which keep a copy of the source data even after its sheet is deleted.
+ */
+const TEXT_ATTRIBUTES: Record<string, readonly string[]> = { docPr: ['descr', 'title'], cNvPr: ['descr', 'title'], cacheField: ['name'], s: ['v'] };
 
 /** Builds the text of a document into `out`; the caller flushes it after each chunk. */
 export class XmlTextHandler implements XmlHandler {
@@ -35,7 +41,17 @@ export class XmlTextHandler implements XmlHandler {
     this.append(sep);
   }
 
-  open(name: string): void {
+  open(name: string, tag: string): void {
+    const attributes = TEXT_ATTRIBUTES[name];
+    if (attributes !== undefined) {
+      for (const key of attributes) {
+        const value = attribute(tag, key);
+        if (value === undefined || value === '') continue;
+        this.separate('\n');
+        this.append(value);
+        this.append('\n');
+      }
+    }
     if (PARAGRAPHS.has(name)) this.paragraphDepth++;
     if (CELLS.has(name)) this.cellDepth++;
     if (this.paragraphDepth === 0) this.separate('\n');

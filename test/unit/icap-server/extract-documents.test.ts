@@ -189,3 +189,36 @@ describe('PDF', () => {
     expect(await dlp(pdf([['x'.repeat(8 * 1024 * 1024)]]))).toEqual(['decode-limit:ratio']);
   });
 });
+
+describe('text that office documents keep outside their cells and runs', () => {
+  const S = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+  const workbook = (parts: Array<{ name: string; data: string }>, sheetExtra = '') =>
+    zip([
+      { name: 'xl/workbook.xml', data: `<workbook xmlns="${S}"><sheets><sheet name="S" sheetId="1"/></sheets></workbook>` },
+      { name: 'xl/worksheets/sheet1.xml', data: `<worksheet xmlns="${S}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>hello</t></is></c></row></sheetData>${sheetExtra}</worksheet>` },
+      ...parts,
+    ]);
+
+  it('reads a sheet’s page header and footer', async () => {
+    for (const element of ['oddHeader', 'evenFooter', 'firstHeader']) {
+      const body = workbook([], `<headerFooter><${element}>&amp;LConfidential TOP-SECRET&amp;R&amp;P</${element}></headerFooter>`);
+      for (const size of [body.length, 7]) expect(await dlp(chunked(body, size))).toEqual(['keyword:top-secret']);
+    }
+  });
+
+  it('reads a pivot cache: its string items and its field names (a copy of the source data)', async () => {
+    const definition = `<pivotCacheDefinition xmlns="${S}"><cacheFields count="1"><cacheField name="Card number"><sharedItems><s v="${CARD.replace(/ /g, '')}"/><s v="TOP-SECRET"/></sharedItems></cacheField></cacheFields></pivotCacheDefinition>`;
+    const found = await dlp(workbook([{ name: 'xl/pivotCache/pivotCacheDefinition1.xml', data: definition }]));
+    expect(found).toEqual(expect.arrayContaining(['keyword:top-secret', 'payment-card']));
+  });
+
+  it('reads the alt text and title of a picture in a drawing part', async () => {
+    const drawing = `<xdr:wsDr xmlns:xdr="x" xmlns:a="a"><xdr:pic><xdr:nvPicPr><xdr:cNvPr id="2" name="Picture 1" descr="scan of the TOP-SECRET memo"/></xdr:nvPicPr></xdr:pic></xdr:wsDr>`;
+    expect(await dlp(workbook([{ name: 'xl/drawings/drawing1.xml', data: drawing }]))).toEqual(['keyword:top-secret']);
+  });
+
+  it('keeps pivot items apart: two numbers never read as one', async () => {
+    const definition = `<pivotCacheDefinition xmlns="${S}"><cacheFields count="1"><cacheField name="ids"><sharedItems><s v="41111111"/><s v="11111111"/></sharedItems></cacheField></cacheFields></pivotCacheDefinition>`;
+    expect(await scan(workbook([{ name: 'xl/pivotCache/pivotCacheDefinition1.xml', data: definition }]), { content: octets })).toEqual([]);
+  });
+});
