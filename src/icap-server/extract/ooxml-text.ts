@@ -62,6 +62,29 @@ function runTextStart(unread: Buffer): number {
   return gt >= 0 && unread.indexOf(0x3c, gt) < 0 ? gt + 1 : -1;
 }
 
+/**
+ * The attribute of a picture's properties (`wp:docPr`, `pic:cNvPr`, `p:cNvPr`) that holds its alt
+ * text. Searched without the space before it: a search starts from the needle's first byte, and
+ * ' descr="' (or ' title="', whose `t` starts every `<w:t`) ran at 1.5 GB/s against 11 for this.
+ */
+const ALT_TEXT = Buffer.from('descr="');
+
+/**
+ * The alt texts of pictures in xml[0, limit), each on a line of its own: words people write about
+ * a picture (a scanned card, "photo of the contract") that no run holds.
+ */
+function altTexts(xml: Buffer, limit: number): string {
+  let out = '';
+  for (let at = xml.indexOf(ALT_TEXT); at >= 0 && at < limit; at = xml.indexOf(ALT_TEXT, at + ALT_TEXT.length)) {
+    const start = at + ALT_TEXT.length;
+    const end = xml.indexOf(0x22, start);
+    if (end < 0 || end > limit) break;
+    const before = xml[at - 1];
+    if (end > start && (before === 0x20 || before === 0x09 || before === 0x0a || before === 0x0d)) out += `\n${decodeXmlEntities(xml.toString('utf8', start, end))}\n`;
+  }
+  return out;
+}
+
 export function ooxmlText(out: TextSink): ByteSink {
   let carry = EMPTY;
   /**
@@ -113,7 +136,8 @@ export function ooxmlText(out: TextSink): ByteSink {
         after = longRun(tail.subarray(open + start), false);
       }
     }
-    return before + decodeXmlEntities(text) + after;
+    // Tags before what is kept are whole: their attributes are read now, the rest with the next chunk.
+    return before + decodeXmlEntities(text) + after + altTexts(xml, carry.length > 0 ? end + open : xml.length);
   };
   return {
     async write(chunk) {

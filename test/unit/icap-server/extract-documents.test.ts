@@ -202,7 +202,7 @@ describe('text that office documents keep outside their cells and runs', () => {
   it('reads a sheet’s page header and footer', async () => {
     for (const element of ['oddHeader', 'evenFooter', 'firstHeader']) {
       const body = workbook([], `<headerFooter><${element}>&amp;LConfidential TOP-SECRET&amp;R&amp;P</${element}></headerFooter>`);
-      for (const size of [body.length, 7]) expect(await dlp(chunked(body, size))).toEqual(['keyword:top-secret']);
+      for (const size of [body.length, 7]) expect(await scan(chunked(body, size), { content: octets, icapServer: keyword })).toEqual(['keyword:top-secret']);
     }
   });
 
@@ -215,6 +215,18 @@ describe('text that office documents keep outside their cells and runs', () => {
   it('reads the alt text and title of a picture in a drawing part', async () => {
     const drawing = `<xdr:wsDr xmlns:xdr="x" xmlns:a="a"><xdr:pic><xdr:nvPicPr><xdr:cNvPr id="2" name="Picture 1" descr="scan of the TOP-SECRET memo"/></xdr:nvPicPr></xdr:pic></xdr:wsDr>`;
     expect(await dlp(workbook([{ name: 'xl/drawings/drawing1.xml', data: drawing }]))).toEqual(['keyword:top-secret']);
+  });
+
+  it('reads the alt text of pictures in a Word document or a slide, whatever cuts the tag', async () => {
+    const W = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
+    const word = `<w:document xmlns:w="${W}"><w:body><w:p><w:r><w:t>hello</w:t></w:r><w:r><w:drawing><wp:inline xmlns:wp="wp"><wp:docPr id="1" name="Picture 1" descr="scan of the TOP-SECRET memo"/></wp:inline></w:drawing></w:r></w:p><w:p><w:r><w:drawing><wp:inline xmlns:wp="wp"><wp:docPr id="2" name="Picture 2"\ndescr="card ${CARD}" title="x"/></wp:inline></w:drawing></w:r></w:p></w:body></w:document>`;
+    const slide = `<p:sld xmlns:p="p" xmlns:a="a"><p:cSld><p:spTree><p:pic><p:nvPicPr><p:cNvPr id="4" name="Picture 3" descr="TOP-SECRET &amp; card ${CARD}"/></p:nvPicPr></p:pic></p:spTree></p:cSld></p:sld>`;
+    for (const [name, data] of [['word/document.xml', word], ['ppt/slides/slide1.xml', slide]] as const) {
+      const body = zip([{ name, data }]);
+      for (const size of [body.length, 1, 5, 64]) {
+        expect(await scan(chunked(body, size), { content: octets, icapServer: keyword }), `${name} in chunks of ${size}`).toEqual(expect.arrayContaining(['keyword:top-secret', 'payment-card']));
+      }
+    }
   });
 
   it('keeps pivot items apart: two numbers never read as one', async () => {
