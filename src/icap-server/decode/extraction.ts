@@ -113,20 +113,42 @@ export class Extraction {
     const type = (content.contentType ?? '').toLowerCase();
     const boundary = type.startsWith('multipart/') && content.contentType !== undefined ? multipartBoundary(content.contentType) : undefined;
     if (boundary === undefined || !this.mayOpen(depth)) return this.transferred(content, depth, av);
+    const outside = this.transferred({}, depth, av);
     const openPart = (headers: PartHeaders) => {
       if (!this.budget.entry()) return this.transferred({}, depth + 1, av);
-      return this.transfer(
+      const name = partName(headers);
+      const part = this.transfer(
         {
           contentType: headers.get('content-type') ?? (type === 'multipart/digest' ? 'message/rfc822' : 'text/plain'),
           contentEncoding: headers.get('content-encoding'),
           transferEncoding: headers.get('content-transfer-encoding'),
-          name: partName(headers),
+          name,
         },
         depth + 1,
         av,
       );
+      // What a person wrote to name the part (an attachment's file name, its description) is
+      // text too: it is read with the bytes outside the parts, before the part's first byte.
+      const label = [name, headers.get('content-description')].filter((v) => v !== undefined && v !== '').join('\n');
+      if (label === '') return part;
+      let said = false;
+      const say = async () => {
+        if (said) return;
+        said = true;
+        await outside.write(Buffer.from(`\n${label}\n`));
+      };
+      return {
+        write: async (chunk: Buffer) => {
+          await say();
+          await part.write(chunk);
+        },
+        end: async () => {
+          await say();
+          await part.end();
+        },
+      };
     };
-    return multipartDecoder(boundary, openPart, this.transferred({}, depth, av));
+    return multipartDecoder(boundary, openPart, outside);
   }
 
   /** file(), and the AV back-end reading the same bytes when `av` asks for it. */

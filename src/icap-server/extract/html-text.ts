@@ -36,6 +36,10 @@ export function htmlText(out: TextSink): ByteSink {
       ontext(data) {
         if (inStyle === 0) text += data;
       },
+      // A comment is not shown, but it travels with the page (a form's HTML, a saved page).
+      oncomment(data) {
+        text += `\n${data}\n`;
+      },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
   );

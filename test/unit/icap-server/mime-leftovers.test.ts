@@ -192,3 +192,20 @@ describe('RTF destinations a reader may ignore are read all the same', () => {
     expect(await scan(body, { content: { contentType: 'application/rtf' } })).toEqual([]);
   });
 });
+
+describe('names people give to parts, and comments in HTML', () => {
+  const card = '4111 1111 1111 1111';
+  it('reads a part’s file name and description, in mail and in form-data, at chunk sizes 1 to 7', async () => {
+    const mail = Buffer.from(`From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream; name="card ${card}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\neHg=\r\n--b--\r\n`);
+    const form = Buffer.from(`--f\r\nContent-Disposition: form-data; name="upload"; filename="card ${card}.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--f--\r\n`);
+    const described = Buffer.from(`--f\r\nContent-Disposition: form-data; name="upload"\r\nContent-Description: card ${card}\r\n\r\nhello\r\n--f--\r\n`);
+    for (const [body, contentType] of [[mail, 'message/rfc822'], [form, 'multipart/form-data; boundary=f'], [described, 'multipart/form-data; boundary=f']] as const) {
+      for (const size of [body.length, 1, 3, 7]) expect(await scan(chunked(body, size), { content: { contentType } }), `${contentType} in chunks of ${size}`).toEqual(['payment-card']);
+    }
+  });
+
+  it('reads HTML comments (not shown, but they travel with the page)', async () => {
+    const page = Buffer.from(`<html><body><p>hello</p><!-- card ${card} --></body></html>`);
+    for (const size of [page.length, 1, 7]) expect(await scan(chunked(page, size), { content: { contentType: 'text/html' } })).toEqual(['payment-card']);
+  });
+});
