@@ -96,7 +96,7 @@ export class Extraction {
     // An unknown coding (compress, zstd) cannot be undone here: what it hides cannot be checked
     // (`decode-limit:method`, as a zip entry packed by an unknown method), and the bytes are
     // scanned as they are. The proxy offers origins only the codings read here.
-    if (codings.some((c) => !(c in CODINGS))) {
+    if (codings.some((c) => !Object.hasOwn(CODINGS, c))) {
       this.budget.stop('method');
       return this.transferred({}, depth, av);
     }

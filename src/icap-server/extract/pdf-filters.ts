@@ -11,16 +11,24 @@ const NAMES: Record<string, string> = {
   LZWDecode: 'lzw', LZW: 'lzw', RunLengthDecode: 'rl', RL: 'rl',
 };
 
-/** The filter names of a stream dictionary, in the order they apply; undefined when one cannot be undone. */
-export function streamFilters(dict: string): string[] | undefined {
+/** Filters of pictures and encryption (§7.4.1, Table 6): their data is no text. */
+const NOT_TEXT = new Set(['DCTDecode', 'DCT', 'JPXDecode', 'JBIG2Decode', 'CCITTFaxDecode', 'CCF', 'Crypt']);
+
+/**
+ * The filter names of a stream dictionary, in the order they apply; undefined when one cannot be
+ * undone because it codes a picture or encryption; 'unknown' for a name the format does not have
+ * (its data is then read as it stands: `/Filter /Anything` must not hide plain text).
+ */
+export function streamFilters(dict: string): string[] | undefined | 'unknown' {
   const m = /\/Filter\s*(\[[^\]]*\]|\/[A-Za-z0-9]+)/.exec(dict);
   if (!m) return [];
   const names = (m[1] as string).match(/\/[A-Za-z0-9]+/g) ?? [];
   const filters: string[] = [];
   for (const name of names) {
-    const filter = NAMES[name.slice(1)];
-    if (filter === undefined) return undefined;
-    filters.push(filter);
+    const key = name.slice(1);
+    if (NOT_TEXT.has(key)) return undefined;
+    if (!Object.hasOwn(NAMES, key)) return 'unknown';
+    filters.push(NAMES[key] as string);
   }
   return filters;
 }

@@ -135,6 +135,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     const filters = streamFilters(dict);
     const skipped = { sink: SKIPPED, target: undefined, flateOnly: false };
     if (kind === 'skip' || filters === undefined) return skipped;
+    if (filters === 'unknown') return { sink: ctx.leftover(depth), target: undefined, flateOnly: false };
     let target: ByteSink;
     if (kind === 'content') target = contents.sink(object);
     else if (kind === 'xml') target = xmlText(ctx.text(depth));

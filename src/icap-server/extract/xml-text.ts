@@ -20,7 +20,7 @@ const TABS = new Set(['tab', 'ptab']);
  * (DrawingML `docPr`, `cNvPr`), and a pivot cache's field names and string items (ECMA-376
  * §18.10), which keep a copy of the source data even after its sheet is deleted.
  */
-const TEXT_ATTRIBUTES: Record<string, readonly string[]> = { docPr: ['descr', 'title'], cNvPr: ['descr', 'title'], cacheField: ['name'], s: ['v'] };
+const TEXT_ATTRIBUTES = new Map<string, readonly string[]>([['docPr', ['descr', 'title']], ['cNvPr', ['descr', 'title']], ['cacheField', ['name']], ['s', ['v']]]);
 
 /** Builds the text of a document into `out`; the caller flushes it after each chunk. */
 export class XmlTextHandler implements XmlHandler {
@@ -42,7 +42,8 @@ export class XmlTextHandler implements XmlHandler {
   }
 
   open(name: string, tag: string): void {
-    const attributes = TEXT_ATTRIBUTES[name];
+    // A Map: an element named `constructor` must not find Object.prototype's.
+    const attributes = TEXT_ATTRIBUTES.get(name);
     if (attributes !== undefined) {
       for (const key of attributes) {
         const value = attribute(tag, key);

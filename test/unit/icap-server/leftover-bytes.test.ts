@@ -84,7 +84,7 @@ describe('bytes a container reader cannot account for are scanned', () => {
   });
 
   it('a Content-Encoding that cannot be undone (zstd, compress) is decode-limit:method, and its bytes are still scanned', async () => {
-    for (const contentEncoding of ['zstd', 'compress', 'gzip, x-unknown']) {
+    for (const contentEncoding of ['zstd', 'compress', 'gzip, x-unknown', 'constructor', 'toString']) {
       expect(await scan(secret, { content: { contentType: 'text/plain', contentEncoding } })).toEqual(['decode-limit:method', 'payment-card']);
     }
   });
@@ -151,6 +151,20 @@ describe('bytes a container reader cannot account for are scanned', () => {
     const body = new BodyScan(buildDetectorSet(config.detectors, 'dlp', 'REQMOD'), { contentType: 'text/plain' }, config);
     await body.write(Buffer.from(`notes: PK\x03\x04 then ${CARD}`));
     expect((await body.end()).map((v) => [v.name, v.count])).toEqual([['payment-card', 1]]);
+  });
+
+  it('names that are properties of every object (constructor, toString) are no known element or filter', async () => {
+    const xml = Buffer.from(`<?xml version="1.0"?><a><constructor x="1">${CARD}</constructor><toString/><__proto__/></a>`);
+    expect(await scan(xml, { content: { contentType: 'application/xml' } })).toEqual(['payment-card']);
+  });
+
+  it('a PDF stream under a filter the format does not have is read as it stands; a picture codec is not read', async () => {
+    const stream = Buffer.from(`BT (${CARD}) Tj ET`);
+    const pdfWith = (filter: string) => Buffer.from(`%PDF-1.7\n1 0 obj\n<< /Length ${stream.length} /Filter ${filter} >>\nstream\n${stream.toString('latin1')}\nendstream\nendobj\n%%EOF\n`, 'latin1');
+    for (const filter of ['/Bogus', '/constructor', '[/FlateDecode /toString]']) {
+      for (const size of [1000, 7]) expect(await scan(chunked(pdfWith(filter), size), { content: { contentType: 'application/pdf' } }), filter).toEqual(['payment-card']);
+    }
+    expect(await scan(pdfWith('/DCTDecode'), { content: { contentType: 'application/pdf' } })).toEqual([]);
   });
 
   it('random bytes that start like gzip, bzip2, xz or zip are text, not a container ten levels deep', async () => {
