@@ -20,6 +20,19 @@ function oracle(xml: string): { text: string; end: number } {
   return { text, end: Buffer.byteLength(xml.slice(0, end)) };
 }
 
+/** The text ooxmlText reads from `xml` handed over in pieces cut at `cuts` (ascending). */
+async function readCut(xml: Buffer, cuts: readonly number[]): Promise<string> {
+  let text = '';
+  const sink = ooxmlText({ write: async (t) => void (text += t), end: async () => undefined });
+  let from = 0;
+  for (const cut of [...cuts, xml.length]) {
+    await sink.write(xml.subarray(from, cut));
+    from = cut;
+  }
+  await sink.end();
+  return text;
+}
+
 function random(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
@@ -55,17 +68,7 @@ describe('OOXML run reader (WebAssembly)', () => {
 
   it('a part cut into chunks anywhere reads as the whole part', async () => {
     const xml = Buffer.from(`<w:document><w:body>${Array.from({ length: 200 }, (_, i) => `<w:p><w:r><w:t>caf\u00e9 ${i} &amp; \u65e5\u672c</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve"> part ${i}</w:t></w:r></w:p>`).join('')}</w:body></w:document>`);
-    const read = async (cuts: number[]) => {
-      let text = '';
-      const sink = ooxmlText({ write: async (t) => void (text += t), end: async () => undefined });
-      let from = 0;
-      for (const cut of [...cuts, xml.length]) {
-        await sink.write(xml.subarray(from, cut));
-        from = cut;
-      }
-      await sink.end();
-      return text;
-    };
+    const read = (cuts: number[]) => readCut(xml, cuts);
     const whole = await read([]);
     expect(whole).toContain('caf\u00e9 7 & \u65e5\u672c\t part 7\n');
     const rand = random(9);
@@ -91,14 +94,7 @@ describe('OOXML run reader (WebAssembly)', () => {
         for (let c = chunk; c < xml.length; c += chunk) cuts.push(c);
         cuts.push(at + shift);
         cuts.sort((a, b) => a - b);
-        let text = '';
-        const sink = ooxmlText({ write: async (t) => void (text += t), end: async () => undefined });
-        let from = 0;
-        for (const cut of [...cuts, xml.length]) {
-          await sink.write(xml.subarray(from, cut));
-          from = cut;
-        }
-        await sink.end();
+        const text = await readCut(xml, cuts);
         expect(text === expected, `chunks of ${chunk}, a cut at the reference + ${shift}`).toBe(true);
       }
     }
