@@ -65,6 +65,8 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
   let inputBytes = 0;
   const meter = budget.ratio();
   const rest = leftovers?.sink ?? downstream;
+  /** Where input that never decoded at all goes. */
+  const undecoded = leftovers?.undecodedToDownstream === false ? rest : downstream;
   /** A deflate stream's first byte, while the second that tells zlib from raw is still to come. */
   let first: Buffer = EMPTY;
 
@@ -101,8 +103,7 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
     mode = 'leftover';
     await pump;
     if (producedBytes === 0 && rawHead.length > 0) {
-      const target = leftovers?.undecodedToDownstream === false ? rest : downstream;
-      for (const chunk of rawHead) await target.write(chunk);
+      for (const chunk of rawHead) await undecoded.write(chunk);
     } else for (const chunk of tail) await rest.write(chunk);
     rawHead = [];
     tail = [];
@@ -144,7 +145,7 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
     async end() {
       if (first.length > 0) {
         // One byte in all: no deflate stream, read as it is.
-        await (leftovers?.undecodedToDownstream === false ? rest : downstream).write(first);
+        await undecoded.write(first);
         first = EMPTY;
       }
       if (mode === 'decode' && stream !== undefined) {
