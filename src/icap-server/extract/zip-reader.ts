@@ -29,6 +29,10 @@ import { ZipText } from './zip-text.js';
  * WHOLE_OUTPUT_BYTES, is inflated at once when all of it is here (no thread-pool round trip per
  * 64 KiB); one whose header lies about it streams like any other. Larger limits made the
  * transient buffers of a 200 MiB zip cost more memory than the 64 MiB the issue allows.
+ * An entry with a data descriptor (every entry of a jar) does not say its size: it is inflated at
+ * once from what is here when its deflate stream ends there, else tried again on twice the bytes,
+ * and streamed once WHOLE_ENTRY_BYTES did not hold it (so no entry is inflated more than about
+ * twice, and small ones once).
  */
 const WHOLE_ENTRY_BYTES = 256 * 1024;
 const WHOLE_OUTPUT_BYTES = 2 * 1024 * 1024;
@@ -43,8 +47,8 @@ interface Entry {
   out: ByteSink | undefined;
   inflater: RawInflater | undefined;
   meter: RatioMeter | undefined;
-  /** Waiting for all its compressed bytes, to inflate them at once. */
-  whole: boolean;
+  /** Bytes to wait for before it is inflated at once (all of a known size); 0 when it streams. */
+  wholeAt: number;
   /** CRC-32 of a stored entry's data so far (§4.4.7). */
   crc: number;
 }
@@ -66,7 +70,7 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
   let described: Entry | undefined;
 
   const begin = (header: LocalHeader) => {
-    const e: Entry = { header, remaining: header.compressed, taken: 0, out: undefined, inflater: undefined, meter: undefined, whole: false, crc: 0 };
+    const e: Entry = { header, remaining: header.compressed, taken: 0, out: undefined, inflater: undefined, meter: undefined, wholeAt: 0, crc: 0 };
     entry = e;
     state = 'data';
     if ((header.flags & 0x01) !== 0 || header.method === 99) {
@@ -82,7 +86,8 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
     if (directory || !ctx.budget.entry()) return;
     e.out = office.open(header.name.toString(header.flags & 0x800 ? 'utf8' : 'latin1'));
     if (header.method !== 8) return;
-    if (e.remaining !== undefined && e.remaining <= WHOLE_ENTRY_BYTES && header.size > 0 && header.size <= WHOLE_OUTPUT_BYTES) e.whole = true;
+    if (e.remaining === undefined) e.wholeAt = 1;
+    else if (e.remaining <= WHOLE_ENTRY_BYTES && header.size > 0 && header.size <= WHOLE_OUTPUT_BYTES) e.wholeAt = e.remaining;
     else stream(e);
   };
 
@@ -92,15 +97,18 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
   };
 
   /**
-   * Inflates a whole entry at once: how many of its bytes the deflate stream took, or undefined
-   * when it must stream instead (too big once inflated, broken or cut: the stream finds where).
+   * Inflates a whole entry at once: how many of its bytes the deflate stream took; 'wait' when an
+   * entry of unknown size may end in the bytes still to come; undefined when it must stream
+   * instead (too big once inflated, broken or cut: the stream finds where).
    */
-  const inflateWhole = async (e: Entry, data: Buffer): Promise<number | undefined> => {
+  const inflateWhole = async (e: Entry, data: Buffer): Promise<number | 'wait' | undefined> => {
     let inflated: { buffer: Buffer; engine: zlib.InflateRaw };
     try {
       inflated = zlib.inflateRawSync(data, { maxOutputLength: WHOLE_OUTPUT_BYTES, info: true }) as unknown as typeof inflated;
-    } catch {
-      return undefined;
+    } catch (error) {
+      if (e.remaining !== undefined || data.length >= WHOLE_ENTRY_BYTES || (error as { code?: string }).code !== 'Z_BUF_ERROR') return undefined;
+      e.wholeAt = Math.min(WHOLE_ENTRY_BYTES, 2 * data.length);
+      return 'wait';
     }
     const meter = ctx.budget.ratio();
     meter.input(data.length);
@@ -148,9 +156,10 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
   };
 
   const data = async (e: Entry): Promise<void> => {
-    if (e.whole) {
-      e.whole = false;
-      const used = await inflateWhole(e, pending.subarray(0, e.remaining));
+    if (e.wholeAt > 0) {
+      const used = await inflateWhole(e, pending.subarray(0, e.remaining ?? WHOLE_ENTRY_BYTES));
+      if (used === 'wait') return;
+      e.wholeAt = 0;
       if (used !== undefined) {
         pending = pending.subarray(used);
         e.taken = used;
@@ -252,7 +261,8 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
         }
       } else {
         const e = entry as Entry;
-        if (pending.length === 0 || (e.whole && pending.length < (e.remaining as number))) return;
+        // An entry waiting for more bytes (to inflate at once) returns here until they came.
+        if (pending.length === 0 || pending.length < e.wholeAt) return;
         await data(e);
       }
     }
@@ -268,8 +278,8 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
       const e = entry;
       if (state === 'data' && e !== undefined) {
         // The body ends inside the entry: what is here of it is read, and it is finished as cut.
-        if (e.whole) {
-          e.whole = false;
+        if (e.wholeAt > 0) {
+          e.wholeAt = 0;
           stream(e);
           await inflate(e, e.inflater as RawInflater);
         }

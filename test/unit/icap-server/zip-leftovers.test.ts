@@ -161,3 +161,37 @@ describe('zip: the text its records carry, counted once', () => {
     for (const size of [body.length, 1, 7]) expect(await violations(body, size)).toEqual({ 'payment-card': 1 });
   });
 });
+
+describe('zip: entries that do not say their size (data descriptors, as every jar has)', () => {
+  /** Words in a fixed pseudo-random order: text that deflates about 3:1, so sizes are what is asked. */
+  const prose = (chars: number, seed: number) => {
+    const words = ['ledger', 'quarterly', 'growth', 'units', 'stable', 'regions', 'revenue', 'the', 'of', 'report'];
+    let s = seed;
+    let out = '';
+    while (out.length < chars) {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      out += `${words[s % words.length]}${s % 7 === 0 ? '\n' : ' '}`;
+    }
+    return out;
+  };
+  // Tiny, small, about a 64 KiB chunk, and larger than what is inflated at once (256 KiB compressed).
+  const sizes = [1, 300, 5_000, 70_000, 150_000, 2_000, 900_000, 40];
+  const entries: ZipEntry[] = sizes.map((size, i) => ({ name: `com/example/C${i}.class`, data: i % 3 === 1 ? `${prose(size, i)}\n${CARD}\n${prose(size, i + 99)}` : prose(size, i), descriptor: true }));
+
+  it('reads every entry once, at every chunk size, with the cards counted as in the plain text', async () => {
+    const archive = zip(entries);
+    const text = Buffer.from(entries.map((e) => `${String(e.data)}\n`).join(''));
+    const expected = await violations(text);
+    expect(expected['payment-card']).toBeGreaterThan(0);
+    for (const size of [archive.length, 65_536, 4_096, 1_000, 7]) expect(await violations(archive, size), `chunks of ${size}`).toEqual(expected);
+  });
+
+  it('finds a card after an entry whose stream is cut at any of a hundred places, and text appended after the archive', async () => {
+    const archive = zip(entries.slice(0, 6));
+    for (let k = 1; k < 100; k++) {
+      const cut = Math.floor((archive.length * k) / 100);
+      await expectCard(Buffer.concat([archive.subarray(0, cut), card]), [1 << 22, 65_536], `cut at ${cut}`);
+    }
+    expect(await violations(Buffer.concat([zip(entries.filter((_, i) => i % 3 !== 1)), card]), 65_536)).toEqual({ 'payment-card': 1 });
+  });
+});
