@@ -25,9 +25,14 @@ export const RUN_PATTERN = /<[wa]:(?:t|delText|instrText)(?:\s[^>]*)?>([^<]*)<\/
 
 /** An unfinished run kept for the next chunk is at most this long; past it the part is read on. */
 const MAX_CARRY_BYTES = 1024 * 1024;
-/** Where the kernel writes where its last match ended; the input follows, then the text it writes. */
+/**
+ * Where the kernel writes where its last match ended; the input follows, then PADDING zero bytes
+ * (the kernel reads up to 14 bytes past the input without comparing with its end), then the text
+ * it writes.
+ */
 const RESULT_AT = 0;
 const INPUT_AT = 16;
+const PADDING = 16;
 
 interface Exports extends KernelMemory {
   runs(input: number, length: number, out: number, result: number): number;
@@ -41,9 +46,10 @@ let kernel: Kernel<Exports> | undefined;
  */
 export function readRuns(xml: Buffer): { text: string; end: number } {
   kernel ??= new Kernel<Exports>(OOXML_RUNS_WASM);
-  const out = INPUT_AT + xml.length;
-  const bytes = kernel.reserve(out + xml.length);
+  const out = INPUT_AT + xml.length + PADDING;
+  const bytes = kernel.reserve(out + xml.length + PADDING);
   bytes.set(xml, INPUT_AT);
+  bytes.fill(0, out - PADDING, out);
   const written = kernel.exports.runs(INPUT_AT, xml.length, out, RESULT_AT);
   return { text: bytes.toString('utf8', out, out + written), end: bytes.readInt32LE(RESULT_AT) };
 }
