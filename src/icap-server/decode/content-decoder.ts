@@ -30,13 +30,19 @@ function writeTo(stream: Decompressor, chunk: Buffer): Promise<boolean> {
   });
 }
 
+/**
+ * Output in 64 KiB pieces, as the zip reader's inflater: a quarter of the thread-pool round trips
+ * of the default 16 KiB, each of which cost as much main-thread time as a piece's decoding.
+ */
+const PIECE = { chunkSize: 64 * 1024 };
+
 function create(coding: ContentCoding, first: Buffer): Decompressor {
-  if (coding === 'gzip') return zlib.createGunzip();
-  if (coding === 'br') return zlib.createBrotliDecompress();
+  if (coding === 'gzip') return zlib.createGunzip(PIECE);
+  if (coding === 'br') return zlib.createBrotliDecompress(PIECE);
   // "deflate" is the zlib format (RFC 1950), but some servers send raw deflate (RFC 1951):
   // a zlib header has CM = 8 and a 16-bit check that is a multiple of 31.
   const zlibWrapped = first.length >= 2 && ((first[0] as number) & 0x0f) === 8 && ((first[0] as number) * 256 + (first[1] as number)) % 31 === 0;
-  return zlibWrapped ? zlib.createInflate() : zlib.createInflateRaw();
+  return zlibWrapped ? zlib.createInflate(PIECE) : zlib.createInflateRaw(PIECE);
 }
 
 /**
