@@ -1,144 +1,54 @@
 // The text operators of PDF content streams (ISO 32000-1 §9.4): Tf picks the font, Tj, TJ, ' and "
 // show strings, and the positioning operators (Td, TD, T*, Tm) tell a new line from a word gap.
-// Strings stay as the font's byte codes (latin1 characters, one per byte) with their font's
-// resource name, because the font's ToUnicode map may only come later in the file; pdf-fonts.ts
-// turns them into text. The tokenizer is incremental: a token cut at the end of a chunk waits for
-// the next one; inline images (BI … ID … EI) are skipped.
-
-/** A string shown in a font, or a separator ('\n' or ' '). */
-export type TextOp = { font: string; codes: string } | string;
+// The stream is read from its bytes: strings are decoded straight to the font's byte codes
+// (pdf-content-strings.ts) and held flat with their font's resource name (pdf-shown-text.ts),
+// because the font's ToUnicode map may only come later in the file; pdf-fonts.ts turns them into
+// text. The tokenizer is incremental: a token cut at the end of a chunk waits for the next one;
+// inline images (BI … ID … EI) are skipped.
+import { hexDigits, numberAt, part, readHexString, readLiteralPart, readLiteralString } from './pdf-content-strings.js';
+import { CodeBuffer, NEW_LINE, ShownText, WORD_GAP } from './pdf-shown-text.js';
+import { ENDS_TOKEN } from './pdf-syntax.js';
 
 const MAX_TOKEN_CHARS = 256 * 1024;
-/** White space and delimiters (§7.2.2, §7.2.3) by character code: a token ends at any of them. */
-export const ENDS_TOKEN = new Uint8Array(256);
-for (const c of ' \t\n\r\f\u0000()<>[]{}/%') ENDS_TOKEN[c.charCodeAt(0)] = 1;
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
-/** Characters a number starts with: only such tokens are tested against NUMBER (operators are letters). */
+/** Characters a number starts with (§7.3.3); operators are letters. */
 const STARTS_NUMBER = new Uint8Array(256);
 for (const c of '+-.0123456789') STARTS_NUMBER[c.charCodeAt(0)] = 1;
-const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '(': '(', ')': ')', '\\': '\\' };
-
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) {
-  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
-  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
-}
-
-/** Room for the bytes of one hex string; longer ones are decoded in pieces of this size. */
-const HEX_PIECE = 4096;
-const hexBytes = new Uint16Array(HEX_PIECE);
-
-/**
- * The bytes of the hex string s[from, to) (§7.3.4.3: white space and other characters ignored, a
- * missing last digit is 0) as latin1 characters, read where it stands. A TJ array holds a hex
- * string every few characters: a Buffer each was a fifth of a PDF scan, and an object, a cleaned
- * copy and an array of codes each were most of what the garbage collector then did.
- */
-export function hexCodes(s: string, from: number, to: number): string {
-  let out = '';
-  let n = 0;
-  let high = -1;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    const v = c < 128 ? (HEX_VALUE[c] as number) : -1;
-    if (v < 0) continue;
-    if (high < 0) {
-      high = v;
-      continue;
-    }
-    hexBytes[n++] = (high << 4) | v;
-    high = -1;
-    if (n === HEX_PIECE) {
-      out += String.fromCharCode.apply(null, hexBytes as unknown as number[]);
-      n = 0;
-    }
-  }
-  if (high >= 0) hexBytes[n++] = high << 4;
-  return out + String.fromCharCode.apply(null, hexBytes.subarray(0, n) as unknown as number[]);
-}
-
-/** Hex strings are decoded where they stand: a string operand holds the codes either way. */
-/**
- * The number s[from, to) is (§7.3.3: an optional sign, digits, at most one period, no exponent),
- * NaN when it is something else; read in place, as TJ arrays hold a number between every two
- * strings. Digits only up to 15 are summed here (exactly); longer ones go through Number().
- */
-function numberAt(s: string, from: number, to: number): number {
-  let i = from;
-  const sign = s.charCodeAt(i);
-  if (sign === 0x2b || sign === 0x2d) i++;
-  let value = 0;
-  let scale = 0;
-  let digits = 0;
-  for (; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) {
-      value = value * 10 + (c - 0x30);
-      digits++;
-      if (scale > 0) scale *= 10;
-    } else if (c === 0x2e && scale === 0) scale = 1;
-    else return Number.NaN;
-  }
-  if (digits === 0) return Number.NaN;
-  if (digits > 15) return Number(s.slice(from, to));
-  const unsigned = scale > 1 ? value / scale : value;
-  return sign === 0x2d ? -unsigned : unsigned;
-}
-
-type Operand = number | string | { name: string } | Operand[];
-
-/** A literal string from `(` at `start`: its value and the index after `)`, or undefined when cut. */
-export function literalString(s: string, start: number): { value: string; end: number } | undefined {
-  // Most strings hold no escape and no parenthesis: one search finds their end.
-  const close = s.indexOf(')', start + 1);
-  if (close < 0) return undefined;
-  const plain = s.slice(start + 1, close);
-  if (!plain.includes('\\') && !plain.includes('(')) return { value: plain, end: close + 1 };
-  const part = literalPart(s, start + 1, 1);
-  return part.depth === 0 ? { value: part.value, end: part.end } : undefined;
-}
+/** White space (§7.2.2). */
+const WHITE = new Uint8Array(256);
+for (const c of ' \t\n\r\f\u0000') WHITE[c.charCodeAt(0)] = 1;
+const END_OF_IMAGE = Buffer.from('EI');
+/** Operands kept before an operator: more than any text operator takes (Tm takes six). */
+const MAX_OPERANDS = 16;
+const NUMBER = 1;
+const STRING = 2;
+const NAME = 3;
+const ARRAY = 4;
+/** An item of a TJ array that is a word gap rather than the end of a string's codes. */
+const GAP = -1;
 
 /**
- * A literal string's characters from `from`, where it is `depth` parentheses deep, as far as `s`
- * goes: its value, and where it stopped (after its `)` when `depth` came to 0, else the end of `s`
- * or an escape that `s` cuts).
+ * Operands are kept as kinds and values (the last MAX_OPERANDS of them). The codes of the last
+ * operand's string, or of the strings of the last operand's array, are in `scratch`, and after
+ * them those of the outermost array or dictionary still open (from `levelCodes`, its items from
+ * `levelItems`). Only what a text operator can use is kept: what nested arrays and dictionaries
+ * hold, and names in arrays, are read past.
  */
-function literalPart(s: string, from: number, depth: number): { value: string; end: number; depth: number } {
-  let value = '';
-  let i = from;
-  while (i < s.length) {
-    const c = s[i] as string;
-    if (c === '\\') {
-      if (i + 1 >= s.length) return { value, end: i, depth };
-      const e = s[i + 1] as string;
-      if (e >= '0' && e <= '7') {
-        const m = /^[0-7]{1,3}/.exec(s.slice(i + 1, i + 4)) as RegExpExecArray;
-        if (i + 1 + m[0].length >= s.length && m[0].length < 3) return { value, end: i, depth };
-        value += String.fromCharCode(Number.parseInt(m[0], 8) & 0xff);
-        i += 1 + m[0].length;
-      } else if (e === '\r' || e === '\n') {
-        if (e === '\r' && i + 2 >= s.length) return { value, end: i, depth };
-        i += e === '\r' && s[i + 2] === '\n' ? 3 : 2;
-      } else {
-        value += ESCAPES[e] ?? e;
-        i += 2;
-      }
-      continue;
-    }
-    if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return { value, end: i + 1, depth };
-    value += c;
-    i++;
-  }
-  return { value, end: i, depth };
-}
-
 export class ContentTextParser {
-  readonly ops: TextOp[] = [];
-  private carry = '';
-  private operands: Operand[] = [];
-  private arrays: Operand[][] = [];
-  private font = '';
+  readonly shown = new ShownText();
+  private carry: Buffer | undefined;
+  private readonly kinds = new Int8Array(MAX_OPERANDS);
+  private readonly numbers = new Float64Array(MAX_OPERANDS);
+  private readonly names: Array<string | undefined> = [];
+  private count = 0;
+  /** Arrays and dictionaries open (§7.3.6, §7.3.7). */
+  private depth = 0;
+  private readonly scratch = new CodeBuffer();
+  /** A TJ array's items: where a string's codes end in `scratch`, or GAP. */
+  private items = new Int32Array(64);
+  private itemCount = 0;
+  private levelCodes = 0;
+  private levelItems = 0;
+  private font = 0;
   private lastY: number | undefined;
   private inlineImage = false;
   /**
@@ -148,185 +58,227 @@ export class ContentTextParser {
    */
   private longString: { hex: false; depth: number } | { hex: true } | undefined;
 
-  write(chunk: string): void {
-    const s = this.carry + chunk;
-    this.carry = '';
-    this.consume(s, false);
+  write(chunk: Buffer): void {
+    const carry = this.carry;
+    this.carry = undefined;
+    this.consume(carry === undefined ? chunk : Buffer.concat([carry, chunk]), false);
   }
 
   end(): void {
-    const s = this.carry;
-    this.carry = '';
-    this.consume(s, true);
+    const carry = this.carry;
+    this.carry = undefined;
+    if (carry !== undefined) this.consume(carry, true);
+    this.shown.seal();
   }
 
-  private push(op: Operand): void {
-    const array = this.arrays[this.arrays.length - 1];
-    if (array !== undefined) array.push(op);
-    else {
-      this.operands.push(op);
-      if (this.operands.length > 16) this.operands.shift();
-    }
+  private cut(b: Buffer, from: number, final: boolean): void {
+    if (!final && b.length - from < MAX_TOKEN_CHARS) this.carry = Buffer.from(b.subarray(from));
   }
 
-  private consume(s: string, final: boolean): void {
+  private consume(b: Buffer, final: boolean): void {
+    const len = b.length;
     let i = 0;
-    const cut = (from: number) => {
-      if (!final && s.length - from < MAX_TOKEN_CHARS) this.carry = s.slice(from);
-    };
-    while (i < s.length) {
+    while (i < len) {
+      const c = b[i] as number;
       if (this.longString !== undefined) {
-        i = this.continueLongString(s, i, final);
+        i = this.continueLongString(b, i, final);
         if (this.longString !== undefined) return;
-        continue;
-      }
-      if (this.inlineImage) {
-        const at = s.indexOf('EI', i);
-        if (at < 0) return cut(Math.max(i, s.length - 2));
+      } else if (this.inlineImage) {
+        const at = b.indexOf(END_OF_IMAGE, i);
+        if (at < 0) return this.cut(b, Math.max(i, len - 2), final);
         this.inlineImage = false;
         i = at + 2;
-        continue;
-      }
-      const c = s[i] as string;
-      if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\f' || c === '\u0000') {
+      } else if (WHITE[c] === 1) {
         i++;
-      } else if (c === '%') {
-        const eol = s.slice(i).search(/[\r\n]/);
-        if (eol < 0) return cut(i);
-        i += eol;
-      } else if (c === '(') {
-        const str = literalString(s, i);
-        if (str === undefined) {
-          if (final || s.length - i < MAX_TOKEN_CHARS) return cut(i);
-          this.longString = { hex: false, depth: 1 };
-          this.continueLongString(s, i + 1, final);
-          return;
-        }
-        this.push(str.value);
-        i = str.end;
-      } else if (c === '<' && s[i + 1] === '<') {
-        this.arrays.push([]);
-        i += 2;
-      } else if (c === '>' && s[i + 1] === '>') {
-        this.arrays.pop();
-        i += 2;
-      } else if (c === '<') {
-        const end = s.indexOf('>', i);
+      } else if (c === 0x28 || (c === 0x3c && b[i + 1] !== 0x3c)) {
+        const start = this.scratch.length;
+        const end = c === 0x28 ? readLiteralString(b, i + 1, this.scratch) : readHexString(b, i + 1, this.scratch);
         if (end < 0) {
-          if (final || s.length - i < MAX_TOKEN_CHARS) return cut(i);
-          this.longString = { hex: true };
-          this.continueLongString(s, i + 1, final);
+          this.scratch.length = start;
+          if (final || len - i < MAX_TOKEN_CHARS) return this.cut(b, i, final);
+          this.longString = c === 0x28 ? { hex: false, depth: 1 } : { hex: true };
+          this.continueLongString(b, i + 1, final);
           return;
         }
-        this.push(hexCodes(s, i + 1, end));
-        i = end + 1;
-      } else if (c === '[') {
-        this.arrays.push([]);
+        this.pushString(start);
+        i = end;
+      } else if (c === 0x3c || c === 0x5b) {
+        if (this.depth++ === 0) {
+          this.levelCodes = this.scratch.length;
+          this.levelItems = this.itemCount;
+        }
+        i += c === 0x3c ? 2 : 1;
+      } else if (c === 0x3e && b[i + 1] === 0x3e) {
+        // A dictionary closed: nothing is pushed, what stood before it is the last operand again.
+        if (this.depth === 1) {
+          this.scratch.length = this.levelCodes;
+          this.itemCount = this.levelItems;
+        }
+        if (this.depth > 0) this.depth--;
+        i += 2;
+      } else if (c === 0x5d) {
+        this.closeArray();
         i++;
-      } else if (c === ']') {
-        const array = this.arrays.pop() ?? [];
-        i++;
-        this.push(array);
+      } else if (c === 0x25) {
+        let eol = i + 1;
+        while (eol < len && b[eol] !== 0x0a && b[eol] !== 0x0d) eol++;
+        if (eol === len) return this.cut(b, i, final);
+        i = eol;
       } else {
         let end = i + 1;
-        while (end < s.length && ENDS_TOKEN[s.charCodeAt(end) & 0xff] !== 1) end++;
-        if (end === s.length && !final) return cut(i);
-        const number = STARTS_NUMBER[c.charCodeAt(0)] === 1 ? numberAt(s, i, end) : Number.NaN;
-        if (!Number.isNaN(number)) this.push(number);
-        else {
-          const token = s.slice(i, end);
-          if (c === '/') this.push({ name: token.slice(1) });
-          else if (STARTS_NUMBER[c.charCodeAt(0)] !== 1 || !NUMBER.test(token)) this.operator(token);
-        }
+        while (end < len && ENDS_TOKEN[b[end] as number] !== 1) end++;
+        if (end === len && !final) return this.cut(b, i, final);
+        const number = STARTS_NUMBER[c] === 1 ? numberAt(b, i, end) : Number.NaN;
+        if (!Number.isNaN(number)) {
+          if (this.depth === 1 && number < -200) this.item(GAP);
+          else if (this.depth === 0) this.operand(NUMBER, number, undefined);
+        } else if (c === 0x2f) {
+          if (this.depth === 0) this.operand(NAME, 0, b.toString('latin1', i + 1, end));
+        } else this.operator(b, i, end);
         i = end;
       }
     }
   }
 
   /**
-   * Shows the long string's codes in s from `from`; returns where it ended (the string is then
+   * A string decoded to scratch[start, length): the new last operand (moved to the front, what
+   * stood before it forgotten), an item of the outermost array, or nothing of use deeper.
+   */
+  private pushString(start: number): void {
+    if (this.depth === 0) {
+      this.scratch.bytes.copyWithin(0, start, this.scratch.length);
+      this.scratch.length -= start;
+      this.itemCount = 0;
+      this.operand(STRING, 0, undefined);
+    } else if (this.depth === 1) this.item(this.scratch.length);
+    else this.scratch.length = start;
+  }
+
+  private operand(kind: number, value: number, name: string | undefined): void {
+    // A number or a name is the last operand now: no string's codes are needed any more.
+    if (kind === NUMBER || kind === NAME) {
+      this.scratch.length = 0;
+      this.itemCount = 0;
+    }
+    if (this.count === MAX_OPERANDS) {
+      this.kinds.copyWithin(0, 1);
+      this.numbers.copyWithin(0, 1);
+      this.names.copyWithin(0, 1);
+      this.count--;
+    }
+    this.kinds[this.count] = kind;
+    this.numbers[this.count] = value;
+    this.names[this.count++] = name;
+  }
+
+  private item(value: number): void {
+    if (this.itemCount === this.items.length) {
+      const grown = new Int32Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    this.items[this.itemCount++] = value;
+  }
+
+  /** `]`: the outermost array becomes the last operand (its codes and items moved to the front); an inner one is read past. */
+  private closeArray(): void {
+    if (this.depth > 1) {
+      this.depth--;
+      return;
+    }
+    const shift = this.depth === 0 ? this.scratch.length : this.levelCodes;
+    const firstItem = this.depth === 0 ? this.itemCount : this.levelItems;
+    this.scratch.bytes.copyWithin(0, shift, this.scratch.length);
+    this.scratch.length -= shift;
+    this.items.copyWithin(0, firstItem, this.itemCount);
+    this.itemCount -= firstItem;
+    for (let k = 0; k < this.itemCount; k++) if (this.items[k] !== GAP) (this.items[k] as number) -= shift;
+    this.depth = 0;
+    this.operand(ARRAY, 0, undefined);
+  }
+
+  private operator(b: Buffer, from: number, to: number): void {
+    const c0 = b[from];
+    const c1 = to - from === 2 ? b[from + 1] : -1;
+    const last = this.count > 0 ? this.kinds[this.count - 1] : 0;
+    // With an array still open, the last operand's codes end where the array's begin.
+    const codesEnd = this.depth > 0 ? this.levelCodes : this.scratch.length;
+    if (c0 === 0x54 && c1 !== -1) {
+      if (c1 === 0x66) {
+        // Tf: the first name is the font's resource name.
+        let at = 0;
+        while (at < this.count && this.kinds[at] !== NAME) at++;
+        if (at < this.count) this.font = this.shown.font(this.names[at] as string);
+      } else if (c1 === 0x6a) {
+        if (last === STRING) this.shown.show(this.font, this.scratch.bytes, 0, codesEnd);
+      } else if (c1 === 0x4a) {
+        if (last === ARRAY) this.showArray(this.depth > 0 ? this.levelItems : this.itemCount);
+      } else if (c1 === 0x64 || c1 === 0x44) {
+        this.shown.separator(this.count > 1 && this.kinds[1] === NUMBER && this.numbers[1] !== 0 ? NEW_LINE : WORD_GAP);
+      } else if (c1 === 0x2a) {
+        this.shown.separator(NEW_LINE);
+      } else if (c1 === 0x6d) {
+        const y = this.count > 5 && this.kinds[5] === NUMBER ? this.numbers[5] : undefined;
+        this.shown.separator(y !== undefined && y === this.lastY ? WORD_GAP : NEW_LINE);
+        if (y !== undefined) this.lastY = y;
+      }
+    } else if (to - from === 1 && (c0 === 0x27 || c0 === 0x22)) {
+      this.shown.separator(NEW_LINE);
+      if (last === STRING) this.shown.show(this.font, this.scratch.bytes, 0, codesEnd);
+    } else if (c0 === 0x49 && c1 === 0x44) this.inlineImage = true;
+    this.count = 0;
+    this.depth = 0;
+    this.scratch.length = 0;
+    this.itemCount = 0;
+  }
+
+  /** TJ: the strings of its array, a displacement of more than a fifth of an em (thousandths, negative = to the right) a word gap. */
+  private showArray(items: number): void {
+    let from = 0;
+    for (let k = 0; k < items; k++) {
+      const item = this.items[k] as number;
+      if (item === GAP) this.shown.separator(WORD_GAP);
+      else {
+        this.shown.show(this.font, this.scratch.bytes, from, item);
+        from = item;
+      }
+    }
+  }
+
+  /**
+   * Shows the long string's codes in b from `from`; returns where it ended (the string is then
    * over, and stands as an empty operand for its operator), or keeps what a cut escape or hex digit
    * needs for the next chunk.
    */
-  private continueLongString(s: string, from: number, final: boolean): number {
+  private continueLongString(b: Buffer, from: number, final: boolean): number {
     const long = this.longString as NonNullable<ContentTextParser['longString']>;
+    const start = this.scratch.length;
+    let end: number;
+    let over: boolean;
     if (long.hex) {
-      const close = s.indexOf('>', from);
-      let to = close < 0 ? s.length : close;
+      const close = b.indexOf(0x3e, from);
+      end = close < 0 ? b.length : close;
       if (close < 0 && !final) {
         // a hex digit without its pair waits for the next chunk
-        let digits = 0;
-        let last = -1;
-        for (let k = from; k < to; k++) {
-          const c = s.charCodeAt(k);
-          if (c < 128 && (HEX_VALUE[c] as number) >= 0) {
-            digits++;
-            last = k;
-          }
-        }
-        if (digits % 2 === 1) to = last;
+        const digits = hexDigits(b, from, end);
+        if (digits.count % 2 === 1) end = digits.last;
       }
-      this.text(hexCodes(s, from, to));
-      if (close >= 0 || final) return this.endLongString(close < 0 ? s.length : close + 1);
-      this.carry = s.slice(to);
-      return s.length;
+      readHexString(b.subarray(0, end), from, this.scratch);
+      over = close >= 0 || final;
+      if (close >= 0) end = close + 1;
+    } else {
+      end = readLiteralPart(b, from, long.depth, this.scratch);
+      over = part.depth === 0 || final;
+      long.depth = part.depth;
     }
-    const part = literalPart(s, from, long.depth);
-    this.text(part.value);
-    if (part.depth === 0 || final) return this.endLongString(part.end);
-    long.depth = part.depth;
-    this.carry = s.slice(part.end);
-    return s.length;
-  }
-
-  private endLongString(end: number): number {
+    this.shown.show(this.font, this.scratch.bytes, start, this.scratch.length);
+    this.scratch.length = start;
+    if (!over) {
+      this.carry = Buffer.from(b.subarray(end));
+      return b.length;
+    }
     this.longString = undefined;
-    this.push('');
+    this.pushString(this.scratch.length);
     return end;
-  }
-
-  private operator(op: string): void {
-    const args = this.operands;
-    this.operands = [];
-    this.arrays = [];
-    if (op === 'Tf') {
-      const name = args.find((a): a is { name: string } => typeof a === 'object' && !Array.isArray(a) && 'name' in a);
-      if (name) this.font = name.name;
-    } else if (op === 'Tj' || op === "'" || op === '"') {
-      if (op !== 'Tj') this.ops.push('\n');
-      this.show(args[args.length - 1]);
-    } else if (op === 'TJ') {
-      const array = args[args.length - 1];
-      if (Array.isArray(array)) {
-        for (const item of array) {
-          // A displacement of more than a fifth of an em (thousandths, negative = to the right) is a word gap.
-          if (typeof item === 'number') {
-            if (item < -200) this.ops.push(' ');
-          } else this.show(item);
-        }
-      }
-    } else if (op === 'Td' || op === 'TD') {
-      const ty = args[1];
-      this.ops.push(typeof ty === 'number' && ty !== 0 ? '\n' : ' ');
-    } else if (op === 'T*') {
-      this.ops.push('\n');
-    } else if (op === 'Tm') {
-      const y = args[5];
-      this.ops.push(typeof y === 'number' && this.lastY !== undefined && y === this.lastY ? ' ' : '\n');
-      if (typeof y === 'number') this.lastY = y;
-    } else if (op === 'ID') {
-      this.inlineImage = true;
-    }
-  }
-
-  private show(operand: Operand | undefined): void {
-    if (typeof operand === 'string') this.text(operand);
-  }
-
-  /** Codes shown in the current font, joined to the previous piece when that was in the same font. */
-  private text(codes: string): void {
-    const last = this.ops[this.ops.length - 1];
-    if (last !== undefined && typeof last !== 'string' && last.font === this.font) last.codes += codes;
-    else this.ops.push({ font: this.font, codes });
   }
 }

@@ -5,8 +5,9 @@
 // name that means one font across the whole file is taken as that font.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
-import { decodeCodes, parseToUnicode, type ToUnicode } from './pdf-cmap.js';
-import { ContentTextParser, type TextOp } from './pdf-content.js';
+import { decodeCodes, parseToUnicode, TextUnits, type ToUnicode } from './pdf-cmap.js';
+import { ContentTextParser } from './pdf-content.js';
+import { NEW_LINE, type ShownText, WORD_GAP } from './pdf-shown-text.js';
 
 const MAX_HELD_CHARS = 8 * 1024 * 1024;
 
@@ -44,33 +45,39 @@ function fontMap(fontDict: string): Map<string, number> {
 export class PdfFonts {
   private pageOf: Map<number, number> | undefined;
   private global: Map<string, number> | undefined;
+  private readonly units = new TextUnits();
 
   constructor(
     private readonly objects: Map<number, string>,
     private readonly cmaps: Map<number, ToUnicode>,
   ) {}
 
-  /** The text of a content stream's operators. */
-  text(ops: readonly TextOp[], streamObject: number): string {
+  /** The text a content stream shows. */
+  text(shown: ShownText, streamObject: number): string {
     const fonts = this.fontsOf(streamObject);
-    const out: string[] = [];
-    const cache = new Map<string, { cmap: ToUnicode | undefined; twoByte: boolean }>();
-    for (const op of ops) {
-      if (typeof op === 'string') {
-        out.push(op);
-        continue;
+    const resolved: Array<{ cmap: ToUnicode | undefined; twoByte: boolean }> = [];
+    const { codes, runs } = shown;
+    const out = this.units;
+    let from = 0;
+    for (let k = 0; k < shown.used; k += 2) {
+      const kind = runs[k] as number;
+      const end = runs[k + 1] as number;
+      if (kind === NEW_LINE) out.unit(0x0a);
+      else if (kind === WORD_GAP) out.unit(0x20);
+      else {
+        let font = resolved[kind];
+        if (font === undefined) {
+          const name = shown.fonts[kind] as string;
+          const object = fonts.get(name) ?? this.globalFonts().get(name);
+          const dict = object === undefined ? '' : (this.objects.get(object) ?? '');
+          const ref = /\/ToUnicode\s+(\d+)\s+\d+\s+R/.exec(dict);
+          font = resolved[kind] = { cmap: ref ? this.cmaps.get(Number(ref[1])) : undefined, twoByte: /\/Subtype\s*\/Type0/.test(dict) };
+        }
+        decodeCodes(codes.bytes, from, end, font.cmap, font.twoByte, out);
       }
-      let font = cache.get(op.font);
-      if (font === undefined) {
-        const object = fonts.get(op.font) ?? this.globalFonts().get(op.font);
-        const dict = object === undefined ? '' : (this.objects.get(object) ?? '');
-        const ref = /\/ToUnicode\s+(\d+)\s+\d+\s+R/.exec(dict);
-        font = { cmap: ref ? this.cmaps.get(Number(ref[1])) : undefined, twoByte: /\/Subtype\s*\/Type0/.test(dict) };
-        cache.set(op.font, font);
-      }
-      out.push(decodeCodes(op.codes, font.cmap, font.twoByte));
+      from = end;
     }
-    return out.join('');
+    return out.take();
   }
 
   private fontsOf(streamObject: number): Map<string, number> {
@@ -129,7 +136,7 @@ export class PdfFonts {
  * that turned out encrypted).
  */
 export class ContentText {
-  private held: Array<{ object: number; ops: TextOp[] }> = [];
+  private held: Array<{ object: number; shown: ShownText }> = [];
   private heldChars = 0;
   private readonly cmaps = new Map<number, ToUnicode>();
 
@@ -145,14 +152,13 @@ export class ContentText {
     let decided = false;
     return {
       write: async (chunk) => {
-        const s = chunk.toString('latin1');
         if (!decided) {
           decided = true;
-          if (/begincmap|begincodespacerange|\/CIDInit/.test(s.slice(0, 4096))) cmap = [];
+          if (/begincmap|begincodespacerange|\/CIDInit/.test(chunk.toString('latin1', 0, 4096))) cmap = [];
         }
         if (cmap !== undefined) {
-          if (cmap.length < 1024) cmap.push(s);
-        } else parser.write(s);
+          if (cmap.length < 1024) cmap.push(chunk.toString('latin1'));
+        } else parser.write(chunk);
       },
       end: async () => {
         if (cmap !== undefined) {
@@ -160,9 +166,10 @@ export class ContentText {
           return;
         }
         parser.end();
-        if (parser.ops.length === 0) return;
-        this.held.push({ object, ops: parser.ops });
-        this.heldChars += parser.ops.reduce((n, op) => n + (typeof op === 'string' ? 1 : op.codes.length), 0);
+        const { shown } = parser;
+        if (shown.used === 0) return;
+        this.held.push({ object, shown });
+        this.heldChars += shown.chars;
         if (this.heldChars > MAX_HELD_CHARS) await this.release();
       },
     };
@@ -176,6 +183,6 @@ export class ContentText {
     const text = held.length > 0 ? this.out() : undefined;
     if (text === undefined) return;
     const fonts = new PdfFonts(this.objects, this.cmaps);
-    for (const { object, ops } of held) await text.write(`${fonts.text(ops, object)}\n`);
+    for (const { object, shown } of held) await text.write(`${fonts.text(shown, object)}\n`);
   }
 }

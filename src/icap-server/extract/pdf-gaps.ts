@@ -4,7 +4,7 @@
 // structure: the trailer's strings are read as text, the rest is accounted for. Anything else there
 // (a text behind the header, bytes after %%EOF, what follows a cut, an object too damaged to find)
 // is not PDF, and goes to the leftover text as it stands, runs of it separated by a line break.
-import { ENDS_TOKEN } from './pdf-content.js';
+import { ENDS_TOKEN } from './pdf-syntax.js';
 import { dictionaryEnd, objectStrings } from './pdf-strings.js';
 
 export interface GapOutput {

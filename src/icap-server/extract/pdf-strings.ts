@@ -4,7 +4,7 @@
 // read, whatever its key: a writer may keep text under any key, and a hostile one does. They are
 // text strings (§7.9.2.2): UTF-16BE after the byte order mark FE FF, UTF-8 after EF BB BF (PDF 2.0
 // §7.9.2.2.1), else PDFDocEncoding, read as latin1 (the two agree on every ASCII character).
-import { hexCodes, literalString } from './pdf-content.js';
+import { hexCodes, literalString } from './pdf-syntax.js';
 
 /** §7.9.2.2: a language and country code between two ESC characters inside UTF-16 text. */
 const LANGUAGE_ESCAPE = /\u001b[^\u001b]*\u001b/g;

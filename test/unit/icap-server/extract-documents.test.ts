@@ -2,6 +2,7 @@
 // notes), ODF, HTML, XML, RTF, UTF-16/32 with and without a byte-order mark, declared charsets.
 import { describe, expect, it } from 'vitest';
 import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
+import { WORD_GAP } from '../../../src/icap-server/extract/pdf-shown-text.js';
 import { XmlTokenizer } from '../../../src/icap-server/extract/xml-tokenizer.js';
 import { chunked, docx, pdf, xlsx, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
@@ -172,9 +173,12 @@ describe('PDF', () => {
 
   it('reads hex strings with white space, lower case and an odd last digit', () => {
     const parser = new ContentTextParser();
-    parser.write('BT /F2 9 Tf <54 4f 50 2D> Tj [<534543524554> -300 <706c616e7>] TJ ET');
+    parser.write(Buffer.from('BT /F2 9 Tf <54 4f 50 2D> Tj [<534543524554> -300 <706c616e7>] TJ ET'));
     parser.end();
-    expect(parser.ops).toEqual([{ font: 'F2', codes: 'TOP-SECRET' }, ' ', { font: 'F2', codes: 'planp' }]);
+    const { codes, runs, fonts } = parser.shown;
+    expect(fonts[runs[0] as number]).toBe('F2');
+    expect([...runs]).toEqual([runs[0], 10, WORD_GAP, 10, runs[0], 15]);
+    expect(Buffer.from(codes.bytes).toString('latin1')).toBe('TOP-SECRETplanp');
   });
 
   it('reads objects and streams longer than its first look at the buffered bytes, at any chunk size', async () => {

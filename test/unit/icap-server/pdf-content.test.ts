@@ -2,14 +2,38 @@
 // 4096 bytes, characters outside the hex digits ignored) and numbers read without a token string,
 // attacked at chunk boundaries and with the number forms §7.3.3 allows.
 import { describe, expect, it } from 'vitest';
-import { decodeCodes, parseToUnicode } from '../../../src/icap-server/extract/pdf-cmap.js';
-import { ContentTextParser, type TextOp } from '../../../src/icap-server/extract/pdf-content.js';
+import { decodeCodes, parseToUnicode, TextUnits, type ToUnicode } from '../../../src/icap-server/extract/pdf-cmap.js';
+import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
+import { NEW_LINE, type ShownText, WORD_GAP } from '../../../src/icap-server/extract/pdf-shown-text.js';
+
+/** A piece of shown text: codes (latin1 characters, one per byte) in a font, or a separator. */
+type TextOp = { font: string; codes: string } | string;
+
+/** The runs of what a stream shows, one by one. */
+function opsOf(shown: ShownText): TextOp[] {
+  const ops: TextOp[] = [];
+  let from = 0;
+  for (let k = 0; k < shown.used; k += 2) {
+    const kind = shown.runs[k] as number;
+    const end = shown.runs[k + 1] as number;
+    if (kind === NEW_LINE || kind === WORD_GAP) ops.push(kind === NEW_LINE ? '\n' : ' ');
+    else ops.push({ font: shown.fonts[kind] as string, codes: Buffer.from(shown.codes.bytes.subarray(from, end)).toString('latin1') });
+    from = end;
+  }
+  return ops;
+}
 
 function parse(content: string, chunk = content.length): TextOp[] {
   const parser = new ContentTextParser();
-  for (let at = 0; at < content.length; at += chunk) parser.write(content.slice(at, at + chunk));
+  for (let at = 0; at < content.length; at += chunk) parser.write(Buffer.from(content.slice(at, at + chunk), 'latin1'));
   parser.end();
-  return parser.ops;
+  return opsOf(parser.shown);
+}
+
+function decode(codes: string, cmap: ToUnicode | undefined, twoByte: boolean): string {
+  const out = new TextUnits();
+  decodeCodes(Buffer.from(codes, 'latin1'), 0, codes.length, cmap, twoByte, out);
+  return out.take();
 }
 
 const hex = (text: string) => Buffer.from(text, 'latin1').toString('hex');
@@ -40,7 +64,7 @@ describe('PDF content streams', () => {
   it('maps two-byte codes through a ToUnicode CMap, multi-unit targets and unmapped codes included', () => {
     const cmap = parseToUnicode('1 begincodespacerange <0000> <FFFF> endcodespacerange 2 beginbfchar <0001> <0041> <0002> <D83DDE00> endbfchar 1 beginbfrange <0010> <0012> <0030> endbfrange');
     const codes = String.fromCharCode(0, 1, 0, 2, 0, 0x10, 0, 0x12, 0x7f, 0x7f, 0, 1);
-    expect(decodeCodes(codes, cmap, true)).toBe('A\u{1F600}02A');
+    expect(decode(codes, cmap, true)).toBe('A\u{1F600}02A');
   });
 
   it('a string longer than a token may be is shown as it comes: the text deep inside it is read, whatever the chunks cut', () => {
@@ -57,13 +81,14 @@ describe('PDF content streams', () => {
           const cuts = [...Array.from({ length: Math.floor(content.length / chunk) }, (_, k) => (k + 1) * chunk), at + shift].sort((a, b) => a - b);
           let from = 0;
           for (const cut of [...cuts, content.length]) {
-            parser.write(content.slice(from, cut));
+            parser.write(Buffer.from(content.slice(from, cut), 'latin1'));
             from = cut;
           }
           parser.end();
-          const codes = parser.ops.map((op) => (typeof op === 'string' ? op : op.codes)).join('');
+          const ops = opsOf(parser.shown);
+          const codes = ops.map((op) => (typeof op === 'string' ? op : op.codes)).join('');
           expect(codes.includes(shown), `chunks of ${chunk}, a cut at card + ${shift}`).toBe(true);
-          expect(parser.ops.at(-1), 'the content after the string reads on').toEqual({ font: 'F2', codes: 'after' });
+          expect(ops.at(-1), 'the content after the string reads on').toEqual({ font: 'F2', codes: 'after' });
         }
       }
     }

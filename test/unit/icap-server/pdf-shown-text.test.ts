@@ -1,0 +1,99 @@
+// What a content stream shows, read from its bytes and held flat (pdf-content.ts, pdf-shown-text.ts),
+// and the ToUnicode table it is decoded through (pdf-cmap.ts): the operand rules a text operator
+// depends on (the last operand, the first name, arrays and dictionaries nested or left open),
+// attacked at every chunk size from 1 to 7, and CMaps dense, sparse, wide and hostile.
+import { describe, expect, it } from 'vitest';
+import { APART, decodeCodes, parseToUnicode, TextUnits, type ToUnicode } from '../../../src/icap-server/extract/pdf-cmap.js';
+import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
+import { NEW_LINE, WORD_GAP } from '../../../src/icap-server/extract/pdf-shown-text.js';
+
+/** What a stream shows: codes (latin1) in brackets after their font's name, separators as they are. */
+function shown(content: string, chunk = content.length): string {
+  const parser = new ContentTextParser();
+  for (let at = 0; at < content.length; at += chunk) parser.write(Buffer.from(content.slice(at, at + chunk), 'latin1'));
+  parser.end();
+  const { codes, runs, fonts, used } = parser.shown;
+  let out = '';
+  for (let k = 0; k < used; k += 2) {
+    const kind = runs[k] as number;
+    if (kind === NEW_LINE || kind === WORD_GAP) out += kind === NEW_LINE ? '\n' : ' ';
+    else out += `${fonts[kind]}[${Buffer.from(codes.bytes.subarray(k === 0 ? 0 : runs[k - 1], runs[k + 1])).toString('latin1')}]`;
+  }
+  return out;
+}
+
+/** The same at every chunk size from 1 to 7 and whole. */
+function shownAnyhow(content: string): string {
+  const whole = shown(content);
+  for (let chunk = 1; chunk <= 7; chunk++) expect(shown(content, chunk), `chunks of ${chunk}`).toBe(whole);
+  return whole;
+}
+
+function decode(codes: number[], cmap: ToUnicode | undefined, twoByte = false): string {
+  const out = new TextUnits();
+  decodeCodes(Uint8Array.from(codes), 0, codes.length, cmap, twoByte, out);
+  return out.take();
+}
+
+describe('content stream operands', () => {
+  it('shows the last operand of Tj, and the strings of the last array of TJ, in the font of the first name before Tf', () => {
+    expect(shownAnyhow('/F1 /F2 9 Tf (a) (b) Tj (c) 5 Tj [(d)] (e) TJ (f) [(g) -201 (h) -200 (i)] TJ')).toBe('F1[bg] F1[hi]');
+  });
+
+  it('reads past what nested arrays and dictionaries hold, and names and numbers in arrays', () => {
+    expect(shownAnyhow('/F1 Tf [(a) [(x) -900 (y)] /N (b) <</K (z)>> -300 (c)] TJ')).toBe('F1[ab] F1[c]');
+  });
+
+  it('keeps the operand before a dictionary that closes (nothing is pushed), not before an array that closes', () => {
+    expect(shownAnyhow('/F1 Tf (keep) <</ActualText (no)>> Tj (lost) [(arr)] Tj [(a)] <<(d)>> TJ')).toBe('F1[keepa]');
+  });
+
+  it('shows an operand before an array still open, and nothing for a ] that closes nothing', () => {
+    expect(shownAnyhow('/F1 Tf (open) [(x) Tj (y) ] TJ [(z)] ] TJ')).toBe('F1[open]');
+  });
+
+  it('counts Td and Tm operands from the first of the last sixteen', () => {
+    const many = Array.from({ length: 20 }, (_, i) => i).join(' ');
+    expect(shownAnyhow(`/F1 Tf 0 5 Td (a) Tj 0 0 Td (b) Tj ${many} Td (c) Tj 1 0 0 1 0 7 Tm (d) Tj 1 0 0 1 9 7 Tm (e) Tj`)).toBe('\nF1[a] F1[b]\nF1[c]\nF1[d] F1[e]');
+  });
+
+  it('skips an inline image and a comment, whatever the chunks cut', () => {
+    expect(shownAnyhow('/F1 Tf BI /W 4 /H 1 ID (x) Tj \u00ff\u0000EI (a) Tj % (no) Tj\r(b) \' 1 2 (c) "')).toBe('F1[a]\nF1[b]\nF1[c]');
+  });
+
+  it('decodes escapes, nesting and hex pairs split by white space the same at every cut', () => {
+    expect(shownAnyhow('/F1 Tf (a\\(b\\)c (d) \\101\\7x\\0123\\\r\n\\\ne\\q) Tj <41 4 2\n43 4> Tj <zz> Tj')).toBe('F1[a(b)c (d) A\u0007x\n3eqABC@]');
+  });
+});
+
+describe('ToUnicode tables', () => {
+  it('looks one- and two-byte codes up in a table, targets of other lengths in the map', () => {
+    const cmap = parseToUnicode('1 begincodespacerange <0000> <FFFF> endcodespacerange 4 beginbfchar <0001> <0041> <0002> <D83DDE00> <0003> <> <0004> <FFFF> endbfchar 1 beginbfrange <0010> <0012> <0030> endbfrange');
+    expect(cmap.units?.[1]).toBe(0x41);
+    expect(cmap.units?.[2]).toBe(APART);
+    expect([...cmap.map.keys()].sort()).toEqual([2, 3, 4]);
+    expect(decode([0, 1, 0, 2, 0, 3, 0, 4, 0, 0x11, 0x7f, 0x7f, 0], cmap)).toBe('A\u{1F600}\uffff1');
+  });
+
+  it('takes unmapped one-byte codes as Latin-1, and a font without a map as Latin-1 or, two-byte, as nothing', () => {
+    const cmap = parseToUnicode('begincodespacerange <00> <FF> endcodespacerange beginbfchar <41> <0062> <42> <00630064> endbfchar');
+    expect(decode([0x41, 0x42, 0x43, 0xe9], cmap)).toBe('bcdC\u00e9');
+    expect(decode([0x41, 0xe9], undefined)).toBe('A\u00e9');
+    expect(decode([0x41, 0xe9], undefined, true)).toBe('');
+  });
+
+  it('keeps a sparse map a map, and reads three- and four-byte codes through it', () => {
+    const sparse = parseToUnicode('begincodespacerange <0000> <FFFF> endcodespacerange beginbfchar <0001> <0041> <FFF0> <0042> endbfchar');
+    expect(sparse.units).toBeUndefined();
+    expect(decode([0, 1, 0xff, 0xf0, 0, 2], sparse)).toBe('AB');
+    const wide = parseToUnicode('begincodespacerange <00000000> <FFFFFFFF> endcodespacerange beginbfchar <00010203> <0041> endbfchar');
+    expect(decode([0, 1, 2, 3, 0, 1, 2, 4, 9], wide)).toBe('A');
+  });
+
+  it('bounds a hostile range, and gives a text beyond Latin-1 as it is, lone surrogates included', () => {
+    const huge = parseToUnicode('begincodespacerange <0000> <FFFF> endcodespacerange beginbfrange <0000> <FFFFFFFF> <0041> endbfrange');
+    expect(huge.units?.length).toBe(0x10000);
+    const cmap = parseToUnicode('begincodespacerange <0000> <FFFF> endcodespacerange beginbfchar <0001> <D83D> <0002> <20AC> endbfchar');
+    expect(decode([0, 1, 0, 2], cmap)).toBe('\ud83d\u20ac');
+  });
+});
