@@ -14,7 +14,7 @@ import { writeCorpus } from '../test/corpus/generate-corpus.js';
 import { corpusConfig, scanBytes, scanCorpus, scoreByFormat, type FormatScore } from '../test/corpus/scan-corpus.js';
 import { Findings } from '../src/icap-server/detectors/findings.js';
 import { TextScanner } from '../src/icap-server/detectors/text-scanner.js';
-import { largeBodies, mixedText } from './lib/detection-bodies.js';
+import { largeBodies, mixedText, packageBodies } from './lib/detection-bodies.js';
 
 const { values: args } = parseArgs({
   options: { seeds: { type: 'string', default: '13,2027,4242' }, 'per-kind': { type: 'string', default: '2' }, mib: { type: 'string', default: '32' }, rounds: { type: 'string', default: '3' }, out: { type: 'string', default: 'bench/results/detection.md' } },
@@ -79,7 +79,7 @@ async function best(run: () => Promise<string[]> | string[]): Promise<{ ms: numb
 }
 const row = (name: string, bytes: number, r: { ms: number; cpuMs: number; found: string[] }) =>
   say(`| ${name} | ${(bytes / 1048576).toFixed(1)} | ${r.ms.toFixed(0)} | ${(bytes / 1048576 / (r.ms / 1000)).toFixed(1)} | ${(bytes / 1048576 / (r.cpuMs / 1000)).toFixed(1)} | ${r.found.join(' ') || '—'} |`);
-for (const body of largeBodies(Number(args.mib) * 1048576)) row(body.name, body.bytes.length, await best(() => scanBytes(dlp, config, body.bytes, body.contentType)));
+for (const body of [...largeBodies(Number(args.mib) * 1048576), ...packageBodies(Number(args.mib) * 1048576)]) row(body.name, body.bytes.length, await best(() => scanBytes(dlp, config, body.bytes, body.contentType)));
 // The text detectors alone, on text already decoded (what content extraction hands them).
 const text = mixedText(Number(args.mib) * 1048576);
 row('plain text, the text detectors alone (TextScanner)', text.length, await best(() => {

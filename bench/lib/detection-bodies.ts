@@ -1,8 +1,11 @@
 // Large bodies for the detection benchmark: what uploads hold (prose, numbers, ids, hex and base64,
 // logs, a few secrets), as plain text, as JSON, and as the office formats of the corpus writers.
+import zlib from 'node:zlib';
 import { seeded } from '../../test/corpus/secrets.js';
+import { tar } from '../../test/corpus/writers/archive-writers.js';
 import { docx, xlsx } from '../../test/corpus/writers/office-writers.js';
 import { pdf } from '../../test/corpus/writers/pdf-writer.js';
+import { zip } from '../../test/corpus/writers/zip-writer.js';
 
 export interface LargeBody {
   name: string;
@@ -34,6 +37,32 @@ export function mixedText(bytes: number): string {
 
 const OOXML = 'application/vnd.openxmlformats-officedocument';
 
+/** `text` cut into files of 200 B to 24 KiB, the sizes the files of a package or a jar have. */
+function smallFiles(text: string, seed: number): string[] {
+  const rand = seeded(seed);
+  const files: string[] = [];
+  for (let at = 0; at < text.length; ) {
+    const size = Math.floor(200 + rand() * rand() * 24 * 1024);
+    files.push(text.slice(at, at + size));
+    at += size;
+  }
+  return files;
+}
+
+/**
+ * A class file's bytes: its magic, then constant-pool strings (the text) between short runs of
+ * binary (tags, lengths, indices, code), as javac writes them.
+ */
+function classFile(text: string, rand: () => number): Buffer {
+  const parts = [Buffer.from([0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 61])];
+  for (let at = 0; at < text.length; ) {
+    const size = 8 + Math.floor(rand() * 120);
+    parts.push(Buffer.from(Array.from({ length: 4 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256))), Buffer.from(text.slice(at, at + size)));
+    at += size;
+  }
+  return Buffer.concat(parts);
+}
+
 export function largeBodies(bytes: number): LargeBody[] {
   const text = mixedText(bytes);
   const paragraphs = text.split('\n');
@@ -47,5 +76,19 @@ export function largeBodies(bytes: number): LargeBody[] {
     { name: 'docx', contentType: `${OOXML}.wordprocessingml.document`, bytes: docx(paragraphs) },
     { name: 'xlsx', contentType: `${OOXML}.spreadsheetml.sheet`, bytes: xlsx(rows) },
     { name: 'pdf', contentType: 'application/pdf', bytes: pdf(pages) },
+  ];
+}
+
+/**
+ * Archives of many small files, as software is shipped: a jar (class files, data descriptors as
+ * the jar tool writes them) and an npm package (.tgz), each from `bytes` characters of text.
+ */
+export function packageBodies(bytes: number): LargeBody[] {
+  const rand = seeded(11);
+  const classes = smallFiles(mixedText(bytes), 12).map((text, i) => ({ name: `com/example/app/C${i}.class`, data: classFile(text, rand), descriptor: true }));
+  const sources = smallFiles(mixedText(bytes), 13).map((text, i) => ({ name: `package/lib/m${i}.js`, data: text }));
+  return [
+    { name: 'jar (class files)', contentType: 'application/java-archive', bytes: zip(classes) },
+    { name: 'npm package (.tgz)', contentType: 'application/gzip', bytes: zlib.gzipSync(tar(sources)) },
   ];
 }

@@ -1,5 +1,6 @@
 // A small ZIP writer (APPNOTE.TXT 6.3.10): stored and deflated entries, local headers with sizes
-// up front (no data descriptors), a central directory, and optionally the ZIP64 records (§4.3.14,
+// up front or, as streaming writers (jar, java.util.zip) do, in a data descriptor after the data
+// (flag bit 3, §4.3.9), a central directory, and optionally the ZIP64 records (§4.3.14,
 // §4.5.3) that writers add when sizes or counts pass 32/16 bits or when asked to. Enough for
 // OOXML, ODF and plain archives in the corpus; X's extraction tests may reuse it.
 import zlib from 'node:zlib';
@@ -9,6 +10,8 @@ export interface ZipEntry {
   data: Buffer | string;
   /** deflate (8) unless stored (0) is asked */
   method?: 'store' | 'deflate';
+  /** a deflated entry's CRC and sizes in a data descriptor, zero in its local header */
+  descriptor?: boolean;
 }
 
 export interface ZipOptions {
@@ -41,26 +44,36 @@ export function zip(entries: readonly ZipEntry[], options: ZipOptions = {}): Buf
       if (withOffset) b.writeBigUInt64LE(BigInt(offset), 20);
       return b;
     };
+    const described = entry.descriptor === true && method === 8 && !z64;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(z64 ? 45 : 20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(described ? 0x0808 : 0x0800, 6); // UTF-8 names, and bit 3: a data descriptor
     local.writeUInt16LE(method, 8);
     local.writeUInt16LE(DOS_TIME, 10);
     local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(z64 ? 0xffffffff : body.length, 18);
-    local.writeUInt32LE(z64 ? 0xffffffff : raw.length, 22);
+    local.writeUInt32LE(described ? 0 : crc, 14);
+    local.writeUInt32LE(described ? 0 : z64 ? 0xffffffff : body.length, 18);
+    local.writeUInt32LE(described ? 0 : z64 ? 0xffffffff : raw.length, 22);
     local.writeUInt16LE(name.length, 26);
     const localExtra = extra(false);
     local.writeUInt16LE(localExtra.length, 28);
     parts.push(local, name, localExtra, body);
+    let descriptor = Buffer.alloc(0);
+    if (described) {
+      descriptor = Buffer.alloc(16);
+      descriptor.writeUInt32LE(0x08074b50, 0);
+      descriptor.writeUInt32LE(crc, 4);
+      descriptor.writeUInt32LE(body.length, 8);
+      descriptor.writeUInt32LE(raw.length, 12);
+      parts.push(descriptor);
+    }
 
     const dir = Buffer.alloc(46);
     dir.writeUInt32LE(0x02014b50, 0);
     dir.writeUInt16LE(0x031e, 4); // made by: Unix, 3.0
     dir.writeUInt16LE(z64 ? 45 : 20, 6);
-    dir.writeUInt16LE(0x0800, 8);
+    dir.writeUInt16LE(described ? 0x0808 : 0x0800, 8);
     dir.writeUInt16LE(method, 10);
     dir.writeUInt16LE(DOS_TIME, 12);
     dir.writeUInt16LE(DOS_DATE, 14);
@@ -73,7 +86,7 @@ export function zip(entries: readonly ZipEntry[], options: ZipOptions = {}): Buf
     dir.writeUInt32LE(0o100644 * 0x10000, 38); // external attributes: a regular file, 0644
     dir.writeUInt32LE(z64 ? 0xffffffff : offset, 42);
     central.push(dir, name, dirExtra);
-    offset += local.length + name.length + localExtra.length + body.length;
+    offset += local.length + name.length + localExtra.length + body.length + descriptor.length;
   }
   const dirBytes = Buffer.concat(central);
   const tail: Buffer[] = [];
