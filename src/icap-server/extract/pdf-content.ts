@@ -59,6 +59,8 @@ export class ContentTextParser {
   private longString: { hex: false; depth: number } | { hex: true } | undefined;
 
   write(chunk: Buffer): void {
+    // Room for what the first chunk may show, rather than growing to it step by step.
+    if (this.shown.codes.length === 0) this.shown.codes.room(0, Math.min(chunk.length >> 1, MAX_TOKEN_CHARS));
     const carry = this.carry;
     this.carry = undefined;
     this.consume(carry === undefined ? chunk : Buffer.concat([carry, chunk]), false);
@@ -234,13 +236,17 @@ export class ContentTextParser {
 
   /** TJ: the strings of its array, a displacement of more than a fifth of an em (thousandths, negative = to the right) a word gap. */
   private showArray(items: number): void {
+    // The strings between two gaps lie one after another in `scratch`: shown at once.
     let from = 0;
-    for (let k = 0; k < items; k++) {
-      const item = this.items[k] as number;
-      if (item === GAP) this.shown.separator(WORD_GAP);
+    let to = -1;
+    for (let k = 0; k <= items; k++) {
+      const item = k < items ? (this.items[k] as number) : GAP;
+      if (item !== GAP) to = item;
       else {
-        this.shown.show(this.font, this.scratch.bytes, from, item);
-        from = item;
+        if (to >= 0) this.shown.show(this.font, this.scratch.bytes, from, to);
+        if (k < items) this.shown.separator(WORD_GAP);
+        from = Math.max(from, to);
+        to = -1;
       }
     }
   }

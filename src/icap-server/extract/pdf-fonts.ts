@@ -154,7 +154,8 @@ export class ContentText {
       write: async (chunk) => {
         if (!decided) {
           decided = true;
-          if (/begincmap|begincodespacerange|\/CIDInit/.test(chunk.toString('latin1', 0, 4096))) cmap = [];
+          const head = chunk.subarray(0, 4096);
+          if (head.includes('begincmap') || head.includes('begincodespacerange') || head.includes('/CIDInit')) cmap = [];
         }
         if (cmap !== undefined) {
           if (cmap.length < 1024) cmap.push(chunk.toString('latin1'));

@@ -40,10 +40,13 @@ export class ShownText {
     return this.codes.length + this.separators;
   }
 
+  private readonly fontIndex = new Map<string, number>([['', 0]]);
+
   /** The index of the font named `name`. */
   font(name: string): number {
-    const at = this.fonts.indexOf(name);
-    return at >= 0 ? at : this.fonts.push(name) - 1;
+    let at = this.fontIndex.get(name);
+    if (at === undefined) this.fontIndex.set(name, (at = this.fonts.push(name) - 1));
+    return at;
   }
 
   /** Codes src[from, to) shown in `font`, joined to the run before when that is in the same font. */
@@ -64,10 +67,11 @@ export class ShownText {
     this.run(kind);
   }
 
-  /** Drops the room left for more, once the stream is over. */
+  /** Drops the room left for more, once the stream is over, when it is more than a quarter. */
   seal(): void {
-    this.codes.bytes = this.codes.bytes.slice(0, this.codes.length);
-    this.runs = this.runs.slice(0, this.used);
+    const { bytes, length } = this.codes;
+    if (bytes.length - length > length >> 2) this.codes.bytes = bytes.slice(0, length);
+    if (this.runs.length - this.used > this.used >> 2) this.runs = this.runs.slice(0, this.used);
   }
 
   private run(kind: number): void {

@@ -61,6 +61,14 @@ describe('content stream operands', () => {
     expect(shownAnyhow('/F1 Tf BI /W 4 /H 1 ID (x) Tj \u00ff\u0000EI (a) Tj % (no) Tj\r(b) \' 1 2 (c) "')).toBe('F1[a]\nF1[b]\nF1[c]');
   });
 
+  it('keeps a font table as long as the stream names fonts, each name once', () => {
+    const parser = new ContentTextParser();
+    parser.write(Buffer.from(Array.from({ length: 100_000 }, (_, i) => `/F${i % 50_000} 9 Tf (${i}) Tj`).join('\n')));
+    parser.end();
+    expect(parser.shown.fonts.length).toBe(50_001);
+    expect(parser.shown.used).toBe(2 * 100_000);
+  });
+
   it('decodes escapes, nesting and hex pairs split by white space the same at every cut', () => {
     expect(shownAnyhow('/F1 Tf (a\\(b\\)c (d) \\101\\7x\\0123\\\r\n\\\ne\\q) Tj <41 4 2\n43 4> Tj <zz> Tj')).toBe('F1[a(b)c (d) A\u0007x\n3eqABC@]');
   });
