@@ -9,7 +9,7 @@ import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { OOXML_TEXT_PART, ooxmlText } from './ooxml-text.js';
 import { SharedStringsHandler, SheetHandler, Workbook } from './spreadsheet-cells.js';
-import { type XmlHandler, XmlTokenizer } from './xml-tokenizer.js';
+import { type XmlScanHandler, XmlTokenizer } from './xml-tokenizer.js';
 
 const WORKSHEET = /(?:^|\/)worksheets\/[^/]+\.xml$/i;
 /** ODF 1.2 §3.8 (packages): an encrypted document lists encryption-data for its parts here. */
@@ -98,7 +98,7 @@ export class OfficeParts {
 }
 
 /** XML bytes through `handler`, its text to `text` after every chunk, `done` at the end. */
-function xmlSink(handler: XmlHandler, take: () => string, text: TextSink, done: () => Promise<void>): ByteSink {
+function xmlSink(handler: XmlScanHandler, take: () => string, text: TextSink, done: () => Promise<void>): ByteSink {
   const decoder = new StringDecoder('utf8');
   const tokenizer = new XmlTokenizer(handler);
   const flush = async () => {

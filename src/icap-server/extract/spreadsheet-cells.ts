@@ -5,7 +5,7 @@
 // is kept as compact rows, within MAX_HELD_CHARS for the whole workbook, and written out once the
 // table is known (or unresolved, as indices, when it never comes or the workbook is too big).
 // Shared strings no cell refers to are scanned at the end, so nothing in the table goes unread.
-import { attribute, type XmlHandler } from './xml-tokenizer.js';
+import { decodeXmlEntities, type XmlScanHandler } from './xml-tokenizer.js';
 
 /** Characters of held rows and shared strings kept for one workbook. */
 export const MAX_HELD_CHARS = 8 * 1024 * 1024;
@@ -13,8 +13,65 @@ export const MAX_HELD_CHARS = 8 * 1024 * 1024;
 /** A held cell: its text, or the index of a shared string. */
 type HeldCell = string | number;
 
-function columnIndex(ref: string | undefined): number | undefined {
-  if (ref === undefined) return undefined;
+/**
+ * Where the value of the first ` t=` or ` r=` in the tag body s[from, to) starts (after its
+ * quote) and ends, as attribute() of xml-tokenizer.ts finds it (the first place the three
+ * characters stand), read in place: every cell has these two, and a cell tag is short.
+ */
+let typeAt = -1;
+let typeEnd = -1;
+let refAt = -1;
+let refEnd = -1;
+function cellAttributes(s: string, from: number, to: number): void {
+  typeAt = -1;
+  refAt = -1;
+  for (let k = from; k < to - 2; k++) {
+    if (s.charCodeAt(k) !== 0x20 || s.charCodeAt(k + 2) !== 0x3d) continue;
+    const c = s.charCodeAt(k + 1);
+    if (c === 0x74 /* t */ && typeAt === -1) {
+      typeAt = k + 4;
+      typeEnd = valueEnd(s, k + 3, to);
+      if (typeEnd < 0) typeAt = -2;
+    } else if (c === 0x72 /* r */ && refAt === -1) {
+      refAt = k + 4;
+      refEnd = valueEnd(s, k + 3, to);
+      if (refEnd < 0) refAt = -2;
+    }
+    if (typeAt !== -1 && refAt !== -1) return;
+  }
+}
+
+/** The end of the value quoted at s[quoteAt] in a tag body that ends at `to`, or -1. */
+function valueEnd(s: string, quoteAt: number, to: number): number {
+  const quote = s.charCodeAt(quoteAt);
+  if (quoteAt >= to || (quote !== 0x22 && quote !== 0x27)) return -1;
+  for (let k = quoteAt + 1; k < to; k++) if (s.charCodeAt(k) === quote) return k;
+  return -1;
+}
+
+/** Whether the cell's type `t` (ECMA-376 §18.18.11 ST_CellType) is `s`, a shared string. */
+function sharedType(s: string): boolean {
+  if (typeAt < 0) return false;
+  if (typeEnd - typeAt === 1) return s.charCodeAt(typeAt) === 0x73;
+  return s.indexOf('&', typeAt) < typeEnd && decodeXmlEntities(s.slice(typeAt, typeEnd)) === 's';
+}
+
+/** The column of the cell reference `r` (`BC12` → 54), or undefined. */
+function refColumn(s: string): number | undefined {
+  if (refAt < 0) return undefined;
+  let col = 0;
+  let i = refAt;
+  for (; i < refEnd; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 65 || c > 90) break;
+    col = col * 26 + (c - 64);
+  }
+  // An entity may stand for more letters: read the decoded reference.
+  if (i < refEnd && s.charCodeAt(i) === 0x26) return columnIndex(decodeXmlEntities(s.slice(refAt, refEnd)));
+  return i === refAt ? undefined : col - 1;
+}
+
+function columnIndex(ref: string): number | undefined {
   let col = 0;
   let i = 0;
   for (; i < ref.length; i++) {
@@ -60,11 +117,20 @@ export class Workbook {
 /** One worksheet: rows of cells, rendered at once when strings are known, else held. */
 const HEADER_FOOTER = new Set(['oddHeader', 'oddFooter', 'evenHeader', 'evenFooter', 'firstHeader', 'firstFooter']);
 
-export class SheetHandler implements XmlHandler {
+/** A header or footer element's name (9 to 11 characters long) at s[name, nameEnd). */
+function headerFooter(s: string, name: number, nameEnd: number): boolean {
+  const length = nameEnd - name;
+  return length >= 9 && length <= 11 && HEADER_FOOTER.has(s.slice(name, nameEnd));
+}
+
+export class SheetHandler implements XmlScanHandler {
+  wantsText = false;
   private out = '';
   private held: HeldCell[][] | undefined;
   private row: HeldCell[] = [];
-  private cellType = '';
+  /** What the row counts against the held limit: a string its length and a tab, an index 8. */
+  private rowChars = 0;
+  private shared = false;
   private cellColumn: number | undefined;
   private value = '';
   private inValue = false;
@@ -76,28 +142,34 @@ export class SheetHandler implements XmlHandler {
     if (workbook.strings === undefined && !workbook.overflow) this.held = [];
   }
 
-  open(name: string, tag: string): void {
-    if (name === 'c') {
-      this.cellType = attribute(tag, 't') ?? 'n';
-      this.cellColumn = columnIndex(attribute(tag, 'r'));
-      this.value = '';
-    } else if (name === 'v' || name === 't') {
-      this.inValue = true;
-    } else if (name === 'f') {
-      this.inFormula = true;
-    } else if (HEADER_FOOTER.has(name)) {
-      this.inHeaderFooter = true;
-    }
+  openAt(s: string, tag: number, name: number, nameEnd: number, tagEnd: number): void {
+    if (nameEnd - name === 1) {
+      const c = s.charCodeAt(name);
+      if (c === 0x63 /* c */) {
+        cellAttributes(s, tag, tagEnd);
+        this.shared = sharedType(s);
+        this.cellColumn = refColumn(s);
+        this.value = '';
+      } else if (c === 0x76 /* v */ || c === 0x74 /* t */) this.inValue = true;
+      else if (c === 0x66 /* f */) this.inFormula = true;
+    } else if (headerFooter(s, name, nameEnd)) this.inHeaderFooter = true;
+    this.wantsText = (this.inValue && !this.inFormula) || this.inHeaderFooter;
+    if (s.charCodeAt(tagEnd - 1) === 0x2f) this.closeAt(s, name, nameEnd);
   }
 
-  close(name: string): void {
-    if (HEADER_FOOTER.has(name)) {
+  closeAt(s: string, name: number, nameEnd: number): void {
+    const length = nameEnd - name;
+    const c = s.charCodeAt(name);
+    if (length === 1) {
+      if (c === 0x76 /* v */ || c === 0x74 /* t */) this.inValue = false;
+      else if (c === 0x66 /* f */) this.inFormula = false;
+      else if (c === 0x63 /* c */) this.cell();
+    } else if (length === 3 && c === 0x72 && s.charCodeAt(name + 1) === 0x6f && s.charCodeAt(name + 2) === 0x77) this.endRow();
+    else if (headerFooter(s, name, nameEnd)) {
       this.inHeaderFooter = false;
       this.out += '\n';
-    } else if (name === 'v' || name === 't') this.inValue = false;
-    else if (name === 'f') this.inFormula = false;
-    else if (name === 'c') this.cell();
-    else if (name === 'row') this.endRow();
+    }
+    this.wantsText = (this.inValue && !this.inFormula) || this.inHeaderFooter;
   }
 
   text(text: string): void {
@@ -106,30 +178,53 @@ export class SheetHandler implements XmlHandler {
   }
 
   private cell(): void {
+    const row = this.row;
     const column = this.cellColumn;
-    if (column !== undefined && column < 16_384) while (this.row.length < column) this.row.push('');
-    const shared = this.cellType === 's' ? Number.parseInt(this.value, 10) : Number.NaN;
-    this.row.push(Number.isNaN(shared) ? this.value : shared);
+    if (column !== undefined && column < 16_384) {
+      this.rowChars += Math.max(0, column - row.length);
+      while (row.length < column) row.push('');
+    }
+    const shared = this.shared ? Number.parseInt(this.value, 10) : Number.NaN;
+    if (Number.isNaN(shared)) {
+      row.push(this.value);
+      this.rowChars += this.value.length + 1;
+    } else {
+      row.push(shared);
+      this.rowChars += 8;
+    }
   }
 
   private endRow(): void {
     const row = this.row;
     this.row = [];
+    const chars = this.rowChars;
+    this.rowChars = 0;
     if (this.held !== undefined) {
-      const chars = row.reduce<number>((n, c) => n + (typeof c === 'string' ? c.length + 1 : 8), 0);
       if (this.workbook.hold(chars)) {
         this.held.push(row);
         return;
       }
       // Too big to hold: what was held goes out now, with indices for shared strings.
-      this.out += this.held.map((r) => this.render(r)).join('');
+      this.out += this.renderAll(this.held);
       this.held = undefined;
     }
     this.out += this.render(row);
   }
 
   private render(row: HeldCell[]): string {
-    return `${row.map((c) => (typeof c === 'number' ? this.workbook.resolve(c) : c)).join('\t')}\n`;
+    let line = '';
+    for (let i = 0; i < row.length; i++) {
+      const c = row[i] as HeldCell;
+      if (i > 0) line += '\t';
+      line += typeof c === 'number' ? this.workbook.resolve(c) : c;
+    }
+    return `${line}\n`;
+  }
+
+  private renderAll(rows: HeldCell[][]): string {
+    let text = '';
+    for (const row of rows) text += this.render(row);
+    return text;
   }
 
   /** Text ready to scan; held rows stay until flushHeld(). */
@@ -148,13 +243,28 @@ export class SheetHandler implements XmlHandler {
     const held = this.held ?? [];
     this.held = undefined;
     if (this.row.length > 0) held.push(this.row.splice(0));
-    return held.map((r) => this.render(r)).join('');
+    this.rowChars = 0;
+    return this.renderAll(held);
   }
 }
 
+const SI = 1;
+const T = 2;
+const R_PH = 3;
+
+/** The elements of the shared string table read here, by their local name at s[name, nameEnd). */
+function elementOf(s: string, name: number, nameEnd: number): number {
+  const length = nameEnd - name;
+  const c = s.charCodeAt(name);
+  if (length === 1) return c === 0x74 ? T : 0;
+  if (length === 2) return c === 0x73 && s.charCodeAt(name + 1) === 0x69 ? SI : 0;
+  return length === 3 && c === 0x72 && s.charCodeAt(name + 1) === 0x50 && s.charCodeAt(name + 2) === 0x68 ? R_PH : 0;
+}
+
 /** sharedStrings.xml: each `<si>` (its runs joined) becomes one entry of the table. */
-export class SharedStringsHandler implements XmlHandler {
+export class SharedStringsHandler implements XmlScanHandler {
   readonly strings: string[] = [];
+  wantsText = false;
   private current = '';
   private depth = 0;
   private inText = false;
@@ -164,22 +274,27 @@ export class SharedStringsHandler implements XmlHandler {
 
   constructor(private readonly workbook: Workbook) {}
 
-  open(name: string): void {
-    if (name === 'si') {
+  openAt(s: string, _tag: number, name: number, nameEnd: number, tagEnd: number): void {
+    const element = elementOf(s, name, nameEnd);
+    if (element === SI) {
       this.depth++;
       this.current = '';
-    } else if (name === 't') this.inText = true;
-    else if (name === 'rPh') this.inPhonetic = true;
+    } else if (element === T) this.inText = true;
+    else if (element === R_PH) this.inPhonetic = true;
+    this.wantsText = this.inText && !this.inPhonetic && this.depth > 0;
+    if (s.charCodeAt(tagEnd - 1) === 0x2f) this.closeAt(s, name, nameEnd);
   }
 
-  close(name: string): void {
-    if (name === 't') this.inText = false;
-    else if (name === 'rPh') this.inPhonetic = false;
-    else if (name === 'si' && this.depth > 0) {
+  closeAt(s: string, name: number, nameEnd: number): void {
+    const element = elementOf(s, name, nameEnd);
+    if (element === T) this.inText = false;
+    else if (element === R_PH) this.inPhonetic = false;
+    else if (element === SI && this.depth > 0) {
       this.depth--;
       if (!this.workbook.overflow && this.workbook.hold(this.current.length + 8)) this.strings.push(this.current);
       else this.spill += `${this.current}\n`;
     }
+    this.wantsText = this.inText && !this.inPhonetic && this.depth > 0;
   }
 
   text(text: string): void {

@@ -11,6 +11,19 @@ export interface XmlHandler {
   text(text: string): void;
 }
 
+/**
+ * The same events with positions in place of strings, for readers that want few of the tags and
+ * little of the text (a worksheet is mostly markup): nothing is sliced or decoded that they do not
+ * ask for. `s[name, nameEnd)` is the local name; `s[tag, tagEnd)` what stands between `<` and `>`.
+ */
+export interface XmlScanHandler {
+  /** Whether the text that comes next is read: text no one reads is neither sliced nor decoded. */
+  readonly wantsText: boolean;
+  openAt(s: string, tag: number, name: number, nameEnd: number, tagEnd: number): void;
+  closeAt(s: string, name: number, nameEnd: number): void;
+  text(text: string): void;
+}
+
 const MAX_TAG_CHARS = 64 * 1024;
 /** A tag body up to its `>`, quoted attribute values may hold `>`. */
 const TAG_END = /(?:[^"'>]|"[^"]*"|'[^']*')*>/y;
@@ -26,8 +39,10 @@ export function decodeXmlEntities(text: string): string {
   });
 }
 
-/** The local name of the tag name at `from` in `text`, read up to `limit` at most. */
-function localName(text: string, from: number, limit: number): string {
+/** Where the local name of the tag name at `from` in `text` starts and ends, read up to `limit`. */
+let localStart = 0;
+let localEnd = 0;
+function localName(text: string, from: number, limit: number): void {
   let end = from;
   // The prefix ends at the last colon of the name (a lastIndexOf call cost more than the loop).
   let start = from;
@@ -37,7 +52,8 @@ function localName(text: string, from: number, limit: number): string {
     end++;
     if (c === 0x3a) start = end;
   }
-  return text.slice(start, end);
+  localStart = start;
+  localEnd = end;
 }
 
 /** The value of attribute `name` (qualified as written, `t` or `office:value`) in a tag body. */
@@ -67,10 +83,40 @@ function closesTag(s: string, from: number, gt: number): boolean {
   return singles === 0 ? doubles % 2 === 0 : doubles === 0 && singles % 2 === 0;
 }
 
-export class XmlTokenizer {
-  private carry = '';
+/** An XmlHandler's events from positions: each name and tag sliced. */
+class Slicing implements XmlScanHandler {
+  readonly wantsText = true;
 
   constructor(private readonly handler: XmlHandler) {}
+
+  openAt(s: string, tag: number, name: number, nameEnd: number, tagEnd: number): void {
+    const body = s.slice(tag, tagEnd);
+    const local = s.slice(name, nameEnd);
+    const selfClosing = body.charCodeAt(body.length - 1) === 0x2f;
+    this.handler.open(local, body, selfClosing);
+    if (selfClosing) this.handler.close(local);
+  }
+
+  closeAt(s: string, name: number, nameEnd: number): void {
+    this.handler.close(s.slice(name, nameEnd));
+  }
+
+  text(text: string): void {
+    this.handler.text(text);
+  }
+}
+
+/**
+ * XML text in chunks (cut anywhere) as events. A self-closing tag is an open and a close: the
+ * scan handler sees only openAt and ends the element itself when `s[tagEnd - 1]` is `/`.
+ */
+export class XmlTokenizer {
+  private carry = '';
+  private readonly handler: XmlScanHandler;
+
+  constructor(handler: XmlHandler | XmlScanHandler) {
+    this.handler = 'openAt' in handler ? handler : new Slicing(handler);
+  }
 
   write(chunk: string): void {
     const s = this.carry.length > 0 ? this.carry + chunk : chunk;
@@ -82,7 +128,7 @@ export class XmlTokenizer {
     const s = this.carry;
     this.carry = '';
     this.consume(s, true);
-    if (this.carry.length > 0) this.handler.text(decodeXmlEntities(this.carry));
+    if (this.carry.length > 0 && this.handler.wantsText) this.handler.text(decodeXmlEntities(this.carry));
     this.carry = '';
   }
 
@@ -95,11 +141,11 @@ export class XmlTokenizer {
         // Keep an entity reference that may continue in the next chunk.
         const amp = final ? -1 : s.lastIndexOf('&');
         const cut = amp >= i && s.length - amp < 12 && s.indexOf(';', amp) < 0 ? amp : s.length;
-        if (cut > i) h.text(decodeXmlEntities(s.slice(i, cut)));
+        if (cut > i && h.wantsText) h.text(decodeXmlEntities(s.slice(i, cut)));
         this.carry = s.slice(cut);
         return;
       }
-      if (lt > i) h.text(decodeXmlEntities(s.slice(i, lt)));
+      if (lt > i && h.wantsText) h.text(decodeXmlEntities(s.slice(i, lt)));
       const next = s.charCodeAt(lt + 1);
       let end: number;
       if (next === 0x21 /* ! */ || next === 0x3f /* ? */) {
@@ -111,7 +157,7 @@ export class XmlTokenizer {
           // An unterminated comment or section: what follows is not text worth reading.
           return;
         }
-        if (cdata) h.text(s.slice(lt + 9, at));
+        if (cdata && h.wantsText) h.text(s.slice(lt + 9, at));
         i = at + close.length;
         continue;
       }
@@ -123,18 +169,17 @@ export class XmlTokenizer {
       }
       if (end < 0) {
         if (!final && s.length - lt < MAX_TAG_CHARS) return this.keep(s, lt);
-        h.text('<');
+        if (h.wantsText) h.text('<');
         i = lt + 1;
         continue;
       }
-      // A closing tag's name is read where it stands: half the tags, and no string for their body.
-      if (s.charCodeAt(lt + 1) === 0x2f) h.close(localName(s, lt + 2, end - 1));
-      else {
-        const tag = s.slice(lt + 1, end - 1);
-        const selfClosing = tag.charCodeAt(tag.length - 1) === 0x2f;
-        const name = localName(tag, 0, tag.length);
-        h.open(name, tag, selfClosing);
-        if (selfClosing) h.close(name);
+      // Names and tags are handed over where they stand: a handler slices only what it keeps.
+      if (s.charCodeAt(lt + 1) === 0x2f) {
+        localName(s, lt + 2, end - 1);
+        h.closeAt(s, localStart, localEnd);
+      } else {
+        localName(s, lt + 1, end - 1);
+        h.openAt(s, lt + 1, localStart, localEnd, end - 1);
       }
       i = end;
     }
