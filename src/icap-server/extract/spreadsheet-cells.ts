@@ -5,13 +5,11 @@
 // is kept as compact rows, within MAX_HELD_CHARS for the whole workbook, and written out once the
 // table is known (or unresolved, as indices, when it never comes or the workbook is too big).
 // Shared strings no cell refers to are scanned at the end, so nothing in the table goes unread.
+import { SheetRows } from './spreadsheet-rows.js';
 import { decodeXmlEntities, type XmlScanHandler } from './xml-tokenizer.js';
 
 /** Characters of held rows and shared strings kept for one workbook. */
 export const MAX_HELD_CHARS = 8 * 1024 * 1024;
-
-/** A held cell: its text, or the index of a shared string. */
-type HeldCell = string | number;
 
 /**
  * Where the value of the first ` t=` or ` r=` in the tag body s[from, to) starts (after its
@@ -126,10 +124,9 @@ function headerFooter(s: string, name: number, nameEnd: number): boolean {
 export class SheetHandler implements XmlScanHandler {
   wantsText = false;
   private out = '';
-  private held: HeldCell[][] | undefined;
-  private row: HeldCell[] = [];
-  /** What the row counts against the held limit: a string its length and a tab, an index 8. */
-  private rowChars = 0;
+  private readonly rows = new SheetRows();
+  /** Rows are held until the shared strings are known. */
+  private held: boolean;
   private shared = false;
   private cellColumn: number | undefined;
   private value = '';
@@ -139,7 +136,7 @@ export class SheetHandler implements XmlScanHandler {
   private inHeaderFooter = false;
 
   constructor(private readonly workbook: Workbook) {
-    if (workbook.strings === undefined && !workbook.overflow) this.held = [];
+    this.held = workbook.strings === undefined && !workbook.overflow;
   }
 
   openAt(s: string, tag: number, name: number, nameEnd: number, tagEnd: number): void {
@@ -178,53 +175,22 @@ export class SheetHandler implements XmlScanHandler {
   }
 
   private cell(): void {
-    const row = this.row;
-    const column = this.cellColumn;
-    if (column !== undefined && column < 16_384) {
-      this.rowChars += Math.max(0, column - row.length);
-      while (row.length < column) row.push('');
-    }
     const shared = this.shared ? Number.parseInt(this.value, 10) : Number.NaN;
-    if (Number.isNaN(shared)) {
-      row.push(this.value);
-      this.rowChars += this.value.length + 1;
-    } else {
-      row.push(shared);
-      this.rowChars += 8;
-    }
+    this.rows.add(this.cellColumn, Number.isNaN(shared) ? this.value : shared);
   }
 
   private endRow(): void {
-    const row = this.row;
-    this.row = [];
-    const chars = this.rowChars;
-    this.rowChars = 0;
-    if (this.held !== undefined) {
-      if (this.workbook.hold(chars)) {
-        this.held.push(row);
+    const rows = this.rows;
+    if (this.held) {
+      if (this.workbook.hold(rows.chars)) {
+        rows.holdLine();
         return;
       }
       // Too big to hold: what was held goes out now, with indices for shared strings.
-      this.out += this.renderAll(this.held);
-      this.held = undefined;
+      this.out += rows.takeHeld(this.workbook);
+      this.held = false;
     }
-    this.out += this.render(row);
-  }
-
-  private render(row: HeldCell[]): string {
-    let line = '';
-    for (let i = 0; i < row.length; i++) {
-      const c = row[i] as HeldCell;
-      if (i > 0) line += '\t';
-      line += typeof c === 'number' ? this.workbook.resolve(c) : c;
-    }
-    return `${line}\n`;
-  }
-
-  private renderAll(rows: HeldCell[][]): string {
-    let text = '';
-    for (const row of rows) text += this.render(row);
-    return text;
+    this.out += rows.takeLine(this.workbook);
   }
 
   /** Text ready to scan; held rows stay until flushHeld(). */
@@ -235,16 +201,14 @@ export class SheetHandler implements XmlScanHandler {
   }
 
   get holding(): boolean {
-    return this.held !== undefined;
+    return this.held;
   }
 
   /** The held rows, resolved with whatever the workbook knows now. */
   flushHeld(): string {
-    const held = this.held ?? [];
-    this.held = undefined;
-    if (this.row.length > 0) held.push(this.row.splice(0));
-    this.rowChars = 0;
-    return this.renderAll(held);
+    this.held = false;
+    if (this.rows.cells > 0) this.rows.holdLine();
+    return this.rows.takeHeld(this.workbook);
   }
 }
 

@@ -39,21 +39,37 @@ export function decodeXmlEntities(text: string): string {
   });
 }
 
-/** Where the local name of the tag name at `from` in `text` starts and ends, read up to `limit`. */
+/**
+ * Reads the tag whose name starts at `from` in one pass: where its local name starts and ends
+ * (the prefix ends at the name's last colon), and where the first `>` after it is, when that `>`
+ * ends the tag: no quote before it, or quotes of one kind only and an even number of them (every
+ * attribute value closed). -1 when there is no `>`, -2 when the quotes leave the `>` inside a
+ * value (a tag that mixes quotes takes the regular expression). Worksheet cells all have quoted
+ * attributes; one loop over a tag cost less than a search for `>` and two loops.
+ */
 let localStart = 0;
 let localEnd = 0;
-function localName(text: string, from: number, limit: number): void {
-  let end = from;
-  // The prefix ends at the last colon of the name (a lastIndexOf call cost more than the loop).
+function readTag(s: string, from: number): number {
+  let doubles = 0;
+  let singles = 0;
   let start = from;
-  while (end < limit) {
-    const c = text.charCodeAt(end);
+  let i = from;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2f || c === 0x3e) break;
-    end++;
-    if (c === 0x3a) start = end;
+    if (c === 0x3a) start = i + 1;
+    else if (c === 0x22) doubles++;
+    else if (c === 0x27) singles++;
   }
   localStart = start;
-  localEnd = end;
+  localEnd = i;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x3e) return (singles === 0 ? doubles % 2 === 0 : doubles === 0 && singles % 2 === 0) ? i : -2;
+    if (c === 0x22) doubles++;
+    else if (c === 0x27) singles++;
+  }
+  return -1;
 }
 
 /** The value of attribute `name` (qualified as written, `t` or `office:value`) in a tag body. */
@@ -65,22 +81,6 @@ export function attribute(tag: string, name: string): string | undefined {
   const start = at + name.length + 3;
   const end = tag.indexOf(quote, start);
   return end < 0 ? undefined : decodeXmlEntities(tag.slice(start, end));
-}
-
-/**
- * True when the `>` at `gt` ends the tag that starts at `from`: no quote in between, or quotes of
- * one kind only and an even number of them (every attribute value closed before it). Worksheet
- * cells all have quoted attributes; only a tag that mixes quotes takes the regular expression.
- */
-function closesTag(s: string, from: number, gt: number): boolean {
-  let doubles = 0;
-  let singles = 0;
-  for (let i = from; i < gt; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) doubles++;
-    else if (c === 0x27) singles++;
-  }
-  return singles === 0 ? doubles % 2 === 0 : doubles === 0 && singles % 2 === 0;
 }
 
 /** An XmlHandler's events from positions: each name and tag sliced. */
@@ -161,8 +161,10 @@ export class XmlTokenizer {
         i = at + close.length;
         continue;
       }
-      const gt = s.indexOf('>', lt + 1);
-      if (gt >= 0 && closesTag(s, lt + 1, gt)) end = gt + 1;
+      const closing = next === 0x2f;
+      const gt = readTag(s, closing ? lt + 2 : lt + 1);
+      if (gt >= 0) end = gt + 1;
+      else if (gt === -1) end = -1;
       else {
         TAG_END.lastIndex = lt + 1;
         end = TAG_END.test(s) ? TAG_END.lastIndex : -1;
@@ -174,13 +176,8 @@ export class XmlTokenizer {
         continue;
       }
       // Names and tags are handed over where they stand: a handler slices only what it keeps.
-      if (s.charCodeAt(lt + 1) === 0x2f) {
-        localName(s, lt + 2, end - 1);
-        h.closeAt(s, localStart, localEnd);
-      } else {
-        localName(s, lt + 1, end - 1);
-        h.openAt(s, lt + 1, localStart, localEnd, end - 1);
-      }
+      if (closing) h.closeAt(s, localStart, localEnd);
+      else h.openAt(s, lt + 1, localStart, localEnd, end - 1);
       i = end;
     }
   }
