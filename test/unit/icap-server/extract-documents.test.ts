@@ -49,6 +49,29 @@ describe('OOXML', () => {
     ]);
     expect(await dlp(orphan)).toEqual(['keyword:top-secret']);
   });
+  it('reads a workbook as Excel and other writers put it (x: prefixes, styles, shared formulas, extLst), in chunks of any size', async () => {
+    const S = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+    const sheet =
+      `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<x:worksheet xmlns:x="${S}"><x:dimension ref="A1:D3"/><x:sheetData>` +
+      '<x:row r="1" spans="1:4"><x:c r="A1" s="1" t="s"><x:v>0</x:v></x:c><x:c r="D1" s="1" t="s"><x:v>1</x:v></x:c></x:row>' +
+      '<x:row r="2"><x:c r="B2" s="3"><x:f t="shared" ref="B2:B3" si="0">A2*2</x:f><x:v>4</x:v></x:c><x:c r="C2" s="2" t="s"><x:v>2</x:v></x:c></x:row>' +
+      '<x:row r="3"><x:c r="B3" s="3"><x:f t="shared" si="0"/><x:v>6</x:v></x:c><x:c r="D3" t="inlineStr"><x:is><x:t>note &amp; TOP-SECRET</x:t></x:is></x:c></x:row>' +
+      '</x:sheetData><x:extLst><x:ext uri="{78C0D931-6437-407d-A8EE-F0AAD7539E65}"/></x:extLst></x:worksheet>';
+    const strings = `<x:sst xmlns:x="${S}" count="3" uniqueCount="3"><x:si><x:t>TOP-</x:t></x:si><x:si><x:t>SECRET</x:t></x:si><x:si><x:r><x:rPr><x:b/></x:rPr><x:t xml:space="preserve">card ${CARD.slice(0, 9)}</x:t></x:r><x:r><x:t>${CARD.slice(9)}</x:t></x:r><x:rPh sb="0" eb="1"><x:t>1234</x:t></x:rPh></x:si></x:sst>`;
+    const book = zip([
+      { name: 'xl/worksheets/sheet1.xml', data: sheet },
+      { name: 'xl/sharedStrings.xml', data: strings },
+    ]);
+    for (const size of [book.length, 1, 2, 3, 5, 7, 64]) {
+      expect((await scan(chunked(book, size), { content: octets, icapServer: keyword })).sort(), `chunks of ${size}`).toEqual(['keyword:top-secret', 'payment-card']);
+    }
+    // TOP- (A1) and SECRET (D1) stay in their columns: only the inline cell says TOP-SECRET.
+    const apart = zip([
+      { name: 'xl/worksheets/sheet1.xml', data: sheet.replace('note &amp; TOP-SECRET', 'note') },
+      { name: 'xl/sharedStrings.xml', data: strings.replace(/card [^<]*|\d{4} \d{4}/g, 'x') },
+    ]);
+    expect(await scan(apart, { content: octets, icapServer: keyword })).toEqual([]);
+  });
 });
 
 describe('ODF', () => {
