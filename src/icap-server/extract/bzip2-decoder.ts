@@ -70,7 +70,30 @@ function decodeTable(lengths: number[]): Table {
   return { limit, base, perm, minLen, maxLen };
 }
 
+/**
+ * The next Huffman symbol. Where four bytes are left, the code is read from a 32-bit window (at
+ * least 25 bits of it valid, codes are at most 20) instead of bit by bit: a call per bit was most
+ * of a bzip2 file's decoding.
+ */
 function symbol(r: BitReader, t: Table): number {
+  const d = r.data;
+  const pos = r.pos;
+  const i = pos >>> 3;
+  if (i + 4 > d.length) return symbolAtEnd(r, t);
+  const window = ((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!) << (pos & 7);
+  let n = t.minLen;
+  let code = window >>> (32 - n);
+  while (n <= t.maxLen && code > t.limit[n]!) {
+    n++;
+    code = window >>> (32 - n);
+  }
+  if (n > t.maxLen) throw new Error('bzip2: bad Huffman code');
+  r.pos = pos + n;
+  return t.perm[code - t.base[n]!]!;
+}
+
+/** The same, bit by bit, at the end of the data (where it may need bytes still to come). */
+function symbolAtEnd(r: BitReader, t: Table): number {
   let n = t.minLen;
   let code = r.bits(n);
   while (n <= t.maxLen && code > t.limit[n]!) {
@@ -123,7 +146,7 @@ function readBlock(r: BitReader, tt: Int32Array): { length: number; origin: numb
     tables.push(decodeTable(lengths));
   }
   // Move-to-front and the RUNA/RUNB run lengths (bzip2's second run-length stage).
-  const mtf = seqToUnseq.slice();
+  const mtf = Uint8Array.from(seqToUnseq);
   const counts = new Int32Array(256);
   const eob = alphaSize - 1;
   let length = 0;
@@ -155,9 +178,10 @@ function readBlock(r: BitReader, tt: Int32Array): { length: number; origin: numb
     if (run > 0) flushRun();
     if (sym === eob) break;
     const index = sym - 1;
+    if (index >= mtf.length) throw new Error('bzip2: bad symbol');
     const byte = mtf[index] as number;
-    mtf.splice(index, 1);
-    mtf.unshift(byte);
+    for (let k = index; k > 0; k--) mtf[k] = mtf[k - 1] as number;
+    mtf[0] = byte;
     if (length >= tt.length) throw new Error('bzip2: block too long');
     counts[byte]!++;
     tt[length++] = byte;
@@ -176,6 +200,67 @@ function readBlock(r: BitReader, tt: Int32Array): { length: number; origin: numb
   return { length, origin };
 }
 
+/**
+ * A decoded block's bytes, produced a piece at a time: the inverse BWT (each entry's high bits
+ * point to the next) and the first run-length stage (four equal bytes, then a count of 0-255
+ * more). A loop that awaits keeps its variables in the heap; this one is synchronous.
+ */
+class BlockOutput {
+  private done = 0;
+  private pos: number;
+  private last = -1;
+  private same = 0;
+  /** repeats of `last` still to write */
+  private repeat = 0;
+
+  constructor(
+    private readonly table: Int32Array,
+    private readonly length: number,
+    origin: number,
+  ) {
+    this.pos = table[origin]! >>> 8;
+  }
+
+  /** Writes the next bytes into `out`, as many as fit; 0 when the block is over. */
+  fill(out: Buffer): number {
+    const table = this.table;
+    const length = this.length;
+    const size = out.length;
+    let { done, pos, last, same, repeat } = this;
+    let n = 0;
+    while (n < size) {
+      if (repeat > 0) {
+        const k = Math.min(repeat, size - n);
+        out.fill(last, n, n + k);
+        n += k;
+        repeat -= k;
+        if (repeat === 0) last = -1;
+        continue;
+      }
+      if (done === length) break;
+      const entry = table[pos]!;
+      const byte = entry & 0xff;
+      pos = entry >>> 8;
+      done++;
+      if (same === 4) {
+        repeat = byte;
+        same = 0;
+        if (repeat === 0) last = -1;
+        continue;
+      }
+      same = byte === last ? same + 1 : 1;
+      last = byte;
+      out[n++] = byte;
+    }
+    this.done = done;
+    this.pos = pos;
+    this.last = last;
+    this.same = same;
+    this.repeat = repeat;
+    return n;
+  }
+}
+
 /** `leftover` takes what is not bzip2: the input from where it stops parsing (damage, a cut, trailing bytes). */
 export function bzip2Decoder(downstream: ByteSink, budget: DecodeBudget, leftover: ByteSink): ByteSink {
   const meter = budget.ratio();
@@ -188,38 +273,14 @@ export function bzip2Decoder(downstream: ByteSink, budget: DecodeBudget, leftove
 
   /** The inverse BWT and the first run-length stage, written in OUTPUT_BYTES pieces. */
   const emit = async (length: number, origin: number): Promise<boolean> => {
-    const table = tt as Int32Array;
-    const out = Buffer.allocUnsafe(OUTPUT_BYTES);
-    let n = 0;
-    let pos = table[origin]! >>> 8;
-    let last = -1;
-    let same = 0;
-    const flush = async () => {
+    const block = new BlockOutput(tt as Int32Array, length, origin);
+    for (;;) {
+      const out = Buffer.allocUnsafe(OUTPUT_BYTES);
+      const n = block.fill(out);
+      if (n === 0) return true;
       if (!meter.output(n)) return false;
-      await downstream.write(Buffer.from(out.subarray(0, n)));
-      n = 0;
-      return true;
-    };
-    for (let i = 0; i < length; i++) {
-      const entry = table[pos]!;
-      const byte = entry & 0xff;
-      pos = entry >>> 8;
-      if (same === 4) {
-        // Four equal bytes are followed by a count of further repeats (0-255).
-        for (let k = 0; k < byte; k++) {
-          out[n++] = last;
-          if (n === OUTPUT_BYTES && !(await flush())) return false;
-        }
-        same = 0;
-        last = -1;
-        continue;
-      }
-      same = byte === last ? same + 1 : 1;
-      last = byte;
-      out[n++] = byte;
-      if (n === OUTPUT_BYTES && !(await flush())) return false;
+      await downstream.write(n === OUTPUT_BYTES ? out : out.subarray(0, n));
     }
-    return n === 0 || flush();
   };
 
   const consume = async (final: boolean): Promise<void> => {
