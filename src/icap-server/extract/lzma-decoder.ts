@@ -138,7 +138,12 @@ export class LzmaDecoder {
       if (this.bit(this.isRep, state) === 0) {
         length = this.length(this.lengths, posState);
         this.state = state < 7 ? 7 : 10;
-        this.reps = [this.distance(length), this.reps[0]!, this.reps[1]!, this.reps[2]!];
+        const reps = this.reps;
+        const distance = this.distance(length);
+        reps[3] = reps[2]!;
+        reps[2] = reps[1]!;
+        reps[1] = reps[0]!;
+        reps[0] = distance;
       } else {
         if (this.bit(this.isRepG0, state) === 0) {
           if (this.bit(this.isRep0Long, (state << 4) + posState) === 0) {
@@ -166,7 +171,7 @@ export class LzmaDecoder {
       }
       const distance = this.reps[0]! + 1;
       if (distance > this.full || distance > this.dictSize) throw new Error('lzma: distance past the dictionary');
-      for (let n = length + 2; n > 0 && this.total < end; n--) this.put(this.byteAt(distance));
+      this.repeat(distance, Math.min(length + 2, end - this.total));
     }
     this.flush();
     return this.out;
@@ -179,21 +184,45 @@ export class LzmaDecoder {
   }
 
   private put(byte: number): void {
-    if (this.pos === this.dict.length) {
-      if (this.dict.length < this.dictSize) {
-        // Not wrapped yet: the buffer holds [0, pos) in order, so it can grow.
-        const grown = new Uint8Array(Math.min(this.dictSize, Math.max(64 * 1024, this.dict.length * 2)));
-        grown.set(this.dict);
-        this.dict = grown;
-      } else {
-        this.flush();
-        this.pos = 0;
-        this.outStart = 0;
-      }
-    }
+    if (this.pos === this.dict.length) this.makeRoom();
     this.dict[this.pos++] = byte;
     if (this.full < this.dict.length) this.full++;
     this.total++;
+  }
+
+  /**
+   * A match: `count` bytes from `distance` back, copied a span at a time (a call per byte was most
+   * of an xz file's decoding). Forward byte by byte within a span, so a match that overlaps what
+   * it writes (distance < count) repeats its bytes as LZ77 means.
+   */
+  private repeat(distance: number, count: number): void {
+    while (count > 0) {
+      if (this.pos === this.dict.length) this.makeRoom();
+      const dict = this.dict;
+      let from = this.pos - distance;
+      if (from < 0) from += dict.length;
+      const span = Math.min(count, dict.length - this.pos, dict.length - from);
+      let to = this.pos;
+      for (let k = 0; k < span; k++) dict[to++] = dict[from++] as number;
+      this.pos = to;
+      this.full = Math.min(this.full + span, dict.length);
+      this.total += span;
+      count -= span;
+    }
+  }
+
+  /** At the end of the buffer: grown while it is smaller than the dictionary, else wrapped. */
+  private makeRoom(): void {
+    if (this.dict.length < this.dictSize) {
+      // Not wrapped yet: the buffer holds [0, pos) in order, so it can grow.
+      const grown = new Uint8Array(Math.min(this.dictSize, Math.max(64 * 1024, this.dict.length * 2)));
+      grown.set(this.dict);
+      this.dict = grown;
+    } else {
+      this.flush();
+      this.pos = 0;
+      this.outStart = 0;
+    }
   }
 
   private flush(): void {
