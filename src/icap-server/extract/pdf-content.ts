@@ -6,7 +6,7 @@
 // text. The tokenizer is incremental: a token cut at the end of a chunk waits for the next one;
 // inline images (BI … ID … EI) are skipped.
 import { hexDigits, numberAt, part, readHexString, readLiteralPart, readLiteralString } from './pdf-content-strings.js';
-import { CodeBuffer, NEW_LINE, ShownText, WORD_GAP } from './pdf-shown-text.js';
+import { CodeBuffer, doubled, NEW_LINE, ShownText, WORD_GAP } from './pdf-shown-text.js';
 import { ENDS_TOKEN } from './pdf-syntax.js';
 
 const MAX_TOKEN_CHARS = 256 * 1024;
@@ -44,7 +44,7 @@ export class ContentTextParser {
   private depth = 0;
   private readonly scratch = new CodeBuffer();
   /** A TJ array's items: where a string's codes end in `scratch`, or GAP. */
-  private items = new Int32Array(64);
+  private items: Int32Array = new Int32Array(64);
   private itemCount = 0;
   private levelCodes = 0;
   private levelItems = 0;
@@ -174,11 +174,7 @@ export class ContentTextParser {
   }
 
   private item(value: number): void {
-    if (this.itemCount === this.items.length) {
-      const grown = new Int32Array(this.items.length * 2);
-      grown.set(this.items);
-      this.items = grown;
-    }
+    if (this.itemCount === this.items.length) this.items = doubled(this.items);
     this.items[this.itemCount++] = value;
   }
 

@@ -24,11 +24,18 @@ export class CodeBuffer {
   }
 }
 
+/** A copy of `array` with room for as many again. */
+export function doubled(array: Int32Array): Int32Array {
+  const grown = new Int32Array(array.length * 2);
+  grown.set(array);
+  return grown;
+}
+
 export class ShownText {
   /** The shown codes, one after another. */
   readonly codes = new CodeBuffer();
   /** Pairs of a font (an index into `fonts`) or a separator (NEW_LINE, WORD_GAP), and where the run's codes end. */
-  runs = new Int32Array(32);
+  runs: Int32Array = new Int32Array(32);
   /** Entries of `runs` in use (two a run). */
   used = 0;
   /** Resource names of the fonts, as Tf names them (§9.3.1). */
@@ -75,11 +82,7 @@ export class ShownText {
   }
 
   private run(kind: number): void {
-    if (this.used === this.runs.length) {
-      const grown = new Int32Array(this.runs.length * 2);
-      grown.set(this.runs);
-      this.runs = grown;
-    }
+    if (this.used === this.runs.length) this.runs = doubled(this.runs);
     this.runs[this.used++] = kind;
     this.runs[this.used++] = this.codes.length;
   }
