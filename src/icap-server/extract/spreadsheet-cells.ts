@@ -47,37 +47,37 @@ function valueEnd(s: string, quoteAt: number, to: number): number {
   return -1;
 }
 
+/** Whether s[from, to) holds a `&`: an entity reference may stand for the characters read. */
+function hasEntity(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === 0x26) return true;
+  return false;
+}
+
 /** Whether the cell's type `t` (ECMA-376 §18.18.11 ST_CellType) is `s`, a shared string. */
 function sharedType(s: string): boolean {
   if (typeAt < 0) return false;
   if (typeEnd - typeAt === 1) return s.charCodeAt(typeAt) === 0x73;
-  return s.indexOf('&', typeAt) < typeEnd && decodeXmlEntities(s.slice(typeAt, typeEnd)) === 's';
+  return hasEntity(s, typeAt, typeEnd) && decodeXmlEntities(s.slice(typeAt, typeEnd)) === 's';
 }
 
 /** The column of the cell reference `r` (`BC12` → 54), or undefined. */
 function refColumn(s: string): number | undefined {
   if (refAt < 0) return undefined;
+  if (!hasEntity(s, refAt, refEnd)) return columnIndex(s, refAt, refEnd);
+  const ref = decodeXmlEntities(s.slice(refAt, refEnd));
+  return columnIndex(ref, 0, ref.length);
+}
+
+/** The column of the letters that open s[from, to) (`A` → 0), or undefined when none do. */
+function columnIndex(s: string, from: number, to: number): number | undefined {
   let col = 0;
-  let i = refAt;
-  for (; i < refEnd; i++) {
+  let i = from;
+  for (; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c < 65 || c > 90) break;
     col = col * 26 + (c - 64);
   }
-  // An entity may stand for more letters: read the decoded reference.
-  if (i < refEnd && s.charCodeAt(i) === 0x26) return columnIndex(decodeXmlEntities(s.slice(refAt, refEnd)));
-  return i === refAt ? undefined : col - 1;
-}
-
-function columnIndex(ref: string): number | undefined {
-  let col = 0;
-  let i = 0;
-  for (; i < ref.length; i++) {
-    const c = ref.charCodeAt(i);
-    if (c < 65 || c > 90) break;
-    col = col * 26 + (c - 64);
-  }
-  return i === 0 ? undefined : col - 1;
+  return i === from ? undefined : col - 1;
 }
 
 export class Workbook {
@@ -112,7 +112,6 @@ export class Workbook {
   }
 }
 
-/** One worksheet: rows of cells, rendered at once when strings are known, else held. */
 const HEADER_FOOTER = new Set(['oddHeader', 'oddFooter', 'evenHeader', 'evenFooter', 'firstHeader', 'firstFooter']);
 
 /** A header or footer element's name (9 to 11 characters long) at s[name, nameEnd). */
@@ -121,6 +120,7 @@ function headerFooter(s: string, name: number, nameEnd: number): boolean {
   return length >= 9 && length <= 11 && HEADER_FOOTER.has(s.slice(name, nameEnd));
 }
 
+/** One worksheet: rows of cells, rendered at once when strings are known, else held. */
 export class SheetHandler implements XmlScanHandler {
   wantsText = false;
   private out = '';
