@@ -17,10 +17,21 @@ const LINE_BREAKS = new Set(['br', 'cr', 'line-break', 'soft-page-break']);
 const TABS = new Set(['tab', 'ptab']);
 /**
  * Attributes whose values are text people wrote, by element: alt text and titles of pictures
- * (DrawingML `docPr`, `cNvPr`), and a pivot cache's field names and string items (ECMA-376
- * §18.10), which keep a copy of the source data even after its sheet is deleted.
+ * (DrawingML `docPr`, `cNvPr`); a pivot cache's field names and string items (ECMA-376 §18.10),
+ * which keep a copy of the source data even after its sheet is deleted; a workbook's sheet names
+ * (§18.2.19); where a relationship points (OPC §9.3, Part 2: a hyperlink's URL, query and all,
+ * is the Target of a `.rels` part); and ODF's hyperlinks and table names (ODF 1.2 §6.1.8, §9.1.2).
  */
-const TEXT_ATTRIBUTES = new Map<string, readonly string[]>([['docPr', ['descr', 'title']], ['cNvPr', ['descr', 'title']], ['cacheField', ['name']], ['s', ['v']]]);
+const TEXT_ATTRIBUTES = new Map<string, readonly string[]>([
+  ['docPr', ['descr', 'title']],
+  ['cNvPr', ['descr', 'title']],
+  ['cacheField', ['name']],
+  ['s', ['v']],
+  ['sheet', ['name']],
+  ['Relationship', ['Target']],
+  ['a', ['xlink:href']],
+  ['table', ['table:name']],
+]);
 
 /** Builds the text of a document into `out`; the caller flushes it after each chunk. */
 export class XmlTextHandler implements XmlHandler {
