@@ -1,7 +1,9 @@
 // SpreadsheetML worksheets (ECMA-376 Part 1 §18.3) read as TSV: one line per `<row>`, cells in
 // their columns (the `r` reference keeps a header over its values when cells are left out), text
-// cells resolved through the shared string table (§18.4), formulas left out (their cached value
-// `<v>` is read). Excel writes sharedStrings.xml after the worksheets, so a sheet read before it
+// cells resolved through the shared string table (§18.4). A formula's text follows its cell's
+// cached value (`<v>`), as a string literal in a formula (`=LEN("4111 …")`) shows nowhere else;
+// data validation lists and conditional formats (`formula1`, `formula2`, `formula`, §18.3.1.32-33)
+// are lines of their own. Excel writes sharedStrings.xml after the worksheets, so a sheet read before it
 // is kept as compact rows, within MAX_HELD_CHARS for the whole workbook, and written out once the
 // table is known (or unresolved, as indices, when it never comes or the workbook is too big).
 // Shared strings no cell refers to are scanned at the end, so nothing in the table goes unread.
@@ -120,6 +122,12 @@ function headerFooter(s: string, name: number, nameEnd: number): boolean {
   return length >= 9 && length <= 11 && HEADER_FOOTER.has(s.slice(name, nameEnd));
 }
 
+/** `formula`, `formula1` or `formula2` at s[name, nameEnd): a validation list or a condition. */
+function listFormula(s: string, name: number, nameEnd: number): boolean {
+  const length = nameEnd - name;
+  return length >= 7 && length <= 8 && s.startsWith('formula', name) && (length === 7 || s.charCodeAt(name + 7) === 0x31 || s.charCodeAt(name + 7) === 0x32);
+}
+
 /** One worksheet: rows of cells, rendered at once when strings are known, else held. */
 export class SheetHandler implements XmlScanHandler {
   wantsText = false;
@@ -130,10 +138,14 @@ export class SheetHandler implements XmlScanHandler {
   private shared = false;
   private cellColumn: number | undefined;
   private value = '';
+  private formula = '';
+  private inCell = false;
   private inValue = false;
   private inFormula = false;
   /** Inside a page header or footer (ECMA-376 §18.3.1.46): text printed on every page. */
   private inHeaderFooter = false;
+  /** Inside a data validation's or conditional format's formula (outside any cell). */
+  private inListFormula = false;
 
   constructor(private readonly workbook: Workbook) {
     this.held = workbook.strings === undefined && !workbook.overflow;
@@ -147,10 +159,13 @@ export class SheetHandler implements XmlScanHandler {
         this.shared = sharedType(s);
         this.cellColumn = refColumn(s);
         this.value = '';
+        this.formula = '';
+        this.inCell = true;
       } else if (c === 0x76 /* v */ || c === 0x74 /* t */) this.inValue = true;
       else if (c === 0x66 /* f */) this.inFormula = true;
     } else if (headerFooter(s, name, nameEnd)) this.inHeaderFooter = true;
-    this.wantsText = (this.inValue && !this.inFormula) || this.inHeaderFooter;
+    else if (listFormula(s, name, nameEnd)) this.inListFormula = true;
+    this.wantsText = this.inValue || this.inFormula || this.inHeaderFooter || this.inListFormula;
     if (s.charCodeAt(tagEnd - 1) === 0x2f) this.closeAt(s, name, nameEnd);
   }
 
@@ -159,24 +174,35 @@ export class SheetHandler implements XmlScanHandler {
     const c = s.charCodeAt(name);
     if (length === 1) {
       if (c === 0x76 /* v */ || c === 0x74 /* t */) this.inValue = false;
-      else if (c === 0x66 /* f */) this.inFormula = false;
-      else if (c === 0x63 /* c */) this.cell();
+      else if (c === 0x66 /* f */) {
+        this.inFormula = false;
+        // A formula outside a cell (in a validation's extension list) is a line of its own.
+        if (!this.inCell) this.out += '\n';
+      } else if (c === 0x63 /* c */) this.cell();
     } else if (length === 3 && c === 0x72 && s.charCodeAt(name + 1) === 0x6f && s.charCodeAt(name + 2) === 0x77) this.endRow();
     else if (headerFooter(s, name, nameEnd)) {
       this.inHeaderFooter = false;
       this.out += '\n';
+    } else if (listFormula(s, name, nameEnd)) {
+      this.inListFormula = false;
+      this.out += '\n';
     }
-    this.wantsText = (this.inValue && !this.inFormula) || this.inHeaderFooter;
+    this.wantsText = this.inValue || this.inFormula || this.inHeaderFooter || this.inListFormula;
   }
 
   text(text: string): void {
-    if (this.inValue && !this.inFormula) this.value += text;
-    else if (this.inHeaderFooter) this.out += text;
+    if (this.inFormula) {
+      if (this.inCell) this.formula += text;
+      else this.out += text;
+    } else if (this.inValue) this.value += text;
+    else if (this.inHeaderFooter || this.inListFormula) this.out += text;
   }
 
   private cell(): void {
+    this.inCell = false;
     const shared = this.shared ? Number.parseInt(this.value, 10) : Number.NaN;
-    this.rows.add(this.cellColumn, Number.isNaN(shared) ? this.value : shared);
+    if (!Number.isNaN(shared)) this.rows.add(this.cellColumn, shared);
+    else this.rows.add(this.cellColumn, this.formula === '' ? this.value : this.value === '' ? this.formula : `${this.value} ${this.formula}`);
   }
 
   private endRow(): void {

@@ -233,6 +233,21 @@ describe('text that office documents keep outside their cells and runs', () => {
     }
   });
 
+  it('reads a formula’s string literals, whatever value it caches, and data validation lists', async () => {
+    const sheet = (cells: string, extra = '') =>
+      zip([{ name: 'xl/worksheets/sheet1.xml', data: `<worksheet xmlns="${S}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>hello</t></is></c>${cells}</row></sheetData>${extra}</worksheet>` }]);
+    const hidden = [
+      sheet(`<c r="B1"><f>LEN("card ${CARD} exp 05/28")</f><v>29</v></c>`),
+      sheet(`<c r="B1" t="str"><f>"card ${CARD}"&amp;" exp 05/28"</f></c>`),
+      sheet('', `<dataValidations count="1"><dataValidation type="list" sqref="B1"><formula1>"card ${CARD} exp 05/28,none"</formula1></dataValidation></dataValidations>`),
+      sheet('', `<extLst><ext uri="{CCE6A557}"><x14:dataValidations xmlns:x14="x14" xmlns:xm="xm"><x14:dataValidation type="list"><x14:formula1><xm:f>"card ${CARD} exp 05/28"</xm:f></x14:formula1></x14:dataValidation></x14:dataValidations></ext></extLst>`),
+    ];
+    for (const body of hidden) for (const size of [body.length, 7]) expect(await scan(chunked(body, size), { content: octets })).toEqual(['payment-card']);
+    // Ordinary formulas, numbers in them and cached values next to each other find nothing.
+    const ordinary = sheet(`<c r="B1"><f>SUM(C1:C9)*4111</f><v>41110</v></c><c r="C1"><f t="shared" ref="C1:C9" si="0">A1*1111</f><v>1111</v></c><c r="D1"><f t="shared" si="0"/><v>1111</v></c>`);
+    expect(await scan(ordinary, { content: octets })).toEqual([]);
+  });
+
   it('reads a pivot cache: its string items and its field names (a copy of the source data)', async () => {
     const definition = `<pivotCacheDefinition xmlns="${S}"><cacheFields count="1"><cacheField name="Card number"><sharedItems><s v="${CARD.replace(/ /g, '')}"/><s v="TOP-SECRET"/></sharedItems></cacheField></cacheFields></pivotCacheDefinition>`;
     const found = await dlp(workbook([{ name: 'xl/pivotCache/pivotCacheDefinition1.xml', data: definition }]));

@@ -26,6 +26,7 @@ function columnIndex(ref: string | undefined): number | undefined {
   return i === 0 ? undefined : col - 1;
 }
 const HEADER_FOOTER = new Set(['oddHeader', 'oddFooter', 'evenHeader', 'evenFooter', 'firstHeader', 'firstFooter']);
+const LIST_FORMULAS = new Set(['formula', 'formula1', 'formula2']);
 class OracleSheet implements XmlHandler {
   private out = '';
   private held: HeldCell[][] | undefined;
@@ -33,9 +34,12 @@ class OracleSheet implements XmlHandler {
   private cellType = '';
   private cellColumn: number | undefined;
   private value = '';
+  private formula = '';
+  private inCell = false;
   private inValue = false;
   private inFormula = false;
   private inHeaderFooter = false;
+  private inListFormula = false;
   constructor(private readonly workbook: Workbook) {
     if (workbook.strings === undefined && !workbook.overflow) this.held = [];
   }
@@ -44,28 +48,41 @@ class OracleSheet implements XmlHandler {
       this.cellType = attribute(tag, 't') ?? 'n';
       this.cellColumn = columnIndex(attribute(tag, 'r'));
       this.value = '';
+      this.formula = '';
+      this.inCell = true;
     } else if (name === 'v' || name === 't') this.inValue = true;
     else if (name === 'f') this.inFormula = true;
     else if (HEADER_FOOTER.has(name)) this.inHeaderFooter = true;
+    else if (LIST_FORMULAS.has(name)) this.inListFormula = true;
   }
   close(name: string): void {
     if (HEADER_FOOTER.has(name)) {
       this.inHeaderFooter = false;
       this.out += '\n';
+    } else if (LIST_FORMULAS.has(name)) {
+      this.inListFormula = false;
+      this.out += '\n';
     } else if (name === 'v' || name === 't') this.inValue = false;
-    else if (name === 'f') this.inFormula = false;
-    else if (name === 'c') this.cell();
+    else if (name === 'f') {
+      this.inFormula = false;
+      if (!this.inCell) this.out += '\n';
+    } else if (name === 'c') this.cell();
     else if (name === 'row') this.endRow();
   }
   text(text: string): void {
-    if (this.inValue && !this.inFormula) this.value += text;
-    else if (this.inHeaderFooter) this.out += text;
+    if (this.inFormula) {
+      if (this.inCell) this.formula += text;
+      else this.out += text;
+    } else if (this.inValue) this.value += text;
+    else if (this.inHeaderFooter || this.inListFormula) this.out += text;
   }
   private cell(): void {
+    this.inCell = false;
     const column = this.cellColumn;
     if (column !== undefined && column < 16_384) while (this.row.length < column) this.row.push('');
     const shared = this.cellType === 's' ? Number.parseInt(this.value, 10) : Number.NaN;
-    this.row.push(Number.isNaN(shared) ? this.value : shared);
+    const text = this.formula === '' ? this.value : this.value === '' ? this.formula : `${this.value} ${this.formula}`;
+    this.row.push(Number.isNaN(shared) ? text : shared);
   }
   private endRow(): void {
     const row = this.row;
@@ -244,8 +261,9 @@ function sheetXml(rand: () => number, strings: number): string {
     rows += rand() < 0.1 ? `<${p}row r="${r}"/>` : `<${p}row r="${r}" spans="1:3"${rand() < 0.2 ? ' ht="15"' : ''}>${cells}</${p}row>`;
   }
   const hf = rand() < 0.4 ? `<${p}headerFooter><${p}${pick(rand, HEADERS)}>&amp;L${pick(rand, TEXTS)}&amp;R&amp;P</${p}${pick(rand, HEADERS)}><${p}oddFooter/></${p}headerFooter>` : '';
+  const validation = rand() < 0.3 ? `<${p}dataValidations count="1"><${p}dataValidation type="list" sqref="B2"><${p}formula1>"${pick(rand, TEXTS)},other"</${p}formula1>${rand() < 0.5 ? `<${p}formula2>${pick(rand, TEXTS)}</${p}formula2>` : ''}</${p}dataValidation></${p}dataValidations><${p}conditionalFormatting sqref="A1"><${p}cfRule type="expression" priority="1"><${p}formula>${pick(rand, TEXTS)}</${p}formula></${p}cfRule></${p}conditionalFormatting>` : '';
   const ext = rand() < 0.3 ? `<${p}extLst><${p}ext uri="{78C0D931}"><x14:conditionalFormattings><x14:conditionalFormatting><xm:f>Sheet1!A1</xm:f><xm:sqref>A1</xm:sqref></x14:conditionalFormatting></x14:conditionalFormattings></${p}ext></${p}extLst>` : '';
-  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<${p}worksheet ${ns}><${p}dimension ref="A1:C9"/><${p}sheetData>${rows}</${p}sheetData>${hf}${ext}</${p}worksheet>`;
+  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<${p}worksheet ${ns}><${p}dimension ref="A1:C9"/><${p}sheetData>${rows}</${p}sheetData>${validation}${hf}${ext}</${p}worksheet>`;
 }
 
 function stringsXml(rand: () => number, count: number): string {
@@ -315,10 +333,11 @@ describe('worksheet and shared string readers against the readers they replaced'
     }
   }, 120_000);
 
-  it('a real sheet: columns from references, formulas left out, page headers read', () => {
+  it('a real sheet: columns from references, a formula after its value, page headers and validation lists read', () => {
     const sheet = Buffer.from(
       '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData><x:row r="2"><x:c r="B2" s="1" t="s"><x:v>0</x:v></x:c>' +
         '<x:c r="D2" s="3"><x:f t="shared" ref="D2:D3" si="0">B2*2</x:f><x:v>8</x:v></x:c><x:c r="E2" t="inlineStr"><x:is><x:t>card 4111&#32;1111 1111 1111</x:t></x:is></x:c></x:row></x:sheetData>' +
+        '<x:dataValidations count="1"><x:dataValidation type="list" sqref="F2"><x:formula1>"open,closed"</x:formula1></x:dataValidation></x:dataValidations>' +
         '<x:headerFooter><x:oddHeader>&amp;CConfidential</x:oddHeader></x:headerFooter><x:extLst><x:ext uri="{1}"><x:v>ignored?</x:v></x:ext></x:extLst></x:worksheet>',
     );
     const strings = Buffer.from('<sst><si><t>Name</t><rPh><t>なまえ</t></rPh></si><si><r><t>un</t></r><r><t>used</t></r></si></sst>');
@@ -327,7 +346,7 @@ describe('worksheet and shared string readers against the readers they replaced'
       { kind: 'strings' as const, xml: strings },
     ];
     const text = readParts(PRODUCT, parts, 3).join('');
-    expect(text).toBe('&CConfidential\nheld:\tName\t\t8\tcard 4111 1111 1111 1111\norphans:unused');
+    expect(text).toBe('"open,closed"\n&CConfidential\nheld:\tName\t\t8 B2*2\tcard 4111 1111 1111 1111\norphans:unused');
     for (const size of SIZES) expect(readParts(PRODUCT, parts, size)).toEqual(readParts(ORACLE, parts, size));
   });
 
