@@ -30,12 +30,26 @@ import { ZipText } from './zip-text.js';
  * 64 KiB); one whose header lies about it streams like any other. Larger limits made the
  * transient buffers of a 200 MiB zip cost more memory than the 64 MiB the issue allows.
  * An entry with a data descriptor (every entry of a jar) does not say its size: it is inflated at
- * once from what is here when its deflate stream ends there, else tried again on twice the bytes,
- * and streamed once WHOLE_ENTRY_BYTES did not hold it (so no entry is inflated more than about
- * twice, and small ones once).
+ * once when the bytes here show a record after it (recordAhead), waiting for up to
+ * WHOLE_ENTRY_BYTES for one, and streamed otherwise or when that inflate does not end there.
  */
 const WHOLE_ENTRY_BYTES = 256 * 1024;
 const WHOLE_OUTPUT_BYTES = 2 * 1024 * 1024;
+const PK = Buffer.from('PK');
+
+/**
+ * Whether `data` holds the signature of a record that may follow an entry (a data descriptor, a
+ * local header, a central directory record): an entry of unknown size is inflated at once only
+ * then, so a large one is never inflated twice (once in vain, then as a stream).
+ */
+function recordAhead(data: Buffer): boolean {
+  for (let at = data.indexOf(PK); at >= 0 && at + 3 < data.length; at = data.indexOf(PK, at + 2)) {
+    const a = data[at + 2];
+    const b = data[at + 3];
+    if ((a === 7 && b === 8) || (a === 3 && b === 4) || (a === 1 && b === 2)) return true;
+  }
+  return false;
+}
 
 interface Entry {
   header: LocalHeader;
@@ -102,13 +116,16 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
    * instead (too big once inflated, broken or cut: the stream finds where).
    */
   const inflateWhole = async (e: Entry, data: Buffer): Promise<number | 'wait' | undefined> => {
+    if (e.remaining === undefined && !recordAhead(data)) {
+      if (data.length >= WHOLE_ENTRY_BYTES) return undefined;
+      e.wholeAt = Math.min(WHOLE_ENTRY_BYTES, 2 * data.length);
+      return 'wait';
+    }
     let inflated: { buffer: Buffer; engine: zlib.InflateRaw };
     try {
       inflated = zlib.inflateRawSync(data, { maxOutputLength: WHOLE_OUTPUT_BYTES, info: true }) as unknown as typeof inflated;
-    } catch (error) {
-      if (e.remaining !== undefined || data.length >= WHOLE_ENTRY_BYTES || (error as { code?: string }).code !== 'Z_BUF_ERROR') return undefined;
-      e.wholeAt = Math.min(WHOLE_ENTRY_BYTES, 2 * data.length);
-      return 'wait';
+    } catch {
+      return undefined;
     }
     const meter = ctx.budget.ratio();
     meter.input(data.length);
