@@ -22,6 +22,7 @@ export const KERNELS: readonly KernelBuild[] = [
   { source: path.join(src, 'detectors/prefilter/text-prefilter.as.ts'), module: path.join(src, 'detectors/prefilter/text-prefilter-wasm.ts'), constant: 'TEXT_PREFILTER_WASM' },
   { source: path.join(src, 'extract/ooxml-runs.as.ts'), module: path.join(src, 'extract/ooxml-runs-wasm.ts'), constant: 'OOXML_RUNS_WASM' },
   { source: path.join(src, 'extract/lzma-chunk.as.ts'), module: path.join(src, 'extract/lzma-chunk-wasm.ts'), constant: 'LZMA_CHUNK_WASM' },
+  { source: path.join(src, 'extract/spreadsheet-scan.as.ts'), module: path.join(src, 'extract/spreadsheet-scan-wasm.ts'), constant: 'SPREADSHEET_SCAN_WASM' },
 ];
 
 /** A kernel compiled as the build does: optimised, SIMD, no runtime, no assertions. */

@@ -2,14 +2,14 @@
 // other (an .xml part of an odt or ods is read by xml-text.ts, a nested zip is opened again). The
 // main parts of a docx or pptx are read by ooxml-text.ts, for speed. SpreadsheetML worksheets and
 // the shared string table of an xlsx are read together (spreadsheet-cells.ts), so a sheet reads
-// as TSV with its text in its cells.
-import { StringDecoder } from 'node:string_decoder';
+// as TSV with its text in its cells; a sheet's bytes go through a WebAssembly kernel first
+// (spreadsheet-scan.ts), the tokenizer reading on from wherever it stops.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { OOXML_TEXT_PART, ooxmlText } from './ooxml-text.js';
 import { SharedStringsHandler, SheetHandler, Workbook } from './spreadsheet-cells.js';
-import { type XmlScanHandler, XmlTokenizer } from './xml-tokenizer.js';
+import { type PartReader, SheetScan, tokenizerReader } from './spreadsheet-scan.js';
 
 const WORKSHEET = /(?:^|\/)worksheets\/[^/]+\.xml$/i;
 /** ODF 1.2 §3.8 (packages): an encrypted document lists encryption-data for its parts here. */
@@ -80,7 +80,7 @@ export class OfficeParts {
   private sheet(): ByteSink {
     const handler = new SheetHandler(this.workbook);
     const text = this.ctx.text(this.depth);
-    return xmlSink(handler, () => handler.take(), text, async () => {
+    return xmlSink(new SheetScan(handler), () => handler.take(), text, async () => {
       if (handler.holding) this.held.push({ handler, text });
       else await text.end();
     });
@@ -89,7 +89,7 @@ export class OfficeParts {
   private sharedStrings(): ByteSink {
     const handler = new SharedStringsHandler(this.workbook);
     const spill = this.ctx.text(this.depth);
-    return xmlSink(handler, () => handler.take(), spill, async () => {
+    return xmlSink(tokenizerReader(handler), () => handler.take(), spill, async () => {
       await spill.end();
       this.workbook.setStrings(handler.strings);
       await this.release();
@@ -97,22 +97,19 @@ export class OfficeParts {
   }
 }
 
-/** XML bytes through `handler`, its text to `text` after every chunk, `done` at the end. */
-function xmlSink(handler: XmlScanHandler, take: () => string, text: TextSink, done: () => Promise<void>): ByteSink {
-  const decoder = new StringDecoder('utf8');
-  const tokenizer = new XmlTokenizer(handler);
+/** XML bytes through `reader`, the text it makes to `text` after every chunk, `done` at the end. */
+function xmlSink(reader: PartReader, take: () => string, text: TextSink, done: () => Promise<void>): ByteSink {
   const flush = async () => {
     const out = take();
     if (out.length > 0) await text.write(out);
   };
   return {
     async write(chunk) {
-      tokenizer.write(decoder.write(chunk));
+      reader.write(chunk);
       await flush();
     },
     async end() {
-      tokenizer.write(decoder.end());
-      tokenizer.end();
+      reader.end();
       await flush();
       await done();
     },

@@ -7,7 +7,7 @@
 // is kept as compact rows, within MAX_HELD_CHARS for the whole workbook, and written out once the
 // table is known (or unresolved, as indices, when it never comes or the workbook is too big).
 // Shared strings no cell refers to are scanned at the end, so nothing in the table goes unread.
-import { SheetRows } from './spreadsheet-rows.js';
+import { fill, SheetRows } from './spreadsheet-rows.js';
 import { decodeXmlEntities, type XmlScanHandler } from './xml-tokenizer.js';
 
 /** Characters of held rows and shared strings kept for one workbook. */
@@ -217,6 +217,32 @@ export class SheetHandler implements XmlScanHandler {
       this.held = false;
     }
     this.out += rows.takeLine(this.workbook);
+  }
+
+  /**
+   * Whole rows read by the kernel (spreadsheet-scan.ts), as endRow() takes them: `text` their
+   * lines, `rows` a record of three per row (end in text, held chars, holes before its end),
+   * `holes` (offset in text, index) pairs. No row is being built here when they come.
+   */
+  rowsRead(text: string, rows: Int32Array, count: number, holes: Int32Array): void {
+    let r = 0;
+    if (this.held) {
+      while (r < count && this.workbook.hold(rows[3 * r + 1] as number)) r++;
+      if (r > 0) this.rows.holdLines(text.slice(0, rows[3 * r - 3]), holes, 0, 2 * (rows[3 * r - 1] as number));
+      if (r === count) return;
+      this.out += this.rows.takeHeld(this.workbook);
+      this.held = false;
+    }
+    const start = r > 0 ? (rows[3 * r - 3] as number) : 0;
+    const from = r > 0 ? 2 * (rows[3 * r - 1] as number) : 0;
+    if (count > r) this.out += fill(text, start, rows[3 * count - 3] as number, holes, from, 2 * (rows[3 * count - 1] as number), 2, this.workbook);
+  }
+
+  /** Reads on after the kernel: its last cell is this handler's (a stray `</c>` adds it again). */
+  resume(shared: boolean, column: number | undefined, value: string): void {
+    this.shared = shared;
+    this.cellColumn = column;
+    this.value = value;
   }
 
   /** Text ready to scan; held rows stay until flushHeld(). */

@@ -15,17 +15,17 @@ export interface StringTable {
 const MAX_COLUMNS = 16_384;
 const PIECE_CHARS = 64 * 1024;
 
-/** `text` with the strings of `holes` (offset, index pairs from `from` on) put in. */
-function fill(text: string, holes: readonly number[], from: number, until: number, step: number, table: StringTable): string {
-  if (from === until) return text;
+/** text[start, end) with the strings of `holes` (offset in text, index: the last two of each `step` from `from` on) put in. */
+export function fill(text: string, start: number, end: number, holes: ArrayLike<number>, from: number, until: number, step: number, table: StringTable): string {
+  if (from === until) return start === 0 && end === text.length ? text : text.slice(start, end);
   let out = '';
-  let at = 0;
+  let at = start;
   for (let h = from; h < until; h += step) {
     const offset = holes[h + step - 2] as number;
     out += text.slice(at, offset) + table.resolve(holes[h + step - 1] as number);
     at = offset;
   }
-  return out + text.slice(at);
+  return out + text.slice(at, end);
 }
 
 export class SheetRows {
@@ -65,21 +65,25 @@ export class SheetRows {
 
   /** The row as a line, its shared strings resolved now. */
   takeLine(table: StringTable): string {
-    const line = `${fill(this.line, this.lineHoles, 0, this.lineHoles.length, 2, table)}\n`;
+    const line = `${fill(this.line, 0, this.line.length, this.lineHoles, 0, this.lineHoles.length, 2, table)}\n`;
     this.next();
     return line;
   }
 
   /** Keeps the row for later, its holes open. */
   holdLine(): void {
+    this.holdLines(`${this.line}\n`, this.lineHoles, 0, this.lineHoles.length);
+    this.next();
+  }
+
+  /** Whole lines (each ending in '\n'; none is being built) kept for later, holes[from, until) their (offset, index) pairs. */
+  holdLines(lines: string, holes: ArrayLike<number>, from: number, until: number): void {
     const piece = this.pieces.length;
     const base = this.linesChars;
-    for (let h = 0; h < this.lineHoles.length; h += 2) this.holes.push(piece, base + (this.lineHoles[h] as number), this.lineHoles[h + 1] as number);
-    const line = `${this.line}\n`;
-    this.lines.push(line);
-    this.linesChars += line.length;
+    for (let h = from; h < until; h += 2) this.holes.push(piece, base + (holes[h] as number), holes[h + 1] as number);
+    this.lines.push(lines);
+    this.linesChars += lines.length;
     if (this.linesChars >= PIECE_CHARS) this.closePiece();
-    this.next();
   }
 
   /** The held rows, their shared strings resolved now; none are held after. */
@@ -93,7 +97,8 @@ export class SheetRows {
     for (let p = 0; p < pieces.length; p++) {
       const from = h;
       while (h < holes.length && holes[h] === p) h += 3;
-      out += fill(pieces[p] as string, holes, from, h, 3, table);
+      const piece = pieces[p] as string;
+      out += fill(piece, 0, piece.length, holes, from, h, 3, table);
     }
     return out;
   }

@@ -1,0 +1,411 @@
+// AssemblyScript with 128-bit SIMD, compiled to WebAssembly by `npm run build:wasm` into
+// spreadsheet-scan-wasm.ts (tsc does not read this file). A worksheet's rows (ECMA-376 Part 1
+// §18.3.1.73 row, §18.3.1.4 c, §18.3.1.96 v, §18.4.12 t) read from its UTF-8 bytes where they
+// stand, as SheetHandler (spreadsheet-cells.ts) reads them after xml-tokenizer.ts: each row a TSV
+// line, a shared string's index a hole in it. It reads only what it reads exactly as they do, and
+// stops at anything else (an entity, CDATA or a comment, a formula, a page header, a validation
+// list, invalid UTF-8, single quotes, a value outside a cell...): spreadsheet-scan.ts hands the
+// part from the last commit point on to them for good. A commit point is the end of a tag read
+// outside any cell with no cell of an unfinished row before it: there the handler's state is its
+// row's start, and its last cell (which a stray `</c>` would add again).
+
+const LT: u32 = 0x3c;
+const GT: u32 = 0x3e;
+const SLASH: u32 = 0x2f;
+const QUOTE: u32 = 0x22;
+const APOS: u32 = 0x27;
+const AMP: u32 = 0x26;
+const TAB: u32 = 0x09;
+const NL: u32 = 0x0a;
+/** No more columns than XFD (§18.3.1.4): a column past it takes no empty fields before it. */
+const MAX_COLUMNS: i32 = 16384;
+
+/** Why the kernel stopped (result[0]). */
+const MORE: i32 = 0; // at the end of the input: the rest from the commit point comes with the next chunk
+const OTHER: i32 = 1; // at something it does not read: the rest goes to the JavaScript readers
+const FULL: i32 = 2; // the output is full: called again from the commit point
+
+// The input and the output, for the helpers.
+let xml: usize = 0;
+let n: i32 = 0;
+
+/** The byte at `i`: the caller puts 32 zero bytes after the input, so reads past it need no check. */
+@inline function at(i: i32): u32 {
+  return <u32>load<u8>(xml + <usize>i);
+}
+
+/** The first `c` at or after `from`, or -1: sixteen bytes per step. */
+function find(from: i32, c: u8): i32 {
+  let i = from;
+  const splat = i8x16.splat(c);
+  while (i + 16 <= n) {
+    const hits = <u32>i8x16.bitmask(i8x16.eq(v128.load(xml + <usize>i), splat));
+    if (hits != 0) return i + <i32>ctz(hits);
+    i += 16;
+  }
+  while (i < n) {
+    if (load<u8>(xml + <usize>i) == c) return i;
+    i++;
+  }
+  return -1;
+}
+
+/** Whether xml[from, to) holds `c`. */
+function holds(from: i32, to: i32, c: u32): bool {
+  for (let k = from; k < to; k++) if (at(k) == c) return true;
+  return false;
+}
+
+/** Copies `length` bytes sixteen at a time (up to 15 past them: the caller leaves that room). */
+@inline function copy(to: usize, from: usize, length: i32): void {
+  for (let k: i32 = 0; k < length; k += 16) v128.store(to + <usize>k, v128.load(from + <usize>k));
+}
+
+@inline function continuation(i: i32): bool {
+  return at(i) - 0x80 < 0x40;
+}
+
+/**
+ * The UTF-16 length of the valid UTF-8 in xml[from, to), or -1 when it holds invalid UTF-8 (which
+ * the decoder would replace) or a `&` (an entity the tokenizer would decode).
+ */
+function textLength(from: i32, to: i32): i32 {
+  let odd: u32 = 0;
+  for (let k = from; k < to; k += 16) {
+    const v = v128.load(xml + <usize>k);
+    let mask = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, i8x16.splat(<i8>AMP)), i8x16.lt_s(v, i8x16.splat(0))));
+    if (to - k < 16) mask &= (<u32>1 << <u32>(to - k)) - 1;
+    odd |= mask;
+  }
+  if (odd == 0) return to - from;
+  if (holds(from, to, AMP)) return -1;
+  let length: i32 = 0;
+  let k = from;
+  while (k < to) {
+    const c = at(k);
+    let size: i32 = 1;
+    if (c >= 0x80) {
+      if (c < 0xc2 || c > 0xf4) return -1;
+      size = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+      if (k + size > to) return -1;
+      const c1 = at(k + 1);
+      // The second byte's range (Unicode 15 Table 3-7): no overlong form, surrogate or code point past U+10FFFF.
+      const low: u32 = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+      const high: u32 = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+      if (c1 < low || c1 > high) return -1;
+      if (size > 2 && !continuation(k + 2)) return -1;
+      if (size > 3 && !continuation(k + 3)) return -1;
+      if (size == 4) length++;
+    }
+    length++;
+    k += size;
+  }
+  return length;
+}
+
+/**
+ * True when the `length` (at most 8) bytes at `i` are those of `word`, packed little-endian. No
+ * string literal: the module keeps no data in its memory, all of which is the caller's.
+ */
+@inline function startsWith(i: i32, word: u64, length: i32): bool {
+  for (let k = 0; k < length; k++) if (at(i + k) != <u32>((word >> (<u64>k << 3)) & 0xff)) return false;
+  return true;
+}
+
+const FORMULA: u64 = 0x616c756d726f66; // "formula"
+const ODD: u64 = 0x6464; // "dd", after the "o"
+const EVEN: u64 = 0x6e6576; // "ven", after the "e"
+const FIRST: u64 = 0x74737269; // "irst", after the "f"
+const HEADER: u64 = 0x726564616548; // "Header"
+const FOOTER: u64 = 0x7265746f6f46; // "Footer"
+
+/** Whether the local name xml[name, name + length) is one the kernel leaves to the handler: a page header or footer, a list's formula. */
+function special(name: i32, length: i32): bool {
+  if (length < 7 || length > 11) return false;
+  const c = at(name);
+  if (c == 0x66 && startsWith(name, FORMULA, 7)) return length == 7 || (length == 8 && (at(name + 7) == 0x31 || at(name + 7) == 0x32));
+  const head = c == 0x6f && startsWith(name + 1, ODD, 2) ? 3 : c == 0x65 && startsWith(name + 1, EVEN, 3) ? 4 : c == 0x66 && startsWith(name + 1, FIRST, 4) ? 5 : 0;
+  return head > 0 && length == head + 6 && (startsWith(name + head, HEADER, 6) || startsWith(name + head, FOOTER, 6));
+}
+
+/** The end of the value quoted at xml[quoteAt] in a tag body that ends at `to`, or -1 (valueEnd of spreadsheet-cells.ts). */
+function valueEnd(quoteAt: i32, to: i32): i32 {
+  const quote = at(quoteAt);
+  if (quoteAt >= to || (quote != QUOTE && quote != APOS)) return -1;
+  for (let k = quoteAt + 1; k < to; k++) if (at(k) == quote) return k;
+  return -1;
+}
+
+// The cell being read.
+let shared = false;
+let column: i32 = -1;
+/** Its value, gathered at `scratch`. */
+let scratch: usize = 0;
+let valueBytes: i32 = 0;
+let valueChars: i32 = 0;
+
+/**
+ * Reads a cell's tag body xml[from, to) as cellAttributes, sharedType and refColumn of
+ * spreadsheet-cells.ts do (the first ` t=` and ` r=`, wherever they stand); false when a value
+ * holds a `&`, which they would decode.
+ */
+function cellTag(from: i32, to: i32): bool {
+  let typeAt: i32 = -1;
+  let typeEnd: i32 = -1;
+  let refAt: i32 = -1;
+  let refEnd: i32 = -1;
+  for (let k = from; k < to - 2; k++) {
+    if (at(k) != 0x20 || at(k + 2) != 0x3d) continue;
+    const c = at(k + 1);
+    if (c == 0x74 && typeAt == -1) {
+      typeAt = k + 4;
+      typeEnd = valueEnd(k + 3, to);
+      if (typeEnd < 0) typeAt = -2;
+    } else if (c == 0x72 && refAt == -1) {
+      refAt = k + 4;
+      refEnd = valueEnd(k + 3, to);
+      if (refEnd < 0) refAt = -2;
+    }
+    if (typeAt != -1 && refAt != -1) break;
+  }
+  shared = false;
+  if (typeAt >= 0) {
+    if (typeEnd - typeAt == 1) shared = at(typeAt) == 0x73;
+    else if (holds(typeAt, typeEnd, AMP)) return false;
+  }
+  column = -1;
+  if (refAt >= 0) {
+    if (holds(refAt, refEnd, AMP)) return false;
+    let col: i32 = 0;
+    let k = refAt;
+    for (; k < refEnd; k++) {
+      const c = at(k);
+      if (c < 65 || c > 90) break;
+      // Any column past XFD reads as any other: kept from growing past what an i32 holds.
+      col = min(col * 26 + <i32>(c - 64), MAX_COLUMNS * 2);
+    }
+    if (k > refAt) column = col - 1;
+  }
+  return true;
+}
+
+/**
+ * Reads `length` bytes of a worksheet at `input` (32 zero bytes after them) from a commit point.
+ * Writes the TSV lines of the rows it ends to `out` (room for `room` bytes), a record of three
+ * i32 per row at `rows` (the UTF-16 offset of its end in the text written, what it counts against
+ * the held limit as SheetRows.chars, the number of holes before its end), an i32 pair per hole at
+ * `holes` (UTF-16 offset in the text, shared string index), a cell's value at `cell` (as long as
+ * the input, and 16 bytes). Stores at `result` (i32): why it stopped, the last commit point,
+ * bytes written, rows, holes, and the last cell before the commit point: shared (-1: no cell),
+ * column (-1: none), value (the index of a hole, else its offset in the output) and its end (-1
+ * for a hole).
+ */
+export function scan(input: usize, length: i32, out: usize, room: i32, cell: usize, rows: usize, holes: usize, result: usize): void {
+  xml = input;
+  n = length;
+  scratch = cell;
+  let stop = MORE;
+  // What is read up to the commit point.
+  let done: i32 = 0;
+  let doneWritten: i32 = 0;
+  let doneRows: i32 = 0;
+  let doneHoles: i32 = 0;
+  let doneShared: i32 = -1;
+  let doneColumn: i32 = -1;
+  let doneValue: i32 = 0;
+  let doneValueEnd: i32 = 0;
+  // What is read since.
+  let written: i32 = 0;
+  let chars16: i32 = 0;
+  let rowCount: i32 = 0;
+  let holeCount: i32 = 0;
+  let cells: i32 = 0;
+  let rowChars: i32 = 0;
+  let lastShared: i32 = -1;
+  let lastColumn: i32 = -1;
+  let lastValue: i32 = 0;
+  let lastValueEnd: i32 = 0;
+  let inCell = false;
+  let inValue = false;
+  let i: i32 = 0;
+  while (true) {
+    const lt = find(i, <u8>LT);
+    if (lt < 0) break;
+    if (inValue && lt > i) {
+      const chars = textLength(i, lt);
+      if (chars < 0) {
+        stop = OTHER;
+        break;
+      }
+      copy(scratch + <usize>valueBytes, xml + <usize>i, lt - i);
+      valueBytes += lt - i;
+      valueChars += chars;
+    }
+    const c1 = at(lt + 1);
+    let next: i32;
+    if (c1 == 0x3f) {
+      // A processing instruction (XML 1.0 §2.6): skipped, as the tokenizer does, in a value too.
+      let q = find(lt + 2, <u8>0x3f);
+      while (q >= 0 && at(q + 1) != GT) q = find(q + 1, <u8>0x3f);
+      if (q < 0) break;
+      next = q + 2;
+    } else {
+      if (c1 == 0x21) {
+        stop = OTHER;
+        break;
+      }
+      const closing = c1 == SLASH;
+      const from = closing ? lt + 2 : lt + 1;
+      const gt = find(from, <u8>GT);
+      if (gt < 0) break;
+      // The first `>` ends the tag when its quotes are double and closed (readTag of xml-tokenizer.ts).
+      let doubles: i32 = 0;
+      let name = from;
+      let nameEnd = -1;
+      for (let k = from; k < gt; k++) {
+        const c = at(k);
+        if (c == QUOTE) doubles++;
+        else if (c == APOS) {
+          doubles = 1;
+          break;
+        }
+        if (nameEnd < 0) {
+          if (c == 0x20 || c == TAB || c == NL || c == 0x0d || c == SLASH) nameEnd = k;
+          else if (c == 0x3a) name = k + 1;
+        }
+      }
+      if (doubles & 1) {
+        stop = OTHER;
+        break;
+      }
+      if (nameEnd < 0) nameEnd = gt;
+      const size = nameEnd - name;
+      const c = at(name);
+      const selfClosing = !closing && at(gt - 1) == SLASH;
+      if (special(name, size)) {
+        stop = OTHER;
+        break;
+      }
+      const open = !closing && size == 1;
+      if (open && c == 0x63) {
+        if (inCell || !cellTag(lt + 1, gt)) {
+          stop = OTHER;
+          break;
+        }
+        inCell = true;
+        valueBytes = 0;
+        valueChars = 0;
+      } else if (open && (c == 0x76 || c == 0x74)) {
+        if (!inCell) {
+          stop = OTHER;
+          break;
+        }
+        inValue = !selfClosing;
+      } else if (size == 1 && c == 0x66) {
+        stop = OTHER;
+        break;
+      }
+      // The element's end: a closing tag, or a self-closing one.
+      if (closing || selfClosing) {
+        if (size == 1 && (c == 0x76 || c == 0x74)) inValue = false;
+        else if (size == 1 && c == 0x63) {
+          if (!inCell || inValue) {
+            stop = OTHER;
+            break;
+          }
+          inCell = false;
+          // SheetRows.add: empty fields up to the cell's column, a tab before it, its text or hole.
+          if (written + MAX_COLUMNS + valueBytes + 32 > room) {
+            stop = FULL;
+            break;
+          }
+          if (column >= 0 && column < MAX_COLUMNS && cells < column) {
+            const empty = column - cells;
+            const tabs = cells > 0 ? empty : empty - 1;
+            for (let k = 0; k < tabs; k++) store<u8>(out + <usize>(written + k), TAB);
+            written += tabs;
+            chars16 += tabs;
+            rowChars += empty;
+            cells = column;
+          }
+          if (cells > 0) {
+            store<u8>(out + <usize>written, TAB);
+            written++;
+            chars16++;
+          }
+          cells++;
+          let index: i32 = -1;
+          if (shared && valueBytes > 0) {
+            if (valueBytes > 9) {
+              stop = OTHER;
+              break;
+            }
+            index = 0;
+            for (let k: i32 = 0; k < valueBytes; k++) {
+              const d = <u32>load<u8>(scratch + <usize>k) - 0x30;
+              if (d > 9) {
+                index = -1;
+                break;
+              }
+              index = index * 10 + <i32>d;
+            }
+            // Number.parseInt reads a sign, spaces, or digits followed by more: left to it.
+            if (index < 0) {
+              stop = OTHER;
+              break;
+            }
+          }
+          lastShared = shared ? 1 : 0;
+          lastColumn = column;
+          if (index >= 0) {
+            store<i32>(holes + (<usize>holeCount << 3), chars16);
+            store<i32>(holes + (<usize>holeCount << 3) + 4, index);
+            holeCount++;
+            rowChars += 8;
+            lastValue = index;
+            lastValueEnd = -1;
+          } else {
+            copy(out + <usize>written, scratch, valueBytes);
+            lastValue = written;
+            written += valueBytes;
+            lastValueEnd = written;
+            chars16 += valueChars;
+            rowChars += valueChars + 1;
+          }
+        } else if (size == 3 && c == 0x72 && at(name + 1) == 0x6f && at(name + 2) == 0x77) {
+          store<u8>(out + <usize>written, NL);
+          written++;
+          chars16++;
+          const record = rows + <usize>rowCount * 12;
+          store<i32>(record, chars16);
+          store<i32>(record + 4, rowChars);
+          store<i32>(record + 8, holeCount);
+          rowCount++;
+          cells = 0;
+          rowChars = 0;
+        }
+      }
+      next = gt + 1;
+    }
+    i = next;
+    if (!inCell && cells == 0) {
+      done = i;
+      doneWritten = written;
+      doneRows = rowCount;
+      doneHoles = holeCount;
+      doneShared = lastShared;
+      doneColumn = lastColumn;
+      doneValue = lastValue;
+      doneValueEnd = lastValueEnd;
+    }
+  }
+  store<i32>(result, stop);
+  store<i32>(result + 4, done);
+  store<i32>(result + 8, doneWritten);
+  store<i32>(result + 12, doneRows);
+  store<i32>(result + 16, doneHoles);
+  store<i32>(result + 20, doneShared);
+  store<i32>(result + 24, doneColumn);
+  store<i32>(result + 28, doneValue);
+  store<i32>(result + 32, doneValueEnd);
+}

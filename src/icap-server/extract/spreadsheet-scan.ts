@@ -1,0 +1,121 @@
+// A worksheet read by a WebAssembly kernel (spreadsheet-scan.as.ts) from its UTF-8 bytes where
+// they stand: a sheet is mostly markup (the benchmark's holds 14 MiB of it for 5 of text), and the
+// tokenizer stepping through it a character at a time was most of an xlsx scan. The kernel writes
+// each row's TSV line and its shared-string holes; SheetHandler holds or writes them out. At the
+// first thing the kernel does not read exactly as xml-tokenizer.ts and SheetHandler do (an entity,
+// CDATA, a formula, a page header, invalid UTF-8...), they read the rest of the part, from the
+// kernel's last commit point on: the start of a row, where their state is the kernel's.
+import { StringDecoder } from 'node:string_decoder';
+import { Kernel, type KernelMemory } from '../wasm/kernel.js';
+import type { SheetHandler } from './spreadsheet-cells.js';
+import { SPREADSHEET_SCAN_WASM } from './spreadsheet-scan-wasm.js';
+import { XmlTokenizer } from './xml-tokenizer.js';
+
+/** A part's bytes, in chunks, then its end. */
+export interface PartReader {
+  write(chunk: Buffer): void;
+  end(): void;
+}
+
+/** XML bytes through the tokenizer into `handler` (decoded as they come: a chunk may cut a character). */
+export function tokenizerReader(handler: ConstructorParameters<typeof XmlTokenizer>[0]): PartReader {
+  const decoder = new StringDecoder('utf8');
+  const tokenizer = new XmlTokenizer(handler);
+  return {
+    write: (chunk) => tokenizer.write(decoder.write(chunk)),
+    end: () => {
+      tokenizer.write(decoder.end());
+      tokenizer.end();
+    },
+  };
+}
+
+interface Exports extends KernelMemory {
+  scan(input: number, length: number, out: number, room: number, cell: number, rows: number, holes: number, result: number): void;
+}
+
+const MORE = 0;
+const FULL = 2;
+/** A row unfinished at a chunk's end is read again with the next; past this it is left to the tokenizer. */
+const MAX_CARRY_BYTES = 256 * 1024;
+/** Where the kernel stores its results; the input follows, then PADDING zero bytes (it reads up to 31 past it). */
+const RESULT_AT = 0;
+const INPUT_AT = 64;
+const PADDING = 32;
+
+let kernel: Kernel<Exports> | undefined;
+const EMPTY = Buffer.alloc(0);
+
+const align = (at: number) => (at + 15) & ~15;
+
+export class SheetScan implements PartReader {
+  /** From the last commit point: read again with the next chunk. */
+  private carry = EMPTY;
+  /** The tokenizer, once the kernel has stopped for good. */
+  private rest: PartReader | undefined;
+  /** The last cell the kernel read: shared, column (-1: none), value. */
+  private last: [boolean, number, string] | undefined;
+
+  constructor(private readonly handler: SheetHandler) {}
+
+  write(chunk: Buffer): void {
+    if (this.rest !== undefined) this.rest.write(chunk);
+    else this.read(this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk, false);
+  }
+
+  end(): void {
+    if (this.rest === undefined) this.read(this.carry, true);
+    this.rest?.end();
+  }
+
+  private read(xml: Buffer, final: boolean): void {
+    this.carry = EMPTY;
+    for (;;) {
+      const { stop, done } = this.scan(xml);
+      const unread = xml.subarray(done);
+      if (stop === FULL && done > 0) {
+        xml = unread;
+        continue;
+      }
+      if (stop === MORE && (unread.length === 0 || (!final && unread.length <= MAX_CARRY_BYTES))) {
+        this.carry = Buffer.from(unread);
+        return;
+      }
+      this.handOver(unread);
+      return;
+    }
+  }
+
+  /** The rest of the part goes to the tokenizer, from a commit point. */
+  private handOver(unread: Buffer): void {
+    if (this.last !== undefined) {
+      const [shared, column, value] = this.last;
+      this.handler.resume(shared, column < 0 ? undefined : column, value);
+    }
+    this.rest = tokenizerReader(this.handler);
+    this.rest.write(unread);
+  }
+
+  /** One call of the kernel over `xml`: its rows to the handler; why it stopped and where. */
+  private scan(xml: Buffer): { stop: number; done: number } {
+    kernel ??= new Kernel<Exports>(SPREADSHEET_SCAN_WASM);
+    const n = xml.length;
+    const out = align(INPUT_AT + n + PADDING);
+    const room = 2 * n + 65_536;
+    const cell = align(out + room);
+    const rows = align(cell + n + PADDING);
+    // A row takes at least `<row/>`, a cell `<c/>`.
+    const holes = rows + 12 * (Math.ceil(n / 6) + 1);
+    const bytes = kernel.reserve(holes + 8 * (Math.ceil(n / 4) + 1));
+    bytes.set(xml, INPUT_AT);
+    bytes.fill(0, INPUT_AT + n, INPUT_AT + n + PADDING);
+    kernel.exports.scan(INPUT_AT, n, out, room, cell, rows, holes, RESULT_AT);
+    const [stop, done, written, rowCount, holeCount, shared, column, value, valueEnd] = Array.from({ length: 9 }, (_, k) => bytes.readInt32LE(RESULT_AT + 4 * k)) as [number, number, number, number, number, number, number, number, number];
+    if (rowCount > 0) {
+      const text = bytes.toString('utf8', out, out + written);
+      this.handler.rowsRead(text, new Int32Array(bytes.buffer, rows, 3 * rowCount), rowCount, new Int32Array(bytes.buffer, holes, 2 * holeCount));
+    }
+    if (shared >= 0) this.last = [shared === 1, column, valueEnd < 0 ? String(value) : bytes.toString('utf8', out + value, out + valueEnd)];
+    return { stop, done };
+  }
+}
