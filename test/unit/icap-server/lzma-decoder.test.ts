@@ -111,6 +111,21 @@ describe('LZMA2 in xz, byte for byte against the original', () => {
     }
   });
 
+  it('streams decoded at once, interleaved chunk by chunk, keep their own dictionaries and probabilities', async () => {
+    const pairs = cases.filter(([name]) => ['xz dict=64KiB, large (wraps)', 'xz -6, large', 'xz -9e, mixed'].includes(name));
+    expect(pairs).toHaveLength(3);
+    const outs = pairs.map(() => [] as Buffer[]);
+    const budget = new DecodeBudget({ maxDecodedBytes: 1 << 30, maxRatio: 1e9, maxEntries: 1 }, new Findings());
+    const discard: ByteSink = { write: async () => expect.unreachable('nothing is left over'), end: async () => undefined };
+    const sinks = pairs.map((_, k) => xzDecoder({ write: async (c) => void outs[k]!.push(Buffer.from(c)), end: async () => undefined }, budget, discard));
+    const pieces = pairs.map(([, , packed]) => chunked(packed, 997));
+    for (let i = 0; i < Math.max(...pieces.map((p) => p.length)); i++) {
+      for (let k = 0; k < pairs.length; k++) if (i < pieces[k]!.length) await sinks[k]!.write(pieces[k]![i]!);
+    }
+    for (const sink of sinks) await sink.end();
+    pairs.forEach(([, original], k) => expect(Buffer.concat(outs[k]!).equals(original)).toBe(true));
+  });
+
   it.each(cases.filter(([, , packed]) => packed.length < 12_000))('%s, at chunks of 1..7 bytes', async (_, original, packed) => {
     for (let size = 1; size <= 7; size++) {
       const { out, leftoverWrites } = await decode(chunked(packed, size));
