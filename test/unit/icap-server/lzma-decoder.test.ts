@@ -179,6 +179,16 @@ describe('damaged LZMA2 ends cleanly', () => {
     expect(threw).toBeGreaterThan(0);
   });
 
+  it('a match before the first byte is refused, not read from the empty dictionary', () => {
+    // Code above every bound: is-match, then is-rep and the rep choices all decode as 1 (rep3 = 0, distance 1).
+    for (const dictSize of [4096, 1 << 20]) {
+      const decoder = new LzmaDecoder(dictSize);
+      expect(decoder.setProperties(0x5d)).toBe(true);
+      decoder.resetState();
+      expect(() => decoder.decodeChunk(Buffer.from([0, ...Array<number>(64).fill(0xff)]), 10)).toThrow(/^lzma: distance past the dictionary$/);
+    }
+  });
+
   it('properties out of range are refused', () => {
     const decoder = new LzmaDecoder(4096);
     expect(decoder.setProperties(225)).toBe(false);
