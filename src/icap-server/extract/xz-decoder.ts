@@ -31,6 +31,11 @@ function vli(data: Buffer, at: number): [number, number] | undefined {
 export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: ByteSink): ByteSink {
   const meter = budget.ratio();
   let pending: Buffer = Buffer.alloc(0);
+  // Chunks that came while a step waited for `want` bytes, joined once there are enough: joined at
+  // every write, a 64 KiB LZMA2 chunk arriving a few bytes at a time cost a copy of it per write.
+  let queued: Buffer[] = [];
+  let queuedBytes = 0;
+  let want = 0;
   let failed = false;
   /** The last LZMA2 chunk read (header and data). */
   let lastChunk: Buffer = Buffer.alloc(0);
@@ -48,10 +53,21 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
     return true;
   };
 
-  /** One step on the buffered bytes; false when more are needed. */
+  /** More bytes are needed: `bytes` in all. */
+  const need = (bytes: number): false => {
+    want = bytes;
+    return false;
+  };
+  const join = () => {
+    if (queued.length > 0) pending = Buffer.concat([pending, ...queued]);
+    queued = [];
+    queuedBytes = 0;
+  };
+
+  /** One step on the buffered bytes; false when more are needed (need()). */
   const step = async (): Promise<boolean> => {
     if (state === 'stream-header') {
-      if (pending.length < 12) return false;
+      if (pending.length < 12) return need(12);
       if (!pending.subarray(0, 6).equals(MAGIC)) throw new Error('xz: no stream header');
       checkBytes = CHECK_BYTES[(pending[7] as number) & 0x0f] as number;
       pending = pending.subarray(12);
@@ -59,14 +75,14 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
       return true;
     }
     if (state === 'block-header') {
-      if (pending.length < 1) return false;
+      if (pending.length < 1) return need(1);
       if (pending[0] === 0) {
         // The index: every block of this stream has been read.
         state = 'index';
         return true;
       }
       const size = ((pending[0] as number) + 1) * 4;
-      if (pending.length < size) return false;
+      if (pending.length < size) return need(size);
       const flags = pending[1] as number;
       let at = 2;
       for (const present of [flags & 0x40, flags & 0x80]) {
@@ -97,7 +113,7 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
     }
     if (state === 'chunk') {
       const decoder = lzma as LzmaDecoder;
-      if (pending.length < 1) return false;
+      if (pending.length < 1) return need(1);
       const control = pending[0] as number;
       if (control === 0) {
         pending = pending.subarray(1);
@@ -106,9 +122,9 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
         return true;
       }
       if (control === 1 || control === 2) {
-        if (pending.length < 3) return false;
+        if (pending.length < 3) return need(3);
         const size = pending.readUInt16BE(1) + 1;
-        if (pending.length < 3 + size) return false;
+        if (pending.length < 3 + size) return need(3 + size);
         if (control === 1) decoder.resetDictionary();
         const ok = await emit(decoder.copy(pending.subarray(3, 3 + size)));
         lastChunk = pending.subarray(0, 3 + size);
@@ -120,10 +136,10 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
       if (control < 0x80) throw new Error('xz: bad LZMA2 control');
       const reset = (control >>> 5) & 3;
       const header = reset >= 2 ? 6 : 5;
-      if (pending.length < header) return false;
+      if (pending.length < header) return need(header);
       const unpacked = (control & 0x1f) * 65_536 + pending.readUInt16BE(1) + 1;
       const packed = pending.readUInt16BE(3) + 1;
-      if (pending.length < header + packed) return false;
+      if (pending.length < header + packed) return need(header + packed);
       if (reset === 3) decoder.resetDictionary();
       if (reset >= 2 && !decoder.setProperties(pending[5] as number)) throw new Error('xz: bad LZMA properties');
       if (reset >= 1) decoder.resetState();
@@ -137,15 +153,15 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
     if (state === 'index') {
       // Indicator, record count, records (two numbers each), padding to 4, CRC32; then the 12-byte footer.
       const count = vli(pending, 1);
-      if (count === undefined) return pending.length < 10 ? false : Promise.reject(new Error('xz: bad index'));
+      if (count === undefined) return pending.length < 10 ? need(pending.length + 1) : Promise.reject(new Error('xz: bad index'));
       let at = 1 + count[1];
       for (let i = 0; i < count[0] * 2; i++) {
         const v = vli(pending, at);
-        if (v === undefined) return false;
+        if (v === undefined) return need(pending.length + 1);
         at += v[1];
       }
       const end = at + ((4 - (at % 4)) % 4) + 4 + 12;
-      if (pending.length < end) return false;
+      if (pending.length < end) return need(end);
       pending = pending.subarray(end);
       state = 'stream-padding';
       return true;
@@ -154,7 +170,7 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
       let zeros = 0;
       while (zeros < pending.length && pending[zeros] === 0) zeros++;
       pending = pending.subarray(zeros);
-      if (pending.length < MAGIC.length) return false;
+      if (pending.length < MAGIC.length) return need(MAGIC.length);
       if (pending.subarray(0, MAGIC.length).equals(MAGIC)) state = 'stream-header';
       else {
         // Bytes after the last stream.
@@ -165,7 +181,7 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
     }
     if (state === 'block-end') {
       const padding = (4 - (blockBytes % 4)) % 4;
-      if (pending.length < padding + checkBytes) return false;
+      if (pending.length < padding + checkBytes) return need(padding + checkBytes);
       pending = pending.subarray(padding + checkBytes);
       state = 'block-header';
       return true;
@@ -194,10 +210,17 @@ export function xzDecoder(downstream: ByteSink, budget: DecodeBudget, leftover: 
       if (failed) return leftover.write(chunk);
       if (state === 'done') return;
       meter.input(chunk.length);
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      if (pending.length === 0 && queued.length === 0) pending = chunk;
+      else {
+        queued.push(chunk);
+        queuedBytes += chunk.length;
+        if (pending.length + queuedBytes < want) return;
+        join();
+      }
       await consume();
     },
     async end() {
+      join();
       await consume();
       // Cut: the stream never reached its end.
       if (state !== 'done' && (state !== 'stream-padding' || pending.length > 0)) await fail();

@@ -111,6 +111,13 @@ describe('LZMA2 in xz, byte for byte against the original', () => {
     }
   });
 
+  it('a file of many blocks and 64 KiB chunks, a byte at a time', async () => {
+    const [, original, packed] = cases.find(([name]) => name === 'xz -6 in 100 KiB blocks, large')!;
+    const { out, leftoverWrites } = await decode(chunked(packed, 1));
+    expect(leftoverWrites).toBe(0);
+    expect(out.equals(original)).toBe(true);
+  });
+
   it('streams decoded at once, interleaved chunk by chunk, keep their own dictionaries and probabilities', async () => {
     const pairs = cases.filter(([name]) => ['xz dict=64KiB, large (wraps)', 'xz -6, large', 'xz -9e, mixed'].includes(name));
     expect(pairs).toHaveLength(3);
