@@ -2,14 +2,15 @@
 // other (an .xml part of an odt or ods is read by xml-text.ts, a nested zip is opened again). The
 // main parts of a docx or pptx are read by ooxml-text.ts, for speed. SpreadsheetML worksheets and
 // the shared string table of an xlsx are read together (spreadsheet-cells.ts), so a sheet reads
-// as TSV with its text in its cells; a sheet's bytes go through a WebAssembly kernel first
+// as TSV with its text in its cells; their bytes go through a WebAssembly kernel first
 // (spreadsheet-scan.ts), the tokenizer reading on from wherever it stops.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { OOXML_TEXT_PART, ooxmlText } from './ooxml-text.js';
-import { SharedStringsHandler, SheetHandler, Workbook } from './spreadsheet-cells.js';
-import { type PartReader, SheetScan, tokenizerReader } from './spreadsheet-scan.js';
+import { SheetHandler, Workbook } from './spreadsheet-cells.js';
+import { type PartReader, SheetScan, StringsScan } from './spreadsheet-scan.js';
+import { SharedStringsHandler } from './spreadsheet-strings.js';
 
 const WORKSHEET = /(?:^|\/)worksheets\/[^/]+\.xml$/i;
 /** ODF 1.2 §3.8 (packages): an encrypted document lists encryption-data for its parts here. */
@@ -89,7 +90,7 @@ export class OfficeParts {
   private sharedStrings(): ByteSink {
     const handler = new SharedStringsHandler(this.workbook);
     const spill = this.ctx.text(this.depth);
-    return xmlSink(tokenizerReader(handler), () => handler.take(), spill, async () => {
+    return xmlSink(new StringsScan(handler), () => handler.take(), spill, async () => {
       await spill.end();
       this.workbook.setStrings(handler.strings);
       await this.release();

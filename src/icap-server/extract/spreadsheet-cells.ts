@@ -1,6 +1,6 @@
 // SpreadsheetML worksheets (ECMA-376 Part 1 §18.3) read as TSV: one line per `<row>`, cells in
 // their columns (the `r` reference keeps a header over its values when cells are left out), text
-// cells resolved through the shared string table (§18.4). A formula's text follows its cell's
+// cells resolved through the shared string table (§18.4, spreadsheet-strings.ts). A formula's text follows its cell's
 // cached value (`<v>`), as a string literal in a formula (`=LEN("4111 …")`) shows nowhere else;
 // data validation lists and conditional formats (`formula1`, `formula2`, `formula`, §18.3.1.32-33)
 // are lines of their own. Excel writes sharedStrings.xml after the worksheets, so a sheet read before it
@@ -9,6 +9,9 @@
 // Shared strings no cell refers to are scanned at the end, so nothing in the table goes unread.
 import { fill, SheetRows } from './spreadsheet-rows.js';
 import { decodeXmlEntities, type XmlScanHandler } from './xml-tokenizer.js';
+
+// The table's reader, where the readers of a workbook have always been imported from.
+export { SharedStringsHandler } from './spreadsheet-strings.js';
 
 /** Characters of held rows and shared strings kept for one workbook. */
 export const MAX_HELD_CHARS = 8 * 1024 * 1024;
@@ -261,66 +264,5 @@ export class SheetHandler implements XmlScanHandler {
     this.held = false;
     if (this.rows.cells > 0) this.rows.holdLine();
     return this.rows.takeHeld(this.workbook);
-  }
-}
-
-const SI = 1;
-const T = 2;
-const R_PH = 3;
-
-/** The elements of the shared string table read here, by their local name at s[name, nameEnd). */
-function elementOf(s: string, name: number, nameEnd: number): number {
-  const length = nameEnd - name;
-  const c = s.charCodeAt(name);
-  if (length === 1) return c === 0x74 ? T : 0;
-  if (length === 2) return c === 0x73 && s.charCodeAt(name + 1) === 0x69 ? SI : 0;
-  return length === 3 && c === 0x72 && s.charCodeAt(name + 1) === 0x50 && s.charCodeAt(name + 2) === 0x68 ? R_PH : 0;
-}
-
-/** sharedStrings.xml: each `<si>` (its runs joined) becomes one entry of the table. */
-export class SharedStringsHandler implements XmlScanHandler {
-  readonly strings: string[] = [];
-  wantsText = false;
-  private current = '';
-  private depth = 0;
-  private inText = false;
-  private inPhonetic = false;
-  /** Strings that did not fit the workbook's held limit, to be scanned directly. */
-  private spill = '';
-
-  constructor(private readonly workbook: Workbook) {}
-
-  openAt(s: string, _tag: number, name: number, nameEnd: number, tagEnd: number): void {
-    const element = elementOf(s, name, nameEnd);
-    if (element === SI) {
-      this.depth++;
-      this.current = '';
-    } else if (element === T) this.inText = true;
-    else if (element === R_PH) this.inPhonetic = true;
-    this.wantsText = this.inText && !this.inPhonetic && this.depth > 0;
-    if (s.charCodeAt(tagEnd - 1) === 0x2f) this.closeAt(s, name, nameEnd);
-  }
-
-  closeAt(s: string, name: number, nameEnd: number): void {
-    const element = elementOf(s, name, nameEnd);
-    if (element === T) this.inText = false;
-    else if (element === R_PH) this.inPhonetic = false;
-    else if (element === SI && this.depth > 0) {
-      this.depth--;
-      if (!this.workbook.overflow && this.workbook.hold(this.current.length + 8)) this.strings.push(this.current);
-      else this.spill += `${this.current}\n`;
-    }
-    this.wantsText = this.inText && !this.inPhonetic && this.depth > 0;
-  }
-
-  text(text: string): void {
-    // Phonetic runs (rPh) repeat the reading of East Asian text: not content of their own.
-    if (this.inText && !this.inPhonetic && this.depth > 0) this.current += text;
-  }
-
-  take(): string {
-    const text = this.spill;
-    this.spill = '';
-    return text;
   }
 }

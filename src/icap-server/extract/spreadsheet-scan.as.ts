@@ -9,108 +9,15 @@
 // outside any cell with no cell of an unfinished row before it: there the handler's state is its
 // row's start, and its last cell (which a stray `</c>` would add again).
 
-const LT: u32 = 0x3c;
-const GT: u32 = 0x3e;
-const SLASH: u32 = 0x2f;
-const QUOTE: u32 = 0x22;
-const APOS: u32 = 0x27;
-const AMP: u32 = 0x26;
+import { address, AMP, APOS, at, copy, find, FULL, holds, instructionEnd, LT, MORE, OTHER, QUOTE, readTag, setInput, SLASH, startsWith, tagName, tagNameEnd, textLength } from './spreadsheet-bytes.as';
+
+// The module's other export: the shared string table, read the same way.
+export { strings } from './spreadsheet-strings.as';
+
 const TAB: u32 = 0x09;
 const NL: u32 = 0x0a;
 /** No more columns than XFD (§18.3.1.4): a column past it takes no empty fields before it. */
 const MAX_COLUMNS: i32 = 16384;
-
-/** Why the kernel stopped (result[0]). */
-const MORE: i32 = 0; // at the end of the input: the rest from the commit point comes with the next chunk
-const OTHER: i32 = 1; // at something it does not read: the rest goes to the JavaScript readers
-const FULL: i32 = 2; // the output is full: called again from the commit point
-
-// The input and the output, for the helpers.
-let xml: usize = 0;
-let n: i32 = 0;
-
-/** The byte at `i`: the caller puts 32 zero bytes after the input, so reads past it need no check. */
-@inline function at(i: i32): u32 {
-  return <u32>load<u8>(xml + <usize>i);
-}
-
-/** The first `c` at or after `from`, or -1: sixteen bytes per step. */
-function find(from: i32, c: u8): i32 {
-  let i = from;
-  const splat = i8x16.splat(c);
-  while (i + 16 <= n) {
-    const hits = <u32>i8x16.bitmask(i8x16.eq(v128.load(xml + <usize>i), splat));
-    if (hits != 0) return i + <i32>ctz(hits);
-    i += 16;
-  }
-  while (i < n) {
-    if (load<u8>(xml + <usize>i) == c) return i;
-    i++;
-  }
-  return -1;
-}
-
-/** Whether xml[from, to) holds `c`. */
-function holds(from: i32, to: i32, c: u32): bool {
-  for (let k = from; k < to; k++) if (at(k) == c) return true;
-  return false;
-}
-
-/** Copies `length` bytes sixteen at a time (up to 15 past them: the caller leaves that room). */
-@inline function copy(to: usize, from: usize, length: i32): void {
-  for (let k: i32 = 0; k < length; k += 16) v128.store(to + <usize>k, v128.load(from + <usize>k));
-}
-
-@inline function continuation(i: i32): bool {
-  return at(i) - 0x80 < 0x40;
-}
-
-/**
- * The UTF-16 length of the valid UTF-8 in xml[from, to), or -1 when it holds invalid UTF-8 (which
- * the decoder would replace) or a `&` (an entity the tokenizer would decode).
- */
-function textLength(from: i32, to: i32): i32 {
-  let odd: u32 = 0;
-  for (let k = from; k < to; k += 16) {
-    const v = v128.load(xml + <usize>k);
-    let mask = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, i8x16.splat(<i8>AMP)), i8x16.lt_s(v, i8x16.splat(0))));
-    if (to - k < 16) mask &= (<u32>1 << <u32>(to - k)) - 1;
-    odd |= mask;
-  }
-  if (odd == 0) return to - from;
-  if (holds(from, to, AMP)) return -1;
-  let length: i32 = 0;
-  let k = from;
-  while (k < to) {
-    const c = at(k);
-    let size: i32 = 1;
-    if (c >= 0x80) {
-      if (c < 0xc2 || c > 0xf4) return -1;
-      size = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-      if (k + size > to) return -1;
-      const c1 = at(k + 1);
-      // The second byte's range (Unicode 15 Table 3-7): no overlong form, surrogate or code point past U+10FFFF.
-      const low: u32 = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-      const high: u32 = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-      if (c1 < low || c1 > high) return -1;
-      if (size > 2 && !continuation(k + 2)) return -1;
-      if (size > 3 && !continuation(k + 3)) return -1;
-      if (size == 4) length++;
-    }
-    length++;
-    k += size;
-  }
-  return length;
-}
-
-/**
- * True when the `length` (at most 8) bytes at `i` are those of `word`, packed little-endian. No
- * string literal: the module keeps no data in its memory, all of which is the caller's.
- */
-@inline function startsWith(i: i32, word: u64, length: i32): bool {
-  for (let k = 0; k < length; k++) if (at(i + k) != <u32>((word >> (<u64>k << 3)) & 0xff)) return false;
-  return true;
-}
 
 const FORMULA: u64 = 0x616c756d726f66; // "formula"
 const ODD: u64 = 0x6464; // "dd", after the "o"
@@ -201,8 +108,7 @@ function cellTag(from: i32, to: i32): bool {
  * for a hole).
  */
 export function scan(input: usize, length: i32, out: usize, room: i32, cell: usize, rows: usize, holes: usize, result: usize): void {
-  xml = input;
-  n = length;
+  setInput(input, length);
   scratch = cell;
   let stop = MORE;
   // What is read up to the commit point.
@@ -237,49 +143,30 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
         stop = OTHER;
         break;
       }
-      copy(scratch + <usize>valueBytes, xml + <usize>i, lt - i);
+      copy(scratch + <usize>valueBytes, address(i), lt - i);
       valueBytes += lt - i;
       valueChars += chars;
     }
     const c1 = at(lt + 1);
     let next: i32;
     if (c1 == 0x3f) {
-      // A processing instruction (XML 1.0 §2.6): skipped, as the tokenizer does, in a value too.
-      let q = find(lt + 2, <u8>0x3f);
-      while (q >= 0 && at(q + 1) != GT) q = find(q + 1, <u8>0x3f);
-      if (q < 0) break;
-      next = q + 2;
+      // A processing instruction: skipped, as the tokenizer does, in a value too.
+      next = instructionEnd(lt);
+      if (next < 0) break;
     } else {
       if (c1 == 0x21) {
         stop = OTHER;
         break;
       }
       const closing = c1 == SLASH;
-      const from = closing ? lt + 2 : lt + 1;
-      const gt = find(from, <u8>GT);
-      if (gt < 0) break;
-      // The first `>` ends the tag when its quotes are double and closed (readTag of xml-tokenizer.ts).
-      let doubles: i32 = 0;
-      let name = from;
-      let nameEnd = -1;
-      for (let k = from; k < gt; k++) {
-        const c = at(k);
-        if (c == QUOTE) doubles++;
-        else if (c == APOS) {
-          doubles = 1;
-          break;
-        }
-        if (nameEnd < 0) {
-          if (c == 0x20 || c == TAB || c == NL || c == 0x0d || c == SLASH) nameEnd = k;
-          else if (c == 0x3a) name = k + 1;
-        }
-      }
-      if (doubles & 1) {
+      const gt = readTag(closing ? lt + 2 : lt + 1);
+      if (gt == -1) break;
+      if (gt == -2) {
         stop = OTHER;
         break;
       }
-      if (nameEnd < 0) nameEnd = gt;
-      const size = nameEnd - name;
+      const name = tagName;
+      const size = tagNameEnd - name;
       const c = at(name);
       const selfClosing = !closing && at(gt - 1) == SLASH;
       if (special(name, size)) {

@@ -4,10 +4,12 @@
 // each row's TSV line and its shared-string holes; SheetHandler holds or writes them out. At the
 // first thing the kernel does not read exactly as xml-tokenizer.ts and SheetHandler do (an entity,
 // CDATA, a formula, a page header, invalid UTF-8...), they read the rest of the part, from the
-// kernel's last commit point on: the start of a row, where their state is the kernel's.
+// kernel's last commit point on: the start of a row, where their state is the kernel's. The shared
+// string table is read the same way (spreadsheet-strings.as.ts), a string at a time.
 import { StringDecoder } from 'node:string_decoder';
 import { Kernel, type KernelMemory } from '../wasm/kernel.js';
 import type { SheetHandler } from './spreadsheet-cells.js';
+import type { SharedStringsHandler } from './spreadsheet-strings.js';
 import { SPREADSHEET_SCAN_WASM } from './spreadsheet-scan-wasm.js';
 import { XmlTokenizer } from './xml-tokenizer.js';
 
@@ -32,11 +34,12 @@ export function tokenizerReader(handler: ConstructorParameters<typeof XmlTokeniz
 
 interface Exports extends KernelMemory {
   scan(input: number, length: number, out: number, room: number, cell: number, rows: number, holes: number, result: number): void;
+  strings(input: number, length: number, out: number, records: number, result: number): void;
 }
 
 const MORE = 0;
 const FULL = 2;
-/** A row unfinished at a chunk's end is read again with the next; past this it is left to the tokenizer. */
+/** A row or string unfinished at a chunk's end is read again with the next; past this it is left to the tokenizer. */
 const MAX_CARRY_BYTES = 256 * 1024;
 /** Where the kernel stores its results; the input follows, then PADDING zero bytes (it reads up to 31 past it). */
 const RESULT_AT = 0;
@@ -48,15 +51,26 @@ const EMPTY = Buffer.alloc(0);
 
 const align = (at: number) => (at + 15) & ~15;
 
-export class SheetScan implements PartReader {
+/** The kernel's memory of at least `size` bytes with `xml` at INPUT_AT, zeros after it. */
+function load(xml: Buffer, size: number): { bytes: Buffer; exports: Exports } {
+  kernel ??= new Kernel<Exports>(SPREADSHEET_SCAN_WASM);
+  const bytes = kernel.reserve(size);
+  bytes.set(xml, INPUT_AT);
+  bytes.fill(0, INPUT_AT + xml.length, INPUT_AT + xml.length + PADDING);
+  return { bytes, exports: kernel.exports };
+}
+
+/** The i32 results the kernel stored. */
+function results(bytes: Buffer, count: number): number[] {
+  return Array.from({ length: count }, (_, k) => bytes.readInt32LE(RESULT_AT + 4 * k));
+}
+
+/** A part read by a kernel call at a time, from commit point to commit point, then by the tokenizer. */
+abstract class PartScan implements PartReader {
   /** From the last commit point: read again with the next chunk. */
   private carry = EMPTY;
   /** The tokenizer, once the kernel has stopped for good. */
   private rest: PartReader | undefined;
-  /** The last cell the kernel read: shared, column (-1: none), value. */
-  private last: [boolean, number, string] | undefined;
-
-  constructor(private readonly handler: SheetHandler) {}
 
   write(chunk: Buffer): void {
     if (this.rest !== undefined) this.rest.write(chunk);
@@ -68,10 +82,16 @@ export class SheetScan implements PartReader {
     this.rest?.end();
   }
 
+  /** One kernel call over `xml`, what it read handed on: why it stopped, and the commit point. */
+  protected abstract call(xml: Buffer): { stop: number; done: number };
+
+  /** The tokenizer's reader, its handler in the state it has at the last commit point. */
+  protected abstract tokenizer(): PartReader;
+
   private read(xml: Buffer, final: boolean): void {
     this.carry = EMPTY;
     for (;;) {
-      const { stop, done } = this.scan(xml);
+      const { stop, done } = this.call(xml);
       const unread = xml.subarray(done);
       if (stop === FULL && done > 0) {
         xml = unread;
@@ -81,24 +101,30 @@ export class SheetScan implements PartReader {
         this.carry = Buffer.from(unread);
         return;
       }
-      this.handOver(unread);
+      this.rest = this.tokenizer();
+      this.rest.write(unread);
       return;
     }
   }
+}
 
-  /** The rest of the part goes to the tokenizer, from a commit point. */
-  private handOver(unread: Buffer): void {
+export class SheetScan extends PartScan {
+  /** The last cell the kernel read: shared, column (-1: none), value. */
+  private last: [boolean, number, string] | undefined;
+
+  constructor(private readonly handler: SheetHandler) {
+    super();
+  }
+
+  protected tokenizer(): PartReader {
     if (this.last !== undefined) {
       const [shared, column, value] = this.last;
       this.handler.resume(shared, column < 0 ? undefined : column, value);
     }
-    this.rest = tokenizerReader(this.handler);
-    this.rest.write(unread);
+    return tokenizerReader(this.handler);
   }
 
-  /** One call of the kernel over `xml`: its rows to the handler; why it stopped and where. */
-  private scan(xml: Buffer): { stop: number; done: number } {
-    kernel ??= new Kernel<Exports>(SPREADSHEET_SCAN_WASM);
+  protected call(xml: Buffer): { stop: number; done: number } {
     const n = xml.length;
     const out = align(INPUT_AT + n + PADDING);
     const room = 2 * n + 65_536;
@@ -106,16 +132,36 @@ export class SheetScan implements PartReader {
     const rows = align(cell + n + PADDING);
     // A row takes at least `<row/>`, a cell `<c/>`.
     const holes = rows + 12 * (Math.ceil(n / 6) + 1);
-    const bytes = kernel.reserve(holes + 8 * (Math.ceil(n / 4) + 1));
-    bytes.set(xml, INPUT_AT);
-    bytes.fill(0, INPUT_AT + n, INPUT_AT + n + PADDING);
-    kernel.exports.scan(INPUT_AT, n, out, room, cell, rows, holes, RESULT_AT);
-    const [stop, done, written, rowCount, holeCount, shared, column, value, valueEnd] = Array.from({ length: 9 }, (_, k) => bytes.readInt32LE(RESULT_AT + 4 * k)) as [number, number, number, number, number, number, number, number, number];
+    const { bytes, exports } = load(xml, holes + 8 * (Math.ceil(n / 4) + 1));
+    exports.scan(INPUT_AT, n, out, room, cell, rows, holes, RESULT_AT);
+    const [stop, done, written, rowCount, holeCount, shared, column, value, valueEnd] = results(bytes, 9) as [number, number, number, number, number, number, number, number, number];
     if (rowCount > 0) {
       const text = bytes.toString('utf8', out, out + written);
       this.handler.rowsRead(text, new Int32Array(bytes.buffer, rows, 3 * rowCount), rowCount, new Int32Array(bytes.buffer, holes, 2 * holeCount));
     }
     if (shared >= 0) this.last = [shared === 1, column, valueEnd < 0 ? String(value) : bytes.toString('utf8', out + value, out + valueEnd)];
+    return { stop, done };
+  }
+}
+
+export class StringsScan extends PartScan {
+  constructor(private readonly handler: SharedStringsHandler) {
+    super();
+  }
+
+  protected tokenizer(): PartReader {
+    return tokenizerReader(this.handler);
+  }
+
+  protected call(xml: Buffer): { stop: number; done: number } {
+    const n = xml.length;
+    const out = align(INPUT_AT + n + PADDING);
+    // A string takes at least `<si/>`.
+    const records = align(out + n + PADDING);
+    const { bytes, exports } = load(xml, records + 8 * (Math.ceil(n / 5) + 1));
+    exports.strings(INPUT_AT, n, out, records, RESULT_AT);
+    const [stop, done, written, count] = results(bytes, 4) as [number, number, number, number];
+    if (count > 0) this.handler.stringsRead(bytes.toString('utf8', out, out + written), new Int32Array(bytes.buffer, records, 2 * count), count);
     return { stop, done };
   }
 }

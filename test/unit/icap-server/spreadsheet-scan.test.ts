@@ -1,13 +1,14 @@
-// The worksheet kernel (extract/spreadsheet-scan.as.ts, WebAssembly over the part's UTF-8 bytes,
-// with the tokenizer after it from where it stops) against its specification, the tokenizer and
-// SheetHandler reading the whole part: the same text, held rows and the held limit included, on
+// The worksheet and shared string kernels (extract/spreadsheet-scan.as.ts, WebAssembly over the
+// part's UTF-8 bytes, with the tokenizer after it from where it stops) against their specification,
+// the tokenizer and SheetHandler or SharedStringsHandler reading the whole part: the same text, held rows and the held limit included, on
 // sheets generated from the tags the kernel reads, near misses of them and what it leaves to the
 // tokenizer (entities, CDATA, comments, instructions, formulas, headers, lists, odd quotes and
 // names, values outside cells, stray ends, invalid and multi-byte UTF-8), handed over in chunks
 // of 1 to 7 bytes, at random cuts and whole, with the shared strings known, not yet, or past the limit.
 import { describe, expect, it } from 'vitest';
 import { MAX_HELD_CHARS, SheetHandler, Workbook } from '../../../src/icap-server/extract/spreadsheet-cells.js';
-import { type PartReader, SheetScan, tokenizerReader } from '../../../src/icap-server/extract/spreadsheet-scan.js';
+import { type PartReader, SheetScan, StringsScan, tokenizerReader } from '../../../src/icap-server/extract/spreadsheet-scan.js';
+import { SharedStringsHandler } from '../../../src/icap-server/extract/spreadsheet-strings.js';
 
 function random(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -155,5 +156,68 @@ describe('worksheet kernel against the tokenizer and SheetHandler', () => {
     const got = read(xml, cutsEvery(65_536, xml.length), 'strings', true);
     expect(got.text).toBe(want);
     expect(got.handedOver).toBe(true);
+  });
+});
+
+/** The strings, the text spilled past the limit and whether the kernel handed over, reading `xml` cut at `cuts`. */
+function readStrings(xml: Buffer, cuts: readonly number[], limit: boolean, kernel: boolean): { strings: string[]; spill: string; handedOver: boolean } {
+  const book = new Workbook();
+  if (limit) book.hold(MAX_HELD_CHARS - 60);
+  const handler = new SharedStringsHandler(book);
+  const reader: PartReader = kernel ? new StringsScan(handler) : tokenizerReader(handler);
+  let spill = '';
+  let from = 0;
+  for (const cut of [...cuts, xml.length]) {
+    reader.write(xml.subarray(from, cut));
+    spill += handler.take();
+    from = cut;
+  }
+  reader.end();
+  spill += handler.take();
+  return { strings: handler.strings, spill, handedOver: (reader as unknown as { rest?: unknown }).rest !== undefined };
+}
+
+const TEXTS = ['quarterly 4111 1111', 'caf\u00e9 \u65e5\u672c \ud83d\ude00', 'a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;', ' ', ''];
+const STRING_PIECES = [
+  '<si><t>x</t></si>', '<si><t xml:space="preserve"> y </t></si>', '<si><r><rPr><b/></rPr><t>a</t></r><r><t>b</t></r><rPh sb="0" eb="1"><t>\u30a2</t></rPh><phoneticPr fontId="1"/></si>',
+  '<si/>', '<si><t/></si>', '<x:si><x:t>p</x:t></x:si>', '<si>', '</si>', '<t>', '</t>', '<rPh>', '</rPh>', '<rPh/>', '<sis>', '<ts>', '</sst>', '<?p x?>', '<!-- c -->', '<![CDATA[z]]>',
+  '&amp;', '&lt;', '&#65;', '&#x41;', '&am', '&ampx;', '&', '&AMP;', "<t a='1'>", '<t a="1>', '<', '>', 'text', '\u00e9', '\ud83d\ude00',
+];
+
+describe('shared string kernel against the tokenizer and SharedStringsHandler', () => {
+  it('the same strings and spill at chunks of 1 to 7 bytes, random cuts and whole, within and past the held limit', () => {
+    const rand = random(5);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+    let handedOver = 0;
+    let whole = 0;
+    const rounds = 600;
+    for (let round = 0; round < rounds; round++) {
+      const hostile = round % 2 === 1;
+      const parts: Buffer[] = [Buffer.from('<?xml version="1.0"?>\n<sst xmlns="x" count="9">')];
+      for (let k = Math.floor(rand() * 12); k > 0; k--) {
+        const odd = hostile ? rand() : 1;
+        if (odd < 0.05) parts.push(Buffer.from('<si><t>a'), pick(BYTES), Buffer.from('</t></si>'));
+        else if (odd < 0.08) parts.push(pick(BYTES));
+        else if (odd < 0.25) parts.push(Buffer.from(pick(STRING_PIECES)));
+        else parts.push(Buffer.from(`<si><t>${pick(TEXTS)}</t>${rand() < 0.3 ? `<r><t>${pick(TEXTS)}</t></r>` : ''}</si>`));
+      }
+      parts.push(Buffer.from('</sst>'));
+      const xml = Buffer.concat(parts);
+      const limit = round % 3 === 0;
+      const want = readStrings(xml, [], limit, false);
+      const random = Array.from({ length: 4 }, () => Math.floor(rand() * xml.length)).sort((a, b) => a - b);
+      for (const cuts of [[], random, cutsEvery(1 + (round % 7), xml.length)]) {
+        const got = readStrings(xml, cuts, limit, true);
+        expect(got.strings, xml.toString('latin1')).toEqual(want.strings);
+        expect(got.spill, xml.toString('latin1')).toBe(want.spill);
+        if (cuts.length === 0) {
+          if (got.handedOver) handedOver++;
+          else if (!hostile) whole++;
+        }
+      }
+    }
+    // Tables of the shapes it reads are read to the end; hostile ones both ways.
+    expect(whole).toBe(rounds / 2);
+    expect(handedOver).toBeGreaterThan(rounds / 10);
   });
 });
