@@ -41,6 +41,11 @@ const MORE = 0;
 const FULL = 2;
 /** A row or string unfinished at a chunk's end is read again with the next; past this it is left to the tokenizer. */
 const MAX_CARRY_BYTES = 256 * 1024;
+/**
+ * A kernel call reads at most this much (its memory takes about eight times what it reads, and
+ * keeps its size): a larger write is read from commit point to commit point.
+ */
+const MAX_CALL_BYTES = 1024 * 1024;
 /** Where the kernel stores its results; the input follows, then PADDING zero bytes (it reads up to 31 past it). */
 const RESULT_AT = 0;
 const INPUT_AT = 64;
@@ -91,9 +96,10 @@ abstract class PartScan implements PartReader {
   private read(xml: Buffer, final: boolean): void {
     this.carry = EMPTY;
     for (;;) {
-      const { stop, done } = this.call(xml);
+      const part = xml.length > MAX_CALL_BYTES ? xml.subarray(0, MAX_CALL_BYTES) : xml;
+      const { stop, done } = this.call(part);
       const unread = xml.subarray(done);
-      if (stop === FULL && done > 0) {
+      if ((stop === FULL || (stop === MORE && part !== xml)) && done > 0) {
         xml = unread;
         continue;
       }

@@ -149,6 +149,17 @@ describe('worksheet kernel against the tokenizer and SheetHandler', () => {
     }
   });
 
+  it('a sheet written at once, larger than a kernel call reads, is read a call at a time by the kernel to the end', () => {
+    const rand = random(3);
+    const xml = sheet(rand, 40_000, false);
+    expect(xml.length).toBeGreaterThan(3 * 1024 * 1024);
+    for (const setting of SETTINGS) {
+      const got = read(xml, [], setting, true);
+      expect(got.text).toBe(read(xml, [], setting, false).text);
+      expect(got.handedOver).toBe(false);
+    }
+  });
+
   it('a row longer than what is carried from chunk to chunk is read on by the tokenizer', () => {
     const row = `<row r="1">${'<c r="A1" t="inlineStr"><is><t>4111 1111 1111 1111 </t></is></c>'.repeat(6000)}</row>`;
     const xml = Buffer.from(`<worksheet><sheetData>${row}${row}</sheetData></worksheet>`);
