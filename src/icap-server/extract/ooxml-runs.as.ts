@@ -10,40 +10,9 @@
 // searched left to right, each search going on after the last match, `\s` and `\b` as JavaScript
 // reads them without the u flag.
 
-const LT: u32 = 0x3c;
-const GT: u32 = 0x3e;
-const SLASH: u32 = 0x2f;
+import { address, at, copy, find, GT, LT, setInput, SLASH, startsWith } from './xml-bytes.as';
+
 const COLON: u32 = 0x3a;
-
-// The input, for the helpers.
-let xml: usize = 0;
-let n: i32 = 0;
-
-/**
- * The byte at `i`. The caller puts PADDING zero bytes after the input (0 is none of the bytes a
- * tag is read by), and no read goes further than 14 bytes past a `<`, `>` or the start of a tag
- * name found before the end: so no byte is compared with the end before it is read (a compare per
- * byte read was a fifth of the kernel's time).
- */
-@inline function at(i: i32): u32 {
-  return <u32>load<u8>(xml + <usize>i);
-}
-
-/** The first `c` at or after `from`, or -1: sixteen bytes per step. */
-function find(from: i32, c: u8): i32 {
-  let i = from;
-  const splat = i8x16.splat(c);
-  while (i + 16 <= n) {
-    const hits = <u32>i8x16.bitmask(i8x16.eq(v128.load(xml + <usize>i), splat));
-    if (hits != 0) return i + <i32>ctz(hits);
-    i += 16;
-  }
-  while (i < n) {
-    if (load<u8>(xml + <usize>i) == c) return i;
-    i++;
-  }
-  return -1;
-}
 
 @inline function isPrefix(c: u32): bool {
   return c == 0x77 || c == 0x61; // w, a
@@ -71,15 +40,6 @@ function isSpace(i: i32): bool {
   return false;
 }
 
-/**
- * True when the `length` (at most 8) bytes at `i` are those of `word`, packed little-endian. No
- * string literal: the module keeps no data in its memory, all of which is the caller's.
- */
-@inline function startsWith(i: i32, word: u64, length: i32): bool {
-  for (let k = 0; k < length; k++) if (at(i + k) != <u32>((word >> (<u64>k << 3)) & 0xff)) return false;
-  return true;
-}
-
 const DEL_TEXT: u64 = 0x747865546c6564; // "delText"
 const NSTR_TEXT: u64 = 0x747865547274736e; // "nstrText", after the "i"
 const TAB: u64 = 0x626174; // "tab"
@@ -100,15 +60,6 @@ function closeText(lt: i32): i32 {
   return name > 0 && at(lt + 4 + name) == GT ? lt + 5 + name : -1;
 }
 
-/**
- * Copies `length` bytes sixteen at a time: a run's text is a few words, and memory.copy costs a
- * call out of the module each time (a tenth of the kernel's time). It writes up to 15 bytes past
- * the text (the caller leaves that room) and reads as many past it (the padding, or the output).
- */
-@inline function copy(to: usize, from: usize, length: i32): void {
-  for (let k: i32 = 0; k < length; k += 16) v128.store(to + <usize>k, v128.load(from + <usize>k));
-}
-
 /** Writes `byte` at out + written; returns the new count. */
 @inline function put(out: usize, written: i32, byte: u32): i32 {
   store<u8>(out + <usize>written, byte);
@@ -121,8 +72,7 @@ function closeText(lt: i32): i32 {
  * and stores at `result` (i32) where the last match ended (what follows was not read).
  */
 export function runs(input: usize, length: i32, out: usize, result: usize): i32 {
-  xml = input;
-  n = length;
+  setInput(input, length);
   let written: i32 = 0;
   let end: i32 = 0;
   let i = find(0, <u8>LT);
@@ -158,7 +108,7 @@ export function runs(input: usize, length: i32, out: usize, result: usize): i32 
         const lt = find(open, <u8>LT);
         const close = lt >= 0 ? closeText(lt) : -1;
         if (close >= 0) {
-          copy(out + <usize>written, xml + <usize>open, lt - open);
+          copy(out + <usize>written, address(open), lt - open);
           written += lt - open;
           next = close;
         }

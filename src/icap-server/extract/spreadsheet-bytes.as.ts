@@ -2,9 +2,8 @@
 // xml-tokenizer.ts reads the characters they decode to: a tag's local name and end, text checked
 // for what the tokenizer and the UTF-8 decoder would change.
 
-export const LT: u32 = 0x3c;
-export const GT: u32 = 0x3e;
-export const SLASH: u32 = 0x2f;
+import { address, at, find, GT, LT, SLASH } from './xml-bytes.as';
+
 export const QUOTE: u32 = 0x22;
 export const APOS: u32 = 0x27;
 export const AMP: u32 = 0x26;
@@ -14,50 +13,10 @@ export const MORE: i32 = 0; // at the end of the input: the rest from the commit
 export const OTHER: i32 = 1; // at something it does not read: the rest goes to the JavaScript readers
 export const FULL: i32 = 2; // the output is full: called again from the commit point
 
-// The input.
-let xml: usize = 0;
-let n: i32 = 0;
-
-export function setInput(input: usize, length: i32): void {
-  xml = input;
-  n = length;
-}
-
-/** The address of byte `i` of the input. */
-@inline export function address(i: i32): usize {
-  return xml + <usize>i;
-}
-
-/** The byte at `i`: the caller puts 32 zero bytes after the input, so reads past it need no check. */
-@inline export function at(i: i32): u32 {
-  return <u32>load<u8>(xml + <usize>i);
-}
-
-/** The first `c` at or after `from`, or -1: sixteen bytes per step. */
-export function find(from: i32, c: u8): i32 {
-  let i = from;
-  const splat = i8x16.splat(c);
-  while (i + 16 <= n) {
-    const hits = <u32>i8x16.bitmask(i8x16.eq(v128.load(xml + <usize>i), splat));
-    if (hits != 0) return i + <i32>ctz(hits);
-    i += 16;
-  }
-  while (i < n) {
-    if (load<u8>(xml + <usize>i) == c) return i;
-    i++;
-  }
-  return -1;
-}
-
 /** Whether the input's [from, to) holds `c`. */
 export function holds(from: i32, to: i32, c: u32): bool {
   for (let k = from; k < to; k++) if (at(k) == c) return true;
   return false;
-}
-
-/** Copies `length` bytes sixteen at a time (up to 15 past them: the caller leaves that room). */
-@inline export function copy(to: usize, from: usize, length: i32): void {
-  for (let k: i32 = 0; k < length; k += 16) v128.store(to + <usize>k, v128.load(from + <usize>k));
 }
 
 @inline function continuation(i: i32): bool {
@@ -71,7 +30,7 @@ export function holds(from: i32, to: i32, c: u32): bool {
 export function textLength(from: i32, to: i32): i32 {
   let odd: u32 = 0;
   for (let k = from; k < to; k += 16) {
-    const v = v128.load(xml + <usize>k);
+    const v = v128.load(address(k));
     let mask = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, i8x16.splat(<i8>AMP)), i8x16.lt_s(v, i8x16.splat(0))));
     if (to - k < 16) mask &= (<u32>1 << <u32>(to - k)) - 1;
     odd |= mask;
@@ -100,15 +59,6 @@ export function textLength(from: i32, to: i32): i32 {
     k += size;
   }
   return length;
-}
-
-/**
- * True when the `length` (at most 8) bytes at `i` are those of `word`, packed little-endian. No
- * string literal: the module keeps no data in its memory, all of which is the caller's.
- */
-@inline export function startsWith(i: i32, word: u64, length: i32): bool {
-  for (let k = 0; k < length; k++) if (at(i + k) != <u32>((word >> (<u64>k << 3)) & 0xff)) return false;
-  return true;
 }
 
 /** The local name of the last tag read: [tagName, tagNameEnd). */

@@ -9,7 +9,8 @@
 // outside any cell with no cell of an unfinished row before it: there the handler's state is its
 // row's start, and its last cell (which a stray `</c>` would add again).
 
-import { address, AMP, APOS, at, copy, find, FULL, holds, instructionEnd, LT, MORE, OTHER, QUOTE, readTag, setInput, SLASH, startsWith, tagName, tagNameEnd, textLength } from './spreadsheet-bytes.as';
+import { AMP, APOS, FULL, holds, instructionEnd, MORE, OTHER, QUOTE, readTag, tagName, tagNameEnd, textLength } from './spreadsheet-bytes.as';
+import { address, at, copy, find, LT, setInput, SLASH, startsWith } from './xml-bytes.as';
 
 // The module's other export: the shared string table, read the same way.
 export { strings } from './spreadsheet-strings.as';

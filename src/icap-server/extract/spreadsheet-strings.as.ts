@@ -6,7 +6,8 @@
 // do (a character reference, a `&` that starts none, CDATA, a comment, invalid UTF-8, single
 // quotes), and spreadsheet-scan.ts hands the rest of the part to them from the last commit point:
 // the end of a tag outside any `<si>`, `<t>` and `<rPh>`, where their state is the kernel's.
-import { address, AMP, at, copy, find, instructionEnd, LT, MORE, OTHER, readTag, setInput, SLASH, startsWith, tagName, tagNameEnd, textLength } from './spreadsheet-bytes.as';
+import { AMP, instructionEnd, MORE, OTHER, readTag, tagName, tagNameEnd, textLength } from './spreadsheet-bytes.as';
+import { address, at, copy, find, LT, setInput, SLASH, startsWith } from './xml-bytes.as';
 
 const AMP_: u64 = 0x3b706d61; // "amp;", after the "&"
 const APOS_: u64 = 0x3b736f7061; // "apos;"
