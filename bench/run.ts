@@ -13,6 +13,9 @@
 //   npm run bench -- --warmup-ms N      warm each scenario up for N ms before measuring (default 1000)
 //   npm run bench -- --transfer-size S  cut the large transfers to S (e.g. 16MiB; quick: 16 MiB)
 //   npm run bench -- --render FILE      only write RESULTS.md and the chart again from a results JSON
+//   npm run bench -- --ab DIR --only REGEX [--rounds N]
+//                                       this tree's build against another build's dist DIR, in
+//                                       alternating rounds (default 6); writes bench/results/ab.md
 // Load goes to 127.0.0.1 only; every scenario stops by itself; everything started is stopped at the
 // end, on an error, and on SIGINT/SIGTERM.
 import fs from 'node:fs';
@@ -20,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCicap, type Cicap } from '../test/support/peers/cicap.js';
+import { runAbRounds } from './lib/ab-rounds.js';
 import { onStopAll, repoRoot, stopAll } from './lib/children.js';
 import { summariseCpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { ensureBuilt, prepareProxyCa } from './lib/dlp-proxy.js';
@@ -44,6 +48,8 @@ const { values: args } = parseArgs({
     'warmup-ms': { type: 'string' },
     'transfer-size': { type: 'string' },
     render: { type: 'string' },
+    ab: { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -122,8 +128,17 @@ async function main(): Promise<number> {
       signal: controller.signal,
     };
 
-    const rows = [];
     const selected = scenarios.filter((s) => (!only || only.test(s.name)) && !(quick && s.fullOnly));
+    if (args.ab !== undefined) {
+      const lines = await runAbRounds(selected, env, args.ab, Number(args.rounds ?? 6), (line) => process.stdout.write(`${line}\n`));
+      const report = [`# A/B of two builds (${machine.date.slice(0, 16)}, ${machine.cores} cores, load average ${os.loadavg()[0]?.toFixed(2)} at the end)`, '', ...lines, ''].join('\n');
+      fs.mkdirSync(resultsDir, { recursive: true });
+      fs.writeFileSync(path.join(resultsDir, 'ab.md'), report);
+      process.stdout.write(`${report}wrote bench/results/ab.md\n`);
+      await origin.stop();
+      return 0;
+    }
+    const rows = [];
     for (const [i, scenario] of selected.entries()) {
       if (controller.signal.aborted) break;
       const t0 = Date.now();

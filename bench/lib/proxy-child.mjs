@@ -5,14 +5,16 @@
 // `profile-start` and `profile-stop` (a V8 CPU profile of the window between them).
 // usage (forked by bench/lib/dlp-proxy.ts): proxy-child.mjs CONFIG.yaml LOGFILE
 //
-// It runs the compiled build (dist/, made by startDlpProxy before the first fork), as `npm start`
+// It runs the compiled build (dist/, made by startDlpProxy before the first fork, or the build named
+// by BENCH_PROXY_DIST: `npm run bench -- --ab DIR` compares two builds), as `npm start`
 // does: through tsx every function of the sources carries esbuild's __name wrapper, which showed
 // in profiles as our own cost. It is JavaScript itself, so that no tsx loader (and no esbuild
 // service process beside it) runs in the process under test: one process, as squid's.
 import { Session } from 'node:inspector/promises';
+import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 
-const dist = new URL('../../dist/src/', import.meta.url);
+const dist = process.env.BENCH_PROXY_DIST ? pathToFileURL(`${process.env.BENCH_PROXY_DIST}/src/`) : new URL('../../dist/src/', import.meta.url);
 const { startApp } = await import(new URL('app.js', dist).href);
 const { loadConfig } = await import(new URL('config/index.js', dist).href);
 const { createLogger } = await import(new URL('log/index.js', dist).href);
