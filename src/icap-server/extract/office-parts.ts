@@ -32,13 +32,19 @@ export class OfficeParts {
     private readonly depth: number,
   ) {}
 
-  /** The sink for entry `name`; ending it ends the file. */
-  open(name: string): ByteSink {
-    if (WORKSHEET.test(name)) return this.ctx.probed(this.sheet());
-    if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return this.ctx.probed(this.sharedStrings());
-    if (OOXML_TEXT_PART.test(name)) return this.ctx.probed(ooxmlText(this.ctx.text(this.depth)));
-    if (ODF_MANIFEST.test(name)) return this.ctx.probed(this.manifest());
-    return this.ctx.file({ name }, this.depth);
+  /**
+   * The sink for entry `name` (ending it ends the file), and for a part whose reader can lend the
+   * memory it reads from, `room` (LendingSink.room: an inflater writes its output there).
+   */
+  open(name: string): { sink: ByteSink; room?: (bytes: number) => Buffer } {
+    if (WORKSHEET.test(name)) return { sink: this.ctx.probed(this.sheet()) };
+    if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return { sink: this.ctx.probed(this.sharedStrings()) };
+    if (OOXML_TEXT_PART.test(name)) {
+      const part = ooxmlText(this.ctx.text(this.depth));
+      return { sink: this.ctx.probed(part), room: (bytes) => part.room(bytes) };
+    }
+    if (ODF_MANIFEST.test(name)) return { sink: this.ctx.probed(this.manifest()) };
+    return { sink: this.ctx.file({ name }, this.depth) };
   }
 
   /** After the last entry: sheets still held are written out, and strings no cell used are scanned. */

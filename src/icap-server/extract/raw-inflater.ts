@@ -37,6 +37,8 @@ export class RawInflater {
   constructor(
     private readonly out: ByteSink,
     private readonly meter: RatioMeter,
+    /** Where `out` lends the memory it reads from (LendingSink.room); else each piece is a new buffer. */
+    private readonly room?: (bytes: number) => Buffer,
   ) {
     // A broken stream destroys itself with the error (read below, from `destroyed`): it must not crash the worker.
     this.stream.on('error', () => undefined);
@@ -56,7 +58,7 @@ export class RawInflater {
     const { _handle: handle, _writeState: state } = this.engine;
     let taken = 0;
     for (;;) {
-      const piece = Buffer.allocUnsafe(PIECE_BYTES);
+      const piece = this.room?.(PIECE_BYTES) ?? Buffer.allocUnsafe(PIECE_BYTES);
       handle.writeSync(flush, input, taken, input.length - taken, piece, 0, PIECE_BYTES);
       // An error in the data destroys the stream at once (node:zlib's handle.onerror).
       if (this.stream.destroyed) {

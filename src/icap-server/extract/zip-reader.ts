@@ -59,6 +59,8 @@ interface Entry {
   taken: number;
   /** The entry's file; undefined when its data is skipped. */
   out: ByteSink | undefined;
+  /** Where the file's reader lends the memory it reads its next chunk from (OfficeParts.open). */
+  room: ((bytes: number) => Buffer) | undefined;
   inflater: RawInflater | undefined;
   meter: RatioMeter | undefined;
   /** Bytes to wait for before it is inflated at once (all of a known size); 0 when it streams. */
@@ -84,7 +86,7 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
   let described: Entry | undefined;
 
   const begin = (header: LocalHeader) => {
-    const e: Entry = { header, remaining: header.compressed, taken: 0, out: undefined, inflater: undefined, meter: undefined, wholeAt: 0, crc: 0 };
+    const e: Entry = { header, remaining: header.compressed, taken: 0, out: undefined, room: undefined, inflater: undefined, meter: undefined, wholeAt: 0, crc: 0 };
     entry = e;
     state = 'data';
     if ((header.flags & 0x01) !== 0 || header.method === 99) {
@@ -98,7 +100,9 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
     // A directory holds no data; one that does is read as a file.
     const directory = header.name.at(-1) === 0x2f && e.remaining === 0;
     if (directory || !ctx.budget.entry()) return;
-    e.out = office.open(header.name.toString(header.flags & 0x800 ? 'utf8' : 'latin1'));
+    const file = office.open(header.name.toString(header.flags & 0x800 ? 'utf8' : 'latin1'));
+    e.out = file.sink;
+    e.room = file.room;
     if (header.method !== 8) return;
     if (e.remaining === undefined) e.wholeAt = 1;
     else if (e.remaining <= WHOLE_ENTRY_BYTES && header.size > 0 && header.size <= WHOLE_OUTPUT_BYTES) e.wholeAt = e.remaining;
@@ -107,7 +111,7 @@ export function zipReader(ctx: Extraction, depth: number, leftover: () => ByteSi
 
   const stream = (e: Entry) => {
     e.meter = ctx.budget.ratio();
-    e.inflater = new RawInflater(e.out as ByteSink, e.meter);
+    e.inflater = new RawInflater(e.out as ByteSink, e.meter, e.room);
   };
 
   /**
