@@ -24,6 +24,12 @@ const MAX_OBJECT_BYTES = 1024 * 1024;
 const MAX_DICT_CHARS = 64 * 1024;
 const MAX_STORED_CHARS = 16 * 1024 * 1024;
 const MAX_BUFFERED_STREAM = 8 * 1024 * 1024;
+/**
+ * A Flate stream of a known /Length up to this long whose bytes are not all here yet waits for
+ * them, to be inflated at once like one that came whole: streamed, each one that a chunk of the
+ * body cut took a zlib stream and a trip through the thread pool.
+ */
+const WAIT_STREAM_BYTES = 256 * 1024;
 /** The buffered bytes first read as a string for the next object's header (grown when it is longer). */
 const VIEW_CHARS = 4096;
 /** White space (§7.2.2) before `endstream`: an end of line, and a few more bytes some writers add. */
@@ -237,12 +243,15 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
   };
 
   /** Feeds the open stream; false when more bytes are needed. */
-  const feedStream = async (open: OpenStream): Promise<boolean> => {
-    if (open.remaining !== undefined && !open.started && open.flateOnly && pending.length >= open.remaining) {
-      const data = pending.subarray(0, open.remaining);
+  const feedStream = async (open: OpenStream, final: boolean): Promise<boolean> => {
+    // A Flate stream of known length not started yet may be inflated at once.
+    const whole = !open.started && open.flateOnly ? (open.remaining ?? -1) : -1;
+    if (whole >= 0 && !final && pending.length < whole && whole <= WAIT_STREAM_BYTES) return false;
+    if (whole >= 0 && pending.length >= whole) {
+      const data = pending.subarray(0, whole);
       if (await inflateWhole(open, data)) {
         keepTaken(open, data);
-        pending = pending.subarray(open.remaining);
+        pending = pending.subarray(whole);
         stream = undefined;
         unchecked = open.taken;
         await (open.target as ByteSink).end();
@@ -309,7 +318,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
         unchecked = undefined;
       }
       if (stream !== undefined) {
-        if (!(await feedStream(stream))) return;
+        if (!(await feedStream(stream, final))) return;
         continue;
       }
       // A string of the head of the buffered bytes first (latin1: one byte a character): a string
