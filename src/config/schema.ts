@@ -440,11 +440,13 @@ export const configSchema = z
               .default([]),
             /** The EICAR anti-virus test file (service `av`). */
             eicar: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
-            /** File types recognised by magic bytes, blocked per direction (RESPMOD = download). */
+            /** File types recognised by magic bytes, blocked per direction (RESPMOD = download), in every file taken out of a container. */
             blockedFileTypes: z
               .strictObject({
                 download: z.array(fileType).default(['pe', 'elf', 'mach-o']),
                 upload: z.array(fileType).default([]),
+                /** Also inside software packages (npm tarballs, jars, wheels, sdists, NuGet, gems, crates), which ship native code by design. */
+                insidePackages: z.boolean().default(false),
               })
               .prefault({}),
           })

@@ -15,6 +15,7 @@ import { base64Spotter } from '../extract/base64-spotter.js';
 import { openFormat } from '../extract/format-router.js';
 import { SNIFF_BYTES, sniffFormat, type FileInfo } from '../extract/sniff.js';
 import { type ByteSink, DecodeBudget } from './byte-sink.js';
+import { ContainerScope } from './container-scope.js';
 import { contentDecoder, type ContentCoding } from './content-decoder.js';
 import { multipartBoundary, multipartDecoder, type PartHeaders } from './multipart.js';
 import { charsetText, type TextSink } from './text-decoders.js';
@@ -49,6 +50,8 @@ export class Extraction {
   readonly findings = new Findings();
   readonly budget: DecodeBudget;
   private readonly avScans: ClamdScan[] = [];
+  /** the archive being read, whose entries the files created now are */
+  private scope: ContainerScope | undefined;
 
   constructor(
     readonly detectors: DetectorSet,
@@ -168,37 +171,57 @@ export class Extraction {
     };
   }
 
-  /** One file: fresh head probes on every byte, and the extractor of its sniffed format. */
+  /**
+   * One file: fresh head probes on every byte, and the extractor of its sniffed format. A tar or a
+   * zip gets a scope of its own while it is read: the files created meanwhile are its entries (an
+   * archive is read one entry after the other), and what their probes find of file types waits for
+   * the archive's end (container-scope.ts).
+   */
   file(info: FileInfo, depth: number): ByteSink {
     const extraction = this;
+    const scope = this.scope;
+    scope?.entry(info.name);
     let target: ByteSink | undefined;
+    let archive: ContainerScope | undefined;
     let head: Buffer[] = [];
     let headBytes = 0;
     const decide = async () => {
       const first = Buffer.concat(head);
       head = [];
-      target = openFormat(sniffFormat(first, info), extraction, info, depth);
+      const format = sniffFormat(first, info);
+      if (format === 'zip' || format === 'tar') extraction.scope = archive = new ContainerScope(scope);
+      target = openFormat(format, extraction, info, depth);
       if (first.length > 0) await target.write(first);
     };
-    return this.probed({
-      async write(chunk) {
-        if (target !== undefined) return target.write(chunk);
-        head.push(chunk);
-        headBytes += chunk.length;
-        if (headBytes >= SNIFF_BYTES) await decide();
+    return this.probed(
+      {
+        async write(chunk) {
+          if (target !== undefined) return target.write(chunk);
+          head.push(chunk);
+          headBytes += chunk.length;
+          if (headBytes >= SNIFF_BYTES) await decide();
+        },
+        async end() {
+          try {
+            if (target === undefined) await decide();
+            await (target as ByteSink).end();
+          } finally {
+            if (archive !== undefined) {
+              extraction.scope = scope;
+              archive.close(extraction.findings, extraction.detectors.fileTypesInsidePackages);
+            }
+          }
+        },
       },
-      async end() {
-        if (target === undefined) await decide();
-        await (target as ByteSink).end();
-      },
-    });
+      scope,
+    );
   }
 
   /** Fresh head probes around a sink that a container built itself (an OOXML worksheet). */
-  probed(sink: ByteSink): ByteSink {
+  probed(sink: ByteSink, scope = this.scope): ByteSink {
     const probes = this.detectors.head.map((factory) => factory());
     if (probes.length === 0) return sink;
-    const findings = this.findings;
+    const findings = scope === undefined ? this.findings : scope.probeSink(this.findings);
     return {
       async write(chunk) {
         for (const probe of probes) probe.write(chunk);

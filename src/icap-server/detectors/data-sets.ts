@@ -46,7 +46,7 @@ export async function extractText(bytes: Buffer, config: IcapServerConfig): Prom
       end: () => parts.push('\n'),
     }),
   };
-  const scan = new BodyScan({ text: [collector], head: [] }, { contentType: 'application/octet-stream' }, config);
+  const scan = new BodyScan({ text: [collector], head: [], fileTypesInsidePackages: false }, { contentType: 'application/octet-stream' }, config);
   for (let at = 0; at < bytes.length; at += 65536) await scan.write(bytes.subarray(at, at + 65536));
   await scan.end();
   return parts.join('');

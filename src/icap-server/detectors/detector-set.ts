@@ -30,11 +30,13 @@ export type ServiceName = 'dlp' | 'av';
 export type ScanMethod = 'REQMOD' | 'RESPMOD';
 
 /** Bumped whenever a built-in detector changes what it matches. */
-const RULES_VERSION = '2';
+const RULES_VERSION = '3';
 
 export interface DetectorSet {
   text: TextDetector[];
   head: HeadProbeFactory[];
+  /** blockedFileTypes.insidePackages: the file-type rules also count files inside software packages */
+  fileTypesInsidePackages: boolean;
 }
 
 /** EDM and fingerprint detectors loaded from their files (data-sets.ts), and the digest of those files. */
@@ -66,7 +68,7 @@ export function buildDetectorSet(config: DetectorConfig, service: ServiceName, m
   }
   const blocked = new Set(method === 'RESPMOD' ? config.blockedFileTypes.download : config.blockedFileTypes.upload);
   if (blocked.size > 0) head.push(fileTypeProbe(blocked));
-  return { text, head };
+  return { text, head, fileTypesInsidePackages: config.blockedFileTypes.insidePackages };
 }
 
 /**

@@ -12,6 +12,9 @@ export interface Violation {
   count: number;
 }
 
+/** Where a head probe records what it found (a container may hold file types back: decode/container-scope.ts). */
+export type FindingSink = Pick<Findings, 'add'>;
+
 /** Distinct values kept per detector; past it every new value still counts, unchecked. */
 const MAX_DISTINCT_VALUES = 10_000;
 

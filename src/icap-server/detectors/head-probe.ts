@@ -1,11 +1,11 @@
 // Detectors that judge a file by its first bytes (magic numbers, the EICAR test file). Each
 // decoded file (a body, or one part of a multipart body) gets fresh probes.
-import type { Findings } from './findings.js';
+import type { FindingSink } from './findings.js';
 
 export interface HeadProbe {
   write(chunk: Buffer): void;
   /** Called once the file ended; records what it found. */
-  end(findings: Findings): void;
+  end(findings: FindingSink): void;
 }
 
 export type HeadProbeFactory = () => HeadProbe;

@@ -74,7 +74,7 @@ describe('zip', () => {
     pe.writeUInt32BE(0x50450000, 0x80);
     expect(await av(zip([{ name: 'docs/readme.txt', data: 'hello' }, { name: 'eicar.com', data: EICAR }]))).toEqual(['EICAR-Test-File']);
     expect(await av(zip([{ name: 'in.zip', data: zip([{ name: 'setup.exe', data: pe }]), method: 0 }]))).toEqual(['file-type:pe']);
-    expect(await av(zlib.gzipSync(await tarball([{ name: 'bin/tool', data: pe }, { name: 'x/eicar.txt', data: EICAR }])))).toEqual(['file-type:pe', 'EICAR-Test-File']);
+    expect(await av(zlib.gzipSync(await tarball([{ name: 'bin/tool', data: pe }, { name: 'x/eicar.txt', data: EICAR }])))).toEqual(['EICAR-Test-File', 'file-type:pe']) // an archive's file types are counted when it ends (container-scope.ts);
   });
 
   it('reports an encrypted entry as encrypted-content on upload, and passes it on download by default', async () => {

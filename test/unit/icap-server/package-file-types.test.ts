@@ -1,0 +1,78 @@
+// Executables inside software packages (container-scope.ts): npm tarballs, jars, wheels and the
+// other package formats carry native code by design, so the file-type rules do not count what is
+// inside them (unless blockedFileTypes.insidePackages), while an executable in any other archive
+// is still blocked on download. The manifest that makes an archive a package may come after the
+// executables, and EICAR counts everywhere.
+import zlib from 'node:zlib';
+import tar from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import { EICAR } from '../../../src/icap-server/detectors/eicar.js';
+import { zip } from './extract-fixtures.js';
+import { scan } from './helpers.js';
+
+const ELF = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'), Buffer.alloc(600, 1)]);
+const MACH_O = Buffer.concat([Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1]), Buffer.alloc(600, 2)]);
+const octets = { contentType: 'application/octet-stream' };
+const download = (body: Buffer, icapServer: Record<string, unknown> = {}, chunkBytes?: number) => {
+  const chunks = chunkBytes === undefined ? body : Array.from({ length: Math.ceil(body.length / chunkBytes) }, (_, i) => body.subarray(i * chunkBytes, (i + 1) * chunkBytes));
+  return scan(chunks, { content: octets, service: 'av', method: 'RESPMOD', icapServer });
+};
+const strict = { detectors: { blockedFileTypes: { insidePackages: true } } };
+
+async function tarball(files: Array<{ name: string; data: Buffer | string }>): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const f of files) pack.entry({ name: f.name }, Buffer.from(f.data));
+  pack.finalize();
+  const out: Buffer[] = [];
+  for await (const chunk of pack) out.push(chunk);
+  return Buffer.concat(out);
+}
+
+const npmPackage = (binaryFirst: boolean, extra: Array<{ name: string; data: Buffer | string }> = []) => {
+  const manifest = { name: 'package/package.json', data: '{"name":"@esbuild/linux-x64","version":"0.25.0","os":["linux"]}' };
+  const binary = { name: 'package/bin/esbuild', data: ELF };
+  return tarball(binaryFirst ? [binary, ...extra, manifest] : [manifest, binary, ...extra]);
+};
+
+describe('executables inside software packages', () => {
+  it('an npm tarball with a native binary downloads, whether its package.json comes before or after the binary, at any chunk size', async () => {
+    for (const binaryFirst of [false, true]) {
+      const tgz = zlib.gzipSync(await npmPackage(binaryFirst));
+      expect(await download(tgz)).toEqual([]);
+      expect(await download(tgz, {}, 7)).toEqual([]);
+    }
+  });
+
+  it('the same binary in a tarball that is not a package, or alone, is blocked', async () => {
+    expect(await download(zlib.gzipSync(await tarball([{ name: 'dist/package.json', data: '{}' }, { name: 'dist/tool', data: ELF }])))).toEqual(['file-type:elf']);
+    expect(await download(zlib.gzipSync(ELF))).toEqual(['file-type:elf']);
+    expect(await download(ELF)).toEqual(['file-type:elf']);
+  });
+
+  it('a jar with native libraries and a wheel whose .dist-info comes last are packages; a zip of the same files is not', async () => {
+    const natives = [
+      { name: 'com/sun/jna/linux-x86-64/libjnidispatch.so', data: ELF },
+      { name: 'com/sun/jna/darwin-aarch64/libjnidispatch.jnilib', data: MACH_O },
+    ];
+    expect(await download(zip([{ name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\r\n' }, ...natives]))).toEqual([]);
+    const wheel = zip([{ name: 'numpy/core/_multiarray_umath.so', data: ELF }, { name: 'numpy-2.0.0.dist-info/METADATA', data: 'Name: numpy\n' }, { name: 'numpy-2.0.0.dist-info/WHEEL', data: 'Wheel-Version: 1.0\n' }]);
+    expect(await download(wheel, {}, 5)).toEqual([]);
+    expect(await download(zip(natives))).toEqual(['file-type:elf', 'file-type:mach-o']);
+  });
+
+  it('what is inside an archive inside a package belongs to the package; a package inside a plain zip exempts only itself', async () => {
+    const gem = await tarball([{ name: 'metadata.gz', data: zlib.gzipSync('--- !ruby/object:Gem::Specification\n') }, { name: 'data.tar.gz', data: zlib.gzipSync(await tarball([{ name: 'ext/native.so', data: ELF }])) }]);
+    expect(await download(gem)).toEqual([]);
+    const jar = zip([{ name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\r\n' }, { name: 'lib/native.so', data: ELF }]);
+    expect(await download(zip([{ name: 'lib/app.jar', data: jar }, { name: 'setup.exe', data: MACH_O }]))).toEqual(['file-type:mach-o']);
+  });
+
+  it('blockedFileTypes.insidePackages counts them again', async () => {
+    expect(await download(zlib.gzipSync(await npmPackage(true)), strict)).toEqual(['file-type:elf']);
+    expect(await download(zip([{ name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\r\n' }, { name: 'lib/native.so', data: ELF }]), strict)).toEqual(['file-type:elf']);
+  });
+
+  it('EICAR inside a package is still found', async () => {
+    expect(await download(zlib.gzipSync(await npmPackage(false, [{ name: 'package/test/eicar.com', data: EICAR }])))).toEqual(['EICAR-Test-File']);
+  });
+});
