@@ -65,11 +65,12 @@ export function isPaymentCard(digits: string): boolean {
 /**
  * Either 13-19 contiguous digits, or a first group of four followed by two to four groups of
  * three to six digits, all with the same separator (space or dash; TextScanner reads no-break
- * spaces as spaces). Neither may touch a word character or sit inside a decimal number (`3.4111…`, `4111….5`).
+ * spaces as spaces; or `+`, the space of a form value in a URL's query, `?cc=4111+1111+1111+1111`,
+ * wherever the URL is written: a JSON field, a log line). Neither may touch a word character or sit inside a decimal number (`3.4111…`, `4111….5`).
  * The four digits both forms start with are written once, outside the alternation: the engine
  * then rejects a position after four characters at most, and the pass runs about twice as fast.
  */
-const CARD_PATTERN = /\b\d{4}(?:\d{9,15}|([ -])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w)/g;
+const CARD_PATTERN = /\b\d{4}(?:\d{9,15}|([ +-])\d{3,6}(?:\1\d{3,6}){1,3})(?!\w)/g;
 
 /** Words that name a card (English, German, French, Spanish, Italian, Portuguese). */
 export const CARD_KEYWORDS = keywordPattern([

@@ -58,6 +58,16 @@ describe('payment card detector on text', () => {
     expect(await scan('token abc4111111111111111 or 4111111111111111xyz')).toEqual([]);
   });
 
+  it('finds a card written as a form value in a URL query (+ for each space), in JSON, a log line or a text body', async () => {
+    const json = '{"redirect":"https://shop.example/pay?name=J+Doe&cc=4111+1111+1111+1111&exp=05%2F28"}';
+    expect(await scan(json, { content: { contentType: 'application/json' } })).toEqual(['payment-card']);
+    expect(await scan('GET /checkout?cc=5500+0000+0000+0004 HTTP/1.1 200')).toEqual(['payment-card']);
+    expect(await scan('amex 3782+822463+10005')).toEqual(['payment-card']);
+    // sums, versions and phone numbers with + are not cards: Luhn, the issuer table and the shape decide
+    expect(await scan('total 4111+1111+1111+1112 and 2024+1000+2000 and call +1 555 0100')).toEqual([]);
+    expect(await scan('4111+1111 1111+1111')).toEqual([]);
+  });
+
   it('does not mix separators and finds a card followed by another number', async () => {
     expect(await scan('4111 1111-1111 1111')).toEqual([]);
     expect(await scan('4111 1111 1111 1111 123')).toEqual(['payment-card']);

@@ -10,11 +10,12 @@
 //     literals, nibble tables of their first three bytes say where one may start; each such place
 //     is compared with the bucket's literals in full (ignoring ASCII case for a folded literal);
 //   - card starts: a digit at a word start (the unit before is not [A-Za-z0-9_], as `\b` reads it
-//     without the u flag) whose run is exactly 4 then a blank or a dash and a digit, or whose run of
+//     without the u flag) whose run is exactly 4 then a separator (blank, dash, or the plus sign a
+//     URL query writes for a space) and a digit, or whose run of
 //     13 to 19 digits, not followed by a letter or `_`, passes the Luhn check (the card pattern's
 //     two shapes; a contiguous match is the whole run, and a card is Luhn-valid, so the ids, order
 //     numbers and millisecond timestamps that fail it are never handed to the pattern);
-//   - SSN cores: `ddd S dd S dddd`, S one blank or dash twice (the SSN pattern's fixed part,
+//   - SSN cores: `ddd S dd S dddd`, S one blank or dash (or plus) twice (the SSN pattern's fixed part,
 //     wherever it stands: the check decides about the word around it);
 //   - two capitals A-Z at a word start (where IBANs, NINOs and VAT ids begin).
 
@@ -101,7 +102,7 @@ function luhnRun(text: usize, at: i32, n: i32): bool {
 
 /**
  * The anchors among the 64 units at `i` (of `n` at `text`), from their classes (digits D, capitals U, word units W,
- * blanks B, dashes H), the next 64 units' classes (suffix 1) and whether the unit before `i` is a
+ * blanks B, dashes and plus signs H), the next 64 units' classes (suffix 1) and whether the unit before `i` is a
  * word unit.
  */
 @inline function anchors(text: usize, n: i32, i: i32, D: u64, U: u64, W: u64, B: u64, H: u64, D1: u64, U1: u64, B1: u64, H1: u64, wordBefore: u64): void {
@@ -173,7 +174,7 @@ export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize
       U |= bits(upper, valid, q);
       W |= bits(v128.or(v128.or(digit, upper), v128.or(inRange(b0, 97, 26), i8x16.eq(b0, i8x16.splat(95)))), valid, q);
       B |= bits(i8x16.eq(b0, i8x16.splat(32)), valid, q);
-      H |= bits(i8x16.eq(b0, i8x16.splat(45)), valid, q);
+      H |= bits(v128.or(i8x16.eq(b0, i8x16.splat(45)), i8x16.eq(b0, i8x16.splat(43))), valid, q);
       const t = v128.and(v128.and(nibbles(teddy, b0), nibbles(teddy + 32, bytes16(text, at + 1))), nibbles(teddy + 64, bytes16(text, at + 2)));
       let candidates = <u32>i8x16.bitmask(i8x16.ne(t, i8x16.splat(0))) & valid;
       if (candidates == 0) continue;
