@@ -66,6 +66,24 @@ describe('the room an OOXML text part lends', () => {
     }
   });
 
+  it('a run longer than what is kept between chunks reads the same through it (read as it comes, from inside the room)', async () => {
+    const run = `${'lorem ipsum dolor '.repeat(70_000)}card &#52;111 1111 1111 1111 caf\u00e9 ${'sit amet '.repeat(30_000)}`;
+    const long = Buffer.from(`<w:document><w:body><w:p><w:r><w:t xml:space="preserve">${run}</w:t></w:r></w:p><w:p><w:r><w:t>after</w:t></w:r></w:p></w:body></w:document>`);
+    const plain = reader();
+    await feed(plain, long, [], false);
+    expect(plain.text()).toBe(`${run.replace('&#52;', '4')}\nafter\n`);
+    const at = long.indexOf('&#52;');
+    for (const size of [65536, 65521]) {
+      for (const shift of [0, 2, 4]) {
+        const cuts = [at + shift];
+        for (let c = size; c < long.length; c += size) cuts.push(c);
+        const lent = reader();
+        await feed(lent, long, cuts.sort((a, b) => a - b), true);
+        expect(lent.text() === plain.text(), `chunks of ${size}, a cut at the reference + ${shift}`).toBe(true);
+      }
+    }
+  });
+
   it('parts of several scans taking turns each read their own text', async () => {
     const xmls = [part(200, 2), part(250, 3), part(150, 4)];
     const expected: string[] = [];
