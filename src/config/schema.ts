@@ -402,7 +402,13 @@ export const configSchema = z
             /** EU VAT ids: without a VAT keyword nearby a match is low confidence. */
             euVat: detectorRule(1),
             /** E-mail address bulk: `minCount` distinct addresses in one body. */
-            emailAddresses: detectorRule(50),
+            emailAddresses: z
+              .strictObject({
+                ...detectorRule(50).unwrap().shape,
+                /** Also inside software packages, whose author lists (package.json contributors, AUTHORS, NOTICE, a manifest's developers) hold dozens to hundreds of addresses. */
+                insidePackages: z.boolean().default(false),
+              })
+              .prefault({}),
             privateKeys: detectorRule(1),
             /** AWS access key ids and secret keys, GitHub, Slack, Google, Stripe, GitLab, npm, SendGrid, OpenAI, Azure storage. */
             credentials: detectorRule(1),

@@ -1,16 +1,20 @@
-// The file types found inside one archive (a tar or a zip), held until the archive ends, because
-// only then is it known whether the archive is a software package. A package manager's archive
-// (an npm tarball, a jar, a Python wheel or sdist, a NuGet package, a Ruby gem, a crate) carries
-// native code by design: esbuild, lightningcss, JNA, zstd-jni ship ELF, PE and Mach-O files in
-// them, and blocking those would break `npm install`, `pip install` and Maven builds (npm even
-// treats a blocked optional platform package as absent and installs a broken tree, silently).
-// So the executable-type rules (icapServer.detectors.blockedFileTypes) do not count files inside
-// a package unless `insidePackages` says so; the EICAR and clamd verdicts always count.
+// What is found inside one archive (a tar or a zip) by the rules that do not count inside software
+// packages, held until the archive ends, because only then is it known whether the archive is a
+// package. A package manager's archive (an npm tarball, a jar, a Python wheel or sdist, a NuGet
+// package, a Ruby gem, a crate) carries what such a rule was not written for, by design:
+//   - native code: esbuild, lightningcss, JNA, zstd-jni ship ELF, PE and Mach-O files, and
+//     blocking those broke `npm install` (npm treats a blocked optional platform package as absent
+//     and installs a broken tree, silently) and Maven builds (blockedFileTypes.insidePackages);
+//   - the list of its authors: package.json contributors, AUTHORS and NOTICE files, a manifest's
+//     Bundle-Developers, the public suffix list's maintainers in httpclient, 50 to 500 addresses
+//     each (emailAddresses.insidePackages).
+// Every other finding (cards, keys, credentials, EICAR, clamd's verdicts) counts inside packages.
 //
 // A package is recognised by its manifest, at the path its format puts it (the marker may come
-// after the executables: a wheel writes its .dist-info last). What is inside an archive inside a
-// package (a gem's data.tar.gz, a jar in a jar) is part of the package.
-import type { FindingSink } from '../detectors/findings.js';
+// after the rest: a wheel writes its .dist-info last). What is inside an archive inside a package
+// (a gem's data.tar.gz, a jar in a jar) is part of the package; a package inside a plain zip
+// exempts only itself.
+import type { FindingKind, FindingSink } from '../detectors/findings.js';
 
 const PACKAGE_MANIFESTS = [
   /^package\/package\.json$/, // npm (npm-pack: every entry under package/)
@@ -22,33 +26,62 @@ const PACKAGE_MANIFESTS = [
   /^[^/]+\/Cargo\.toml\.orig$/, // crate (cargo package keeps the original manifest beside the normalised one)
 ];
 
+/** Distinct values held per finding, as Findings keeps them; past it each new one still counts. */
+const MAX_HELD_VALUES = 10_000;
+
+/** What the entries found of one name: a count, or distinct values (and those past the bound). */
+interface Held {
+  kind: FindingKind;
+  minCount: number | undefined;
+  count: number;
+  values?: Set<string>;
+}
+
 export class ContainerScope {
   #package = false;
-  readonly #held: string[] = [];
+  readonly #held = new Map<string, Held>();
 
-  constructor(readonly parent: ContainerScope | undefined) {}
+  /** `notInPackages`: the finding names that do not count inside a package. */
+  constructor(
+    readonly parent: ContainerScope | undefined,
+    private readonly notInPackages: ReadonlySet<string>,
+  ) {}
 
   /** An entry of this archive, by its path: a package manifest makes the archive a package. */
   entry(name: string | undefined): void {
     if (name !== undefined && !this.#package) this.#package = PACKAGE_MANIFESTS.some((manifest) => manifest.test(name));
   }
 
-  /** A sink for an entry's head probes: file types are held here, anything else goes to `findings`. */
-  probeSink(findings: FindingSink): FindingSink {
+  /** Where the detectors of an entry record: what does not count inside packages is held here, the rest goes to `findings`. */
+  sink(findings: FindingSink): FindingSink {
     return {
-      add: (name, kind, minCount, count) => {
-        if (kind === 'file-type') this.#held.push(name);
+      add: (name, kind, minCount, count = 1) => {
+        if (this.notInPackages.has(name)) this.#entry(name, kind, minCount).count += count;
         else findings.add(name, kind, minCount, count);
+      },
+      addDistinct: (name, kind, minCount, value) => {
+        if (!this.notInPackages.has(name)) return findings.addDistinct(name, kind, minCount, value);
+        const held = this.#entry(name, kind, minCount);
+        const values = (held.values ??= new Set());
+        if (values.size < MAX_HELD_VALUES) values.add(value);
+        else if (!values.has(value)) held.count++;
       },
     };
   }
 
-  /** The archive ended: its file types go to the enclosing archive, or to `findings` at the top, unless it is a package. */
-  close(findings: FindingSink, countInsidePackages: boolean): void {
-    if (this.#package && !countInsidePackages) return;
-    for (const name of this.#held) {
-      if (this.parent !== undefined) this.parent.#held.push(name);
-      else findings.add(name, 'file-type');
+  /** The archive ended: what it held goes to the enclosing archive, or to `findings` at the top, unless it is a package. */
+  close(findings: FindingSink): void {
+    if (this.#package) return;
+    const to = this.parent?.sink(findings) ?? findings;
+    for (const [name, held] of this.#held) {
+      for (const value of held.values ?? []) to.addDistinct(name, held.kind, held.minCount ?? 1, value);
+      if (held.count > 0) to.add(name, held.kind, held.minCount, held.count);
     }
+  }
+
+  #entry(name: string, kind: FindingKind, minCount: number | undefined): Held {
+    let held = this.#held.get(name);
+    if (held === undefined) this.#held.set(name, (held = { kind, minCount, count: 0 }));
+    return held;
   }
 }

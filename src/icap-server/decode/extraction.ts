@@ -174,8 +174,8 @@ export class Extraction {
   /**
    * One file: fresh head probes on every byte, and the extractor of its sniffed format. A tar or a
    * zip gets a scope of its own while it is read: the files created meanwhile are its entries (an
-   * archive is read one entry after the other), and what their probes find of file types waits for
-   * the archive's end (container-scope.ts).
+   * archive is read one entry after the other), and what their detectors find that does not count
+   * inside software packages waits for the archive's end (container-scope.ts).
    */
   file(info: FileInfo, depth: number): ByteSink {
     const extraction = this;
@@ -189,7 +189,7 @@ export class Extraction {
       const first = Buffer.concat(head);
       head = [];
       const format = sniffFormat(first, info);
-      if (format === 'zip' || format === 'tar') extraction.scope = archive = new ContainerScope(scope);
+      if (format === 'zip' || format === 'tar') extraction.scope = archive = new ContainerScope(scope, extraction.detectors.notInPackages);
       target = openFormat(format, extraction, info, depth);
       if (first.length > 0) await target.write(first);
     };
@@ -208,7 +208,7 @@ export class Extraction {
           } finally {
             if (archive !== undefined) {
               extraction.scope = scope;
-              archive.close(extraction.findings, extraction.detectors.fileTypesInsidePackages);
+              archive.close(extraction.findings);
             }
           }
         },
@@ -221,7 +221,7 @@ export class Extraction {
   probed(sink: ByteSink, scope = this.scope): ByteSink {
     const probes = this.detectors.head.map((factory) => factory());
     if (probes.length === 0) return sink;
-    const findings = scope === undefined ? this.findings : scope.probeSink(this.findings);
+    const findings = scope === undefined ? this.findings : scope.sink(this.findings);
     return {
       async write(chunk) {
         for (const probe of probes) probe.write(chunk);
@@ -251,7 +251,7 @@ export class Extraction {
 
   /** A text stream to the text detectors; base64 in it that decodes to a file is opened at depth + 1. */
   text(depth: number): TextSink {
-    const scanner = this.detectors.text.length > 0 ? new TextScanner(this.detectors.text, this.findings) : undefined;
+    const scanner = this.detectors.text.length > 0 ? new TextScanner(this.detectors.text, this.scope?.sink(this.findings) ?? this.findings) : undefined;
     return base64Spotter(scanner, this, depth);
   }
 }

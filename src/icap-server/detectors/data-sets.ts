@@ -11,7 +11,7 @@ import { BodyScan } from '../decode/body-scan.js';
 import type { IcapServerConfig, LoadedDataSets } from './detector-set.js';
 import { EdmIndex, edmDetector } from './edm.js';
 import { fingerprintDetector, fingerprintsOf, type RegisteredDocument } from './fingerprint.js';
-import type { Findings } from './findings.js';
+import type { FindingSink } from './findings.js';
 import type { StreamDetector } from './text-detector.js';
 
 /** `digest`: hex SHA-256 over every file and setting; '' when there are none. */
@@ -37,7 +37,7 @@ export async function extractText(bytes: Buffer, config: IcapServerConfig): Prom
   const collector: StreamDetector = {
     type: 'stream',
     name: 'collect',
-    open: (_findings: Findings) => ({
+    open: (_findings: FindingSink) => ({
       write(text) {
         if (size >= MAX_DOCUMENT_CHARS) return;
         parts.push(text);
@@ -46,7 +46,7 @@ export async function extractText(bytes: Buffer, config: IcapServerConfig): Prom
       end: () => parts.push('\n'),
     }),
   };
-  const scan = new BodyScan({ text: [collector], head: [], fileTypesInsidePackages: false }, { contentType: 'application/octet-stream' }, config);
+  const scan = new BodyScan({ text: [collector], head: [], notInPackages: new Set() }, { contentType: 'application/octet-stream' }, config);
   for (let at = 0; at < bytes.length; at += 65536) await scan.write(bytes.subarray(at, at + 65536));
   await scan.end();
   return parts.join('');

@@ -15,7 +15,7 @@ import { keywordDetector, regexDetector } from './custom-rules.js';
 import { eicarProbe } from './eicar.js';
 import { emailAddressDetector } from './email-address.js';
 import { euVatDetector } from './eu-vat.js';
-import { fileTypeProbe } from './file-type.js';
+import { fileTypeFinding, fileTypeProbe } from './file-type.js';
 import type { HeadProbeFactory } from './head-probe.js';
 import { ibanDetector } from './iban.js';
 import { paymentCardDetector } from './payment-card.js';
@@ -35,8 +35,8 @@ const RULES_VERSION = '3';
 export interface DetectorSet {
   text: TextDetector[];
   head: HeadProbeFactory[];
-  /** blockedFileTypes.insidePackages: the file-type rules also count files inside software packages */
-  fileTypesInsidePackages: boolean;
+  /** findings that do not count inside software packages (decode/container-scope.ts): e-mail bulk, file types, unless their rule's insidePackages */
+  notInPackages: ReadonlySet<string>;
 }
 
 /** EDM and fingerprint detectors loaded from their files (data-sets.ts), and the digest of those files. */
@@ -50,13 +50,18 @@ const NONE: LoadedDataSets = { detectors: [], digest: '' };
 export function buildDetectorSet(config: DetectorConfig, service: ServiceName, method: ScanMethod, dataSets: LoadedDataSets = NONE): DetectorSet {
   const text: TextDetector[] = [];
   const head: HeadProbeFactory[] = [];
+  const notInPackages = new Set<string>();
   if (service === 'dlp') {
     if (config.paymentCards.enabled) text.push(paymentCardDetector(config.paymentCards));
     if (config.iban.enabled) text.push(ibanDetector(config.iban));
     if (config.usSsn.enabled) text.push(usSsnDetector(config.usSsn));
     if (config.ukNino.enabled) text.push(ukNinoDetector(config.ukNino));
     if (config.euVat.enabled) text.push(euVatDetector(config.euVat));
-    if (config.emailAddresses.enabled) text.push(emailAddressDetector(config.emailAddresses));
+    if (config.emailAddresses.enabled) {
+      const emails = emailAddressDetector(config.emailAddresses);
+      text.push(emails);
+      if (!config.emailAddresses.insidePackages) notInPackages.add(emails.name);
+    }
     if (config.privateKeys.enabled) text.push(privateKeyDetector(config.privateKeys));
     const creds = config.credentials;
     if (creds.enabled) text.push(awsAccessKeyIdDetector(creds), awsSecretKeyDetector(creds), githubTokenDetector(creds), slackTokenDetector(creds), ...saasTokenDetectors(creds));
@@ -68,7 +73,8 @@ export function buildDetectorSet(config: DetectorConfig, service: ServiceName, m
   }
   const blocked = new Set(method === 'RESPMOD' ? config.blockedFileTypes.download : config.blockedFileTypes.upload);
   if (blocked.size > 0) head.push(fileTypeProbe(blocked));
-  return { text, head, fileTypesInsidePackages: config.blockedFileTypes.insidePackages };
+  if (!config.blockedFileTypes.insidePackages) for (const type of blocked) notInPackages.add(fileTypeFinding(type));
+  return { text, head, notInPackages };
 }
 
 /**

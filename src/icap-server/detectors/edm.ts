@@ -9,7 +9,7 @@
 // other character a word break), and each run of 1..maxWords words is looked up: first in a
 // Bloom filter of a fast seeded hash, then, on a hit, by HMAC-SHA-256 with the data set's salt.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Findings } from './findings.js';
+import type { FindingSink } from './findings.js';
 import type { StreamDetector, TextReader } from './text-detector.js';
 
 export interface EdmOptions {
@@ -143,7 +143,7 @@ export function edmDetector(index: EdmIndex): StreamDetector {
   return {
     type: 'stream',
     name: `edm:${name}`,
-    open(findings: Findings): TextReader {
+    open(findings: FindingSink): TextReader {
       /** record → column → [word position of the last sighting, distinctive] */
       const open = new Map<number, Map<number, [number, boolean]>>();
       const matched = new Set<number>();

@@ -40,6 +40,9 @@ export function sniffFileType(head: Buffer): FileType | undefined {
   return undefined;
 }
 
+/** The finding of a blocked file type. */
+export const fileTypeFinding = (type: FileType): string => `file-type:${type}`;
+
 /** A probe that reports `file-type:<type>` when the file's type is in `blocked`. */
 export function fileTypeProbe(blocked: ReadonlySet<FileType>): HeadProbeFactory {
   return () => {
@@ -48,7 +51,7 @@ export function fileTypeProbe(blocked: ReadonlySet<FileType>): HeadProbeFactory 
       write: (chunk) => buffer.write(chunk),
       end(findings) {
         const type = sniffFileType(buffer.head);
-        if (type !== undefined && blocked.has(type)) findings.add(`file-type:${type}`, 'file-type');
+        if (type !== undefined && blocked.has(type)) findings.add(fileTypeFinding(type), 'file-type');
       },
     };
   };

@@ -12,8 +12,8 @@ export interface Violation {
   count: number;
 }
 
-/** Where a head probe records what it found (a container may hold file types back: decode/container-scope.ts). */
-export type FindingSink = Pick<Findings, 'add'>;
+/** Where detectors record what they found (an archive may hold some of it back: decode/container-scope.ts). */
+export type FindingSink = Pick<Findings, 'add' | 'addDistinct'>;
 
 /** Distinct values kept per detector; past it every new value still counts, unchecked. */
 const MAX_DISTINCT_VALUES = 10_000;

@@ -5,7 +5,7 @@
 // run boundaries and line breaks do not matter), every K_GRAM characters hash to one value, and
 // of every W consecutive hashes the smallest is kept. Any passage of W + K_GRAM - 1 characters
 // that a body shares with a document yields at least one fingerprint in common.
-import type { Findings } from './findings.js';
+import type { FindingSink } from './findings.js';
 import type { StreamDetector, TextReader } from './text-detector.js';
 
 export const K_GRAM = 32;
@@ -103,7 +103,7 @@ export function fingerprintDetector(documents: readonly RegisteredDocument[]): S
   return {
     type: 'stream',
     name: 'fingerprint',
-    open(findings: Findings): TextReader {
+    open(findings: FindingSink): TextReader {
       const shared = documents.map(() => new Set<number>());
       const winnower = new Winnower((f) => {
         const docs = index.get(f);

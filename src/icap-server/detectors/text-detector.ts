@@ -8,7 +8,7 @@
 //   high   plus supporting evidence: a keyword within the evidence window, a valid expiry, a
 //          column header or a label that names it
 // Stream detectors (exact data match, document fingerprints) read the whole text instead.
-import type { Findings } from './findings.js';
+import type { FindingSink } from './findings.js';
 import type { PrefilterAnchor } from './prefilter/text-prefilter.js';
 
 export const CONFIDENCES = ['low', 'medium', 'high'] as const;
@@ -65,7 +65,7 @@ export interface StreamDetector {
   readonly type: 'stream';
   readonly name: string;
   /** A fresh reader for one text; it records its findings when the text ends. */
-  open(findings: Findings): TextReader;
+  open(findings: FindingSink): TextReader;
 }
 
 export interface TextReader {

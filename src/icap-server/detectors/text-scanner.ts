@@ -7,7 +7,7 @@
 //   the next window, which starts `overlap` characters back so it sees the whole match again.
 // The guard and the overlap hold EVIDENCE_CHARS each side of a match: a check reads its keywords
 // there. Stream detectors (EDM, fingerprints) get every character once, in order, besides.
-import type { Findings } from './findings.js';
+import type { FindingSink } from './findings.js';
 import { MAX_LITERAL_CHARS, MAX_LITERALS, TextPrefilter, type PrefilterAnchor, type PrefilterLiteral } from './prefilter/text-prefilter.js';
 import { EVIDENCE_CHARS, confidenceRank, type MatchContext, type PatternDetector, type TextDetector, type TextReader } from './text-detector.js';
 
@@ -68,7 +68,7 @@ export class TextScanner {
 
   constructor(
     detectors: readonly TextDetector[],
-    private readonly findings: Findings,
+    private readonly findings: FindingSink,
     options: { windowChars?: number } = {},
   ) {
     this.plan = planFor(detectors);

@@ -1,8 +1,8 @@
-// Executables inside software packages (container-scope.ts): npm tarballs, jars, wheels and the
-// other package formats carry native code by design, so the file-type rules do not count what is
-// inside them (unless blockedFileTypes.insidePackages), while an executable in any other archive
-// is still blocked on download. The manifest that makes an archive a package may come after the
-// executables, and EICAR counts everywhere.
+// Software packages (container-scope.ts): npm tarballs, jars, wheels and the other package formats
+// carry native code and the list of their authors by design, so the file-type rules and e-mail
+// bulk do not count what is inside them (unless their rule's insidePackages), while the same
+// files in any other archive still count. The manifest that makes an archive a package may come
+// after the rest; EICAR, cards and every other detector count everywhere.
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
@@ -74,5 +74,31 @@ describe('executables inside software packages', () => {
 
   it('EICAR inside a package is still found', async () => {
     expect(await download(zlib.gzipSync(await npmPackage(false, [{ name: 'package/test/eicar.com', data: EICAR }])))).toEqual(['EICAR-Test-File']);
+  });
+});
+
+const people = (n: number, domain: string) => Array.from({ length: n }, (_, i) => `Person ${i} <person.${i}@${domain}>`);
+const upload = (body: Buffer, icapServer: Record<string, unknown> = {}) => scan(body, { content: octets, icapServer });
+
+describe('author lists inside software packages', () => {
+  it("an npm tarball whose package.json lists 60 contributors uploads; the same files in a plain tarball are e-mail bulk", async () => {
+    const manifest = JSON.stringify({ name: 'buffer', contributors: people(60, 'maintainers-mail.net') });
+    expect(await upload(zlib.gzipSync(await tarball([{ name: 'package/index.js', data: 'module.exports = 1;\n' }, { name: 'package/package.json', data: manifest }])))).toEqual([]);
+    expect(await upload(zlib.gzipSync(await tarball([{ name: 'lib/index.js', data: 'module.exports = 1;\n' }, { name: 'lib/package.json', data: manifest }])))).toEqual(['email-address-bulk']);
+  });
+
+  it("a jar whose NOTICE names 70 developers uploads unless emailAddresses.insidePackages; a card in it still counts", async () => {
+    const jar = (extra: string) => zip([{ name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\r\n' }, { name: 'META-INF/NOTICE', data: `${people(70, 'apache-dev.org').join('\n')}\n${extra}` }]);
+    expect(await upload(jar(''))).toEqual([]);
+    expect(await upload(jar(''), { detectors: { emailAddresses: { insidePackages: true } } })).toEqual(['email-address-bulk']);
+    expect(await upload(jar('test card 4111 1111 1111 1111'))).toEqual(['payment-card']);
+  });
+
+  it('addresses in archives that are no package add up across nesting; those inside a package do not add to the rest', async () => {
+    const inner = await tarball([{ name: 'a/customers.txt', data: people(30, 'shop-mail.com').join(', ') }]);
+    const other = { name: 'b/more.txt', data: people(30, 'post-office.org').join(', ') };
+    expect(await upload(zip([{ name: 'export/a.tar', data: inner }, other]))).toEqual(['email-address-bulk']);
+    const pkg = await tarball([{ name: 'package/package.json', data: '{"name":"x"}' }, { name: 'package/AUTHORS', data: people(40, 'authors-mail.net').join('\n') }]);
+    expect(await upload(zip([{ name: 'deps/x.tgz', data: zlib.gzipSync(pkg) }, other]))).toEqual([]);
   });
 });
