@@ -68,9 +68,13 @@ export function awsSecretKeyDetector(rule: DetectorRule): PatternDetector {
     pattern: /(?:[Aa][Ww][Ss]|[Ss][Ee][Cc][Rr][Ee][Tt])(?<=(?:^|[^A-Za-z0-9])(?:[Aa][Ww][Ss]|[Ss][Ee][Cc][Rr][Ee][Tt])|[a-z0-9](?:A(?:ws|WS)|S(?:ecret|ECRET)))(?:[^\n]|\n(?!\n)){0,48}?(?<![A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/g,
     maxMatchChars: 6 + 48 + 40,
     rule,
+    // A key is 40 random base64 characters: both cases and a digit or a plus (40 random ones lack
+    // both about once in 1,900). A slash alone is not enough: a Java class path near "AWS" in a
+    // class file (`scala/collection/parallel/AdaptiveWorkSt` after `$AWSFJTWrappedTask;`) is 40
+    // such characters too.
     check(m) {
       const key = m[1] ?? '';
-      return /[A-Z]/.test(key) && /[a-z]/.test(key) && /[0-9/+]/.test(key) && !key.includes('EXAMPLE') ? 'high' : undefined;
+      return /[A-Z]/.test(key) && /[a-z]/.test(key) && /[0-9+]/.test(key) && !key.includes('EXAMPLE') ? 'high' : undefined;
     },
   };
 }

@@ -48,6 +48,10 @@ describe('credentials', () => {
     expect(await scan(`hash ${key}`)).toEqual([]);
     expect(await scan('secret = 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12')).toEqual([]); // hex SHA-1
     expect(await scan('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY')).toEqual([]);
+    // a class file's constant pool: a Java class path of 40 characters after a name holding AWS
+    expect(await scan(Buffer.from('\x01\x00\x0f$AWSFJTWrappedTask;\x01\x00\x28scala/collection/parallel/AdaptiveWorkSt\x01\x00', 'latin1'))).toEqual([]);
+    expect(await scan('secret: kQxa/vRamTepL/nWusDsfH/jBtgCuaZyXeUoNiPq')).toEqual([]); // slashes and letters, no digit or +
+    expect(await scan('secret: kQxa/vRamTepL/nWusDsfH/jBtgCuaZyXeUoNiP+')).toEqual(['aws-secret-key']);
   });
 
   it('finds GitHub and Slack tokens', async () => {
