@@ -1,14 +1,17 @@
 // What `npm start` runs: config/default.yaml with the built-in ICAP service in its worker
 // thread, both services pointed at it. Only the ports move (free ones), so the test can run
-// beside a proxy already on 8080. Card-number uploads and EICAR downloads are blocked, clean ones pass.
+// beside a proxy already on 8080. Card-number uploads and EICAR downloads are blocked, clean ones
+// pass, and so do software packages with native code and an author list (npm install, npm publish).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
+import zlib from 'node:zlib';
 import pino from 'pino';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.js';
 import { DEFAULT_CONFIG_FILE, parseConfig } from '../../src/config/index.js';
+import { tar } from '../corpus/writers/archive-writers.js';
 import { CARD } from '../support/enforcement-suite.js';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
@@ -53,5 +56,21 @@ describe('the default configuration (npm start)', () => {
     expect(origin.seen.at(-1)!.sha256).toBe(crypto.createHash('sha256').update(body).digest('hex'));
     const down = await proxyRequest(app.proxyPort, `${origin.url}/bytes/500000`);
     expect(down.body.equals(deterministicBytes(500000))).toBe(true);
+  });
+
+  it('passes an npm package with a native binary and 60 contributors both ways; the binary in a plain tarball is blocked on download', async () => {
+    const elf = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'), deterministicBytes(4096)]);
+    const contributors = Array.from({ length: 60 }, (_, i) => `Dev ${i} <dev${i}@contributors-mail.net>`);
+    const manifest = JSON.stringify({ name: '@esbuild/linux-x64', version: '0.25.0', contributors });
+    const echo = (body: Buffer) => proxyRequest(app.proxyPort, `${origin.url}/echo`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    // /echo answers the body back: the upload is scanned by dlp (REQMOD), the answer by av (RESPMOD)
+    const pkg = zlib.gzipSync(tar([{ name: 'package/bin/esbuild', data: elf }, { name: 'package/package.json', data: manifest }]));
+    const passed = await echo(pkg);
+    expect(passed.status).toBe(200);
+    expect(passed.body.equals(pkg)).toBe(true);
+    const plain = zlib.gzipSync(tar([{ name: 'dist/bin/tool', data: elf }, { name: 'dist/README', data: 'a tool\n' }]));
+    expect((await echo(plain)).status).toBe(403);
+    const customers = zlib.gzipSync(tar([{ name: 'export/customers.txt', data: contributors.join('\n') }]));
+    expect((await echo(customers)).status).toBe(403);
   });
 });
