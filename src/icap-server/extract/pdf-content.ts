@@ -135,7 +135,7 @@ export class ContentTextParser {
           if (this.depth === 1 && number < -200) this.item(GAP);
           else if (this.depth === 0) this.operand(NUMBER, number, undefined);
         } else if (c === 0x2f) {
-          if (this.depth === 0) this.operand(NAME, 0, b.toString('latin1', i + 1, end));
+          if (this.depth === 0) this.operand(NAME, 0, this.shown.knownFont(b, i + 1, end) ?? b.toString('latin1', i + 1, end));
         } else this.operator(b, i, end);
         i = end;
       }

@@ -8,6 +8,9 @@ export const NEW_LINE = -1;
 /** A run that is a word gap. */
 export const WORD_GAP = -2;
 
+/** Fonts knownFont() compares a name with. */
+const RECENT_FONTS = 8;
+
 /** Bytes written one after another: `bytes[0, length)`, grown as needed. */
 export class CodeBuffer {
   bytes: Uint8Array = new Uint8Array(256);
@@ -54,6 +57,22 @@ export class ShownText {
     let at = this.fontIndex.get(name);
     if (at === undefined) this.fontIndex.set(name, (at = this.fonts.push(name) - 1));
     return at;
+  }
+
+  /**
+   * The name of one of the last fonts named, when b[from, to) spells it: a stream names its few
+   * fonts again and again (`/F1 9 Tf`), and a string made for each was most of what its names cost.
+   */
+  knownFont(b: Uint8Array, from: number, to: number): string | undefined {
+    const fonts = this.fonts;
+    for (let f = fonts.length - 1; f > 0 && f >= fonts.length - RECENT_FONTS; f--) {
+      const name = fonts[f] as string;
+      if (name.length !== to - from) continue;
+      let k = 0;
+      while (k < name.length && name.charCodeAt(k) === b[from + k]) k++;
+      if (k === name.length) return name;
+    }
+    return undefined;
   }
 
   /** Codes src[from, to) shown in `font`, joined to the run before when that is in the same font. */

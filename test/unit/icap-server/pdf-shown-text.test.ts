@@ -36,6 +36,15 @@ function decode(codes: number[], cmap: ToUnicode | undefined, twoByte = false): 
 }
 
 describe('content stream operands', () => {
+  it('tells apart fonts whose names share a length, a prefix or all but one byte, named again and again and more than eight of them', () => {
+    const names = ['F1', 'F2', 'F12', 'F21', 'F\u00e9', 'F\u00e8', 'G1', 'F', 'TT0', 'TT1', 'F1a'];
+    // No font twice in a row: the codes of one font shown one after another are one run.
+    const order = [...names, ...names.slice(0, -1).reverse(), 'F2', 'F1a', 'F1'];
+    const content = order.map((n, k) => `/${n} 9 Tf (${k % 10}) Tj`).join(' ');
+    const expected = order.map((n, k) => `${n}[${k % 10}]`).join('');
+    expect(shownAnyhow(content)).toBe(expected);
+  });
+
   it('shows the last operand of Tj, and the strings of the last array of TJ, in the font of the first name before Tf', () => {
     expect(shownAnyhow('/F1 /F2 9 Tf (a) (b) Tj (c) 5 Tj [(d)] (e) TJ (f) [(g) -201 (h) -200 (i)] TJ')).toBe('F1[bg] F1[hi]');
   });
