@@ -251,8 +251,12 @@ export class Extraction {
 
   /** A text stream to the text detectors; base64 in it that decodes to a file is opened at depth + 1. */
   text(depth: number): TextSink {
-    const scanner = this.detectors.text.length > 0 ? new TextScanner(this.detectors.text, this.scope?.sink(this.findings) ?? this.findings) : undefined;
-    return base64Spotter(scanner, this, depth);
+    if (this.detectors.text.length === 0) {
+      // Only the spotter reads it (the AV service): its ASCII is all that must be right.
+      const spotter = base64Spotter(undefined, this, depth);
+      return { write: (text) => spotter.write(text), end: () => spotter.end(), asciiOnly: true };
+    }
+    return base64Spotter(new TextScanner(this.detectors.text, this.scope?.sink(this.findings) ?? this.findings), this, depth);
   }
 }
 

@@ -57,9 +57,15 @@ function wideTextLanes(head: Buffer): Format | undefined {
   const n = Math.min(head.length, SNIFF_BYTES) & ~3;
   if (n < 8) return undefined;
   const zeros = [0, 0, 0, 0];
-  for (let i = 0; i < n; i++) if (head[i] === 0) zeros[i & 3]!++;
   const lanes = n / 4;
   const mostly = (c: number) => c >= lanes * 0.9;
+  // Every wide form needs lanes 1 and 3, or lanes 0 and 2, mostly NUL: once neither pair can get
+  // there (binary files, a class file's constant pool), the rest of the head cannot change the answer.
+  const reachable = (lane: number, read: number) => mostly(zeros[lane]! + lanes - read / 4);
+  for (let i = 0; i < n; i++) {
+    if (head[i] === 0) zeros[i & 3]!++;
+    if ((i & 63) === 63 && !(reachable(1, i + 1) && reachable(3, i + 1)) && !(reachable(0, i + 1) && reachable(2, i + 1))) return undefined;
+  }
   const rarely = (c: number) => c <= lanes * 0.1;
   const [z0, z1, z2, z3] = zeros as [number, number, number, number];
   if (rarely(z0) && mostly(z1) && mostly(z2) && mostly(z3)) return 'utf-32le';

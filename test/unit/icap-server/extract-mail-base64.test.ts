@@ -58,6 +58,17 @@ describe('base64 in JSON and text', () => {
     expect(await scan(JSON.stringify({ file: EICAR.toString('base64') }), { content: { contentType: 'application/json' }, service: 'av' })).toEqual(['EICAR-Test-File']);
   });
 
+  it('the AV service finds base64 files in text read byte for byte (Latin-1), beside multi-byte and invalid UTF-8, at every chunk size', async () => {
+    const carried = zip([{ name: 'eicar.com', data: EICAR }]).toString('base64');
+    const text = Buffer.concat([Buffer.from('résumé — 日本語 😀 '), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(`payload:${carried}\nvoilà 😀`)]);
+    for (const size of [1, 2, 3, 7, text.length]) {
+      expect(await scan(chunked(text, size) as unknown as Buffer, { content: { contentType: 'text/plain' }, service: 'av', method: 'RESPMOD' }), `chunks of ${size}`).toEqual(['EICAR-Test-File']);
+    }
+    const json = Buffer.from(JSON.stringify({ note: 'ça marche — 日本', file: carried }));
+    expect(await scan(chunked(json, 5) as unknown as Buffer, { content: { contentType: 'application/json' }, service: 'av', method: 'RESPMOD' })).toEqual(['EICAR-Test-File']);
+    expect(await scan(Buffer.from('voilà 😀 only text'), { content: { contentType: 'text/plain' }, service: 'av', method: 'RESPMOD' })).toEqual([]);
+  });
+
   it('decodes base64 that is text (an encoded secret), URL-safe too', async () => {
     const secret = Buffer.from('note: TOP-SECRET merger plans, do not share').toString('base64url');
     expect(await dlp(`{"payload":"${secret}"}`, 'application/json')).toEqual(['keyword:top-secret']);
