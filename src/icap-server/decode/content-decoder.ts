@@ -3,9 +3,9 @@
 // DecodeBudget and this stream's compression ratio; past either the stream is destroyed and the
 // rest of the input is dropped, never inflated. A body that does not decode is scanned as it is, so a false
 // `Content-Encoding: gzip` label cannot hide plain text from the detectors.
-import type { Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { ByteSink, DecodeBudget } from './byte-sink.js';
+import { BROKEN, STOPPED, ZlibEngine } from './zlib-engine.js';
 
 export type ContentCoding = 'gzip' | 'deflate' | 'br';
 
@@ -16,33 +16,14 @@ const BLANK = /^[\r\n\t \0]*$/;
 /** Input kept after output began: what a failure or a cut may have swallowed is scanned as it is. */
 const TAIL_BYTES = 64 * 1024;
 
-type Decompressor = Transform & zlib.Zlib;
-
-function writeTo(stream: Decompressor, chunk: Buffer): Promise<boolean> {
-  return new Promise((resolve) => {
-    // A zlib stream that fails never calls the write callback: its close settles the write.
-    const onClose = () => resolve(false);
-    stream.once('close', onClose);
-    stream.write(chunk, (err) => {
-      stream.off('close', onClose);
-      resolve(!err);
-    });
-  });
-}
-
-/**
- * Output in 64 KiB pieces, as the zip reader's inflater: a quarter of the thread-pool round trips
- * of the default 16 KiB, each of which cost as much main-thread time as a piece's decoding.
- */
-const PIECE = { chunkSize: 64 * 1024 };
-
-function create(coding: ContentCoding, first: Buffer): Decompressor {
-  if (coding === 'gzip') return zlib.createGunzip(PIECE);
-  if (coding === 'br') return zlib.createBrotliDecompress(PIECE);
+/** Decoded on this thread, 64 KiB at a time (zlib-engine.ts), not through the thread pool. */
+function create(coding: ContentCoding, first: Buffer): ZlibEngine {
+  if (coding === 'gzip') return new ZlibEngine(zlib.createGunzip());
+  if (coding === 'br') return new ZlibEngine(zlib.createBrotliDecompress());
   // "deflate" is the zlib format (RFC 1950), but some servers send raw deflate (RFC 1951):
   // a zlib header has CM = 8 and a 16-bit check that is a multiple of 31.
   const zlibWrapped = first.length >= 2 && ((first[0] as number) & 0x0f) === 8 && ((first[0] as number) * 256 + (first[1] as number)) % 31 === 0;
-  return zlibWrapped ? zlib.createInflate(PIECE) : zlib.createInflateRaw(PIECE);
+  return new ZlibEngine(zlibWrapped ? zlib.createInflate() : zlib.createInflateRaw());
 }
 
 /**
@@ -58,8 +39,7 @@ export interface Leftovers {
 }
 
 export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budget: DecodeBudget, leftovers?: Leftovers): ByteSink {
-  let stream: Decompressor | undefined;
-  let pump: Promise<void> = Promise.resolve();
+  let engine: ZlibEngine | undefined;
   // leftover: the stream ended or failed, the rest of the input is scanned as it is
   let mode: 'decode' | 'leftover' | 'stopped' = 'decode';
   let producedBytes = 0;
@@ -68,7 +48,6 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
   /** The last input chunks, at least TAIL_BYTES of them: what damage or a cut may have swallowed. */
   let tail: Buffer[] = [];
   let tailBytes = 0;
-  let inputBytes = 0;
   const meter = budget.ratio();
   const rest = leftovers?.sink ?? downstream;
   /** Where input that never decoded at all goes. */
@@ -76,28 +55,12 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
   /** A deflate stream's first byte, while the second that tells zlib from raw is still to come. */
   let first: Buffer = EMPTY;
 
-  const start = (first: Buffer): Decompressor => {
-    const s = create(coding, first);
-    // Errors are read from the failed writes and the iterator; a late one must not crash the worker.
-    s.on('error', () => undefined);
-    stream = s;
-    pump = (async () => {
-      try {
-        for await (const out of s as AsyncIterable<Buffer>) {
-          producedBytes += out.length;
-          rawHead = [];
-          if (!meter.output(out.length)) {
-            mode = 'stopped';
-            s.destroy();
-            return;
-          }
-          await downstream.write(out);
-        }
-      } catch {
-        // A decoding error: write() notices the failed write and hands the input on as it is.
-      }
-    })();
-    return s;
+  const onPiece = async (out: Buffer): Promise<boolean> => {
+    producedBytes += out.length;
+    rawHead = [];
+    if (!meter.output(out.length)) return false;
+    await downstream.write(out);
+    return true;
   };
 
   /**
@@ -107,12 +70,17 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
    */
   const failed = async () => {
     mode = 'leftover';
-    await pump;
     if (producedBytes === 0 && rawHead.length > 0) {
       for (const chunk of rawHead) await undecoded.write(chunk);
     } else for (const chunk of tail) await rest.write(chunk);
     rawHead = [];
     tail = [];
+  };
+
+  /** Past a limit: the engine is dropped and the rest of the input with it, never decoded. */
+  const stop = () => {
+    mode = 'stopped';
+    engine?.close();
   };
 
   return {
@@ -121,14 +89,13 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
       if (mode === 'leftover') return rest.write(piece);
       // "deflate" is told zlib from raw by its first two bytes: a first chunk of one byte waits.
       let chunk = piece;
-      if (stream === undefined && coding === 'deflate') {
+      if (engine === undefined && coding === 'deflate') {
         chunk = first.length > 0 ? Buffer.concat([first, piece]) : piece;
         first = chunk.length < 2 ? chunk : EMPTY;
         if (first.length > 0) return;
       }
-      const s = stream ?? start(chunk);
+      engine ??= create(coding, chunk);
       meter.input(chunk.length);
-      inputBytes += chunk.length;
       if (producedBytes === 0 && rawHeadBytes < MAX_RAW_HEAD_BYTES) {
         rawHead.push(chunk);
         rawHeadBytes += chunk.length;
@@ -136,14 +103,15 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
       tail.push(chunk);
       tailBytes += chunk.length;
       while (tail.length > 1 && tailBytes - (tail[0] as Buffer).length >= TAIL_BYTES) tailBytes -= (tail.shift() as Buffer).length;
-      if (!(await writeTo(s, chunk))) return failed();
-      // The stream ended inside this chunk (inflate and brotli stop at their end; gunzip fails on
-      // what is not another member): its bytes after the end are the leftovers'.
-      const unread = inputBytes - s.bytesWritten;
-      if (unread > 0) {
+      const taken = await engine.run(chunk, false, onPiece);
+      if (taken === STOPPED) return stop();
+      if (taken === BROKEN) return failed();
+      // The stream ended inside this chunk (inflate and brotli stop at their end; gunzip at what
+      // is not another member): its bytes after the end are the leftovers'.
+      if (taken < chunk.length) {
         mode = 'leftover';
-        await pump;
-        const after = chunk.subarray(chunk.length - Math.min(unread, chunk.length));
+        engine.close();
+        const after = chunk.subarray(taken);
         // A line end after the data (PDF writers count one in a stream's length) is no leftover.
         if (!BLANK.test(after.toString('latin1'))) await rest.write(after);
       }
@@ -154,12 +122,13 @@ export function contentDecoder(coding: ContentCoding, downstream: ByteSink, budg
         await undecoded.write(first);
         first = EMPTY;
       }
-      if (mode === 'decode' && stream !== undefined) {
-        stream.end();
-        await pump;
-        if (!stream.readableEnded && mode === 'decode') await failed();
+      if (mode === 'decode' && engine !== undefined) {
+        // A stream that did not reach its end fails here ("unexpected end of file").
+        const taken = await engine.run(EMPTY, true, onPiece);
+        if (taken === STOPPED) stop();
+        else if (taken === BROKEN) await failed();
+        else engine.close();
       }
-      await pump;
       await downstream.end();
       if (rest !== downstream) await rest.end();
     },

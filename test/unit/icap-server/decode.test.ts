@@ -29,6 +29,25 @@ describe('Content-Encoding', () => {
     expect(await scan(`plain ${CARD}`, { content: { contentType: 'text/plain', contentEncoding: 'gzip' } })).toEqual(['payment-card']);
   });
 
+  it('reads every member of a multi-member gzip (RFC 1952 §2.2), what trails the data, and a cut, at chunks of 1..7', async () => {
+    const plain = zlib.gzipSync(Buffer.from('padding text '.repeat(300)));
+    const members = Buffer.concat([plain, zlib.gzipSync(Buffer.from(`second member: card ${CARD}`))]);
+    const trailing = Buffer.concat([plain, Buffer.from(` trailing card ${CARD}`)]);
+    const secret = zlib.gzipSync(Buffer.from(`${'x '.repeat(40_000)} card ${CARD} ${'y '.repeat(40_000)}`));
+    const cut = secret.subarray(0, secret.length - 40);
+    for (const size of [1, 2, 3, 5, 7, 65536]) {
+      for (const [name, body] of [['members', members], ['trailing', trailing], ['cut', cut]] as const) {
+        expect(await scan(chunked(body, size), { content: { contentType: 'text/plain', contentEncoding: 'gzip' } }), `${name} at ${size}`).toEqual(['payment-card']);
+      }
+    }
+    const middle = Buffer.from(`${'x '.repeat(40_000)} card ${CARD} ${'y '.repeat(40_000)}`);
+    for (const coding of ['deflate', 'br'] as const) {
+      const encoded = coding === 'br' ? zlib.brotliCompressSync(middle) : zlib.deflateSync(middle);
+      expect(await scan(Buffer.concat([encoded, Buffer.from(' tail')]), { content: { contentType: 'text/plain', contentEncoding: coding } })).toEqual(['payment-card']);
+      expect(await scan(chunked(encoded.subarray(0, encoded.length - 4), 3), { content: { contentType: 'text/plain', contentEncoding: coding } }), `${coding} cut`).toEqual(['payment-card']);
+    }
+  });
+
   it('finds EICAR inside a gzip-encoded download', async () => {
     expect(await scan(zlib.gzipSync(EICAR), { service: 'av', method: 'RESPMOD', content: { contentEncoding: 'gzip' } })).toEqual(['EICAR-Test-File']);
   });
