@@ -2,11 +2,10 @@
 // zip64 fields, junk and lying headers), tar (ustar, pax, GNU long names), gzip files, nesting;
 // the bomb limits (bytes, ratio, depth, entries) each named, and encrypted entries.
 import zlib from 'node:zlib';
-import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { EICAR } from '../../../src/icap-server/detectors/eicar.js';
 import { fastestMs, timedMs } from '../../support/timing.js';
-import { chunked, zip } from './extract-fixtures.js';
+import { chunked, tarball, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
 
 const SECRET = 'memo: TOP-SECRET plans for the merger';
@@ -14,15 +13,6 @@ const keyword = { detectors: { keywords: [{ name: 'top-secret', words: ['TOP-SEC
 const octets = { contentType: 'application/octet-stream' };
 const dlp = (body: Buffer | Buffer[], icapServer: Record<string, unknown> = {}) => scan(body, { content: octets, icapServer: { ...keyword, ...icapServer } });
 const av = (body: Buffer | Buffer[], icapServer: Record<string, unknown> = {}) => scan(body, { content: octets, service: 'av', method: 'RESPMOD', icapServer });
-
-async function tarball(files: Array<{ name: string; data: Buffer | string }>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const f of files) pack.entry({ name: f.name }, Buffer.from(f.data));
-  pack.finalize();
-  const out: Buffer[] = [];
-  for await (const chunk of pack) out.push(chunk);
-  return Buffer.concat(out);
-}
 
 describe('zip', () => {
   it.each([

@@ -2,6 +2,7 @@
 // in the repository): zip (stored, deflate, data descriptors, zip64 fields, the encrypted flag),
 // OOXML and ODF packages, and chunking helpers.
 import zlib from 'node:zlib';
+import tar from 'tar-stream';
 
 export interface ZipEntry {
   name: string;
@@ -121,6 +122,16 @@ export function xlsx(rows: Array<Array<string | number>>, options: { stringsFirs
   };
   const types: ZipEntry = { name: '[Content_Types].xml', data: '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>' };
   return zip(options.stringsFirst ? [types, shared, sheet] : [types, sheet, { name: 'xl/styles.xml', data: `<styleSheet ${ns}/>` }, shared]);
+}
+
+/** A tar of `files` as tar-stream packs it (ustar). */
+export async function tarball(files: Array<{ name: string; data: Buffer | string }>): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const f of files) pack.entry({ name: f.name }, Buffer.from(f.data));
+  pack.finalize();
+  const out: Buffer[] = [];
+  for await (const chunk of pack) out.push(chunk);
+  return Buffer.concat(out);
 }
 
 export const chunked = (buf: Buffer, size: number): Buffer[] => Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));

@@ -4,10 +4,9 @@
 // files in any other archive still count. The manifest that makes an archive a package may come
 // after the rest; EICAR, cards and every other detector count everywhere.
 import zlib from 'node:zlib';
-import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { EICAR } from '../../../src/icap-server/detectors/eicar.js';
-import { zip } from './extract-fixtures.js';
+import { tarball, zip } from './extract-fixtures.js';
 import { scan } from './helpers.js';
 
 const ELF = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'), Buffer.alloc(600, 1)]);
@@ -18,15 +17,6 @@ const download = (body: Buffer, icapServer: Record<string, unknown> = {}, chunkB
   return scan(chunks, { content: octets, service: 'av', method: 'RESPMOD', icapServer });
 };
 const strict = { detectors: { blockedFileTypes: { insidePackages: true } } };
-
-async function tarball(files: Array<{ name: string; data: Buffer | string }>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const f of files) pack.entry({ name: f.name }, Buffer.from(f.data));
-  pack.finalize();
-  const out: Buffer[] = [];
-  for await (const chunk of pack) out.push(chunk);
-  return Buffer.concat(out);
-}
 
 const npmPackage = (binaryFirst: boolean, extra: Array<{ name: string; data: Buffer | string }> = []) => {
   const manifest = { name: 'package/package.json', data: '{"name":"@esbuild/linux-x64","version":"0.25.0","os":["linux"]}' };
