@@ -56,6 +56,9 @@ export function awsAccessKeyIdDetector(rule: DetectorRule): PatternDetector {
  * The name starts a word (in any case) or a camelCase part (`mySecretKey`): "awS" inside a run of
  * random base64 is no name, and the 40 characters of its next wrapped line are no key.
  */
+/** Two path segments of a word each (`/collection/parallel`): a file or class path, not a key. */
+const PATH_SEGMENTS = /\/[a-z]{4}[^/]*\/[a-z]{4}/;
+
 export function awsSecretKeyDetector(rule: DetectorRule): PatternDetector {
   return {
     type: 'pattern',
@@ -69,12 +72,13 @@ export function awsSecretKeyDetector(rule: DetectorRule): PatternDetector {
     maxMatchChars: 6 + 48 + 40,
     rule,
     // A key is 40 random base64 characters: both cases and a digit or a plus (40 random ones lack
-    // both about once in 1,900). A slash alone is not enough: a Java class path near "AWS" in a
-    // class file (`scala/collection/parallel/AdaptiveWorkSt` after `$AWSFJTWrappedTask;`) is 40
-    // such characters too.
+    // both about once in 1,900), and no path. A Java class path near "AWS" in a class file
+    // (`scala/collection/parallel/AdaptiveWorkSt` after `$AWSFJTWrappedTask;`, or with the length
+    // byte before it, `6scala/collection/parallel/ForkJoinTasks`) is 40 such characters too; two
+    // slashes each before four lower-case letters come in about one random key in 9,000.
     check(m) {
       const key = m[1] ?? '';
-      return /[A-Z]/.test(key) && /[a-z]/.test(key) && /[0-9+]/.test(key) && !key.includes('EXAMPLE') ? 'high' : undefined;
+      return /[A-Z]/.test(key) && /[a-z]/.test(key) && /[0-9+]/.test(key) && !PATH_SEGMENTS.test(key) && !key.includes('EXAMPLE') ? 'high' : undefined;
     },
   };
 }

@@ -51,6 +51,8 @@ describe('credentials', () => {
     // a class file's constant pool: a Java class path of 40 characters after a name holding AWS
     expect(await scan(Buffer.from('\x01\x00\x0f$AWSFJTWrappedTask;\x01\x00\x28scala/collection/parallel/AdaptiveWorkSt\x01\x00', 'latin1'))).toEqual([]);
     expect(await scan('secret: kQxa/vRamTepL/nWusDsfH/jBtgCuaZyXeUoNiPq')).toEqual([]); // slashes and letters, no digit or +
+    expect(await scan(Buffer.from('\x11AWSFJTWrappedTask\x01\x006scala/collection/parallel/ForkJoinTasks\x07\x00', 'latin1'))).toEqual([]); // a length byte that reads 6
+    expect(await scan(`secret: k7Qx/vR2mT4pL/nW1sD6fH3jB5gC0aZyXeUoNiPq`)).toEqual(['aws-secret-key']); // slashes in a key
     expect(await scan('secret: kQxa/vRamTepL/nWusDsfH/jBtgCuaZyXeUoNiP+')).toEqual(['aws-secret-key']);
   });
 
