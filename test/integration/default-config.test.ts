@@ -29,6 +29,8 @@ describe('the default configuration (npm start)', () => {
     doc.admin.enabled = false;
     doc.icapServer.port = icapPort;
     doc.ca.dir = tempDir('dlp-proxy-default-ca-');
+    // the blocks below are incidents: kept in a temp dir, not in the checkout's incidents/
+    doc.incidents.dir = tempDir('dlp-proxy-default-incidents-');
     for (const service of Object.values(doc.services) as Array<{ urls: string[] }>) service.urls = service.urls.map((u) => u.replace(':1344/', `:${icapPort}/`));
     const logger = pino({ level: 'silent' }, new Writable({ write: (_c, _e, cb) => cb() }));
     app = await startApp(parseConfig(doc, 'default.yaml with free ports'), { logger });
