@@ -4,10 +4,15 @@
 // a log line) rather than in prose. Detectors combine these into a confidence.
 import { EVIDENCE_CHARS, lineBounds, type MatchContext } from './text-detector.js';
 
-/** A case-insensitive keyword list as one regular expression, each keyword a whole word. */
-export function keywordPattern(words: readonly string[]): RegExp {
+/**
+ * A case-insensitive keyword list as one regular expression, each keyword a whole word. With
+ * `notAfterDot`, not what follows a word and a dot either: in `hb-subset.cc` the card keyword "cc"
+ * is a C++ file's extension (a member such as `payment.cc = …` is still read as the value's label).
+ */
+export function keywordPattern(words: readonly string[], options: { notAfterDot?: boolean } = {}): RegExp {
   const escaped = [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/ /g, '[\\s_-]?'));
-  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
+  const before = options.notAfterDot === true ? '[\\p{L}\\p{N}]|[\\p{L}\\p{N}]\\.' : '[\\p{L}\\p{N}]';
+  return new RegExp(`(?<!${before})(?:${escaped.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
 }
 
 /** True when `keywords` occurs within `windowChars` before or after the match. */

@@ -78,7 +78,7 @@ export const CARD_KEYWORDS = keywordPattern([
   'discover', 'jcb', 'diners', 'diners club', 'unionpay', 'maestro', 'cardholder', 'card holder', 'cardnumber', 'pan',
   'cvv', 'cvv2', 'cvc', 'cvc2', 'csc', 'security code', 'expiry', 'expiration', 'exp', 'exp date', 'valid thru',
   'kreditkarte', 'karte', 'kartennummer', 'carte', 'carte bancaire', 'tarjeta', 'cartão', 'carta',
-]);
+], { notAfterDot: true });
 
 /** Words of payment that make a contiguous number in prose worth a look. */
 const PAYMENT_WORDS = keywordPattern(['pay', 'paid', 'paying', 'payment', 'payments', 'invoice', 'billing', 'checkout', 'purchase', 'charge', 'charged', 'refund', 'zahlung', 'paiement', 'pago']);

@@ -68,6 +68,19 @@ describe('payment card detector on text', () => {
     expect(await scan('4111+1111 1111+1111')).toEqual([]);
   });
 
+  it('a C++ file name is no card keyword: an OSS-Fuzz test case id beside hb-subset.cc in a changelog is no card; a member named cc still labels one', async () => {
+    const changelog = [
+      '    [subset] fail on offset overflow in tables that we don\'t repack.',
+      '    Fixes: https://oss-fuzz.com/testcase-detail/5229304507138048',
+      '',
+      ' src/hb-subset.cc                                        |   5 ++++-',
+      ' ...testcase-minimized-hb-subset-fuzzer-5229304507138048 | Bin 0 -> 56552 bytes',
+    ].join('\n');
+    expect(await scan(changelog)).toEqual([]);
+    expect(await scan('payment.cc = "4111111111111111";')).toEqual(['payment-card']);
+    expect(await scan('cc 4111111111111111 exp 05/28')).toEqual(['payment-card']);
+  });
+
   it('does not mix separators and finds a card followed by another number', async () => {
     expect(await scan('4111 1111-1111 1111')).toEqual([]);
     expect(await scan('4111 1111 1111 1111 123')).toEqual(['payment-card']);
