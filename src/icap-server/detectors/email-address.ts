@@ -15,10 +15,15 @@ const AT_SIGN = /@/g;
 const RESERVED = /(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localhost|local)$/i;
 const NO_REPLY = /^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)\b/i;
 
-/** The local part before the "@" at `at`: up to 64 characters of A-Z a-z 0-9 . _ % + -, starting with a letter or digit. */
+/**
+ * The local part before the "@" at `at`: up to 64 characters of A-Z a-z 0-9 . _ % + -, starting
+ * with a letter or digit. The letter of an escape (`\n@external.js` in a source map or a JSON
+ * string) is no part of it.
+ */
 function localPart(text: string, at: number): string {
   let start = at;
   while (start > 0 && at - start < 64 && /[A-Za-z0-9._%+-]/.test(text[start - 1] as string)) start--;
+  if (start > 0 && start < at && text[start - 1] === '\\') start++;
   while (start < at && !/[A-Za-z0-9]/.test(text[start] as string)) start++;
   return text.slice(start, at);
 }

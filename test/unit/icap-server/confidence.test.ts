@@ -122,6 +122,12 @@ describe('e-mail address bulk', () => {
     expect(await scan(list(5), { icapServer: { detectors: { emailAddresses: { minCount: 5 } } } })).toEqual(['email-address-bulk']);
   });
 
+  it("an escape's letter before an @ is no address (a source map's `\\n@decorator.name`)", async () => {
+    const bulk = { icapServer: { detectors: { emailAddresses: { minCount: 2 } } } };
+    expect(await scan('"sourcesContent":["@external.js(\\"env\\")\\n@inline.js(\\"x\\")\\r@global.ts"]', { content: { contentType: 'text/plain' }, ...bulk })).toEqual([]);
+    expect(await scan('write to \\njane.roe@corp-mail.net and \\tjohn.doe@corp-mail.net', bulk)).toEqual(['email-address-bulk']);
+  });
+
   it('reserved example domains are low confidence', async () => {
     expect(await scan(list(80, 'example.com'))).toEqual([]);
     expect(await scan(list(80, 'example.com'), { icapServer: low('emailAddresses') })).toEqual(['email-address-bulk']);
