@@ -1,8 +1,9 @@
 // Start dlp-proxy (bench/lib/proxy-child.mjs) for one scenario: the bench's base config (one
 // process: `workers: 1`, which proxy-child.mjs honours by being startApp alone; port 0,
 // the run's CA, the admin listener on a free port as a deployment has it (its /metrics counts ICAP
-// transactions), no built-in ICAP server, a pass-everything policy, the origin CA trusted
-// upstream) with the scenario's own document merged over it, written as YAML.
+// transactions), the incident store in the run's directory, no built-in ICAP server, a
+// pass-everything policy, the origin CA trusted upstream) with the scenario's own document merged
+// over it, written as YAML.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,8 @@ export function baseConfig(files: ProxyRunFiles): ConfigDoc {
     workers: 1,
     proxy: { host: '127.0.0.1', port: 0 },
     ca: { dir: files.caDir },
+    // in the run's directory, removed with it (the default, incidents/, is the checkout's)
+    incidents: { dir: path.join(files.workDir, 'incidents') },
     icapServer: { enabled: false },
     admin: { enabled: true, host: '127.0.0.1', port: 0 },
     upstream: { extraCaFiles: [files.originCaFile] },
