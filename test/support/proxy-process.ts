@@ -48,7 +48,10 @@ export async function clusterConfig<T extends Record<string, unknown>>(caDir: st
 /** Start with `doc` as its config file; resolves once it logged `readyMessage`. */
 export async function startProxyProcess(doc: Record<string, unknown>, readyMessage: string): Promise<ProxyProcess> {
   const file = path.join(tempDir('dlp-proxy-process-'), 'config.yaml');
-  fs.writeFileSync(file, YAML.stringify(doc));
+  // The process runs in the checkout: an incident store the doc does not place goes to a temp dir,
+  // not to the checkout's incidents/.
+  const incidents = { dir: path.join(path.dirname(file), 'incidents'), ...(doc['incidents'] as Record<string, unknown> | undefined) };
+  fs.writeFileSync(file, YAML.stringify({ ...doc, incidents }));
   const child = spawn(process.execPath, [await prebuiltMain(), 'start', '--config', file], { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const lines: LogLine[] = [];
   let stderr = '';
