@@ -2,7 +2,7 @@
 // xml-tokenizer.ts reads the characters they decode to: a tag's local name and end, text checked
 // for what the tokenizer and the UTF-8 decoder would change.
 
-import { address, at, find, GT, LT, SLASH } from './xml-bytes.as';
+import { address, at, find, GT, inputLength, LT, SLASH } from './xml-bytes.as';
 
 export const QUOTE: u32 = 0x22;
 export const APOS: u32 = 0x27;
@@ -69,26 +69,48 @@ export let tagNameEnd: i32 = 0;
  * The `>` that ends the tag whose name starts at `from`, as readTag of xml-tokenizer.ts finds it
  * when the tag's quotes are double and closed (the first `>`); -1 when there is none yet, -2 for
  * a tag with a single quote or an unclosed double one (the tokenizer's regular expression).
+ * Sixteen bytes a step, each kind of byte a mask (a byte at a time was a fifth of a sheet's
+ * scan): the zeros after the input match none of them.
  */
 export function readTag(from: i32): i32 {
-  const gt = find(from, <u8>GT);
-  if (gt < 0) return -1;
+  const end = inputLength();
   let doubles: i32 = 0;
+  let apos = false;
   let name = from;
   let nameEnd = -1;
-  for (let k = from; k < gt; k++) {
-    const c = at(k);
-    if (c == QUOTE) doubles++;
-    else if (c == APOS) return -2;
+  for (let k = from; k < end; k += 16) {
+    const v = v128.load(address(k));
+    const gts = mask(v, GT);
+    // The bytes of the block before the first `>`.
+    const before: u32 = gts != 0 ? (gts & (0 - gts)) - 1 : 0xffff;
+    doubles += <i32>popcnt(mask(v, QUOTE) & before);
+    if ((mask(v, APOS) & before) != 0) apos = true;
     if (nameEnd < 0) {
-      if (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d || c == SLASH) nameEnd = k;
-      else if (c == 0x3a) name = k + 1;
+      const space = v128.or(v128.or(i8x16.eq(v, i8x16.splat(0x20)), i8x16.eq(v, i8x16.splat(0x09))), v128.or(i8x16.eq(v, i8x16.splat(0x0a)), i8x16.eq(v, i8x16.splat(0x0d))));
+      const enders = <u32>i8x16.bitmask(v128.or(space, i8x16.eq(v, i8x16.splat(<i8>SLASH)))) & before;
+      let colons = mask(v, 0x3a) & before;
+      if (enders != 0) {
+        const e = ctz(enders);
+        nameEnd = k + <i32>e;
+        colons &= (<u32>1 << e) - 1;
+      }
+      // A prefix ends at the last colon before the name's end.
+      if (colons != 0) name = k + 32 - <i32>clz(colons);
+    }
+    if (gts != 0) {
+      if (apos || (doubles & 1) != 0) return -2;
+      const gt = k + <i32>ctz(gts);
+      tagName = name;
+      tagNameEnd = nameEnd < 0 ? gt : nameEnd;
+      return gt;
     }
   }
-  if (doubles & 1) return -2;
-  tagName = name;
-  tagNameEnd = nameEnd < 0 ? gt : nameEnd;
-  return gt;
+  return -1;
+}
+
+/** The bytes of `v` that are `c`, as bits. */
+@inline function mask(v: v128, c: u32): u32 {
+  return <u32>i8x16.bitmask(i8x16.eq(v, i8x16.splat(<i8>c)));
 }
 
 /** The end of the processing instruction (XML 1.0 §2.6) at `lt`, past its `?>`, or -1 when it is not all there. */

@@ -62,19 +62,24 @@ function cellTag(from: i32, to: i32): bool {
   let typeEnd: i32 = -1;
   let refAt: i32 = -1;
   let refEnd: i32 = -1;
-  for (let k = from; k < to - 2; k++) {
-    if (at(k) != 0x20 || at(k + 2) != 0x3d) continue;
-    const c = at(k + 1);
-    if (c == 0x74 && typeAt == -1) {
-      typeAt = k + 4;
-      typeEnd = valueEnd(k + 3, to);
-      if (typeEnd < 0) typeAt = -2;
-    } else if (c == 0x72 && refAt == -1) {
-      refAt = k + 4;
-      refEnd = valueEnd(k + 3, to);
-      if (refEnd < 0) refAt = -2;
+  // Sixteen places a step: those where a space stands two bytes before a `=`.
+  for (let base = from; base < to - 2 && (typeAt == -1 || refAt == -1); base += 16) {
+    let places = <u32>i8x16.bitmask(v128.and(i8x16.eq(v128.load(address(base)), i8x16.splat(0x20)), i8x16.eq(v128.load(address(base + 2)), i8x16.splat(0x3d))));
+    if (to - 2 - base < 16) places &= (<u32>1 << <u32>(to - 2 - base)) - 1;
+    while (places != 0 && (typeAt == -1 || refAt == -1)) {
+      const k = base + <i32>ctz(places);
+      places &= places - 1;
+      const c = at(k + 1);
+      if (c == 0x74 && typeAt == -1) {
+        typeAt = k + 4;
+        typeEnd = valueEnd(k + 3, to);
+        if (typeEnd < 0) typeAt = -2;
+      } else if (c == 0x72 && refAt == -1) {
+        refAt = k + 4;
+        refEnd = valueEnd(k + 3, to);
+        if (refEnd < 0) refAt = -2;
+      }
     }
-    if (typeAt != -1 && refAt != -1) break;
   }
   shared = false;
   if (typeAt >= 0) {

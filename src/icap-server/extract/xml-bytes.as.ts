@@ -16,6 +16,11 @@ export function setInput(input: usize, length: i32): void {
   n = length;
 }
 
+/** The input's length: the bytes after it are zeros as far as the kernel reads past it (at()). */
+@inline export function inputLength(): i32 {
+  return n;
+}
+
 /** The address of byte `i` of the input. */
 @inline export function address(i: i32): usize {
   return xml + <usize>i;

@@ -149,6 +149,40 @@ describe('worksheet kernel against the tokenizer and SheetHandler', () => {
     }
   });
 
+  it('tags of every length around the kernel\'s sixteen-byte steps: names, prefixes, quotes, spaces and attributes on both sides of each step', () => {
+    const rand = random(13);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;
+    const fill = (n: number) => 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3).slice(0, n);
+    const space = () => pick([' ', '  ', '\t', '\n', '\r\n', ' \t ']);
+    // Now and then a quote the kernel leaves to the tokenizer.
+    const odd = () => pick([` b="${pick(['>', '\'', 'a>b'])}"`, " c='1'", ' d="1']);
+    const attribute = () => (rand() < 0.05 ? odd() : pick([` a${fill(Math.floor(rand() * 40))}="${fill(Math.floor(rand() * 24))}"`, ` b="${pick(['1', 'x y', 'a:b', ''])}"`, ' s="1"', ' t="s"', ' t="n"', ' r="C7"', ' r="AB12"', ' x:r="D4"']));
+    const prefix = () => (rand() < 0.3 ? `${fill(1 + Math.floor(rand() * 30))}:` : '') + (rand() < 0.1 ? `${fill(Math.floor(rand() * 20))}:` : '');
+    let whole = 0;
+    for (let round = 0; round < 300; round++) {
+      const rows: string[] = [];
+      for (let r = Math.floor(rand() * 6); r > 0; r--) {
+        let row = `<${prefix()}row${rand() < 0.5 ? attribute() : ''}${rand() < 0.3 ? space() : ''}>`;
+        for (let c = Math.floor(rand() * 5); c > 0; c--) {
+          const attributes = Array.from({ length: Math.floor(rand() * 4) }, attribute).join('');
+          const p = prefix();
+          row += `<${p}c${attributes}${rand() < 0.2 ? space() : ''}><${p}v${rand() < 0.2 ? attribute() : ''}>${Math.floor(rand() * 5)}</${p}v${rand() < 0.1 ? space() : ''}></${p}c>`;
+        }
+        rows.push(`${row}</${rand() < 0.9 ? '' : prefix()}row>`);
+      }
+      const xml = Buffer.from(`<worksheet><sheetData>${' '.repeat(round % 16)}${rows.join(pick(['', ' ', '\n']))}</sheetData></worksheet>`);
+      const setting = SETTINGS[round % 3] as Setting;
+      const want = read(xml, [], setting, false).text;
+      for (const size of [1, 3, 16, 17, xml.length]) {
+        const got = read(xml, cutsEvery(size, xml.length), setting, true);
+        expect(got.text, xml.toString()).toBe(want);
+        if (size === xml.length && !got.handedOver) whole++;
+      }
+    }
+    // Most are read by the kernel to the end (single quotes and unclosed ones are handed over).
+    expect(whole).toBeGreaterThan(150);
+  });
+
   it('a sheet written at once, larger than a kernel call reads, is read a call at a time by the kernel to the end', () => {
     const rand = random(3);
     const xml = sheet(rand, 40_000, false);
