@@ -9,7 +9,7 @@ import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { OOXML_TEXT_PART, ooxmlText } from './ooxml-text.js';
 import { SheetHandler, Workbook } from './spreadsheet-cells.js';
-import { type PartReader, SheetScan, StringsScan } from './spreadsheet-scan.js';
+import { type PartReader, type PartScan, SheetScan, StringsScan } from './spreadsheet-scan.js';
 import { SharedStringsHandler } from './spreadsheet-strings.js';
 
 const WORKSHEET = /(?:^|\/)worksheets\/[^/]+\.xml$/i;
@@ -37,8 +37,8 @@ export class OfficeParts {
    * memory it reads from, `room` (LendingSink.room: an inflater writes its output there).
    */
   open(name: string): { sink: ByteSink; room?: (bytes: number) => Buffer } {
-    if (WORKSHEET.test(name)) return { sink: this.ctx.probed(this.sheet()) };
-    if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return { sink: this.ctx.probed(this.sharedStrings()) };
+    if (WORKSHEET.test(name)) return this.part(this.sheet());
+    if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return this.part(this.sharedStrings());
     if (OOXML_TEXT_PART.test(name)) {
       const part = ooxmlText(this.ctx.text(this.depth));
       return { sink: this.ctx.probed(part), room: (bytes) => part.room(bytes) };
@@ -68,6 +68,11 @@ export class OfficeParts {
     }
   }
 
+  /** A part read by a kernel, which lends the memory it reads from. */
+  private part({ sink, reader }: { sink: ByteSink; reader: PartScan }): { sink: ByteSink; room: (bytes: number) => Buffer } {
+    return { sink: this.ctx.probed(sink), room: (bytes) => reader.room(bytes) };
+  }
+
   /** An ODF manifest: `encryption-data` makes the document `encrypted-content`. */
   private manifest(): ByteSink {
     let tail = '';
@@ -84,23 +89,27 @@ export class OfficeParts {
     };
   }
 
-  private sheet(): ByteSink {
+  private sheet(): { sink: ByteSink; reader: PartScan } {
     const handler = new SheetHandler(this.workbook);
     const text = this.ctx.text(this.depth);
-    return xmlSink(new SheetScan(handler), () => handler.take(), text, async () => {
+    const reader = new SheetScan(handler);
+    const sink = xmlSink(reader, () => handler.take(), text, async () => {
       if (handler.holding) this.held.push({ handler, text });
       else await text.end();
     });
+    return { sink, reader };
   }
 
-  private sharedStrings(): ByteSink {
+  private sharedStrings(): { sink: ByteSink; reader: PartScan } {
     const handler = new SharedStringsHandler(this.workbook);
     const spill = this.ctx.text(this.depth);
-    return xmlSink(new StringsScan(handler), () => handler.take(), spill, async () => {
+    const reader = new StringsScan(handler);
+    const sink = xmlSink(reader, () => handler.take(), spill, async () => {
       await spill.end();
       this.workbook.setStrings(handler.strings);
       await this.release();
     });
+    return { sink, reader };
   }
 }
 

@@ -53,16 +53,29 @@ const PADDING = 32;
 
 let kernel: Kernel<Exports> | undefined;
 const EMPTY = Buffer.alloc(0);
+/** Kernel calls so far, and the one after which room() lent the memory where its input goes. */
+let calls = 0;
+let lentAfter = -1;
 
 const align = (at: number) => (at + 15) & ~15;
 
-/** The kernel's memory of at least `size` bytes with `xml` at INPUT_AT, zeros after it. */
-function load(xml: Buffer, size: number): { bytes: Buffer; exports: Exports } {
+/** The kernel's memory, of at least `size` bytes. */
+function memory(size: number): Buffer {
   kernel ??= new Kernel<Exports>(SPREADSHEET_SCAN_WASM);
-  const bytes = kernel.reserve(size);
-  bytes.set(xml, INPUT_AT);
+  return kernel.reserve(size);
+}
+
+/**
+ * The kernel's memory of at least `size` bytes with `xml` at INPUT_AT (copied there unless it is
+ * already there: written into lent memory by an inflater, or staged), zeros after it.
+ */
+function load(xml: Buffer, size: number): { bytes: Buffer; exports: Exports } {
+  const bytes = memory(size);
+  const inPlace = xml.buffer === bytes.buffer && xml.byteOffset === bytes.byteOffset + INPUT_AT;
+  if (!inPlace) bytes.set(xml, INPUT_AT);
   bytes.fill(0, INPUT_AT + xml.length, INPUT_AT + xml.length + PADDING);
-  return { bytes, exports: kernel.exports };
+  calls++;
+  return { bytes, exports: (kernel as Kernel<Exports>).exports };
 }
 
 /** The i32 results the kernel stored. */
@@ -70,16 +83,33 @@ function results(bytes: Buffer, count: number): number[] {
   return Array.from({ length: count }, (_, k) => bytes.readInt32LE(RESULT_AT + 4 * k));
 }
 
-/** A part read by a kernel call at a time, from commit point to commit point, then by the tokenizer. */
-abstract class PartScan implements PartReader {
+/**
+ * A part read by a kernel call at a time, from commit point to commit point, then by the
+ * tokenizer. It lends the kernel's memory to an inflater (room()), so that what is inflated is
+ * read where it was written, its carry put before it: a copy of each piece into a new buffer,
+ * another with the carry and a third into the kernel's memory were a tenth of an xlsx scan.
+ */
+export abstract class PartScan implements PartReader {
   /** From the last commit point: read again with the next chunk. */
   private carry = EMPTY;
   /** The tokenizer, once the kernel has stopped for good. */
   private rest: PartReader | undefined;
+  /** The memory room() lent last. */
+  private lent: ArrayBufferLike | undefined;
+
+  /** Room for the next chunk in the kernel's memory, after the carry (LendingSink.room of ooxml-text.ts). */
+  room(bytes: number): Buffer {
+    const at = INPUT_AT + this.carry.length;
+    if (this.rest !== undefined || this.carry.length + bytes > MAX_CALL_BYTES) return Buffer.allocUnsafe(bytes);
+    const lent = memory(this.size(this.carry.length + bytes)).subarray(at, at + bytes);
+    lentAfter = calls;
+    this.lent = lent.buffer;
+    return lent;
+  }
 
   write(chunk: Buffer): void {
     if (this.rest !== undefined) this.rest.write(chunk);
-    else this.read(this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk, false);
+    else this.read(this.stage(chunk), false);
   }
 
   end(): void {
@@ -87,18 +117,39 @@ abstract class PartScan implements PartReader {
     this.rest?.end();
   }
 
-  /** One kernel call over `xml`, what it read handed on: why it stopped, and the commit point. */
-  protected abstract call(xml: Buffer): { stop: number; done: number };
+  /** Bytes of the kernel's memory that a call reading `n` bytes lays out. */
+  protected abstract size(n: number): number;
+
+  /** One kernel call over `xml`, what it read handed on: why it stopped, the commit point, and its input in the kernel's memory. */
+  protected abstract call(xml: Buffer): { stop: number; done: number; input: Buffer };
 
   /** The tokenizer's reader, its handler in the state it has at the last commit point. */
   protected abstract tokenizer(): PartReader;
+
+  /** The carry and `chunk` as one input: in the kernel's memory at INPUT_AT when they fit a call. */
+  private stage(chunk: Buffer): Buffer {
+    const carry = this.carry;
+    const n = carry.length + chunk.length;
+    if (n > MAX_CALL_BYTES) return carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const bytes = memory(this.size(n));
+    const lent = chunk.buffer === bytes.buffer && chunk.byteOffset === bytes.byteOffset + INPUT_AT + carry.length;
+    // Lent memory is read by the call right after the room() that lent it (nothing awaits between
+    // them); had any other call come first, its input would have overwritten this chunk, and had
+    // the memory grown, the chunk would be gone with the old one.
+    if ((lent && lentAfter !== calls) || (chunk.buffer === this.lent && this.lent !== bytes.buffer)) throw new Error('spreadsheet-scan: lent kernel memory was reused before it was read');
+    lentAfter = -1;
+    if (!lent) bytes.set(chunk, INPUT_AT + carry.length);
+    bytes.set(carry, INPUT_AT);
+    return bytes.subarray(INPUT_AT, INPUT_AT + n);
+  }
 
   private read(xml: Buffer, final: boolean): void {
     this.carry = EMPTY;
     for (;;) {
       const part = xml.length > MAX_CALL_BYTES ? xml.subarray(0, MAX_CALL_BYTES) : xml;
-      const { stop, done } = this.call(part);
-      const unread = xml.subarray(done);
+      const { stop, done, input } = this.call(part);
+      // What was read whole is in the kernel's memory (where the next call copies what it reads).
+      const unread = part === xml ? input.subarray(done) : xml.subarray(done);
       if ((stop === FULL || (stop === MORE && part !== xml)) && done > 0) {
         xml = unread;
         continue;
@@ -130,15 +181,14 @@ export class SheetScan extends PartScan {
     return tokenizerReader(this.handler);
   }
 
-  protected call(xml: Buffer): { stop: number; done: number } {
+  protected size(n: number): number {
+    return sheetLayout(n).end;
+  }
+
+  protected call(xml: Buffer): { stop: number; done: number; input: Buffer } {
     const n = xml.length;
-    const out = align(INPUT_AT + n + PADDING);
-    const room = 2 * n + 65_536;
-    const cell = align(out + room);
-    const rows = align(cell + n + PADDING);
-    // A row takes at least `<row/>`, a cell `<c/>`.
-    const holes = rows + 12 * (Math.ceil(n / 6) + 1);
-    const { bytes, exports } = load(xml, holes + 8 * (Math.ceil(n / 4) + 1));
+    const { out, room, cell, rows, holes, end } = sheetLayout(n);
+    const { bytes, exports } = load(xml, end);
     exports.scan(INPUT_AT, n, out, room, cell, rows, holes, RESULT_AT);
     const [stop, done, written, rowCount, holeCount, shared, column, value, valueEnd] = results(bytes, 9) as [number, number, number, number, number, number, number, number, number];
     if (rowCount > 0) {
@@ -146,8 +196,19 @@ export class SheetScan extends PartScan {
       this.handler.rowsRead(text, new Int32Array(bytes.buffer, rows, 3 * rowCount), rowCount, new Int32Array(bytes.buffer, holes, 2 * holeCount));
     }
     if (shared >= 0) this.last = [shared === 1, column, valueEnd < 0 ? String(value) : bytes.toString('utf8', out + value, out + valueEnd)];
-    return { stop, done };
+    return { stop, done, input: bytes.subarray(INPUT_AT, INPUT_AT + n) };
   }
+}
+
+/** Where a worksheet call over `n` bytes puts its output, cell, row records and holes, and the end of them. */
+function sheetLayout(n: number): { out: number; room: number; cell: number; rows: number; holes: number; end: number } {
+  const out = align(INPUT_AT + n + PADDING);
+  const room = 2 * n + 65_536;
+  const cell = align(out + room);
+  const rows = align(cell + n + PADDING);
+  // A row takes at least `<row/>`, a cell `<c/>`.
+  const holes = rows + 12 * (Math.ceil(n / 6) + 1);
+  return { out, room, cell, rows, holes, end: holes + 8 * (Math.ceil(n / 4) + 1) };
 }
 
 export class StringsScan extends PartScan {
@@ -159,15 +220,25 @@ export class StringsScan extends PartScan {
     return tokenizerReader(this.handler);
   }
 
-  protected call(xml: Buffer): { stop: number; done: number } {
+  protected size(n: number): number {
+    return stringsLayout(n).end;
+  }
+
+  protected call(xml: Buffer): { stop: number; done: number; input: Buffer } {
     const n = xml.length;
-    const out = align(INPUT_AT + n + PADDING);
-    // A string takes at least `<si/>`.
-    const records = align(out + n + PADDING);
-    const { bytes, exports } = load(xml, records + 8 * (Math.ceil(n / 5) + 1));
+    const { out, records, end } = stringsLayout(n);
+    const { bytes, exports } = load(xml, end);
     exports.strings(INPUT_AT, n, out, records, RESULT_AT);
     const [stop, done, written, count] = results(bytes, 4) as [number, number, number, number];
     if (count > 0) this.handler.stringsRead(bytes.toString('utf8', out, out + written), new Int32Array(bytes.buffer, records, 2 * count), count);
-    return { stop, done };
+    return { stop, done, input: bytes.subarray(INPUT_AT, INPUT_AT + n) };
   }
+}
+
+/** Where a shared string call over `n` bytes puts its text and records, and the end of them. */
+function stringsLayout(n: number): { out: number; records: number; end: number } {
+  const out = align(INPUT_AT + n + PADDING);
+  // A string takes at least `<si/>`.
+  const records = align(out + n + PADDING);
+  return { out, records, end: records + 8 * (Math.ceil(n / 5) + 1) };
 }
