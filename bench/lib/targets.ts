@@ -78,7 +78,8 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
       }
     }
     case 'node-proxy': {
-      const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.mjs', import.meta.url)), []);
+      const args = target.reqmod ? [await cicapUrl(target.reqmod)] : [];
+      const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.mjs', import.meta.url)), args);
       return { pid: proxy.pid, proxyPort: proxy.ready.port, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
     }
     case 'squid': {

@@ -36,8 +36,12 @@ export type Target =
    * through the run's c-icap (REQMOD and/or RESPMOD), as squid is deployed with c-icap.
    */
   | { kind: 'squid'; bump?: boolean; icap?: { reqmod?: CicapService; respmod?: CicapService } }
-  /** The smallest node:http forward proxy (bench/lib/node-proxy-child.mjs): what Node alone costs. */
-  | { kind: 'node-proxy' };
+  /**
+   * The smallest node:http forward proxy (bench/lib/node-proxy-child.mjs): what Node alone costs;
+   * with `reqmod`, every request body is held and sent by REQMOD to that service of the run's c-icap
+   * first (the floor of a scanning proxy in Node).
+   */
+  | { kind: 'node-proxy'; reqmod?: CicapService };
 
 export interface Load {
   protocol: 'http' | 'https';

@@ -1,6 +1,6 @@
 // The suite, in the order it runs, in groups: each ceiling first, then dlp-proxy, then squid (the
-// bare node:http reference proxy after the 1 KiB group); scanned downloads and uploads with cold and
-// warm verdict caches against the built-in service and c-icap, then squid with the same c-icap;
+// bare node:http reference proxy after the 1 KiB group, and scanning through c-icap after the
+// uploads); scanned downloads and uploads with cold and warm verdict caches against the built-in service and c-icap, then squid with the same c-icap;
 // `npm start` with workers: 1 and 2 (throughput, and the verdict cache across workers); the large
 // scanned transfers; last the slow-origin downloads under each delivery mode. A scenario is one
 // small file (name, target with its config, load); add one here to run it.
@@ -15,6 +15,7 @@ import largeDownloadBuiltin200m from './large-download-builtin-200m.js';
 import largeDownloadBuiltinInproc100m from './large-download-builtin-inproc-100m.js';
 import largeUploadBuiltin100m from './large-upload-builtin-100m.js';
 import largeUploadBuiltin200m from './large-upload-builtin-200m.js';
+import nodeProxyCicapUpload16k from './node-proxy-cicap-upload-16k.js';
 import nodeProxyHttp1k from './node-proxy-http-1k.js';
 import passthroughHttp1k from './passthrough-http-1k.js';
 import passthroughHttp64k from './passthrough-http-64k.js';
@@ -69,6 +70,7 @@ export const scenarios: readonly Scenario[] = [
   scannedUploadCicapCold,
   scannedUploadCicapWarm,
   squidCicapUpload16k,
+  nodeProxyCicapUpload16k,
   workers1PassthroughHttp1k,
   workers2PassthroughHttp1k,
   workers1ScannedUploadCicapWarm,
