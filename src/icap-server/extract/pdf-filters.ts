@@ -5,6 +5,7 @@
 import zlib from 'node:zlib';
 import { type ByteSink, type DecodeBudget, RATIO_FLOOR_BYTES } from '../decode/byte-sink.js';
 import { contentDecoder } from '../decode/content-decoder.js';
+import { BROKEN, STOPPED, ZlibEngine } from '../decode/zlib-engine.js';
 
 const NAMES: Record<string, string> = {
   FlateDecode: 'flate', Fl: 'flate', ASCII85Decode: 'a85', A85: 'a85', ASCIIHexDecode: 'hex', AHx: 'hex',
@@ -50,30 +51,55 @@ export function filterChain(filters: string[], out: ByteSink, budget: DecodeBudg
   return sink;
 }
 
+/** A whole stream is inflated with its last input flushed, not finished: a cut one gives what it holds. */
+const WHOLE = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+/** Engines kept between streams (a PDF is read a stream at a time; more only when scans run side by side). */
+const MAX_SPARE_ENGINES = 4;
+const spare: Record<'zlib' | 'raw', ZlibEngine[]> = { zlib: [], raw: [] };
+
 /**
- * A Flate stream whose bytes are all here, inflated at once, synchronously: most content streams
- * are small, and a zlib stream per stream costs more than its data. The output is bounded by the
- * ratio limit (maxOutputLength) and counted against the body's budget; a truncated stream gives
- * what it holds, and `rest` the bytes after the end of its data (some writers count an end of
- * line; anything more is not Flate). 'stopped' when a limit stopped it, 'broken' when it is not
- * zlib or raw deflate.
+ * `data` inflated as one zlib (RFC 1950) or raw deflate stream by an engine taken from the spares
+ * and put back reset: a PDF holds thousands of small Flate streams, and a zlib object made and
+ * closed for each (zlib.inflateSync) cost a tenth of reading them. Its output within `limit`
+ * bytes (else 'stopped') and how many bytes the stream took; 'broken' when it is not that format.
  */
-export function inflateAtOnce(data: Buffer, budget: DecodeBudget, maxRatio: number): { out: Buffer; rest: Buffer } | 'stopped' | 'broken' {
+async function inflateAs(format: 'zlib' | 'raw', data: Buffer, limit: number): Promise<{ out: Buffer; taken: number } | 'stopped' | 'broken'> {
+  const engine = spare[format].pop() ?? new ZlibEngine(format === 'zlib' ? zlib.createInflate(WHOLE) : zlib.createInflateRaw(WHOLE));
+  const pieces: Buffer[] = [];
+  let size = 0;
+  const taken = await engine.run(data, true, (piece) => {
+    size += piece.length;
+    pieces.push(piece);
+    return size <= limit;
+  });
+  if (!engine.broken) {
+    (engine.zlib as zlib.Inflate | zlib.InflateRaw).reset();
+    if (spare[format].length < MAX_SPARE_ENGINES) spare[format].push(engine);
+    else engine.close();
+  }
+  if (taken === BROKEN) return 'broken';
+  if (taken === STOPPED) return 'stopped';
+  return { out: pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, size), taken };
+}
+
+/**
+ * A Flate stream whose bytes are all here, inflated at once: most content streams are small, and
+ * a zlib stream per stream costs more than its data. The output is bounded by the ratio limit and
+ * counted against the body's budget; a truncated stream gives what it holds, and `rest` the bytes
+ * after the end of its data (some writers count an end of line; anything more is not Flate).
+ * 'stopped' when a limit stopped it, 'broken' when it is neither zlib nor raw deflate.
+ */
+export async function inflateAtOnce(data: Buffer, budget: DecodeBudget, maxRatio: number): Promise<{ out: Buffer; rest: Buffer } | 'stopped' | 'broken'> {
   const meter = budget.ratio();
   meter.input(data.length);
-  const maxOutputLength = Math.max(RATIO_FLOOR_BYTES, maxRatio * data.length) + 1;
-  for (const inflate of [zlib.inflateSync, zlib.inflateRawSync]) {
-    try {
-      const options = { maxOutputLength, finishFlush: zlib.constants.Z_SYNC_FLUSH, info: true };
-      // With `info`, node:zlib answers the output and the engine, whose bytesWritten is the input it read.
-      const { buffer, engine } = inflate(data, options) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-      return meter.output(buffer.length) ? { out: buffer, rest: data.subarray(engine.bytesWritten) } : 'stopped';
-    } catch (err) {
-      if (err instanceof RangeError) {
-        budget.stop('ratio');
-        return 'stopped';
-      }
+  const limit = Math.max(RATIO_FLOOR_BYTES, maxRatio * data.length) + 1;
+  for (const format of ['zlib', 'raw'] as const) {
+    const inflated = await inflateAs(format, data, limit);
+    if (inflated === 'stopped') {
+      budget.stop('ratio');
+      return 'stopped';
     }
+    if (inflated !== 'broken') return meter.output(inflated.out.length) ? { out: inflated.out, rest: data.subarray(inflated.taken) } : 'stopped';
   }
   return 'broken';
 }

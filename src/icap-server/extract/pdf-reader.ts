@@ -162,7 +162,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
    * the end of its data, are not accounted for: text in the frame of a stream.
    */
   const inflateWhole = async (open: OpenStream, data: Buffer): Promise<boolean> => {
-    const inflated = inflateAtOnce(data, ctx.budget, ctx.limits.extract.maxRatio);
+    const inflated = await inflateAtOnce(data, ctx.budget, ctx.limits.extract.maxRatio);
     if (inflated === 'broken') {
       unaccounted.push(data, Buffer.from('\n'));
       return false;
