@@ -6,7 +6,7 @@
 // text. The tokenizer is incremental: a token cut at the end of a chunk waits for the next one;
 // inline images (BI … ID … EI) are skipped.
 import { hexDigits, numberAt, part, readHexString, readLiteralPart, readLiteralString } from './pdf-content-strings.js';
-import { CodeBuffer, doubled, NEW_LINE, ShownText, WORD_GAP } from './pdf-shown-text.js';
+import { CodeBuffer, doubled, giveBack, NEW_LINE, ShownText, spareIntsOr, WORD_GAP } from './pdf-shown-text.js';
 import { ENDS_TOKEN } from './pdf-syntax.js';
 
 const MAX_TOKEN_CHARS = 256 * 1024;
@@ -25,6 +25,8 @@ const NAME = 3;
 const ARRAY = 4;
 /** An item of a TJ array that is a word gap rather than the end of a string's codes. */
 const GAP = -1;
+const NO_BYTES = new Uint8Array(0);
+const NO_INTS = new Int32Array(0);
 
 /**
  * Operands are kept as kinds and values (the last MAX_OPERANDS of them). The codes of the last
@@ -42,9 +44,9 @@ export class ContentTextParser {
   private count = 0;
   /** Arrays and dictionaries open (§7.3.6, §7.3.7). */
   private depth = 0;
-  private readonly scratch = new CodeBuffer();
+  private readonly scratch = new CodeBuffer(true);
   /** A TJ array's items: where a string's codes end in `scratch`, or GAP. */
-  private items: Int32Array = new Int32Array(64);
+  private items: Int32Array = spareIntsOr(64);
   private itemCount = 0;
   private levelCodes = 0;
   private levelItems = 0;
@@ -66,11 +68,18 @@ export class ContentTextParser {
     this.consume(carry === undefined ? chunk : Buffer.concat([carry, chunk]), false);
   }
 
+  /** The stream is over: the parser is not written to again, and gives its spare arrays back. */
   end(): void {
     const carry = this.carry;
     this.carry = undefined;
     if (carry !== undefined) this.consume(carry, true);
     this.shown.seal();
+    // Given back once, and not written again: a write after the end grows arrays of its own.
+    giveBack(this.scratch.bytes);
+    giveBack(this.items);
+    this.scratch.bytes = NO_BYTES;
+    this.scratch.length = 0;
+    this.items = NO_INTS;
   }
 
   private cut(b: Buffer, from: number, final: boolean): void {

@@ -11,10 +11,44 @@ export const WORD_GAP = -2;
 /** Fonts knownFont() compares a name with. */
 const RECENT_FONTS = 8;
 
+/**
+ * Arrays that a stream's reading grew into, given back when it is over for the next stream to
+ * take: a PDF holds thousands of small content streams, and the arrays each one made and grew
+ * (memory outside the heap, a few kilobytes each) were a fifth of reading them. A few are kept,
+ * none larger than MAX_SPARE_BYTES.
+ */
+const MAX_SPARE = 4;
+const MAX_SPARE_BYTES = 256 * 1024;
+const spareBytes: Uint8Array[] = [];
+const spareInts: Int32Array[] = [];
+
+/** A spare array (of the last one given back) or a new one of `length`. */
+export function spareOr(length: number): Uint8Array {
+  return spareBytes.pop() ?? new Uint8Array(length);
+}
+
+export function spareIntsOr(length: number): Int32Array {
+  return spareInts.pop() ?? new Int32Array(length);
+}
+
+/** Gives `array` back: it is no one's any more. */
+export function giveBack(array: Uint8Array | Int32Array): void {
+  if (array.length === 0 || array.byteLength > MAX_SPARE_BYTES) return;
+  // An array given back twice would be taken by two parsers.
+  if (array instanceof Int32Array) {
+    if (spareInts.length < MAX_SPARE && !spareInts.includes(array)) spareInts.push(array);
+  } else if (spareBytes.length < MAX_SPARE && !spareBytes.includes(array)) spareBytes.push(array);
+}
+
 /** Bytes written one after another: `bytes[0, length)`, grown as needed. */
 export class CodeBuffer {
-  bytes: Uint8Array = new Uint8Array(256);
+  bytes: Uint8Array;
   length = 0;
+
+  /** `bytes` a spare array when `spare`, given back by the owner (else a new one of 256 bytes). */
+  constructor(spare = false) {
+    this.bytes = spare ? spareOr(256) : new Uint8Array(256);
+  }
 
   /** The bytes, with room for `more` after `used` (a new array when they had not). */
   room(used: number, more: number): Uint8Array {
@@ -27,18 +61,18 @@ export class CodeBuffer {
   }
 }
 
-/** A copy of `array` with room for as many again. */
+/** A copy of `array` with room for as many again (and for some, when it has none). */
 export function doubled(array: Int32Array): Int32Array {
-  const grown = new Int32Array(array.length * 2);
+  const grown = new Int32Array(Math.max(16, array.length * 2));
   grown.set(array);
   return grown;
 }
 
 export class ShownText {
-  /** The shown codes, one after another. */
-  readonly codes = new CodeBuffer();
+  /** The shown codes, one after another (in a spare array until seal()). */
+  readonly codes = new CodeBuffer(true);
   /** Pairs of a font (an index into `fonts`) or a separator (NEW_LINE, WORD_GAP), and where the run's codes end. */
-  runs: Int32Array = new Int32Array(32);
+  runs: Int32Array = spareIntsOr(32);
   /** Entries of `runs` in use (two a run). */
   used = 0;
   /** Resource names of the fonts, as Tf names them (§9.3.1). */
@@ -93,11 +127,15 @@ export class ShownText {
     this.run(kind);
   }
 
-  /** Drops the room left for more, once the stream is over, when it is more than a quarter. */
+  /** Once the stream is over: what it shows kept in arrays of their size, the spare ones given back. */
   seal(): void {
     const { bytes, length } = this.codes;
-    if (bytes.length - length > length >> 2) this.codes.bytes = bytes.slice(0, length);
-    if (this.runs.length - this.used > this.used >> 2) this.runs = this.runs.slice(0, this.used);
+    this.codes.bytes = bytes.slice(0, length);
+    const runs = this.runs;
+    this.runs = runs.slice(0, this.used);
+    // Given back once: a second seal() has arrays of its own here.
+    giveBack(bytes);
+    giveBack(runs);
   }
 
   private run(kind: number): void {

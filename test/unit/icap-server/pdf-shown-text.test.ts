@@ -135,3 +135,67 @@ describe('ToUnicode tables', () => {
     expect(decode([0, 1, 0, 2], cmap)).toBe('\ud83d\u20ac');
   });
 });
+
+describe('arrays a content stream parser takes from the spares and gives back at its end', () => {
+  /** A stream whose strings, arrays and fonts are its own: `k` in each, long ones now and then. */
+  const stream = (k: number) => `/F${k % 3} 9 Tf [(a${k}) -300 <00${(k % 256).toString(16).padStart(2, '0')}41> (${'x'.repeat(k % 7 === 0 ? 5000 : k % 40)})] TJ T* (s${k}\\)) Tj ${'(y) '.repeat(k % 90)}Tj`;
+
+  /** What each of `contents` shows, read by parsers side by side (several hold spare arrays at once), chunks of 5 taking turns. */
+  const sideBySide = (contents: Buffer[]): ContentTextParser[] => {
+    const parsers = contents.map(() => new ContentTextParser());
+    for (let at = 0; contents.some((c) => at < c.length); at += 5) contents.forEach((c, k) => at < c.length && (parsers[k] as ContentTextParser).write(c.subarray(at, at + 5)));
+    parsers.forEach((p) => p.end());
+    return parsers;
+  };
+  const text = (p: ContentTextParser): string => {
+    const { codes, runs, fonts, used } = p.shown;
+    let out = '';
+    for (let r = 0; r < used; r += 2) {
+      const kind = runs[r] as number;
+      out += kind === NEW_LINE ? '\n' : kind === WORD_GAP ? ' ' : `${fonts[kind]}[${Buffer.from(codes.bytes.subarray(r === 0 ? 0 : runs[r - 1], runs[r + 1])).toString('latin1')}]`;
+    }
+    return out;
+  };
+
+  it('parsers one after another, side by side, and written to after their end read what each reads alone', () => {
+    const contents = Array.from({ length: 60 }, (_, k) => Buffer.from(stream(k), 'latin1'));
+    const want = contents.map((c) => shown(c.toString('latin1')));
+    const parsers = sideBySide(contents);
+    // A parser written to and ended again after its end keeps what it showed, and gives back no array twice.
+    const late = parsers[0] as ContentTextParser;
+    late.write(Buffer.from(stream(98)));
+    late.end();
+    late.end();
+    const seen = parsers.map(text);
+    expect(seen.slice(1)).toEqual(want.slice(1));
+    expect(seen[0]?.startsWith(want[0] as string)).toBe(true);
+    expect(sideBySide(contents).map(text)).toEqual(want);
+  });
+
+  it('a parser written to after its end does not write into the arrays it gave back, which another parser now holds', () => {
+    const ended = new ContentTextParser();
+    ended.write(Buffer.from(stream(7), 'latin1'));
+    ended.end();
+    const next = new ContentTextParser();
+    const content = Buffer.from(stream(8), 'latin1');
+    // The next parser has shown its first array and holds an operand when the ended one is written to.
+    const cut = content.indexOf('T*') + 6;
+    next.write(content.subarray(0, cut));
+    ended.write(Buffer.from('[(zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz) (zzz', 'latin1'));
+    next.write(content.subarray(cut));
+    next.end();
+    expect(text(next)).toBe(shown(content.toString('latin1')));
+  });
+
+  it('what an ended parser showed stays as it was while later parsers reuse the arrays it gave back', () => {
+    const first = new ContentTextParser();
+    first.write(Buffer.from(stream(5), 'latin1'));
+    first.end();
+    const codes = Buffer.from(first.shown.codes.bytes.subarray(0, first.shown.codes.length)).toString('latin1');
+    const runs = Array.from(first.shown.runs.subarray(0, first.shown.used));
+    for (let k = 0; k < 20; k++) shown(stream(k));
+    expect(Buffer.from(first.shown.codes.bytes.subarray(0, first.shown.codes.length)).toString('latin1')).toBe(codes);
+    expect(Array.from(first.shown.runs.subarray(0, first.shown.used))).toEqual(runs);
+    expect(codes).toContain('a5');
+  });
+});
