@@ -10,12 +10,17 @@
 //                                       a full run profiles the pass and the scan path by default
 //                                       (passthrough-http-1k, scanned-upload-cicap-cold); --profile ''
 //                                       profiles nothing
-//   npm run bench -- --warmup-ms N      warm each scenario up for N ms before measuring (default 1000)
+//   npm run bench -- --warmup-ms N      one warm-up cycle lasts N ms (default 2500; quick: 250)
+//   npm run bench -- --warmup-cycles N  warm up in cycles until the target's CPU per request settles
+//                                       (no longer 10 % below the best cycle before), at most N
+//                                       (default 8; quick: 1)
 //   npm run bench -- --transfer-size S  cut the large transfers to S (e.g. 16MiB; quick: 16 MiB)
 //   npm run bench -- --render FILE      only write RESULTS.md and the chart again from a results JSON
 //   npm run bench -- --ab DIR --only REGEX [--rounds N]
 //                                       this tree's build against another build's dist DIR, in
 //                                       alternating rounds (default 6); writes bench/results/ab.md
+//   BENCH_PROXY_NODE_FLAGS='--trace-opt --trace-deopt' BENCH_PROXY_STDOUT=FILE npm run bench -- ...
+//                                       node flags for each dlp-proxy under test, its stdout to FILE
 // Load goes to 127.0.0.1 only; every scenario stops by itself; everything started is stopped at the
 // end, on an error, and on SIGINT/SIGTERM.
 import fs from 'node:fs';
@@ -46,6 +51,7 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     'duration-ms': { type: 'string' },
     'warmup-ms': { type: 'string' },
+    'warmup-cycles': { type: 'string' },
     'transfer-size': { type: 'string' },
     render: { type: 'string' },
     ab: { type: 'string' },
@@ -53,9 +59,10 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick;
-// 30 scenarios and the memory check in under 5 minutes on 2 cores (issue 6); quick: under 90 s in CI
+// 5 s measured per scenario (the warm-up before it: see warmUp in bench/lib/run-scenario.ts); quick: under 90 s in CI
 const durationMs = Number(args['duration-ms'] ?? (quick ? 750 : 5000));
-const warmupMs = Number(args['warmup-ms'] ?? (quick ? 250 : 1000));
+const warmupMs = Number(args['warmup-ms'] ?? (quick ? 250 : 2500));
+const warmupCycles = Number(args['warmup-cycles'] ?? (quick ? 1 : 8));
 const only = args.only ? new RegExp(args.only) : undefined;
 /** The pass and the scan path (issue 12 keeps their profiles in the results). */
 const DEFAULT_PROFILES = ['passthrough-http-1k', 'scanned-upload-cicap-cold'];
@@ -123,6 +130,7 @@ async function main(): Promise<number> {
       cicap: sharedCicap(),
       durationMs,
       warmupMs,
+      warmupCycles,
       transferMaxBytes,
       repeatBodiesMax: quick ? 40 : Number.MAX_SAFE_INTEGER,
       signal: controller.signal,
@@ -183,7 +191,7 @@ async function main(): Promise<number> {
     }
     await origin.stop();
 
-    const results: RunResults = { machine, mode: quick ? 'quick' : 'full', durationMs, warmupMs, wallSeconds: (Date.now() - started) / 1000, scenarios: rows, memory, profiles };
+    const results: RunResults = { machine, mode: quick ? 'quick' : 'full', durationMs, warmupMs, warmupCycles, wallSeconds: (Date.now() - started) / 1000, scenarios: rows, memory, profiles };
     fs.mkdirSync(resultsDir, { recursive: true });
     const day = machine.date.slice(0, 10);
     const complete = !quick && !only && !args['duration-ms'] && !args['warmup-ms'] && !controller.signal.aborted;

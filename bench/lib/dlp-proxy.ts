@@ -80,8 +80,8 @@ export async function startDlpProxy(name: string, files: ProxyRunFiles, over: Co
   const logFile = path.join(files.workDir, `${name}.log`);
   fs.writeFileSync(configFile, YAML.stringify(mergeConfig(baseConfig(files), over)));
   const child = await forkChild<ProxyReady>(`dlp-proxy (${name})`, fileURLToPath(new URL('./proxy-child.mjs', import.meta.url)), [configFile, logFile], {
-    execArgv,
-    stdoutFile: path.join(files.workDir, `${name}.stdout`),
+    execArgv: [...execArgv, ...(process.env.BENCH_PROXY_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
+    stdoutFile: process.env.BENCH_PROXY_STDOUT ?? path.join(files.workDir, `${name}.stdout`),
   });
   return Object.assign(child, { port: child.ready.port, adminPort: child.ready.adminPort, logFile });
 }

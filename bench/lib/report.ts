@@ -13,6 +13,8 @@ export interface RunResults {
   mode: 'quick' | 'full';
   durationMs: number;
   warmupMs: number;
+  /** Warm-up cycles at most (older results: absent, one cycle). */
+  warmupCycles?: number;
   wallSeconds: number;
   scenarios: ScenarioResult[];
   memory: MemoryCheckResult[];
@@ -46,7 +48,8 @@ export function formatRow(row: ScenarioResult): string {
     return `${row.slowDownload?.mode}: head ${(d.headersMs / 1000).toFixed(2)} s, ${page}first byte ${(d.firstByteMs / 1000).toFixed(2)} s, last byte ${(d.lastByteMs / 1000).toFixed(2)} s, longest silence ${(d.longestSilenceMs / 1000).toFixed(2)} s${proxy}`;
   }
   if (row.transfer) return `${mib(row.transfer.sizeBytes)} MiB ${row.transfer.direction} in ${l.durationS.toFixed(1)} s (${(l.bytesPerSec / MiB).toFixed(0)} MiB/s)${proxy}${icap}`;
-  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}${procs}${origin}${icap}${workers}`;
+  const warm = row.warmup && row.warmup.cycles > 1 ? `, warm-up ${row.warmup.cpuUsPerRequest.join(' → ')} µs CPU/req` : '';
+  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}${procs}${origin}${icap}${workers}${warm}`;
 }
 
 /** req/s of `row` over req/s of the scenario named `other`, when both ran. */
@@ -126,7 +129,9 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
     ...(m.loadAverage > m.cores * 0.5
       ? ['', `**Noise warning:** the 1-minute load average was ${m.loadAverage} when the run started (${m.cores} cores): other work shared the machine, so the numbers are lower and noisier than on an idle box. The "load" column shows it after each scenario.`]
       : []),
-    `Each scenario: ${(results.warmupMs / 1000).toFixed(1)} s warm-up, then ${(results.durationMs / 1000).toFixed(1)} s measured; the whole run took ${results.wallSeconds.toFixed(0)} s.`,
+    (results.warmupCycles ?? 1) > 1
+      ? `Each scenario: warm-up in cycles of ${(results.warmupMs / 1000).toFixed(1)} s, each with connections of its own, until the target's CPU per request is no longer 10 % below the best cycle before (at most ${results.warmupCycles}: the JIT compiles for the first seconds of load, and again when the first connections close; a proxy runs for days, so the measured phase is its steady state; each row's warm-up is in the JSON), then ${(results.durationMs / 1000).toFixed(1)} s measured; the whole run took ${results.wallSeconds.toFixed(0)} s.`
+      : `Each scenario: ${(results.warmupMs / 1000).toFixed(1)} s warm-up, then ${(results.durationMs / 1000).toFixed(1)} s measured; the whole run took ${results.wallSeconds.toFixed(0)} s.`,
     '',
     '![throughput by scenario](results/throughput.svg)',
     '',

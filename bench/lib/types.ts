@@ -147,6 +147,8 @@ export interface ScenarioResult {
   loadgenCpuSeconds?: number;
   /** 1-minute load average after the scenario: how busy the machine was around it. */
   loadAverage?: number;
+  /** Warm-up cycles run before the measured phase, and the target's CPU per request (µs) in each. */
+  warmup?: { cycles: number; cpuUsPerRequest: number[] };
   /** ICAP transactions during the measured phase, and the verdict cache's answers (dlp-proxy). */
   icap?: IcapCount;
   /** A transfer scenario: its size and direction. */
