@@ -16,6 +16,9 @@ export interface ToUnicode {
 export const UNMAPPED = 0xffff;
 export const APART = 0xfffe;
 
+/** Codes shown at once up to this many are copied a unit at a time (a native copy costs more to start). */
+const SHORT = 32;
+
 /** Ranges longer than this are not expanded (a hostile CMap cannot fill memory). */
 const MAX_RANGE = 65_536;
 
@@ -139,8 +142,10 @@ export function decodeCodes(codes: Uint8Array, from: number, to: number, cmap: T
   if (cmap === undefined) {
     if (twoByteFont) return;
     const units = out.reserve(to - from);
-    let n = out.size;
-    for (let i = from; i < to; i++) units[n++] = codes[i] as number;
+    const n = out.size;
+    // A copy that widens each byte, made natively: a few times faster than a loop past a few dozen.
+    if (to - from > SHORT) units.set(codes.subarray(from, to), n);
+    else for (let i = from; i < to; i++) units[n + i - from] = codes[i] as number;
     out.wrote(to - from, 0);
     return;
   }
@@ -159,9 +164,10 @@ export function decodeCodes(codes: Uint8Array, from: number, to: number, cmap: T
   let units = out.reserve(to - from);
   let n = out.size;
   let bits = 0;
+  const size = table.length;
   for (let i = from; i + width <= to; i += width) {
     const code = width === 1 ? (codes[i] as number) : ((codes[i] as number) << 8) | (codes[i + 1] as number);
-    const unit = code < table.length ? (table[code] as number) : UNMAPPED;
+    const unit = code < size ? (table[code] as number) : UNMAPPED;
     if (unit < APART) {
       units[n++] = unit;
       bits |= unit;

@@ -120,6 +120,20 @@ describe('ToUnicode tables', () => {
     expect(decode([0x41, 0xe9], undefined, true)).toBe('');
   });
 
+  it('reads codes without a map as Latin-1 at every length and offset, short ones a unit at a time and long ones copied at once', () => {
+    const codes = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff);
+    for (const from of [0, 1, 7]) {
+      for (let length = 0; length <= 100; length++) {
+        const out = new TextUnits();
+        out.string('\u0100');
+        decodeCodes(codes, from, from + length, undefined, false, out);
+        decodeCodes(codes, from, from + length, undefined, false, out);
+        const once = Buffer.from(codes.subarray(from, from + length)).toString('latin1');
+        expect(out.take()).toBe(`\u0100${once}${once}`);
+      }
+    }
+  });
+
   it('keeps a sparse map a map, and reads three- and four-byte codes through it', () => {
     const sparse = parseToUnicode('begincodespacerange <0000> <FFFF> endcodespacerange beginbfchar <0001> <0041> <FFF0> <0042> endbfchar');
     expect(sparse.units).toBeUndefined();
