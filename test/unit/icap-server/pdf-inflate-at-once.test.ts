@@ -48,7 +48,8 @@ function streams(rand: () => number, count: number): Buffer[] {
     else if (kind === 1) out.push(Buffer.concat([packed, Buffer.from(rand() < 0.5 ? '\r\n' : 'appended text 4111 1111 1111 1111')]));
     else if (kind === 2) {
       const damaged = Buffer.from(packed);
-      damaged[Math.floor(rand() * damaged.length)] ^= 0xff;
+      const at = Math.floor(rand() * damaged.length);
+      damaged[at] = (damaged[at] as number) ^ 0xff;
       out.push(damaged);
     } else if (kind === 3) out.push(rand() < 0.5 ? Buffer.alloc(0) : Buffer.from('not deflate at all, a card 4111 1111 1111 1111'));
     else if (kind === 4 && rand() < 0.2) out.push(zlib.deflateSync(Buffer.alloc(2 * 1024 * 1024 + Math.floor(rand() * 4096))));
