@@ -13,7 +13,9 @@
 // A package is recognised by its manifest, at the path its format puts it (the marker may come
 // after the rest: a wheel writes its .dist-info last). What is inside an archive inside a package
 // (a gem's data.tar.gz, a jar in a jar) is part of the package; a package inside a plain zip
-// exempts only itself.
+// exempts only itself. Only its entries are inside it: its own records, the bytes it does not
+// account for and what follows its end are read in the enclosing scope (Extraction.text), so an
+// address export appended to an npm tarball still counts.
 import type { FindingKind, FindingSink } from '../detectors/findings.js';
 
 const PACKAGE_MANIFESTS = [
@@ -41,9 +43,13 @@ export class ContainerScope {
   #package = false;
   readonly #held = new Map<string, Held>();
 
-  /** `notInPackages`: the finding names that do not count inside a package. */
+  /**
+   * `depth`: the archive's own (its entries are at depth + 1); `notInPackages`: the finding names
+   * that do not count inside a package.
+   */
   constructor(
     readonly parent: ContainerScope | undefined,
+    readonly depth: number,
     private readonly notInPackages: ReadonlySet<string>,
   ) {}
 

@@ -189,7 +189,7 @@ export class Extraction {
       const first = Buffer.concat(head);
       head = [];
       const format = sniffFormat(first, info);
-      if (format === 'zip' || format === 'tar') extraction.scope = archive = new ContainerScope(scope, extraction.detectors.notInPackages);
+      if (format === 'zip' || format === 'tar') extraction.scope = archive = new ContainerScope(scope, depth, extraction.detectors.notInPackages);
       target = openFormat(format, extraction, info, depth);
       if (first.length > 0) await target.write(first);
     };
@@ -256,7 +256,17 @@ export class Extraction {
       const spotter = base64Spotter(undefined, this, depth);
       return { write: (text) => spotter.write(text), end: () => spotter.end(), asciiOnly: true };
     }
-    return base64Spotter(new TextScanner(this.detectors.text, this.scope?.sink(this.findings) ?? this.findings), this, depth);
+    return base64Spotter(new TextScanner(this.detectors.text, this.scopeAt(depth)?.sink(this.findings) ?? this.findings), this, depth);
+  }
+
+  /**
+   * The scope of text at `depth`: the innermost archive it is an entry of. An archive's own bytes
+   * at its depth (its records, what it cannot account for, what follows its end) are not entries.
+   */
+  private scopeAt(depth: number): ContainerScope | undefined {
+    let scope = this.scope;
+    while (scope !== undefined && scope.depth >= depth) scope = scope.parent;
+    return scope;
   }
 }
 

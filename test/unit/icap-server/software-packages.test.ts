@@ -92,3 +92,20 @@ describe('author lists inside software packages', () => {
     expect(await upload(zip([{ name: 'deps/x.tgz', data: zlib.gzipSync(pkg) }, other]))).toEqual([]);
   });
 });
+
+describe('bytes after a package are not part of it', () => {
+  // A manifest exempts what the archive holds, not what a sender puts after its end: appended to an
+  // npm tarball, inside or outside its gzip, or to a jar, an address export still counts.
+  const exportOf = (n: number) => Buffer.from(`\n${people(n, 'customer-mail.com').join('\n')}\n`);
+
+  it('an address export appended to a package tar, inside or outside its gzip, or to a jar, is e-mail bulk; the package alone is not', async () => {
+    const pkg = await tarball([{ name: 'package/package.json', data: '{"name":"x"}' }, { name: 'package/AUTHORS', data: people(40, 'authors-mail.net').join('\n') }]);
+    expect(await upload(zlib.gzipSync(pkg))).toEqual([]);
+    expect(await upload(zlib.gzipSync(Buffer.concat([pkg, exportOf(60)])))).toEqual(['email-address-bulk']);
+    expect(await upload(Buffer.concat([zlib.gzipSync(pkg), exportOf(60)]))).toEqual(['email-address-bulk']);
+    const jar = zip([{ name: 'META-INF/MANIFEST.MF', data: 'Manifest-Version: 1.0\r\n' }, { name: 'META-INF/NOTICE', data: people(70, 'apache-dev.org').join('\n') }]);
+    expect(await upload(jar)).toEqual([]);
+    expect(await upload(Buffer.concat([jar, exportOf(60)]))).toEqual(['email-address-bulk']);
+  });
+
+});
