@@ -20,6 +20,10 @@ const NL: u32 = 0x0a;
 /** No more columns than XFD (§18.3.1.4): a column past it takes no empty fields before it. */
 const MAX_COLUMNS: i32 = 16384;
 
+const V_OPEN: u64 = 0x3e763c; // "<v>"
+const V_CLOSE: u64 = 0x3e762f3c; // "</v>"
+const C_CLOSE: u64 = 0x3e632f3c; // "</c>"
+const ROW_CLOSE: u64 = 0x3e776f722f3c; // "</row>"
 const FORMULA: u64 = 0x616c756d726f66; // "formula"
 const ODD: u64 = 0x6464; // "dd", after the "o"
 const EVEN: u64 = 0x6e6576; // "ven", after the "e"
@@ -165,14 +169,35 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
         break;
       }
       const closing = c1 == SLASH;
-      const gt = readTag(closing ? lt + 2 : lt + 1);
-      if (gt == -1) break;
-      if (gt == -2) {
-        stop = OTHER;
-        break;
+      // The tags of a cell's value and ends of cells and rows, most of a sheet's tags, are known
+      // by their bytes (as readTag would read them); any other goes through readTag.
+      const word = load<u64>(address(lt));
+      let gt: i32;
+      let name: i32;
+      let nameEnd: i32;
+      if ((word & 0xffffff) == V_OPEN) {
+        gt = lt + 2;
+        name = lt + 1;
+        nameEnd = gt;
+      } else if ((word & 0xffffffff) == V_CLOSE || (word & 0xffffffff) == C_CLOSE) {
+        gt = lt + 3;
+        name = lt + 2;
+        nameEnd = gt;
+      } else if ((word & 0xffffffffffff) == ROW_CLOSE) {
+        gt = lt + 5;
+        name = lt + 2;
+        nameEnd = gt;
+      } else {
+        gt = readTag(closing ? lt + 2 : lt + 1);
+        if (gt == -1) break;
+        if (gt == -2) {
+          stop = OTHER;
+          break;
+        }
+        name = tagName;
+        nameEnd = tagNameEnd;
       }
-      const name = tagName;
-      const size = tagNameEnd - name;
+      const size = nameEnd - name;
       const c = at(name);
       const selfClosing = !closing && at(gt - 1) == SLASH;
       if (special(name, size)) {
