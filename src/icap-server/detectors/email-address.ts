@@ -13,6 +13,15 @@ const DOMAIN_PATTERN = /@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8
 const AT_SIGN = /@/g;
 
 const RESERVED = /(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localhost|local)$/i;
+/**
+ * File name extensions that are no top-level domain (none is in the root zone or the public suffix
+ * list): `logo@2x.png`, `icon@3x.webp` and `bundle@1x.js` in web pages, style sheets and source
+ * maps are file names. Extensions that are also TLDs (.py, .sh, .md, .io, .zip, .app) still count.
+ */
+const FILE_EXTENSIONS = new Set(
+  'js mjs cjs jsx ts tsx json png jpg jpeg gif svg webp ico bmp tif tiff heic avif psd css scss sass less styl html htm xml txt yml yaml toml ini cfg conf lock log csv tsv pdf doc docx xls xlsx ppt pptx odt ods rtf epub class jar war exe dll bin dat tmp bak swp woff woff2 ttf otf eot mp3 mp4 m4a wav ogg flac aac avi mkv webm flv wmv tar tgz gz bz2 xz whl gem rb php asp aspx jsp vue svelte wasm pyc cpp hpp kt swift scala pem crt der csr sql sqlite dmg iso img apk ipa deb rpm msi bat cmd ps1 patch diff orig rej lua dart'.split(' '),
+);
+
 const NO_REPLY = /^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)\b/i;
 
 /**
@@ -41,7 +50,7 @@ export function emailAddressDetector(rule: DetectorRule): PatternDetector {
     distinctValue: (m) => `${localPart(m.input, m.index)}${m[0]}`.toLowerCase(),
     check(m) {
       const local = localPart(m.input, m.index);
-      if (local === '') return undefined;
+      if (local === '' || FILE_EXTENSIONS.has(m[0].slice(m[0].lastIndexOf('.') + 1).toLowerCase())) return undefined;
       return RESERVED.test(m[0].slice(1)) || NO_REPLY.test(local) ? 'low' : 'medium';
     },
   };

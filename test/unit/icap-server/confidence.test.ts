@@ -128,6 +128,14 @@ describe('e-mail address bulk', () => {
     expect(await scan('write to \\njane.roe@corp-mail.net and \\tjohn.doe@corp-mail.net', bulk)).toEqual(['email-address-bulk']);
   });
 
+  it('a file name is no address: `icon@2x.png` in a style sheet; a domain whose TLD is also an extension still counts', async () => {
+    const images = Array.from({ length: 80 }, (_, i) => `.i${i} { background: url(img/icon-${i}@2x.png) } .j${i} { background: url(img/logo-${i}@3x.WEBP) }`).join('\n');
+    expect(await scan(images, { content: { contentType: 'text/css' } })).toEqual([]);
+    expect(await scan(Array.from({ length: 60 }, (_, i) => `bundle-${i}@1x.min.js`).join(' '))).toEqual([]);
+    expect(await scan(list(50, 'mail.corp.io'))).toEqual(['email-address-bulk']);
+    expect(await scan(list(50, 'shop.py'))).toEqual(['email-address-bulk']);
+  });
+
   it('reserved example domains are low confidence', async () => {
     expect(await scan(list(80, 'example.com'))).toEqual([]);
     expect(await scan(list(80, 'example.com'), { icapServer: low('emailAddresses') })).toEqual(['email-address-bulk']);
