@@ -133,6 +133,18 @@ describe('text prefilter', () => {
     expect([...alphabetRuns('A'.repeat(100_000), 24)]).toEqual([0, 100_000]);
   });
 
+  it('base64 alphabet runs among words of every length, at every minimum: prose crossing the 64-unit steps', () => {
+    const rand = random(7);
+    for (let round = 0; round < 300; round++) {
+      let t = '';
+      while (t.length < 1500) t += `${'aZ9+/_-'[Math.floor(rand() * 7)]!.repeat(1 + Math.floor(rand() * (rand() < 0.9 ? 12 : 90)))}${' .\n='[Math.floor(rand() * 4)]}`;
+      for (const minRun of [1, 2, 23, 24, 63, 64]) {
+        const expected = [...t.matchAll(new RegExp(`[A-Za-z0-9+/_-]{${minRun},}`, 'g'))].flatMap((m) => [m.index, m.index + m[0].length]);
+        expect([...alphabetRuns(t, minRun)], `round ${round}, minimum ${minRun}`).toEqual(expected);
+      }
+    }
+  });
+
   it('base64 alphabet runs that start and end at every offset around the 64-unit steps', () => {
     for (const length of [23, 24, 25, 40, 63, 64, 65, 127, 128, 129, 200]) {
       for (let offset = 0; offset < 140; offset++) {

@@ -355,27 +355,37 @@ export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize, judge
       const others = v128.or(v128.or(i8x16.eq(b, i8x16.splat(43)), i8x16.eq(b, i8x16.splat(47))), v128.or(i8x16.eq(b, i8x16.splat(45)), i8x16.eq(b, i8x16.splat(95))));
       m |= bits(v128.or(v128.or(letters, inRange(b, 48, 10)), others), validLanes(at, n), q);
     }
+    let pos: u64 = 0;
     if (start >= 0) {
       if (m == ~(<u64>0)) continue;
-    } else {
-      if (m == 0) continue;
-      if (runsOfAtLeast(m, minRun) == 0) {
-        // every run here is short; the last one may go on in the next chunk
-        if (m >> 63 != 0) start = i + 64 - <i32>clz(~m);
-        continue;
+      // the run open from the chunk before ends here
+      pos = ctz(~m);
+      const end = i + <i32>pos;
+      if (end - start >= minRun && (judge == 0 || end == n || !plainRun(text, start, end, judge))) {
+        store<u32>(out + (<usize>pairs << 3), start);
+        store<u32>(out + (<usize>pairs << 3), end, 4);
+        pairs++;
       }
+      start = -1;
     }
-    let pos: u64 = 0;
+    // The rest of the chunk: with no long run in it (ordinary words), only a run reaching its
+    // end matters, which may go on in the next chunk.
+    const rest = (m >> pos) << pos;
+    if (rest == 0) continue;
+    if (runsOfAtLeast(rest, minRun) == 0) {
+      if (rest >> 63 != 0) start = i + 64 - <i32>clz(~rest);
+      continue;
+    }
     while (pos < 64) {
       if (start < 0) {
-        const rest = m >> pos;
-        if (rest == 0) break;
-        pos += ctz(rest);
+        const ahead = m >> pos;
+        if (ahead == 0) break;
+        pos += ctz(ahead);
         start = i + <i32>pos;
       } else {
-        const rest = ~m >> pos;
-        if (rest == 0) break;
-        pos += ctz(rest);
+        const ahead = ~m >> pos;
+        if (ahead == 0) break;
+        pos += ctz(ahead);
         const end = i + <i32>pos;
         if (end - start >= minRun && (judge == 0 || end == n || !plainRun(text, start, end, judge))) {
           store<u32>(out + (<usize>pairs << 3), start);
