@@ -1,6 +1,7 @@
 // The parts of RESULTS.md that judge issue 12 (per-exchange cost): its targets with this run's
 // figure (req/s and CPU per request against squid, one process each, the bare node:http proxy as
-// the floor; scanned uploads against squid + c-icap and against our own unscanned POST; workers: 2
+// the floor; scanned uploads against squid + c-icap, with the bare proxy scanning through the same
+// c-icap as their floor, and against our own unscanned POST; workers: 2
 // against workers: 1 and the verdict cache's hit rate across workers; first bytes of a large
 // scanned download from a slow origin under each delivery mode; the CPU profiles), the workers
 // table and the slow-download table. Pure functions of the run's rows.
@@ -45,13 +46,15 @@ function cpuCell(rows: readonly ScenarioResult[], name: string, other: string, g
   return `${a / b <= goal ? '**met**' : '**not met**'} (${(a / b).toFixed(2)}×: ${a.toFixed(0)} against ${b.toFixed(0)} ms per 1k requests)`;
 }
 
-function floorCell(rows: readonly ScenarioResult[]): string {
-  const node = find(rows, 'node-proxy-http-1k');
-  const why = missingWhy(rows, 'node-proxy-http-1k');
+/** A bare node:http proxy's row (`floor`) against squid's (`squid`), and ours (`ours`) against it. */
+function floorCell(rows: readonly ScenarioResult[], floor: string, squid: string, ours: string): string {
+  const node = find(rows, floor);
+  const why = missingWhy(rows, floor);
   if (why || !node?.load) return why ?? 'not measured in this run';
-  const ratio = between(rows, 'node-proxy-http-1k', 'squid-http-1k');
-  const ours = between(rows, 'passthrough-http-1k', 'node-proxy-http-1k');
-  return `${int(node.load.reqPerSec)} req/s${ratio === undefined ? '' : ` (${ratio.toFixed(2)}× squid)`}, ${cpuPerThousand(node)?.toFixed(0) ?? '?'} ms CPU per 1k requests; dlp-proxy at ${ours?.toFixed(2) ?? '–'}× of it`;
+  const ratio = between(rows, floor, squid);
+  const distance = between(rows, ours, floor);
+  const cpu = [cpuPerThousand(find(rows, ours)), cpuPerThousand(node), cpuPerThousand(find(rows, squid))];
+  return `${int(node.load.reqPerSec)} req/s${ratio === undefined ? '' : ` (${ratio.toFixed(2)}× squid)`}, ${cpu[1]?.toFixed(0) ?? '?'} ms CPU per 1k requests (dlp-proxy ${cpu[0]?.toFixed(0) ?? '?'}, squid ${cpu[2]?.toFixed(0) ?? '?'}); dlp-proxy at ${distance?.toFixed(2) ?? '–'}× its req/s`;
 }
 
 function hitRateCell(rows: readonly ScenarioResult[]): string {
@@ -91,8 +94,9 @@ export function costTargetRows(rows: readonly ScenarioResult[], profiles: readon
   return [
     `| passthrough HTTP 1 KiB GET ≥ 0.75× squid's req/s, one process each (${processes(rows, 'passthrough-http-1k', 'squid-http-1k')}) | ${ratioCell(rows, 'passthrough-http-1k', 'squid-http-1k', 0.75)}${oneProcessEach(rows, 'passthrough-http-1k', 'squid-http-1k')} |`,
     `| passthrough HTTP 1 KiB GET: CPU per request ≤ 1.5× squid's | ${cpuCell(rows, 'passthrough-http-1k', 'squid-http-1k', 1.5)} |`,
-    `| the floor of the stack: a bare node:http keep-alive proxy, same load (no goal) | ${floorCell(rows)} |`,
+    `| the floor of the stack: a bare node:http keep-alive proxy, same load (no goal) | ${floorCell(rows, 'node-proxy-http-1k', 'squid-http-1k', 'passthrough-http-1k')} |`,
     `| scanned unique 16 KiB uploads through c-icap ≥ 1.0× squid + c-icap | ${ratioCell(rows, 'scanned-upload-cicap-cold', 'squid-cicap-upload-16k', 1)} |`,
+    `| the floor of a scanning proxy: the bare node:http proxy sending each upload by REQMOD to the same c-icap, same load (no goal) | ${floorCell(rows, 'node-proxy-cicap-upload-16k', 'squid-cicap-upload-16k', 'scanned-upload-cicap-cold')} |`,
     `| the same 16 KiB body again and again ≥ 0.8× our own unscanned POST: c-icap | ${ratioCell(rows, 'scanned-upload-cicap-warm', 'passthrough-upload-16k', 0.8)} |`,
     `| the same 16 KiB body again and again ≥ 0.8× our own unscanned POST: built-in service | ${ratioCell(rows, 'scanned-upload-builtin-warm', 'passthrough-upload-16k', 0.8)} |`,
     `| \`workers: 2\` against \`workers: 1\` (\`npm start\`), passthrough 1 KiB GET (no goal) | ${workersCell(rows, 'passthrough-http-1k')} |`,

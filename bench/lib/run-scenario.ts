@@ -54,8 +54,11 @@ function load(scenario: Scenario, env: RunEnv, started: Started, durationMs: num
   return runNodeLoad({ ...common, protocol, requestTimeoutMs: scenario.load.requestTimeoutMs, originPort: protocol === 'http' ? env.origin.ready.httpPort : env.origin.ready.httpsPort, ca: started.clientCa });
 }
 
-/** A warm-up cycle no cheaper per request than this share of the best cycle before it: settled. */
-const SETTLED = 0.9;
+/** The last warm-up cycle was no cheaper per request than 90 % of the best cycle before it. */
+export function warmedUp(cpuUsPerRequest: readonly number[]): boolean {
+  if (cpuUsPerRequest.length < 2) return false;
+  return cpuUsPerRequest.at(-1)! >= 0.9 * Math.min(...cpuUsPerRequest.slice(0, -1));
+}
 
 /**
  * Warm up until the JIT has settled. A Node process spends its first seconds under load compiling
@@ -75,10 +78,8 @@ async function warmUp(scenario: Scenario, env: RunEnv, started: Started): Promis
     const result = await load(scenario, env, started, env.warmupMs);
     await settle();
     if (started.pid === undefined || result.requests === 0) break;
-    const last = Math.round(((snapshot(started.pid).cpuSeconds - before) * 1e6) / result.requests);
-    const best = Math.min(...cpuUsPerRequest);
-    cpuUsPerRequest.push(last);
-    if (last >= SETTLED * best) break;
+    cpuUsPerRequest.push(Math.round(((snapshot(started.pid).cpuSeconds - before) * 1e6) / result.requests));
+    if (warmedUp(cpuUsPerRequest)) break;
   }
   return { cycles: Math.max(1, cpuUsPerRequest.length), cpuUsPerRequest };
 }

@@ -45,6 +45,7 @@ const rows: ScenarioResult[] = [
   row('passthrough-upload-16k', 2_000, 500),
   row('scanned-upload-cicap-cold', 1_000, 900, { processes: undefined }),
   row('squid-cicap-upload-16k', 900, 600),
+  row('node-proxy-cicap-upload-16k', 810, 450),
   row('scanned-upload-cicap-warm', 1_700, 600),
   row('workers-1-passthrough-http-1k', 10_000, 120),
   row('workers-2-passthrough-http-1k', 15_000, 130, { processes: 3, exchangesPerWorker: [37_000, 38_000] }),
@@ -64,13 +65,14 @@ describe('issue 12 targets', () => {
   it('judges the pass path against squid by req/s and by CPU per request, naming the processes of each', () => {
     expect(targets).toContain("≥ 0.75× squid's req/s, one process each (passthrough-http-1k 1, squid-http-1k 1) | **met** (0.83×) |");
     expect(targets).toContain("CPU per request ≤ 1.5× squid's | **not met** (1.85×: 100 against 54 ms per 1k requests) |");
-    expect(targets).toContain('| 14,000 req/s (0.78× squid), 72 ms CPU per 1k requests; dlp-proxy at 1.07× of it |');
+    expect(targets).toContain('| 14,000 req/s (0.78× squid), 72 ms CPU per 1k requests (dlp-proxy 100, squid 54); dlp-proxy at 1.07× its req/s |');
     const cluster = rows.map((r) => (r.name === 'passthrough-http-1k' ? { ...r, processes: 3 } : r));
     expect(costTargetRows(cluster, []).join('\n')).toContain('| **met** (0.83×); **not one process each**: passthrough-http-1k 3 |');
   });
 
   it('judges scanned uploads against squid + c-icap and the warm ones against our unscanned POST', () => {
     expect(targets).toContain('through c-icap ≥ 1.0× squid + c-icap | **met** (1.11×) |');
+    expect(targets).toContain('REQMOD to the same c-icap, same load (no goal) | 810 req/s (0.90× squid), 450 ms CPU per 1k requests (dlp-proxy 900, squid 600); dlp-proxy at 1.23× its req/s |');
     expect(targets).toContain('unscanned POST: c-icap | **met** (0.85×) |');
     expect(targets).toContain('unscanned POST: built-in service | not measured in this run |');
   });

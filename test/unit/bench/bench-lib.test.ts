@@ -5,7 +5,8 @@ import { codeOrigin, summariseCpuProfile } from '../../../bench/lib/cpu-profile.
 import { mergeConfig } from '../../../bench/lib/dlp-proxy.js';
 import { LatencyHistogram } from '../../../bench/lib/histogram.js';
 import { processTree, snapshot } from '../../../bench/lib/proc-stats.js';
-import { ratio, renderResultsMarkdown, type RunResults } from '../../../bench/lib/report.js';
+import { formatRow, ratio, renderResultsMarkdown, type RunResults } from '../../../bench/lib/report.js';
+import { warmedUp } from '../../../bench/lib/run-scenario.js';
 import { renderThroughputSvg } from '../../../bench/lib/svg-chart.js';
 import type { ScenarioResult } from '../../../bench/lib/types.js';
 import { parseBytes } from '../../../bench/slow-client.js';
@@ -66,6 +67,26 @@ describe('report', () => {
     expect(svg).toContain('ours &lt;fast&gt;');
     expect(svg).toContain('not available: scanning is not wired | yet');
     expect(svg.match(/<rect /g)?.length).toBe(1 + 3 + 4); // background, three bars, four legend keys
+  });
+});
+
+describe('warm-up until the JIT settles', () => {
+  it('goes on while a cycle costs 10 % less CPU per request than every cycle before, and stops once it does not', () => {
+    // dlp-proxy's pass path on this machine: the JIT compiles for three cycles
+    const proxy = [1798, 888, 390, 244, 230];
+    expect(proxy.map((_, k) => warmedUp(proxy.slice(0, k + 1)))).toEqual([false, false, false, false, true]);
+    // squid: noise, no trend
+    expect(warmedUp([119, 167])).toBe(true);
+    expect(warmedUp([3555])).toBe(false);
+    // a cycle that is cheaper again after a worse one is measured against the best
+    expect(warmedUp([900, 1000, 850])).toBe(true);
+    expect(warmedUp([900, 1000, 700])).toBe(false);
+  });
+
+  it("shows each row's warm-up cycles beside its figures", () => {
+    const row = { name: 'x', title: 'x', target: 'dlp-proxy' as const, status: 'ok' as const, load: { requests: 1, errors: 0, non2xx: 0, durationS: 5, reqPerSec: 1000, bytesPerSec: 0, p50Ms: 1, p99Ms: 2, maxMs: 3, connections: 50, protocol: 'http' as const, path: '/', generator: 'autocannon' as const } };
+    expect(formatRow({ ...row, warmup: { cycles: 3, cpuUsPerRequest: [900, 400, 390] } })).toContain('warm-up 900 → 400 → 390 µs CPU/req');
+    expect(formatRow({ ...row, warmup: { cycles: 1, cpuUsPerRequest: [900] } })).not.toContain('warm-up');
   });
 });
 
