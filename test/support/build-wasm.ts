@@ -23,6 +23,7 @@ export const KERNELS: readonly KernelBuild[] = [
   { source: path.join(src, 'extract/ooxml-runs.as.ts'), module: path.join(src, 'extract/ooxml-runs-wasm.ts'), constant: 'OOXML_RUNS_WASM' },
   { source: path.join(src, 'extract/lzma-chunk.as.ts'), module: path.join(src, 'extract/lzma-chunk-wasm.ts'), constant: 'LZMA_CHUNK_WASM' },
   { source: path.join(src, 'extract/spreadsheet-scan.as.ts'), module: path.join(src, 'extract/spreadsheet-scan-wasm.ts'), constant: 'SPREADSHEET_SCAN_WASM' },
+  { source: path.join(src, 'extract/pdf-content-tokens.as.ts'), module: path.join(src, 'extract/pdf-content-tokens-wasm.ts'), constant: 'PDF_CONTENT_TOKENS_WASM' },
 ];
 
 /** A kernel compiled as the build does: optimised, SIMD, no runtime, no assertions. */

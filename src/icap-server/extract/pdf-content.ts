@@ -4,8 +4,10 @@
 // (pdf-content-strings.ts) and held flat with their font's resource name (pdf-shown-text.ts),
 // because the font's ToUnicode map may only come later in the file; pdf-fonts.ts turns them into
 // text. The tokenizer is incremental: a token cut at the end of a chunk waits for the next one;
-// inline images (BI … ID … EI) are skipped.
+// inline images (BI … ID … EI) are skipped. From the end of each operator, where no operand is
+// held, a WebAssembly kernel reads on (pdf-content-tokens.ts) as far as it reads exactly as this.
 import { hexDigits, numberAt, part, readHexString, readLiteralPart, readLiteralString } from './pdf-content-strings.js';
+import { readContent, type ShownReader } from './pdf-content-tokens.js';
 import { CodeBuffer, doubled, giveBack, NEW_LINE, ShownText, spareIntsOr, WORD_GAP } from './pdf-shown-text.js';
 import { ENDS_TOKEN } from './pdf-syntax.js';
 
@@ -25,6 +27,8 @@ const NAME = 3;
 const ARRAY = 4;
 /** An item of a TJ array that is a word gap rather than the end of a string's codes. */
 const GAP = -1;
+/** Inputs shorter than this are read here only. */
+const KERNEL_BYTES = 256;
 const NO_BYTES = new Uint8Array(0);
 const NO_INTS = new Int32Array(0);
 
@@ -35,7 +39,7 @@ const NO_INTS = new Int32Array(0);
  * `levelItems`). Only what a text operator can use is kept: what nested arrays and dictionaries
  * hold, and names in arrays, are read past.
  */
-export class ContentTextParser {
+export class ContentTextParser implements ShownReader {
   readonly shown = new ShownText();
   private carry: Buffer | undefined;
   private readonly kinds = new Int8Array(MAX_OPERANDS);
@@ -50,8 +54,9 @@ export class ContentTextParser {
   private itemCount = 0;
   private levelCodes = 0;
   private levelItems = 0;
-  private font = 0;
-  private lastY: number | undefined;
+  /** The font Tf picked (an index into shown.fonts). */
+  font = 0;
+  lastY: number | undefined;
   private inlineImage = false;
   /**
    * Inside a string longer than MAX_TOKEN_CHARS: its codes are shown as they come (in the current
@@ -59,6 +64,9 @@ export class ContentTextParser {
    * be read; `depth` is a literal string's parenthesis depth.
    */
   private longString: { hex: false; depth: number } | { hex: true } | undefined;
+
+  /** `kernelBytes`: the least input the kernel reads (Infinity: none, the tests' specification of it). */
+  constructor(private readonly kernelBytes = KERNEL_BYTES) {}
 
   write(chunk: Buffer): void {
     // Room for what the first chunk may show, rather than growing to it step by step.
@@ -86,9 +94,17 @@ export class ContentTextParser {
     if (!final && b.length - from < MAX_TOKEN_CHARS) this.carry = Buffer.from(b.subarray(from));
   }
 
+  /** Reads b from `from` with the WebAssembly kernel when no operand is held and enough is left: where the byte reader goes on. */
+  private kernelFrom(b: Buffer, from: number): number {
+    if (this.count > 0 || this.depth > 0 || this.scratch.length > 0 || this.itemCount > 0 || this.inlineImage || this.longString !== undefined || b.length - from < this.kernelBytes) return from;
+    const { at, inlineImage } = readContent(b, from, this);
+    this.inlineImage = inlineImage;
+    return at;
+  }
+
   private consume(b: Buffer, final: boolean): void {
     const len = b.length;
-    let i = 0;
+    let i = this.kernelFrom(b, 0);
     while (i < len) {
       const c = b[i] as number;
       if (this.longString !== undefined) {
@@ -145,7 +161,11 @@ export class ContentTextParser {
           else if (this.depth === 0) this.operand(NUMBER, number, undefined);
         } else if (c === 0x2f) {
           if (this.depth === 0) this.operand(NAME, 0, this.shown.knownFont(b, i + 1, end) ?? b.toString('latin1', i + 1, end));
-        } else this.operator(b, i, end);
+        } else {
+          this.operator(b, i, end);
+          i = this.kernelFrom(b, end);
+          continue;
+        }
         i = end;
       }
     }
