@@ -9,7 +9,7 @@
 // larger than a kernel call reads, with operators and long strings across its calls.
 import { describe, expect, it } from 'vitest';
 import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
-import { NEW_LINE, WORD_GAP } from '../../../src/icap-server/extract/pdf-shown-text.js';
+import { shownRuns } from './pdf-shown-runs.js';
 
 function random(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -25,14 +25,7 @@ function shown(content: Buffer, cuts: readonly number[], kernel: boolean): strin
     from = cut;
   }
   parser.end();
-  const { codes, runs, fonts, used } = parser.shown;
-  let out = '';
-  for (let k = 0; k < used; k += 2) {
-    const kind = runs[k] as number;
-    if (kind === NEW_LINE || kind === WORD_GAP) out += kind === NEW_LINE ? '\n' : ' ';
-    else out += `${fonts[kind]}[${Buffer.from(codes.bytes.subarray(k === 0 ? 0 : runs[k - 1], runs[k + 1])).toString('latin1')}]`;
-  }
-  return out;
+  return shownRuns(parser.shown);
 }
 
 const NUMBERS = [

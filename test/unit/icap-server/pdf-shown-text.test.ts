@@ -5,21 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { APART, decodeCodes, parseToUnicode, TextUnits, type ToUnicode } from '../../../src/icap-server/extract/pdf-cmap.js';
 import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
-import { NEW_LINE, WORD_GAP } from '../../../src/icap-server/extract/pdf-shown-text.js';
+import { shownRuns } from './pdf-shown-runs.js';
 
 /** What a stream shows: codes (latin1) in brackets after their font's name, separators as they are. */
 function shown(content: string, chunk = content.length): string {
   const parser = new ContentTextParser();
   for (let at = 0; at < content.length; at += chunk) parser.write(Buffer.from(content.slice(at, at + chunk), 'latin1'));
   parser.end();
-  const { codes, runs, fonts, used } = parser.shown;
-  let out = '';
-  for (let k = 0; k < used; k += 2) {
-    const kind = runs[k] as number;
-    if (kind === NEW_LINE || kind === WORD_GAP) out += kind === NEW_LINE ? '\n' : ' ';
-    else out += `${fonts[kind]}[${Buffer.from(codes.bytes.subarray(k === 0 ? 0 : runs[k - 1], runs[k + 1])).toString('latin1')}]`;
-  }
-  return out;
+  return shownRuns(parser.shown);
 }
 
 /** The same at every chunk size from 1 to 7 and whole. */
@@ -161,15 +154,7 @@ describe('arrays a content stream parser takes from the spares and gives back at
     parsers.forEach((p) => p.end());
     return parsers;
   };
-  const text = (p: ContentTextParser): string => {
-    const { codes, runs, fonts, used } = p.shown;
-    let out = '';
-    for (let r = 0; r < used; r += 2) {
-      const kind = runs[r] as number;
-      out += kind === NEW_LINE ? '\n' : kind === WORD_GAP ? ' ' : `${fonts[kind]}[${Buffer.from(codes.bytes.subarray(r === 0 ? 0 : runs[r - 1], runs[r + 1])).toString('latin1')}]`;
-    }
-    return out;
-  };
+  const text = (p: ContentTextParser): string => shownRuns(p.shown);
 
   it('parsers one after another, side by side, and written to after their end read what each reads alone', () => {
     const contents = Array.from({ length: 60 }, (_, k) => Buffer.from(stream(k), 'latin1'));
