@@ -333,6 +333,18 @@ export function plainRun(text: usize, start: i32, end: i32, judge: usize): bool 
   return hexOnly(text, start, end) ? !hexText(text, start, end) : surelyNothing(text, start, end, judge);
 }
 
+/** The run [start, end) is listed: long enough, and ending at `n` (it may go on) or not judged plain. */
+@inline function kept(text: usize, n: i32, start: i32, end: i32, minRun: i32, judge: usize): bool {
+  return end - start >= minRun && (judge == 0 || end == n || !plainRun(text, start, end, judge));
+}
+
+/** Appends the run [start, end) to the `pairs` runs at `out`; returns the new count. */
+@inline function pair(out: usize, pairs: i32, start: i32, end: i32): i32 {
+  store<u32>(out + (<usize>pairs << 3), start);
+  store<u32>(out + (<usize>pairs << 3), end, 4);
+  return pairs + 1;
+}
+
 /**
  * The maximal runs of at least `minRun` (at most 64) units of the base64 alphabet [A-Za-z0-9+/_-]
  * among `n` units at `text` (padded as for scan), as start, end pairs (u32) at `out`; returns how
@@ -361,11 +373,7 @@ export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize, judge
       // the run open from the chunk before ends here
       pos = ctz(~m);
       const end = i + <i32>pos;
-      if (end - start >= minRun && (judge == 0 || end == n || !plainRun(text, start, end, judge))) {
-        store<u32>(out + (<usize>pairs << 3), start);
-        store<u32>(out + (<usize>pairs << 3), end, 4);
-        pairs++;
-      }
+      if (kept(text, n, start, end, minRun, judge)) pairs = pair(out, pairs, start, end);
       start = -1;
     }
     // The rest of the chunk: with no long run in it (ordinary words), only a run reaching its
@@ -387,19 +395,11 @@ export function alphabetRuns(text: usize, n: i32, minRun: i32, out: usize, judge
         if (ahead == 0) break;
         pos += ctz(ahead);
         const end = i + <i32>pos;
-        if (end - start >= minRun && (judge == 0 || end == n || !plainRun(text, start, end, judge))) {
-          store<u32>(out + (<usize>pairs << 3), start);
-          store<u32>(out + (<usize>pairs << 3), end, 4);
-          pairs++;
-        }
+        if (kept(text, n, start, end, minRun, judge)) pairs = pair(out, pairs, start, end);
         start = -1;
       }
     }
   }
-  if (start >= 0 && n - start >= minRun) {
-    store<u32>(out + (<usize>pairs << 3), start);
-    store<u32>(out + (<usize>pairs << 3), n, 4);
-    pairs++;
-  }
+  if (start >= 0 && n - start >= minRun) pairs = pair(out, pairs, start, n);
   return pairs;
 }
