@@ -53,8 +53,8 @@ function floorCell(rows: readonly ScenarioResult[], floor: string, squid: string
   if (why || !node?.load) return why ?? 'not measured in this run';
   const ratio = between(rows, floor, squid);
   const distance = between(rows, ours, floor);
-  const cpu = [cpuPerThousand(find(rows, ours)), cpuPerThousand(node), cpuPerThousand(find(rows, squid))];
-  return `${int(node.load.reqPerSec)} req/s${ratio === undefined ? '' : ` (${ratio.toFixed(2)}× squid)`}, ${cpu[1]?.toFixed(0) ?? '?'} ms CPU per 1k requests (dlp-proxy ${cpu[0]?.toFixed(0) ?? '?'}, squid ${cpu[2]?.toFixed(0) ?? '?'}); dlp-proxy at ${distance?.toFixed(2) ?? '–'}× its req/s`;
+  const cpu = (row: ScenarioResult | undefined) => cpuPerThousand(row)?.toFixed(0) ?? '?';
+  return `${int(node.load.reqPerSec)} req/s${ratio === undefined ? '' : ` (${ratio.toFixed(2)}× squid)`}, ${cpu(node)} ms CPU per 1k requests (dlp-proxy ${cpu(find(rows, ours))}, squid ${cpu(find(rows, squid))}); dlp-proxy at ${distance?.toFixed(2) ?? '–'}× its req/s`;
 }
 
 function hitRateCell(rows: readonly ScenarioResult[]): string {

@@ -14,7 +14,7 @@
 // after the rest: a wheel writes its .dist-info last). What is inside an archive inside a package
 // (a gem's data.tar.gz, a jar in a jar) is part of the package; a package inside a plain zip
 // exempts only itself. Only its entries are inside it: its own records, the bytes it does not
-// account for and what follows its end are read in the enclosing scope (Extraction.text), so an
+// account for and what follows its end are read in the enclosing scope (Extraction.scopeAt), so an
 // address export appended to an npm tarball still counts.
 import type { FindingKind, FindingSink } from '../detectors/findings.js';
 
