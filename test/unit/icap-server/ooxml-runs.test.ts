@@ -66,6 +66,19 @@ describe('OOXML run reader (WebAssembly)', () => {
     }
   });
 
+  it('every tag that can start a match, and its near misses, at each offset of a sixteen-byte step and cut by the end of the input', () => {
+    // The kernel looks only at a `<` whose bytes 1, 3 and 4 can start a match: each alternative of
+    // RUN_PATTERN, and tags that pass that test but match nothing, after markup it skips.
+    const tags = ['<w:t>x</w:t>', '<a:t y="1">x</a:t>', '<w:delText>x</w:delText>', '<w:instrText>x</w:instrText>', '<w:tab/>', '<w:br/>', '<a:cr/>', '</w:p>', '</a:p>', '</w:tc>', '</w:tr>', '<w:tbl>', '<w:bx/>', '<w:crx/>', '<w:b/>', '<w:c/>', '</w:pPr>', '</w:tx>', '<w:d/>', '<w:i/>', '</w:r>'];
+    for (const tag of tags) {
+      for (let pad = 0; pad < 40; pad++) {
+        const xml = `${'<w:r>x'.repeat(pad >> 2)}${' '.repeat(pad & 3)}${tag}<w:r>${tag}`;
+        expect(readRuns(Buffer.from(xml)), xml).toEqual(oracle(xml));
+        for (let cut = xml.length - tag.length - 6; cut <= xml.length; cut++) expect(readRuns(Buffer.from(xml.slice(0, cut))), xml.slice(0, cut)).toEqual(oracle(xml.slice(0, cut)));
+      }
+    }
+  });
+
   it('a part cut into chunks anywhere reads as the whole part', async () => {
     const xml = Buffer.from(`<w:document><w:body>${Array.from({ length: 200 }, (_, i) => `<w:p><w:r><w:t>caf\u00e9 ${i} &amp; \u65e5\u672c</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve"> part ${i}</w:t></w:r></w:p>`).join('')}</w:body></w:document>`);
     const read = (cuts: number[]) => readCut(xml, cuts);
