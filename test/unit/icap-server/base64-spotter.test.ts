@@ -129,6 +129,30 @@ describe('base64 spotter', () => {
     expect(await dlp(chunked(Buffer.from('A'.repeat(2 * 1024 * 1024)), 65536))).toEqual([]);
   });
 
+  it('the run judge reads sixteen decoded bytes a step: what a longer head before left past the end of a shorter one counts for nothing', () => {
+    // Each head is decoded into the same 48 bytes. The one before leaves NULs, control characters
+    // or a "P" behind; the one judged ends at every length, with a "%" as its last byte or not.
+    const judged = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
+    // (the NULs after a byte that keeps their base64 from reading as hex digits: "gAAA…", not "AAAA…")
+    const before = [Buffer.alloc(48, 0).fill(0x80, 0, 1), Buffer.alloc(48, 0x01), Buffer.alloc(48, 0x50)];
+    const letter = [...'klmnopqrsuvwxyz'].map((c) => c.charCodeAt(0)).find((c) => RUN_JUDGE.firstBytes[c] === 0)!;
+    for (const left of before) {
+      for (let length = 18; length <= 48; length++) {
+        for (const last of [0x25, 0xe9, 0x41]) {
+          // letters no magic number starts, with one invalid UTF-8 byte: surely nothing by that
+          // byte alone, unless a "%P", NULs or control characters that are not its own count
+          const head = Buffer.alloc(length, letter);
+          head[1] = 0xff;
+          head[length - 1] = last;
+          const run = judged(head);
+          plainRun(judged(left), 0, 64, RUN_JUDGE);
+          expect(plainOracle(run, 0, run.length)).toBe(true);
+          expect(plainRun(run, 0, run.length, RUN_JUDGE), `${length} bytes ending ${last.toString(16)} after ${left[0]}`).toBe(true);
+        }
+      }
+    }
+  });
+
   it('the WebAssembly run judge says what the oracle says, and the run finder leaves out exactly those runs (ending inside the text)', () => {
     let x = 2027;
     const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;

@@ -299,27 +299,36 @@ function surelyNothing(text: usize, start: i32, end: i32, judge: usize): bool {
     }
   }
   if (n == 0 || load<u8>(judge + 128 + <usize>load<u8>(head)) != 0) return false;
+  // NULs, "%P" and control characters sixteen bytes at a time (the bytes past n, left by an
+  // earlier run, are masked off; the byte after each lane is read for the P).
   let zeros: i32 = 0;
   let controls: i32 = 0;
-  let invalid = false;
+  for (let at: i32 = 0; at < n; at += 16) {
+    const b = v128.load(head + <usize>at);
+    const valid = validLanes(at, n);
+    zeros += <i32>popcnt(<u32>i8x16.bitmask(i8x16.eq(b, i8x16.splat(0))) & valid);
+    if ((<u32>i8x16.bitmask(i8x16.eq(b, i8x16.splat(0x25))) & <u32>i8x16.bitmask(i8x16.eq(v128.load(head + <usize>at, 1), i8x16.splat(0x50))) & validLanes(at + 1, n)) != 0) return false;
+    const blank = v128.or(v128.or(i8x16.eq(b, i8x16.splat(0x09)), i8x16.eq(b, i8x16.splat(0x0a))), i8x16.eq(b, i8x16.splat(0x0d)));
+    const control = v128.or(v128.andnot(i8x16.lt_u(b, i8x16.splat(0x20)), blank), i8x16.eq(b, i8x16.splat(0x7f)));
+    controls += <i32>popcnt(<u32>i8x16.bitmask(control) & valid);
+  }
+  if (<f64>zeros >= (<f64>((n & ~3) >> 2)) * 0.9 * 2) return false;
+  if (<f64>controls > <f64>n * 0.05) return true;
+  // Few control characters (text, or nearly): a byte no UTF-8 sequence allows there decides.
   let pending: i32 = 0;
   for (let i: i32 = 0; i < n; i++) {
     const b = <u32>load<u8>(head + i);
-    if (b == 0) zeros++;
-    else if (b == 0x25 && i + 1 < n && load<u8>(head + i + 1) == 0x50) return false;
-    if (b < 0x20 ? b != 0x09 && b != 0x0a && b != 0x0d : b == 0x7f) controls++;
     if (pending > 0) {
       if (b >= 0x80 && b < 0xc0) pending--;
-      else invalid = true;
+      else return true;
     } else if (b >= 0x80) {
       if (b >= 0xc2 && b < 0xe0) pending = 1;
       else if (b >= 0xe0 && b < 0xf0) pending = 2;
       else if (b >= 0xf0 && b < 0xf5) pending = 3;
-      else invalid = true;
+      else return true;
     }
   }
-  if (<f64>zeros >= (<f64>((n & ~3) >> 2)) * 0.9 * 2) return false;
-  return invalid || <f64>controls > <f64>n * 0.05;
+  return false;
 }
 
 /**
