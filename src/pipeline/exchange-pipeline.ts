@@ -216,11 +216,14 @@ export class ExchangePipeline {
       else ctx.response = answer.response;
       return { type: 'response', response: responseFacts(answer.response) };
     }
-    const { request, response } = upstream.open(ctx.origin, head);
+    // a body held in RAM goes out with the head: no stream between the spool and the socket
+    const whole = ramBody(command.body);
+    const { request, response } = upstream.open(ctx.origin, head, whole);
     // released with the exchange (its one 'close' listener): a request still open then is abandoned
     ctx.held.push({ dispose: () => ctx.res.writableFinished || request.destroy() });
-    const body = await this.#bodyStream(ctx, 'upload', command.body);
-    if (body) {
+    const body = whole ? null : await this.#bodyStream(ctx, 'upload', command.body);
+    if (whole) ctx.req.resume(); // whatever is left of the client's body was already held
+    else if (body) {
       // bytes received from the client: counted as they stream (an overflow replays its prefix)
       if (command.body.kind === 'stream' || command.body.kind === 'overflow') {
         ctx.exchange.requestBytes = 0;
@@ -361,6 +364,14 @@ function newExchange(req: http.IncomingMessage, origin: OriginTarget, client: Cl
     decisions: [],
     verdicts: [],
   };
+}
+
+/** A held or adapted body's bytes as one Buffer, when it is in RAM and not empty. */
+function ramBody(ref: BodyRef): Buffer | undefined {
+  const body = ref.kind === 'held' ? ref.body : ref.kind === 'adapted' ? ref.body : null;
+  const ram = body?.ram;
+  if (!ram || body.sizeBytes === 0) return undefined;
+  return ram.length === 1 ? ram[0] : Buffer.concat(ram as Buffer[], body.sizeBytes);
 }
 
 function responseFacts(response: OriginResponse): ResponseFacts {

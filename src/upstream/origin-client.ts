@@ -172,19 +172,21 @@ export class OriginClient {
   }
 
   /**
-   * Open a request to the origin. The caller pipes the body into `request` (or ends it: no body);
-   * the response head arrives through `response` (rejects with a ProxyError); reading its body at
-   * the caller's pace paces the origin. Destroying either side abandons the exchange and its
-   * connection.
+   * Open a request to the origin. The caller pipes the body into `request` (or ends it: no body),
+   * or gives a body it holds whole as `whole`: it goes out with the head, in one write, and
+   * `request` is then only there to be destroyed. The response head arrives through `response`
+   * (rejects with a ProxyError); reading its body at the caller's pace paces the origin.
+   * Destroying either side abandons the exchange and its connection.
    */
-  open(target: OriginTarget, head: OriginRequest): { request: Writable; response: Promise<OriginResponse> } {
+  open(target: OriginTarget, head: OriginRequest, whole?: Buffer): { request: Writable; response: Promise<OriginResponse> } {
     const { host, port, scheme } = target;
     const origin = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const headers = withoutExpect(head.headers);
-    const exchange = new OriginExchange(`${host}:${port}`, this.#options, (body: Readable | null, handler) => {
+    const exchange = new OriginExchange(`${host}:${port}`, this.#options, (body: Readable | Buffer | null, handler) => {
       // TLS names the origin host itself (guardedConnector), whatever the Host header says.
       this.#agent.dispatch({ origin, method: head.method, path: head.path, headers, body }, handler);
     });
+    if (whole) exchange.start(whole);
     return { request: exchange.request, response: exchange.response };
   }
 

@@ -127,7 +127,7 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
   readonly request: Writable;
   readonly response: Promise<OriginResponse>;
   remoteAddress: string | undefined;
-  readonly #dispatch: (body: Readable | null, handler: OriginExchange) => void;
+  readonly #dispatch: (body: Readable | Buffer | null, handler: OriginExchange) => void;
   #resolve!: (response: OriginResponse) => void;
   #reject!: (error: ProxyError) => void;
   #headersTimer: NodeJS.Timeout;
@@ -138,7 +138,7 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
   #resume: (() => void) | undefined;
   #res: UndiciResponse | undefined;
 
-  constructor(where: string, timeouts: ExchangeTimeouts, dispatch: (body: Readable | null, handler: OriginExchange) => void) {
+  constructor(where: string, timeouts: ExchangeTimeouts, dispatch: (body: Readable | Buffer | null, handler: OriginExchange) => void) {
     this.where = where;
     this.timeouts = timeouts;
     this.#dispatch = dispatch;
@@ -155,8 +155,11 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
     this.request = new OriginRequestBody(this);
   }
 
-  /** Hand the request to undici, once, with its body (null: none). */
-  start(body: Readable | null): void {
+  /**
+   * Hand the request to undici, once, with its body: streamed (Readable), whole (a Buffer, written
+   * with the head), or none (null).
+   */
+  start(body: Readable | Buffer | null): void {
     if (this.#started || this.#done) return;
     this.#started = true;
     try {

@@ -374,6 +374,59 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     }
   });
 
+  it('a body held whole goes out with the head in one write, with nothing piped or ended by the caller', async () => {
+    const body = Buffer.from('card 4111 1111 1111 1111\n'.repeat(600));
+    const reads: Buffer[] = [];
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        reads.push(chunk);
+        if (Buffer.concat(reads).length >= body.length) socket.end(ok('done'));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const target: OriginTarget = { scheme: 'http', host: '127.0.0.1', port };
+      const exchange = client().open(target, { method: 'POST', path: '/up', headers: ['Host', `127.0.0.1:${port}`, 'Content-Length', String(body.length)] }, body);
+      const res = await exchange.response;
+      expect((await bodyOutcome(res)).bytes).toBe(4);
+      const raw = Buffer.concat(reads);
+      expect(raw.toString('latin1').startsWith('POST /up HTTP/1.1\r\n')).toBe(true);
+      expect(raw.subarray(raw.indexOf('\r\n\r\n') + 4).equals(body)).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('a body held whole to an origin that answers and closes before reading it: the answer comes through, the pool still serves', async () => {
+    const o = await origin((socket, _head, self) => {
+      self.written++;
+      socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
+    const c = client();
+    const body = Buffer.alloc(2 * 1024 * 1024, 0x61);
+    const exchange = c.open(o.target, { method: 'POST', path: '/', headers: ['Host', 'x', 'Content-Length', String(body.length)] }, body);
+    const outcome = await exchange.response.then(
+      (res) => res.statusCode,
+      (err: ProxyError) => err.code,
+    );
+    expect([413, 'UPSTREAM_WRITE_FAILED', 'UPSTREAM_READ_FAILED']).toContain(outcome);
+    const after = await get(c, (await origin((socket) => socket.end(ok('fine')))).target).response;
+    expect(after.statusCode).toBe(200);
+    expect((await bodyOutcome(after)).bytes).toBe(4);
+  });
+
+  it('a body held whole whose exchange is abandoned before the head: the response fails, nothing hangs', async () => {
+    const o = await origin(() => undefined); // reads, never answers
+    const c = client();
+    const exchange = c.open(o.target, { method: 'POST', path: '/', headers: ['Host', 'x', 'Content-Length', '5'] }, Buffer.from('hello'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    exchange.request.destroy();
+    const error = await failureOf(exchange.response);
+    expect(error.code).toBe('UPSTREAM_WRITE_FAILED');
+  });
+
   it('a node:http origin round trip: POST body byte for byte, content-length kept', async () => {
     const seen: { headers: http.IncomingHttpHeaders; bytes: number }[] = [];
     const server = http.createServer((req, res) => {
