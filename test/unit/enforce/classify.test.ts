@@ -244,4 +244,48 @@ describe('sameHead', () => {
   it('a request never equals a response', () => {
     expect(sameHead(uploadHead, downloadHead)).toBe(false);
   });
+  it('fields of different names in another order are the same head; same-name fields in another order are not', () => {
+    const echo = (headers: HttpHead['headers']): HttpHead => ({ ...downloadHead, headers });
+    const base = echo([['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['ETag', '"x"']]);
+    expect(sameHead(base, echo([['etag', '"x"'], ['Set-Cookie', 'a=1'], ['Content-Type', 'text/plain'], ['Set-Cookie', 'b=2'], ['Via', '1.0 icap']]))).toBe(true);
+    expect(sameHead(base, echo([['Content-Type', 'text/plain'], ['Set-Cookie', 'b=2'], ['Set-Cookie', 'a=1'], ['ETag', '"x"']]))).toBe(false);
+    // a field added, dropped or changed, wherever it sits
+    expect(sameHead(base, echo([...base.headers, ['X-Scanned', 'yes']]))).toBe(false);
+    expect(sameHead(base, echo(base.headers.slice(1)))).toBe(false);
+    expect(sameHead(base, echo([['ETag', '"y"'], ...base.headers.slice(0, 3)]))).toBe(false);
+  });
+  it('fields a Connection header names are hop-by-hop on either side, and only they', () => {
+    const withConnection = (headers: HttpHead['headers']): HttpHead => ({ ...uploadHead, headers: [...uploadHead.headers, ...headers] });
+    expect(sameHead(withConnection([['Connection', 'close, X-Trace'], ['X-Trace', '1']]), uploadHead)).toBe(true);
+    expect(sameHead(uploadHead, withConnection([['connection', 'x-trace'], ['X-Trace', '2']]))).toBe(true);
+    expect(sameHead(uploadHead, withConnection([['Connection', 'close'], ['X-Trace', '2']]))).toBe(false);
+  });
+  it('agrees with a sorted comparison of the end-to-end fields on shuffled, edited heads (oracle)', () => {
+    const pool: Array<[string, string]> = [['Content-Type', 'text/html'], ['Vary', 'Accept'], ['Vary', 'Origin'], ['Cache-Control', 'no-store'], ['Via', '1.1 a'], ['Content-Length', '10'], ['X-A', ' 1 '], ['x-a', '2'], ['Connection', 'x-hop'], ['X-Hop', 'h']];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const oracle = (x: HttpHead, y: HttpHead) => {
+      const hop = new Set(['via', 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'content-length']);
+      for (const h of [...x.headers, ...y.headers]) if (h[0].toLowerCase() === 'connection') h[1].split(',').forEach((t) => hop.add(t.trim().toLowerCase()));
+      const norm = (z: HttpHead) => z.headers.map(([n, v]) => [n.toLowerCase(), v.trim()] as const).filter(([n]) => !hop.has(n)).sort(([p], [q]) => (p < q ? -1 : p > q ? 1 : 0)).map(([n, v]) => `${n}:${v}`).join('\n');
+      return norm(x) === norm(y);
+    };
+    let same = 0;
+    for (let round = 0; round < 400; round++) {
+      const a = Array.from({ length: rnd(7) }, () => pool[rnd(pool.length)]!);
+      const b = [...a];
+      for (let k = rnd(3); k > 0; k--) {
+        const i = rnd(b.length + 1);
+        const op = rnd(3);
+        if (op === 0 && b.length > 1) [b[i % b.length], b[(i + 1) % b.length]] = [b[(i + 1) % b.length]!, b[i % b.length]!];
+        else if (op === 1) b.splice(i, 0, pool[rnd(pool.length)]!);
+        else b.splice(i, 1);
+      }
+      const x: HttpHead = { ...downloadHead, headers: a };
+      const y: HttpHead = { ...downloadHead, headers: b };
+      expect(sameHead(x, y)).toBe(oracle(x, y));
+      if (oracle(x, y)) same++;
+    }
+    expect(same).toBeGreaterThan(40);
+  });
 });
