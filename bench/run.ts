@@ -6,7 +6,8 @@
 //   npm run bench -- --only REGEX       only the scenarios whose name matches
 //   npm run bench -- --no-memory        skip the slow/fast-client check
 //   npm run bench -- --profile A,B      run dlp-proxy scenarios A and B once more, CPU-profiled
-//                                       (V8 profiler over the measured phase; summary in RESULTS.md);
+//                                       (V8 profiler over the measured phase, and its allocations
+//                                       sampled: bytes per request; summary in RESULTS.md);
 //                                       a full run profiles the pass and the scan path by default
 //                                       (passthrough-http-1k, scanned-upload-cicap-cold); --profile ''
 //                                       profiles nothing
@@ -20,7 +21,8 @@
 //                                       this tree's build against another build's dist DIR, in
 //                                       alternating rounds (default 6); writes bench/results/ab.md
 //   BENCH_PROXY_NODE_FLAGS='--trace-opt --trace-deopt' BENCH_PROXY_STDOUT=FILE npm run bench -- ...
-//                                       node flags for each dlp-proxy under test, its stdout to FILE
+//                                       node flags for each proxy under test (dlp-proxy, the bare
+//                                       node:http proxy), dlp-proxy's stdout to FILE
 // Load goes to 127.0.0.1 only; every scenario stops by itself; everything started is stopped at the
 // end, on an error, and on SIGINT/SIGTERM.
 import fs from 'node:fs';
@@ -30,7 +32,7 @@ import { parseArgs } from 'node:util';
 import { startCicap, type Cicap } from '../test/support/peers/cicap.js';
 import { runAbRounds } from './lib/ab-rounds.js';
 import { onStopAll, repoRoot, stopAll } from './lib/children.js';
-import { summariseCpuProfile, type ProfileSummary } from './lib/cpu-profile.js';
+import { heapProfileFile, summariseCpuProfile, summariseHeapProfile, type ProfileSummary } from './lib/cpu-profile.js';
 import { ensureBuilt, prepareProxyCa } from './lib/dlp-proxy.js';
 import { machineFacts } from './lib/machine.js';
 import { startOrigin } from './lib/origin.js';
@@ -173,8 +175,12 @@ async function main(): Promise<number> {
         continue;
       }
       const profile = summariseCpuProfile(cpuProfileFile, scenario.name, 25);
+      const heapFile = heapProfileFile(cpuProfileFile);
+      profile.allocation = summariseHeapProfile(heapFile, row.load?.requests ?? 0);
+      // the summary is what the results keep: the raw heap profile is megabytes of call tree
+      fs.rmSync(heapFile, { force: true });
       profiles.push(profile);
-      process.stdout.write(`${profile.lines.join('\n')}\n(profile for Chrome DevTools / speedscope: ${path.relative(repoRoot, cpuProfileFile)})\n`);
+      process.stdout.write(`${profile.lines.join('\n')}\n${profile.allocation.lines.join('\n')}\n(profile for Chrome DevTools / speedscope: ${path.relative(repoRoot, cpuProfileFile)})\n`);
     }
 
     let memory: MemoryCheckResult[] = [];

@@ -2,7 +2,8 @@
 // the config file the scenario wrote, logs JSON lines to a file through pino's asynchronous
 // destination (an access line per exchange, as `dlp-proxy start` would with stdout to a file),
 // says `ready` with its port (and its admin listener's) and answers IPC requests: `memory` (process.memoryUsage()),
-// `profile-start` and `profile-stop` (a V8 CPU profile of the window between them).
+// `profile-start` and `profile-stop` (a V8 CPU profile of the window between them, and V8's
+// sampling heap profile of what was allocated in it, collected objects included).
 // usage (forked by bench/lib/dlp-proxy.ts): proxy-child.mjs CONFIG.yaml LOGFILE
 //
 // It runs the compiled build (dist/, made by startDlpProxy before the first fork, or the build named
@@ -33,7 +34,10 @@ const app = await startApp(config, { logger });
 process.send({ type: 'ready', port: app.proxyPort, adminPort: app.adminPort });
 
 // CPU profile of a window (the measured phase), not of start-up: V8's profiler through the
-// inspector, the same data --cpu-prof writes
+// inspector, the same data --cpu-prof writes. Allocations are sampled beside it, one sample per
+// 32 KiB on average (V8's default interval: its cost does not show in the CPU profile); objects
+// the garbage collector already took count too, so the samples are what the window allocated,
+// not what it left alive.
 const session = new Session();
 const answer = (id, body) => process.send?.({ id, ...body });
 process.on('message', (msg) => {
@@ -43,12 +47,13 @@ process.on('message', (msg) => {
     void session
       .post('Profiler.enable')
       .then(() => session.post('Profiler.start'))
+      .then(() => session.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }))
       .then(() => answer(msg.id, { ok: true }), (err) => answer(msg.id, { error: err.message }));
   } else if (msg.type === 'profile-stop') {
-    void session.post('Profiler.stop').then(
-      ({ profile }) => {
+    void Promise.all([session.post('Profiler.stop'), session.post('HeapProfiler.stopSampling')]).then(
+      ([{ profile }, { profile: heap }]) => {
         session.disconnect();
-        answer(msg.id, { profile });
+        answer(msg.id, { profile, heap });
       },
       (err) => answer(msg.id, { error: err.message }),
     );

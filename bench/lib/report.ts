@@ -188,7 +188,7 @@ export function renderResultsMarkdown(results: RunResults, jsonFile: string, sta
     '',
   ];
   for (const profile of results.profiles) {
-    out.push(`## Where the time goes: CPU profile of \`${profile.scenario}\``, '', `V8 sampling profile of the proxy process over the measured phase of a second run of the scenario (a full run profiles the pass and the scan path, \`passthrough-http-1k\` and \`scanned-upload-cicap-cold\`, and keeps them; \`npm run bench -- --profile NAME\` any other); self time, share of busy time. The whole profile, for Chrome DevTools or speedscope: [results/${profile.scenario}.cpuprofile](results/${profile.scenario}.cpuprofile).`, '', '```', ...profile.lines, '```', '');
+    out.push(`## Where the time goes: CPU profile of \`${profile.scenario}\``, '', `V8 sampling profile of the proxy process over the measured phase of a second run of the scenario (a full run profiles the pass and the scan path, \`passthrough-http-1k\` and \`scanned-upload-cicap-cold\`, and keeps them; \`npm run bench -- --profile NAME\` any other); self time, share of busy time; then what the same window allocated per request (V8's sampling heap profile, one sample per 32 KiB, collected objects included). The whole profile, for Chrome DevTools or speedscope: [results/${profile.scenario}.cpuprofile](results/${profile.scenario}.cpuprofile).`, '', '```', ...profile.lines, ...(profile.allocation?.lines ?? []), '```', '');
   }
   out.push(
     '## Method',

@@ -5,6 +5,7 @@
 // returns.
 import fs from 'node:fs';
 import os from 'node:os';
+import { heapProfileFile } from './cpu-profile.js';
 import { accessLinesPerWorker, AppendedText, CicapLogCounter, counterDelta, scrapeProxyCounters, type ProxyCounters } from './icap-count.js';
 import { runHttpLoad } from './http-load.js';
 import { runNodeLoad } from './node-load.js';
@@ -188,9 +189,10 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     const perWorker = workerLog ? accessLinesPerWorker(workerLog.text()) : [];
     if (perWorker.length > 0) row.exchangesPerWorker = perWorker;
     if (profiling) {
-      const { profile, error } = await started.request!<{ profile?: unknown; error?: string }>('profile-stop', 30_000);
-      if (!profile) throw new Error(`CPU profile: ${error}`);
+      const { profile, heap, error } = await started.request!<{ profile?: unknown; heap?: unknown; error?: string }>('profile-stop', 30_000);
+      if (!profile || !heap) throw new Error(`CPU profile: ${error}`);
       fs.writeFileSync(env.cpuProfileFile!, JSON.stringify(profile));
+      fs.writeFileSync(heapProfileFile(env.cpuProfileFile!), JSON.stringify(heap));
     }
 
     row.load = { ...result, connections: scenario.load.connections, protocol: scenario.load.protocol, path: scenario.load.path, generator: generatorOf(scenario) };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codeOrigin, summariseCpuProfile } from '../../../bench/lib/cpu-profile.js';
+import { codeOrigin, heapProfileFile, summariseCpuProfile, summariseHeapProfile } from '../../../bench/lib/cpu-profile.js';
 import { mergeConfig } from '../../../bench/lib/dlp-proxy.js';
 import { LatencyHistogram } from '../../../bench/lib/histogram.js';
 import { processTree, snapshot } from '../../../bench/lib/proc-stats.js';
@@ -132,6 +132,27 @@ describe('cpu profile summary', () => {
     expect(summary.byOrigin.map((o) => o.origin)).toEqual(['src/pipeline/', 'npm:@pinojs/redact']);
     expect(codeOrigin(frame('(garbage collector)', ''))).toBe('(garbage collector)');
     expect(codeOrigin(frame('x', 'node:internal/streams/readable'))).toBe('node:internal');
+  });
+});
+
+describe('summariseHeapProfile', () => {
+  it('sums the sampled bytes of the whole tree per request, and names the functions that allocated them', () => {
+    const node = (functionName: string, url: string, selfSize: number, children: unknown[] = []) => ({ callFrame: { functionName, url, lineNumber: 9 }, selfSize, children });
+    const heap = {
+      head: node('(root)', '', 0, [node('scanBody', 'file:///x/src/pipeline/body-scan.js', 3072, [node('Spool', 'file:///x/src/body/spool.js', 1024)]), node('', 'file:///x/src/log/access-log.js', 2048, [node('scanBody', 'file:///x/src/pipeline/body-scan.js', 1024)])]),
+    };
+    const file = path.join(tempDir('bench-test-'), 'p.cpuprofile');
+    fs.writeFileSync(heapProfileFile(file), JSON.stringify(heap));
+    const summary = summariseHeapProfile(heapProfileFile(file), 4);
+    expect(heapProfileFile(file)).toMatch(/p\.heapprofile$/);
+    expect(summary.bytesPerRequest).toBe(1792);
+    expect(summary.topFunctions.map((f) => [f.name, f.bytesPerRequest])).toEqual([
+      ['scanBody', 1024],
+      ['(anonymous)', 512],
+      ['Spool', 256],
+    ]);
+    expect(summary.topFunctions[0]!.where).toBe('src/pipeline/body-scan.js:10');
+    expect(summary.lines[0]).toContain('1.75 KiB per request (4 requests');
   });
 });
 
