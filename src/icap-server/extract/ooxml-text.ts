@@ -27,8 +27,8 @@ export const RUN_PATTERN = /<[wa]:(?:t|delText|instrText)(?:\s[^>]*)?>([^<]*)<\/
 const MAX_CARRY_BYTES = 1024 * 1024;
 /**
  * Where the kernel writes where its last match ended; the input follows, then PADDING zero bytes
- * (the kernel reads up to 14 bytes past the input without comparing with its end), then the text
- * it writes.
+ * (the kernel reads up to 14 bytes past the input without comparing with its end, and compares
+ * words that would have to hold the first of them), then the text it writes.
  */
 const RESULT_AT = 0;
 const INPUT_AT = 16;

@@ -69,7 +69,8 @@ describe('OOXML run reader (WebAssembly)', () => {
   it('every tag that can start a match, and its near misses, at each offset of a sixteen-byte step and cut by the end of the input', () => {
     // The kernel looks only at a `<` whose bytes 1, 3 and 4 can start a match: each alternative of
     // RUN_PATTERN, and tags that pass that test but match nothing, after markup it skips.
-    const tags = ['<w:t>x</w:t>', '<a:t y="1">x</a:t>', '<w:delText>x</w:delText>', '<w:instrText>x</w:instrText>', '<w:tab/>', '<w:br/>', '<a:cr/>', '</w:p>', '</a:p>', '</w:tc>', '</w:tr>', '<w:tbl>', '<w:bx/>', '<w:crx/>', '<w:b/>', '<w:c/>', '</w:pPr>', '</w:tx>', '<w:d/>', '<w:i/>', '</w:r>'];
+    // Word's `<w:t xml:space="preserve">` and `</w:t>` are compared whole: with them, tags that differ from them by a byte.
+    const tags = ['<w:t xml:space="preserve">x</w:t>', '<w:t xml:space="preserve" >x</w:t>', '<w:t xml:space="preserv">x</w:t>', '<w:t xml:space="preserve"/>x</w:t>', '<w:t\txml:space="preserve">x</w:t>', '<w:t>x</w:t >', '<w:t>x</a:t>', '<w:t>x</w:tt>', '<w:t>x</W:t>', '<w:t>x</w:t>', '<a:t y="1">x</a:t>', '<w:delText>x</w:delText>', '<w:instrText>x</w:instrText>', '<w:tab/>', '<w:br/>', '<a:cr/>', '</w:p>', '</a:p>', '</w:tc>', '</w:tr>', '<w:tbl>', '<w:bx/>', '<w:crx/>', '<w:b/>', '<w:c/>', '</w:pPr>', '</w:tx>', '<w:d/>', '<w:i/>', '</w:r>'];
     for (const tag of tags) {
       for (let pad = 0; pad < 40; pad++) {
         const xml = `${'<w:r>x'.repeat(pad >> 2)}${' '.repeat(pad & 3)}${tag}<w:r>${tag}`;
