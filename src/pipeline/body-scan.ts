@@ -109,7 +109,10 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
       });
   if (spool) input.watch?.attach(spool);
   const upload = direction === 'upload';
-  const abort = new AbortController();
+  // Aborts an ICAP transaction that reads the body as it arrives, once the body overflows. A body
+  // sent only once it is whole can no longer overflow: its transaction carries no signal (an
+  // AbortController and its listener per scan cost more than the rest of the cache-first setup).
+  let abort: AbortController | undefined;
   let overflow: Overflow | undefined;
   const fed = spool ? feedSpool(input.body, spool, scan.maxScanBytes, upload ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', upload ? 'the client' : 'the origin') : Promise.resolve(undefined);
   // The whole body, or OVERSIZE once it overflowed (the ICAP transaction is aborted then; the
@@ -126,7 +129,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
   fed.then((o) => {
     if (!o) return;
     overflow = o;
-    abort.abort(OVERSIZE);
+    abort?.abort(OVERSIZE);
     overflowed(OVERSIZE);
   }, () => undefined);
   const whole = () => wholeBody;
@@ -165,7 +168,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     let head = direction === 'upload' ? input.reqHead : input.resHead!;
 
     const icapScan = async (body: Readable | readonly Buffer[], bodyBytes: number | undefined, original: () => Promise<SpooledBody>): Promise<Verdict> => {
-      const result = await service.icap.send({ method, reqHead: input.reqHead, resHead: input.resHead, body, bodyBytes, allow204: true, clientIp, serverIp, user, signal: abort.signal });
+      const result = await service.icap.send({ method, reqHead: input.reqHead, resHead: input.resHead, body, bodyBytes, allow204: true, clientIp, serverIp, user, signal: abort?.signal });
       const spooled = await original();
       const classification = await classify(result, {
         direction,
@@ -201,6 +204,8 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
     } else {
       // Large or unknown length: ICAP reads the body as it arrives; the spool still keeps it so
       // a 204 replays the original. The verdict is remembered under the hash afterwards.
+      abort = new AbortController();
+      if (overflow) abort.abort(OVERSIZE);
       verdict = await icapScan(spool ? spool.follow() : held!.replay(), input.declaredBytes, whole);
       spooled = await whole();
       const key = verdictKey({ sha256: spooled.sha256, direction, service: service.name, istag, policyVersion: keyVersion });
