@@ -118,15 +118,20 @@ export class TextScanner {
     const window = this.buffer;
     if (this.base === 0) this.context.header = headerOf(window);
     const limit = final ? window.length : window.length - EVIDENCE_CHARS;
-    const triggered = new Set<PatternDetector>();
+    // Each triggered detector, and where the first of its triggers in the window is.
+    const triggered = new Map<PatternDetector, number>();
     const anchored = new Map<Anchor, ArrayLike<number>>();
     const found = this.plan.prefilter?.scan(window);
     if (found) {
-      for (const literal of found.literals) for (const d of this.plan.byTrigger[literal]!) triggered.add(d);
+      for (const literal of found.literals) {
+        const at = found.firstAt[literal]!;
+        for (const d of this.plan.byTrigger[literal]!) triggered.set(d, Math.min(at, triggered.get(d) ?? at));
+      }
       for (const [anchor, positions] of Object.entries(found.positions)) anchored.set(anchor as PrefilterAnchor, positions);
     }
     // A one-byte string (Latin-1, most text) holds neither: includes answers without reading it.
-    if (this.plan.unicodeFolded.length > 0 && (window.includes('\u017f') || window.includes('\u212a'))) for (const d of this.plan.unicodeFolded) triggered.add(d);
+    // A trigger spelt with one of them is not found by the prefilter, and may come first.
+    if (this.plan.unicodeFolded.length > 0 && (window.includes('\u017f') || window.includes('\u212a'))) for (const d of this.plan.unicodeFolded) triggered.set(d, 0);
     for (const anchor of this.plan.anchors) {
       const positions: number[] = [];
       anchor.lastIndex = 0;
@@ -134,10 +139,17 @@ export class TextScanner {
       anchored.set(anchor, positions);
     }
     for (const detector of this.plan.patterns) {
-      if (this.plan.gated.has(detector) && !triggered.has(detector)) continue;
+      let from = 0;
+      if (this.plan.gated.has(detector)) {
+        const first = triggered.get(detector);
+        if (first === undefined) continue;
+        // Every match holds a trigger and spans at most maxMatchChars (text-detector.ts): none
+        // starts further back than that from the first trigger.
+        from = Math.max(0, first - detector.maxMatchChars);
+      }
       const min = confidenceRank(detector.rule.minConfidence);
       let found = 0;
-      for (const m of matches(detector, window, limit, anchored)) {
+      for (const m of matches(detector, window, limit, anchored, from)) {
         if (this.base + m.index + m[0].length <= this.committed) continue;
         const confidence = detector.check ? detector.check(m, this.context) : 'medium';
         if (confidence === undefined || confidenceRank(confidence) < min) continue;
@@ -155,12 +167,15 @@ export class TextScanner {
 
 type Anchor = NonNullable<PatternDetector['anchor']>;
 
-/** The detector's matches in `window` that end by `limit`: a global pass, or its sticky pattern at its anchor's positions. */
-function* matches(detector: PatternDetector, window: string, limit: number, anchored: Map<Anchor, ArrayLike<number>>): Generator<RegExpExecArray> {
+/**
+ * The detector's matches in `window` that start at `from` or after and end by `limit`: a global
+ * pass, or its sticky pattern at its anchor's positions.
+ */
+function* matches(detector: PatternDetector, window: string, limit: number, anchored: Map<Anchor, ArrayLike<number>>, from: number): Generator<RegExpExecArray> {
   const re = detector.pattern;
   const positions = detector.anchor === undefined ? undefined : anchored.get(detector.anchor);
   if (positions === undefined) {
-    re.lastIndex = 0;
+    re.lastIndex = from;
     for (let m = re.exec(window); m !== null; m = re.exec(window)) {
       if (m.index + m[0].length > limit) return;
       if (m[0].length === 0) re.lastIndex++;
@@ -168,7 +183,7 @@ function* matches(detector: PatternDetector, window: string, limit: number, anch
     }
     return;
   }
-  let after = 0;
+  let after = from;
   for (let i = 0; i < positions.length; i++) {
     const at = positions[i]!;
     if (at < after) continue;

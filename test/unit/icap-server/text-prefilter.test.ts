@@ -73,6 +73,7 @@ describe('text prefilter', () => {
         expect(missed, `${anchor} in ${JSON.stringify(t)}`).toEqual([]);
       }
       expect(found.literals.map((k) => LITERALS[k]).sort(), JSON.stringify(t)).toEqual(LITERALS.filter((l) => t.includes(l)).sort());
+      for (const k of found.literals) expect(found.firstAt[k], `${LITERALS[k]} first in ${JSON.stringify(t)}`).toBe(t.indexOf(LITERALS[k]!));
     }
   });
 
@@ -105,7 +106,8 @@ describe('text prefilter', () => {
       expect(prefilter.scan(`${pad}AKIA`).literals.map((k) => LITERALS[k])).toEqual(['AKIA']);
       expect(prefilter.scan(`${pad}AKI`).literals).toEqual([]);
     }
-    expect(prefilter.scan('')).toEqual({ literals: [], positions: { 'card-start': new Uint32Array(0), 'ssn-core': new Uint32Array(0), capitals: new Uint32Array(0) } });
+    const empty = prefilter.scan('');
+    expect({ literals: empty.literals, positions: empty.positions }).toEqual({ literals: [], positions: { 'card-start': new Uint32Array(0), 'ssn-core': new Uint32Array(0), capitals: new Uint32Array(0) } });
   });
 
   it('a unit over 255 is no ASCII character: U+0130 is no digit, U+0141 no capital, and neither joins a word', () => {
@@ -174,6 +176,10 @@ describe('text prefilter', () => {
       const ascii = t.replace(/[A-Z]/g, (c) => c.toLowerCase());
       const expected = [ascii.includes('secret') ? 0 : -1, t.includes('AKIA') ? 1 : -1, ascii.includes('project falcon') ? 2 : -1, ascii.includes('zaz') ? 3 : -1].filter((k) => k >= 0);
       expect(found(t), JSON.stringify(t)).toEqual(expected);
+      // where each is first found, in any ASCII case for the folded ones (a scan after a longer one, whose places are still there)
+      const { firstAt } = folded.scan(t);
+      const first = [ascii.indexOf('secret'), t.indexOf('AKIA'), ascii.indexOf('project falcon'), ascii.indexOf('zaz')];
+      for (const k of expected) expect(firstAt[k], `${k} in ${JSON.stringify(t)}`).toBe(first[k]);
     }
   });
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Findings } from '../../../src/icap-server/detectors/findings.js';
 import { paymentCardDetector } from '../../../src/icap-server/detectors/payment-card.js';
 import { githubTokenDetector, privateKeyDetector } from '../../../src/icap-server/detectors/credentials.js';
+import { keywordDetector } from '../../../src/icap-server/detectors/custom-rules.js';
+import { saasTokenDetectors } from '../../../src/icap-server/detectors/saas-tokens.js';
 import { emailAddressDetector } from '../../../src/icap-server/detectors/email-address.js';
 import { TextScanner } from '../../../src/icap-server/detectors/text-scanner.js';
 
@@ -59,6 +61,30 @@ describe('TextScanner windows', () => {
       scanner.write(text.slice(cut));
       scanner.end();
       expect(findings.count('github-token'), `cut at ${cut}`).toBe(1);
+    }
+  });
+
+  it('runs a triggered detector from as far before its first trigger as a match can reach, and counts what a pass over the whole text counts', () => {
+    // A keyword spelt with U+017F or U+212A, which the prefilter does not see, before the first
+    // one it sees; an OpenAI key, whose trigger (T3BlbkFJ) stands up to 183 characters into it.
+    const keyword = keywordDetector({ name: 'classified', words: ['TOP-SECRET', 'Project Falcon'], caseSensitive: false, minCount: 1, minConfidence: 'low', supportingWords: [] });
+    const openai = saasTokenDetectors(RULE).find((d) => d.name === 'openai-api-key')!;
+    const key = (before: number) => `sk-proj-${'aB3dE5fG7h'.repeat(16).slice(0, before)}T3BlbkFJ${'Qx7Lm2Np9Rs4Tv6W'.repeat(2)}`;
+    let x = 17;
+    const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+    const pieces = ['top-\u017fecret', 'TOP-SECRET', 'project falcon', 'Project Fal\u212aon', () => key(20 + Math.floor(rand() * 140)), '. '];
+    for (let round = 0; round < 200; round++) {
+      let text = '';
+      while (text.length < 3000) {
+        const piece = pieces[Math.floor(rand() * pieces.length)]!;
+        text += `${'lorem ipsum dolor '.slice(0, Math.floor(rand() * 18)).repeat(1 + Math.floor(rand() * 40))} ${typeof piece === 'string' ? piece : piece()} `;
+      }
+      const findings = new Findings();
+      const scanner = new TextScanner([keyword, openai, paymentCardDetector(RULE)], findings, { windowChars: 1024 });
+      for (let at = 0; at < text.length; at += 700) scanner.write(text.slice(at, at + 700));
+      scanner.end();
+      expect(findings.count('keyword:classified'), text).toBe(text.match(new RegExp(keyword.pattern.source, keyword.pattern.flags))?.length ?? 0);
+      expect(findings.count('openai-api-key'), text).toBe(text.match(new RegExp(openai.pattern.source, 'g'))?.length ?? 0);
     }
   });
 

@@ -140,7 +140,8 @@ function luhnRun(text: usize, at: i32, n: i32): bool {
  * u16 units; a folded literal is stored in lower case and compared ignoring ASCII case).
  * Output: up to `cap` positions (u32) each at `out` (cards), after it (SSN cores), after that
  * (capitals); `work` is 16 bytes of scratch; `result` gets the three counts and, at result + 16,
- * the u64 of the literals seen.
+ * the u64 of the literals seen, and from result + 32 a u32 per literal (by its bit index): where it
+ * is first seen (left as it was for a literal not seen).
  */
 export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize, out: usize, cap: i32, work: usize, result: usize): void {
   cardsOut = out;
@@ -204,7 +205,11 @@ export function scan(text: usize, n: i32, teddy: usize, lits: usize, pool: usize
                 break;
               }
             }
-            if (same) seen |= <u64>1 << <u64>(d >>> 24);
+            if (!same) continue;
+            const bit = <u64>1 << <u64>(d >>> 24);
+            // Candidates come in increasing order: the first place a literal is seen is its first.
+            if ((seen & bit) == 0) store<u32>(result + 32 + (<usize>(d >>> 24) << 2), from);
+            seen |= bit;
           }
         }
       }

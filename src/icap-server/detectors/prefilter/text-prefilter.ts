@@ -7,9 +7,9 @@
 // decide, as before.
 //
 // The window goes into the module's memory as UTF-16 code units, so a position is a string index.
-// Memory (bytes): the Teddy nibble tables, the literals by bucket and their units, the result, then
-// per scan the text (and zero padding), the three position lists and 16 bytes of scratch; it grows
-// with the largest window and stays.
+// Memory (bytes): the Teddy nibble tables, the literals by bucket and their units, the result (and
+// where each literal is first found), then per scan the text (and zero padding), the three
+// position lists and 16 bytes of scratch; it grows with the largest window and stays.
 import { Kernel as WasmKernel, type KernelMemory } from '../../wasm/kernel.js';
 import { TEXT_PREFILTER_WASM } from './text-prefilter-wasm.js';
 
@@ -24,6 +24,8 @@ export type PrefilterLiteral = string | { readonly text: string; readonly foldCa
 export interface PrefilterResult {
   /** indexes (into the literals given) of the literals present in the window */
   literals: number[];
+  /** by index into the literals given, where each present one is first found; valid until the next scan */
+  firstAt: Uint32Array;
   /** increasing positions; valid until the next scan of this prefilter */
   positions: Record<PrefilterAnchor, Uint32Array>;
 }
@@ -71,7 +73,7 @@ export class TextPrefilter {
     const tables = teddyTables(literals);
     const pool = 128 + 32 + 4 * MAX_LITERALS;
     this.#result = align(pool + 2 * literals.reduce((n, l) => n + l.text.length, 0), 16);
-    this.#text = this.#result + 32;
+    this.#text = this.#result + 32 + 4 * MAX_LITERALS;
     const bytes = this.#kernel.reserve(this.#text);
     bytes.set(tables.nibbles, 0);
     let at = 0;
@@ -99,7 +101,7 @@ export class TextPrefilter {
     const literals: number[] = [];
     for (let word = 0; word < 2; word++) for (let bits = result[4 + word]!, bit = 0; bits !== 0; bits >>>= 1, bit++) if (bits & 1) literals.push(32 * word + bit);
     const list = (k: number) => new Uint32Array(bytes.buffer, bytes.byteOffset + out + 4 * k * cap, result[k]!);
-    return { literals, positions: { 'card-start': list(0), 'ssn-core': list(1), capitals: list(2) } };
+    return { literals, firstAt: new Uint32Array(bytes.buffer, bytes.byteOffset + this.#result + 32, MAX_LITERALS), positions: { 'card-start': list(0), 'ssn-core': list(1), capitals: list(2) } };
   }
 }
 
