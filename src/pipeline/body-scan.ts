@@ -110,8 +110,7 @@ export async function scanBody(scanner: BodyScanner, input: BodyToScan): Promise
   if (spool) input.watch?.attach(spool);
   const upload = direction === 'upload';
   // Aborts an ICAP transaction that reads the body as it arrives, once the body overflows. A body
-  // sent only once it is whole can no longer overflow: its transaction carries no signal (an
-  // AbortController and its listener per scan cost more than the rest of the cache-first setup).
+  // sent only once it is whole can no longer overflow: its transaction carries no signal.
   let abort: AbortController | undefined;
   let overflow: Overflow | undefined;
   const fed = spool ? feedSpool(input.body, spool, scan.maxScanBytes, upload ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', upload ? 'the client' : 'the origin') : Promise.resolve(undefined);
