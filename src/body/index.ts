@@ -3,7 +3,7 @@
 // can be followed while still being written and replayed (whole or a byte range) any number of
 // times once complete; feedSpool() fills it up to a cap without losing the bytes past it.
 // Process-wide gauges via spoolStats(); spill/release events on diagnostics_channel 'dlp-proxy:spool'.
-export { Spool, type SpoolOptions, type SpooledBody } from './spool.js';
+export { ramBytes, Spool, type SpoolOptions, type SpooledBody } from './spool.js';
 export { holdUnlessSame, holdWhole } from './hold-unless-same.js';
 export { feedSpool, overflowStream, type Overflow } from './feed-spool.js';
 export { spoolStats, spoolChannel, type SpoolEvent, type SpoolStats } from './spool-stats.js';

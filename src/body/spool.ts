@@ -52,6 +52,16 @@ export interface SpooledBody {
   dispose(): Promise<void>;
 }
 
+/**
+ * A body held in RAM as one Buffer, to be written whole with its head (no copy when it is one
+ * chunk); undefined when it went to a file or is empty.
+ */
+export function ramBytes(body: SpooledBody): Buffer | undefined {
+  const ram = body.ram;
+  if (ram === undefined || body.sizeBytes === 0) return undefined;
+  return ram.length === 1 ? ram[0] : Buffer.concat(ram as Buffer[], body.sizeBytes);
+}
+
 export class Spool extends Writable implements SpoolSource {
   /** Resolves when the writer ended the body; rejects when the spool failed or was destroyed first. */
   readonly done: Promise<SpooledBody>;

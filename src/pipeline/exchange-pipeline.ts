@@ -13,7 +13,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
-import { feedSpool, overflowStream, Spool } from '../body/index.js';
+import { feedSpool, overflowStream, ramBytes, Spool } from '../body/index.js';
 import { ProxyError, toProxyError, type ErrorCode } from '../core/errors.js';
 import { events } from '../core/events.js';
 import { forwardHeaders } from '../core/headers.js';
@@ -368,10 +368,8 @@ function newExchange(req: http.IncomingMessage, origin: OriginTarget, client: Cl
 
 /** A held or adapted body's bytes as one Buffer, when it is in RAM and not empty. */
 function ramBody(ref: BodyRef): Buffer | undefined {
-  const body = ref.kind === 'held' ? ref.body : ref.kind === 'adapted' ? ref.body : null;
-  const ram = body?.ram;
-  if (!ram || body.sizeBytes === 0) return undefined;
-  return ram.length === 1 ? ram[0] : Buffer.concat(ram as Buffer[], body.sizeBytes);
+  const body = ref.kind === 'held' || ref.kind === 'adapted' ? ref.body : null;
+  return body ? ramBytes(body) : undefined;
 }
 
 function responseFacts(response: OriginResponse): ResponseFacts {

@@ -2,8 +2,7 @@
 // original, an adapted replacement, a relayed vendor page), each with correct framing. Also the
 // small conversions between node's raw header lists and the HttpHead of core/types.
 import type http from 'node:http';
-import type { Readable } from 'node:stream';
-import type { SpooledBody } from '../body/index.js';
+import { ramBytes, type SpooledBody } from '../body/index.js';
 import type { HeaderList, HttpHead } from '../core/types.js';
 
 export interface Page {
@@ -68,16 +67,24 @@ export function writePage(res: http.ServerResponse, page: Page, extra: Record<st
   res.end(page.body);
 }
 
-/** Stream a held body to a writable with backpressure; counts bytes into `count`. */
-export function pipeHeld(body: SpooledBody | null, to: NodeJS.WritableStream, count: (n: number) => void): Readable | undefined {
+/**
+ * Send a held body and end `to`: one write when it is in RAM (with the head, when that is still
+ * unsent), else streamed from its file with backpressure. Counts bytes into `count`.
+ */
+export function pipeHeld(body: SpooledBody | null, to: NodeJS.WritableStream, count: (n: number) => void): void {
   if (body === null || body.sizeBytes === 0) {
     to.end();
-    return undefined;
+    return;
+  }
+  const whole = ramBytes(body);
+  if (whole !== undefined) {
+    count(whole.length);
+    to.end(whole);
+    return;
   }
   const stream = body.replay();
   stream.on('data', (chunk: Buffer) => count(chunk.length));
   stream.pipe(to);
-  return stream;
 }
 
 /** The head as the client or origin sees it, for ICAP encapsulation. */
