@@ -133,7 +133,8 @@ describe('e-mail alerts over SMTP', () => {
     ]) {
       expect(text).toContain(expected);
     }
-    expect(mail!.data).not.toContain('4111');
+    // the card's digits in any spacing (a hash, a date or an id holds some four digits now and then)
+    expect(mail!.data).not.toMatch(/4111[ -]?1111/);
     expect(mail!.data).not.toContain('s3cret');
     // counted sent when the 250 is back at the proxy, which may be after the sink reported the message
     await expect.poll(() => metricTotal(proxy.app.adminPort!, 'dlp_proxy_email_alerts_total', { email_rule: 'soc', outcome: 'sent' })).toBe(1);

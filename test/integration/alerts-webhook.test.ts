@@ -108,7 +108,8 @@ describe('violation alerts', () => {
     expect(block).toMatchObject({ incident: blocked.headers['x-dlp-incident'], action: 'block', direction: 'upload', service: 'dlp', rule: 'uploads', path: '/upload', source: 'icap' });
     expect(block!['violations']).toEqual(expect.arrayContaining([expect.stringMatching(/card/i)]));
     expect(monitor).toMatchObject({ action: 'monitor', rule: 'watch-only', path: '/monitored/notes' });
-    expect(JSON.stringify(hook.received)).not.toContain('4111');
+    // the card's digits in any spacing (a hash, a time or an id holds some four digits now and then)
+    expect(JSON.stringify(hook.received)).not.toMatch(/4111[ -]?1111/);
 
     // the same fields as the violation log line (pino's own keys aside), plus the time
     const line = proxy.logs.find((l) => l['log'] === 'violation' && l['incident'] === block!['incident'])!;
