@@ -98,8 +98,20 @@ export class IcapConnection {
   private sink: ResponseSink | null = null;
   private closedFlag = false;
   private failure: ProxyError | null = null;
+  /**
+   * The idle timer: one Timeout for the connection's life, re-armed by refresh() on each sign of
+   * progress rather than replaced (a new one per event was a timer object and a closure each time).
+   * Unref'd: the socket keeps the process alive. Disarmed, it stays scheduled; a tick that comes
+   * then is stale and does nothing.
+   */
   private timer: NodeJS.Timeout | null = null;
-  private timerSpec: { ms: number; code: ErrorCode; moment: string } | null = null;
+  /** the duration `timer` was made with */
+  private timerMs = 0;
+  private armed = false;
+  /** what we wait on: ms (0: nothing), the error code and the moment named when it runs out */
+  private waitMs = 0;
+  private waitCode: ErrorCode = 'ICAP_READ_TIMEOUT';
+  private waitMoment = '';
   private readonly closeListeners: Array<() => void> = [];
   /** transactions completed on this connection */
   transactions = 0;
@@ -149,7 +161,7 @@ export class IcapConnection {
 
   detach(): void {
     this.sink = null;
-    this.clearTimer();
+    this.armed = false;
   }
 
   /**
@@ -191,19 +203,21 @@ export class IcapConnection {
 
   /** Arm the idle timer for what we wait on (preview answer, response bytes); reset by progress. */
   expect(ms: number, code: ErrorCode, moment: string): void {
-    this.timerSpec = { ms, code, moment };
+    this.waitMs = ms;
+    this.waitCode = code;
+    this.waitMoment = moment;
     this.touch();
   }
 
   /** Stop the idle timer (waiting on our own consumer, not on the server). */
   relax(): void {
-    this.timerSpec = null;
-    this.clearTimer();
+    this.waitMs = 0;
+    this.armed = false;
   }
 
   pause(): void {
     this.socket.pause();
-    this.clearTimer();
+    this.armed = false;
   }
 
   resume(): void {
@@ -218,16 +232,31 @@ export class IcapConnection {
   }
 
   private touch(): void {
-    this.clearTimer();
-    const spec = this.timerSpec;
-    if (!spec || this.closed || this.socket.isPaused()) return;
-    this.timer = setTimeout(() => {
-      this.fail(new ProxyError(spec.code, `ICAP server ${this.target.label} sent nothing for ${spec.ms} ms (${spec.moment})`, { details: { server: this.target.label, moment: spec.moment, timeoutMs: spec.ms } }));
-      this.destroy();
-    }, spec.ms);
+    if (this.waitMs === 0 || this.closed || this.socket.isPaused()) {
+      this.armed = false;
+      return;
+    }
+    this.armed = true;
+    if (this.timer !== null && this.timerMs === this.waitMs) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerMs = this.waitMs;
+    this.timer = setTimeout(() => this.idle(), this.waitMs).unref();
+  }
+
+  /** The timer ran out: the server sent nothing for the time we wait on, unless disarmed since. */
+  private idle(): void {
+    if (!this.armed) return;
+    const ms = this.waitMs;
+    const moment = this.waitMoment;
+    this.fail(new ProxyError(this.waitCode, `ICAP server ${this.target.label} sent nothing for ${ms} ms (${moment})`, { details: { server: this.target.label, moment, timeoutMs: ms } }));
+    this.destroy();
   }
 
   private clearTimer(): void {
+    this.armed = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -33,6 +33,8 @@ export type Action =
   | { reset: true; after?: Buffer | string; delayMs?: number }
   /** never answer */
   | { hang: true }
+  /** write these bytes in `pieces` parts, `everyMs` apart; with `stopAfter`, only that many parts (then silence) */
+  | { trickle: Buffer | string; pieces: number; everyMs: number; stopAfter?: number }
   /** after a preview: ask for the rest */
   | { continue: true };
 
@@ -107,6 +109,16 @@ export async function startFakeIcapServer(options: FakeIcapOptions = {}): Promis
 
     const perform = async (action: Action): Promise<boolean> => {
       if ('hang' in action) return false;
+      if ('trickle' in action) {
+        const bytes = Buffer.from(action.trickle);
+        const size = Math.ceil(bytes.length / action.pieces);
+        for (let i = 0; i < Math.min(action.pieces, action.stopAfter ?? action.pieces); i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, action.everyMs));
+          if (socket.destroyed) return false;
+          socket.write(bytes.subarray(i * size, (i + 1) * size));
+        }
+        return action.stopAfter === undefined;
+      }
       if ('continue' in action) {
         socket.write(encodeContinue());
         return true;

@@ -184,6 +184,31 @@ describe('IcapService failures', () => {
     expect((await proxyErrorOf(icap.send(reqmod(Buffer.alloc(4000))))).code).toBe('ICAP_PREVIEW_TIMEOUT');
   });
 
+  it('an answer that trickles in: each piece re-arms the idle timer; silence after a piece still times out', async () => {
+    const whole = answers.modified(RES, Buffer.alloc(3000, 't'));
+    // six pieces 120 ms apart: 600 ms in all against an idle limit of 300 ms
+    const slow = await setup({ onRequest: () => ({ trickle: whole, pieces: 6, everyMs: 120 }) }, { readIdleTimeoutMs: 300 });
+    const result = await slow.icap.send(reqmod('a'));
+    if (result.kind !== 'modified') throw new Error('expected modified');
+    expect(await readAll(result.body)).toBe('t'.repeat(3000));
+    const stalled = await setup({ onRequest: () => ({ trickle: whole, pieces: 6, everyMs: 120, stopAfter: 2 }) }, { readIdleTimeoutMs: 300 });
+    const started = performance.now();
+    const err = await proxyErrorOf(stalled.icap.send(reqmod('a')).then((r) => (r.kind === 'modified' ? readAll(r.body) : r.kind)));
+    expect(err.code).toBe('ICAP_READ_TIMEOUT');
+    // counted from the last piece (120 ms in), not from the request
+    expect(performance.now() - started).toBeGreaterThan(400);
+  });
+
+  it('a 200 body its reader leaves unread for longer than the idle limit: paused, not timed out', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'p');
+    const { icap } = await setup({ onRequest: () => ({ send: answers.modified(RES, big) }) }, { readIdleTimeoutMs: 150 });
+    const result = await icap.send(reqmod('a'));
+    if (result.kind !== 'modified') throw new Error('expected modified');
+    // nobody reads for 3x the idle limit: the connection waits on us, not on the server
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await readAll(result.body)).length).toBe(big.length);
+  });
+
   it('a body given as RAM chunks meets the same read and preview timeouts as a stream', async () => {
     const { icap } = await setup({ onRequest: () => ({ hang: true }), onPreview: () => ({ hang: true }) }, { readIdleTimeoutMs: 150, previewTimeoutMs: 150 });
     const body = Buffer.alloc(4000, 'r');
