@@ -3,12 +3,16 @@
 // main parts of a docx or pptx are read by ooxml-text.ts, for speed. SpreadsheetML worksheets and
 // the shared string table of an xlsx are read together (spreadsheet-cells.ts), so a sheet reads
 // as TSV with its text in its cells; their bytes go through a WebAssembly kernel first
-// (spreadsheet-scan.ts), the tokenizer reading on from wherever it stops.
+// (spreadsheet-scan.ts), the tokenizer reading on from wherever it stops. A worksheet that comes
+// before the shared string table is kept as its XML bytes (spreadsheet-deferred.ts, within
+// MAX_DEFERRED_BYTES for the workbook) and read when the table is known; past that, its rows are
+// held as before.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { Extraction } from '../decode/extraction.js';
 import type { TextSink } from '../decode/text-decoders.js';
 import { OOXML_TEXT_PART, ooxmlText } from './ooxml-text.js';
 import { SheetHandler, Workbook } from './spreadsheet-cells.js';
+import { DeferredBytes } from './spreadsheet-deferred.js';
 import { type PartReader, type PartScan, SheetScan, StringsScan } from './spreadsheet-scan.js';
 import { SharedStringsHandler } from './spreadsheet-strings.js';
 
@@ -16,6 +20,13 @@ const WORKSHEET = /(?:^|\/)worksheets\/[^/]+\.xml$/i;
 /** ODF 1.2 §3.8 (packages): an encrypted document lists encryption-data for its parts here. */
 const ODF_MANIFEST = /^META-INF\/manifest\.xml$/;
 const SHARED_STRINGS = /(?:^|\/)sharedStrings\.xml$/i;
+
+/**
+ * XML bytes of worksheets kept for one workbook until its shared string table is known: the
+ * memory 8 Mi held characters (MAX_HELD_CHARS) take in a two-byte string. A sheet that does not
+ * fit is read at once and its rows held.
+ */
+export const MAX_DEFERRED_BYTES = 16 * 1024 * 1024;
 
 interface HeldSheet {
   handler: SheetHandler;
@@ -25,6 +36,9 @@ interface HeldSheet {
 export class OfficeParts {
   private readonly workbook = new Workbook();
   private held: HeldSheet[] = [];
+  /** Worksheets read to their end and kept as bytes: each read when the table is known, or at the end. */
+  private deferred: (() => Promise<void>)[] = [];
+  private deferredBytes = 0;
 
   constructor(
     private readonly ctx: Extraction,
@@ -37,7 +51,7 @@ export class OfficeParts {
    * memory it reads from, `room` (LendingSink.room: an inflater writes its output there).
    */
   open(name: string): { sink: ByteSink; room?: (bytes: number) => Buffer } {
-    if (WORKSHEET.test(name)) return this.part(this.sheet());
+    if (WORKSHEET.test(name)) return this.sheet();
     if (SHARED_STRINGS.test(name) && this.workbook.strings === undefined) return this.part(this.sharedStrings());
     if (OOXML_TEXT_PART.test(name)) {
       const part = ooxmlText(this.ctx.text(this.depth));
@@ -49,6 +63,7 @@ export class OfficeParts {
 
   /** After the last entry: sheets still held are written out, and strings no cell used are scanned. */
   async finish(): Promise<void> {
+    await this.readDeferred();
     await this.release();
     const orphans = this.workbook.unreferenced();
     if (orphans.length > 0) {
@@ -56,6 +71,12 @@ export class OfficeParts {
       await text.write(orphans);
       await text.end();
     }
+  }
+
+  private async readDeferred(): Promise<void> {
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const read of deferred) await read();
   }
 
   private async release(): Promise<void> {
@@ -89,15 +110,62 @@ export class OfficeParts {
     };
   }
 
-  private sheet(): { sink: ByteSink; reader: PartScan } {
-    const handler = new SheetHandler(this.workbook);
+  /**
+   * A worksheet: read as it comes when the shared strings are known (or will never be: past the
+   * held limit), else kept as bytes and read when they are, or at the end.
+   */
+  private sheet(): { sink: ByteSink; room: (bytes: number) => Buffer } {
     const text = this.ctx.text(this.depth);
-    const reader = new SheetScan(handler);
-    const sink = xmlSink(reader, () => handler.take(), text, async () => {
-      if (handler.holding) this.held.push({ handler, text });
+    let handler: SheetHandler | undefined;
+    let reader: SheetScan | undefined;
+    let kept = this.workbook.strings === undefined && !this.workbook.overflow ? new DeferredBytes() : undefined;
+    const start = () => {
+      handler = new SheetHandler(this.workbook);
+      reader = new SheetScan(handler);
+    };
+    const read = async (chunk: Buffer) => {
+      (reader as SheetScan).write(chunk);
+      const out = (handler as SheetHandler).take();
+      if (out.length > 0) await text.write(out);
+    };
+    const finish = async () => {
+      (reader as SheetScan).end();
+      const out = (handler as SheetHandler).take();
+      if (out.length > 0) await text.write(out);
+      if ((handler as SheetHandler).holding) this.held.push({ handler: handler as SheetHandler, text });
       else await text.end();
-    });
-    return { sink, reader };
+    };
+    /** What was kept, read now (the handler holds its rows if the strings are still unknown). */
+    const readKept = async () => {
+      const bytes = kept as DeferredBytes;
+      kept = undefined;
+      this.deferredBytes -= bytes.bytes;
+      start();
+      for (const piece of bytes.take()) await read(piece);
+    };
+    if (kept === undefined) start();
+    const sink: ByteSink = {
+      write: async (chunk) => {
+        if (kept !== undefined) {
+          if (this.deferredBytes + chunk.length <= MAX_DEFERRED_BYTES) {
+            kept.add(chunk);
+            this.deferredBytes += chunk.length;
+            return;
+          }
+          // Too big to keep: read from the start, rows held (a chunk in kept memory stays valid).
+          await readKept();
+        }
+        await read(chunk);
+      },
+      end: async () => {
+        if (kept === undefined) return finish();
+        this.deferred.push(async () => {
+          await readKept();
+          await finish();
+        });
+      },
+    };
+    return { sink: this.ctx.probed(sink), room: (bytes) => (kept !== undefined ? kept.room(bytes) : (reader as SheetScan).room(bytes)) };
   }
 
   private sharedStrings(): { sink: ByteSink; reader: PartScan } {
@@ -107,6 +175,7 @@ export class OfficeParts {
     const sink = xmlSink(reader, () => handler.take(), spill, async () => {
       await spill.end();
       this.workbook.setStrings(handler.strings);
+      await this.readDeferred();
       await this.release();
     });
     return { sink, reader };
