@@ -11,11 +11,14 @@
 // does: through tsx every function of the sources carries esbuild's __name wrapper, which showed
 // in profiles as our own cost. It is JavaScript itself, so that no tsx loader (and no esbuild
 // service process beside it) runs in the process under test: one process, as squid's.
+import { createRequire } from 'node:module';
 import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
-import pino from 'pino';
 
 const dist = process.env.BENCH_PROXY_DIST ? pathToFileURL(`${process.env.BENCH_PROXY_DIST}/src/`) : new URL('../../dist/src/', import.meta.url);
+// pino (and so the log destination) as the build under test resolves it: an A/B of a patched
+// dependency compares the two copies, not this tree's twice
+const { default: pino } = await import(pathToFileURL(createRequire(new URL('app.js', dist)).resolve('pino')).href);
 const { startApp } = await import(new URL('app.js', dist).href);
 const { loadConfig } = await import(new URL('config/index.js', dist).href);
 const { createLogger } = await import(new URL('log/index.js', dist).href);
