@@ -70,14 +70,15 @@ function sheet(rows: number, seed: number, options: { huge?: number; cutAt?: num
   for (let r = 0; r < rows; r++) {
     const inline = r === options.huge ? 'x'.repeat(300 * 1024) : `word ${Math.floor(rand() * 1e6)}`;
     out.push(`<row r="${r + 1}"><c r="A${r + 1}" t="s"><v>${Math.floor(rand() * STRINGS.length)}</v></c><c r="C${r + 1}"><v>${Math.floor(rand() * 1e6)}</v></c>`);
-    out.push(`<c r="D${r + 1}" t="inlineStr"><is><t>${inline}</t></is></c><c r="E${r + 1}" t="s"><v>${r % 7 === 3 ? 99 : 1}</v></c></row>`);
+    out.push(`<c r="D${r + 1}" t="inlineStr"><is><t>${inline}</t></is></c><c r="E${r + 1}" t="s"><v>${r % 7 === 3 ? 99 : r % 7 === 4 ? '002' : 1}</v></c></row>`);
   }
   out.push('</sheetData></worksheet>');
   const bytes = Buffer.from(out.join(''));
   return options.cutAt === undefined ? bytes : bytes.subarray(0, options.cutAt);
 }
 
-const table = () => Buffer.from(`<sst count="4">${STRINGS.map((s) => `<si><t>${xml(s)}</t></si>`).join('')}</sst>`);
+/** The table: STRINGS, then one no cell refers to. */
+const table = () => Buffer.from(`<sst count="5">${[...STRINGS, 'orphan words'].map((s) => `<si><t>${xml(s)}</t></si>`).join('')}</sst>`);
 const SHEET = 'xl/worksheets/sheet1.xml';
 const SST = 'xl/sharedStrings.xml';
 
@@ -115,6 +116,8 @@ describe('a worksheet kept as bytes until the shared strings are known', () => {
     const want = await readParts([{ name: SST, data: table() }, { name: SHEET, data }], [1 << 30], false);
     expect(want.join('')).toContain('caf\u00e9 4111 1111 1111 1111');
     expect(want.join('')).toContain('\t99\n');
+    expect(want.join('')).toContain('\tcaf\u00e9 4111 1111 1111 1111\n');
+    expect(want.at(-1)).toContain('orphan words');
     for (const cuts of [[1], [2], [3], [5], [7], [65536], [1 << 30], Array.from({ length: 50 }, () => 1 + Math.floor(rand() * 9000))]) {
       for (const lend of [false, true]) expect(await readParts([{ name: SHEET, data }, { name: SST, data: table() }], cuts, lend)).toEqual(want);
     }
@@ -136,7 +139,7 @@ describe('a worksheet kept as bytes until the shared strings are known', () => {
     // Two sheets of more than half the budget: the first is kept, the second is read as it comes.
     const names = ['xl/worksheets/sheet1.xml', 'xl/worksheets/sheet2.xml'];
     const want = await readParts([{ name: SST, data: table() }, ...names.map((name) => ({ name, data }))], [65536], true);
-    expect(want).toHaveLength(2);
+    expect(want).toHaveLength(3);
     expect(await readParts([...names.map((name) => ({ name, data })), { name: SST, data: table() }], [65536], true)).toEqual(want);
   });
 
