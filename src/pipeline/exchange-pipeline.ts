@@ -216,14 +216,16 @@ export class ExchangePipeline {
       else ctx.response = answer.response;
       return { type: 'response', response: responseFacts(answer.response) };
     }
-    // a body held in RAM goes out with the head: no stream between the spool and the socket
+    // a body held in RAM goes out with the head, and no body at all at once: no stream between the
+    // spool and the socket, no Writable for undici to read
     const whole = ramBody(command.body);
-    const { request, response } = upstream.open(ctx.origin, head, whole);
-    // released with the exchange (its one 'close' listener): a request still open then is abandoned
-    ctx.held.push({ dispose: () => ctx.res.writableFinished || request.destroy() });
     const body = whole ? null : await this.#bodyStream(ctx, 'upload', command.body);
+    const opened = upstream.open(ctx.origin, head, whole ?? (body ? undefined : null));
+    // released with the exchange (its one 'close' listener): a request still open then is abandoned
+    ctx.held.push({ dispose: () => ctx.res.writableFinished || opened.abandon() });
     if (whole) ctx.req.resume(); // whatever is left of the client's body was already held
     else if (body) {
+      const request = opened.request;
       // bytes received from the client: counted as they stream (an overflow replays its prefix)
       if (command.body.kind === 'stream' || command.body.kind === 'overflow') {
         ctx.exchange.requestBytes = 0;
@@ -233,10 +235,8 @@ export class ExchangePipeline {
       body.once('error', (err) => request.destroy(err));
       if (command.body.kind === 'stream') ctx.req.once('aborted', () => request.destroy());
       else ctx.req.resume(); // whatever is left of the client's body was already held
-    } else {
-      request.end();
     }
-    ctx.response = await response;
+    ctx.response = await opened.response;
     ctx.response.once('error', (err) => {
       const error = new ProxyError('UPSTREAM_READ_FAILED', `${ctx.origin.host}: response body: ${err.message}`, { cause: err });
       ctx.exchange.error = error;

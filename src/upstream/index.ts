@@ -5,6 +5,6 @@
 export { OriginClient } from './origin-client.js';
 export { upstreamErrorCode } from './origin-exchange.js';
 export { wholeBody, type OriginResponse } from './origin-response.js';
-export type { OriginRequest, OriginTarget, ProxyPlacement, UpstreamOptions } from './origin-client.js';
+export type { OpenedRequest, OriginRequest, OriginTarget, ProxyPlacement, UpstreamOptions } from './origin-client.js';
 export type { ListenerRole } from './destination-guard.js';
 export { trustedRoots } from './trust.js';

@@ -54,6 +54,14 @@ export interface OriginRequest {
   headers: string[];
 }
 
+/** A request under way: its body's Writable (made only when asked for), its response head. */
+export interface OpenedRequest {
+  readonly request: Writable;
+  readonly response: Promise<OriginResponse>;
+  /** the caller gave up (its client left): the request and its connection are dropped */
+  abandon(): void;
+}
+
 type ConnectCallback = (err: Error | null, stream: Duplex) => void;
 
 /**
@@ -172,13 +180,13 @@ export class OriginClient {
   }
 
   /**
-   * Open a request to the origin. The caller pipes the body into `request` (or ends it: no body),
-   * or gives a body it holds whole as `whole`: it goes out with the head, in one write, and
-   * `request` is then only there to be destroyed. The response head arrives through `response`
-   * (rejects with a ProxyError); reading its body at the caller's pace paces the origin.
-   * Destroying either side abandons the exchange and its connection.
+   * Open a request to the origin with its body: a Buffer held whole (it goes out with the head, in
+   * one write), null for none (sent at once), or omitted: the caller pipes the body into
+   * `request` (or ends it). The response head arrives through `response` (rejects with a
+   * ProxyError); reading its body at the caller's pace paces the origin. `abandon()`, or
+   * destroying either side, drops the exchange and its connection.
    */
-  open(target: OriginTarget, head: OriginRequest, whole?: Buffer): { request: Writable; response: Promise<OriginResponse> } {
+  open(target: OriginTarget, head: OriginRequest, body?: Buffer | null): OpenedRequest {
     const { host, port, scheme } = target;
     const origin = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const headers = withoutExpect(head.headers);
@@ -186,8 +194,8 @@ export class OriginClient {
       // TLS names the origin host itself (guardedConnector), whatever the Host header says.
       this.#agent.dispatch({ origin, method: head.method, path: head.path, headers, body }, handler);
     });
-    if (whole) exchange.start(whole);
-    return { request: exchange.request, response: exchange.response };
+    if (body !== undefined) exchange.start(body);
+    return exchange;
   }
 
   /** Open a raw byte stream to the origin for an upgraded (WebSocket) exchange. */

@@ -1,7 +1,8 @@
 // One request to an origin through undici's dispatcher API (its low-level handler: raw header
 // bytes, and `false` from onData pauses the parser, so the consumer's pace reaches the origin
-// socket). The caller gets what node's ClientRequest gave it: a Writable for the request body and
-// a promise of the response head. Failures are ProxyErrors naming the moment:
+// socket). The caller gets what node's ClientRequest gave it: a Writable for the request body (or
+// gives the body whole, or none, and no Writable is made) and a promise of the response head.
+// Failures are ProxyErrors naming the moment:
 //
 //   open ──head──► start ──onConnect──► sent ──onHeaders──► response ──onComplete──► done
 //     │ (request body idle: UPSTREAM_IDLE_TIMEOUT)    │ UPSTREAM_HEADERS_TIMEOUT     │ UPSTREAM_IDLE_TIMEOUT (undici bodyTimeout)
@@ -124,7 +125,6 @@ class OriginRequestBody extends Writable {
 export class OriginExchange implements Dispatcher.DispatchHandler {
   readonly where: string;
   readonly timeouts: ExchangeTimeouts;
-  readonly request: Writable;
   readonly response: Promise<OriginResponse>;
   remoteAddress: string | undefined;
   readonly #dispatch: (body: Readable | Buffer | null, handler: OriginExchange) => void;
@@ -137,6 +137,7 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
   #abort: ((error?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #res: UndiciResponse | undefined;
+  #request: OriginRequestBody | undefined;
 
   constructor(where: string, timeouts: ExchangeTimeouts, dispatch: (body: Readable | Buffer | null, handler: OriginExchange) => void) {
     this.where = where;
@@ -152,7 +153,19 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
       () => this.fail(new ProxyError('UPSTREAM_HEADERS_TIMEOUT', `${where}: no response head within ${timeouts.headersTimeoutMs} ms`)),
       timeouts.headersTimeoutMs,
     );
-    this.request = new OriginRequestBody(this);
+  }
+
+  /**
+   * The request body as a Writable, made on first use: a request sent without a body or with one
+   * held whole (start() at once) never makes one.
+   */
+  get request(): Writable {
+    return (this.#request ??= new OriginRequestBody(this));
+  }
+
+  /** The caller gave up on the exchange (its client left): drop the request and its connection. */
+  abandon(): void {
+    this.fail(new ProxyError('UPSTREAM_WRITE_FAILED', `${this.where}: request abandoned`));
   }
 
   /**
@@ -188,7 +201,7 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
       });
     } else if (!res) this.#reject(error);
     if (this.#abort) this.#abort(error);
-    if (!this.request.destroyed) this.request.destroy(error);
+    if (this.#request && !this.#request.destroyed) this.#request.destroy(error);
   }
 
   // --- undici's handler (legacy form: raw header Buffers, boolean flow control) ---
@@ -228,7 +241,7 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
     this.#resume?.();
   }
 
-  abandon(error: Error | null): void {
+  readAbandoned(error: Error | null): void {
     this.fail(error instanceof ProxyError ? error : new ProxyError('UPSTREAM_READ_FAILED', `${this.where}: response abandoned`, { cause: error ?? undefined }), true);
   }
 }

@@ -47,7 +47,7 @@ export interface ResponseControl {
   /** the consumer wants more: resume the origin read */
   resume(): void;
   /** the consumer gave up before the end: drop the connection */
-  abandon(error: Error | null): void;
+  readAbandoned(error: Error | null): void;
 }
 
 export class UndiciResponse extends Readable implements OriginResponse {
@@ -95,7 +95,7 @@ export class UndiciResponse extends Readable implements OriginResponse {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!this.readableEnded) this.#control.abandon(error);
+    if (!this.readableEnded) this.#control.readAbandoned(error);
     // As node's IncomingMessage: an error nobody listens for is not thrown (the exchange already
     // failed through its own path, or was abandoned on purpose).
     process.nextTick(() => callback(this.listenerCount('error') > 0 ? error : null));

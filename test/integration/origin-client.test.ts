@@ -77,10 +77,9 @@ async function origin(answer: Parameters<typeof rawOrigin>[0]): Promise<RawOrigi
   return Object.assign(o, { target: { scheme: 'http' as const, host: '127.0.0.1', port: o.port } });
 }
 
+/** A GET as the pipeline sends one: no body, dispatched at once, no request Writable made. */
 function get(c: OriginClient, target: OriginTarget, path = '/', headers: string[] = []) {
-  const exchange = c.open(target, { method: 'GET', path, headers: ['Host', `${target.host}:${target.port}`, ...headers] });
-  exchange.request.end();
-  return exchange;
+  return c.open(target, { method: 'GET', path, headers: ['Host', `${target.host}:${target.port}`, ...headers] }, null);
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ProxyError> {
@@ -422,9 +421,39 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     const c = client();
     const exchange = c.open(o.target, { method: 'POST', path: '/', headers: ['Host', 'x', 'Content-Length', '5'] }, Buffer.from('hello'));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    exchange.request.destroy();
+    exchange.abandon();
     const error = await failureOf(exchange.response);
     expect(error.code).toBe('UPSTREAM_WRITE_FAILED');
+  });
+
+  it('a GET without a body: sent at once with no Content-Length or chunked framing; abandoned mid-body, the origin connection is dropped and the pool still serves', async () => {
+    const heads: string[] = [];
+    let cut = 0;
+    const o = await origin((socket, head) => {
+      heads.push(head);
+      if (head.startsWith('GET /slow')) {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\npartial');
+        socket.once('close', () => cut++);
+      } else socket.write(ok('quick'));
+    });
+    const c = client();
+    const slow = get(c, o.target, '/slow');
+    const res = await slow.response;
+    await new Promise<void>((resolve) => res.once('data', () => resolve()));
+    slow.abandon();
+    await expect.poll(() => cut).toBe(1);
+    expect(heads[0]).not.toMatch(/content-length|transfer-encoding/i);
+    const after = await get(c, o.target, '/quick').response;
+    expect((await bodyOutcome(after)).bytes).toBe(5);
+  });
+
+  it('a request the caller ends without writing (a streamed body that turned out empty) goes out without a body', async () => {
+    const o = await origin((socket, head) => socket.write(ok(head.split('\r\n')[0]!)));
+    const exchange = client().open(o.target, { method: 'GET', path: '/ended', headers: ['Host', 'x'] });
+    exchange.request.end();
+    const res = await exchange.response;
+    expect(res.statusCode).toBe(200);
+    expect((await bodyOutcome(res)).bytes).toBe('GET /ended HTTP/1.1'.length);
   });
 
   it('a node:http origin round trip: POST body byte for byte, content-length kept', async () => {

@@ -74,6 +74,42 @@ describe('forward proxy, plain HTTP', () => {
     expect(down.headers.via).toBe('1.1 dlp-proxy');
   });
 
+  it('a client that leaves mid-download of a passed body: the origin connection is dropped, not left streaming, and the proxy serves on', async () => {
+    let closed = 0;
+    let served = 0;
+    const slow = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        served++;
+        socket.once('close', () => closed++);
+        // a 64 MiB body of which the origin sends the head and 1 MiB, then waits
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 67108864\r\n\r\n');
+        socket.write(Buffer.alloc(1024 * 1024, 0x61));
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (slow.address() as net.AddressInfo).port;
+      const client = net.connect(proxy.port, '127.0.0.1');
+      client.on('error', () => undefined);
+      client.write(`GET http://127.0.0.1:${port}/big HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      let received = 0;
+      await new Promise<void>((resolve) =>
+        client.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > 256 * 1024) resolve();
+        }),
+      );
+      client.destroy();
+      await vi.waitFor(() => expect(closed).toBe(1), { timeout: 3000 });
+      expect(served).toBe(1);
+      const after = await proxyRequest(proxy.port, `${origin.url}/bytes/1000`);
+      expect(after.body.equals(deterministicBytes(1000))).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
   it('keeps client and origin connections alive across requests', async () => {
     const fresh = await startOrigin();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
