@@ -7,19 +7,25 @@
 // connection), and the request goes on with the body the server returned, or the server's own
 // response is the answer (a block). No timeouts, limits, cache or logging: what Node and the ICAP
 // round trip alone cost, beside dlp-proxy's scan path.
-// usage (forked by bench/lib/targets.ts): node-proxy-child.mjs [icap://HOST:PORT/SERVICE]
+// With --undici it talks to origins as dlp-proxy does (undici's dispatcher, one handler per
+// request, bodies written as they come): the floor of the stack dlp-proxy is built on, where the
+// plain one is the floor of Node's own http client.
+// usage (forked by bench/lib/targets.ts): node-proxy-child.mjs [--undici] [icap://HOST:PORT/SERVICE]
 // (JavaScript, one process, as dlp-proxy's proxy-child.mjs)
 import http from 'node:http';
 import net from 'node:net';
+import { Agent } from 'undici';
 
 if (!process.send) {
-  process.stderr.write('usage: node-proxy-child.mjs [icap://HOST:PORT/SERVICE] (forked with IPC)\n');
+  process.stderr.write('usage: node-proxy-child.mjs [--undici] [icap://HOST:PORT/SERVICE] (forked with IPC)\n');
   process.exit(2);
 }
+const useUndici = process.argv[2] === '--undici';
+const positional = process.argv.slice(useUndici ? 3 : 2);
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization']);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-const icapUrl = process.argv[2] ? new URL(process.argv[2]) : undefined;
+const icapUrl = positional[0] ? new URL(positional[0]) : undefined;
 const CRLF2 = Buffer.from('\r\n\r\n');
 
 function forwardHeaders(raw) {
@@ -28,7 +34,44 @@ function forwardHeaders(raw) {
   return out;
 }
 
+const undici = new Agent({ connections: 256 });
+
+/** The same forward through undici: the origin's head and bytes go to the client as they arrive. */
+function forwardUndici(req, res, target, body) {
+  const headers = forwardHeaders(req.headers);
+  if (body) headers['content-length'] = String(body.length);
+  const fail = () => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  };
+  undici.dispatch(
+    { origin: target.origin, method: req.method, path: `${target.pathname}${target.search}`, headers, body: body ?? (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined ? req : null) },
+    {
+      onConnect() {},
+      onHeaders(status, raw, resume) {
+        // false from onData pauses the origin's parser until the client drained
+        res.on('drain', resume);
+        const out = [];
+        for (let i = 0; i < raw.length; i += 2) {
+          const name = raw[i].toString('latin1');
+          if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, raw[i + 1].toString('latin1'));
+        }
+        res.writeHead(status, out);
+        return true;
+      },
+      onData(chunk) {
+        return res.write(chunk);
+      },
+      onComplete() {
+        res.end();
+      },
+      onError: fail,
+    },
+  );
+}
+
 function forward(req, res, target, body) {
+  if (useUndici) return forwardUndici(req, res, target, body);
   const headers = forwardHeaders(req.headers);
   if (body) headers['content-length'] = String(body.length);
   const upstream = http.request(

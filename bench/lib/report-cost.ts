@@ -94,7 +94,8 @@ export function costTargetRows(rows: readonly ScenarioResult[], profiles: readon
   return [
     `| passthrough HTTP 1 KiB GET ≥ 0.75× squid's req/s, one process each (${processes(rows, 'passthrough-http-1k', 'squid-http-1k')}) | ${ratioCell(rows, 'passthrough-http-1k', 'squid-http-1k', 0.75)}${oneProcessEach(rows, 'passthrough-http-1k', 'squid-http-1k')} |`,
     `| passthrough HTTP 1 KiB GET: CPU per request ≤ 1.5× squid's | ${cpuCell(rows, 'passthrough-http-1k', 'squid-http-1k', 1.5)} |`,
-    `| the floor of the stack: a bare node:http keep-alive proxy, same load (no goal) | ${floorCell(rows, 'node-proxy-http-1k', 'squid-http-1k', 'passthrough-http-1k')} |`,
+    `| the floor of Node: a bare node:http keep-alive proxy, same load (no goal) | ${floorCell(rows, 'node-proxy-http-1k', 'squid-http-1k', 'passthrough-http-1k')} |`,
+    `| the floor of our stack: the same bare proxy reaching the origin through undici as dlp-proxy does (no goal) | ${floorCell(rows, 'node-proxy-undici-http-1k', 'squid-http-1k', 'passthrough-http-1k')} |`,
     `| scanned unique 16 KiB uploads through c-icap ≥ 1.0× squid + c-icap | ${ratioCell(rows, 'scanned-upload-cicap-cold', 'squid-cicap-upload-16k', 1)} |`,
     `| the floor of a scanning proxy: the bare node:http proxy sending each upload by REQMOD to the same c-icap, same load (no goal) | ${floorCell(rows, 'node-proxy-cicap-upload-16k', 'squid-cicap-upload-16k', 'scanned-upload-cicap-cold')} |`,
     `| the same 16 KiB body again and again ≥ 0.8× our own unscanned POST: c-icap | ${ratioCell(rows, 'scanned-upload-cicap-warm', 'passthrough-upload-16k', 0.8)} |`,

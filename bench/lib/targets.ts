@@ -78,7 +78,7 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
       }
     }
     case 'node-proxy': {
-      const args = target.reqmod ? [await cicapUrl(target.reqmod)] : [];
+      const args = [...(target.client === 'undici' ? ['--undici'] : []), ...(target.reqmod ? [await cicapUrl(target.reqmod)] : [])];
       const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.mjs', import.meta.url)), args, { execArgv: process.env.BENCH_PROXY_NODE_FLAGS?.split(' ').filter(Boolean) ?? [] });
       return { pid: proxy.pid, proxyPort: proxy.ready.port, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
     }

@@ -39,9 +39,10 @@ export type Target =
   /**
    * The smallest node:http forward proxy (bench/lib/node-proxy-child.mjs): what Node alone costs;
    * with `reqmod`, every request body is held and sent by REQMOD to that service of the run's c-icap
-   * first (the floor of a scanning proxy in Node).
+   * first (the floor of a scanning proxy in Node); with `client: 'undici'`, origins are reached
+   * through undici's dispatcher as dlp-proxy reaches them (the floor of dlp-proxy's own stack).
    */
-  | { kind: 'node-proxy'; reqmod?: CicapService };
+  | { kind: 'node-proxy'; reqmod?: CicapService; client?: 'undici' };
 
 export interface Load {
   protocol: 'http' | 'https';

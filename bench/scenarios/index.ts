@@ -17,6 +17,7 @@ import largeUploadBuiltin100m from './large-upload-builtin-100m.js';
 import largeUploadBuiltin200m from './large-upload-builtin-200m.js';
 import nodeProxyCicapUpload16k from './node-proxy-cicap-upload-16k.js';
 import nodeProxyHttp1k from './node-proxy-http-1k.js';
+import nodeProxyUndiciHttp1k from './node-proxy-undici-http-1k.js';
 import passthroughHttp1k from './passthrough-http-1k.js';
 import passthroughHttp64k from './passthrough-http-64k.js';
 import passthroughUpload16k from './passthrough-upload-16k.js';
@@ -50,6 +51,7 @@ export const scenarios: readonly Scenario[] = [
   passthroughHttp1k,
   squidHttp1k,
   nodeProxyHttp1k,
+  nodeProxyUndiciHttp1k,
   directHttp64k,
   passthroughHttp64k,
   squidHttp64k,

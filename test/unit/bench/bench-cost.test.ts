@@ -42,6 +42,7 @@ const rows: ScenarioResult[] = [
   row('passthrough-http-1k', 15_000, 100),
   row('squid-http-1k', 18_000, 54),
   row('node-proxy-http-1k', 14_000, 72),
+  row('node-proxy-undici-http-1k', 16_000, 60),
   row('passthrough-upload-16k', 2_000, 500),
   row('scanned-upload-cicap-cold', 1_000, 900, { processes: undefined }),
   row('squid-cicap-upload-16k', 900, 600),
@@ -65,7 +66,8 @@ describe('issue 12 targets', () => {
   it('judges the pass path against squid by req/s and by CPU per request, naming the processes of each', () => {
     expect(targets).toContain("≥ 0.75× squid's req/s, one process each (passthrough-http-1k 1, squid-http-1k 1) | **met** (0.83×) |");
     expect(targets).toContain("CPU per request ≤ 1.5× squid's | **not met** (1.85×: 100 against 54 ms per 1k requests) |");
-    expect(targets).toContain('| 14,000 req/s (0.78× squid), 72 ms CPU per 1k requests (dlp-proxy 100, squid 54); dlp-proxy at 1.07× its req/s |');
+    expect(targets).toContain('the floor of Node: a bare node:http keep-alive proxy, same load (no goal) | 14,000 req/s (0.78× squid), 72 ms CPU per 1k requests (dlp-proxy 100, squid 54); dlp-proxy at 1.07× its req/s |');
+    expect(targets).toContain('through undici as dlp-proxy does (no goal) | 16,000 req/s (0.89× squid), 60 ms CPU per 1k requests (dlp-proxy 100, squid 54); dlp-proxy at 0.94× its req/s |');
     const cluster = rows.map((r) => (r.name === 'passthrough-http-1k' ? { ...r, processes: 3 } : r));
     expect(costTargetRows(cluster, []).join('\n')).toContain('| **met** (0.83×); **not one process each**: passthrough-http-1k 3 |');
   });
