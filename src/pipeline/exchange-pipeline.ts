@@ -30,7 +30,7 @@ import { decideConnect, ExchangeMachine, policyVerdict } from './exchange-machin
 import type { Answer, BodyRef, ExchangeCommand, ExchangeEvent, ResponseFacts } from './exchange-protocol.js';
 import { originForm } from './message-heads.js';
 import { rangeBody } from './ranges.js';
-import { pipeHeld, toRaw, withLength, writePage, type Page } from './respond.js';
+import { cutOnError, pipeHeld, toRaw, withLength, writePage, type Page } from './respond.js';
 import { relayWebSocketExchange, type WebSocketLimits } from './websocket-session.js';
 
 export interface PipelineOptions {
@@ -267,6 +267,7 @@ export class ExchangePipeline {
       };
       const stream = Readable.from(segments(), { objectMode: false });
       stream.on('data', (chunk: Buffer) => count(chunk.length));
+      cutOnError(stream, res);
       stream.pipe(res);
       return;
     }
@@ -288,6 +289,7 @@ export class ExchangePipeline {
       return;
     }
     stream.on('data', (chunk: Buffer) => count(chunk.length));
+    cutOnError(stream, res);
     stream.pipe(res);
     ctx.response?.once('aborted', () => res.destroy());
   }

@@ -2,6 +2,7 @@
 // original, an adapted replacement, a relayed vendor page), each with correct framing. Also the
 // small conversions between node's raw header lists and the HttpHead of core/types.
 import type http from 'node:http';
+import type { Readable } from 'node:stream';
 import { ramBytes, type SpooledBody } from '../body/index.js';
 import type { HeaderList, HttpHead } from '../core/types.js';
 
@@ -71,7 +72,7 @@ export function writePage(res: http.ServerResponse, page: Page, extra: Record<st
  * Send a held body and end `to`: one write when it is in RAM (with the head, when that is still
  * unsent), else streamed from its file with backpressure. Counts bytes into `count`.
  */
-export function pipeHeld(body: SpooledBody | null, to: NodeJS.WritableStream, count: (n: number) => void): void {
+export function pipeHeld(body: SpooledBody | null, to: NodeJS.WritableStream & { destroy(): unknown }, count: (n: number) => void): void {
   if (body === null || body.sizeBytes === 0) {
     to.end();
     return;
@@ -84,7 +85,18 @@ export function pipeHeld(body: SpooledBody | null, to: NodeJS.WritableStream, co
   }
   const stream = body.replay();
   stream.on('data', (chunk: Buffer) => count(chunk.length));
+  cutOnError(stream, to);
   stream.pipe(to);
+}
+
+/**
+ * A body streamed to the client that fails midway cuts the client's connection: it never gets a
+ * complete-looking body. The usual cause is the client itself: its connection closed, so the
+ * exchange released the spool under the reader, whose 'spool released' error would otherwise go
+ * unheard and end the process.
+ */
+export function cutOnError(stream: Readable, to: { destroy(): unknown }): void {
+  stream.once('error', () => to.destroy());
 }
 
 /** The head as the client or origin sees it, for ICAP encapsulation. */
