@@ -33,10 +33,10 @@ afterAll(async () => {
   await icap?.close();
 });
 
-/** Send `head`, read until `bytes` arrived (or the proxy closed), then drop the connection. */
-function readThenLeave(head: string, bytes: number): Promise<number> {
+/** Send `head` to the proxy on `port`, read until `bytes` arrived (or it closed), then drop the connection. */
+function readThenLeave(head: string, bytes: number, port = proxy.port): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(proxy.port, '127.0.0.1');
+    const socket = net.connect(port, '127.0.0.1');
     let received = 0;
     socket.on('error', reject);
     socket.on('data', (chunk: Buffer) => {
@@ -87,21 +87,7 @@ describe('a client that leaves while an oversize download passes (its held prefi
   });
 
   it('mid-prefix and mid-rest: the process keeps serving', async () => {
-    const leave = (path: string, bytes: number) =>
-      new Promise<number>((resolve, reject) => {
-        const socket = net.connect(oversize.port, '127.0.0.1');
-        let received = 0;
-        socket.on('error', reject);
-        socket.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received >= bytes) {
-            socket.destroy();
-            resolve(received);
-          }
-        });
-        socket.on('close', () => resolve(received));
-        socket.write(get(path));
-      });
+    const leave = (path: string, bytes: number) => readThenLeave(get(path), bytes, oversize.port);
     expect(await leave(`/bytes/${SIZE + 20}`, 256 * 1024)).toBeGreaterThanOrEqual(256 * 1024);
     expect(await leave(`/bytes/${SIZE + 21}`, 2 * 1024 * 1024)).toBeGreaterThanOrEqual(2 * 1024 * 1024);
     await new Promise((resolve) => setTimeout(resolve, 200));
