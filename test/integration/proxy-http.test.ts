@@ -74,6 +74,39 @@ describe('forward proxy, plain HTTP', () => {
     expect(down.headers.via).toBe('1.1 dlp-proxy');
   });
 
+  it('a chunked upload of no declared size streams to the origin byte for byte; one whose client vanishes mid-body ends nothing', async () => {
+    const body = deterministicBytes(1_200_000, 11);
+    const chunked = (parts: Buffer[]) => Buffer.concat(parts.flatMap((p) => [Buffer.from(`${p.length.toString(16)}\r\n`), p, Buffer.from('\r\n')]));
+    const head = `POST ${origin.url}/echo HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n`;
+    const whole = await new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect(proxy.port, '127.0.0.1');
+      const got: Buffer[] = [];
+      socket.on('data', (c: Buffer) => got.push(c));
+      socket.on('error', reject);
+      socket.on('end', () => resolve(Buffer.concat(got)));
+      socket.write(head);
+      socket.write(chunked([body.subarray(0, 700_000), body.subarray(700_000)]));
+      socket.write('0\r\n\r\n');
+    });
+    expect(whole.toString('latin1', 0, 12)).toBe('HTTP/1.1 200');
+    const seen = origin.seen.at(-1)!;
+    expect(seen.bodyBytes).toBe(body.length);
+    expect(seen.sha256).toBe(sha256(body));
+
+    const before = origin.seen.length;
+    const vanished = net.connect(proxy.port, '127.0.0.1');
+    vanished.on('error', () => undefined);
+    vanished.write(head);
+    vanished.write(chunked([body.subarray(0, 300_000)]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    vanished.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // the origin never saw a complete upload from it
+    expect(origin.seen.slice(before).some((r) => r.bodyBytes === 300_000 && r.method === 'POST')).toBe(false);
+    const after = await proxyRequest(proxy.port, `${origin.url}/bytes/1000`);
+    expect(after.body.equals(deterministicBytes(1000))).toBe(true);
+  });
+
   it('a client that leaves mid-download of a passed body: the origin connection is dropped, not left streaming, and the proxy serves on', async () => {
     let closed = 0;
     let served = 0;
