@@ -34,20 +34,33 @@ export function hexString(from: i32, out: usize): bool {
   let high: i32 = -1;
   let w: i32 = 0;
   let i = from;
-  // Sixteen digits a step while they are all digits (most hex strings are a run of them).
-  while (i + 16 <= n) {
+  // Sixteen bytes a step (the caller's 16 zero bytes after the input end any run): while they are
+  // all digits, eight codes; when the digits stop at the closing `>` after an even count of them,
+  // the codes they make, and the string is over. Anything else (white space, an odd count, a cut)
+  // is read a byte at a time from the step's start.
+  while (i < n) {
     const v = v128.load(input + <usize>i);
     const digit = i8x16.sub(v, i8x16.splat(0x30));
     const letter = i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61));
     const isDigit = i8x16.lt_u(digit, i8x16.splat(10));
     const isLetter = i8x16.lt_u(letter, i8x16.splat(6));
-    if (i8x16.bitmask(v128.or(isDigit, isLetter)) != 0xffff) break;
+    const digits = i8x16.bitmask(v128.or(isDigit, isLetter));
     const nibbles = v128.bitselect(digit, i8x16.add(letter, i8x16.splat(10)), isDigit);
     // Each pair of nibbles, first and second digit, as one u16 lane: (first << 4) | second.
     const pairs = v128.or(i16x8.shl(v128.and(nibbles, i16x8.splat(0xff)), 4), i16x8.shr_u(nibbles, 8));
     v128.store(out + <usize>w, i8x16.narrow_i16x8_u(pairs, pairs));
-    w += 8;
-    i += 16;
+    if (digits == 0xffff) {
+      w += 8;
+      i += 16;
+      continue;
+    }
+    const k = ctz<i32>(~digits);
+    if ((k & 1) == 0 && i + k < n && at(i + k) == 0x3e) {
+      stringEnd = i + k + 1;
+      decoded = w + (k >> 1);
+      return true;
+    }
+    break;
   }
   for (; i < n; i++) {
     const c = at(i);
@@ -84,6 +97,21 @@ export function literalString(from: i32, out: usize): bool {
   let i = from;
   // An escape the end of the input cuts needs no check of its own: the string is then not closed.
   while (i < n) {
+    // Sixteen bytes a step up to the next backslash or parenthesis, copied as they stand.
+    if (i + 16 <= n) {
+      const v = v128.load(input + <usize>i);
+      const special = v128.or(v128.or(i8x16.eq(v, i8x16.splat(0x5c)), i8x16.eq(v, i8x16.splat(0x28))), i8x16.eq(v, i8x16.splat(0x29)));
+      const found = i8x16.bitmask(special);
+      v128.store(out + <usize>w, v);
+      if (found == 0) {
+        w += 16;
+        i += 16;
+        continue;
+      }
+      const k = ctz<i32>(found);
+      w += k;
+      i += k;
+    }
     const c = at(i);
     if (c == 0x5c) {
       const e = at(i + 1);

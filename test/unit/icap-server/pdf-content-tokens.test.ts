@@ -112,3 +112,41 @@ describe('content stream kernel against the byte reader', () => {
     }
   });
 });
+
+describe('content stream kernel: strings read sixteen bytes a step', () => {
+  /** Lengths about the sixteen bytes of a step: every one up to two steps, then a few. */
+  const LENGTHS = [...Array.from({ length: 34 }, (_, k) => k), 40];
+  /** Every place a stream can be cut once, and not at all. */
+  const everyCut = (length: number) => [[], ...Array.from({ length: length - 1 }, (_, k) => [k + 1])];
+  const check = (body: string) => {
+    // After a font and an array opened, before the show, so that the kernel reads the string with codes before it.
+    for (const content of [Buffer.from(`/F1 9 Tf [<41> ${body}] TJ ${body} Tj`, 'latin1'), Buffer.from(body, 'latin1')]) {
+      const want = shown(content, [], false);
+      for (const cuts of everyCut(content.length)) expect(shown(content, cuts, true), `${JSON.stringify(content.toString('latin1'))} cut at ${cuts.join(',')}`).toBe(want);
+    }
+  };
+
+  it('hex strings of 0 to 40 digits, even and odd, with white space, a byte that is no digit, or the end of the input at every place', () => {
+    const digits = '0123456789abcdefABCDEF00417A';
+    for (const length of LENGTHS) {
+      const hex = Array.from({ length }, (_, k) => digits[(k * 7) % digits.length]).join('');
+      check(`<${hex}>`);
+      check(`<${hex}`);
+      for (let at = 0; at <= length; at += length > 17 ? 3 : 1) {
+        for (const odd of [' ', '\n', 'g', '\u0000', '>', '<', '\u00ff']) check(`<${hex.slice(0, at)}${odd}${hex.slice(at)}>`);
+      }
+    }
+  });
+
+  it('literal strings of 0 to 40 bytes with an escape, an octal code, a nested or closing parenthesis, or a cut escape at every place', () => {
+    const text = 'the quarterly report 4111 1111 1111 1111 \u00e9\u00ff\u0000';
+    for (const length of LENGTHS) {
+      const body = text.slice(0, length).padEnd(length, 'x');
+      check(`(${body})`);
+      check(`(${body}`);
+      for (let at = 0; at <= length; at += length > 17 ? 3 : 1) {
+        for (const odd of ['\\n', '\\(', '\\)', '\\\\', '\\101', '\\7x', '(', ')', '()', '(x', '\\\r\n', '\\']) check(`(${body.slice(0, at)}${odd}${body.slice(at)})`);
+      }
+    }
+  });
+});
