@@ -25,7 +25,7 @@ import { Readable, type Duplex, type Writable } from 'node:stream';
 import { ProxyError } from '../src/core/errors.js';
 import { DestinationGuard } from '../src/upstream/destination-guard.js';
 import { OriginClient, upstreamErrorCode, type OriginTarget } from '../src/upstream/index.js';
-import type { OriginResponse } from '../src/upstream/index.js';
+import { IncomingResponse, type OriginResponse } from '../src/upstream/index.js';
 import { forkChild, repoRoot, stopAll } from './lib/children.js';
 import { baseConfig, prepareProxyCa, type ProxyReady } from './lib/dlp-proxy.js';
 import { runHttpLoad } from './lib/http-load.js';
@@ -96,7 +96,7 @@ function nodeHttpClient(): { open: Open; close(): void } {
         clearTimeout(headersTimer);
         if (!settled) {
           settled = true;
-          resolve(res);
+          resolve(new IncomingResponse(res));
         }
       });
     });
@@ -122,7 +122,7 @@ async function exchange(open: Open, target: OriginTarget, scenario: Scenario): P
   else request.end();
   const res = await response;
   let bytes = 0;
-  for await (const chunk of res) bytes += (chunk as Buffer).length;
+  for await (const chunk of res.body()) bytes += (chunk as Buffer).length;
   return bytes;
 }
 

@@ -79,10 +79,10 @@ export function feedSpool(source: Readable, spool: Spool, maxBytes: number, lost
  * then the rest of the source, with backpressure. Ends the spool; its memory and temp file are
  * released once the stream has been read or destroyed.
  */
-export async function overflowStream(spool: Spool, overflow: Overflow): Promise<Readable> {
+export function overflowStream(spool: Spool, overflow: Overflow): Readable {
   spool.end();
-  const prefix = await spool.done;
   const parts = async function* () {
+    const prefix = await spool.done;
     try {
       yield* prefix.replay();
       yield overflow.chunk;

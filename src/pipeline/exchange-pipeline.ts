@@ -22,7 +22,7 @@ import type { HostPort } from '../core/host.js';
 import type { Direction, Verdict } from '../core/types.js';
 import { newIncidentId } from '../enforce/incident-id.js';
 import type { Policy } from '../policy/index.js';
-import { wholeBody, type OriginClient, type OriginResponse, type OriginTarget } from '../upstream/index.js';
+import { IncomingResponse, type OriginClient, type OriginResponse, type OriginTarget } from '../upstream/index.js';
 import type { BodyScanner, ScanOutcome } from './body-scan.js';
 import { runPatience, runPatienceFetch, runScan, runTrickleEnd } from './delivery-commands.js';
 import type { Delivery } from './delivery.js';
@@ -60,6 +60,8 @@ interface Context {
   origin: OriginTarget;
   /** the origin's response, once its head arrived */
   response?: OriginResponse;
+  /** its body as a stream, once something streams it (#responseBody) */
+  responseBody?: Readable;
   /** a WebSocket handshake: the client's raw socket and the bytes after its head */
   client?: { socket: Duplex; head: Buffer };
   /** after a 101: the origin's raw socket and the bytes after its head */
@@ -129,32 +131,49 @@ export class ExchangePipeline {
       events.exchangeEnd.publish({ exchange, durationMs: performance.now() - exchange.startedAt });
     });
     const request = { method: exchange.method, target: originForm(req.url ?? '/'), httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, websocket: upgrade !== undefined };
-    this.#run(ctx, { type: 'request', request }).catch((err) => this.#fail(ctx, toProxyError(err)));
+    this.#run(ctx, [], 0, { type: 'request', request });
   }
 
-  /** Event → commands → their results as the next event, until the exchange is answered. */
-  async #run(ctx: Context, first: ExchangeEvent): Promise<void> {
-    let event: ExchangeEvent | undefined = first;
-    while (event) {
-      const commands: ExchangeCommand[] = ctx.machine.handle(event);
-      event = undefined;
-      for (const command of commands) event = (await this.#execute(ctx, command)) ?? event;
+  /**
+   * Commands → their results as the next event → the machine's next commands, until the exchange
+   * is answered; it starts with no command and the request event. A command whose result is
+   * already there (a pass decided on the heads, a page, a reply written at once) continues in the
+   * same turn: only one that waits for a socket or a scan hands the rest to its promise.
+   */
+  #run(ctx: Context, commands: ExchangeCommand[], from: number, event: ExchangeEvent | undefined): void {
+    try {
+      for (;;) {
+        for (let i = from; i < commands.length; i++) {
+          const result = this.#execute(ctx, commands[i]!);
+          if (result instanceof Promise) {
+            const prior = event;
+            result.then(
+              (next) => this.#run(ctx, commands, i + 1, next ?? prior),
+              (err) => this.#fail(ctx, toProxyError(err)),
+            );
+            return;
+          }
+          event = result ?? event;
+        }
+        if (!event) return;
+        commands = ctx.machine.handle(event);
+        from = 0;
+        event = undefined;
+      }
+    } catch (err) {
+      this.#fail(ctx, toProxyError(err));
     }
   }
 
-  async #execute(ctx: Context, command: ExchangeCommand): Promise<ExchangeEvent | undefined> {
+  /** One command: its resulting event now, or a promise of it when it waits on I/O. */
+  #execute(ctx: Context, command: ExchangeCommand): ExchangeEvent | undefined | Promise<ExchangeEvent | undefined> {
     switch (command.type) {
       case 'measure':
         return this.#measure(ctx, command.side);
-      case 'scan': {
-        // a held body is scanned from its spool (runScan), not replayed into a second one
-        const body = command.body.kind === 'held' ? null : await this.#bodyStream(ctx, command.side, command.body);
-        const { outcome, trickled } = await runScan(ctx, this.#options, command, body, ctx.response?.socket?.remoteAddress);
-        this.#hold(ctx, outcome);
-        return { type: 'scanned', side: command.side, outcome, trickled };
-      }
+      case 'scan':
+        return this.#scan(ctx, command);
       case 'patience':
-        return runPatience(ctx, this.#options, command, (await this.#bodyStream(ctx, 'download', command.body))!);
+        return runPatience(ctx, this.#options, command, this.#bodyStream(ctx, 'download', command.body)!);
       case 'patience-fetch':
         return runPatienceFetch(ctx, this.#options, command);
       case 'finish-trickle':
@@ -166,14 +185,21 @@ export class ExchangePipeline {
       case 'forward':
         return this.#forward(ctx, command);
       case 'respond':
-        await this.#respond(ctx, command);
+        this.#respond(ctx, command);
         return undefined;
       case 'relay-websocket': {
         const switched = ctx.switched!;
-        await relayWebSocketExchange(ctx.exchange, ctx.req, ctx.client!, switched, command, this.#options.scanner, this.#options.websocket);
-        return undefined;
+        return relayWebSocketExchange(ctx.exchange, ctx.req, ctx.client!, switched, command, this.#options.scanner, this.#options.websocket).then(() => undefined);
       }
     }
+  }
+
+  async #scan(ctx: Context, command: Extract<ExchangeCommand, { type: 'scan' }>): Promise<ExchangeEvent> {
+    // a held body is scanned from its spool (runScan), not replayed into a second one
+    const body = command.body.kind === 'held' ? null : this.#bodyStream(ctx, command.side, command.body);
+    const { outcome, trickled } = await runScan(ctx, this.#options, command, body, ctx.response?.remoteAddress);
+    this.#hold(ctx, outcome);
+    return { type: 'scanned', side: command.side, outcome, trickled };
   }
 
   /** Hold a body to learn its length, up to the scan cap. */
@@ -181,7 +207,7 @@ export class ExchangePipeline {
     const { scan } = this.#options.scanner;
     const spool = new Spool({ memoryBytes: scan.spoolMemoryBytes, maxBytes: scan.maxScanBytes, ...(scan.spoolDir === undefined ? {} : { dir: scan.spoolDir }) });
     ctx.held.push({ dispose: () => spool.destroy() });
-    const source = side === 'upload' ? ctx.req : ctx.response!;
+    const source = side === 'upload' ? ctx.req : this.#responseBody(ctx);
     const overflow = await feedSpool(source, spool, scan.maxScanBytes, side === 'upload' ? 'CLIENT_READ_FAILED' : 'UPSTREAM_READ_FAILED', side === 'upload' ? 'the client' : 'the origin');
     if (side === 'upload') ctx.exchange.requestBytes = spool.size + (overflow?.chunk.length ?? 0);
     if (overflow) return { type: 'overflowed', side, spool, overflow };
@@ -190,12 +216,12 @@ export class ExchangePipeline {
   }
 
   /** A readable of a side's body as the machine refers to it; null when there is none. */
-  async #bodyStream(ctx: Context, side: Direction, ref: BodyRef): Promise<Readable | null> {
+  #bodyStream(ctx: Context, side: Direction, ref: BodyRef): Readable | null {
     switch (ref.kind) {
       case 'none':
         return null;
       case 'stream':
-        return side === 'upload' ? ctx.req : ctx.response!;
+        return side === 'upload' ? ctx.req : this.#responseBody(ctx);
       case 'held':
         return ref.body.replay();
       case 'overflow':
@@ -212,14 +238,17 @@ export class ExchangePipeline {
     const head = { method: command.method, path: command.path, headers: command.headers };
     if (command.upgrade) {
       const answer = await upstream.openUpgrade(ctx.origin, head);
-      if (answer.response.statusCode === 101) ctx.switched = answer;
-      else ctx.response = answer.response;
-      return { type: 'response', response: responseFacts(answer.response) };
+      if (answer.response.statusCode === 101) {
+        ctx.switched = answer;
+        return { type: 'response', response: responseFacts(new IncomingResponse(answer.response)) };
+      }
+      ctx.response = new IncomingResponse(answer.response);
+      return { type: 'response', response: responseFacts(ctx.response) };
     }
     // a body held in RAM goes out with the head, and no body at all at once: no stream between the
     // spool and the socket, no Writable for undici to read
     const whole = ramBody(command.body);
-    const body = whole ? null : await this.#bodyStream(ctx, 'upload', command.body);
+    const body = whole ? null : this.#bodyStream(ctx, 'upload', command.body);
     const opened = upstream.open(ctx.origin, head, whole ?? (body ? undefined : null));
     // released with the exchange (its one 'close' listener): a request still open then is abandoned
     ctx.held.push({ dispose: () => ctx.res.writableFinished || opened.abandon() });
@@ -237,16 +266,23 @@ export class ExchangePipeline {
       else ctx.req.resume(); // whatever is left of the client's body was already held
     }
     ctx.response = await opened.response;
-    ctx.response.once('error', (err) => {
+    return { type: 'response', response: responseFacts(ctx.response) };
+  }
+
+  /** The origin's response body as a stream, made on first use; a failure of it cuts the client. */
+  #responseBody(ctx: Context): Readable {
+    if (ctx.responseBody) return ctx.responseBody;
+    const body = (ctx.responseBody = ctx.response!.body());
+    body.once('error', (err) => {
       const error = new ProxyError('UPSTREAM_READ_FAILED', `${ctx.origin.host}: response body: ${err.message}`, { cause: err });
       ctx.exchange.error = error;
       events.error.publish({ exchange: ctx.exchange, error });
       ctx.res.destroy(error);
     });
-    return { type: 'response', response: responseFacts(ctx.response) };
+    return body;
   }
 
-  async #respond(ctx: Context, command: Extract<ExchangeCommand, { type: 'respond' }>): Promise<void> {
+  #respond(ctx: Context, command: Extract<ExchangeCommand, { type: 'respond' }>): void {
     const { res, exchange } = ctx;
     exchange.status = command.status;
     const count = (n: number) => (exchange.responseBytes += n);
@@ -258,7 +294,7 @@ export class ExchangePipeline {
       const own = plan.headers.some(([name]) => name === 'Content-Type') ? command.headers.filter((_, i, all) => !/^content-type$/i.test(all[i - (i % 2)]!)) : command.headers;
       const headers = [...own, ...plan.headers.flat(), 'Content-Length', String(plan.contentLength)];
       res.writeHead(command.status, command.reason, headers);
-      ctx.response?.resume();
+      ctx.responseBody?.resume();
       const segments = async function* () {
         for (const segment of plan.segments) {
           if (Buffer.isBuffer(segment)) yield segment;
@@ -276,22 +312,22 @@ export class ExchangePipeline {
       pipeHeld(body.body, res, count);
       return;
     }
-    const stream = await this.#bodyStream(ctx, 'download', body);
-    if (!stream) {
-      res.end();
-      return;
-    }
-    // a body that came whole with its head goes out with it, in one write, without a pipe
-    const whole = wholeBody(stream);
+    // a body that came whole with its head goes out with it, in one write, without a stream
+    const whole = body.kind === 'stream' ? ctx.response!.takeWhole() : undefined;
     if (whole !== undefined) {
       count(whole.length);
       res.end(whole);
       return;
     }
+    const stream = this.#bodyStream(ctx, 'download', body);
+    if (!stream) {
+      res.end();
+      return;
+    }
     stream.on('data', (chunk: Buffer) => count(chunk.length));
     cutOnError(stream, res);
     stream.pipe(res);
-    ctx.response?.once('aborted', () => res.destroy());
+    ctx.responseBody?.once('aborted', () => res.destroy());
   }
 
   /** Our page (block, error, unavailable, or the service's own); the origin's response is abandoned. */
@@ -375,5 +411,5 @@ function ramBody(ref: BodyRef): Buffer | undefined {
 }
 
 function responseFacts(response: OriginResponse): ResponseFacts {
-  return { status: response.statusCode ?? 502, reason: response.statusMessage ?? '', httpVersion: response.httpVersion, headers: response.headers, rawHeaders: response.rawHeaders };
+  return { status: response.statusCode, reason: response.statusMessage, httpVersion: response.httpVersion, headers: response.headers, rawHeaders: response.rawHeaders };
 }

@@ -238,16 +238,16 @@ export class ProxyFront {
     socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
   }
 
-  /** Who sent `req` (a refused one too: the refusal is logged with its client). */
-  async #identify(req: http.IncomingMessage): Promise<{ client: ClientInfo; refuse?: ProxyError }> {
+  /** Who sent `req` (a refused one too: the refusal is logged with its client); a promise only when a password is checked. */
+  #identify(req: http.IncomingMessage): Identity | Promise<Identity> {
     const client = peerOf(req);
     if (!this.#allow.allows(client.ip)) return { client, refuse: new ProxyError('CLIENT_FORBIDDEN', `client ${client.ip} is not in proxy.allowedClients`) };
-    if (this.#auth) {
-      const user = await this.#auth.authenticate(req.headers['proxy-authorization']);
+    if (!this.#auth) return { client };
+    return this.#auth.authenticate(req.headers['proxy-authorization']).then((user) => {
       if (user === undefined) return { client, refuse: new ProxyError('CLIENT_AUTH_REQUIRED', 'proxy authentication required') };
       client.user = user;
-    }
-    return { client };
+      return { client };
+    });
   }
 
   /** The per-client connection cap and the header count, checked first for every request head. */
@@ -288,7 +288,7 @@ export class ProxyFront {
   }
 
   /** Resolve where a request goes: the CONNECT target inside a tunnel, else its absolute URI. */
-  async #route(req: http.IncomingMessage, url: string): Promise<{ origin: OriginTarget; client: ClientInfo; intercepted: boolean } | { refuse: ProxyError; client?: ClientInfo }> {
+  #route(req: http.IncomingMessage, url: string): Route | Promise<Route> {
     const tunnel = this.#connects.get(req.socket);
     const limit = this.#limitRefusal(req);
     if (limit) return { refuse: limit, client: tunnel?.client ?? peerOf(req) };
@@ -304,15 +304,8 @@ export class ProxyFront {
       }
       return { origin: { scheme: tunnel.tls ? 'https' : 'http', host: tunnel.target.host, port: tunnel.target.port }, client: tunnel.client, intercepted: tunnel.tls };
     }
-    const who = await this.#identify(req);
-    if (who.refuse) return { refuse: who.refuse, client: who.client };
-    const scheme = url.slice(0, 8).toLowerCase().startsWith('https://') ? 'https' : url.slice(0, 7).toLowerCase() === 'http://' ? 'http' : undefined;
-    if (!scheme) {
-      return { refuse: new ProxyError('CLIENT_BAD_REQUEST', 'this is a proxy: requests must use absolute-form URIs (http://host/path)'), client: who.client };
-    }
-    const target = parseHostPort(absoluteAuthority(url) ?? '', scheme === 'https' ? 443 : 80);
-    if (!target) return { refuse: new ProxyError('CLIENT_HOST_INVALID', 'the request URI names no valid host'), client: who.client };
-    return { origin: { scheme, host: target.host, port: target.port }, client: who.client, intercepted: false };
+    const who = this.#identify(req);
+    return who instanceof Promise ? who.then((identity) => absoluteRoute(url, identity)) : absoluteRoute(url, who);
   }
 
   /** Every request head the HTTP server accepted (plain, and decrypted inside an intercepted CONNECT). */
@@ -324,11 +317,17 @@ export class ProxyFront {
     if (this.#draining) res.shouldKeepAlive = false;
     this.#responses.add(res);
     res.once('close', () => this.#responses.delete(res));
-    this.#onRequest(req, res).catch((err) => this.#refuse(res, req, toError(err, 'INTERNAL')));
+    const fail = (err: unknown) => this.#refuse(res, req, toError(err, 'INTERNAL'));
+    try {
+      const route = this.#route(req, req.url ?? '');
+      if (route instanceof Promise) route.then((r) => this.#dispatch(req, res, r)).catch(fail);
+      else this.#dispatch(req, res, route);
+    } catch (err) {
+      fail(err);
+    }
   }
 
-  async #onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const route = await this.#route(req, req.url ?? '');
+  #dispatch(req: http.IncomingMessage, res: http.ServerResponse, route: Route): void {
     if ('refuse' in route) return this.#refuse(res, req, route.refuse);
     this.#handlers.exchange(req, res, route.origin, route.client, route.intercepted);
   }
@@ -369,6 +368,21 @@ export class ProxyFront {
     socket.end(rawResponse(page, extra));
     setTimeout(() => socket.destroy(), 2000).unref();
   }
+}
+
+type Identity = { client: ClientInfo; refuse?: ProxyError };
+type Route = { origin: OriginTarget; client: ClientInfo; intercepted: boolean } | { refuse: ProxyError; client?: ClientInfo };
+
+/** Where an absolute-form request goes, once its client is known. */
+function absoluteRoute(url: string, who: Identity): Route {
+  if (who.refuse) return { refuse: who.refuse, client: who.client };
+  const scheme = url.slice(0, 8).toLowerCase().startsWith('https://') ? 'https' : url.slice(0, 7).toLowerCase() === 'http://' ? 'http' : undefined;
+  if (!scheme) {
+    return { refuse: new ProxyError('CLIENT_BAD_REQUEST', 'this is a proxy: requests must use absolute-form URIs (http://host/path)'), client: who.client };
+  }
+  const target = parseHostPort(absoluteAuthority(url) ?? '', scheme === 'https' ? 443 : 80);
+  if (!target) return { refuse: new ProxyError('CLIENT_HOST_INVALID', 'the request URI names no valid host'), client: who.client };
+  return { origin: { scheme, host: target.host, port: target.port }, client: who.client, intercepted: false };
 }
 
 /** The client address of a request, before any identification. */

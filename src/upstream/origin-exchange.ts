@@ -192,14 +192,9 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
     this.#failure = error;
     clearTimeout(this.#headersTimer);
     const res = this.#res;
-    if (res && !byConsumer) {
-      // After the head: as node's IncomingMessage, 'aborted' then the error. A turn later, so that
-      // a caller that just received the head (a promise continuation) has its listeners on.
-      setImmediate(() => {
-        res.emit('aborted');
-        res.destroy(error);
-      });
-    } else if (!res) this.#reject(error);
+    // after the head, the body's reader hears it (UndiciResponse.fail), unless it is the one that gave up
+    if (res && !byConsumer) res.fail(error);
+    else if (!res) this.#reject(error);
     if (this.#abort) this.#abort(error);
     if (this.#request && !this.#request.destroyed) this.#request.destroy(error);
   }

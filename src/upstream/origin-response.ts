@@ -1,18 +1,34 @@
 // An origin's response as the pipeline reads it: the head fields of node's IncomingMessage that
-// it uses, and the body as a Readable whose consumer paces the origin (push() past the high-water
-// mark pauses undici's parser, _read resumes it: a slow client slows the origin read).
+// it uses, and the body, which becomes a Readable only when someone streams it. A small response
+// that came whole with its head (the common pass-through GET) is taken as one Buffer and written
+// with one call: no stream, no pipe, no events. A streamed body is paced by its consumer (push()
+// past the high-water mark pauses undici's parser, _read resumes it: a slow client slows the
+// origin read); until it is asked for, at most HIGH_WATER bytes are buffered before the parser
+// pauses.
 import type http from 'node:http';
 import { Readable } from 'node:stream';
 
-/** What the pipeline reads of a response; node's IncomingMessage (upgrades) has the same shape. */
-export interface OriginResponse extends Readable {
-  readonly statusCode?: number | undefined;
-  readonly statusMessage?: string | undefined;
+/** What the pipeline reads of a response. */
+export interface OriginResponse {
+  readonly statusCode: number;
+  readonly statusMessage: string;
   readonly httpVersion: string;
   readonly headers: http.IncomingHttpHeaders;
   /** flat name/value list as received, case and order kept */
   readonly rawHeaders: string[];
-  readonly socket: { readonly remoteAddress?: string | undefined } | null;
+  readonly remoteAddress: string | undefined;
+  /**
+   * The body as a Readable, made on the first call (the same one after). After a failure of the
+   * origin it says 'aborted', then errors with the ProxyError that names the moment.
+   */
+  body(): Readable;
+  /**
+   * The whole body at once, when the origin already sent all of it and nothing streamed any of
+   * it; undefined otherwise (stream it with body()).
+   */
+  takeWhole(): Buffer | undefined;
+  /** Drop the response: a body not read to its end drops the origin connection. */
+  destroy(): void;
 }
 
 /** Fields of which node keeps the first and drops repeats (lib/_http_incoming.js matchKnownFields). */
@@ -50,44 +66,106 @@ export interface ResponseControl {
   readAbandoned(error: Error | null): void;
 }
 
-export class UndiciResponse extends Readable implements OriginResponse {
+/** Bytes buffered for a body nobody streams yet before the origin read pauses (a Readable's default). */
+const HIGH_WATER = 16 * 1024;
+
+/** A response from undici's handler (origin-exchange.ts), which feeds it push(), complete() and fail(). */
+export class UndiciResponse implements OriginResponse {
   readonly statusCode: number;
   readonly statusMessage: string;
   /** undici does not expose the received version; every origin it talks to is read as HTTP/1.1 */
   readonly httpVersion = '1.1';
   readonly headers: http.IncomingHttpHeaders;
   readonly rawHeaders: string[];
-  readonly socket: { readonly remoteAddress?: string | undefined };
+  readonly remoteAddress: string | undefined;
   readonly #control: ResponseControl;
-  /** the origin sent the last byte of the body (all of it is pushed) */
+  /** body bytes received while nobody streams the body */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** the origin sent the last byte of the body */
   #complete = false;
+  /** the origin failed after the head, before anyone streamed the body */
+  #failure: Error | undefined;
+  #stream: OriginBody | undefined;
+  #taken = false;
+  #dropped = false;
 
   constructor(statusCode: number, statusMessage: string, raw: readonly Buffer[], remoteAddress: string | undefined, control: ResponseControl) {
-    super();
     this.statusCode = statusCode;
     this.statusMessage = statusMessage;
     const head = decodeHead(raw);
     this.rawHeaders = head.rawHeaders;
     this.headers = head.headers;
-    this.socket = { remoteAddress };
+    this.remoteAddress = remoteAddress;
     this.#control = control;
+  }
+
+  /** Body bytes from the origin (undici's onData); false pauses its parser. */
+  push(chunk: Buffer): boolean {
+    if (this.#stream) return this.#stream.push(chunk);
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    return this.#buffered < HIGH_WATER;
   }
 
   /** The origin's last byte arrived (undici's onComplete). */
   complete(): void {
     this.#complete = true;
-    this.push(null);
+    this.#stream?.push(null);
   }
 
   /**
-   * The whole body at once, when the origin already sent all of it and nothing has read any of it:
-   * a small response arrives with its head, and the caller then writes it with one call instead of
-   * through a pipe. Undefined otherwise (read it as a stream).
+   * The origin failed after the head. As node's IncomingMessage: 'aborted' then the error, a turn
+   * later, so that a reader that just received the head has its listeners on.
    */
+  fail(error: Error): void {
+    const stream = this.#stream;
+    if (!stream) {
+      this.#failure = error;
+      return;
+    }
+    setImmediate(() => {
+      stream.emit('aborted');
+      stream.destroy(error);
+    });
+  }
+
+  body(): Readable {
+    if (this.#stream) return this.#stream;
+    const stream = (this.#stream = new OriginBody(this.#control));
+    for (const chunk of this.#chunks) stream.push(chunk);
+    this.#chunks = [];
+    if (this.#complete) stream.push(null);
+    else if (this.#failure) this.fail(this.#failure);
+    else if (this.#dropped) stream.destroy();
+    return stream;
+  }
+
   takeWhole(): Buffer | undefined {
-    if (!this.#complete || this.readableFlowing !== null || this.destroyed) return undefined;
-    // read() with no size takes everything buffered, in one Buffer; the stream then ends as usual
-    return (this.read() as Buffer | null) ?? Buffer.alloc(0);
+    if (!this.#complete || this.#taken || this.#stream || this.#dropped) return undefined;
+    // taken once: a later body() is an empty stream that ends
+    this.#taken = true;
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+
+  destroy(): void {
+    if (this.#stream) return void this.#stream.destroy();
+    if (this.#dropped) return;
+    this.#dropped = true;
+    this.#chunks = [];
+    if (!this.#complete) this.#control.readAbandoned(null);
+  }
+}
+
+/** A streamed body: reading it resumes the origin, destroying it before its end drops the connection. */
+class OriginBody extends Readable {
+  readonly #control: ResponseControl;
+
+  constructor(control: ResponseControl) {
+    super();
+    this.#control = control;
   }
 
   override _read(): void {
@@ -102,7 +180,35 @@ export class UndiciResponse extends Readable implements OriginResponse {
   }
 }
 
-/** The whole body of a response the origin already finished (UndiciResponse.takeWhole), else undefined. */
-export function wholeBody(response: Readable): Buffer | undefined {
-  return response instanceof UndiciResponse ? response.takeWhole() : undefined;
+/** node's IncomingMessage as an OriginResponse (an upgrade the origin answered without switching). */
+export class IncomingResponse implements OriginResponse {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly httpVersion: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly remoteAddress: string | undefined;
+  readonly #message: http.IncomingMessage;
+
+  constructor(message: http.IncomingMessage) {
+    this.#message = message;
+    this.statusCode = message.statusCode ?? 502;
+    this.statusMessage = message.statusMessage ?? '';
+    this.httpVersion = message.httpVersion;
+    this.headers = message.headers;
+    this.rawHeaders = message.rawHeaders;
+    this.remoteAddress = message.socket?.remoteAddress;
+  }
+
+  body(): Readable {
+    return this.#message;
+  }
+
+  takeWhole(): undefined {
+    return undefined;
+  }
+
+  destroy(): void {
+    this.#message.destroy();
+  }
 }

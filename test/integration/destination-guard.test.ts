@@ -299,8 +299,8 @@ describe('OriginClient: every origin socket is guarded', () => {
         request.end();
         const res = await response;
         expect(res.statusCode).toBe(200);
-        res.resume();
-        await new Promise((resolve) => res.once('end', resolve));
+        const body = res.body().resume();
+        await new Promise((resolve) => body.once('end', resolve));
       }
       const upgrade = await c.openUpgrade(
         { scheme: 'http', host: 'localhost', port: origin.port },

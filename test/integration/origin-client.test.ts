@@ -6,7 +6,7 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyError } from '../../src/core/errors.js';
-import { OriginClient, wholeBody, type OriginResponse, type OriginTarget, type UpstreamOptions } from '../../src/upstream/index.js';
+import { OriginClient, type OriginResponse, type OriginTarget, type UpstreamOptions } from '../../src/upstream/index.js';
 
 const options = (over: Partial<UpstreamOptions> = {}): UpstreamOptions => ({
   extraCaFiles: [],
@@ -96,10 +96,11 @@ function bodyOutcome(res: OriginResponse): Promise<{ bytes: number; error?: Prox
   return new Promise((resolve) => {
     let bytes = 0;
     let aborted = false;
-    res.on('aborted', () => (aborted = true));
-    res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    res.on('end', () => resolve({ bytes, aborted }));
-    res.on('error', (error) => resolve({ bytes, error: error as ProxyError, aborted }));
+    const body = res.body();
+    body.on('aborted', () => (aborted = true));
+    body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    body.on('end', () => resolve({ bytes, aborted }));
+    body.on('error', (error) => resolve({ bytes, error: error as ProxyError, aborted }));
   });
 }
 
@@ -161,14 +162,14 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     expect(outcome.error?.code).toBe('UPSTREAM_READ_FAILED');
   });
 
-  it('wholeBody: a body that came with its head is taken at once; one still arriving, or cut short, only as a stream', async () => {
+  it('takeWhole: a body that came with its head is taken at once; one still arriving, or cut short, only as a stream', async () => {
     const whole = await origin((socket) => socket.write(ok('small and complete')));
     const res = await get(client(), whole.target).response;
-    await expect.poll(() => wholeBody(res)?.toString()).toBe('small and complete');
+    await expect.poll(() => res.takeWhole()?.toString()).toBe('small and complete');
     const partial = await origin((socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf'));
     const open = await get(client(), partial.target).response;
     await new Promise((r) => setTimeout(r, 50));
-    expect(wholeBody(open)).toBeUndefined();
+    expect(open.takeWhole()).toBeUndefined();
     open.destroy();
     const cut = await origin((socket) => {
       socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
@@ -177,7 +178,65 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     const failed = await get(client(), cut.target).response;
     const outcome = await bodyOutcome(failed);
     expect(outcome.error?.code).toBe('UPSTREAM_READ_FAILED');
-    expect(wholeBody(failed)).toBeUndefined();
+    expect(failed.takeWhole()).toBeUndefined();
+  });
+
+  it('a body nobody streams yet is held to a high-water mark: the origin pauses, then body() reads all of it in order', async () => {
+    const total = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024);
+    const o = await origin((socket, _head, self) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${total}\r\n\r\n`);
+      const pump = () => {
+        while (self.written < total) {
+          // each chunk says where it sits, so that a reorder or a loss shows
+          chunk.writeUInt32BE(self.written / chunk.length, 0);
+          self.written += chunk.length;
+          if (!socket.write(Buffer.from(chunk))) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    const res = await get(client(), o.target).response;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // not read, not streamed: the origin's writes stop at what the sockets' buffers take (a few MiB)
+    expect(o.written).toBeLessThan(16 * 1024 * 1024);
+    expect(res.takeWhole()).toBeUndefined();
+    const parts: Buffer[] = [];
+    for await (const part of res.body()) parts.push(part as Buffer);
+    const body = Buffer.concat(parts);
+    expect(body.length).toBe(total);
+    for (let at = 0; at < total; at += chunk.length) expect(body.readUInt32BE(at)).toBe(at / chunk.length);
+  });
+
+  it('an origin that fails before anyone streams the body: body() then says aborted and fails with the code of the moment', async () => {
+    const o = await origin((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial');
+      setTimeout(() => socket.destroy(), 20);
+    });
+    const res = await get(client(), o.target).response;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(res.takeWhole()).toBeUndefined();
+    const outcome = await bodyOutcome(res);
+    expect(outcome.bytes).toBe('partial'.length);
+    expect(outcome.aborted).toBe(true);
+    expect(outcome.error?.code).toBe('UPSTREAM_READ_FAILED');
+  });
+
+  it('a body taken whole is taken once: body() after it is empty and ends, and dropping the response keeps its connection', async () => {
+    let closed = 0;
+    const o = await origin((socket) => {
+      socket.once('close', () => closed++);
+      socket.write(ok('once'));
+    });
+    const c = client();
+    const res = await get(c, o.target).response;
+    await expect.poll(() => res.takeWhole()?.toString()).toBe('once');
+    expect(res.takeWhole()).toBeUndefined();
+    expect(await bodyOutcome(res)).toEqual({ bytes: 0, aborted: false });
+    res.destroy();
+    expect((await bodyOutcome(await get(c, o.target).response)).bytes).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(0);
   });
 
   it('a slow reader pauses the origin: its writes stop well before the body is sent, and resume on reading', async () => {
@@ -220,7 +279,7 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     let peak = 0;
     const res = await get(client(), o.target).response;
     let bytes = 0;
-    for await (const part of res) {
+    for await (const part of res.body()) {
       bytes += (part as Buffer).length;
       if ((bytes & 0xffffff) < (part as Buffer).length) {
         const now = process.memoryUsage();
@@ -293,7 +352,7 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
         const res = await get(c, o.target).response;
         expect(res.statusCode).toBe(302);
         expect(res.headers.location).toBe(location);
-        res.resume();
+        res.body().resume();
       }
       expect(ownConnections).toBe(0);
     } finally {
@@ -310,7 +369,7 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     expect(res.statusMessage).toBe('Made');
     expect(res.rawHeaders).toEqual(['X-First', '1', 'set-cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Multi', 'a', 'X-Multi', 'b', 'Content-Type', 'text/plain', 'Content-Type', 'text/html', 'Content-Length', '2']);
     expect(res.headers).toMatchObject({ 'set-cookie': ['a=1', 'b=2'], 'x-multi': 'a, b', 'content-type': 'text/plain' });
-    expect(res.socket?.remoteAddress).toBe('127.0.0.1');
+    expect(res.remoteAddress).toBe('127.0.0.1');
     expect((await bodyOutcome(res)).bytes).toBe(2);
   });
 
@@ -439,7 +498,7 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     const c = client();
     const slow = get(c, o.target, '/slow');
     const res = await slow.response;
-    await new Promise<void>((resolve) => res.once('data', () => resolve()));
+    await new Promise<void>((resolve) => res.body().once('data', () => resolve()));
     slow.abandon();
     await expect.poll(() => cut).toBe(1);
     expect(heads[0]).not.toMatch(/content-length|transfer-encoding/i);
