@@ -12,10 +12,17 @@ import { NEW_LINE, type ShownText, WORD_GAP } from './pdf-shown-text.js';
 const MAX_HELD_CHARS = 8 * 1024 * 1024;
 
 const REF = /^\s*(\d+)\s+\d+\s+R/;
+const TO_UNICODE = /\/ToUnicode\s+(\d+)\s+\d+\s+R/;
+const TYPE0 = /\/Subtype\s*\/Type0/;
+
+/** The pattern of each key entry() is asked for (a few), made once. */
+const KEYS = new Map<string, RegExp>();
 
 /** The value of `/key` in a dictionary's text: a nested `<<…>>` (balanced) or the text of a referenced object. */
 function entry(dict: string, key: string, objects: Map<number, string>): string | undefined {
-  const m = new RegExp(`/${key}(?![A-Za-z0-9])\\s*`).exec(dict);
+  let pattern = KEYS.get(key);
+  if (pattern === undefined) KEYS.set(key, (pattern = new RegExp(`/${key}(?![A-Za-z0-9])\\s*`)));
+  const m = pattern.exec(dict);
   if (!m) return undefined;
   const at = m.index + m[0].length;
   if (dict.startsWith('<<', at)) {
@@ -42,14 +49,71 @@ function fontMap(fontDict: string): Map<string, number> {
   return map;
 }
 
+/** A font as text() reads it: its map (when the file has it yet) and whether its codes are a Type0 font's CIDs. */
+interface FontCodes {
+  cmap: ToUnicode | undefined;
+  twoByte: boolean;
+  /** The object /ToUnicode names, if any. */
+  toUnicode: number | undefined;
+}
+
+/** Font dictionaries (their text) read once per PdfFonts: more are not kept (a hostile file may name thousands). */
+const MAX_KNOWN_FONT_DICTS = 256;
+
+/**
+ * Which page lists each content stream in its /Contents, kept from one release of held streams to
+ * the next: each release read every object's dictionary again (a PDF of thousands of pages is
+ * released several times). Only the objects the file defined since the last read are read (one it
+ * defines again too); the streams a page's earlier definition listed keep that page.
+ */
+const MAX_DEFINED = 65_536;
+
+export class PageContents {
+  private readonly pageOf = new Map<number, number>();
+  /** Objects defined since the last read; past MAX_DEFINED, and at the first read, every object is read instead (`all`). */
+  private defined: number[] = [];
+  private all = true;
+
+  /** The file stored (or stored again) `object`'s dictionary. */
+  define(object: number): void {
+    if (this.all) return;
+    // Empty objects defined again and again cost the file a few bytes each: the list is bounded.
+    if (this.defined.length < MAX_DEFINED) this.defined.push(object);
+    else {
+      this.all = true;
+      this.defined = [];
+    }
+  }
+
+  read(objects: Map<number, string>): Map<number, number> {
+    const defined = this.all ? objects.keys() : this.defined;
+    this.defined = [];
+    this.all = false;
+    for (const object of defined) {
+      const m = /\/Contents\s*(\[[^\]]*\]|\d+\s+\d+\s+R)/.exec(objects.get(object) ?? '');
+      if (!m) continue;
+      for (const ref of (m[1] as string).matchAll(/(\d+)\s+\d+\s+R/g)) this.pageOf.set(Number(ref[1]), object);
+    }
+    return this.pageOf;
+  }
+}
+
 export class PdfFonts {
   private pageOf: Map<number, number> | undefined;
   private global: Map<string, number> | undefined;
   private readonly units = new TextUnits();
+  /**
+   * What each /Font dictionary's text maps names to, and what each font object means: a PDF's
+   * thousands of content streams name the same few fonts through the same few dictionaries, and
+   * reading them again for each stream was a twentieth of a PDF scan.
+   */
+  private readonly fontDicts = new Map<string, Map<string, number>>();
+  private readonly fontObjects = new Map<number, FontCodes>();
 
   constructor(
     private readonly objects: Map<number, string>,
     private readonly cmaps: Map<number, ToUnicode>,
+    private readonly contentsOf = new PageContents(),
   ) {}
 
   /** The text a content stream shows. */
@@ -68,16 +132,28 @@ export class PdfFonts {
         let font = resolved[kind];
         if (font === undefined) {
           const name = shown.fonts[kind] as string;
-          const object = fonts.get(name) ?? this.globalFonts().get(name);
-          const dict = object === undefined ? '' : (this.objects.get(object) ?? '');
-          const ref = /\/ToUnicode\s+(\d+)\s+\d+\s+R/.exec(dict);
-          font = resolved[kind] = { cmap: ref ? this.cmaps.get(Number(ref[1])) : undefined, twoByte: /\/Subtype\s*\/Type0/.test(dict) };
+          font = resolved[kind] = this.font(fonts.get(name) ?? this.globalFonts().get(name));
         }
         decodeCodes(codes.bytes, from, end, font.cmap, font.twoByte, out);
       }
       from = end;
     }
     return out.take();
+  }
+
+  /** The font `object` (none: a font that cannot be found, read as one without a map). */
+  private font(object: number | undefined): FontCodes {
+    if (object === undefined) return { cmap: undefined, twoByte: false, toUnicode: undefined };
+    let font = this.fontObjects.get(object);
+    if (font === undefined) {
+      const dict = this.objects.get(object) ?? '';
+      const ref = TO_UNICODE.exec(dict);
+      const toUnicode = ref ? Number(ref[1]) : undefined;
+      font = { cmap: toUnicode === undefined ? undefined : this.cmaps.get(toUnicode), twoByte: TYPE0.test(dict), toUnicode };
+      // An object the file has not shown yet is asked again next time.
+      if (this.objects.has(object) && this.fontObjects.size < MAX_KNOWN_FONT_DICTS) this.fontObjects.set(object, font);
+    } else if (font.cmap === undefined && font.toUnicode !== undefined) font.cmap = this.cmaps.get(font.toUnicode);
+    return font;
   }
 
   private fontsOf(streamObject: number): Map<string, number> {
@@ -91,7 +167,13 @@ export class PdfFonts {
       const resources = entry(holder, 'Resources', this.objects);
       if (resources !== undefined) {
         const fonts = entry(resources, 'Font', this.objects);
-        return fonts === undefined ? new Map() : fontMap(fonts);
+        if (fonts === undefined) return new Map();
+        let map = this.fontDicts.get(fonts);
+        if (map === undefined) {
+          map = fontMap(fonts);
+          if (this.fontDicts.size < MAX_KNOWN_FONT_DICTS) this.fontDicts.set(fonts, map);
+        }
+        return map;
       }
       const parent = entry(holder, 'Parent', this.objects);
       holder = parent;
@@ -101,15 +183,8 @@ export class PdfFonts {
 
   /** Content stream object → the page object that lists it in /Contents. */
   private pages(): Map<number, number> {
-    if (this.pageOf !== undefined) return this.pageOf;
-    const pageOf = new Map<number, number>();
-    for (const [object, dict] of this.objects) {
-      const m = /\/Contents\s*(\[[^\]]*\]|\d+\s+\d+\s+R)/.exec(dict);
-      if (!m) continue;
-      for (const ref of (m[1] as string).matchAll(/(\d+)\s+\d+\s+R/g)) pageOf.set(Number(ref[1]), object);
-    }
-    this.pageOf = pageOf;
-    return pageOf;
+    this.pageOf ??= this.contentsOf.read(this.objects);
+    return this.pageOf;
   }
 
   /** Resource names that mean one font wherever they are used. */
@@ -139,6 +214,8 @@ export class ContentText {
   private held: Array<{ object: number; shown: ShownText }> = [];
   private heldChars = 0;
   private readonly cmaps = new Map<number, ToUnicode>();
+  /** Which page lists each stream: told of each object the file stores (define()). */
+  readonly pageContents = new PageContents();
 
   constructor(
     private readonly objects: Map<number, string>,
@@ -183,7 +260,7 @@ export class ContentText {
     this.heldChars = 0;
     const text = held.length > 0 ? this.out() : undefined;
     if (text === undefined) return;
-    const fonts = new PdfFonts(this.objects, this.cmaps);
+    const fonts = new PdfFonts(this.objects, this.cmaps, this.pageContents);
     for (const { object, shown } of held) await text.write(`${fonts.text(shown, object)}\n`);
   }
 }

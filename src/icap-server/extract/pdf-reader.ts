@@ -105,6 +105,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     if (storedChars + body.length > MAX_STORED_CHARS) return;
     storedChars += body.length;
     objects.set(object, body);
+    contents.pageContents.define(object);
   };
 
   const checkEncrypt = (s: string) => {
