@@ -33,7 +33,8 @@ export function spareIntsOr(length: number): Int32Array {
 
 /** Gives `array` back: it is no one's any more. */
 export function giveBack(array: Uint8Array | Int32Array): void {
-  if (array.length === 0 || array.byteLength > MAX_SPARE_BYTES) return;
+  // A view of a slab (sealed) is never a spare: other streams' codes stand beside it.
+  if (array.length === 0 || array.byteLength > MAX_SPARE_BYTES || array.byteLength !== array.buffer.byteLength) return;
   // An array given back twice would be taken by two parsers.
   if (array instanceof Int32Array) {
     if (spareInts.length < MAX_SPARE && !spareInts.includes(array)) spareInts.push(array);
@@ -59,6 +60,46 @@ export class CodeBuffer {
     }
     return this.bytes;
   }
+}
+
+/**
+ * Sealed codes and runs are copied into slabs, each kept as a view of its size: an array made for
+ * each of thousands of streams (an ArrayBuffer of its own, memory outside the heap that the
+ * collector tracks one by one) was most of what sealing cost. Slabs are only appended to, never
+ * written again, so a view stays as it was; a slab lives while a view of it does.
+ */
+const SLAB_BYTES = 256 * 1024;
+/** Longer than this, sealed arrays are arrays of their own (a slab is not kept alive for one). */
+const MAX_SLAB_PIECE_BYTES = 16 * 1024;
+let byteSlab = new Uint8Array(0);
+let byteSlabUsed = 0;
+let intSlab = new Int32Array(0);
+let intSlabUsed = 0;
+
+/** bytes[0, length) copied where they stay. */
+export function sealedBytes(bytes: Uint8Array, length: number): Uint8Array {
+  if (length > MAX_SLAB_PIECE_BYTES) return bytes.slice(0, length);
+  if (byteSlabUsed + length > byteSlab.length) {
+    byteSlab = new Uint8Array(SLAB_BYTES);
+    byteSlabUsed = 0;
+  }
+  const at = byteSlabUsed;
+  byteSlabUsed += length;
+  byteSlab.set(bytes.subarray(0, length), at);
+  return byteSlab.subarray(at, at + length);
+}
+
+/** ints[0, length) copied where they stay. */
+export function sealedInts(ints: Int32Array, length: number): Int32Array {
+  if (4 * length > MAX_SLAB_PIECE_BYTES) return ints.slice(0, length);
+  if (intSlabUsed + length > intSlab.length) {
+    intSlab = new Int32Array(SLAB_BYTES / 4);
+    intSlabUsed = 0;
+  }
+  const at = intSlabUsed;
+  intSlabUsed += length;
+  intSlab.set(ints.subarray(0, length), at);
+  return intSlab.subarray(at, at + length);
 }
 
 /** A copy of `array` with room for as many again (and for some, when it has none). */
@@ -130,9 +171,9 @@ export class ShownText {
   /** Once the stream is over: what it shows kept in arrays of their size, the spare ones given back. */
   seal(): void {
     const { bytes, length } = this.codes;
-    this.codes.bytes = bytes.slice(0, length);
+    this.codes.bytes = sealedBytes(bytes, length);
     const runs = this.runs;
-    this.runs = runs.slice(0, this.used);
+    this.runs = sealedInts(runs, this.used);
     // Given back once: a second seal() has arrays of its own here.
     giveBack(bytes);
     giveBack(runs);

@@ -135,6 +135,42 @@ describe('ToUnicode tables', () => {
     expect(decode([0, 1, 2, 3, 0, 1, 2, 4, 9], wide)).toBe('A');
   });
 
+  it('reads a table the same as code by code through its map, at every offset and length, with runs of codes apart, codes past the table and an odd last byte', () => {
+    const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
+    const utf16 = (s: string) => [...Buffer.from(s, 'utf16le').swap16()].map((b) => hex(b, 2)).join('');
+    for (const width of [1, 2]) {
+      // Codes of one unit (some past Latin-1), of two units and of none, and the rest unmapped.
+      const map = new Map<number, string>();
+      for (let code = 0; code < 0xc0; code++) {
+        const r = (code * 29) % 7;
+        if (r < 3) map.set(code, String.fromCharCode(0x41 + (code % 26)));
+        else if (r === 3) map.set(code, '\u20ac');
+        else if (r === 4) map.set(code, code % 2 ? '\u{1F600}' : 'fi');
+        else if (r === 5 && code % 3 === 0) map.set(code, '');
+      }
+      const cmap = parseToUnicode(`begincodespacerange <${'00'.repeat(width)}> <${'FF'.repeat(width)}> endcodespacerange beginbfchar ${[...map].map(([code, text]) => `<${hex(code, 2 * width)}> <${utf16(text)}>`).join(' ')} endbfchar`);
+      expect(cmap.units).toBeDefined();
+      // One code a byte (or two), now and then past the table; and runs of codes apart only.
+      const codes = Uint8Array.from({ length: 400 }, (_, i) => (width === 2 && i % 2 === 0 ? (i % 34 === 0 ? 1 : 0) : (i * 53 + 7) % 0xd0));
+      const apart = [...map].filter(([, text]) => text.length !== 1).map(([code]) => code);
+      const allApart = Uint8Array.from({ length: 200 }, (_, i) => (width === 2 ? (i % 2 ? (apart[(i >> 1) % apart.length] as number) : 0) : (apart[i % apart.length] as number)));
+      for (const bytes of [codes, allApart]) {
+        for (const from of [0, 1, 2, 3]) {
+          for (let length = 0; length <= bytes.length - from; length += length < 40 ? 1 : 37) {
+            let want = '';
+            for (let i = from; i + width <= from + length; i += width) {
+              const code = width === 1 ? (bytes[i] as number) : ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+              want += map.get(code) ?? (width === 1 ? String.fromCharCode(code) : '');
+            }
+            const out = new TextUnits();
+            decodeCodes(bytes, from, from + length, cmap, width === 2, out);
+            expect(out.take(), `width ${width} from ${from} length ${length}`).toBe(want);
+          }
+        }
+      }
+    }
+  });
+
   it('bounds a hostile range, and gives a text beyond Latin-1 as it is, lone surrogates included', () => {
     const huge = parseToUnicode('begincodespacerange <0000> <FFFF> endcodespacerange beginbfrange <0000> <FFFFFFFF> <0041> endbfrange');
     expect(huge.units?.length).toBe(0x10000);
@@ -196,5 +232,31 @@ describe('arrays a content stream parser takes from the spares and gives back at
     expect(Buffer.from(first.shown.codes.bytes.subarray(0, first.shown.codes.length)).toString('latin1')).toBe(codes);
     expect(Array.from(first.shown.runs.subarray(0, first.shown.used))).toEqual(runs);
     expect(codes).toContain('a5');
+  });
+
+  it('what thousands of ended parsers showed, sealed side by side in shared slabs and some past a slab piece, stays as each showed it, sealed again or written after the end', () => {
+    // Streams of a few bytes to more than a slab piece (16 KiB of codes or 4 Ki runs), enough of them to fill several slabs.
+    const content = (k: number) => (k % 97 === 0 ? `/F1 9 Tf (${'c'.repeat(20_000 + k)}) Tj ${'T* (r) Tj '.repeat(k % 5 === 0 ? 5000 : 1)}` : stream(k));
+    const parsers: ContentTextParser[] = [];
+    const want: string[] = [];
+    for (let k = 0; k < 1500; k++) {
+      const parser = new ContentTextParser();
+      parser.write(Buffer.from(content(k), 'latin1'));
+      parser.end();
+      parsers.push(parser);
+      want.push(text(parser));
+      if (k % 50 === 0) {
+        // Sealed again: it keeps what it showed.
+        parser.end();
+      }
+      if (k % 71 === 0) {
+        // Written after its end: it grows arrays of its own, and the slabs beside it stay as they were.
+        parser.write(Buffer.from('/F9 9 Tf (zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz) Tj', 'latin1'));
+        parser.end();
+        want[k] = text(parser);
+      }
+    }
+    expect(parsers.map(text)).toEqual(want);
+    expect(want.some((w) => w.includes('c'.repeat(20_000)))).toBe(true);
   });
 });
