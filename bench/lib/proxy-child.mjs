@@ -30,7 +30,8 @@ if (!configFile || !logFile || !process.send) {
 }
 
 const { config } = loadConfig({ file: configFile });
-const destination = pino.destination({ dest: logFile, sync: false, minLength: 4096 });
+// the destination `dlp-proxy start` makes for stdout (log/logger.ts), to a file
+const destination = pino.destination({ dest: logFile, sync: false });
 // createLogger hands the destination to pino, which takes a SonicBoom as it is
 const logger = createLogger(config.log, destination);
 const app = await startApp(config, { logger });
