@@ -21,7 +21,7 @@ const dist = process.env.BENCH_PROXY_DIST ? pathToFileURL(`${process.env.BENCH_P
 const { default: pino } = await import(pathToFileURL(createRequire(new URL('app.js', dist)).resolve('pino')).href);
 const { startApp } = await import(new URL('app.js', dist).href);
 const { loadConfig } = await import(new URL('config/index.js', dist).href);
-const { createLogger, logDestination } = await import(new URL('log/index.js', dist).href);
+const { createLogger } = await import(new URL('log/index.js', dist).href);
 
 const [configFile, logFile] = process.argv.slice(2);
 if (!configFile || !logFile || !process.send) {
@@ -30,9 +30,8 @@ if (!configFile || !logFile || !process.send) {
 }
 
 const { config } = loadConfig({ file: configFile });
-// the destination `dlp-proxy start` makes for stdout (log/logger.ts), to a file (a build older
-// than logDestination made pino's asynchronous destination with no minimum write)
-const destination = logDestination?.(logFile) ?? pino.destination({ dest: logFile, sync: false });
+// the destination `dlp-proxy start` makes for stdout (log/logger.ts), to a file
+const destination = pino.destination({ dest: logFile, sync: false });
 // createLogger hands the destination to pino, which takes a SonicBoom as it is
 const logger = createLogger(config.log, destination);
 const app = await startApp(config, { logger });

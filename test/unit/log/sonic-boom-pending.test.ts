@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { logDestination } from '../../../src/log/index.js';
 
 interface Pending {
   _bufs: string[];
@@ -78,28 +77,5 @@ describe('sonic-boom pending pieces (patched)', () => {
     }
     await ended(sb);
     expect(fs.readFileSync(file, 'utf8')).toBe(written.join(''));
-  });
-
-  it('the log destination: a line under the minimum write is written within the flush period, and an idle destination writes nothing', async () => {
-    const file = path.join(dir, 'log');
-    const sb = logDestination(file) as SonicBoom;
-    await new Promise<void>((resolve) => sb.once('ready', () => resolve()));
-    let writes = 0;
-    sb.on('write', () => writes++);
-    sb.write('{"msg":"worker listening"}\n');
-    // under 4 KiB: nothing yet, then the periodic flush (100 ms) writes it
-    expect(fs.readFileSync(file, 'utf8')).toBe('');
-    await expect.poll(() => fs.readFileSync(file, 'utf8'), { timeout: 2_000, interval: 20 }).toBe('{"msg":"worker listening"}\n');
-    const after = writes;
-    // nothing waits: the periods that pass write nothing (unpatched, each wrote an empty buffer)
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    expect(writes).toBe(after);
-    // 4 KiB of lines go out without waiting for the period
-    let lines = '';
-    for (let i = 0; Buffer.byteLength(lines) < 4096; i++) lines += line(i);
-    sb.write(lines);
-    expect((sb as unknown as { _writing: boolean })._writing).toBe(true);
-    await ended(sb);
-    expect(fs.readFileSync(file, 'utf8')).toBe(`{"msg":"worker listening"}\n${lines}`);
   });
 });
