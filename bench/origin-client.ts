@@ -25,7 +25,7 @@ import { Readable, type Duplex, type Writable } from 'node:stream';
 import { ProxyError } from '../src/core/errors.js';
 import { DestinationGuard } from '../src/upstream/destination-guard.js';
 import { OriginClient, upstreamErrorCode, type OriginTarget } from '../src/upstream/index.js';
-import { IncomingResponse, type OriginResponse } from '../src/upstream/index.js';
+import { incomingResponse, type OriginResponse } from '../src/upstream/index.js';
 import { forkChild, repoRoot, stopAll } from './lib/children.js';
 import { baseConfig, prepareProxyCa, type ProxyReady } from './lib/dlp-proxy.js';
 import { runHttpLoad } from './lib/http-load.js';
@@ -96,7 +96,7 @@ function nodeHttpClient(): { open: Open; close(): void } {
         clearTimeout(headersTimer);
         if (!settled) {
           settled = true;
-          resolve(new IncomingResponse(res));
+          resolve(incomingResponse(res));
         }
       });
     });

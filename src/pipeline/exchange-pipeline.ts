@@ -22,7 +22,7 @@ import type { HostPort } from '../core/host.js';
 import type { Direction, Verdict } from '../core/types.js';
 import { newIncidentId } from '../enforce/incident-id.js';
 import type { Policy } from '../policy/index.js';
-import { IncomingResponse, type OriginClient, type OriginResponse, type OriginTarget } from '../upstream/index.js';
+import { incomingResponse, type OriginClient, type OriginResponse, type OriginTarget } from '../upstream/index.js';
 import type { BodyScanner, ScanOutcome } from './body-scan.js';
 import { runPatience, runPatienceFetch, runScan, runTrickleEnd } from './delivery-commands.js';
 import type { Delivery } from './delivery.js';
@@ -240,9 +240,9 @@ export class ExchangePipeline {
       const answer = await upstream.openUpgrade(ctx.origin, head);
       if (answer.response.statusCode === 101) {
         ctx.switched = answer;
-        return { type: 'response', response: responseFacts(new IncomingResponse(answer.response)) };
+        return { type: 'response', response: responseFacts(incomingResponse(answer.response)) };
       }
-      ctx.response = new IncomingResponse(answer.response);
+      ctx.response = incomingResponse(answer.response);
       return { type: 'response', response: responseFacts(ctx.response) };
     }
     // a body held in RAM goes out with the head, and no body at all at once: no stream between the

@@ -181,34 +181,16 @@ class OriginBody extends Readable {
 }
 
 /** node's IncomingMessage as an OriginResponse (an upgrade the origin answered without switching). */
-export class IncomingResponse implements OriginResponse {
-  readonly statusCode: number;
-  readonly statusMessage: string;
-  readonly httpVersion: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly rawHeaders: string[];
-  readonly remoteAddress: string | undefined;
-  readonly #message: http.IncomingMessage;
-
-  constructor(message: http.IncomingMessage) {
-    this.#message = message;
-    this.statusCode = message.statusCode ?? 502;
-    this.statusMessage = message.statusMessage ?? '';
-    this.httpVersion = message.httpVersion;
-    this.headers = message.headers;
-    this.rawHeaders = message.rawHeaders;
-    this.remoteAddress = message.socket?.remoteAddress;
-  }
-
-  body(): Readable {
-    return this.#message;
-  }
-
-  takeWhole(): undefined {
-    return undefined;
-  }
-
-  destroy(): void {
-    this.#message.destroy();
-  }
+export function incomingResponse(message: http.IncomingMessage): OriginResponse {
+  return {
+    statusCode: message.statusCode ?? 502,
+    statusMessage: message.statusMessage ?? '',
+    httpVersion: message.httpVersion,
+    headers: message.headers,
+    rawHeaders: message.rawHeaders,
+    remoteAddress: message.socket?.remoteAddress,
+    body: () => message,
+    takeWhole: () => undefined,
+    destroy: () => void message.destroy(),
+  };
 }
