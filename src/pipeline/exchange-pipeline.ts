@@ -379,7 +379,14 @@ export class ExchangePipeline {
     // The rest of an unread request body is not worth waiting for: close after the page.
     req.unpipe();
     req.resume();
-    writePage(res, this.#options.page(error.status, error.code, exchange.host, req.headers.accept, exchange.id), {}, true);
+    try {
+      writePage(res, this.#options.page(error.status, error.code, exchange.host, req.headers.accept, exchange.id), {}, true);
+    } catch (err) {
+      // the last resort of an exchange must not throw (nothing above it listens): a defect of
+      // ours, logged, and the connection cut
+      events.error.publish({ exchange, error: toProxyError(err) });
+      res.destroy();
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // Writing answers to the client: pages (block, unavailable, error) and held messages (a spooled
 // original, an adapted replacement, a relayed vendor page), each with correct framing. Also the
 // small conversions between node's raw header lists and the HttpHead of core/types.
-import type http from 'node:http';
+import http from 'node:http';
 import type { Readable } from 'node:stream';
 import { ramBytes, type SpooledBody } from '../body/index.js';
 import type { HeaderList, HttpHead } from '../core/types.js';
@@ -64,7 +64,8 @@ export function writePage(res: http.ServerResponse, page: Page, extra: Record<st
   }
   const headers: Record<string, string> = { ...page.headers, ...extra, 'content-length': String(page.body.length) };
   if (close) headers.connection = 'close';
-  res.writeHead(page.status, headers);
+  // our own phrase: a writeHead that threw earlier may have left the response's statusMessage set
+  res.writeHead(page.status, http.STATUS_CODES[page.status] ?? '', headers);
   res.end(page.body);
 }
 

@@ -5,7 +5,7 @@
 // past the high-water mark pauses undici's parser, _read resumes it: a slow client slows the
 // origin read); until it is asked for, at most HIGH_WATER bytes are buffered before the parser
 // pauses.
-import type http from 'node:http';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 
 /** What the pipeline reads of a response. */
@@ -29,6 +29,19 @@ export interface OriginResponse {
   takeWhole(): Buffer | undefined;
   /** Drop the response: a body not read to its end drops the origin connection. */
   destroy(): void;
+}
+
+/** RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ); node refuses to send anything else. */
+const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The origin's reason phrase as the client may be sent it: one with a character outside the
+ * grammar (DEL, a control, which undici's parser lets through) is replaced by the standard
+ * phrase of the status. A reason phrase carries no meaning (RFC 9110 §15: clients ignore it);
+ * sent on, node's writeHead would throw and the exchange would fail.
+ */
+export function reasonPhrase(status: number, text: string | undefined): string {
+  return text !== undefined && REASON.test(text) ? text : (http.STATUS_CODES[status] ?? '');
 }
 
 /** Fields of which node keeps the first and drops repeats (lib/_http_incoming.js matchKnownFields). */
@@ -92,7 +105,7 @@ export class UndiciResponse implements OriginResponse {
 
   constructor(statusCode: number, statusMessage: string, raw: readonly Buffer[], remoteAddress: string | undefined, control: ResponseControl) {
     this.statusCode = statusCode;
-    this.statusMessage = statusMessage;
+    this.statusMessage = reasonPhrase(statusCode, statusMessage);
     const head = decodeHead(raw);
     this.rawHeaders = head.rawHeaders;
     this.headers = head.headers;
@@ -184,7 +197,7 @@ class OriginBody extends Readable {
 export function incomingResponse(message: http.IncomingMessage): OriginResponse {
   return {
     statusCode: message.statusCode ?? 502,
-    statusMessage: message.statusMessage ?? '',
+    statusMessage: reasonPhrase(message.statusCode ?? 502, message.statusMessage),
     httpVersion: message.httpVersion,
     headers: message.headers,
     rawHeaders: message.rawHeaders,

@@ -360,6 +360,17 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     }
   });
 
+  it('a reason phrase no client may be sent (DEL, a control) becomes the standard phrase of its status; one in the grammar stays', async () => {
+    // undici decodes the phrase as UTF-8: a lone obs-text byte arrives as U+FFFD, which node cannot write either
+    const phrases: Array<[string, string]> = [['Ok\x7f', 'OK'], ['O\x01k', 'OK'], ['\x7f', 'OK'], ['caf\xe9', 'OK'], ['Fine\tby me', 'Fine\tby me'], ['', '']];
+    for (const [sent, expected] of phrases) {
+      const o = await origin((socket) => socket.write(Buffer.from(`HTTP/1.1 200 ${sent}\r\nContent-Length: 2\r\n\r\nok`, 'latin1')));
+      const res = await get(client(), o.target).response;
+      expect(res.statusMessage, JSON.stringify(sent)).toBe(expected);
+      expect((await bodyOutcome(res)).bytes).toBe(2);
+    }
+  });
+
   it('interim 1xx responses are skipped; the final head keeps raw case, order, repeats and the peer address', async () => {
     const o = await origin((socket) =>
       socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 201 Made\r\nX-First: 1\r\nset-cookie: a=1\r\nSet-Cookie: b=2\r\nX-Multi: a\r\nX-Multi: b\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok'),

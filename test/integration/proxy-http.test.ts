@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+import { rawRequest } from '../support/raw-client.js';
 
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -140,6 +141,28 @@ describe('forward proxy, plain HTTP', () => {
       expect(after.body.equals(deterministicBytes(1000))).toBe(true);
     } finally {
       await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
+  it('an origin whose reason phrase holds a character no client may be sent: the client gets the status with its standard phrase, and the proxy serves on', async () => {
+    // undici reads `200 Ok<DEL>`; node refuses to write it (writeHead threw, and the page of the
+    // failure threw again on the phrase it left behind: an unhandled rejection ended the process)
+    const odd = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(Buffer.from('HTTP/1.1 200 Ok\x7f\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello', 'latin1')));
+    });
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (odd.address() as net.AddressInfo).port;
+      for (let i = 0; i < 3; i++) {
+        const reply = await rawRequest(proxy.port, [`GET http://127.0.0.1:${port}/odd HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`]);
+        expect(reply.text.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true);
+        expect(reply.text.endsWith('\r\n\r\nhello')).toBe(true);
+      }
+      const after = await proxyRequest(proxy.port, `${origin.url}/bytes/1000`);
+      expect(after.body.equals(deterministicBytes(1000))).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => odd.close(() => resolve()));
     }
   });
 
