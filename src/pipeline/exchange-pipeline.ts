@@ -238,12 +238,10 @@ export class ExchangePipeline {
     const head = { method: command.method, path: command.path, headers: command.headers };
     if (command.upgrade) {
       const answer = await upstream.openUpgrade(ctx.origin, head);
-      if (answer.response.statusCode === 101) {
-        ctx.switched = answer;
-        return { type: 'response', response: responseFacts(incomingResponse(answer.response)) };
-      }
-      ctx.response = incomingResponse(answer.response);
-      return { type: 'response', response: responseFacts(ctx.response) };
+      const response = incomingResponse(answer.response);
+      if (response.statusCode === 101) ctx.switched = answer;
+      else ctx.response = response;
+      return { type: 'response', response: responseFacts(response) };
     }
     // a body held in RAM goes out with the head, and no body at all at once: no stream between the
     // spool and the socket, no Writable for undici to read

@@ -317,13 +317,12 @@ export class ProxyFront {
     if (this.#draining) res.shouldKeepAlive = false;
     this.#responses.add(res);
     res.once('close', () => this.#responses.delete(res));
-    const fail = (err: unknown) => this.#refuse(res, req, toError(err, 'INTERNAL'));
     try {
       const route = this.#route(req, req.url ?? '');
-      if (route instanceof Promise) route.then((r) => this.#dispatch(req, res, r)).catch(fail);
+      if (route instanceof Promise) route.then((r) => this.#dispatch(req, res, r)).catch((err) => this.#refuse(res, req, toError(err, 'INTERNAL')));
       else this.#dispatch(req, res, route);
     } catch (err) {
-      fail(err);
+      this.#refuse(res, req, toError(err, 'INTERNAL'));
     }
   }
 
