@@ -17,11 +17,10 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateAuthority } from '../../src/ca/index.js';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { launchBrowserThroughProxy } from '../support/browser.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
 const CONTACT = 'the IT Service Desk (phone 4357 or help@example.com)';
@@ -115,7 +114,7 @@ describe('in headless Chromium through the proxy', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+    icap = await startBuiltinIcap();
     origin = await startFormOrigin(path.join(tmp, 'origin-ca'));
     proxy = await startTestProxy({
       admin: { enabled: true, port: 0 },

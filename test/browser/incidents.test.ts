@@ -19,11 +19,11 @@ import { AdminServer, incidentLinkBase, incidentReportsOptions } from '../../src
 import { CertificateAuthority } from '../../src/ca/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { linkIncidents } from '../../src/enforce/render-page.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { hashPassword } from '../../src/proxy/index.js';
 import { launchBrowserThroughProxy } from '../support/browser.js';
 import { freePort } from '../support/peers/common.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
@@ -80,7 +80,7 @@ describe('incident reports in headless Chromium', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+    icap = await startBuiltinIcap();
     origin = await startOrigin(path.join(tmp, 'origin-ca'));
     proxy = await startTestProxy({
       upstream: { extraCaFiles: [path.join(tmp, 'origin-ca', 'ca.pem')] },

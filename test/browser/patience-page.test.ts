@@ -9,11 +9,10 @@ import type net from 'node:net';
 import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { launchBrowserThroughProxy } from '../support/browser.js';
 import { deterministicBytes } from '../support/origin.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
@@ -54,7 +53,7 @@ describe('the patience page in headless Chromium', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+    icap = await startBuiltinIcap();
     origin = await startSlowOrigin();
     proxy = await startTestProxy({
       services: { av: { urls: [`icap://127.0.0.1:${icap.port}/av`] } },

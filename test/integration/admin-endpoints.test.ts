@@ -6,9 +6,9 @@ import http from 'node:http';
 import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { freePort } from '../support/peers/common.js';
-import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
 
 const caDir = tempCaDir();
 let icap: IcapServerHandle;
@@ -49,7 +49,7 @@ function findProxy(pac: string, url: string): string {
 }
 
 beforeAll(async () => {
-  icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+  icap = await startBuiltinIcap();
 });
 afterEach(async () => {
   for (const p of started.splice(0)) await p.close();

@@ -12,13 +12,13 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmailAlerts, type EmailAlerts, type EmailFailure, type EmailIncident } from '../../src/alerts/index.js';
 import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { freePort } from '../support/peers/common.js';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../support/peers/smtp.js';
 import { makeTestPki, type TestPki } from '../support/pki.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
 import { metricTotal } from '../support/prometheus-text.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -30,7 +30,7 @@ const cleanup: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   pki = makeTestPki();
-  icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+  icap = await startBuiltinIcap();
   origin = await startOrigin();
 });
 afterEach(async () => {

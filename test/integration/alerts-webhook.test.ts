@@ -6,11 +6,10 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
 import { metricTotal } from '../support/prometheus-text.js';
 
 interface Hook {
@@ -78,7 +77,7 @@ async function start(webhooks: unknown[]): Promise<TestProxy> {
 const upload = (proxy: TestProxy, path: string, body: string) => proxyRequest(proxy.port, `${origin.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
 
 beforeAll(async () => {
-  icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+  icap = await startBuiltinIcap();
   origin = await startOrigin();
 });
 afterEach(async () => {

@@ -5,11 +5,9 @@
 // RAM, read a little and dropped; after all of them the same process must still serve.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer } from '../../src/icap-server/index.js';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 
 const SIZE = 8 * 1024 * 1024;
 let icap: { port: number; close(): Promise<void> };
@@ -17,7 +15,7 @@ let origin: Origin;
 let proxy: TestProxy;
 
 beforeAll(async () => {
-  icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+  icap = await startBuiltinIcap();
   origin = await startOrigin();
   proxy = await startTestProxy({
     services: { av: { urls: [`icap://127.0.0.1:${icap.port}/av`] } },

@@ -3,12 +3,10 @@
 // library would be polite). Each case reproduces the hole first in its name; after the whole
 // battery the same process must still serve an ordinary request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer } from '../../src/icap-server/index.js';
 import { CARD } from '../support/enforcement-suite.js';
 import { deterministicBytes, EICAR, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 import { chunked, rawRequest } from '../support/raw-client.js';
 
 let icap: { port: number; close(): Promise<void> };
@@ -17,7 +15,7 @@ let proxy: TestProxy;
 const MAX_SCAN = 256 * 1024;
 
 beforeAll(async () => {
-  icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+  icap = await startBuiltinIcap();
   origin = await startOrigin();
   proxy = await startTestProxy({
     services: { dlp: { urls: [`icap://127.0.0.1:${icap.port}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icap.port}/av`] } },

@@ -4,20 +4,18 @@
 // the store with the fields of the violation log line and nothing of the body.
 import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer } from '../../src/icap-server/index.js';
 import { hashPassword } from '../../src/proxy/access.js';
 import { CARD } from '../support/enforcement-suite.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 
 let icap: { port: number; close(): Promise<void> };
 let origin: Origin;
 let proxy: TestProxy;
 
 beforeAll(async () => {
-  icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+  icap = await startBuiltinIcap();
   origin = await startOrigin();
   const passwordHash = await hashPassword('s3cret', { N: 1024, r: 8, p: 1 });
   proxy = await startTestProxy({

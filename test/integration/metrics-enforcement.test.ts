@@ -3,11 +3,10 @@
 // moving by exactly what the traffic did.
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 import { total } from '../support/prometheus-text.js';
 
 describe('metrics after enforcement traffic', () => {
@@ -17,7 +16,7 @@ describe('metrics after enforcement traffic', () => {
   let scrape: () => Promise<string>;
 
   beforeAll(async () => {
-    icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+    icap = await startBuiltinIcap();
     origin = await startOrigin();
     proxy = await startTestProxy({
       admin: { enabled: true, port: 0 },

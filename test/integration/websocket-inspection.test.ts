@@ -10,10 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { CertificateAuthority } from '../../src/ca/index.js';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer } from '../../src/icap-server/index.js';
 import { CARD, transactionCounter } from '../support/enforcement-suite.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 import { tempDir } from '../support/temp-dir.js';
 import { closed, openThroughProxy, type Route } from '../support/ws-through-proxy.js';
 
@@ -54,7 +52,7 @@ let originCa: string;
 let proxy: TestProxy;
 
 beforeAll(async () => {
-  icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+  icap = await startBuiltinIcap();
   const dir = tempDir('dlp-proxy-ws-origin-ca-');
   const { ca } = await CertificateAuthority.loadOrCreate({ dir, leafValidityDays: 30, certCacheSize: 4 });
   const leaf = ca.issueLeaf({ host: '127.0.0.1', kind: 'ipv4' });

@@ -3,12 +3,11 @@
 // downloads are enforced through the chain, plain HTTP and CONNECT alike.
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
+import type { IcapServerHandle } from '../../src/icap-server/index.js';
 import { CARD } from '../support/enforcement-suite.js';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { httpsViaProxy, proxyRequest } from '../support/proxy-client.js';
-import { startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
 import { startSquid, type Squid } from '../support/peers/squid.js';
 
 const sha256 = (b: Buffer | string) => crypto.createHash('sha256').update(b).digest('hex');
@@ -20,7 +19,7 @@ describe('squid as the gateway in front of dlp-proxy', () => {
   let squid: Squid;
 
   beforeAll(async () => {
-    icap = await listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
+    icap = await startBuiltinIcap();
     origin = await startOrigin();
     proxy = await startTestProxy({
       services: { dlp: { urls: [`icap://127.0.0.1:${icap.port}/dlp`] }, av: { urls: [`icap://127.0.0.1:${icap.port}/av`] } },

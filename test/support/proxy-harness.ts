@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { startApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/index.js';
+import { listenIcapServer, type IcapServerHandle } from '../../src/icap-server/index.js';
 import { tempDir } from './temp-dir.js';
 
 export interface TestProxy {
@@ -25,6 +26,11 @@ function merge(base: Doc, over: Doc): Doc {
     out[k] = v && typeof v === 'object' && !Array.isArray(v) && base[k] && typeof base[k] === 'object' ? merge(base[k] as Doc, v as Doc) : v;
   }
   return out;
+}
+
+/** The built-in ICAP service (its default av and dlp services) on a free loopback port. */
+export function startBuiltinIcap(): Promise<IcapServerHandle> {
+  return listenIcapServer({ config: parseConfig({ icapServer: { port: 0 } }).icapServer, port: 0 });
 }
 
 /** A CA directory shared by the tests of one file (key generation is the slow part); removed after the file. */
