@@ -10,6 +10,9 @@
 
 import { at, buildClasses, classOf, decoded, hexString, literalString, n, numberAt, setInput, stringEnd, tooLong } from './pdf-content-bytes.as';
 
+// The held codes' decoder (pdf-codes.ts) is an export of this module too, run in an instance of its own.
+export { decode } from './pdf-codes.as';
+
 // Operand kinds, as pdf-content.ts numbers them.
 const NUMBER: i32 = 1;
 const STRING: i32 = 2;

@@ -5,9 +5,10 @@
 // name that means one font across the whole file is taken as that font.
 import type { ByteSink } from '../decode/byte-sink.js';
 import type { TextSink } from '../decode/text-decoders.js';
-import { decodeCodes, parseToUnicode, TextUnits, type ToUnicode } from './pdf-cmap.js';
+import { parseToUnicode, TextUnits, type ToUnicode } from './pdf-cmap.js';
+import { type CodeFont, shownText } from './pdf-codes.js';
 import { ContentTextParser } from './pdf-content.js';
-import { NEW_LINE, type ShownText, WORD_GAP } from './pdf-shown-text.js';
+import type { ShownText } from './pdf-shown-text.js';
 
 const MAX_HELD_CHARS = 8 * 1024 * 1024;
 
@@ -50,9 +51,7 @@ function fontMap(fontDict: string): Map<string, number> {
 }
 
 /** A font as text() reads it: its map (when the file has it yet) and whether its codes are a Type0 font's CIDs. */
-interface FontCodes {
-  cmap: ToUnicode | undefined;
-  twoByte: boolean;
+interface FontCodes extends CodeFont {
   /** The object /ToUnicode names, if any. */
   toUnicode: number | undefined;
 }
@@ -119,26 +118,16 @@ export class PdfFonts {
   /** The text a content stream shows. */
   text(shown: ShownText, streamObject: number): string {
     const fonts = this.fontsOf(streamObject);
-    const resolved: Array<{ cmap: ToUnicode | undefined; twoByte: boolean }> = [];
-    const { codes, runs } = shown;
-    const out = this.units;
-    let from = 0;
+    // The fonts its runs name, resolved once each.
+    const resolved: FontCodes[] = [];
+    const runs = shown.runs;
     for (let k = 0; k < shown.used; k += 2) {
       const kind = runs[k] as number;
-      const end = runs[k + 1] as number;
-      if (kind === NEW_LINE) out.unit(0x0a);
-      else if (kind === WORD_GAP) out.unit(0x20);
-      else {
-        let font = resolved[kind];
-        if (font === undefined) {
-          const name = shown.fonts[kind] as string;
-          font = resolved[kind] = this.font(fonts.get(name) ?? this.globalFonts().get(name));
-        }
-        decodeCodes(codes.bytes, from, end, font.cmap, font.twoByte, out);
-      }
-      from = end;
+      if (kind < 0 || resolved[kind] !== undefined) continue;
+      const name = shown.fonts[kind] as string;
+      resolved[kind] = this.font(fonts.get(name) ?? this.globalFonts().get(name));
     }
-    return out.take();
+    return shownText(shown, resolved, this.units);
   }
 
   /** The font `object` (none: a font that cannot be found, read as one without a map). */
