@@ -10,6 +10,8 @@ export interface ProcSnapshot {
   rssBytes: number;
   hwmBytes: number;
   cpuSeconds: number;
+  /** the part of cpuSeconds spent in the kernel (stime): system calls, the network stack */
+  systemSeconds: number;
 }
 
 function readStatus(pid: number): { rss: number; hwm: number } | undefined {
@@ -32,10 +34,11 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-function cpuSecondsOf(pid: number): number {
+/** utime and stime in seconds. */
+function cpuOf(pid: number): { user: number; system: number } {
   const f = statFields(pid);
   // After the name: state(0) ppid(1) ... utime(11) stime(12)
-  return f ? (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND : 0;
+  return f ? { user: Number(f[11]) / TICKS_PER_SECOND, system: Number(f[12]) / TICKS_PER_SECOND } : { user: 0, system: 0 };
 }
 
 /** `pid` and every live descendant. */
@@ -63,11 +66,14 @@ export function processTree(pid: number): number[] {
 export function snapshot(pid: number, tree = processTree(pid)): ProcSnapshot {
   let rssBytes = 0;
   let cpuSeconds = 0;
+  let systemSeconds = 0;
   for (const p of tree) {
     rssBytes += readStatus(p)?.rss ?? 0;
-    cpuSeconds += cpuSecondsOf(p);
+    const cpu = cpuOf(p);
+    cpuSeconds += cpu.user + cpu.system;
+    systemSeconds += cpu.system;
   }
-  return { rssBytes, hwmBytes: readStatus(pid)?.hwm ?? 0, cpuSeconds };
+  return { rssBytes, hwmBytes: readStatus(pid)?.hwm ?? 0, cpuSeconds, systemSeconds };
 }
 
 export interface SampledUsage {
@@ -75,12 +81,14 @@ export interface SampledUsage {
   rssStartBytes: number;
   rssPeakBytes: number;
   cpuSeconds: number;
+  systemSeconds: number;
   samples: Array<{ atMs: number; rssBytes: number }>;
 }
 
 /** Polls a process tree every `intervalMs` until stopped; CPU is the difference over the window. */
 export class ProcSampler {
   private readonly startCpu: number;
+  private readonly startSystem: number;
   private readonly started = Date.now();
   private peak = 0;
   private readonly first: number;
@@ -94,7 +102,9 @@ export class ProcSampler {
     private readonly keepSamples = false,
   ) {
     this.tree = processTree(pid);
-    this.startCpu = snapshot(pid, this.tree).cpuSeconds;
+    const start = snapshot(pid, this.tree);
+    this.startCpu = start.cpuSeconds;
+    this.startSystem = start.systemSeconds;
     this.first = this.sample().rssBytes;
     let ticks = 0;
     this.timer = setInterval(() => {
@@ -116,6 +126,6 @@ export class ProcSampler {
     clearInterval(this.timer);
     this.tree = processTree(this.pid);
     const last = this.sample();
-    return { rssStartBytes: this.first, rssPeakBytes: Math.max(this.peak, last.hwmBytes), cpuSeconds: last.cpuSeconds - this.startCpu, samples: this.samples };
+    return { rssStartBytes: this.first, rssPeakBytes: Math.max(this.peak, last.hwmBytes), cpuSeconds: last.cpuSeconds - this.startCpu, systemSeconds: last.systemSeconds - this.startSystem, samples: this.samples };
   }
 }

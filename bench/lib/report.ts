@@ -40,6 +40,9 @@ export function formatRow(row: ScenarioResult): string {
   const proxy = row.proxy ? `, RSS ${row.transfer && row.proxy.rssStartBytes ? `${mib(row.proxy.rssStartBytes)} → ` : ''}${mib(row.proxy.rssPeakBytes)} MiB, CPU ${row.proxy.cpuSeconds.toFixed(1)} s` : '';
   const origin = row.origin ? `, origin conns ${row.origin.connections}` : '';
   const icap = row.icap ? `, ICAP/req ${icapSummary(row)}` : '';
+  const perRequest = (s: number) => Math.round((s * 1e6) / Math.max(1, l.requests));
+  const system = row.proxy?.systemSeconds !== undefined ? `, of it system ${perRequest(row.proxy.systemSeconds)} µs/req` : '';
+  const cicap = row.cicapCpuSeconds !== undefined ? `, c-icap ${perRequest(row.cicapCpuSeconds)} µs/req` : '';
   const procs = row.processes !== undefined && row.processes !== 1 ? `, ${row.processes} processes` : '';
   const workers = row.exchangesPerWorker ? ` (per worker ${row.exchangesPerWorker.join(' / ')})` : '';
   const d = row.delivery;
@@ -49,7 +52,7 @@ export function formatRow(row: ScenarioResult): string {
   }
   if (row.transfer) return `${mib(row.transfer.sizeBytes)} MiB ${row.transfer.direction} in ${l.durationS.toFixed(1)} s (${(l.bytesPerSec / MiB).toFixed(0)} MiB/s)${proxy}${icap}`;
   const warm = row.warmup && row.warmup.cycles > 1 ? `, warm-up ${row.warmup.cpuUsPerRequest.join(' → ')} µs CPU/req` : '';
-  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}${procs}${origin}${icap}${workers}${warm}`;
+  return `${int(l.reqPerSec).padStart(7)} req/s  p50 ${ms(l.p50Ms)} ms  p99 ${ms(l.p99Ms)} ms  errors ${l.errors + l.non2xx}${proxy}${system}${cicap}${procs}${origin}${icap}${workers}${warm}`;
 }
 
 /** req/s of `row` over req/s of the scenario named `other`, when both ran. */

@@ -160,6 +160,7 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     const originBefore = await env.origin.request<OriginStats>('stats');
     const sampler = started.pid !== undefined ? new ProcSampler(started.pid) : undefined;
     const serviceSampler = started.icapServicePid !== undefined ? new ProcSampler(started.icapServicePid) : undefined;
+    const cicapSampler = started.cicapPid !== undefined ? new ProcSampler(started.cicapPid) : undefined;
     if (started.pid !== undefined) row.processes = processTree(started.pid).length;
     const workerLog = started.logFile ? new AppendedText(started.logFile) : undefined;
     const originCpu = snapshot(env.origin.pid).cpuSeconds;
@@ -181,6 +182,7 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     }
     const used = sampler?.stop();
     const serviceUsed = serviceSampler?.stop();
+    const cicapUsed = cicapSampler?.stop();
     const loadgen = process.cpuUsage(loadgenCpu);
     await settle();
     const originAfter = await env.origin.request<OriginStats>('stats');
@@ -196,7 +198,8 @@ async function measure(scenario: Scenario, env: RunEnv): Promise<ScenarioResult>
     }
 
     row.load = { ...result, connections: scenario.load.connections, protocol: scenario.load.protocol, path: scenario.load.path, generator: generatorOf(scenario) };
-    if (used) row.proxy = { rssStartBytes: used.rssStartBytes, rssPeakBytes: used.rssPeakBytes, cpuSeconds: used.cpuSeconds };
+    if (used) row.proxy = { rssStartBytes: used.rssStartBytes, rssPeakBytes: used.rssPeakBytes, cpuSeconds: used.cpuSeconds, systemSeconds: used.systemSeconds };
+    if (cicapUsed) row.cicapCpuSeconds = cicapUsed.cpuSeconds;
     if (serviceUsed) row.icapService = { rssStartBytes: serviceUsed.rssStartBytes, rssPeakBytes: serviceUsed.rssPeakBytes, cpuSeconds: serviceUsed.cpuSeconds };
     row.originCpuSeconds = snapshot(env.origin.pid).cpuSeconds - originCpu;
     row.loadgenCpuSeconds = (loadgen.user + loadgen.system) / 1e6;

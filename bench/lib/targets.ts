@@ -29,6 +29,8 @@ export interface Started {
   adminPort?: number;
   /** c-icap's access log, when the target adapts through it without counters of its own (squid). */
   cicapAccessLog?: string;
+  /** The run's c-icap (its main process), when the target scans through it. */
+  cicapPid?: number;
   /** The built-in ICAP service's own process, when the scenario asked for one. */
   icapServicePid?: number;
   /** dlp-proxy's JSON log, when it names the worker of each exchange (a cluster). */
@@ -51,7 +53,8 @@ export function missing(scenario: Scenario): string | undefined {
 
 export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<Started> {
   const target = scenario.target;
-  const cicapUrl = async (service: CicapService) => (await env.cicap()).url(service);
+  let cicap: Cicap | undefined;
+  const cicapUrl = async (service: CicapService) => (cicap = await env.cicap()).url(service);
   switch (target.kind) {
     case 'direct':
       return { clientCa: env.tls.originCaPem, stop: async () => undefined };
@@ -71,7 +74,7 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
         };
         const request = 'request' in proxy ? <T,>(type: string, timeoutMs?: number) => proxy.request<T>(type, timeoutMs) : undefined;
         const logFile = target.launch === 'cli' ? proxy.logFile : undefined;
-        return { pid: proxy.pid, proxyPort: proxy.port, adminPort: proxy.adminPort, icapServicePid: service?.pid, logFile, clientCa: env.proxyCaPem, request, stop };
+        return { pid: proxy.pid, proxyPort: proxy.port, adminPort: proxy.adminPort, icapServicePid: service?.pid, cicapPid: cicap?.pid, logFile, clientCa: env.proxyCaPem, request, stop };
       } catch (err) {
         await service?.stop();
         throw err;
@@ -80,7 +83,7 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
     case 'node-proxy': {
       const args = [...(target.client === 'undici' ? ['--undici'] : []), ...(target.reqmod ? [await cicapUrl(target.reqmod)] : [])];
       const proxy = await forkChild<{ port: number }>('node-proxy', fileURLToPath(new URL('./node-proxy-child.mjs', import.meta.url)), args, { execArgv: process.env.BENCH_PROXY_NODE_FLAGS?.split(' ').filter(Boolean) ?? [] });
-      return { pid: proxy.pid, proxyPort: proxy.ready.port, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
+      return { pid: proxy.pid, proxyPort: proxy.ready.port, cicapPid: cicap?.pid, clientCa: env.tls.originCaPem, stop: () => proxy.stop() };
     }
     case 'squid': {
       const icap = target.icap;
@@ -94,7 +97,7 @@ export async function startTarget(scenario: Scenario, env: TargetEnv): Promise<S
         unregister();
         await squid.stop();
       };
-      return { pid: squid.pid, proxyPort: squid.port, clientCa: env.tls.squidCaPem, cicapAccessLog: icap ? `${(await env.cicap()).dir}/access.log` : undefined, stop };
+      return { pid: squid.pid, proxyPort: squid.port, clientCa: env.tls.squidCaPem, cicapAccessLog: cicap ? `${cicap.dir}/access.log` : undefined, cicapPid: cicap?.pid, stop };
     }
   }
 }

@@ -146,6 +146,8 @@ export interface ScenarioResult {
   /** CPU of the origin and of the load generator during the measured phase (context on a small machine). */
   originCpuSeconds?: number;
   loadgenCpuSeconds?: number;
+  /** CPU of the run's c-icap (all its processes) during the measured phase, when the target scanned through it */
+  cicapCpuSeconds?: number;
   /** 1-minute load average after the scenario: how busy the machine was around it. */
   loadAverage?: number;
   /** Warm-up cycles run before the measured phase, and the target's CPU per request (µs) in each. */
@@ -193,6 +195,8 @@ export interface ProcessUsage {
   rssStartBytes?: number;
   rssPeakBytes: number;
   cpuSeconds: number;
+  /** the part of cpuSeconds spent in the kernel */
+  systemSeconds?: number;
 }
 
 export interface IcapCount {

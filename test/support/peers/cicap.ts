@@ -23,6 +23,8 @@ export interface Cicap {
   port: number;
   host: string;
   dir: string;
+  /** c-icap's main process (it forks its servers: their CPU is under this tree) */
+  pid: number | undefined;
   url(service: string): string;
   /** c-icap's server log, for failure messages */
   log(): string;
@@ -105,6 +107,7 @@ export async function startCicap(options: CicapOptions = {}): Promise<Cicap> {
     port,
     host: '127.0.0.1',
     dir,
+    pid: daemon.child.pid,
     url: (service) => `icap://127.0.0.1:${port}/${service}`,
     log: () => {
       try {
