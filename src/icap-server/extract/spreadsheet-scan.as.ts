@@ -10,7 +10,7 @@
 // row's start, and its last cell (which a stray `</c>` would add again).
 
 import { AMP, APOS, FULL, holds, instructionEnd, MORE, OTHER, QUOTE, readTag, tagName, tagNameEnd, textLength } from './spreadsheet-bytes.as';
-import { address, at, copy, find, LT, setInput, SLASH, startsWith } from './xml-bytes.as';
+import { address, at, copy, find, GT, LT, setInput, SLASH, startsWith } from './xml-bytes.as';
 
 // The module's other export: the shared string table, read the same way.
 export { strings } from './spreadsheet-strings.as';
@@ -24,6 +24,13 @@ const V_OPEN: u64 = 0x3e763c; // "<v>"
 const V_CLOSE: u64 = 0x3e762f3c; // "</v>"
 const C_CLOSE: u64 = 0x3e632f3c; // "</c>"
 const ROW_CLOSE: u64 = 0x3e776f722f3c; // "</row>"
+const T_OPEN: u64 = 0x3e743c; // "<t>"
+const T_CLOSE: u64 = 0x3e742f3c; // "</t>"
+const IS_OPEN: u64 = 0x3e73693c; // "<is>"
+const IS_CLOSE: u64 = 0x3e73692f3c; // "</is>"
+const ROW_REF: u64 = 0x223d7220776f723c; // `<row r="`
+const C_REF: u64 = 0x223d7220633c; // `<c r="`
+const T_ATTR: u32 = 0x223d7420; // ` t="`
 const FORMULA: u64 = 0x616c756d726f66; // "formula"
 const ODD: u64 = 0x6464; // "dd", after the "o"
 const EVEN: u64 = 0x6e6576; // "ven", after the "e"
@@ -107,6 +114,45 @@ function cellTag(from: i32, to: i32): bool {
 }
 
 /**
+ * A cell's tag as Excel writes it, `<c r="B3">` or `<c r="B3" t="s">` (a reference of capitals
+ * and digits, a type of letters), at `lt`: its `>` (where readTag finds it), with `shared` and
+ * `column` as cellTag reads them; -1 for a tag of any other shape, which they read.
+ */
+function plainCell(lt: i32): i32 {
+  let k = lt + 6;
+  let col: i32 = 0;
+  for (; ; k++) {
+    const c = at(k);
+    if (c - 65 >= 26) break;
+    col = min(col * 26 + <i32>(c - 64), MAX_COLUMNS * 2);
+  }
+  const letters = k > lt + 6;
+  while (at(k) - 0x30 < 10) k++;
+  if (at(k) != QUOTE) return -1;
+  k++;
+  let isShared = false;
+  if (load<u32>(address(k)) == T_ATTR) {
+    const type = k + 4;
+    k = type;
+    while ((at(k) | 0x20) - 0x61 < 26) k++;
+    if (at(k) != QUOTE) return -1;
+    isShared = k - type == 1 && at(type) == 0x73;
+    k++;
+  }
+  if (at(k) != GT) return -1;
+  shared = isShared;
+  column = letters ? col - 1 : -1;
+  return k;
+}
+
+/** The `>` of a row's tag as Excel writes it without spans, `<row r="12">`, at `lt`; -1 for any other shape. */
+function plainRow(lt: i32): i32 {
+  let k = lt + 8;
+  while (at(k) - 0x30 < 10) k++;
+  return at(k) == QUOTE && at(k + 1) == GT ? k + 1 : -1;
+}
+
+/**
  * Reads `length` bytes of a worksheet at `input` (32 zero bytes after them) from a commit point.
  * Writes the TSV lines of the rows it ends to `out` (room for `room` bytes), a record of three
  * i32 per row at `rows` (the UTF-16 offset of its end in the text written, what it counts against
@@ -172,14 +218,13 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
       // The tags of a cell's value and ends of cells and rows, most of a sheet's tags, are known
       // by their bytes (as readTag would read them); any other goes through readTag.
       const word = load<u64>(address(lt));
-      let gt: i32;
-      let name: i32;
-      let nameEnd: i32;
-      if ((word & 0xffffff) == V_OPEN) {
-        gt = lt + 2;
-        name = lt + 1;
-        nameEnd = gt;
-      } else if ((word & 0xffffffff) == V_CLOSE || (word & 0xffffffff) == C_CLOSE) {
+      let gt: i32 = -1;
+      let name: i32 = lt + 1;
+      let nameEnd: i32 = lt + 2;
+      // A cell's tag read here: its type and column are known.
+      let cellRead = false;
+      if ((word & 0xffffff) == V_OPEN || (word & 0xffffff) == T_OPEN) gt = lt + 2;
+      else if ((word & 0xffffffff) == V_CLOSE || (word & 0xffffffff) == C_CLOSE || (word & 0xffffffff) == T_CLOSE) {
         gt = lt + 3;
         name = lt + 2;
         nameEnd = gt;
@@ -187,7 +232,21 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
         gt = lt + 5;
         name = lt + 2;
         nameEnd = gt;
-      } else {
+      } else if ((word & 0xffffffff) == IS_OPEN) {
+        gt = lt + 3;
+        nameEnd = gt;
+      } else if ((word & 0xffffffffff) == IS_CLOSE) {
+        gt = lt + 4;
+        name = lt + 2;
+        nameEnd = gt;
+      } else if (word == ROW_REF) {
+        gt = plainRow(lt);
+        nameEnd = lt + 4;
+      } else if ((word & 0xffffffffffff) == C_REF) {
+        gt = plainCell(lt);
+        cellRead = gt >= 0;
+      }
+      if (gt < 0) {
         gt = readTag(closing ? lt + 2 : lt + 1);
         if (gt == -1) break;
         if (gt == -2) {
@@ -200,13 +259,13 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
       const size = nameEnd - name;
       const c = at(name);
       const selfClosing = !closing && at(gt - 1) == SLASH;
-      if (special(name, size)) {
+      if (size >= 7 && special(name, size)) {
         stop = OTHER;
         break;
       }
       const open = !closing && size == 1;
       if (open && c == 0x63) {
-        if (inCell || !cellTag(lt + 1, gt)) {
+        if (inCell || !(cellRead || cellTag(lt + 1, gt))) {
           stop = OTHER;
           break;
         }
