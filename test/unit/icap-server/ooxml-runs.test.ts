@@ -42,7 +42,7 @@ const SPACES = [' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u1680', '\u2000',
 const PIECES = [
   '<w:t>', '<a:t>', '<w:t xml:space="preserve">', '</w:t>', '</a:t>', '<w:delText>', '</w:delText>', '<w:instrText>', '</w:instrText>', '</a:delText>',
   '</w:p>', '</a:p>', '<w:tab/>', '<w:br/>', '<w:cr/>', '<a:br>', '<w:tabs>', '<w:brx/>', '<w:br_x/>', '<w:br-x/>', '<w:bré/>', '</w:tc>', '</w:tr>', '</a:tc>', '</w:tx>',
-  '<w:p>', '<w:r>', '<w:rPr><w:b/></w:rPr>', '<x:t>', '<w:', '</w:', '</w:t', '<w:te>', '<w:d>', '<w:delTex>', '<w:instr>',
+  '<w:p>', '<w:r>', '</w:r>', '</w:r><w:r>', '</w:r><w:r><w:t>', '</w:r><w:t', '<w:r><w:t', '</w:r><w:r', '</w:r ', '<w:rPr><w:b/></w:rPr>', '<x:t>', '<w:', '</w:', '</w:t', '<w:te>', '<w:d>', '<w:delTex>', '<w:instr>',
   'abc', '4111 1111', '&amp;', '&#49;', 'caf\u00e9', '\u65e5\u672c', '\ud83d\ude00', '<', '>', '/', 'w:', 't', ':',
   ...SPACES.map((s) => `<w:t${s}x="1">`),
   ...SPACES,
