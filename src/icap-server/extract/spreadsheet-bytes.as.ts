@@ -27,7 +27,7 @@ export function holds(from: i32, to: i32, c: u32): bool {
  * The UTF-16 length of the valid UTF-8 in [from, to), or -1 when it holds invalid UTF-8 (which
  * the decoder would replace) or a `&` (an entity the tokenizer would decode).
  */
-export function textLength(from: i32, to: i32): i32 {
+@inline export function textLength(from: i32, to: i32): i32 {
   let odd: u32 = 0;
   for (let k = from; k < to; k += 16) {
     const v = v128.load(address(k));

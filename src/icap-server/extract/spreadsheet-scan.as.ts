@@ -191,7 +191,8 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
   let inValue = false;
   let i: i32 = 0;
   while (true) {
-    const lt = find(i, <u8>LT);
+    // A sheet's tags mostly follow one another: the next `<` is looked at before it is searched for.
+    const lt = at(i) == LT ? i : find(i, <u8>LT);
     if (lt < 0) break;
     if (inValue && lt > i) {
       const chars = textLength(i, lt);
