@@ -23,6 +23,7 @@ const MAX_COLUMNS: i32 = 16384;
 const V_OPEN: u64 = 0x3e763c; // "<v>"
 const V_CLOSE: u64 = 0x3e762f3c; // "</v>"
 const C_CLOSE: u64 = 0x3e632f3c; // "</c>"
+const V_C_CLOSE: u64 = 0x3e632f3c3e762f3c; // "</v></c>"
 const ROW_CLOSE: u64 = 0x3e776f722f3c; // "</row>"
 const T_OPEN: u64 = 0x3e743c; // "<t>"
 const T_CLOSE: u64 = 0x3e742f3c; // "</t>"
@@ -224,7 +225,13 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
       let nameEnd: i32 = lt + 2;
       // A cell's tag read here: its type and column are known.
       let cellRead = false;
-      if ((word & 0xffffff) == V_OPEN || (word & 0xffffff) == T_OPEN) gt = lt + 2;
+      if (inCell && word == V_C_CLOSE) {
+        // A value's end and its cell's at once: `</v>` ends the value, the rest reads `</c>`.
+        inValue = false;
+        gt = lt + 7;
+        name = lt + 6;
+        nameEnd = gt;
+      } else if ((word & 0xffffff) == V_OPEN || (word & 0xffffff) == T_OPEN) gt = lt + 2;
       else if ((word & 0xffffffff) == V_CLOSE || (word & 0xffffffff) == C_CLOSE || (word & 0xffffffff) == T_CLOSE) {
         gt = lt + 3;
         name = lt + 2;
@@ -273,6 +280,11 @@ export function scan(input: usize, length: i32, out: usize, room: i32, cell: usi
         inCell = true;
         valueBytes = 0;
         valueChars = 0;
+        // The cell's value tag, when it follows at once, is read with it (as the next tag would be).
+        if (!selfClosing && (load<u32>(address(gt + 1)) & 0xffffff) == <u32>V_OPEN) {
+          inValue = true;
+          gt += 3;
+        }
       } else if (open && (c == 0x76 || c == 0x74)) {
         if (!inCell) {
           stop = OTHER;

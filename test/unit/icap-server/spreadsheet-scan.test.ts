@@ -53,7 +53,8 @@ const CELLS = [
   '<x:c r="G4" t="s"><x:v>0</x:v></x:c>', '<c r="b2"><v>1</v></c>', '<c  r="C3"><v>1</v></c>', '<c r="C3"t="s"><v>1</v></c>', '<c foo=" t=s" r="H1"><v>1</v></c>',
   '<c r="A1" t="str"><v>caf\u00e9 \u65e5\u672c \ud83d\ude00</v></c>', '<c r="A1" t="s"><v>1e3</v></c>', '<c r="A1" t="s"><v> 3</v></c>', '<c r="A1" t="s"><v>1234567890</v></c>',
   '<c r="A1" t="s"><v>-1</v></c>', '<c r="A1" t="s" ><v>1</v></c>', '<c r="A1" t="s"/>', '<c r="A1" t=""><v>1</v></c>', '<c r=""><v>1</v></c>', '<c r="12"><v>1</v></c>',
-  '<c r="A1" t="S"><v>1</v></c>', '<c r="A1" t="s1"><v>1</v></c>', '<c r="A1" t="s\'"><v>1</v></c>', '<c r="A1" t="s" r="B1"><v>1</v></c>', '<c r="A1B"><v>1</v></c>', '<c r="A1"  t="s"><v>1</v></c>', '<c r="A1"><f>SUM(A1:A2)</f><v>3</v></c>', '<c r="A1" t="&#115;"><v>1</v></c>', '<c r="&#65;1"><v>1</v></c>', "<c r='A1'><v>1</v></c>",
+  '<c r="A1" t="S"><v>1</v></c>', '<c r="A1" t="s1"><v>1</v></c>', '<c r="A1" t="s\'"><v>1</v></c>', '<c r="A1" t="s" r="B1"><v>1</v></c>', '<c r="A1B"><v>1</v></c>', '<c r="A1"  t="s"><v>1</v></c>', '<c r="A1"><v/></c>', '<c r="A1"><v >1</v></c>',
+  '<c r="A1"><v>1</v></c></c>', '<c r="A1"/><v>1</v></c>', '<c r="A1"><v><v>1</v></c>', '<c r="A1"><v>1</v></v></c>', '<c r="A1"><f>SUM(A1:A2)</f><v>3</v></c>', '<c r="A1" t="&#115;"><v>1</v></c>', '<c r="&#65;1"><v>1</v></c>', "<c r='A1'><v>1</v></c>",
   '<c r="A1"><v>a &amp; b</v></c>', '<c r="A1"><v><![CDATA[x<y]]></v></c>', '<c r="A1"><!-- c --><v>1</v></c>', '<c r="A1"><?pi x?><v>1</v></c>', '<c r="A1"><v>1</c>',
 ];
 const PIECES = [
@@ -61,7 +62,7 @@ const PIECES = [
   '<row r="2" spans="1:4" x14ac:dyDescent="0.25">', '<row r="3">', '<row r="3" >', '<row r="">', '<row r="3"/>', '<row r="3x">', "<row r='3'>", '<row r="3>', '</row>', '</row>', '</row>', '<row/>', '<row r="9"/>', '<x:row>', '</x:row>', '</rows>', '</ro>',
   '<sheetData>', '</sheetData>', '<dimension ref="A1:C3"/>', '<sheetView tabSelected="1" workbookViewId="0"/>', '<outlinePr summaryBelow="0"/>', '<?xml version="1.0"?>\n',
   '<headerFooter><oddHeader>&amp;C 4111</oddHeader><firstFooter>x</firstFooter></headerFooter>', '<dataValidation><formula1>"a,b"</formula1><formula2>1</formula2></dataValidation>',
-  '<formula>A1&gt;2</formula>', '<formulas/>', '<oddHeaders>x</oddHeaders>', '<evenFooter/>', '<v>stray</v>', '<t>stray</t>', '</c>', '<c r="A1">', '<v>', '</v>', '<f>1+1</f>',
+  '<formula>A1&gt;2</formula>', '<formulas/>', '<oddHeaders>x</oddHeaders>', '<evenFooter/>', '<v>stray</v>', '<t>stray</t>', '</c>', '<c r="A1">', '<v>', '</v>', '</v></c>', '</v></c', '<f>1+1</f>',
   '<!-- <row> -->', '<![CDATA[<c>]]>', '<!DOCTYPE x>', "<a b='1'>", '<a b="1>', '<a b="x>y">', '< c>', '<>', '</>', '<', '>', '"', "'", '&', '&amp;', 'text', ' ', '\n',
   '\u00e9', '\u65e5', '\ud83d\ude00', '\u2028',
 ];
