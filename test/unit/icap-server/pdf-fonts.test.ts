@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseToUnicode, type ToUnicode } from '../../../src/icap-server/extract/pdf-cmap.js';
 import { ContentTextParser } from '../../../src/icap-server/extract/pdf-content.js';
-import { PageContents, PdfFonts } from '../../../src/icap-server/extract/pdf-fonts.js';
+import { opensCmap, PageContents, PdfFonts } from '../../../src/icap-server/extract/pdf-fonts.js';
 
 function shownOf(content: string) {
   const parser = new ContentTextParser();
@@ -85,5 +85,24 @@ describe('PageContents', () => {
     expect([...contents.read(objects)].sort()).toEqual([[5, 1], [6, 2]]);
     store(contents, objects, [[3, page('7 0 R')]]);
     expect(contents.read(objects).get(7)).toBe(3);
+  });
+});
+
+describe('opensCmap', () => {
+  const asBefore = (head: Buffer) => head.includes('begincmap') || head.includes('begincodespacerange') || head.includes('/CIDInit');
+
+  it('finds each word, and no near miss, at every offset of a head, cut by its end or not', () => {
+    const words = ['begincmap', 'begincodespacerange', '/CIDInit', 'begin cmap', 'begincma', 'beginbegincmap', 'beginbegin', '/CIDIni', 'CIDInit', '/IDInit', 'C/CIDInit', 'IDInit', '//CIDInit', 'begincodespace'];
+    for (const word of words) {
+      for (const filler of ['', 'b', 'begi', '/C', '/F1 9 Tf [<0003>] TJ ']) {
+        for (let at = 0; at <= 40; at++) {
+          const text = `${filler.repeat(40).slice(0, at)}${word}${filler.repeat(3)}`;
+          for (let end = Math.max(0, at - 1); end <= text.length; end++) {
+            const head = Buffer.from(text.slice(0, end), 'latin1');
+            expect(opensCmap(head), JSON.stringify(text.slice(0, end))).toBe(asBefore(head));
+          }
+        }
+      }
+    }
   });
 });
