@@ -53,13 +53,19 @@ function call(b: Buffer, from: number, length: number, reader: ShownReader): { s
   kernel.exports.content(INPUT_AT, length, STATE_AT, scratch, items, output, records, RESULT_AT);
   const count = memory.readInt32LE(RESULT_AT + 8);
   const record = new Int32Array(memory.buffer, records, 3 * count);
+  // The codes of every SHOW record lie one after another in output[0, written): copied at once,
+  // each record then shows up to its end.
+  const shown = reader.shown;
+  const written = memory.readInt32LE(RESULT_AT + 12);
+  const base = shown.codes.length;
+  if (written > 0) shown.codes.room(base, written).set(new Uint8Array(memory.buffer, output, written), base);
   for (let k = 0; k < 3 * count; k += 3) {
     const kind = record[k] as number;
     const a = record[k + 1] as number;
     const b = record[k + 2] as number;
-    if (kind === FONT) reader.font = reader.shown.font(reader.shown.knownFont(memory, INPUT_AT + a, INPUT_AT + b) ?? memory.toString('latin1', INPUT_AT + a, INPUT_AT + b));
-    else if (kind === SHOW) reader.shown.show(reader.font, memory, output + a, output + b);
-    else reader.shown.separator(a === NEW_LINE ? NEW_LINE : WORD_GAP);
+    if (kind === FONT) reader.font = shown.font(shown.knownFont(memory, INPUT_AT + a, INPUT_AT + b) ?? memory.toString('latin1', INPUT_AT + a, INPUT_AT + b));
+    else if (kind === SHOW) shown.shownTo(reader.font, base + b);
+    else shown.separator(a === NEW_LINE ? NEW_LINE : WORD_GAP);
   }
   if (memory.readInt32LE(RESULT_AT + 24) !== 0) reader.lastY = memory.readDoubleLE(RESULT_AT + 16);
   return { stop: memory.readInt32LE(RESULT_AT), done: memory.readInt32LE(RESULT_AT + 4) };

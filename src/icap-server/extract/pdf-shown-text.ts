@@ -158,8 +158,13 @@ export class ShownText {
     // Most pieces are a few bytes: a loop beats a subarray view made for each.
     if (n < 64) for (let k = 0; k < n; k++) codes[at + k] = src[from + k] as number;
     else codes.set(src.subarray(from, to), at);
-    this.codes.length = at + n;
-    if (this.used > 0 && this.runs[this.used - 2] === font) this.runs[this.used - 1] = at + n;
+    this.shownTo(font, at + n);
+  }
+
+  /** The codes written after the last shown, up to `end` (codes.bytes, room made for them), shown in `font`: show() but the copy. */
+  shownTo(font: number, end: number): void {
+    this.codes.length = end;
+    if (this.used > 0 && this.runs[this.used - 2] === font) this.runs[this.used - 1] = end;
     else this.run(font);
   }
 
