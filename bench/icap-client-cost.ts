@@ -1,6 +1,6 @@
-// CPU per REQMOD transaction of our ICAP client (the compiled build), alone: IcapService.send of a 16 KiB body held in
-// RAM and classify() of c-icap's answer (srv_cfg_filter echoes the request: compared in place),
-// which is the ICAP part of a scanned upload without the HTTP front, the spool or the origin;
+// CPU per REQMOD transaction of our ICAP client (the compiled build), alone: IcapService.send of a
+// 16 KiB body held in RAM and classify() of c-icap's answer (srv_cfg_filter echoes the request:
+// compared in place), the ICAP part of a scanned upload without the HTTP front, spool or origin;
 // against the smallest client that makes the same exchange on the same c-icap (head and preview,
 // `100 Continue`, the rest, the echoed answer read to its last chunk). Both keep `--concurrency`
 // transactions in flight on as many kept-alive connections, in alternating rounds (ABBA), and the

@@ -10,6 +10,7 @@ import { events } from '../core/events.js';
 import type { Exchange } from '../core/exchange.js';
 import { formatAuthority } from '../core/host.js';
 import type { Decision, Direction, HttpHead, Verdict } from '../core/types.js';
+import { reasonPhrase } from '../upstream/index.js';
 import { scanBody, type BodyScanner } from './body-scan.js';
 import { headerValue } from './message-heads.js';
 import { relayWebSocket, type MessageVerdict, type WebSocketMessage } from './websocket/index.js';
@@ -32,7 +33,8 @@ export async function relayWebSocketExchange(
   limits: WebSocketLimits,
 ): Promise<void> {
   const { response } = origin;
-  const lines = [`HTTP/1.1 101 ${response.statusMessage || 'Switching Protocols'}`];
+  // node's parser lets a phrase with DEL or a control through: the client gets the standard one
+  const lines = [`HTTP/1.1 101 ${reasonPhrase(101, response.statusMessage || undefined)}`];
   for (let i = 0; i < response.rawHeaders.length; i += 2) lines.push(`${response.rawHeaders[i]}: ${response.rawHeaders[i + 1]}`);
   client.socket.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
   exchange.status = 101;

@@ -4,7 +4,7 @@
 // own listeners, never link-local, loopback only when the proxy itself listens on loopback.
 export { OriginClient } from './origin-client.js';
 export { upstreamErrorCode } from './origin-exchange.js';
-export { incomingResponse, type OriginResponse } from './origin-response.js';
+export { incomingResponse, reasonPhrase, type OriginResponse } from './origin-response.js';
 export type { OpenedRequest, OriginRequest, OriginTarget, ProxyPlacement, UpstreamOptions } from './origin-client.js';
 export type { ListenerRole } from './destination-guard.js';
 export { trustedRoots } from './trust.js';

@@ -3,9 +3,10 @@
 // is never delivered: the client sees 1008, the origin never receives it, and the violation is
 // logged with the exchange's incident id. Over an absolute-form handshake, a plain CONNECT
 // tunnel (what Chromium does for ws://) and an intercepted TLS tunnel (wss://).
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -153,6 +154,36 @@ describe('policy and limits', () => {
     client.send(Buffer.alloc(300 * 1024, 'y'));
     expect((await end).code).toBe(1009);
     expect(plain.received.length).toBe(before);
+  });
+
+  it("an origin's 101 with a reason phrase no client may be sent (DEL, a control) reaches the client as `101 Switching Protocols`", async () => {
+    for (const phrase of ['Switching\x7fProtocols', 'Go\x01ahead']) {
+      // a raw origin that accepts the handshake under that phrase, then says hello in a text frame
+      const origin = net.createServer((socket) => {
+        socket.once('data', (request) => {
+          const key = /sec-websocket-key: *(\S+)/i.exec(request.toString('latin1'))?.[1] ?? '';
+          const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+          socket.write(Buffer.from(`HTTP/1.1 101 ${phrase}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`, 'latin1'));
+          socket.write(Buffer.from([0x81, 0x05, ...Buffer.from('hello')]));
+        });
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+      const port = (origin.address() as net.AddressInfo).port;
+      const client = net.connect(proxy.port, '127.0.0.1');
+      try {
+        let got = Buffer.alloc(0);
+        client.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+        client.write(`GET http://127.0.0.1:${port}/socket HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+        await expect.poll(() => got.includes('hello')).toBe(true);
+        const head = got.subarray(0, got.indexOf('\r\n\r\n')).toString('latin1');
+        expect(head.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+        expect(head).toMatch(/^sec-websocket-accept: /im);
+      } finally {
+        client.destroy();
+        await new Promise<void>((r) => origin.close(() => r()));
+      }
+    }
   });
 
   it('after all of it the proxy still relays a new connection', async () => {
