@@ -416,7 +416,10 @@ export class ExchangeMachine {
   }
 
   #responseHeaders(raw: readonly string[]): string[] {
-    return forwardHeaders(raw, { via: `${this.#response?.httpVersion ?? '1.1'} ${this.#options.viaName}` });
+    const headers = forwardHeaders(raw, { via: `${this.#response?.httpVersion ?? '1.1'} ${this.#options.viaName}` });
+    // RFC 9110 §8.6, RFC 9112 §6.1: no framing header in a 1xx or 204, whatever the origin sent
+    const status = this.#response?.status ?? 200;
+    return status < 200 || status === 204 ? dropNamed(headers, 'content-length', 'transfer-encoding') : headers;
   }
 
   /** The request head as the ICAP server sees it: absolute URI, the headers we forward. */

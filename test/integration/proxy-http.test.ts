@@ -166,6 +166,30 @@ describe('forward proxy, plain HTTP', () => {
     }
   });
 
+  it('a 204 that carries Content-Length reaches the client without it (RFC 9110 §8.6), and the next response on the connection is intact', async () => {
+    const odd = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', () => socket.write('HTTP/1.1 204 No Content\r\nContent-Length: 2\r\nX-Kept: yes\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (odd.address() as net.AddressInfo).port;
+      const reply = await rawRequest(proxy.port, [
+        `GET http://127.0.0.1:${port}/a HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+        `GET http://127.0.0.1:${port}/b HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
+      ]);
+      const heads = reply.text.split('\r\n\r\n').filter((h) => h.length > 0);
+      expect(heads).toHaveLength(2);
+      for (const head of heads) {
+        expect(head.startsWith('HTTP/1.1 204 No Content\r\n')).toBe(true);
+        expect(head).toMatch(/^x-kept: yes$/im);
+        expect(head).not.toMatch(/^content-length:/im);
+      }
+    } finally {
+      await new Promise<void>((resolve) => odd.close(() => resolve()));
+    }
+  });
+
   it('keeps client and origin connections alive across requests', async () => {
     const fresh = await startOrigin();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
