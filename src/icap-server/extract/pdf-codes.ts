@@ -68,8 +68,10 @@ function placeTables(fonts: ReadonlyArray<CodeFont | undefined>): number[] | und
 }
 
 /**
- * The text `shown` shows, its fonts resolved in `fonts` (by the index its runs name them with;
- * every font they name is there): decoded by the kernel, or in JavaScript into `units`.
+ * The text `shown` shows and a line break after it (each stream is a line of its own: a string
+ * joined to its line break later was copied again, whole, by the first scanner that read it), its
+ * fonts resolved in `fonts` (by the index its runs name them with; every font they name is there):
+ * decoded by the kernel, or in JavaScript into `units`.
  */
 export function shownText(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>, units: TextUnits): string {
   return inKernel(shown, fonts) ?? shownTextInJs(shown, fonts, units);
@@ -90,16 +92,19 @@ export function shownTextInJs(shown: ShownText, fonts: ReadonlyArray<CodeFont | 
     }
     from = end;
   }
+  units.unit(0x0a);
   return units.take();
 }
 
 function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>): string | undefined {
   const length = shown.codes.length;
   const used = shown.used;
-  // At most a unit per code and per separator, but for the codes whose text is longer (`extra`).
-  const room = length + (used >> 1);
+  // At most a unit per code and per separator (the line break after them one more), but for the
+  // codes whose text is longer (`extra`).
+  const runCount = (used >> 1) + 1;
+  const room = length + runCount;
   let extra = 0;
-  const callBytes = (units: number) => 16 * fonts.length + length + 4 * used + 2 * units + 4 * PADDING;
+  const callBytes = (units: number) => 16 * fonts.length + length + 8 * runCount + 2 * units + 4 * PADDING;
   if (callBytes(room) > MAX_CALL_BYTES) return undefined;
   for (let f = 0; f < fonts.length; f++) {
     const cmap = fonts[f]?.cmap;
@@ -117,7 +122,7 @@ function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>):
   const fontsAt = align(tablesEnd);
   const codesAt = align(fontsAt + 16 * fonts.length);
   const runsAt = align(codesAt + length + PADDING);
-  const outAt = align(runsAt + 4 * used);
+  const outAt = align(runsAt + 8 * runCount);
   let memory = kernel.reserve(outAt + 2 * room + PADDING);
   const records = new Int32Array(memory.buffer, fontsAt, 4 * fonts.length);
   for (let f = 0; f < fonts.length; f++) {
@@ -130,10 +135,12 @@ function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>):
   }
   memory.set(shown.codes.bytes.subarray(0, length), codesAt);
   memory.set(new Uint8Array(shown.runs.buffer, shown.runs.byteOffset, 4 * used), runsAt);
+  memory.writeInt32LE(NEW_LINE, runsAt + 4 * used);
+  memory.writeInt32LE(length, runsAt + 4 * used + 4);
   let result = new Int32Array(memory.buffer, RESULT_AT, 6);
   result.fill(0);
   for (;;) {
-    kernel.exports.decode(codesAt, runsAt, used >> 1, fontsAt, outAt, RESULT_AT);
+    kernel.exports.decode(codesAt, runsAt, runCount, fontsAt, outAt, RESULT_AT);
     if (result[4] === 0) break;
     // A code whose text is more than one unit (or a surrogate's pair): written here, and on past it.
     const font = fonts[shown.runs[2 * (result[0] as number)] as number] as CodeFont;

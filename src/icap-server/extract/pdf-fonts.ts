@@ -140,7 +140,7 @@ export class PdfFonts {
     private readonly contentsOf = new PageContents(),
   ) {}
 
-  /** The text a content stream shows. */
+  /** The text a content stream shows, and a line break after it. */
   text(shown: ShownText, streamObject: number): string {
     const fonts = this.fontsOf(streamObject);
     // The fonts its runs name, resolved once each.
@@ -274,6 +274,6 @@ export class ContentText {
     const text = held.length > 0 ? this.out() : undefined;
     if (text === undefined) return;
     const fonts = new PdfFonts(this.objects, this.cmaps, this.pageContents);
-    for (const { object, shown } of held) await text.write(`${fonts.text(shown, object)}\n`);
+    for (const { object, shown } of held) await text.write(fonts.text(shown, object));
   }
 }

@@ -1,4 +1,4 @@
-// A held content stream's codes to text (extract/pdf-codes.ts): the WebAssembly decoder against the
+// A held content stream's codes to text, a line break after it (extract/pdf-codes.ts): the WebAssembly decoder against the
 // same stream decoded a run at a time in JavaScript, for fonts with and without a ToUnicode table,
 // one- and two-byte codes, codes past a table, runs of an odd length cut at every offset, text of
 // more than one unit (ligatures, surrogate pairs, empty), Latin-1 and wider text; and the bounds:
@@ -83,15 +83,15 @@ describe('codes decoded in WebAssembly', () => {
   });
 
   it('reads each font as decodeCodes does: mapped, unmapped, past the table, more than a unit, none, Latin-1', () => {
-    expect(bothWays(streamOf([[0, [0x41, 0xe9, 0x00]], NEW_LINE, [1, [0, 3, 0, 4]], WORD_GAP, [2, [0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48]]]), true)).toBe('A\u00e9\u0000\n fl\u{1f600}\u4e2d\u00e9\ufffe\uffffH');
-    expect(bothWays(streamOf([[3, [0, 5, 0, 6, 0, 0x10, 1, 0x1f, 1, 0x20, 0xff, 0xff, 0, 3]]]), true)).toBe('fiAa\u0170');
-    expect(bothWays(streamOf([[4, [0, 3, 0, 4, 0, 7, 0, 9]]]), true)).toBe('\u4e2dB\u{1d400}');
-    expect(bothWays(streamOf([[5, [0x10, 0, 0xf0, 0, 0x20, 0]], [6, [1, 2, 3, 1, 2]]]), false)).toBe('XYZ');
+    expect(bothWays(streamOf([[0, [0x41, 0xe9, 0x00]], NEW_LINE, [1, [0, 3, 0, 4]], WORD_GAP, [2, [0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48]]]), true)).toBe('A\u00e9\u0000\n fl\u{1f600}\u4e2d\u00e9\ufffe\uffffH\n');
+    expect(bothWays(streamOf([[3, [0, 5, 0, 6, 0, 0x10, 1, 0x1f, 1, 0x20, 0xff, 0xff, 0, 3]]]), true)).toBe('fiAa\u0170\n');
+    expect(bothWays(streamOf([[4, [0, 3, 0, 4, 0, 7, 0, 9]]]), true)).toBe('\u4e2dB\u{1d400}\n');
+    expect(bothWays(streamOf([[5, [0x10, 0, 0xf0, 0, 0x20, 0]], [6, [1, 2, 3, 1, 2]]]), false)).toBe('XYZ\n');
     // Latin-1 text past ASCII, as units narrowed to bytes: 129 of them, sixteen a step and one more.
     const high = Array.from({ length: 128 }, (_, k) => 0x80 + k);
-    expect(bothWays(streamOf([[0, high], WORD_GAP, [3, [0, 0x9f]]]), true)).toBe(`${Buffer.from(high).toString('latin1')} \u00f0`);
-    expect(bothWays(streamOf([]), true)).toBe('');
-    expect(bothWays(streamOf([NEW_LINE, WORD_GAP]), true)).toBe('\n ');
+    expect(bothWays(streamOf([[0, high], WORD_GAP, [3, [0, 0x9f]]]), true)).toBe(`${Buffer.from(high).toString('latin1')} \u00f0\n`);
+    expect(bothWays(streamOf([]), true)).toBe('\n');
+    expect(bothWays(streamOf([NEW_LINE, WORD_GAP]), true)).toBe('\n \n');
   });
 
   it('two runs of the same codes cut at every offset: an odd byte at the end of a run is no code', () => {
@@ -176,7 +176,7 @@ describe('codes decoded in WebAssembly', () => {
     const grownUnits = new CountedUnits();
     const text = shownText(grown, fonts, grownUnits);
     expect(grownUnits.taken).toBe(1);
-    expect(text.length).toBe(69_999 * 64 + 1);
+    expect(text.length).toBe(69_999 * 64 + 2);
     expect(text.slice(5 * 64, 5 * 64 + 2)).toBe('BA');
   });
 });

@@ -25,9 +25,9 @@ describe('PdfFonts', () => {
     const fonts = new PdfFonts(objects, cmaps);
     const shown = shownOf('/F1 9 Tf <00030004> Tj');
     // A Type0 font without its map: its CIDs mean nothing.
-    expect(fonts.text(shown, 9)).toBe('');
+    expect(fonts.text(shown, 9)).toBe('\n');
     cmaps.set(6, CMAP);
-    expect(fonts.text(shown, 9)).toBe('AB');
+    expect(fonts.text(shown, 9)).toBe('AB\n');
   });
 
   it('a font object the file has not shown yet is read once it has; one it has shown is read once', () => {
@@ -35,11 +35,11 @@ describe('PdfFonts', () => {
     const fonts = new PdfFonts(objects, new Map([[6, CMAP]]));
     const shown = shownOf('/F1 9 Tf <00030004> Tj /F2 9 Tf (xy) Tj');
     // No object 3 yet: its codes are read as Latin-1, as a font without a map.
-    expect(fonts.text(shown, 9)).toBe('\u0000\u0003\u0000\u0004xy');
+    expect(fonts.text(shown, 9)).toBe('\u0000\u0003\u0000\u0004xy\n');
     objects.set(3, TYPE0);
-    expect(fonts.text(shown, 9)).toBe('ABxy');
+    expect(fonts.text(shown, 9)).toBe('ABxy\n');
     objects.set(3, '<< /Type /Font /Subtype /Type1 >>');
-    expect(fonts.text(shown, 9)).toBe('ABxy');
+    expect(fonts.text(shown, 9)).toBe('ABxy\n');
   });
 
   it('streams of many pages naming fonts through the same and through other /Font dictionaries', () => {
@@ -50,7 +50,7 @@ describe('PdfFonts', () => {
     }
     const fonts = new PdfFonts(objects, new Map([[6, CMAP]]));
     const shown = shownOf('/F1 9 Tf <00030004> Tj');
-    for (let k = 0; k < 300; k++) expect(fonts.text(shown, 101 + 2 * k)).toBe(k % 3 === 0 ? '\u0000\u0003\u0000\u0004' : 'AB');
+    for (let k = 0; k < 300; k++) expect(fonts.text(shown, 101 + 2 * k)).toBe(k % 3 === 0 ? '\u0000\u0003\u0000\u0004\n' : 'AB\n');
   });
 });
 
