@@ -97,25 +97,51 @@ export class TextScanner {
     this.held = '';
     for (const reader of this.readers) reader.end();
     if (this.plan.patterns.length === 0) return;
-    this.scan(true);
+    this.scan(this.buffer, true);
     this.buffer = '';
   }
 
   private feed(text: string): void {
     for (const reader of this.readers) reader.write(text);
     if (this.plan.patterns.length === 0) return;
-    let rest = text;
-    // Large writes are cut so that one window never grows past windowChars plus one overlap.
-    while (rest.length > 0) {
-      const room = Math.max(this.windowChars - this.buffer.length, 0);
-      this.buffer += rest.slice(0, room);
-      rest = rest.slice(room);
-      if (this.buffer.length >= this.windowChars) this.scan(false);
+    if (text.length < this.windowChars) {
+      // Small writes are gathered: one window never grows past windowChars plus one overlap.
+      let rest = text;
+      while (rest.length > 0) {
+        const room = Math.max(this.windowChars - this.buffer.length, 0);
+        this.buffer += rest.slice(0, room);
+        rest = rest.slice(room);
+        if (this.buffer.length >= this.windowChars) this.scan(this.buffer, false);
+      }
+      return;
     }
+    // A write of a window or more is read in windows sliced from it, which share its characters:
+    // a window joined from pieces is copied whole by the first pass that reads it (the
+    // prefilter's), and the windows of a worksheet's writes were 8 MiB of an xlsx scan's copies.
+    // Only what earlier writes left is joined, to the write's first overlap (a whole window at
+    // the start, where the header is read from it), so that the next window starts inside it.
+    const overlap = this.overlapChars;
+    let at = 0;
+    if (this.buffer.length > 0) {
+      const head = this.base === 0 ? Math.max(overlap, this.windowChars - this.buffer.length) : overlap;
+      this.scan(this.buffer + text.slice(0, head), false);
+      at = head - overlap;
+    }
+    while (text.length - at >= this.windowChars) {
+      this.scan(text.slice(at, at + this.windowChars), false);
+      at += this.windowChars - overlap;
+    }
+    // The write's end is read now unless it is little more than the overlap the next write joins.
+    if (text.length - at > 2 * overlap) {
+      this.scan(text.slice(at), false);
+      at = text.length - overlap;
+    }
+    // A slice: it keeps this write's string until the next write or the end.
+    this.buffer = text.slice(at);
   }
 
-  private scan(final: boolean): void {
-    const window = this.buffer;
+  /** Scans `window`, the text from `base` on, and keeps its last overlap as the buffer (none when `final`). */
+  private scan(window: string, final: boolean): void {
     if (this.base === 0) this.context.header = headerOf(window);
     const limit = final ? window.length : window.length - EVIDENCE_CHARS;
     // Each triggered detector, and where the first of its triggers in the window is.

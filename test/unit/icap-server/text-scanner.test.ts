@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Findings } from '../../../src/icap-server/detectors/findings.js';
 import { paymentCardDetector } from '../../../src/icap-server/detectors/payment-card.js';
 import { githubTokenDetector, privateKeyDetector } from '../../../src/icap-server/detectors/credentials.js';
 import { keywordDetector } from '../../../src/icap-server/detectors/custom-rules.js';
 import { saasTokenDetectors } from '../../../src/icap-server/detectors/saas-tokens.js';
 import { emailAddressDetector } from '../../../src/icap-server/detectors/email-address.js';
+import { TextPrefilter } from '../../../src/icap-server/detectors/prefilter/text-prefilter.js';
+import { EVIDENCE_CHARS } from '../../../src/icap-server/detectors/text-detector.js';
 import { TextScanner } from '../../../src/icap-server/detectors/text-scanner.js';
 
 const RULE = { minConfidence: 'low', minCount: 1 } as const;
@@ -98,6 +100,86 @@ describe('TextScanner windows', () => {
   });
 });
 
+
+describe('TextScanner windows sliced from large writes', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const detectors = () => [paymentCardDetector(RULE), githubTokenDetector(RULE), emailAddressDetector(RULE)];
+  const overlap = Math.max(...detectors().map((d) => d.maxMatchChars)) + 2 * EVIDENCE_CHARS;
+  const token = 'ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A';
+  let x = 13;
+  const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+  /** Filler with cards, tokens and addresses every few dozen characters, one line in `lines` long. */
+  function text(chars: number, lineChars = 200): string {
+    const pieces = ['4111 1111 1111 1111', '5500005555555559', token, () => `user${Math.floor(rand() * 50)}@corp-mail.net`, 'lorem ipsum dolor sit amet', '9411111111111111111'];
+    let out = '';
+    let line = 0;
+    while (out.length < chars) {
+      const piece = pieces[Math.floor(rand() * pieces.length)]!;
+      const word = typeof piece === 'string' ? piece : piece();
+      out += line + word.length > lineChars ? '\n' : '\t';
+      line = line + word.length > lineChars ? 0 : line + word.length + 1;
+      out += word;
+    }
+    return out;
+  }
+  function scan(chunks: string[], windowChars?: number): Record<string, number> {
+    const findings = new Findings();
+    const scanner = new TextScanner(detectors(), findings, windowChars === undefined ? {} : { windowChars });
+    for (const chunk of chunks) scanner.write(chunk);
+    scanner.end();
+    return Object.fromEntries(['payment-card', 'github-token', 'email-address-bulk'].map((name) => [name, findings.count(name)]));
+  }
+  /** `whole` cut into pieces of the given sizes, in turn, to its end. */
+  const cut = (whole: string, sizes: number[]) => {
+    const chunks: string[] = [];
+    for (let at = 0, k = 0; at < whole.length; at += sizes[k++ % sizes.length]!) chunks.push(whole.slice(at, at + sizes[k % sizes.length]!));
+    return chunks;
+  };
+
+  it('counts what one write of the whole text counts, cut at every offset into a small and a large write, or a large and a small', () => {
+    const windowChars = 2 * overlap;
+    const whole = text(3 * windowChars);
+    const expected = scan([whole], windowChars);
+    expect(expected['payment-card']).toBeGreaterThan(20);
+    expect(expected['github-token']).toBeGreaterThan(10);
+    for (let at = 1; at < whole.length; at++) expect(scan([whole.slice(0, at), whole.slice(at)], windowChars), `cut at ${at}`).toEqual(expected);
+  });
+
+  it('counts the same for writes of 1 to 65,536 characters and past a window, mixed, at the default window and a small one', () => {
+    const whole = text(600 * 1024);
+    for (const windowChars of [undefined, 3 * overlap]) {
+      const expected = scan([whole], windowChars);
+      expect(expected['payment-card']).toBeGreaterThan(1000);
+      for (const sizes of [[65536], [65535], [65537], [1, 70_000], [100_000, 3], [3 * overlap + 1, 2 * overlap - 1], [131_072, 20_000, 65_536, 7], [overlap, overlap + 1, 4097]]) {
+        expect(scan(cut(whole, sizes), windowChars), `${windowChars}: ${sizes.join(',')}`).toEqual(expected);
+      }
+    }
+    // One character at a time, and random sizes.
+    const short = whole.slice(0, 200_000);
+    const expected = scan([short], 3 * overlap);
+    expect(scan([...short], 3 * overlap)).toEqual(expected);
+    for (let round = 0; round < 20; round++) expect(scan(cut(short, Array.from({ length: 9 }, () => 1 + Math.floor(rand() * (rand() < 0.5 ? 65536 : 16 * overlap)))), 3 * overlap)).toEqual(expected);
+  });
+
+  it('finds each card once in a 300 KiB cell, written whole or in pieces', () => {
+    const cell = `${'x'.repeat(150 * 1024)} 4111 1111 1111 1111 ${'y'.repeat(150 * 1024)} 5500005555555559`;
+    for (const chunks of [[cell], cut(cell, [65536]), cut(cell, [1000, 200_000]), [cell.slice(0, 150 * 1024 + 5), cell.slice(150 * 1024 + 5)]]) expect(scan(chunks)['payment-card']).toBe(2);
+  });
+
+  it('reads no window longer than windowChars plus one overlap, whatever the writes', () => {
+    const lengths: number[] = [];
+    const original = TextPrefilter.prototype.scan;
+    vi.spyOn(TextPrefilter.prototype, 'scan').mockImplementation(function (this: TextPrefilter, window: string) {
+      lengths.push(window.length);
+      return original.call(this, window);
+    });
+    const windowChars = 4 * overlap;
+    const whole = text(400 * 1024);
+    for (const sizes of [[1, windowChars - 2, 5 * windowChars], [windowChars - 1, windowChars + 1], [300 * 1024], [17, 3 * windowChars, windowChars - 20]]) scan(cut(whole, sizes), windowChars);
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(windowChars + overlap);
+    expect(lengths.length).toBeGreaterThan(0);
+  });
+});
 
 describe('long runs of word characters', () => {
   /**
