@@ -17,6 +17,7 @@ import type { HttpHead } from '../src/core/types.js';
 import type * as Classify from '../src/enforce/classify.js';
 import type * as Icap from '../src/icap/index.js';
 import { ensureBuilt } from './lib/dlp-proxy.js';
+import { snapshot } from './lib/proc-stats.js';
 import { startCicap } from '../test/support/peers/cicap.js';
 
 const { values: args } = parseArgs({
@@ -121,11 +122,14 @@ interface Cost {
   cpu: number;
   /** of it, in the kernel */
   system: number;
+  /** c-icap's CPU µs per transaction meanwhile (all its processes) */
+  server: number;
 }
 
 async function round(kind: 'ours' | 'floor'): Promise<Cost> {
   const raw = kind === 'floor' ? await Promise.all(Array.from({ length: C }, () => RawClient.connect())) : [];
   let left = N;
+  const serverStart = snapshot(cicap.pid!).cpuSeconds;
   const start = process.cpuUsage();
   await Promise.all(
     Array.from({ length: C }, async (_, slot) => {
@@ -133,8 +137,9 @@ async function round(kind: 'ours' | 'floor'): Promise<Cost> {
     }),
   );
   const used = process.cpuUsage(start);
+  const server = ((snapshot(cicap.pid!).cpuSeconds - serverStart) * 1e6) / N;
   for (const r of raw) r.close();
-  return { cpu: (used.user + used.system) / N, system: used.system / N };
+  return { cpu: (used.user + used.system) / N, system: used.system / N, server };
 }
 
 const median = (xs: number[]) => {
@@ -162,7 +167,7 @@ try {
     for (const kind of r % 2 === 0 ? (['ours', 'floor'] as const) : (['floor', 'ours'] as const)) {
       const cost = await round(kind);
       samples[kind].push(cost);
-      process.stdout.write(`round ${r + 1} ${kind}: ${cost.cpu.toFixed(0)} µs CPU per transaction, of it system ${cost.system.toFixed(0)}\n`);
+      process.stdout.write(`round ${r + 1} ${kind}: ${cost.cpu.toFixed(0)} µs CPU per transaction, of it system ${cost.system.toFixed(0)}; c-icap ${cost.server.toFixed(0)}\n`);
     }
   }
   if (session) {
@@ -171,14 +176,15 @@ try {
     session.disconnect();
   }
   const ratios = samples.ours.map((o, i) => o.cpu / samples.floor[i]!.cpu);
-  const row = (costs: Cost[]) => `${median(costs.map((c) => c.cpu)).toFixed(0)} | ${median(costs.map((c) => c.system)).toFixed(0)} | ${median(costs.map((c) => c.cpu - c.system)).toFixed(0)} | ${costs.map((c) => c.cpu.toFixed(0)).join(', ')}`;
+  const row = (costs: Cost[]) =>
+    `${median(costs.map((c) => c.cpu)).toFixed(0)} | ${median(costs.map((c) => c.system)).toFixed(0)} | ${median(costs.map((c) => c.cpu - c.system)).toFixed(0)} | ${median(costs.map((c) => c.server)).toFixed(0)} | ${costs.map((c) => c.cpu.toFixed(0)).join(', ')}`;
   const lines = [
     '# CPU per ICAP transaction: our client against the smallest one',
     '',
-    `\`node --import tsx bench/icap-client-cost.ts\` on ${new Date().toISOString().slice(0, 16)}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)} at the end. REQMOD of a unique 16 KiB body to c-icap's srv_cfg_filter (preview 1024, \`100 Continue\`, the rest, the echoed request read back), ${C} transactions in flight, ${N} per round, ${ROUNDS} rounds alternating; the client process's own CPU per transaction (c-icap's is not in it), with ${args.ballast} MB of live objects in the process, as the proxy holds.`,
+    `\`node --import tsx bench/icap-client-cost.ts\` on ${new Date().toISOString().slice(0, 16)}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)} at the end. REQMOD of a unique 16 KiB body to c-icap's srv_cfg_filter (preview 1024, \`100 Continue\`, the rest, the echoed request read back), ${C} transactions in flight, ${N} per round, ${ROUNDS} rounds alternating; the client process's own CPU per transaction, and beside it c-icap's (from /proc), with ${args.ballast} MB of live objects in the process, as the proxy holds.`,
     '',
-    '| client | CPU µs per transaction (median) | of it system | of it user | rounds (CPU µs) |',
-    '|---|--:|--:|--:|---|',
+    '| client | CPU µs per transaction (median) | of it system | of it user | c-icap CPU µs per transaction meanwhile | rounds (CPU µs) |',
+    '|---|--:|--:|--:|--:|---|',
     `| ours: IcapService.send + classify (the echo compared in place) | ${row(samples.ours)} |`,
     `| the smallest client (the exchange written by hand, the answer read to its last chunk) | ${row(samples.floor)} |`,
     '',

@@ -98,6 +98,7 @@ export function costTargetRows(rows: readonly ScenarioResult[], profiles: readon
     `| the floor of our stack: the same bare proxy reaching the origin through undici as dlp-proxy does (no goal) | ${floorCell(rows, 'node-proxy-undici-http-1k', 'squid-http-1k', 'passthrough-http-1k')} |`,
     `| scanned unique 16 KiB uploads through c-icap ≥ 1.0× squid + c-icap | ${ratioCell(rows, 'scanned-upload-cicap-cold', 'squid-cicap-upload-16k', 1)} |`,
     `| the floor of a scanning proxy: the bare node:http proxy sending each upload by REQMOD to the same c-icap, same load (no goal) | ${floorCell(rows, 'node-proxy-cicap-upload-16k', 'squid-cicap-upload-16k', 'scanned-upload-cicap-cold')} |`,
+    `| CPU per scanned upload, the proxy (of it system) and c-icap: dlp-proxy, squid, the floor (no goal) | ${scanCpuCell(rows, ['scanned-upload-cicap-cold', 'squid-cicap-upload-16k', 'node-proxy-cicap-upload-16k'])} |`,
     `| the same 16 KiB body again and again ≥ 0.8× our own unscanned POST: c-icap | ${ratioCell(rows, 'scanned-upload-cicap-warm', 'passthrough-upload-16k', 0.8)} |`,
     `| the same 16 KiB body again and again ≥ 0.8× our own unscanned POST: built-in service | ${ratioCell(rows, 'scanned-upload-builtin-warm', 'passthrough-upload-16k', 0.8)} |`,
     `| \`workers: 2\` against \`workers: 1\` (\`npm start\`), passthrough 1 KiB GET (no goal) | ${workersCell(rows, 'passthrough-http-1k')} |`,
@@ -108,6 +109,18 @@ export function costTargetRows(rows: readonly ScenarioResult[], profiles: readon
     `| \`npm start\` as shipped: a 100 MiB scanned download under 200 MiB RSS (\`large-download-builtin-inproc-100m\`) | ${transferCell(find(rows, 'large-download-builtin-inproc-100m'))} |`,
     `| CPU profiles of the pass and scan paths kept | ${profilesCell(profiles)} |`,
   ];
+}
+
+/** µs of CPU per request: the proxy's, of it system, and the run's c-icap's meanwhile, per row. */
+function scanCpuCell(rows: readonly ScenarioResult[], names: readonly string[]): string {
+  const per = (seconds: number | undefined, row: ScenarioResult) => (seconds === undefined ? '?' : ((seconds * 1e6) / row.load!.requests).toFixed(0));
+  return names
+    .map((name) => {
+      const row = find(rows, name);
+      if (row?.status !== 'ok' || !row.load || row.load.requests === 0 || !row.proxy) return `${name}: not measured in this run`;
+      return `${name} ${per(row.proxy.cpuSeconds, row)} µs (system ${per(row.proxy.systemSeconds, row)}), c-icap ${per(row.cicapCpuSeconds, row)} µs`;
+    })
+    .join('; ');
 }
 
 function workersCell(rows: readonly ScenarioResult[], stem: string): string {

@@ -79,6 +79,16 @@ describe('issue 12 targets', () => {
     expect(targets).toContain('unscanned POST: built-in service | not measured in this run |');
   });
 
+  it("splits a scanned upload's CPU into the proxy's, its system part and c-icap's, for each scanning row", () => {
+    const measured = rows.map((r) =>
+      r.name === 'scanned-upload-cicap-cold' ? { ...r, proxy: { ...r.proxy!, systemSeconds: 0.6 }, cicapCpuSeconds: 2 } : r.name === 'squid-cicap-upload-16k' ? { ...r, proxy: { ...r.proxy!, systemSeconds: 0.9 }, cicapCpuSeconds: 1.8 } : r,
+    );
+    const cell = costTargetRows(measured, []).join('\n');
+    // 1,000 req/s for 5 s: 900 µs per upload, 0.6 s of system CPU is 120 µs, 2 s of c-icap's 400
+    expect(cell).toContain('| scanned-upload-cicap-cold 900 µs (system 120), c-icap 400 µs; squid-cicap-upload-16k 600 µs (system 200), c-icap 400 µs; node-proxy-cicap-upload-16k 450 µs (system ?), c-icap ? µs |');
+    expect(costTargetRows(measured.filter((r) => r.name !== 'squid-cicap-upload-16k'), []).join('\n')).toContain('squid-cicap-upload-16k: not measured in this run');
+  });
+
   it('sets workers: 2 against workers: 1, and names the failed row when one failed', () => {
     expect(targets).toContain('passthrough 1 KiB GET (no goal) | 1.50× (10,000 → 15,000 req/s; CPU per 1k requests 120 → 130 ms) |');
     expect(targets).toContain('c-icap (no goal) | `workers-2-scanned-upload-cicap-warm` failed: setup: dlp-proxy start exited (1) / boom |');
