@@ -87,8 +87,8 @@ export interface SampledUsage {
 
 /** Polls a process tree every `intervalMs` until stopped; CPU is the difference over the window. */
 export class ProcSampler {
-  private readonly startCpu: number;
-  private readonly startSystem: number;
+  /** the tree's CPU when sampling began */
+  private readonly start: ProcSnapshot;
   private readonly started = Date.now();
   private peak = 0;
   private readonly first: number;
@@ -102,9 +102,7 @@ export class ProcSampler {
     private readonly keepSamples = false,
   ) {
     this.tree = processTree(pid);
-    const start = snapshot(pid, this.tree);
-    this.startCpu = start.cpuSeconds;
-    this.startSystem = start.systemSeconds;
+    this.start = snapshot(pid, this.tree);
     this.first = this.sample().rssBytes;
     let ticks = 0;
     this.timer = setInterval(() => {
@@ -126,6 +124,6 @@ export class ProcSampler {
     clearInterval(this.timer);
     this.tree = processTree(this.pid);
     const last = this.sample();
-    return { rssStartBytes: this.first, rssPeakBytes: Math.max(this.peak, last.hwmBytes), cpuSeconds: last.cpuSeconds - this.startCpu, systemSeconds: last.systemSeconds - this.startSystem, samples: this.samples };
+    return { rssStartBytes: this.first, rssPeakBytes: Math.max(this.peak, last.hwmBytes), cpuSeconds: last.cpuSeconds - this.start.cpuSeconds, systemSeconds: last.systemSeconds - this.start.systemSeconds, samples: this.samples };
   }
 }

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { deterministicBytes, startOrigin, type Origin } from '../support/origin.js';
 import { proxyRequest } from '../support/proxy-client.js';
 import { startTestProxy, tempCaDir, type TestProxy } from '../support/proxy-harness.js';
-import { rawRequest } from '../support/raw-client.js';
+import { rawOrigin, rawRequest } from '../support/raw-client.js';
 
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -111,19 +111,17 @@ describe('forward proxy, plain HTTP', () => {
   it('a client that leaves mid-download of a passed body: the origin connection is dropped, not left streaming, and the proxy serves on', async () => {
     let closed = 0;
     let served = 0;
-    const slow = net.createServer((socket) => {
-      socket.on('error', () => undefined);
+    const slow = await rawOrigin((socket) =>
       socket.once('data', () => {
         served++;
         socket.once('close', () => closed++);
         // a 64 MiB body of which the origin sends the head and 1 MiB, then waits
         socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 67108864\r\n\r\n');
         socket.write(Buffer.alloc(1024 * 1024, 0x61));
-      });
-    });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      }),
+    );
     try {
-      const port = (slow.address() as net.AddressInfo).port;
+      const { port } = slow;
       const client = net.connect(proxy.port, '127.0.0.1');
       client.on('error', () => undefined);
       client.write(`GET http://127.0.0.1:${port}/big HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
@@ -140,20 +138,16 @@ describe('forward proxy, plain HTTP', () => {
       const after = await proxyRequest(proxy.port, `${origin.url}/bytes/1000`);
       expect(after.body.equals(deterministicBytes(1000))).toBe(true);
     } finally {
-      await new Promise<void>((resolve) => slow.close(() => resolve()));
+      await slow.close();
     }
   });
 
   it('an origin whose reason phrase holds a character no client may be sent: the client gets the status with its standard phrase, and the proxy serves on', async () => {
     // undici reads `200 Ok<DEL>`; node refuses to write it (writeHead threw, and the page of the
     // failure threw again on the phrase it left behind: an unhandled rejection ended the process)
-    const odd = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.once('data', () => socket.end(Buffer.from('HTTP/1.1 200 Ok\x7f\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello', 'latin1')));
-    });
-    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    const odd = await rawOrigin((socket) => socket.once('data', () => socket.end(Buffer.from('HTTP/1.1 200 Ok\x7f\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello', 'latin1'))));
     try {
-      const port = (odd.address() as net.AddressInfo).port;
+      const { port } = odd;
       for (let i = 0; i < 3; i++) {
         const reply = await rawRequest(proxy.port, [`GET http://127.0.0.1:${port}/odd HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`]);
         expect(reply.text.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true);
@@ -162,18 +156,14 @@ describe('forward proxy, plain HTTP', () => {
       const after = await proxyRequest(proxy.port, `${origin.url}/bytes/1000`);
       expect(after.body.equals(deterministicBytes(1000))).toBe(true);
     } finally {
-      await new Promise<void>((resolve) => odd.close(() => resolve()));
+      await odd.close();
     }
   });
 
   it('a 204 that carries Content-Length reaches the client without it (RFC 9110 §8.6), and the next response on the connection is intact', async () => {
-    const odd = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.on('data', () => socket.write('HTTP/1.1 204 No Content\r\nContent-Length: 2\r\nX-Kept: yes\r\n\r\n'));
-    });
-    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    const odd = await rawOrigin((socket) => socket.on('data', () => socket.write('HTTP/1.1 204 No Content\r\nContent-Length: 2\r\nX-Kept: yes\r\n\r\n')));
     try {
-      const port = (odd.address() as net.AddressInfo).port;
+      const { port } = odd;
       const reply = await rawRequest(proxy.port, [
         `GET http://127.0.0.1:${port}/a HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
         `GET http://127.0.0.1:${port}/b HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
@@ -186,7 +176,7 @@ describe('forward proxy, plain HTTP', () => {
         expect(head).not.toMatch(/^content-length:/im);
       }
     } finally {
-      await new Promise<void>((resolve) => odd.close(() => resolve()));
+      await odd.close();
     }
   });
 

@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import { CertificateAuthority } from '../../src/ca/index.js';
 import { CARD, transactionCounter } from '../support/enforcement-suite.js';
 import { startBuiltinIcap, startTestProxy, type TestProxy } from '../support/proxy-harness.js';
+import { rawOrigin } from '../support/raw-client.js';
 import { tempDir } from '../support/temp-dir.js';
 import { closed, openThroughProxy, type Route } from '../support/ws-through-proxy.js';
 
@@ -159,17 +160,15 @@ describe('policy and limits', () => {
   it("an origin's 101 with a reason phrase no client may be sent (DEL, a control) reaches the client as `101 Switching Protocols`", async () => {
     for (const phrase of ['Switching\x7fProtocols', 'Go\x01ahead']) {
       // a raw origin that accepts the handshake under that phrase, then says hello in a text frame
-      const origin = net.createServer((socket) => {
-        socket.once('data', (request) => {
+      const origin = await rawOrigin((socket) =>
+        socket.once('data', (request: Buffer) => {
           const key = /sec-websocket-key: *(\S+)/i.exec(request.toString('latin1'))?.[1] ?? '';
           const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
           socket.write(Buffer.from(`HTTP/1.1 101 ${phrase}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`, 'latin1'));
           socket.write(Buffer.from([0x81, 0x05, ...Buffer.from('hello')]));
-        });
-        socket.on('error', () => undefined);
-      });
-      await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
-      const port = (origin.address() as net.AddressInfo).port;
+        }),
+      );
+      const { port } = origin;
       const client = net.connect(proxy.port, '127.0.0.1');
       try {
         let got = Buffer.alloc(0);
@@ -181,7 +180,7 @@ describe('policy and limits', () => {
         expect(head).toMatch(/^sec-websocket-accept: /im);
       } finally {
         client.destroy();
-        await new Promise<void>((r) => origin.close(() => r()));
+        await origin.close();
       }
     }
   });

@@ -52,3 +52,24 @@ export function chunked(pieces: Array<Buffer | string>, last = true): Buffer {
   if (last) parts.push(Buffer.from('0\r\n\r\n'));
   return Buffer.concat(parts);
 }
+
+export interface RawOrigin {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * An origin that answers with exactly the bytes a test writes (an odd reason phrase, framing no
+ * server may send, a body that stops), on a free port of 127.0.0.1; socket errors are expected.
+ */
+export async function rawOrigin(onSocket: (socket: net.Socket) => void): Promise<RawOrigin> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
