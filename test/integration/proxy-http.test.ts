@@ -178,6 +178,19 @@ describe('forward proxy, plain HTTP', () => {
     } finally {
       await odd.close();
     }
+    // chunked framing on a 204, with a last chunk after it: the client gets the 204 alone, no
+    // framing header and no chunk, and the same process serves on
+    const chunky = await rawOrigin((socket) => socket.once('data', () => socket.end('HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')));
+    try {
+      const reply = await rawRequest(proxy.port, [`GET http://127.0.0.1:${chunky.port}/c HTTP/1.1\r\nHost: 127.0.0.1:${chunky.port}\r\nConnection: close\r\n\r\n`]);
+      expect(reply.status).toBe(204);
+      expect(reply.text.endsWith('\r\n\r\n')).toBe(true); // no chunk of its own after the head
+      expect(reply.text).not.toMatch(/^transfer-encoding:/im);
+    } finally {
+      await chunky.close();
+    }
+    const after = await proxyRequest(proxy.port, `${origin.url}/bytes/1000`);
+    expect(after.body.equals(deterministicBytes(1000))).toBe(true);
   });
 
   it('keeps client and origin connections alive across requests', async () => {
