@@ -2,7 +2,8 @@
 // committed as base64 in a TypeScript module beside it, as undici commits llhttp's, so neither
 // `npm start` nor a fresh clone needs a compiler. `npm run build:wasm` writes the modules again;
 // test/unit/icap-server/wasm-kernels.test.ts fails when a committed module is not what its source
-// compiles to.
+// compiles to. `npm run build:wasm -- spreadsheet-scan pdf` writes only the kernels whose source
+// file name contains one of the words.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +47,10 @@ export function kernelModuleText(kernel: KernelBuild, wasm: Buffer): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const kernel of KERNELS) {
+  const only = process.argv.slice(2);
+  const chosen = KERNELS.filter((kernel) => only.length === 0 || only.some((word) => path.basename(kernel.source).includes(word)));
+  if (chosen.length === 0) throw new Error(`no kernel's source is named like ${only.join(', ')}`);
+  for (const kernel of chosen) {
     fs.writeFileSync(kernel.module, kernelModuleText(kernel, await compileKernel(kernel)));
     process.stdout.write(`wrote ${path.relative(process.cwd(), kernel.module)}\n`);
   }
