@@ -5,8 +5,10 @@
 // `100 Continue`, the rest, the echoed answer read to its last chunk). Both keep `--concurrency`
 // transactions in flight on as many kept-alive connections, in alternating rounds (ABBA), and the
 // process's own CPU (process.cpuUsage) is divided by the transactions of the round: c-icap's CPU
-// is not in it. Writes bench/results/icap-client-cost.md.
-//   npm run bench:icap-client -- [--rounds 6] [--transactions 3000] [--concurrency 8] [--cpu-prof]
+// is not in it. Writes bench/results/icap-client-cost.md. With `--ab DIR`, the other side is not
+// the smallest client but our client from another build's dist (DIR/src/...), and the output says
+// this build ÷ that one.
+//   npm run bench:icap-client -- [--rounds 6] [--transactions 3000] [--concurrency 8] [--cpu-prof] [--ab DIR --out FILE]
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     'cpu-prof': { type: 'boolean', default: false },
     ballast: { type: 'string', default: '32' },
+    ab: { type: 'string' },
     out: { type: 'string', default: 'bench/results/icap-client-cost.md' },
   },
 });
@@ -59,16 +62,28 @@ function headOf(body: Buffer): HttpHead {
   return { kind: 'request', method: 'POST', target: 'http://upload.bench.test/form', version: '1.1', headers: [['Host', 'upload.bench.test'], ['Content-Type', 'text/plain'], ['Content-Length', String(body.length)]] };
 }
 
-const service = new IcapService({ name: 'dlp', servers: [{ url: cicap.url('dlp'), weight: 1 }], maxConnections: C, connectTimeoutMs: 5000, previewTimeoutMs: 30_000, readIdleTimeoutMs: 30_000, queueTimeoutMs: 30_000, idleTimeoutMs: 30_000 });
+const serviceOptions = { name: 'dlp', servers: [{ url: cicap.url('dlp'), weight: 1 }], maxConnections: C, connectTimeoutMs: 5000, previewTimeoutMs: 30_000, readIdleTimeoutMs: 30_000, queueTimeoutMs: 30_000, idleTimeoutMs: 30_000 };
 const spool = { memoryBytes: 1024 * 1024, maxBytes: 64 * 1024 * 1024 };
 
-async function ours(): Promise<void> {
-  const body = nextBody();
-  const head = headOf(body);
-  const result = await service.send({ method: 'REQMOD', reqHead: head, body: [body], bodyBytes: body.length, allow204: true, clientIp: '127.0.0.1' });
-  const { verdict } = await classify(result, { direction: 'upload', original: { head, sha256: '', sizeBytes: body.length, ram: [body] }, vendor: 'c-icap', spool });
-  if (verdict.action !== 'pass') throw new Error(`expected a pass, got ${verdict.action}`);
+/** One transaction of IcapService.send and classify() of a build, on its own connections. */
+function client(build: { IcapService: typeof IcapService; classify: typeof classify }) {
+  const service = new build.IcapService(serviceOptions);
+  const transact = async (): Promise<void> => {
+    const body = nextBody();
+    const head = headOf(body);
+    const result = await service.send({ method: 'REQMOD', reqHead: head, body: [body], bodyBytes: body.length, allow204: true, clientIp: '127.0.0.1' });
+    const { verdict } = await build.classify(result, { direction: 'upload', original: { head, sha256: '', sizeBytes: body.length, ram: [body] }, vendor: 'c-icap', spool });
+    if (verdict.action !== 'pass') throw new Error(`expected a pass, got ${verdict.action}`);
+  };
+  return { service, transact };
 }
+const ours = client({ IcapService, classify });
+const other = args.ab
+  ? client({
+      IcapService: ((await import(path.resolve(args.ab, 'src/icap/index.js'))) as typeof Icap).IcapService,
+      classify: ((await import(path.resolve(args.ab, 'src/enforce/classify.js'))) as typeof Classify).classify,
+    })
+  : undefined;
 
 /** The smallest client: one connection per slot, the exchange written by hand, the answer read to `0\r\n\r\n`. */
 class RawClient {
@@ -127,13 +142,14 @@ interface Cost {
 }
 
 async function round(kind: 'ours' | 'floor'): Promise<Cost> {
-  const raw = kind === 'floor' ? await Promise.all(Array.from({ length: C }, () => RawClient.connect())) : [];
+  const raw = kind === 'floor' && !other ? await Promise.all(Array.from({ length: C }, () => RawClient.connect())) : [];
+  const transact: (slot: number) => Promise<void> = kind === 'ours' ? ours.transact : (other?.transact ?? ((slot) => raw[slot]!.transact()));
   let left = N;
   const serverStart = snapshot(cicap.pid!).cpuSeconds;
   const start = process.cpuUsage();
   await Promise.all(
     Array.from({ length: C }, async (_, slot) => {
-      while (left-- > 0) await (kind === 'ours' ? ours() : raw[slot]!.transact());
+      while (left-- > 0) await transact(slot);
     }),
   );
   const used = process.cpuUsage(start);
@@ -148,7 +164,8 @@ const median = (xs: number[]) => {
 };
 
 try {
-  await service.options();
+  await ours.service.options();
+  await other?.service.options();
   // warm-up: both clients until the JIT settles
   for (let i = 0; i < 3; i++) {
     await round('ours');
@@ -179,16 +196,16 @@ try {
   const row = (costs: Cost[]) =>
     `${median(costs.map((c) => c.cpu)).toFixed(0)} | ${median(costs.map((c) => c.system)).toFixed(0)} | ${median(costs.map((c) => c.cpu - c.system)).toFixed(0)} | ${median(costs.map((c) => c.server)).toFixed(0)} | ${costs.map((c) => c.cpu.toFixed(0)).join(', ')}`;
   const lines = [
-    '# CPU per ICAP transaction: our client against the smallest one',
+    other ? `# CPU per ICAP transaction: this build's client against ${args.ab}'s` : '# CPU per ICAP transaction: our client against the smallest one',
     '',
     `\`node --import tsx bench/icap-client-cost.ts\` on ${new Date().toISOString().slice(0, 16)}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)} at the end. REQMOD of a unique 16 KiB body to c-icap's srv_cfg_filter (preview 1024, \`100 Continue\`, the rest, the echoed request read back), ${C} transactions in flight, ${N} per round, ${ROUNDS} rounds alternating; the client process's own CPU per transaction, and beside it c-icap's (from /proc), with ${args.ballast} MB of live objects in the process, as the proxy holds.`,
     '',
     '| client | CPU µs per transaction (median) | of it system | of it user | c-icap CPU µs per transaction meanwhile | rounds (CPU µs) |',
     '|---|--:|--:|--:|--:|---|',
-    `| ours: IcapService.send + classify (the echo compared in place) | ${row(samples.ours)} |`,
-    `| the smallest client (the exchange written by hand, the answer read to its last chunk) | ${row(samples.floor)} |`,
+    `| ours: IcapService.send + classify (an echo recognised as it arrives) | ${row(samples.ours)} |`,
+    other ? `| ours as built in ${args.ab} | ${row(samples.floor)} |` : `| the smallest client (the exchange written by hand, the answer read to its last chunk) | ${row(samples.floor)} |`,
     '',
-    `Ours ÷ smallest, per round: median ${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}).`,
+    `Ours ÷ ${other ? 'the other build' : 'smallest'}, per round: median ${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}).`,
     '',
   ];
   fs.mkdirSync(path.dirname(args.out), { recursive: true });
@@ -196,6 +213,7 @@ try {
   process.stdout.write(`${lines.join('\n')}\nwrote ${args.out}\n`);
   if (ballast.length === 0) process.stdout.write('(no ballast)\n');
 } finally {
-  await service.close();
+  await ours.service.close();
+  await other?.service.close();
   await cicap.stop();
 }

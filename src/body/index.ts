@@ -4,6 +4,6 @@
 // times once complete; feedSpool() fills it up to a cap without losing the bytes past it.
 // Process-wide gauges via spoolStats(); spill/release events on diagnostics_channel 'dlp-proxy:spool'.
 export { ramBytes, Spool, type SpoolOptions, type SpooledBody } from './spool.js';
-export { holdUnlessSame, holdWhole } from './hold-unless-same.js';
+export { holdChunks, holdWhole } from './hold-whole.js';
 export { feedSpool, overflowStream, type Overflow } from './feed-spool.js';
 export { spoolStats, spoolChannel, type SpoolEvent, type SpoolStats } from './spool-stats.js';

@@ -38,7 +38,8 @@ export interface Decision {
 
 export type IcapResult =
   | { kind: 'unmodified'; istag: string; headers: IcapHeaders }
-  | { kind: 'modified'; istag: string; headers: IcapHeaders; head: HttpHead; body: Readable | null };
+  /** `echo`: the body was byte for byte the body sent, held whole (`body` is then null) */
+  | { kind: 'modified'; istag: string; headers: IcapHeaders; head: HttpHead; body: Readable | null; echo?: boolean };
 
 /**
  * Where a verdict came from. `unscanned`: the body passed without a completed scan (Transfer-Ignore,

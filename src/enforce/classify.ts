@@ -8,15 +8,15 @@
 //                                                     → throws SCAN_UNSCANNABLE (its own fail policy)
 //   4. 204                                            → pass
 //   5. REQMOD answered with an HTTP response          → block (request satisfaction)
-//   6. same head (see same-message.ts) and same body  → pass   (compared in place with an original
-//                                                      in RAM, else spooled and hashed)
+//   6. same head (see same-message.ts) and same body  → pass   (an echo of an original in RAM is
+//                                                      recognised by the ICAP reader, else spooled and hashed)
 //   7. response status ≥ 400, or the vendor profile   → block
 //   8. anything else                                  → replace (the adapted message is returned)
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ProxyError } from '../core/errors.js';
 import type { Direction, HttpHead, IcapResult, Verdict } from '../core/types.js';
-import { holdUnlessSame, holdWhole, type SpooledBody, type SpoolOptions } from '../body/index.js';
+import { holdChunks, holdWhole, type SpooledBody, type SpoolOptions } from '../body/index.js';
 import { sameHead } from './same-message.js';
 import { VENDOR_PROFILES, type Vendor, type VendorProfile } from './vendor-profiles.js';
 import { findings, hasBlockHeader, hasThreatHeader, isScanFail, namesFromHead, type Findings } from './violations.js';
@@ -25,7 +25,7 @@ export interface ClassifyContext {
   direction: Direction;
   /**
    * the message as sent to ICAP: its head, and its body's hash and size; `ram`, the body's bytes
-   * when held in RAM, lets an echoed body be compared in place instead of spooled and hashed
+   * when held in RAM (sent whole, so the ICAP reader compared an echo with them)
    */
   original: { head: HttpHead; sha256: string; sizeBytes: number; ram?: readonly Buffer[] | undefined };
   /** the profile in force (resolve-vendor.ts turns `auto` into one) */
@@ -113,12 +113,12 @@ export async function classify(result: IcapResult, context: ClassifyContext): Pr
   }
 
   const { original } = context;
-  // An echo of the original under the same head (c-icap's pass) is compared in place while the
-  // original is in RAM: no second spool, no second hash.
+  // An echo of a body held in RAM was recognised by the ICAP reader as it arrived (c-icap's pass):
+  // no second spool, no second hash. Any other body is held and its hash compared.
   const echoHead = sameHead(original.head, head);
-  const held = body !== null && echoHead && original.ram !== undefined ? await holdUnlessSame(body, original.ram, original.sizeBytes, context.spool) : await hold(body, context.spool);
-  const adapted = held === 'same' ? null : held;
-  const sameBody = held === 'same' || (held === null ? original.sizeBytes === 0 : held.sha256 === original.sha256 && held.sizeBytes === original.sizeBytes);
+  const echoed = result.echo === true ? echoedBytes(original) : undefined;
+  const adapted = echoed ? (echoHead ? null : await holdChunks(echoed, context.spool)) : await hold(body, context.spool);
+  const sameBody = echoed !== undefined || (adapted === null ? original.sizeBytes === 0 : adapted.sha256 === original.sha256 && adapted.sizeBytes === original.sizeBytes);
   if (sameBody && echoHead) {
     await adapted?.dispose();
     return { verdict: allowed && hasThreatHeader(headers) ? monitored(found) : { action: 'pass', violations: [], source: 'icap' } };
@@ -156,6 +156,12 @@ function unscannable(signal: string): ProxyError {
 
 function hold(body: Readable | null, options: SpoolOptions): Promise<SpooledBody | null> {
   return body === null ? Promise.resolve(null) : holdWhole(body, options);
+}
+
+/** The bytes an echo repeated: the original's, which only a body held in RAM can be compared with. */
+function echoedBytes(original: ClassifyContext['original']): readonly Buffer[] {
+  if (original.ram === undefined) throw new ProxyError('INTERNAL', 'an echoed body was reported for an original not held in RAM');
+  return original.ram;
 }
 
 /** Read and drop a body we do not keep, so the ICAP connection ends its transaction cleanly. */

@@ -275,6 +275,7 @@ export class IcapService {
         reqHead: request.reqHead,
         resHead: request.resHead,
         source,
+        original: Array.isArray(request.body) ? request.body : undefined,
         bodyBytes: request.bodyBytes,
         allow204: request.allow204,
         preview: request.preview,

@@ -21,6 +21,8 @@ export interface TransactionInput {
   resHead?: HttpHead | undefined;
   /** the body as a pull source (null = header-only); the caller keeps it to see what was consumed */
   source: BodySource | null;
+  /** the body's bytes when held whole in RAM: a 200 that echoes them is recognised as it arrives */
+  original?: readonly Buffer[] | undefined;
   bodyBytes?: number | undefined;
   allow204: boolean;
   /** preview size override; undefined = as negotiated, false = no preview */
@@ -82,7 +84,7 @@ export async function runTransaction(
       skipRest();
     }
     maybeRelease();
-  });
+  }, input.original);
   conn.attach(reader);
 
   // Socket failures arrive as ProxyErrors already (connection.ts) and the body's as
@@ -222,7 +224,7 @@ function toResult(answer: FinalAnswer, conn: IcapConnection, reader: ResponseRea
       reader.discard();
       throw new ProxyError('ICAP_PROTOCOL_ERROR', `ICAP server ${conn.target.label} answered 200 without an encapsulated HTTP message`, { details });
     }
-    return { kind: 'modified', istag, headers: head.headers, head: http, body: answer.body };
+    return { kind: 'modified', istag, headers: head.headers, head: http, body: answer.body, echo: answer.echo };
   }
   reader.discard();
   if (head.status === 503) throw new ProxyError('ICAP_OVERLOADED', `ICAP server ${conn.target.label} is overloaded (503 ${head.reason})`, { details });

@@ -66,6 +66,8 @@ const modified = (head: HttpHead, body: Buffer | null, headers: Record<string, s
   head,
   body: body === null ? null : Readable.from([body]),
 });
+/** A 200 the ICAP reader recognised as the body sent, byte for byte. */
+const echoed = (head: HttpHead): IcapResult => ({ kind: 'modified', istag: '"CI0001-XXXXXXXXX"', headers: icapHeaders(), head, body: null, echo: true });
 const withVia = (head: HttpHead): HttpHead => ({ ...head, headers: [...head.headers, ['Via', 'ICAP/1.0 c-icap (C-ICAP/0.5.10 Content filtering)']] });
 
 afterEach(() => {
@@ -164,14 +166,22 @@ describe('classify', () => {
     ['a 204 that names a virus is still a block', () => ({ kind: 'unmodified', istag: '"x"', headers: icapHeaders({ 'x-virus-id': 'Eicar' }) }), context('download'), { action: 'block', violations: ['Eicar'] }],
   ];
 
-  // The original as the pipeline has it: hashed only (on disk), or held in RAM in pieces (an echo
-  // is then compared in place: no spool of its own, held or leaked).
+  // The original as the pipeline has it: hashed only (on disk), or held in RAM in pieces: the ICAP
+  // reader then reports a body that repeats it byte for byte as an echo, with no body (and no spool
+  // of its own, held or leaked).
   const inRam = (ctx: ClassifyContext): ClassifyContext => {
     const body = originals.get(ctx.original.sha256)!;
     return { ...ctx, original: { ...ctx.original, ram: [body.subarray(0, 5), body.subarray(5)] } };
   };
+  const asReaderWould = async (result: IcapResult, ctx: ClassifyContext): Promise<IcapResult> => {
+    if (result.kind !== 'modified' || result.body === null || !ctx.original.ram) return result;
+    const parts: Buffer[] = [];
+    for await (const chunk of result.body) parts.push(chunk as Buffer);
+    const body = Buffer.concat(parts);
+    return body.equals(Buffer.concat(ctx.original.ram)) ? { ...result, body: null, echo: true } : { ...result, body: Readable.from([body]) };
+  };
   it.each(table.flatMap(([name, result, ctx, expected]) => [[`${name} (original hashed)`, result, ctx, expected] as const, [`${name} (original in RAM)`, result, inRam(ctx), expected] as const]))('%s', async (_name, result, ctx, expected) => {
-    const { verdict, message } = await classify(result(), ctx);
+    const { verdict, message } = await classify(await asReaderWould(result(), ctx), ctx);
     expect(verdict.source).toBe('icap');
     expect(verdict.action).toBe(expected.action);
     if (expected.violations) expect(verdict.violations).toEqual(expected.violations);
@@ -191,18 +201,23 @@ describe('classify', () => {
     await message!.body!.dispose();
   });
 
-  it('an echo compared in place holds no spool; a changed body compared in place is forwarded byte for byte', async () => {
+  it('an echo under the same head holds no spool; under another head it is forwarded with the original bytes', async () => {
     const ctx = inRam(context('download', 'c-icap'));
     const spools = spoolStats().spools;
-    const echo = await classify(modified(withVia(downloadHead), downloadBody), ctx);
+    const echo = await classify(echoed(withVia(downloadHead)), ctx);
     expect(echo).toEqual({ verdict: { action: 'pass', violations: [], source: 'icap' } });
     expect(spoolStats().spools).toBe(spools);
-    const changed = Buffer.from(downloadBody);
-    changed[changed.length - 1] = 0x21;
-    const { verdict, message } = await classify(modified(withVia(downloadHead), changed), ctx);
+    const retitled: HttpHead = { ...downloadHead, headers: [...downloadHead.headers.filter(([n]) => n !== 'ETag'), ['ETag', '"sanitised"']] };
+    const { verdict, message } = await classify(echoed(retitled), ctx);
     expect(verdict.action).toBe('replace');
-    expect(message!.body!.sha256).toBe(sha(changed));
+    expect(message!.head).toBe(retitled);
+    expect(message!.body!.sha256).toBe(sha(downloadBody));
+    expect(message!.body!.sizeBytes).toBe(downloadBody.length);
     await message!.body!.dispose();
+  });
+
+  it('an echo reported for an original not held in RAM is a defect of ours (INTERNAL), never a pass', async () => {
+    await expect(classify(echoed(downloadHead), context('download', 'c-icap'))).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 
   it('keepBlockPage returns the server\'s own page (relayBlockPage)', async () => {

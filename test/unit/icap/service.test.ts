@@ -225,6 +225,38 @@ describe('IcapService failures', () => {
     expect(err.code).toBe('ICAP_READ_FAILED');
   });
 
+  it('a body sent from RAM: an echo byte for byte is an echo; one byte changed, a tail added or a short echo are bodies of their own', async () => {
+    const data = Buffer.alloc(40_000, 'e');
+    data.write('4111 1111 1111 1111', 30_000);
+    const sent = [data.subarray(0, 7000), data.subarray(7000)];
+    const cases: Array<[string, Buffer, boolean]> = [
+      ['echo', data, true],
+      ['one byte changed', Buffer.concat([data.subarray(0, 30_000), Buffer.from('X'), data.subarray(30_001)]), false],
+      ['a tail added', Buffer.concat([data, Buffer.from('tail')]), false],
+      ['cut short', data.subarray(0, 39_999), false],
+    ];
+    for (const [name, answer, echo] of cases) {
+      const { server, icap } = await setup({ onRequest: () => ({ send: answers.modified(POST, answer) }) });
+      const result = await icap.send(reqmod(null, { body: sent, bodyBytes: data.length }));
+      if (result.kind !== 'modified') throw new Error(`${name}: expected modified`);
+      expect(result.echo, name).toBe(echo);
+      if (echo) expect(result.body, name).toBeNull();
+      else expect(Buffer.from(await readAll(result.body), 'latin1').equals(answer), name).toBe(true);
+      // the connection was read to the end of the answer and goes back to the pool either way
+      await icap.send(reqmod(null, { body: sent, bodyBytes: data.length }));
+      expect(server.connections, name).toBe(1);
+    }
+  });
+
+  it('a server that stops halfway through an echo times out (ICAP_READ_TIMEOUT); one that resets fails (ICAP_READ_FAILED)', async () => {
+    const data = Buffer.alloc(20_000, 'h');
+    const whole = answers.modified(POST, data);
+    const { icap } = await setup({ onRequest: () => ({ send: whole.subarray(0, whole.length - 9000) }) }, { readIdleTimeoutMs: 150 });
+    expect((await proxyErrorOf(icap.send(reqmod(null, { body: [data], bodyBytes: data.length })))).code).toBe('ICAP_READ_TIMEOUT');
+    const reset = await setup({ onRequest: () => ({ reset: true, after: whole.subarray(0, whole.length - 9000) }) });
+    expect((await proxyErrorOf(reset.icap.send(reqmod(null, { body: [data], bodyBytes: data.length })))).code).toBe('ICAP_READ_FAILED');
+  });
+
   it('reports a closed port as ICAP_CONNECT_FAILED, and an abort as ICAP_ABORTED', async () => {
     const port = await freePort();
     const dead = new IcapService({ name: 'x', servers: [{ url: `icap://127.0.0.1:${port}/x`, weight: 1 }], maxConnections: 1, connectTimeoutMs: 500, previewTimeoutMs: 500, readIdleTimeoutMs: 500, queueTimeoutMs: 500, idleTimeoutMs: 500 });
