@@ -1,10 +1,11 @@
 // Counters and histograms fed by the lifecycle events (core/events.ts) and the ICAP, CA, spool and
 // alert channels. Every label value comes from a fixed set: directions, actions, sources, error
 // codes, configured service, server and webhook names, ICAP status codes. Never a host, a path or
-// a user. Subscribers only increment: no I/O, no allocation beyond the label lookup.
+// a user. Subscribers only increment: no I/O, no allocation beyond a new label combination's handle.
 import dc from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { events } from '../core/events.js';
+import { CounterSeries, HistogramSeries, SeriesTable } from './series.js';
 
 /** Channel names owned by other modules (kept as strings: metrics/ imports only core/). */
 export const CHANNELS = {
@@ -76,16 +77,25 @@ export function subscribeEventMetrics(registry: Registry, storeState?: StoreStat
   if (storeState) setStoreState(storeState);
   const alerts = new Counter({ name: 'dlp_proxy_alerts_total', help: 'Violation alerts per webhook by outcome (sent, retried, failed = gave up after retries, dropped = queue full or shutdown)', labelNames: ['webhook', 'outcome'], registers });
 
+  // the updates every exchange or transaction makes go through series handles (series.ts)
+  const exchangeSeries = new SeriesTable(2, ([direction, decision]) => new CounterSeries(exchanges, { direction, decision }));
+  const verdictSeries = new SeriesTable(3, ([direction, source, action]) => new CounterSeries(verdicts, { direction, source, action }));
+  const scannedSeries = new SeriesTable(1, ([direction]) => new CounterSeries(scanned, { direction }));
+  const durationSeries = new SeriesTable(1, ([status_class]) => new HistogramSeries(exchangeDuration, { status_class }));
+  const icapSeries = new SeriesTable(4, ([service, server, method, status]) => new CounterSeries(icapTransactions, { service, server, method, status }));
+  const icapDurationSeries = new SeriesTable(3, ([service, server, method]) => new HistogramSeries(icapDuration, { service, server, method }));
+  const icapPreviewSeries = new SeriesTable(3, ([service, server, method]) => new CounterSeries(icapPreviews, { service, server, method }));
+
   const unsubscribe: Array<() => void> = [
     events.exchangeStart.subscribe(() => inFlight.inc()),
-    events.decision.subscribe(({ direction, decision }) => exchanges.inc({ direction, decision: decision.action })),
+    events.decision.subscribe(({ direction, decision }) => exchangeSeries.get(direction, decision.action).inc()),
     events.verdict.subscribe(({ direction, verdict, monitored, sizeBytes }) => {
-      verdicts.inc({ direction, source: verdict.source, action: monitored ? 'monitor' : verdict.action });
-      if (verdict.source === 'icap' && sizeBytes > 0) scanned.inc({ direction }, sizeBytes);
+      verdictSeries.get(direction, verdict.source, monitored ? 'monitor' : verdict.action).inc();
+      if (verdict.source === 'icap' && sizeBytes > 0) scannedSeries.get(direction).inc(sizeBytes);
     }),
     events.exchangeEnd.subscribe(({ exchange, durationMs }) => {
       inFlight.dec();
-      exchangeDuration.observe({ status_class: statusClass(exchange.status) }, durationMs / 1000);
+      durationSeries.get(statusClass(exchange.status)).observe(durationMs / 1000);
     }),
     events.error.subscribe(({ error }) => errors.inc({ code: error.code, hop: error.hop })),
     events.connect.subscribe(({ outcome }) => connects.inc({ outcome })),
@@ -95,10 +105,9 @@ export function subscribeEventMetrics(registry: Registry, storeState?: StoreStat
       if (bytesDown > 0) tunnelBytes.inc({ mode, direction: 'down' }, bytesDown);
     }),
     channel(CHANNELS.icapTransaction, (m: IcapTransaction) => {
-      const where = { service: m.service, server: m.server, method: m.method };
-      icapTransactions.inc({ ...where, status: icapStatus(m.status) });
-      icapDuration.observe(where, m.durationMs / 1000);
-      if (m.previewUsed) icapPreviews.inc(where);
+      icapSeries.get(m.service, m.server, m.method, icapStatus(m.status)).inc();
+      icapDurationSeries.get(m.service, m.server, m.method).observe(m.durationMs / 1000);
+      if (m.previewUsed) icapPreviewSeries.get(m.service, m.server, m.method).inc();
       if (m.errorCode) icapErrors.inc({ service: m.service, server: m.server, code: m.errorCode });
     }),
     channel(CHANNELS.icapIstag, (m: { service: string; previous: string | undefined }) => {
