@@ -18,10 +18,11 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
-/** Parse header lines (no start line) into an ordered list, joining obs-fold continuations. */
-export function parseHeaderLines(lines: string[], what: 'header' | 'trailer' | 'http-head'): HeaderList {
+/** Parse header lines from `lines[from]` on (after a start line) into an ordered list, joining obs-fold continuations. */
+export function parseHeaderLines(lines: string[], what: 'header' | 'trailer' | 'http-head', from = 0): HeaderList {
   const list: HeaderList = [];
-  for (const line of lines) {
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
     if (line.length === 0) continue;
     if (line[0] === ' ' || line[0] === '\t') {
       const last = list[list.length - 1];

@@ -12,7 +12,7 @@ const STATUS_LINE = /^HTTP\/(\d\.\d) (\d{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/
 export function parseHttpHead(text: string): HttpHead {
   const lines = splitLines(text);
   const first = lines[0] ?? '';
-  const headers = parseHeaderLines(lines.slice(1), 'http-head');
+  const headers = parseHeaderLines(lines, 'http-head', 1);
   const status = STATUS_LINE.exec(first);
   if (status) {
     return { kind: 'response', version: status[1]!, status: Number(status[2]), reason: status[3] ?? '', headers };

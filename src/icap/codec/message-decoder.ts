@@ -128,9 +128,15 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
           break;
         case 'sections': {
           const n = Math.min(this.sectionsNeeded - this.pendingBytes, input.length - i);
+          if (this.pendingBytes === 0 && n === this.sectionsNeeded) {
+            // all of them in this input: read from it, nothing kept
+            this.parseSections(input.subarray(i, i + n), out);
+            i += n;
+            break;
+          }
           this.keep(input.subarray(i, i + n));
           i += n;
-          if (this.pendingBytes === this.sectionsNeeded) this.parseSections(out);
+          if (this.pendingBytes === this.sectionsNeeded) this.parseSections(this.take(this.pendingBytes), out);
           break;
         }
         case 'body': {
@@ -188,9 +194,13 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
         from = i + 1;
         continue;
       }
-      this.keep(input.subarray(from, i + 1));
       this.sawLine = false;
-      this.completeHead(this.take(this.pendingBytes), out);
+      // A head that came whole in this input is read from it: nothing kept, nothing copied.
+      if (this.pendingBytes === 0) this.completeHead(input.subarray(from, i + 1), out);
+      else {
+        this.keep(input.subarray(from, i + 1));
+        this.completeHead(this.take(this.pendingBytes), out);
+      }
       return i + 1;
     }
     this.keep(input.subarray(from, i));
@@ -203,7 +213,7 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
   private completeHead(bytes: Buffer, out: Event[]): void {
     if (bytes.length > this.limits.maxHeadBytes) throw new IcapParseError('head-too-large', `ICAP head exceeds ${this.limits.maxHeadBytes} bytes`);
     const lines = splitLines(bytes.toString('latin1'));
-    const raw = parseHeaderLines(lines.slice(1), 'header');
+    const raw = parseHeaderLines(lines, 'header', 1);
     const head = this.parseStartLine(lines[0]!, raw);
     const value = head.headers.get('encapsulated');
     head.encapsulated = value === undefined ? null : parseEncapsulated(value);
@@ -219,8 +229,7 @@ export abstract class MessageDecoder<Head extends IcapHeadBase, Event> {
     else this.afterSections(out);
   }
 
-  private parseSections(out: Event[]): void {
-    const bytes = this.take(this.pendingBytes);
+  private parseSections(bytes: Buffer, out: Event[]): void {
     for (const section of this.encapsulated!.heads) {
       const text = bytes.subarray(section.offset, section.offset + section.length).toString('latin1');
       const end = text.endsWith('\r\n\r\n') ? text.length - 4 : text.endsWith('\n\n') ? text.length - 2 : -1;
