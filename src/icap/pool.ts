@@ -1,6 +1,8 @@
 // Connections to one ICAP server (undici's pool.js shape): at most min(configured, this worker's
 // share of the server's Max-Connections) open at once, idle ones reused last-in first-out and
 // closed after an idle timeout, callers beyond the limit queued with a deadline (ICAP_QUEUE_TIMEOUT).
+// One timer per pool closes idle connections: the oldest is first in the idle list (reuse takes
+// the newest), so the timer is set for it alone, not one timer per release.
 import { ProxyError } from '../core/errors.js';
 import { connectIcap, type IcapConnection, type TlsMaterial } from './connection.js';
 import type { IcapTarget } from './icap-url.js';
@@ -36,7 +38,9 @@ export class IcapPool {
   readonly target: IcapTarget;
   private readonly options: PoolOptions;
   private serverMax: number | undefined;
-  private readonly idle: Array<{ conn: IcapConnection; timer: NodeJS.Timeout }> = [];
+  /** oldest first; `since`: when it went idle (performance.now()) */
+  private readonly idle: Array<{ conn: IcapConnection; since: number }> = [];
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly busy = new Set<IcapConnection>();
   private connecting = 0;
   private readonly queue: Waiter[] = [];
@@ -108,14 +112,24 @@ export class IcapPool {
     conn.transactions++;
     if (!reuse || !conn.reusable || this.closed) conn.destroy();
     else if (!this.handOver(conn)) {
-      const timer = setTimeout(() => {
-        this.dropIdle(conn);
-        conn.destroy();
-      }, this.options.idleTimeoutMs);
-      timer.unref();
-      this.idle.push({ conn, timer });
+      this.idle.push({ conn, since: performance.now() });
+      if (this.sweeper === null) this.sweepAfter(this.options.idleTimeoutMs);
     }
     this.serveQueue();
+  }
+
+  private sweepAfter(ms: number): void {
+    this.sweeper = setTimeout(() => this.sweep(), ms);
+    this.sweeper.unref();
+  }
+
+  /** Close the connections idle for idleTimeoutMs; set the timer again for the oldest left. */
+  private sweep(): void {
+    this.sweeper = null;
+    const now = performance.now();
+    // a timer may run up to a millisecond before its time by performance.now()
+    while (this.idle.length > 0 && now - this.idle[0]!.since >= this.options.idleTimeoutMs - 1) this.idle.shift()!.conn.destroy();
+    if (this.idle.length > 0) this.sweepAfter(Math.max(1, this.idle[0]!.since + this.options.idleTimeoutMs - now));
   }
 
   async close(): Promise<void> {
@@ -124,14 +138,15 @@ export class IcapPool {
       clearTimeout(w.timer);
       w.reject(new ProxyError('ICAP_ABORTED', `ICAP pool for ${this.target.label} closed`));
     }
-    const all = [...this.idle.splice(0).map((i) => (clearTimeout(i.timer), i.conn)), ...this.busy];
+    if (this.sweeper !== null) clearTimeout(this.sweeper);
+    this.sweeper = null;
+    const all = [...this.idle.splice(0).map((i) => i.conn), ...this.busy];
     await Promise.all(all.map((c) => new Promise<void>((resolve) => (c.onClose(resolve), c.destroy()))));
   }
 
   private takeIdle(): IcapConnection | undefined {
     while (this.idle.length > 0) {
-      const { conn, timer } = this.idle.pop()!;
-      clearTimeout(timer);
+      const { conn } = this.idle.pop()!;
       if (!conn.reusable) {
         conn.destroy();
         continue;
@@ -195,10 +210,7 @@ export class IcapPool {
 
   private dropIdle(conn: IcapConnection): void {
     const i = this.idle.findIndex((e) => e.conn === conn);
-    if (i >= 0) {
-      clearTimeout(this.idle[i]!.timer);
-      this.idle.splice(i, 1);
-    }
+    if (i >= 0) this.idle.splice(i, 1);
     this.busy.delete(conn);
     this.serveQueue();
   }

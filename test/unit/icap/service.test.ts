@@ -138,6 +138,23 @@ describe('IcapService connection reuse', () => {
     expect(server.connections).toBe(2);
   });
 
+  it('closes a connection idle for idleTimeoutMs, and only one that was idle that long', async () => {
+    const { server, icap } = await setup({}, { idleTimeoutMs: 300 });
+    await icap.send(reqmod('one'));
+    // used again every 100 ms: never idle for 300 ms, never closed
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await icap.send(reqmod('again'));
+    }
+    expect(server.connections).toBe(1);
+    expect(server.open).toBe(1);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(server.open).toBe(0);
+    expect(icap.stats()[0]).toMatchObject({ connected: 0, idle: 0 });
+    await icap.send(reqmod('fresh'));
+    expect(server.connections).toBe(2);
+  });
+
   it('drops an idle connection the server closed and carries on with a fresh one', async () => {
     const { server, icap } = await setup({ onRequest: () => ({ send: answers.noContent(), close: true }) });
     await icap.send(reqmod('x'));
