@@ -30,6 +30,8 @@ const MAX_BUFFERED_STREAM = 8 * 1024 * 1024;
  * body cut took a zlib stream and a trip through the thread pool.
  */
 const WAIT_STREAM_BYTES = 256 * 1024;
+/** Content streams are inflated into scratch memory of the reader (up to this much of their output). */
+const SCRATCH_BYTES = 256 * 1024;
 /** The buffered bytes first read as a string for the next object's header (grown when it is longer). */
 const VIEW_CHARS = 4096;
 /** White space (§7.2.2) before `endstream`: an end of line, and a few more bytes some writers add. */
@@ -51,6 +53,8 @@ interface OpenStream {
   /** Where the decoded bytes go; undefined for a stream that is skipped. */
   target: ByteSink | undefined;
   flateOnly: boolean;
+  /** The target keeps no view of what it is written (a content stream's reader copies it). */
+  copies: boolean;
   started: boolean;
   /** The last bytes the stream took (at least MAX_OBJECT_BYTES of them when it has that many), in case it proves cut. */
   taken: Buffer[];
@@ -69,6 +73,8 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
   /** The bytes a stream read by its /Length took, until `endstream` is seen after them. */
   let unchecked: Buffer[] | undefined;
   let leftover: ByteSink | undefined;
+  /** Where content streams are inflated, one after the other (inflateAtOnce). */
+  let scratch: Buffer | undefined;
   /** Strings of objects and bytes that are not PDF, found while scanning, for flush() to write. */
   const strings: string[] = [];
   const unaccounted: Buffer[] = [];
@@ -137,12 +143,12 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     return FONT_PROGRAM.test(dict) ? 'skip' : 'content';
   };
 
-  const openStream = (object: number, dict: string): Pick<OpenStream, 'sink' | 'target' | 'flateOnly'> => {
+  const openStream = (object: number, dict: string): Pick<OpenStream, 'sink' | 'target' | 'flateOnly' | 'copies'> => {
     const kind = kindOf(dict);
     const filters = streamFilters(dict);
-    const skipped = { sink: SKIPPED, target: undefined, flateOnly: false };
+    const skipped = { sink: SKIPPED, target: undefined, flateOnly: false, copies: false };
     if (kind === 'skip' || filters === undefined) return skipped;
-    if (filters === 'unknown') return { sink: ctx.leftover(depth), target: undefined, flateOnly: false };
+    if (filters === 'unknown') return { sink: ctx.leftover(depth), target: undefined, flateOnly: false, copies: false };
     let target: ByteSink;
     if (kind === 'content') target = contents.sink(object);
     else if (kind === 'xml') target = xmlText(ctx.text(depth));
@@ -154,7 +160,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     const counted: ByteSink = filters.includes('flate')
       ? target
       : { write: async (chunk) => (ctx.budget.take(chunk.length) ? target.write(chunk) : undefined), end: () => target.end() };
-    return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict), () => ctx.leftover(depth)), target, flateOnly: filters.length === 1 && filters[0] === 'flate' };
+    return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict), () => ctx.leftover(depth)), target, flateOnly: filters.length === 1 && filters[0] === 'flate', copies: kind === 'content' };
   };
 
   /**
@@ -163,7 +169,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
    * the end of its data, are not accounted for: text in the frame of a stream.
    */
   const inflateWhole = async (open: OpenStream, data: Buffer): Promise<boolean> => {
-    const inflated = await inflateAtOnce(data, ctx.budget, ctx.limits.extract.maxRatio);
+    const inflated = await inflateAtOnce(data, ctx.budget, ctx.limits.extract.maxRatio, open.copies ? (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES)) : undefined);
     if (inflated === 'broken') {
       unaccounted.push(data, Buffer.from('\n'));
       return false;

@@ -70,6 +70,21 @@ describe('inflateAtOnce with engines kept between streams', () => {
     expect([...kinds].sort()).toEqual(['broken', 'rest', 'stopped', 'whole']);
   });
 
+  it('into scratch memory, each stream gives the same, written there when it fits and past it when it does not', async () => {
+    const rand = random(3);
+    const scratch = Buffer.alloc(256 * 1024);
+    const large = Buffer.from(Array.from({ length: 300 * 1024 }, () => Math.floor(rand() * 16).toString(16)).join(''));
+    const all = [...streams(rand, 200), zlib.deflateSync(large), zlib.deflateRawSync(large.subarray(0, 256 * 1024)), ...streams(rand, 20)];
+    const placed = new Set<string>();
+    for (const data of all) {
+      const want = expected(data);
+      const got = await inflateAtOnce(data, budget(), 100, scratch);
+      same(got, want);
+      if (typeof got !== 'string' && got.out.length > 0) placed.add(got.out.buffer === scratch.buffer ? 'scratch' : 'own');
+    }
+    expect([...placed].sort()).toEqual(['own', 'scratch']);
+  });
+
   it('inflates running side by side each get an engine of their own', async () => {
     const all = streams(random(2), 120);
     const got = await Promise.all(all.map((data) => inflateAtOnce(data, budget(), 100)));
