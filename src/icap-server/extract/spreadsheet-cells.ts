@@ -8,6 +8,7 @@
 // table is known (or unresolved, as indices, when it never comes or the workbook is too big).
 // Shared strings no cell refers to are scanned at the end, so nothing in the table goes unread.
 import { fill, SheetRows } from './spreadsheet-rows.js';
+import type { SharedStrings } from './spreadsheet-strings.js';
 import { decodeXmlEntities, type XmlScanHandler } from './xml-tokenizer.js';
 
 // The table's reader, where the readers of a workbook have always been imported from.
@@ -86,7 +87,7 @@ function columnIndex(s: string, from: number, to: number): number | undefined {
 }
 
 export class Workbook {
-  strings: string[] | undefined;
+  strings: SharedStrings | undefined;
   /** Past the held limit: shared strings are scanned as they come, cells keep their indices. */
   overflow = false;
   private referenced: Uint8Array | undefined;
@@ -98,13 +99,13 @@ export class Workbook {
     return !this.overflow;
   }
 
-  setStrings(strings: string[]): void {
+  setStrings(strings: SharedStrings): void {
     this.strings = strings;
     this.referenced = new Uint8Array(strings.length);
   }
 
   resolve(index: number): string {
-    const s = this.strings?.[index];
+    const s = this.strings?.get(index);
     if (s === undefined) return String(index);
     (this.referenced as Uint8Array)[index] = 1;
     return s;
@@ -112,8 +113,11 @@ export class Workbook {
 
   /** Shared strings that no cell read, one per line. */
   unreferenced(): string {
-    const strings = this.strings ?? [];
-    return strings.filter((_, i) => this.referenced?.[i] !== 1).join('\n');
+    const { strings, referenced } = this;
+    if (strings === undefined || referenced === undefined) return '';
+    const lines: string[] = [];
+    for (let i = 0; i < strings.length; i++) if (referenced[i] !== 1) lines.push(strings.get(i) as string);
+    return lines.join('\n');
   }
 }
 

@@ -230,7 +230,11 @@ export class StringsScan extends PartScan {
     const { bytes, exports } = load(xml, end);
     exports.strings(INPUT_AT, n, out, records, RESULT_AT);
     const [stop, done, written, count] = results(bytes, 4) as [number, number, number, number];
-    if (count > 0) this.handler.stringsRead(bytes.toString('utf8', out, out + written), new Int32Array(bytes.buffer, records, 2 * count), count);
+    if (count > 0) {
+      const bounds = new Int32Array(bytes.buffer, records, 2 * count);
+      // The text of the strings ends with the last: no text is read outside a string.
+      this.handler.stringsRead(bytes.subarray(out, out + written), bounds, count, bounds[2 * count - 1] as number);
+    }
     return { stop, done, input: bytes.subarray(INPUT_AT, INPUT_AT + n) };
   }
 }

@@ -4,6 +4,68 @@
 import type { Workbook } from './spreadsheet-cells.js';
 import type { XmlScanHandler } from './xml-tokenizer.js';
 
+/**
+ * A workbook's shared strings by index. Those the kernel reads (spreadsheet-scan.ts) are kept as
+ * their UTF-8 bytes until the table is complete, then decoded into one string, each string an
+ * [start, end) of it, sliced when a cell uses it. The table lives while the workbook's sheets are
+ * read: kept as a slice per string of the kernel's 64 KiB calls (63,000 slices of 100 strings in
+ * the bench's workbook), it sat in the young generation and every scavenge copied it; one string
+ * past 128 KiB is allocated in large-object space, which scavenges do not copy. The tokenizer's
+ * strings come after the kernel's (it reads the rest of the part) and are kept as they come.
+ */
+export class SharedStrings {
+  /** The kernel's strings: their bytes, until the table is complete. */
+  private pieces: Buffer[] = [];
+  /** The kernel's strings: start and end of each in the decoded text (UTF-16 units). */
+  private bounds = new Int32Array(1024);
+  private read = 0;
+  private chars = 0;
+  private text: string | undefined;
+  /** The tokenizer's strings, after the kernel's. */
+  private readonly rest: string[] = [];
+
+  get length(): number {
+    return this.read + this.rest.length;
+  }
+
+  /** Strings read by the kernel: `records` the start and end of each (UTF-16 units) in `utf8` decoded; `utf8` is copied. */
+  addRead(utf8: Buffer, records: Int32Array, count: number, decodedChars: number): void {
+    if (this.rest.length > 0 || this.text !== undefined) {
+      const text = utf8.toString('utf8');
+      for (let r = 0; r < 2 * count; r += 2) this.add(text.slice(records[r], records[r + 1]));
+      return;
+    }
+    if (2 * (this.read + count) > this.bounds.length) {
+      const bounds = new Int32Array(Math.max(2 * this.bounds.length, 2 * (this.read + count)));
+      bounds.set(this.bounds.subarray(0, 2 * this.read));
+      this.bounds = bounds;
+    }
+    const base = this.chars;
+    for (let r = 0; r < 2 * count; r++) this.bounds[2 * this.read + r] = base + (records[r] as number);
+    this.read += count;
+    this.chars += decodedChars;
+    this.pieces.push(Buffer.from(utf8));
+  }
+
+  add(string: string): void {
+    this.complete();
+    this.rest.push(string);
+  }
+
+  get(index: number): string | undefined {
+    if (index < 0) return undefined;
+    if (index >= this.read) return this.rest[index - this.read];
+    this.complete();
+    return (this.text as string).slice(this.bounds[2 * index], this.bounds[2 * index + 1]);
+  }
+
+  private complete(): void {
+    if (this.text !== undefined || this.read === 0) return;
+    this.text = Buffer.concat(this.pieces).toString('utf8');
+    this.pieces = [];
+  }
+}
+
 const SI = 1;
 const T = 2;
 const R_PH = 3;
@@ -19,7 +81,7 @@ function elementOf(s: string, name: number, nameEnd: number): number {
 
 /** sharedStrings.xml: each `<si>` (its runs joined) becomes one entry of the table. */
 export class SharedStringsHandler implements XmlScanHandler {
-  readonly strings: string[] = [];
+  readonly strings = new SharedStrings();
   wantsText = false;
   private current = '';
   private depth = 0;
@@ -52,13 +114,27 @@ export class SharedStringsHandler implements XmlScanHandler {
     this.wantsText = this.inText && !this.inPhonetic && this.depth > 0;
   }
 
-  /** Strings read by the kernel (spreadsheet-scan.ts): `records` the start and end of each in `text`. */
-  stringsRead(text: string, records: Int32Array, count: number): void {
-    for (let r = 0; r < 2 * count; r += 2) this.add(text.slice(records[r], records[r + 1]));
+  /**
+   * Strings read by the kernel (spreadsheet-scan.ts): `records` the start and end of each in
+   * `utf8` decoded, `chars` long. Past the held limit (or at it) they are decoded here.
+   */
+  stringsRead(utf8: Buffer, records: Int32Array, count: number, chars: number): void {
+    let held = 0;
+    while (held < count && !this.workbook.overflow && this.workbook.hold((records[2 * held + 1] as number) - (records[2 * held] as number) + 8)) held++;
+    if (held === count) {
+      this.strings.addRead(utf8, records, count, chars);
+      return;
+    }
+    const text = utf8.toString('utf8');
+    for (let r = 0; r < 2 * count; r += 2) {
+      const string = text.slice(records[r], records[r + 1]);
+      if (r < 2 * held) this.strings.add(string);
+      else this.spill += `${string}\n`;
+    }
   }
 
   private add(string: string): void {
-    if (!this.workbook.overflow && this.workbook.hold(string.length + 8)) this.strings.push(string);
+    if (!this.workbook.overflow && this.workbook.hold(string.length + 8)) this.strings.add(string);
     else this.spill += `${string}\n`;
   }
 

@@ -10,7 +10,9 @@
 import { StringDecoder } from 'node:string_decoder';
 import { describe, expect, it } from 'vitest';
 import { MAX_HELD_CHARS, SharedStringsHandler, SheetHandler, Workbook } from '../../../src/icap-server/extract/spreadsheet-cells.js';
+import type { SharedStrings } from '../../../src/icap-server/extract/spreadsheet-strings.js';
 import { attribute, type XmlHandler, XmlTokenizer } from '../../../src/icap-server/extract/xml-tokenizer.js';
+import { tableOf } from './shared-strings-list.js';
 
 /** The readers as they were: every tag and text a string (ORACLE). */
 type HeldCell = string | number;
@@ -152,7 +154,7 @@ class OracleStrings implements XmlHandler {
 
 interface Reader {
   sheet(workbook: Workbook): { handler: XmlHandler | ConstructorParameters<typeof XmlTokenizer>[0]; take(): string; holding: boolean; flushHeld(): string };
-  strings(workbook: Workbook): { handler: ConstructorParameters<typeof XmlTokenizer>[0]; take(): string; strings: string[] };
+  strings(workbook: Workbook): { handler: ConstructorParameters<typeof XmlTokenizer>[0]; take(): string; strings: SharedStrings };
 }
 const ORACLE: Reader = {
   sheet: (w) => {
@@ -161,7 +163,7 @@ const ORACLE: Reader = {
   },
   strings: (w) => {
     const h = new OracleStrings(w);
-    return { handler: h, take: () => h.take(), strings: h.strings };
+    return { handler: h, take: () => h.take(), get strings() { return tableOf(h.strings); } };
   },
 };
 const PRODUCT: Reader = {

@@ -12,6 +12,7 @@ import { SheetHandler, Workbook } from '../../../src/icap-server/extract/spreads
 import { type PartScan, SheetScan, StringsScan } from '../../../src/icap-server/extract/spreadsheet-scan.js';
 import { SharedStringsHandler } from '../../../src/icap-server/extract/spreadsheet-strings.js';
 import { RawInflater } from '../../../src/icap-server/extract/raw-inflater.js';
+import { listOf, tableOf } from './shared-strings-list.js';
 
 function random(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -57,7 +58,7 @@ function feed(reader: PartScan, xml: Buffer, cuts: readonly number[], lend: bool
 
 function sheetText(xml: Buffer, cuts: readonly number[], lend: boolean): string {
   const book = new Workbook();
-  book.setStrings(STRINGS);
+  book.setStrings(tableOf(STRINGS));
   const handler = new SheetHandler(book);
   let text = '';
   feed(new SheetScan(handler), xml, cuts, lend, () => (text += handler.take()));
@@ -74,7 +75,7 @@ function cutsOf(rand: () => number, length: number): number[][] {
 describe('the room a worksheet or shared string reader lends', () => {
   it('a lent room the memory grew away from (a larger read in between) is an error, not a chunk lost', () => {
     const book = new Workbook();
-    book.setStrings(STRINGS);
+    book.setStrings(tableOf(STRINGS));
     const first = new SheetScan(new SheetHandler(book));
     const room = first.room(100);
     sheet(1, 9).copy(room);
@@ -98,7 +99,7 @@ describe('the room a worksheet or shared string reader lends', () => {
     const read = (cuts: readonly number[], lend: boolean) => {
       const handler = new SharedStringsHandler(new Workbook());
       feed(new StringsScan(handler), xml, cuts, lend);
-      return handler.strings;
+      return listOf(handler.strings);
     };
     const want = read([], false);
     expect(want).toHaveLength(3000);
@@ -117,7 +118,7 @@ describe('the room a worksheet or shared string reader lends', () => {
     const a = sheet(300, 5);
     const b = sheet(300, 6, 40);
     const book = new Workbook();
-    book.setStrings(STRINGS);
+    book.setStrings(tableOf(STRINGS));
     const ha = new SheetHandler(book);
     const hb = new SheetHandler(book);
     const ra = new SheetScan(ha);
@@ -143,7 +144,7 @@ describe('the room a worksheet or shared string reader lends', () => {
 
   it('a lent room that another read overwrote before it was handed back is an error, not wrong text', () => {
     const book = new Workbook();
-    book.setStrings(STRINGS);
+    book.setStrings(tableOf(STRINGS));
     const first = new SheetScan(new SheetHandler(book));
     const other = new SheetScan(new SheetHandler(book));
     const xml = sheet(20, 7);
@@ -156,7 +157,7 @@ describe('the room a worksheet or shared string reader lends', () => {
   it('a deflated worksheet through the zip reader\'s inflater, which writes each piece into the room, reads as the sheet itself', async () => {
     const xml = sheet(3000, 11, 2500);
     const book = new Workbook();
-    book.setStrings(STRINGS);
+    book.setStrings(tableOf(STRINGS));
     const handler = new SheetHandler(book);
     const reader = new SheetScan(handler);
     let text = '';

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_HELD_CHARS, SheetHandler, Workbook } from '../../../src/icap-server/extract/spreadsheet-cells.js';
 import { type PartReader, SheetScan, StringsScan, tokenizerReader } from '../../../src/icap-server/extract/spreadsheet-scan.js';
 import { SharedStringsHandler } from '../../../src/icap-server/extract/spreadsheet-strings.js';
+import { listOf, tableOf } from './shared-strings-list.js';
 
 function random(seed: number): () => number {
   let x = seed >>> 0 || 1;
@@ -20,7 +21,7 @@ type Setting = 'strings' | 'held' | 'limit';
 
 function workbook(setting: Setting): Workbook {
   const book = new Workbook();
-  if (setting === 'strings') book.setStrings(STRINGS);
+  if (setting === 'strings') book.setStrings(tableOf(STRINGS));
   // A few rows from the limit: the sheet goes past it part of the way through.
   if (setting === 'limit') book.hold(MAX_HELD_CHARS - 120);
   return book;
@@ -40,7 +41,7 @@ function read(xml: Buffer, cuts: readonly number[], setting: Setting, kernel: bo
   }
   reader.end();
   text += handler.take();
-  if (setting !== 'strings') book.setStrings(STRINGS);
+  if (setting !== 'strings') book.setStrings(tableOf(STRINGS));
   text += handler.flushHeld();
   return { text, handedOver: (reader as unknown as { rest?: unknown }).rest !== undefined };
 }
@@ -207,7 +208,7 @@ describe('worksheet kernel against the tokenizer and SheetHandler', () => {
 });
 
 /** The strings, the text spilled past the limit and whether the kernel handed over, reading `xml` cut at `cuts`. */
-function readStrings(xml: Buffer, cuts: readonly number[], limit: boolean, kernel: boolean): { strings: string[]; spill: string; handedOver: boolean } {
+function readStrings(xml: Buffer, cuts: readonly number[], limit: boolean, kernel: boolean): { strings: (string | undefined)[]; spill: string; handedOver: boolean } {
   const book = new Workbook();
   if (limit) book.hold(MAX_HELD_CHARS - 60);
   const handler = new SharedStringsHandler(book);
@@ -221,7 +222,7 @@ function readStrings(xml: Buffer, cuts: readonly number[], limit: boolean, kerne
   }
   reader.end();
   spill += handler.take();
-  return { strings: handler.strings, spill, handedOver: (reader as unknown as { rest?: unknown }).rest !== undefined };
+  return { strings: listOf(handler.strings), spill, handedOver: (reader as unknown as { rest?: unknown }).rest !== undefined };
 }
 
 const TEXTS = ['quarterly 4111 1111', 'caf\u00e9 \u65e5\u672c \ud83d\ude00', 'a &amp; b &lt;c&gt; &quot;d&quot; &apos;e&apos;', ' ', ''];
