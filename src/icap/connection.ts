@@ -113,6 +113,9 @@ export class IcapConnection {
   private waitCode: ErrorCode = 'ICAP_READ_TIMEOUT';
   private waitMoment = '';
   private readonly closeListeners: Array<() => void> = [];
+  /** writes the socket has not yet confirmed, in order (the socket calls back in write order) */
+  private readonly writes: Array<{ resolve(): void; reject(err: ProxyError): void; ok: boolean }> = [];
+  private readonly onWritten = (err?: Error | null): void => this.written(err);
   /** transactions completed on this connection */
   transactions = 0;
 
@@ -135,6 +138,9 @@ export class IcapConnection {
     socket.on('close', () => {
       this.closedFlag = true;
       this.clearTimer();
+      for (const pending of this.writes.splice(0)) {
+        pending.reject(this.failure ?? new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${target.label} closed while sending`, { details: { server: target.label } }));
+      }
       if (this.sink) this.fail(new ProxyError('ICAP_READ_FAILED', `ICAP connection to ${target.label} closed`, { details: { server: target.label } }));
       for (const fn of this.closeListeners.splice(0)) fn();
     });
@@ -173,32 +179,26 @@ export class IcapConnection {
     if (this.closed) return Promise.reject(new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${this.target.label} is closed`, { details: { server: this.target.label } }));
     if (chunks.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      let ok = true;
-      let settled = false;
-      const closedWhileSending = () =>
-        this.failure ?? new ProxyError('ICAP_WRITE_FAILED', `ICAP connection to ${this.target.label} closed while sending`, { details: { server: this.target.label } });
-      const onClose = () => {
-        if (settled) return;
-        settled = true;
-        reject(closedWhileSending());
-      };
-      const written = (err?: Error | null) => {
-        this.socket.off('close', onClose);
-        if (settled) return;
-        settled = true;
-        if (err) {
-          const code = socketErrorCode(err as NodeJS.ErrnoException, 'write');
-          return reject(this.failure ?? new ProxyError(code, `ICAP write to ${this.target.label} failed: ${err.message}`, { cause: err, details: { server: this.target.label } }));
-        }
-        // The server had stopped reading: its progress counts against the idle timer.
-        if (!ok) this.touch();
-        resolve();
-      };
-      this.socket.on('close', onClose);
+      const pending = { resolve, reject, ok: true };
+      this.writes.push(pending);
       this.socket.cork();
-      chunks.forEach((c, i) => (ok = this.socket.write(c, i === chunks.length - 1 ? written : undefined) && ok));
+      for (let i = 0; i < chunks.length; i++) pending.ok = this.socket.write(chunks[i]!, i === chunks.length - 1 ? this.onWritten : undefined) && pending.ok;
       this.socket.uncork();
     });
+  }
+
+  /** The socket's callback for the last chunk of the oldest write not yet confirmed. */
+  private written(err?: Error | null): void {
+    const pending = this.writes.shift();
+    if (!pending) return; // already failed by the socket's close
+    if (err) {
+      const code = socketErrorCode(err as NodeJS.ErrnoException, 'write');
+      pending.reject(this.failure ?? new ProxyError(code, `ICAP write to ${this.target.label} failed: ${err.message}`, { cause: err, details: { server: this.target.label } }));
+      return;
+    }
+    // The server had stopped reading: its progress counts against the idle timer.
+    if (!pending.ok) this.touch();
+    pending.resolve();
   }
 
   /** Arm the idle timer for what we wait on (preview answer, response bytes); reset by progress. */

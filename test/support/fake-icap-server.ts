@@ -106,6 +106,8 @@ export async function startFakeIcapServer(options: FakeIcapOptions = {}): Promis
     const decoder = new IcapRequestDecoder();
     let current: FakeRequest | null = null;
     let chain = Promise.resolve();
+    /** a reset is under way: what the client still sends is not read */
+    let resetting = false;
 
     const perform = async (action: Action): Promise<boolean> => {
       if ('hang' in action) return false;
@@ -126,6 +128,7 @@ export async function startFakeIcapServer(options: FakeIcapOptions = {}): Promis
       if (action.delayMs) await new Promise((r) => setTimeout(r, action.delayMs));
       if (socket.destroyed) return false;
       if ('reset' in action) {
+        resetting = true;
         if (action.after) socket.write(action.after);
         setTimeout(() => socket.resetAndDestroy(), 5);
         return false;
@@ -181,6 +184,7 @@ export async function startFakeIcapServer(options: FakeIcapOptions = {}): Promis
     };
 
     socket.on('data', (chunk) => {
+      if (resetting) return;
       try {
         handle(decoder.push(chunk));
       } catch {

@@ -10,6 +10,7 @@ import { ICAP_ISTAG_CHANNEL, ICAP_TRANSACTION_CHANNEL, IcapService, type IcapSer
 import { freePort } from '../../support/peers/common.js';
 import { answers, startFakeIcapServer, type FakeIcapOptions, type FakeIcapServer } from '../../support/fake-icap-server.js';
 import { proxyErrorOf } from '../../support/proxy-error.js';
+import { encodeContinue } from '../../../src/icap/codec/index.js';
 
 const POST: HttpHead = { kind: 'request', method: 'POST', target: 'http://example.test/upload.bin', version: '1.1', headers: [['Host', 'example.test']] };
 const RES: HttpHead = { kind: 'response', status: 200, reason: 'OK', version: '1.1', headers: [['Content-Type', 'text/plain']] };
@@ -272,6 +273,18 @@ describe('IcapService failures', () => {
     expect((await proxyErrorOf(icap.send(reqmod(null, { body: [data], bodyBytes: data.length })))).code).toBe('ICAP_READ_TIMEOUT');
     const reset = await setup({ onRequest: () => ({ reset: true, after: whole.subarray(0, whole.length - 9000) }) });
     expect((await proxyErrorOf(reset.icap.send(reqmod(null, { body: [data], bodyBytes: data.length })))).code).toBe('ICAP_READ_FAILED');
+  });
+
+  it('a server that resets while the rest of a large body is being written fails the transaction, and the next one goes through', async () => {
+    let resets = 1;
+    const { server, icap } = await setup({ onPreview: () => (resets-- > 0 ? { reset: true, after: encodeContinue() } : { continue: true }), onRequest: () => ({ send: answers.noContent() }) });
+    const big = Buffer.alloc(8 * 1024 * 1024, 'w');
+    const err = await proxyErrorOf(icap.send(reqmod(null, { body: [big], bodyBytes: big.length })));
+    expect(['ICAP_WRITE_FAILED', 'ICAP_READ_FAILED']).toContain(err.code);
+    expect(err.details?.['server']).toBe(`127.0.0.1:${server.port}`);
+    const result = await icap.send(reqmod(null, { body: [big], bodyBytes: big.length }));
+    expect(result.kind).toBe('unmodified');
+    expect(server.connections).toBe(2);
   });
 
   it('reports a closed port as ICAP_CONNECT_FAILED, and an abort as ICAP_ABORTED', async () => {
