@@ -4,23 +4,34 @@
 import type { Workbook } from './spreadsheet-cells.js';
 import type { XmlScanHandler } from './xml-tokenizer.js';
 
+/** A character past Latin-1: V8 answers this at once for a one-byte string, which cannot hold one. */
+const PAST_LATIN1 = /[^\u0000-\u00ff]/;
+/** One-byte text of the kernel's calls is joined up to this many characters: past 128 KiB, a string is allocated in large-object space. */
+const JOINED_CHARS = 256 * 1024;
+
 /**
  * A workbook's shared strings by index. Those the kernel reads (spreadsheet-scan.ts) are kept as
- * their UTF-8 bytes until the table is complete, then decoded into one string, each string an
- * [start, end) of it, sliced when a cell uses it. The table lives while the workbook's sheets are
- * read: kept as a slice per string of the kernel's 64 KiB calls (63,000 slices of 100 strings in
- * the bench's workbook), it sat in the young generation and every scavenge copied it; one string
- * past 128 KiB is allocated in large-object space, which scavenges do not copy. The tokenizer's
- * strings come after the kernel's (it reads the rest of the part) and are kept as they come.
+ * their UTF-8 bytes until the table is complete, then decoded, the one-byte text of consecutive
+ * calls joined into strings of JOINED_CHARS or more, and each string is a slice of its text made
+ * when a cell uses it. The table lives while the workbook's sheets are read: kept as a slice per
+ * string of the kernel's 64 KiB calls (63,000 slices of 100 strings in the bench's workbook), it
+ * sat in the young generation and every scavenge copied it; a string past 128 KiB is allocated in
+ * large-object space, which scavenges do not copy. A call's text with a character past Latin-1 is
+ * a two-byte string, and so is any text it is joined to, and every line a string of it is filled
+ * into: it stays a text of its own. The tokenizer's strings come after the kernel's (it reads the
+ * rest of the part) and are kept as they come.
  */
 export class SharedStrings {
-  /** The kernel's strings: their bytes, until the table is complete. */
-  private pieces: Buffer[] = [];
-  /** The kernel's strings: start and end of each in the decoded text (UTF-16 units). */
+  /** The kernel's calls: their bytes and how many strings and characters each holds, until the table is complete. */
+  private calls: { utf8: Buffer; count: number; chars: number }[] = [];
+  /** The kernel's strings: start and end of each in the decoded calls (UTF-16 units). */
   private bounds = new Int32Array(1024);
   private read = 0;
   private chars = 0;
-  private text: string | undefined;
+  /** Once complete: the texts, where each starts in the decoded calls, and the text of each of the kernel's strings. */
+  private texts: string[] | undefined;
+  private starts: number[] = [];
+  private textOf: Int32Array | undefined;
   /** The tokenizer's strings, after the kernel's. */
   private readonly rest: string[] = [];
 
@@ -28,9 +39,9 @@ export class SharedStrings {
     return this.read + this.rest.length;
   }
 
-  /** Strings read by the kernel: `records` the start and end of each (UTF-16 units) in `utf8` decoded; `utf8` is copied. */
-  addRead(utf8: Buffer, records: Int32Array, count: number, decodedChars: number): void {
-    if (this.rest.length > 0 || this.text !== undefined) {
+  /** Strings read by the kernel: `records` the start and end of each (UTF-16 units) in `utf8` decoded, `chars` long; `utf8` is copied. */
+  addRead(utf8: Buffer, records: Int32Array, count: number, chars: number): void {
+    if (this.rest.length > 0 || this.texts !== undefined) {
       const text = utf8.toString('utf8');
       for (let r = 0; r < 2 * count; r += 2) this.add(text.slice(records[r], records[r + 1]));
       return;
@@ -43,8 +54,8 @@ export class SharedStrings {
     const base = this.chars;
     for (let r = 0; r < 2 * count; r++) this.bounds[2 * this.read + r] = base + (records[r] as number);
     this.read += count;
-    this.chars += decodedChars;
-    this.pieces.push(Buffer.from(utf8));
+    this.chars += chars;
+    this.calls.push({ utf8: Buffer.from(utf8), count, chars });
   }
 
   add(string: string): void {
@@ -56,13 +67,45 @@ export class SharedStrings {
     if (index < 0) return undefined;
     if (index >= this.read) return this.rest[index - this.read];
     this.complete();
-    return (this.text as string).slice(this.bounds[2 * index], this.bounds[2 * index + 1]);
+    const text = (this.textOf as Int32Array)[index] as number;
+    const start = this.starts[text] as number;
+    return (this.texts as string[])[text]?.slice((this.bounds[2 * index] as number) - start, (this.bounds[2 * index + 1] as number) - start);
   }
 
   private complete(): void {
-    if (this.text !== undefined || this.read === 0) return;
-    this.text = Buffer.concat(this.pieces).toString('utf8');
-    this.pieces = [];
+    if (this.texts !== undefined || this.read === 0) return;
+    const texts: string[] = [];
+    const textOf = new Int32Array(this.read);
+    let joined: string[] = [];
+    let joinedChars = 0;
+    let at = 0;
+    let string = 0;
+    const close = () => {
+      if (joined.length === 0) return;
+      texts.push(joined.join(''));
+      joined = [];
+      joinedChars = 0;
+    };
+    for (const { utf8, count, chars } of this.calls) {
+      const text = utf8.toString('utf8');
+      if (PAST_LATIN1.test(text)) {
+        close();
+        this.starts.push(at);
+        texts.push(text);
+      } else {
+        if (joined.length === 0) this.starts.push(at);
+        joined.push(text);
+        joinedChars += chars;
+      }
+      textOf.fill(this.starts.length - 1, string, string + count);
+      string += count;
+      at += chars;
+      if (joinedChars >= JOINED_CHARS) close();
+    }
+    close();
+    this.texts = texts;
+    this.textOf = textOf;
+    this.calls = [];
   }
 }
 

@@ -37,6 +37,18 @@ describe('SharedStrings', () => {
     expect(table.get(-1)).toBeUndefined();
   });
 
+  it('one-byte calls joined past 256 Ki characters, a call with a character past Latin-1 on its own, in order', () => {
+    const table = new SharedStrings();
+    const want: string[] = [];
+    for (let k = 0; k < 12; k++) {
+      const strings = Array.from({ length: 900 }, (_, i) => `${k === 5 && i === 3 ? '\u65e5' : k === 8 ? '\u00e9' : ''}row ${k}.${i} ${'x'.repeat(i % 200)}`);
+      const { utf8, records, chars } = call(strings);
+      table.addRead(utf8, records, strings.length, chars);
+      want.push(...strings);
+    }
+    expect(listOf(table)).toEqual(want);
+  });
+
   it('kernel strings after tokenizer strings keep their order (decoded as they come)', () => {
     const table = new SharedStrings();
     table.add('first');
