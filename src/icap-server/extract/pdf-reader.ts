@@ -17,6 +17,7 @@ import type { TextSink } from '../decode/text-decoders.js';
 import { filterChain, inflateAtOnce, streamFilters } from './pdf-filters.js';
 import { ContentText } from './pdf-fonts.js';
 import { PdfGaps } from './pdf-gaps.js';
+import { header, objectHeader } from './pdf-syntax.js';
 import { objectStrings } from './pdf-strings.js';
 import { xmlText } from './xml-text.js';
 
@@ -33,11 +34,12 @@ const WAIT_STREAM_BYTES = 256 * 1024;
 /** Content streams are inflated into scratch memory of the reader (up to this much of their output). */
 const SCRATCH_BYTES = 256 * 1024;
 /** The buffered bytes first read as a string for the next object's header (grown when it is longer). */
-const VIEW_CHARS = 4096;
+const VIEW_CHARS = 1024;
 /** White space (§7.2.2) before `endstream`: an end of line, and a few more bytes some writers add. */
 const WHITE_SPACE = [0x20, 0x0a, 0x0d, 0x09, 0x0c, 0x00];
 const MAX_EOL_BYTES = 64;
-const OBJECT = /(\d{1,10})\s+(\d{1,5})\s+obj(?![A-Za-z])/g;
+/** `stream`, an end of line and a byte after it: what a view must hold after a stream's keyword. */
+const STREAM_LINE = 9;
 const ENCRYPT = /\/Encrypt\s*(?:\d+\s+\d+\s+R|<<)|\/Filter\s*\/Standard\b[\s\S]{0,200}\/[OU]\s*[(<]/;
 const FONT_PROGRAM = /\/Subtype\s*\/(?:Image|Type1C|CIDFontType0C|OpenType)\b|\/Length[123]\b|\/(?:ShadingType|PatternType|FunctionType)\b/;
 
@@ -210,25 +212,25 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
    * needed; 'more' when `s` is not `whole` (a view of the buffered bytes) and cannot tell.
    */
   const scanObject = (s: string, from: number, whole: boolean): number | 'more' => {
-    OBJECT.lastIndex = from;
-    const m = OBJECT.exec(s);
-    // A view of the buffered bytes answers only for an object that ends inside it; otherwise all of them are asked.
-    if (!whole && (m === null || s.indexOf('endobj', m.index + m[0].length) < 0)) return 'more';
-    if (!m) {
+    const at = objectHeader(s, from);
+    const bodyStart = header.end;
+    const endobj = at < 0 ? -1 : s.indexOf('endobj', bodyStart);
+    const streamAt = at < 0 ? -1 : s.indexOf('stream', bodyStart);
+    const isStream = streamAt >= 0 && (endobj < 0 || streamAt < endobj) && s.slice(bodyStart, streamAt).includes('>>');
+    // A view of the buffered bytes answers only for an object that ends inside it, or a stream
+    // whose keyword's line it holds; otherwise all of them are asked.
+    if (!whole && (at < 0 || (endobj < 0 && !(isStream && streamAt + STREAM_LINE < s.length)))) return 'more';
+    if (at < 0) {
       // The last bytes wait: they may begin the next object's `N G obj`.
       const keep = Math.max(from, s.length - 32);
       checkEncrypt(s.slice(from));
       gaps.write(s.slice(from, keep), false);
       return -keep;
     }
-    checkEncrypt(s.slice(from, m.index));
-    gaps.write(s.slice(from, m.index), true);
-    const bodyStart = m.index + m[0].length;
-    const endobj = s.indexOf('endobj', bodyStart);
-    const streamAt = s.indexOf('stream', bodyStart);
-    const isStream = streamAt >= 0 && (endobj < 0 || streamAt < endobj) && s.slice(bodyStart, streamAt).includes('>>');
-    if (!isStream && endobj < 0) return -(s.length - m.index > MAX_OBJECT_BYTES ? bodyStart : m.index);
-    const object = Number(m[1]);
+    checkEncrypt(s.slice(from, at));
+    gaps.write(s.slice(from, at), true);
+    if (!isStream && endobj < 0) return -(s.length - at > MAX_OBJECT_BYTES ? bodyStart : at);
+    const object = header.number;
     if (!isStream) {
       const body = s.slice(bodyStart, Math.min(endobj, bodyStart + MAX_DICT_CHARS));
       checkEncrypt(body);
@@ -238,7 +240,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     }
     // The keyword is followed by CRLF or LF (§7.3.8.1); a lone CR is tolerated.
     let dataStart = streamAt + 6;
-    if (dataStart + 1 >= s.length) return -m.index;
+    if (dataStart + 1 >= s.length) return -at;
     if (s[dataStart] === '\r') dataStart++;
     if (s[dataStart] === '\n') dataStart++;
     const dict = s.slice(bodyStart, Math.min(streamAt, bodyStart + MAX_DICT_CHARS));

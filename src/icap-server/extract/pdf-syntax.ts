@@ -97,3 +97,43 @@ function literalPart(s: string, from: number, depth: number): { value: string; e
   }
   return { value, end: i, depth };
 }
+
+/** White space as JavaScript's `\s` has it in latin1 text: \t \n \v \f \r, space and no-break space. */
+const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** The last header objectHeader found: where its `obj` ends, and its object number. */
+export const header = { end: 0, number: 0 };
+
+/**
+ * Where the first indirect object's header `N G obj` (§7.3.10) of latin1 text `s` at or after
+ * `from` starts, as /(\d{1,10})\s+(\d{1,5})\s+obj(?![A-Za-z])/g from lastIndex `from` finds it;
+ * -1 when there is none. Read back from each `obj`: the expression, which has no word to look
+ * for first, was a thirtieth of a PDF scan, about a microsecond for each of the file's objects.
+ */
+export function objectHeader(s: string, from: number): number {
+  for (let q = s.indexOf('obj', from); q >= 0; q = s.indexOf('obj', q + 1)) {
+    const next = s.charCodeAt(q + 3) | 0x20;
+    if (next >= 0x61 && next <= 0x7a) continue;
+    let k = q;
+    while (k > from && isSpace(s.charCodeAt(k - 1))) k--;
+    if (k === q) continue;
+    const generationEnd = k;
+    while (k > from && isDigit(s.charCodeAt(k - 1)) && generationEnd - k <= 5) k--;
+    // Six digits or more: the expression's generation would start after a digit, not a space.
+    if (k === generationEnd || generationEnd - k > 5) continue;
+    const spaceEnd = k;
+    while (k > from && isSpace(s.charCodeAt(k - 1))) k--;
+    if (k === spaceEnd) continue;
+    const numberEnd = k;
+    // Of a longer number, the last ten digits (where the expression's leftmost match starts).
+    while (k > from && isDigit(s.charCodeAt(k - 1)) && numberEnd - k < 10) k--;
+    if (k === numberEnd) continue;
+    let number = 0;
+    for (let i = k; i < numberEnd; i++) number = number * 10 + s.charCodeAt(i) - 0x30;
+    header.end = q + 3;
+    header.number = number;
+    return k;
+  }
+  return -1;
+}
