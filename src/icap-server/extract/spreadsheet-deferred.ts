@@ -7,8 +7,14 @@
 
 /** Slabs are this big (or as big as one lent room); a room that no longer fits starts the next. */
 const SLAB_BYTES = 1024 * 1024;
-/** What the sheet's reader is handed at a time: a kernel call reads up to 1 MiB and keeps its memory that big. */
-export const REPLAY_BYTES = 256 * 1024;
+/**
+ * What the sheet's reader is handed at a time. The text of a piece is one write to the scanner,
+ * which flattens it into one string: past 128 KiB, V8 allocates that in large-object space, on
+ * fresh pages each time (256 KiB of the bench's sheet made 150k characters: 2,800 page faults a
+ * scan). A cell's markup (`<c r="B3" s="1" t="s"><v>7</v></c>`) takes more bytes than the text
+ * it stands for, short of shared strings longer than it.
+ */
+export const REPLAY_BYTES = 128 * 1024;
 
 export class DeferredBytes {
   /** Bytes kept so far. */
