@@ -176,7 +176,8 @@ export class IcapService {
   async options(): Promise<IcapOptions> {
     this.startMonitoring();
     let last: ProxyError | undefined;
-    for (const server of this.servers.filter((s) => s.up)) {
+    for (const server of this.servers) {
+      if (!server.up) continue;
       try {
         return await server.getOptions();
       } catch (err) {
