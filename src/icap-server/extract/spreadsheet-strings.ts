@@ -10,28 +10,27 @@ const PAST_LATIN1 = /[^\u0000-\u00ff]/;
 const JOINED_CHARS = 256 * 1024;
 
 /**
- * A workbook's shared strings by index. Those the kernel reads (spreadsheet-scan.ts) are kept as
- * their UTF-8 bytes until the table is complete, then decoded, the one-byte text of consecutive
- * calls joined into strings of JOINED_CHARS or more, and each string is a slice of its text made
- * when a cell uses it. The table lives while the workbook's sheets are read: kept as a slice per
- * string of the kernel's 64 KiB calls (63,000 slices of 100 strings in the bench's workbook), it
- * sat in the young generation and every scavenge copied it; a string past 128 KiB is allocated in
- * large-object space, which scavenges do not copy. A call's text with a character past Latin-1 is
- * a two-byte string, and so is any text it is joined to, and every line a string of it is filled
- * into: it stays a text of its own. The tokenizer's strings come after the kernel's (it reads the
- * rest of the part) and are kept as they come.
+ * A workbook's shared strings by index. The text of the kernel's calls (spreadsheet-scan.ts) is
+ * kept, one-byte texts of consecutive calls joined into strings of JOINED_CHARS or more, and a
+ * string is a slice of its text made when a cell uses it. The table lives while the workbook's
+ * sheets are read: kept as a slice per string of the kernel's 64 KiB calls (63,000 slices of 100
+ * strings in the bench's workbook), it sat in the young generation and every scavenge copied it;
+ * a string past 128 KiB is allocated in large-object space, which scavenges do not copy. A call's
+ * text with a character past Latin-1 is a two-byte string, and so is any text it is joined to,
+ * and every line a string of it is filled into: it stays a text of its own. The tokenizer's
+ * strings come after the kernel's (it reads the rest of the part) and are kept as they come.
  */
 export class SharedStrings {
-  /** The kernel's calls: their bytes and how many strings and characters each holds, until the table is complete. */
-  private calls: { utf8: Buffer; count: number; chars: number }[] = [];
-  /** The kernel's strings: start and end of each in the decoded calls (UTF-16 units). */
-  private bounds = new Int32Array(1024);
+  /** The kernel's strings: start and end of each in the text of all its calls (UTF-16 units), and the index of its text. */
+  private bounds = new Int32Array(3 * 1024);
   private read = 0;
   private chars = 0;
-  /** Once complete: the texts, where each starts in the decoded calls, and the text of each of the kernel's strings. */
-  private texts: string[] | undefined;
-  private starts: number[] = [];
-  private textOf: Int32Array | undefined;
+  /** The texts, and where each starts in the text of all the kernel's calls. */
+  private readonly texts: string[] = [];
+  private readonly starts: number[] = [];
+  /** One-byte texts of the calls since the last text was joined: the last text, once joined. */
+  private joining: string[] = [];
+  private joiningChars = 0;
   /** The tokenizer's strings, after the kernel's. */
   private readonly rest: string[] = [];
 
@@ -39,73 +38,62 @@ export class SharedStrings {
     return this.read + this.rest.length;
   }
 
-  /** Strings read by the kernel: `records` the start and end of each (UTF-16 units) in `utf8` decoded, `chars` long; `utf8` is copied. */
+  /** Strings read by the kernel: `records` the start and end of each (UTF-16 units) in `utf8` decoded, `chars` long. */
   addRead(utf8: Buffer, records: Int32Array, count: number, chars: number): void {
-    if (this.rest.length > 0 || this.texts !== undefined) {
-      const text = utf8.toString('utf8');
+    const text = utf8.toString('utf8');
+    if (this.rest.length > 0) {
       for (let r = 0; r < 2 * count; r += 2) this.add(text.slice(records[r], records[r + 1]));
       return;
     }
-    if (2 * (this.read + count) > this.bounds.length) {
-      const bounds = new Int32Array(Math.max(2 * this.bounds.length, 2 * (this.read + count)));
-      bounds.set(this.bounds.subarray(0, 2 * this.read));
+    if (3 * (this.read + count) > this.bounds.length) {
+      const bounds = new Int32Array(Math.max(2 * this.bounds.length, 3 * (this.read + count)));
+      bounds.set(this.bounds.subarray(0, 3 * this.read));
       this.bounds = bounds;
     }
+    if (PAST_LATIN1.test(text)) {
+      this.join();
+      this.starts.push(this.chars);
+      this.texts.push(text);
+    } else {
+      if (this.joining.length === 0) {
+        this.starts.push(this.chars);
+        this.texts.push('');
+      }
+      this.joining.push(text);
+      this.joiningChars += chars;
+    }
+    const index = this.texts.length - 1;
     const base = this.chars;
-    for (let r = 0; r < 2 * count; r++) this.bounds[2 * this.read + r] = base + (records[r] as number);
+    for (let r = 0; r < count; r++) {
+      const at = 3 * (this.read + r);
+      this.bounds[at] = base + (records[2 * r] as number);
+      this.bounds[at + 1] = base + (records[2 * r + 1] as number);
+      this.bounds[at + 2] = index;
+    }
     this.read += count;
     this.chars += chars;
-    this.calls.push({ utf8: Buffer.from(utf8), count, chars });
+    if (this.joiningChars >= JOINED_CHARS) this.join();
   }
 
   add(string: string): void {
-    this.complete();
+    this.join();
     this.rest.push(string);
   }
 
   get(index: number): string | undefined {
     if (index < 0) return undefined;
     if (index >= this.read) return this.rest[index - this.read];
-    this.complete();
-    const text = (this.textOf as Int32Array)[index] as number;
+    this.join();
+    const text = this.bounds[3 * index + 2] as number;
     const start = this.starts[text] as number;
-    return (this.texts as string[])[text]?.slice((this.bounds[2 * index] as number) - start, (this.bounds[2 * index + 1] as number) - start);
+    return (this.texts[text] as string).slice((this.bounds[3 * index] as number) - start, (this.bounds[3 * index + 1] as number) - start);
   }
 
-  private complete(): void {
-    if (this.texts !== undefined || this.read === 0) return;
-    const texts: string[] = [];
-    const textOf = new Int32Array(this.read);
-    let joined: string[] = [];
-    let joinedChars = 0;
-    let at = 0;
-    let string = 0;
-    const close = () => {
-      if (joined.length === 0) return;
-      texts.push(joined.join(''));
-      joined = [];
-      joinedChars = 0;
-    };
-    for (const { utf8, count, chars } of this.calls) {
-      const text = utf8.toString('utf8');
-      if (PAST_LATIN1.test(text)) {
-        close();
-        this.starts.push(at);
-        texts.push(text);
-      } else {
-        if (joined.length === 0) this.starts.push(at);
-        joined.push(text);
-        joinedChars += chars;
-      }
-      textOf.fill(this.starts.length - 1, string, string + count);
-      string += count;
-      at += chars;
-      if (joinedChars >= JOINED_CHARS) close();
-    }
-    close();
-    this.texts = texts;
-    this.textOf = textOf;
-    this.calls = [];
+  private join(): void {
+    if (this.joining.length === 0) return;
+    this.texts[this.texts.length - 1] = this.joining.join('');
+    this.joining = [];
+    this.joiningChars = 0;
   }
 }
 

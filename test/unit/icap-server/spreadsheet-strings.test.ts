@@ -1,4 +1,4 @@
-// SharedStrings: the kernel's strings kept as bytes and decoded once, the tokenizer's after them.
+// SharedStrings: the kernel's strings in texts of its calls (one-byte ones joined), the tokenizer's after them.
 import { describe, expect, it } from 'vitest';
 import { SharedStrings } from '../../../src/icap-server/extract/spreadsheet-strings.js';
 import { listOf } from './shared-strings-list.js';
@@ -23,7 +23,7 @@ describe('SharedStrings', () => {
       const strings = [`caf\u00e9 ${k}`, '', `\ud83d\ude00 4111 ${k}`];
       const { utf8, records, chars } = call(strings);
       table.addRead(utf8, records, strings.length, chars);
-      // The bytes are copied: the kernel's memory is written again by its next call.
+      // The kernel's memory is written again by its next call: nothing of it is kept.
       utf8.fill(0x41);
       want.push(...strings);
     }
@@ -57,7 +57,7 @@ describe('SharedStrings', () => {
     expect(listOf(table)).toEqual(['first', 'second', 'th\u00efrd']);
   });
 
-  it('an empty table, and one of kernel strings read before it is complete', () => {
+  it('an empty table, and strings asked for between two of the kernel\'s calls', () => {
     expect(listOf(new SharedStrings())).toEqual([]);
     expect(new SharedStrings().get(-1)).toBeUndefined();
     const table = new SharedStrings();
