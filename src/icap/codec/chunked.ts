@@ -69,6 +69,15 @@ export class ChunkedDecoder {
         if (this.remaining === 0) this.state = 'data-end';
         continue;
       }
+      // The lines almost every chunk has, read from the bytes when they are whole in this input:
+      // a bare hex size and CRLF, and the CRLF after the data. Anything else takes the general path.
+      if (this.line.length === 0) {
+        const next = this.state === 'size' ? this.bareSizeLine(input, i) : this.state === 'data-end' ? this.dataEnd(input, i) : i;
+        if (next > i) {
+          i = next;
+          continue;
+        }
+      }
       // Line-oriented states: collect up to LF, bounded.
       const lf = input.indexOf(0x0a, i);
       const stop = lf < 0 ? input.length : lf;
@@ -90,6 +99,34 @@ export class ChunkedDecoder {
       if (result) return { consumed: i - start, data, end: result };
     }
     return { consumed: i - start, data };
+  }
+
+  /** After a chunk-size line of hex digits and CRLF alone at `i`; `i` when it is not one (or not whole here). */
+  private bareSizeLine(input: Uint8Array, i: number): number {
+    let size = 0;
+    let j = i;
+    for (; j < input.length && j - i < 12; j++) {
+      const c = input[j]!;
+      const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (digit < 0) break;
+      size = size * 16 + digit;
+    }
+    if (j === i || j + 1 >= input.length || input[j] !== 0x0d || input[j + 1] !== 0x0a) return i;
+    if (size === 0) {
+      this.ieof = false;
+      this.state = 'trailer';
+    } else {
+      this.remaining = size;
+      this.state = 'data';
+    }
+    return j + 2;
+  }
+
+  /** After the CRLF that ends a chunk's data at `i`; `i` when it is not there whole. */
+  private dataEnd(input: Uint8Array, i: number): number {
+    if (i + 1 >= input.length || input[i] !== 0x0d || input[i + 1] !== 0x0a) return i;
+    this.state = 'size';
+    return i + 2;
   }
 
   private onLine(line: string): ChunkedStep['end'] | undefined {
