@@ -99,10 +99,13 @@ export async function startCicap(options: CicapOptions = {}): Promise<Cicap> {
   try {
     await waitForPort(port, 20_000);
   } catch (err) {
+    const stale = lockFilesOf(daemon.child.pid);
     await daemon.stop();
     await clamd?.stop();
+    removeLockFiles(stale);
     throw new Error(`c-icap did not start: ${daemon.output()}`, { cause: err });
   }
+  const locks = lockFilesOf(daemon.child.pid);
   return {
     port,
     host: '127.0.0.1',
@@ -119,7 +122,35 @@ export async function startCicap(options: CicapOptions = {}): Promise<Cicap> {
     async stop() {
       await daemon.stop();
       await clamd?.stop();
+      removeLockFiles(locks);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * c-icap 0.5 makes its lock files in /tmp whatever its configuration says (icap_lock_accept.*,
+ * icap_lock_children-queue.*) and removes them only when it shuts down in time; one the stop had
+ * to kill leaves them behind. They are read from its open descriptors once it listens, and go with it.
+ */
+function lockFilesOf(pid: number | undefined): string[] {
+  if (pid === undefined) return [];
+  try {
+    return fs
+      .readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })
+      .filter((target) => /^\/tmp\/icap_lock_[\w-]+\.\w+$/.test(target));
+  } catch {
+    return [];
+  }
+}
+
+function removeLockFiles(files: readonly string[]): void {
+  for (const file of files) fs.rmSync(file, { force: true });
 }
