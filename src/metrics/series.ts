@@ -28,48 +28,66 @@ function keyOf(map: Record<string, { labels: object }>, labels: object): string 
   return undefined;
 }
 
-export class CounterSeries {
-  readonly #metric: Counter<string>;
-  readonly #labels: LabelValues<string>;
+/** A series' entry in prom-client's table, found once prom-client itself has made it. */
+abstract class Series<E extends { labels: object }> {
+  readonly #stored: Stored<E>;
+  protected readonly labels: LabelValues<string>;
   #key: string | undefined;
-  #entry: CounterEntry | undefined;
+  #entry: E | undefined;
 
-  constructor(metric: Counter<string>, labels: LabelValues<string>) {
-    this.#metric = metric;
-    this.#labels = labels;
+  constructor(metric: Counter<string> | Histogram<string>, labels: LabelValues<string>) {
+    this.#stored = metric as unknown as Stored<E>;
+    this.labels = labels;
   }
 
-  inc(value = 1): void {
-    const map = (this.#metric as unknown as Stored<CounterEntry>).hashMap;
+  /** The entry, while the metric's table still holds it (reset() and remove() replace it). */
+  protected entry(): E | undefined {
     const entry = this.#entry;
-    if (entry !== undefined && map[this.#key!] === entry && Number.isFinite(value) && value >= 0) {
-      entry.value += value;
-      return;
-    }
-    this.#metric.inc(this.#labels, value);
-    this.#key = keyOf(map, this.#labels);
+    return entry !== undefined && this.#stored.hashMap[this.#key!] === entry ? entry : undefined;
+  }
+
+  /** After prom-client took an update itself: its entry for these labels, for the next ones. */
+  protected found(): void {
+    const map = this.#stored.hashMap;
+    this.#key = keyOf(map, this.labels);
     this.#entry = this.#key === undefined ? undefined : map[this.#key];
   }
 }
 
-export class HistogramSeries {
+export class CounterSeries extends Series<CounterEntry> {
+  readonly #metric: Counter<string>;
+
+  constructor(metric: Counter<string>, labels: LabelValues<string>) {
+    super(metric, labels);
+    this.#metric = metric;
+  }
+
+  inc(value = 1): void {
+    const entry = this.entry();
+    if (entry !== undefined && Number.isFinite(value) && value >= 0) {
+      entry.value += value;
+      return;
+    }
+    this.#metric.inc(this.labels, value);
+    this.found();
+  }
+}
+
+export class HistogramSeries extends Series<HistogramEntry> {
   readonly #metric: Histogram<string>;
-  readonly #labels: LabelValues<string>;
-  #key: string | undefined;
-  #entry: HistogramEntry | undefined;
+  readonly #bounds: readonly number[];
 
   constructor(metric: Histogram<string>, labels: LabelValues<string>) {
+    super(metric, labels);
     this.#metric = metric;
-    this.#labels = labels;
+    this.#bounds = (metric as unknown as Stored<HistogramEntry>).upperBounds!;
   }
 
   observe(value: number): void {
-    const stored = this.#metric as unknown as Stored<HistogramEntry>;
-    const map = stored.hashMap;
-    const entry = this.#entry;
-    if (entry !== undefined && map[this.#key!] === entry && Number.isFinite(value)) {
+    const entry = this.entry();
+    if (entry !== undefined && Number.isFinite(value)) {
       // as prom-client's observe(): the first bound at or above the value; above them all, +Inf only
-      const bounds = stored.upperBounds!;
+      const bounds = this.#bounds;
       for (let i = 0; i < bounds.length; i++) {
         if (value <= bounds[i]!) {
           entry.bucketValues[bounds[i]!]! += 1;
@@ -80,9 +98,8 @@ export class HistogramSeries {
       entry.count += 1;
       return;
     }
-    this.#metric.observe(this.#labels, value);
-    this.#key = keyOf(map, this.#labels);
-    this.#entry = this.#key === undefined ? undefined : map[this.#key];
+    this.#metric.observe(this.labels, value);
+    this.found();
   }
 }
 

@@ -112,14 +112,19 @@ export class ChunkedDecoder {
       size = size * 16 + digit;
     }
     if (j === i || j + 1 >= input.length || input[j] !== 0x0d || input[j + 1] !== 0x0a) return i;
+    this.sizeRead(size, false);
+    return j + 2;
+  }
+
+  /** A chunk of `size` bytes follows, or (0) the last chunk's trailers. */
+  private sizeRead(size: number, ieof: boolean): void {
     if (size === 0) {
-      this.ieof = false;
+      this.ieof = ieof;
       this.state = 'trailer';
     } else {
       this.remaining = size;
       this.state = 'data';
     }
-    return j + 2;
   }
 
   /** After the CRLF that ends a chunk's data at `i`; `i` when it is not there whole. */
@@ -147,14 +152,7 @@ export class ChunkedDecoder {
     const m = SIZE_LINE.exec(line);
     if (!m) throw new IcapParseError('chunk-size', `invalid chunk-size line ${JSON.stringify(line.slice(0, 40))}`);
     const size = parseInt(m[1]!, 16);
-    const ieof = m[2] !== undefined && parseExtensions(m[2]).includes('ieof');
-    if (size === 0) {
-      this.ieof = ieof;
-      this.state = 'trailer';
-    } else {
-      this.remaining = size;
-      this.state = 'data';
-    }
+    this.sizeRead(size, m[2] !== undefined && parseExtensions(m[2]).includes('ieof'));
     return undefined;
   }
 }
