@@ -146,6 +146,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
         maxConnections: service.maxConnections,
         connectTimeoutMs: service.connectTimeoutMs,
         previewTimeoutMs: service.previewTimeoutMs,
+        skipPreviewUpToBytes: service.skipPreviewUpToBytes,
         readIdleTimeoutMs: service.readIdleTimeoutMs,
         queueTimeoutMs: service.queueTimeoutMs,
         idleTimeoutMs: service.idleTimeoutMs,

@@ -89,6 +89,13 @@ const service = z.strictObject({
   maxConnections: z.number().int().min(1).max(10_000).default(32),
   connectTimeoutMs: ms.default(5_000),
   previewTimeoutMs: ms.default(30_000),
+  /**
+   * A body already held whole in memory and no larger than this goes to the server in one write,
+   * without the Preview its OPTIONS offers (RFC 3507 §4.5 leaves the choice to the client): every
+   * byte is here, so a preview would only add the `100 Continue` round trip. Larger bodies, and
+   * bodies that stream to the server as they arrive, are previewed as offered. 0 = always preview.
+   */
+  skipPreviewUpToBytes: bytes.max(1_048_576).default(65_536),
   readIdleTimeoutMs: ms.default(60_000),
   queueTimeoutMs: ms.default(10_000),
   idleTimeoutMs: ms.default(30_000),

@@ -44,6 +44,8 @@ export interface IcapServiceOptions {
   health?: Partial<HealthPolicy>;
   /** body bytes kept per transaction so a failure after sending them can go to another server */
   retryRetainBytes?: number;
+  /** a body given whole in RAM (an array) of at most this many bytes is sent without preview; default 0 */
+  skipPreviewUpToBytes?: number;
 }
 
 export interface IcapRequest {
@@ -279,7 +281,7 @@ export class IcapService {
         original: Array.isArray(request.body) ? request.body : undefined,
         bodyBytes: request.bodyBytes,
         allow204: request.allow204,
-        preview: request.preview,
+        preview: request.preview ?? (Array.isArray(request.body) && request.bodyBytes !== undefined && request.bodyBytes <= (this.config.skipPreviewUpToBytes ?? 0) ? false : undefined),
         headers,
       },
       { previewTimeoutMs: this.config.previewTimeoutMs, readIdleTimeoutMs: this.config.readIdleTimeoutMs },

@@ -73,7 +73,8 @@ describe('metrics after enforcement traffic', () => {
     expect(delta('dlp_proxy_icap_transactions_total', { service: 'av', method: 'RESPMOD', status: '204' })).toBe(1);
     expect(delta('dlp_proxy_icap_transactions_total', { service: 'av', method: 'RESPMOD', status: '200' })).toBe(1);
     expect(delta('dlp_proxy_icap_transaction_duration_seconds_count', dlp)).toBe(2);
-    expect(delta('dlp_proxy_icap_previews_total', dlp)).toBeGreaterThanOrEqual(1);
+    // both uploads were held whole and under skipPreviewUpToBytes: sent without preview
+    expect(delta('dlp_proxy_icap_previews_total', dlp)).toBe(0);
     expect(delta('dlp_proxy_icap_transaction_errors_total')).toBe(0);
 
     // verdicts by source and action; blocks counted

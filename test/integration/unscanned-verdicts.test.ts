@@ -57,11 +57,28 @@ describe('a pass without a completed scan is never cached', () => {
   });
 
   it('a 204 within the preview passes, is logged unscanned, and is asked again next time', async () => {
-    const p = await start({ options: { methods: ['REQMOD'], istag: 'fake-1', preview: 4, allow204: true }, onPreview: () => ({ send: answers.noContent() }), onRequest: blockAll });
+    const p = await start({ options: { methods: ['REQMOD'], istag: 'fake-1', preview: 4, allow204: true }, onPreview: () => ({ send: answers.noContent() }), onRequest: blockAll }, {}, { skipPreviewUpToBytes: 0 });
     const body = 'a body longer than the four-byte preview';
     for (const path of ['/a', '/b']) expect((await proxyRequest(p.port, `${origin.url}${path}`, { method: 'POST', body })).status).toBe(200);
     expect(transactions()).toBe(2);
     await expect.poll(() => p.logs.filter((l) => l.log === 'violation' && l.source === 'unscanned').length).toBe(2);
+  });
+
+  it('by default a small body held whole goes without preview: the server reads all of it, and its 204 is a scan, cached', async () => {
+    const p = await start({ options: { methods: ['REQMOD'], istag: 'fake-1', preview: 4, allow204: true }, onPreview: () => ({ send: answers.noContent() }), onRequest: () => ({ send: answers.noContent() }) });
+    const body = 'a body longer than the four-byte preview';
+    for (const path of ['/a', '/b']) expect((await proxyRequest(p.port, `${origin.url}${path}`, { method: 'POST', body })).status).toBe(200);
+    const sent = icap!.requests.filter((r: FakeRequest) => r.head.method !== 'OPTIONS');
+    expect(sent.map((r) => [r.head.preview, r.body.toString()])).toEqual([[undefined, body]]);
+    await expect.poll(() => p.logs.filter((l) => l.msg === 'exchange').length).toBe(2);
+    expect(p.logs.filter((l) => l.log === 'violation' && l.source === 'unscanned')).toEqual([]);
+  });
+
+  it('a violation in a small body is found by a server that would pass its preview', async () => {
+    const p = await start({ options: { methods: ['REQMOD'], istag: 'fake-1', preview: 4, allow204: true }, onPreview: () => ({ send: answers.noContent() }), onRequest: (r: FakeRequest) => (r.body.includes(CARD) ? blockAll() : { send: answers.noContent() }) });
+    const reply = await proxyRequest(p.port, `${origin.url}/pay`, { method: 'POST', body: `order 77 paid with ${CARD}` });
+    expect(reply.status).toBe(403);
+    expect(origin.seen.some((s) => s.url === '/pay')).toBe(false);
   });
 
   it('a 204 for a body that fit the preview whole (ieof) is a scan, and cached', async () => {

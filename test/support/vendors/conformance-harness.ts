@@ -90,7 +90,10 @@ export async function startVendorHarness(script: VendorScript, caDir: string, sc
       services[`${name}${suffix}`] = {
         urls: [sim.url(`${path}${suffix}`)],
         health: { failureLimit: 0, probeIntervalMs: 0 },
-        ...(variant === 'np' ? { failModes: { serverError: 'open', unscannable: 'open' } } : {}),
+        // every body previewed where the simulator offers it (the bodies are small and held whole,
+        // which skipPreviewUpToBytes would otherwise send without), so each vendor's answers to a
+        // preview and to 100 Continue are exercised; /np/ is the same vendor without preview
+        ...(variant === 'np' ? { failModes: { serverError: 'open', unscannable: 'open' } } : { skipPreviewUpToBytes: 0 }),
         ...(variant === 'mc1' ? { queueTimeoutMs: 100 } : {}),
       };
       policy.push({ name: `${direction}-${variant}`, match: { direction, paths: [`^/${variant}/`] }, scan: `${name}${suffix}`, ...(variant === 'pm' ? { onViolation: 'monitor' } : {}) });

@@ -129,6 +129,45 @@ describe('IcapService transactions', () => {
     expect(server.requests[2]!.head.preview).toBeUndefined();
     expect(server.requests[2]!.body.toString()).toBe('abcdef');
   });
+
+  it('skipPreviewUpToBytes: a body held whole in RAM up to that size goes without preview; a larger one, a stream, or 0 previews as offered', async () => {
+    const { server, icap } = await setup({}, { skipPreviewUpToBytes: 4096 });
+    const ram = (size: number) => ({ body: [Buffer.alloc(size - 1, 'r'), Buffer.from('!')], bodyBytes: size });
+    const small = await icap.send(reqmod(null, ram(4096)));
+    expect(small).toMatchObject({ kind: 'unmodified', status: 204, previewUsed: false, complete: true });
+    expect(server.requests[1]!.head.preview).toBeUndefined();
+    expect(server.requests[1]!.body.length).toBe(4096);
+    expect(server.requests[1]!.head.headers.get('allow')).toBe('204');
+
+    const larger = await icap.send(reqmod(null, ram(4097)));
+    expect(larger).toMatchObject({ previewUsed: true });
+    expect(server.requests[2]!.head.preview).toBe(1024);
+    expect(server.requests[2]!.body.length).toBe(4097);
+    // the same size as a stream: its bytes are not all here yet
+    await icap.send(reqmod('s'.repeat(100), { bodyBytes: 100 }));
+    expect(server.requests[3]!.head.preview).toBe(1024);
+    // an explicit preview from the caller (probes) still wins
+    await icap.send(reqmod(null, { ...ram(100), preview: 10 }));
+    expect(server.requests[4]!.head.preview).toBe(10);
+
+    const always = await setup({}, { skipPreviewUpToBytes: 0 });
+    await always.icap.send(reqmod(null, ram(100)));
+    expect(always.server.requests[1]!.head.preview).toBe(1024);
+  });
+
+  it('a 100 Continue to a request sent without preview is skipped: the final answer decides (a block stays a block), and the connection serves the next one', async () => {
+    let lie = true;
+    const block = answers.modified({ kind: 'response', status: 403, reason: 'Forbidden', version: '1.0', headers: [] }, 'blocked');
+    const { server, icap } = await setup({ onRequest: () => (lie ? ((lie = false), { send: Buffer.concat([encodeContinue(), block]) }) : { send: answers.noContent() }) }, { skipPreviewUpToBytes: 65_536 });
+    const first = await icap.send(reqmod(null, { body: [Buffer.from('card 4111 1111 1111 1111')], bodyBytes: 24 }));
+    expect(first).toMatchObject({ kind: 'modified', status: 200, previewUsed: false });
+    if (first.kind === 'modified') expect(await readAll(first.body)).toBe('blocked');
+    const next = await icap.send(reqmod(null, { body: [Buffer.from('clean')], bodyBytes: 5 }));
+    expect(next).toMatchObject({ kind: 'unmodified', previewUsed: false });
+    expect(server.requests.at(-1)!.body.toString()).toBe('clean');
+    expect(server.connections).toBe(1);
+  });
+
 });
 
 describe('IcapService connection reuse', () => {
