@@ -190,7 +190,7 @@ export class OriginClient {
     const { host, port, scheme } = target;
     const origin = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const headers = withoutExpect(head.headers);
-    const exchange = new OriginExchange(`${host}:${port}`, this.#options, (body: Readable | Buffer | null, handler) => {
+    const exchange = new OriginExchange(`${host}:${port}`, head.method, this.#options, (body: Readable | Buffer | null, handler) => {
       // TLS names the origin host itself (guardedConnector), whatever the Host header says.
       this.#agent.dispatch({ origin, method: head.method, path: head.path, headers, body }, handler);
     });

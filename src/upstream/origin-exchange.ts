@@ -50,12 +50,22 @@ export function upstreamError(where: string, err: NodeJS.ErrnoException): ProxyE
   return new ProxyError(upstreamErrorCode(err), `${where}: ${err.code ? `${err.code} ` : ''}${err.message}`, { cause: err });
 }
 
-// The peer address of the socket a request goes out on: undici tells the socket only through this
-// channel, published synchronously right after the handler's onConnect (client-h1.js writeH1).
+/** RFC 9110 §9.2.2: the methods a proxy may send again when the connection closed before an answer */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** how a kept-alive connection fails when the origin closed it just as we reused it */
+const CONNECTION_LOST: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+// The socket a request goes out on (its peer address, whether it carried a request before): undici
+// tells it only through this channel, published synchronously right after the handler's onConnect
+// (client-h1.js writeH1).
 let connecting: OriginExchange | undefined;
+const carried = new WeakSet<object>();
 diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   if (connecting === undefined) return;
-  connecting.remoteAddress = (message as { socket?: { remoteAddress?: string } }).socket?.remoteAddress;
+  const socket = (message as { socket?: { remoteAddress?: string } }).socket;
+  connecting.remoteAddress = socket?.remoteAddress;
+  connecting.reusedConnection = socket !== undefined && carried.has(socket);
+  if (socket) carried.add(socket);
   connecting = undefined;
 });
 
@@ -127,6 +137,12 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
   readonly timeouts: ExchangeTimeouts;
   readonly response: Promise<OriginResponse>;
   remoteAddress: string | undefined;
+  /** the request went out on a pooled connection that had carried an earlier one */
+  reusedConnection = false;
+  readonly #method: string;
+  /** what start() sent, kept while the request may be sent again: an idempotent method, a body held whole or none */
+  #replay: Buffer | null | undefined;
+  #retried = false;
   readonly #dispatch: (body: Readable | Buffer | null, handler: OriginExchange) => void;
   #resolve!: (response: OriginResponse) => void;
   #reject!: (error: ProxyError) => void;
@@ -139,8 +155,9 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
   #res: UndiciResponse | undefined;
   #request: OriginRequestBody | undefined;
 
-  constructor(where: string, timeouts: ExchangeTimeouts, dispatch: (body: Readable | Buffer | null, handler: OriginExchange) => void) {
+  constructor(where: string, method: string, timeouts: ExchangeTimeouts, dispatch: (body: Readable | Buffer | null, handler: OriginExchange) => void) {
     this.where = where;
+    this.#method = method;
     this.timeouts = timeouts;
     this.#dispatch = dispatch;
     this.response = new Promise<OriginResponse>((resolve, reject) => {
@@ -175,6 +192,11 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
   start(body: Readable | Buffer | null): void {
     if (this.#started || this.#done) return;
     this.#started = true;
+    if (!(body instanceof Readable) && IDEMPOTENT.has(this.#method)) this.#replay = body;
+    this.#send(body);
+  }
+
+  #send(body: Readable | Buffer | null): void {
     try {
       this.#dispatch(body, this);
     } catch (err) {
@@ -227,6 +249,16 @@ export class OriginExchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    // A kept-alive connection the origin closed just as we reused it (its idle timeout, unannounced)
+    // fails before any answer: an idempotent request whose bytes we still have goes once more, on
+    // another connection, as a browser would; once (a retry is not retried). Never a POST: a proxy
+    // MUST NOT retry a non-idempotent request (RFC 9110 §9.2.2).
+    if (!this.#done && !this.#res && !this.#retried && this.reusedConnection && this.#replay !== undefined && CONNECTION_LOST.has((err as NodeJS.ErrnoException).code ?? '')) {
+      this.#retried = true;
+      this.#abort = undefined;
+      this.#send(this.#replay);
+      return;
+    }
     this.fail(upstreamError(this.where, err as NodeJS.ErrnoException));
   }
 

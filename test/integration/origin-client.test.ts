@@ -551,3 +551,125 @@ describe('OriginClient.open() (undici) against hostile origins', () => {
     }
   });
 });
+
+describe('OriginClient.open(): a kept-alive connection the origin closed just as it was reused', () => {
+  interface Seen {
+    connection: number;
+    /** requests on that connection so far, this one included */
+    nth: number;
+    method: string;
+    body: string;
+  }
+
+  /** An origin that reads whole requests (Content-Length bodies) and resets or answers each as `act` says. */
+  async function resettingOrigin(act: (seen: Seen, all: Seen[]) => 'reset' | 'answer'): Promise<{ target: OriginTarget; seen: Seen[]; close(): Promise<void> }> {
+    const seen: Seen[] = [];
+    let connections = 0;
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      const connection = ++connections;
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+      let nth = 0;
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        for (;;) {
+          const end = buffered.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buffered.subarray(0, end).toString('latin1');
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          if (buffered.length < end + 4 + length) return;
+          const request: Seen = { connection, nth: ++nth, method: head.slice(0, head.indexOf(' ')), body: buffered.subarray(end + 4, end + 4 + length).toString('latin1') };
+          buffered = buffered.subarray(end + 4 + length);
+          seen.push(request);
+          if (act(request, seen) === 'reset') return void socket.resetAndDestroy();
+          const answer = ok(`answer ${seen.length}`);
+          // a HEAD answer has the head alone (RFC 9110 §9.3.2)
+          socket.write(request.method === 'HEAD' ? answer.slice(0, answer.indexOf('\r\n\r\n') + 4) : answer);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    return {
+      target: { scheme: 'http', host: '127.0.0.1', port },
+      seen,
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+  async function staleOrigin(act: Parameters<typeof resettingOrigin>[0]) {
+    const o = await resettingOrigin(act);
+    closers.push(o.close);
+    return o;
+  }
+  /** every second request on a connection meets a reset, as an origin whose idle timeout just fired */
+  const secondOnAConnection = (s: Seen) => (s.nth === 2 ? 'reset' : 'answer');
+  const send = (c: OriginClient, target: OriginTarget, method: string, body: Buffer | null) =>
+    c.open(target, { method, path: '/x', headers: ['Host', 'origin.test', ...(body ? ['Content-Length', String(body.length)] : [])] }, body);
+
+  // one connection per origin: the second request takes the pooled one (more would let undici
+  // dial a new one while the first is still being returned)
+  const pooled = () => client({ maxSocketsPerHost: 1 });
+
+  it.each(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT'])('a %s on a reused connection goes once more, on a new one, and is answered; the origin saw it on both', async (method) => {
+    const o = await staleOrigin(secondOnAConnection);
+    const c = pooled();
+    // a PUT's body is held whole (the pipeline gives it as a Buffer): it goes again byte for byte
+    const body = method === 'PUT' ? Buffer.from('quarterly figures\n'.repeat(200)) : null;
+    // a GET first leaves a kept-alive connection (undici keeps none after a HEAD)
+    expect((await get(c, o.target).response).statusCode).toBe(200);
+    const again = await send(c, o.target, method, body).response;
+    expect(again.statusCode).toBe(200);
+    await bodyOutcome(again);
+    expect(o.seen.map((s) => [s.connection, s.nth, s.method])).toEqual([[1, 1, 'GET'], [1, 2, method], [2, 1, method]]);
+    expect(o.seen.slice(1).every((s) => s.body === (body?.toString('latin1') ?? ''))).toBe(true);
+  });
+
+  it('a POST is never sent twice (RFC 9110 §9.2.2): the reset fails it as a read failure, and the pool still serves', async () => {
+    const o = await staleOrigin(secondOnAConnection);
+    const c = pooled();
+    const body = Buffer.from('order 77, pay now');
+    expect((await send(c, o.target, 'POST', body).response).statusCode).toBe(200);
+    const error = await failureOf(send(c, o.target, 'POST', body).response);
+    expect(error.code).toBe('UPSTREAM_READ_FAILED');
+    expect(o.seen.map((s) => [s.connection, s.nth])).toEqual([[1, 1], [1, 2]]);
+    expect((await send(c, o.target, 'POST', body).response).statusCode).toBe(200);
+  });
+
+  it('a GET that fails on a fresh connection is not sent again: a broken origin gets no second load', async () => {
+    const o = await staleOrigin(() => 'reset');
+    const error = await failureOf(get(client(), o.target).response);
+    expect(error.code).toBe('UPSTREAM_READ_FAILED');
+    expect(o.seen).toHaveLength(1);
+  });
+
+  it('a retry is not retried: an origin that resets everything after its first answer fails the GET after two tries', async () => {
+    const o = await staleOrigin((_s, all) => (all.length === 1 ? 'answer' : 'reset'));
+    const c = pooled();
+    expect((await get(c, o.target).response).statusCode).toBe(200);
+    const error = await failureOf(get(c, o.target).response);
+    expect(error.code).toBe('UPSTREAM_READ_FAILED');
+    expect(o.seen).toHaveLength(3);
+  });
+
+  it('a PUT whose body streams (not held) cannot be sent again: it fails, the origin saw it once more only', async () => {
+    const o = await staleOrigin(secondOnAConnection);
+    const c = pooled();
+    expect((await get(c, o.target).response).statusCode).toBe(200);
+    const exchange = c.open(o.target, { method: 'PUT', path: '/x', headers: ['Host', 'origin.test', 'Content-Length', '6'] });
+    Readable.from([Buffer.from('stream')]).pipe(exchange.request);
+    const error = await failureOf(exchange.response);
+    expect(error.code).toBe('UPSTREAM_READ_FAILED');
+    expect(o.seen.map((s) => [s.connection, s.nth, s.method])).toEqual([[1, 1, 'GET'], [1, 2, 'PUT']]);
+  });
+});

@@ -330,6 +330,45 @@ describe('forward proxy, plain HTTP', () => {
     expect(answer).not.toMatch(/ECONNREFUSED/);
   });
 
+  it('an origin that resets a kept-alive connection as it is reused: a GET is answered from a new one, a POST gets our 502 and reached the origin once', async () => {
+    // every second request on a connection meets a reset (its idle timeout fired as it arrived)
+    const seen: string[] = [];
+    const origin = await rawOrigin((socket) => {
+      let n = 0;
+      let buffered = '';
+      socket.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('latin1');
+        for (let end; (end = buffered.indexOf('\r\n\r\n')) >= 0; ) {
+          const head = buffered.slice(0, end);
+          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          if (buffered.length < end + 4 + length) return;
+          buffered = buffered.slice(end + 4);
+          seen.push(`${head.slice(0, head.indexOf(' '))} ${buffered.slice(0, length)}`.trim());
+          buffered = buffered.slice(length);
+          if (++n === 2) return void socket.resetAndDestroy();
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        }
+      });
+    });
+    const p = await startTestProxy({ upstream: { maxSocketsPerHost: 1 } }, { caDir });
+    try {
+      const url = `http://127.0.0.1:${origin.port}/x`;
+      for (const method of ['GET', 'GET']) expect((await proxyRequest(p.port, url, { method })).body.toString()).toBe('ok');
+      expect(seen).toEqual(['GET', 'GET', 'GET']);
+      // POSTs until one meets a reset (the second on its connection): that one is never sent again
+      const statuses: number[] = [];
+      for (let order = 1; order <= 3 && !statuses.includes(502); order++) statuses.push((await proxyRequest(p.port, url, { method: 'POST', body: `pay order ${order}` })).status);
+      expect(statuses.at(-1)).toBe(502);
+      const posts = seen.filter((s) => s.startsWith('POST'));
+      expect(posts).toEqual(statuses.map((_, i) => `POST pay order ${i + 1}`));
+      // and the proxy still serves
+      expect((await proxyRequest(p.port, url)).status).toBe(200);
+    } finally {
+      await p.close();
+      await origin.close();
+    }
+  });
+
   it('writes one access line per exchange with no query and no credentials', async () => {
     await proxyRequest(proxy.port, `${origin.url}/bytes/5?token=SECRET`, { headers: { authorization: 'Bearer SECRET', cookie: 'session=SECRET' } });
     const line = await vi.waitFor(() => {
