@@ -96,6 +96,9 @@ export function shownTextInJs(shown: ShownText, fonts: ReadonlyArray<CodeFont | 
   return units.take();
 }
 
+/** What a call takes of the kernel's memory: the font records, codes, runs and `units` of text, and the padding after each. */
+const callBytes = (fonts: number, codes: number, runs: number, units: number) => 16 * fonts + codes + 8 * runs + 2 * units + 4 * PADDING;
+
 function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>): string | undefined {
   const length = shown.codes.length;
   const used = shown.used;
@@ -104,8 +107,7 @@ function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>):
   const runCount = (used >> 1) + 1;
   const room = length + runCount;
   let extra = 0;
-  const callBytes = (units: number) => 16 * fonts.length + length + 8 * runCount + 2 * units + 4 * PADDING;
-  if (callBytes(room) > MAX_CALL_BYTES) return undefined;
+  if (callBytes(fonts.length, length, runCount, room) > MAX_CALL_BYTES) return undefined;
   for (let f = 0; f < fonts.length; f++) {
     const cmap = fonts[f]?.cmap;
     if (cmap !== undefined && cmap.units === undefined) return undefined;
@@ -147,7 +149,7 @@ function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>):
     const cmap = font.cmap as ToUnicode;
     const text = cmap.map.get(result[5] as number) as string;
     extra += text.length;
-    if (callBytes(room + extra) > MAX_CALL_BYTES) return undefined;
+    if (callBytes(fonts.length, length, runCount, room + extra) > MAX_CALL_BYTES) return undefined;
     memory = kernel.reserve(outAt + 2 * (room + extra) + PADDING);
     // A memory grown has a new buffer: views of the old one are empty.
     result = new Int32Array(memory.buffer, RESULT_AT, 6);
