@@ -68,7 +68,10 @@ function call(b: Buffer, from: number, length: number, reader: ShownReader): { s
     const kind = ints[k] as number;
     const a = ints[k + 1] as number;
     const b = ints[k + 2] as number;
-    if (kind === FONT) reader.font = shown.font(shown.knownFont(memory, INPUT_AT + a, INPUT_AT + b) ?? memory.toString('latin1', INPUT_AT + a, INPUT_AT + b));
+    if (kind === FONT) {
+      const known = shown.knownFontIndex(memory, INPUT_AT + a, INPUT_AT + b);
+      reader.font = known >= 0 ? known : shown.font(memory.toString('latin1', INPUT_AT + a, INPUT_AT + b));
+    }
     else if (kind === SHOW) shown.shownTo(reader.font, base + b);
     else shown.separator(a === NEW_LINE ? NEW_LINE : WORD_GAP);
   }
