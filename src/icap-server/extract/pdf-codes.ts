@@ -36,6 +36,8 @@ const MAX_CALL_BYTES = 8 * 1024 * 1024;
 const PADDING = 32;
 
 let kernel: Kernel<Exports> | undefined;
+/** The kernel's memory as i32 (font records, runs, results), made again when it grows (a grown memory has a new buffer). */
+let ints: Int32Array<ArrayBufferLike> = new Int32Array(0);
 /** Where each table stands in the kernel's memory: tables are never changed once made, so an array is its table. */
 let tableAt = new Map<Uint16Array, number>();
 let tablesEnd = TABLES_AT;
@@ -96,6 +98,9 @@ export function shownTextInJs(shown: ShownText, fonts: ReadonlyArray<CodeFont | 
   return units.take();
 }
 
+/** What a call takes of the kernel's memory: the font records, codes, runs and `units` of text, and the padding after each. */
+const callBytes = (fonts: number, codes: number, runs: number, units: number) => 16 * fonts + codes + 8 * runs + 2 * units + 4 * PADDING;
+
 function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>): string | undefined {
   const length = shown.codes.length;
   const used = shown.used;
@@ -104,8 +109,7 @@ function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>):
   const runCount = (used >> 1) + 1;
   const room = length + runCount;
   let extra = 0;
-  const callBytes = (units: number) => 16 * fonts.length + length + 8 * runCount + 2 * units + 4 * PADDING;
-  if (callBytes(room) > MAX_CALL_BYTES) return undefined;
+  if (callBytes(fonts.length, length, runCount, room) > MAX_CALL_BYTES) return undefined;
   for (let f = 0; f < fonts.length; f++) {
     const cmap = fonts[f]?.cmap;
     if (cmap !== undefined && cmap.units === undefined) return undefined;
@@ -124,45 +128,50 @@ function inKernel(shown: ShownText, fonts: ReadonlyArray<CodeFont | undefined>):
   const runsAt = align(codesAt + length + PADDING);
   const outAt = align(runsAt + 8 * runCount);
   let memory = kernel.reserve(outAt + 2 * room + PADDING);
-  const records = new Int32Array(memory.buffer, fontsAt, 4 * fonts.length);
+  // Through one i32 view of the memory and the stream's own arrays (sealed, they are exactly its
+  // codes and runs): no typed array is made per stream.
+  if (ints.buffer !== memory.buffer) ints = new Int32Array(memory.buffer);
+  const records = fontsAt >> 2;
   for (let f = 0; f < fonts.length; f++) {
     const font = fonts[f];
     const table = tables[f] as number;
     const mode = font === undefined ? SKIP : font.cmap === undefined ? (font.twoByte ? SKIP : LATIN1) : font.cmap.codeBytes === 1 ? TABLE1 : TABLE2;
-    records[4 * f] = mode;
-    records[4 * f + 1] = table;
-    records[4 * f + 2] = table < 0 ? 0 : (font?.cmap?.units as Uint16Array).length;
+    ints[records + 4 * f] = mode;
+    ints[records + 4 * f + 1] = table;
+    ints[records + 4 * f + 2] = table < 0 ? 0 : (font?.cmap?.units as Uint16Array).length;
   }
-  memory.set(shown.codes.bytes.subarray(0, length), codesAt);
-  memory.set(new Uint8Array(shown.runs.buffer, shown.runs.byteOffset, 4 * used), runsAt);
-  memory.writeInt32LE(NEW_LINE, runsAt + 4 * used);
-  memory.writeInt32LE(length, runsAt + 4 * used + 4);
-  let result = new Int32Array(memory.buffer, RESULT_AT, 6);
-  result.fill(0);
+  const { bytes } = shown.codes;
+  const runs = shown.runs;
+  memory.set(bytes.length === length ? bytes : bytes.subarray(0, length), codesAt);
+  ints.set(runs.length === used ? runs : runs.subarray(0, used), runsAt >> 2);
+  ints[(runsAt >> 2) + used] = NEW_LINE;
+  ints[(runsAt >> 2) + used + 1] = length;
+  const R = RESULT_AT >> 2;
+  ints.fill(0, R, R + 6);
   for (;;) {
     kernel.exports.decode(codesAt, runsAt, runCount, fontsAt, outAt, RESULT_AT);
-    if (result[4] === 0) break;
+    if (ints[R + 4] === 0) break;
     // A code whose text is more than one unit (or a surrogate's pair): written here, and on past it.
-    const font = fonts[shown.runs[2 * (result[0] as number)] as number] as CodeFont;
+    const font = fonts[runs[2 * (ints[R] as number)] as number] as CodeFont;
     const cmap = font.cmap as ToUnicode;
-    const text = cmap.map.get(result[5] as number) as string;
+    const text = cmap.map.get(ints[R + 5] as number) as string;
     extra += text.length;
-    if (callBytes(room + extra) > MAX_CALL_BYTES) return undefined;
+    if (callBytes(fonts.length, length, runCount, room + extra) > MAX_CALL_BYTES) return undefined;
     memory = kernel.reserve(outAt + 2 * (room + extra) + PADDING);
     // A memory grown has a new buffer: views of the old one are empty.
-    result = new Int32Array(memory.buffer, RESULT_AT, 6);
-    const n = result[2] as number;
+    if (ints.buffer !== memory.buffer) ints = new Int32Array(memory.buffer);
+    const n = ints[R + 2] as number;
     const out = new Uint16Array(memory.buffer, outAt + 2 * n, text.length);
-    let bits = result[3] as number;
+    let bits = ints[R + 3] as number;
     for (let k = 0; k < text.length; k++) {
       const unit = text.charCodeAt(k);
       out[k] = unit;
       bits |= unit;
     }
-    result[1] = (result[1] as number) + cmap.codeBytes;
-    result[2] = n + text.length;
-    result[3] = bits;
+    ints[R + 1] = (ints[R + 1] as number) + cmap.codeBytes;
+    ints[R + 2] = n + text.length;
+    ints[R + 3] = bits;
   }
-  const n = result[2] as number;
-  return (result[3] as number) < 0x100 ? memory.toString('latin1', outAt, outAt + n) : memory.toString('utf16le', outAt, outAt + 2 * n);
+  const n = ints[R + 2] as number;
+  return (ints[R + 3] as number) < 0x100 ? memory.toString('latin1', outAt, outAt + n) : memory.toString('utf16le', outAt, outAt + 2 * n);
 }

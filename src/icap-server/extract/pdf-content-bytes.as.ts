@@ -4,7 +4,7 @@
 // readLiteralPart and readHexString of pdf-content-strings.ts read them.
 
 // The input.
-let input: usize = 0;
+export let input: usize = 0;
 export let n: i32 = 0;
 
 export function setInput(address: usize, length: i32): void {

@@ -8,7 +8,7 @@
 // the input cuts, a number of more than fifteen digits (the parser reads it with Number()); and
 // after the operator `ID`, whose inline image the parser skips.
 
-import { at, buildClasses, classOf, decoded, hexString, literalString, n, numberAt, setInput, stringEnd, tooLong } from './pdf-content-bytes.as';
+import { at, buildClasses, classOf, decoded, hexString, input, literalString, n, numberAt, setInput, stringEnd, tooLong } from './pdf-content-bytes.as';
 
 // The held codes' decoder (pdf-codes.ts) is an export of this module too, run in an instance of its own.
 export { decode } from './pdf-codes.as';
@@ -129,6 +129,114 @@ function closeArray(): void {
   operand(ARRAY, 0, 0, 0);
 }
 
+/**
+ * The items of an outermost array from `from`, read as the loop of content() reads them but in a
+ * loop of their own, its state in locals: white space, strings and numbers (a TJ array is most of
+ * a content stream: hex strings of a few codes, kerning numbers between them). A hex string of
+ * fewer than 32 digits, all digits up to its `>` after an even count of them, is decoded here from
+ * two sixteen-byte loads (no loop: its length does not decide a branch), a number of one to nine
+ * digits (and a sign) read as an integer; anything else about them goes to hexString and numberAt
+ * as before. Returns where it stopped: at the array's end, or at anything
+ * else (a name, an operator, a nested array or dictionary, a comment, a token the input cuts, a
+ * number of more than fifteen digits), which content() then reads as before.
+ */
+function arrayItems(from: i32): i32 {
+  const base = input;
+  const end = n;
+  const itemsAt = items;
+  const out = scratch;
+  let i = from;
+  let w = codes;
+  let k = itemCount;
+  while (i < end) {
+    const c = <u32>load<u8>(base + <usize>i);
+    if (c == 0x20) {
+      i++;
+      continue;
+    }
+    if (c == 0x3c) {
+      // Thirty-two bytes at once: most strings of a TJ array end within them. Bytes past the
+      // input's 16 zero bytes may be loaded (memory of the call's other areas) but decide nothing:
+      // the zero byte at its end is no digit, so the digits end at or before it.
+      const j = i + 1;
+      const v0 = v128.load(base + <usize>j);
+      const v1 = v128.load(base + <usize>j, 16);
+      const d0 = i8x16.sub(v0, i8x16.splat(0x30));
+      const d1 = i8x16.sub(v1, i8x16.splat(0x30));
+      const l0 = i8x16.sub(v128.or(v0, i8x16.splat(0x20)), i8x16.splat(0x61));
+      const l1 = i8x16.sub(v128.or(v1, i8x16.splat(0x20)), i8x16.splat(0x61));
+      const isDigit0 = i8x16.lt_u(d0, i8x16.splat(10));
+      const isDigit1 = i8x16.lt_u(d1, i8x16.splat(10));
+      const digits = <u32>i8x16.bitmask(v128.or(isDigit0, i8x16.lt_u(l0, i8x16.splat(6)))) | (<u32>i8x16.bitmask(v128.or(isDigit1, i8x16.lt_u(l1, i8x16.splat(6)))) << 16);
+      const t = <i32>ctz(~digits);
+      const closed = t < 32 && (t & 1) == 0 && j + t < end && at(j + t) == 0x3e;
+      if (closed || t == 32) {
+        // Each pair of nibbles, first and second digit, as one u16 lane: (first << 4) | second.
+        const n0 = v128.bitselect(d0, i8x16.add(l0, i8x16.splat(10)), isDigit0);
+        const n1 = v128.bitselect(d1, i8x16.add(l1, i8x16.splat(10)), isDigit1);
+        const p0 = v128.or(i16x8.shl(v128.and(n0, i16x8.splat(0xff)), 4), i16x8.shr_u(n0, 8));
+        const p1 = v128.or(i16x8.shl(v128.and(n1, i16x8.splat(0xff)), 4), i16x8.shr_u(n1, 8));
+        v128.store(out + <usize>w, i8x16.narrow_i16x8_u(p0, p1));
+      }
+      if (closed) {
+        w += t >> 1;
+        i = j + t + 1;
+      } else if (t == 32) {
+        // Thirty-two digits (sixteen codes) and more: hexString reads on from them as it would
+        // have read them (an even count of digits, nothing between them).
+        if (!hexString(j + 32, out + <usize>(w + 16))) break;
+        w += 16 + decoded;
+        i = stringEnd;
+      } else {
+        if (at(j) == 0x3c || !hexString(j, out + <usize>w)) break;
+        w += decoded;
+        i = stringEnd;
+      }
+    } else if (c == 0x2d || c - 0x30 < 10 || c == 0x2b || c == 0x2e) {
+      let j = c == 0x2d || c == 0x2b ? i + 1 : i;
+      const first = j;
+      let value: i32 = 0;
+      let d = <u32>load<u8>(base + <usize>j) - 0x30;
+      while (d < 10 && j - first < 9) {
+        value = value * 10 + <i32>d;
+        j++;
+        d = <u32>load<u8>(base + <usize>j) - 0x30;
+      }
+      if (j > first && j < end && classOf(<u32>load<u8>(base + <usize>j)) != 0) {
+        if (c == 0x2d && value > 200) {
+          store<i32>(itemsAt + (<usize>k << 2), GAP);
+          k++;
+        }
+        i = j;
+        continue;
+      }
+      let e = i + 1;
+      while (e < end && classOf(at(e)) == 0) e++;
+      if (e == end) break;
+      const number = numberAt(i, e);
+      if (tooLong || isNaN(number)) break;
+      if (number < -200) {
+        store<i32>(itemsAt + (<usize>k << 2), GAP);
+        k++;
+      }
+      i = e;
+      continue;
+    } else if (c == 0x28) {
+      if (!literalString(i + 1, out + <usize>w)) break;
+      w += decoded;
+      i = stringEnd;
+    } else if (classOf(c) == 2) {
+      i++;
+      continue;
+    } else break;
+    store<i32>(itemsAt + (<usize>k << 2), w);
+    k++;
+  }
+  codes = w;
+  itemCount = k;
+  return i;
+}
+
 /** TJ: showArray of pdf-content.ts. */
 function showArray(count: i32): void {
   let from: i32 = 0;
@@ -232,6 +340,7 @@ export function content(address: usize, length: i32, state: usize, scratchArea: 
         levelItems = itemCount;
       }
       i += c == 0x3c ? 2 : 1;
+      if (depth == 1 && c == 0x5b) i = arrayItems(i);
     } else if (c == 0x3e && at(i + 1) == 0x3e) {
       if (depth == 1) {
         codes = levelCodes;

@@ -35,6 +35,8 @@ const INPUT_AT = 1024;
 const PADDING = 16;
 
 let kernel: Kernel<Exports> | undefined;
+/** The kernel's memory as i32 (its records and results), made again when the memory grows (a grown memory has a new buffer). */
+let ints: Int32Array<ArrayBufferLike> = new Int32Array(0);
 
 const align = (at: number) => (at + 15) & ~15;
 
@@ -46,29 +48,35 @@ function call(b: Buffer, from: number, length: number, reader: ShownReader): { s
   const records = align(output + length + PADDING);
   kernel ??= new Kernel<Exports>(PDF_CONTENT_TOKENS_WASM);
   const memory = kernel.reserve(records + 12 * (length + 1));
-  memory.set(b.subarray(from, from + length), INPUT_AT);
+  if (ints.buffer !== memory.buffer) ints = new Int32Array(memory.buffer);
+  // Copied by Buffer.copy, which makes no view of either (a subarray per call was one of a
+  // stream's several typed arrays).
+  b.copy(memory, INPUT_AT, from, from + length);
   memory.fill(0, INPUT_AT + length, INPUT_AT + length + PADDING);
   memory.writeDoubleLE(reader.lastY ?? 0, RESULT_AT + 16);
-  memory.writeInt32LE(reader.lastY === undefined ? 0 : 1, RESULT_AT + 24);
+  ints[(RESULT_AT + 24) >> 2] = reader.lastY === undefined ? 0 : 1;
   kernel.exports.content(INPUT_AT, length, STATE_AT, scratch, items, output, records, RESULT_AT);
-  const count = memory.readInt32LE(RESULT_AT + 8);
-  const record = new Int32Array(memory.buffer, records, 3 * count);
+  const count = ints[(RESULT_AT + 8) >> 2] as number;
   // The codes of every SHOW record lie one after another in output[0, written): copied at once,
   // each record then shows up to its end.
   const shown = reader.shown;
-  const written = memory.readInt32LE(RESULT_AT + 12);
+  const written = ints[(RESULT_AT + 12) >> 2] as number;
   const base = shown.codes.length;
-  if (written > 0) shown.codes.room(base, written).set(new Uint8Array(memory.buffer, output, written), base);
-  for (let k = 0; k < 3 * count; k += 3) {
-    const kind = record[k] as number;
-    const a = record[k + 1] as number;
-    const b = record[k + 2] as number;
-    if (kind === FONT) reader.font = shown.font(shown.knownFont(memory, INPUT_AT + a, INPUT_AT + b) ?? memory.toString('latin1', INPUT_AT + a, INPUT_AT + b));
+  if (written > 0) memory.copy(shown.codes.room(base, written), base, output, output + written);
+  const first = records >> 2;
+  for (let k = first; k < first + 3 * count; k += 3) {
+    const kind = ints[k] as number;
+    const a = ints[k + 1] as number;
+    const b = ints[k + 2] as number;
+    if (kind === FONT) {
+      const known = shown.knownFontIndex(memory, INPUT_AT + a, INPUT_AT + b);
+      reader.font = known >= 0 ? known : shown.font(memory.toString('latin1', INPUT_AT + a, INPUT_AT + b));
+    }
     else if (kind === SHOW) shown.shownTo(reader.font, base + b);
     else shown.separator(a === NEW_LINE ? NEW_LINE : WORD_GAP);
   }
-  if (memory.readInt32LE(RESULT_AT + 24) !== 0) reader.lastY = memory.readDoubleLE(RESULT_AT + 16);
-  return { stop: memory.readInt32LE(RESULT_AT), done: memory.readInt32LE(RESULT_AT + 4) };
+  if (ints[(RESULT_AT + 24) >> 2] !== 0) reader.lastY = memory.readDoubleLE(RESULT_AT + 16);
+  return { stop: ints[RESULT_AT >> 2] as number, done: ints[(RESULT_AT + 4) >> 2] as number };
 }
 
 /**

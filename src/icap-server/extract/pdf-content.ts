@@ -31,6 +31,8 @@ const GAP = -1;
 const KERNEL_BYTES = 256;
 const NO_BYTES = new Uint8Array(0);
 const NO_INTS = new Int32Array(0);
+const NO_KINDS = new Int8Array(0);
+const NO_NUMBERS = new Float64Array(0);
 
 /**
  * Operands are kept as kinds and values (the last MAX_OPERANDS of them). The codes of the last
@@ -42,8 +44,9 @@ const NO_INTS = new Int32Array(0);
 export class ContentTextParser implements ShownReader {
   readonly shown = new ShownText();
   private carry: Buffer | undefined;
-  private readonly kinds = new Int8Array(MAX_OPERANDS);
-  private readonly numbers = new Float64Array(MAX_OPERANDS);
+  /** Made when the byte reader first keeps an operand: the kernel reads most streams whole and keeps its own. */
+  private kinds = NO_KINDS;
+  private numbers = NO_NUMBERS;
   private readonly names: Array<string | undefined> = [];
   private count = 0;
   /** Arrays and dictionaries open (§7.3.6, §7.3.7). */
@@ -190,6 +193,10 @@ export class ContentTextParser implements ShownReader {
     if (kind === NUMBER || kind === NAME) {
       this.scratch.length = 0;
       this.itemCount = 0;
+    }
+    if (this.kinds.length === 0) {
+      this.kinds = new Int8Array(MAX_OPERANDS);
+      this.numbers = new Float64Array(MAX_OPERANDS);
     }
     if (this.count === MAX_OPERANDS) {
       this.kinds.copyWithin(0, 1);

@@ -238,32 +238,20 @@ export class ContentText {
 
   /** Where a content stream's decoded bytes go: its text operators, or the map of a ToUnicode CMap. */
   sink(object: number): ByteSink {
-    const parser = new ContentTextParser();
-    let cmap: string[] | undefined;
-    let decided = false;
-    return {
-      write: async (chunk) => {
-        if (!decided) {
-          decided = true;
-          if (opensCmap(chunk.subarray(0, 4096))) cmap = [];
-        }
-        if (cmap !== undefined) {
-          if (cmap.length < 1024) cmap.push(chunk.toString('latin1'));
-        } else parser.write(chunk);
-      },
-      end: async () => {
-        if (cmap !== undefined) {
-          this.cmaps.set(object, parseToUnicode(cmap.join('')));
-          return;
-        }
-        parser.end();
-        const { shown } = parser;
-        if (shown.used === 0) return;
-        this.held.push({ object, shown });
-        this.heldChars += shown.chars;
-        if (this.heldChars > MAX_HELD_CHARS) await this.release();
-      },
-    };
+    return new ContentStreamSink(this, object);
+  }
+
+  /** The map of the CMap stream `object`. */
+  cmap(object: number, text: string): void {
+    this.cmaps.set(object, parseToUnicode(text));
+  }
+
+  /** The operators of the content stream `object`, held until they are released. */
+  async hold(object: number, shown: ShownText): Promise<void> {
+    if (shown.used === 0) return;
+    this.held.push({ object, shown });
+    this.heldChars += shown.chars;
+    if (this.heldChars > MAX_HELD_CHARS) await this.release();
   }
 
   /** Writes the held operators as text. */
@@ -275,5 +263,36 @@ export class ContentText {
     if (text === undefined) return;
     const fonts = new PdfFonts(this.objects, this.cmaps, this.pageContents);
     for (const { object, shown } of held) await text.write(fonts.text(shown, object));
+  }
+}
+
+/**
+ * A content stream's decoded bytes, for ContentText: its text operators, or the map of a ToUnicode
+ * CMap (decided by its head). A class rather than an object of closures: one is made per stream.
+ */
+class ContentStreamSink implements ByteSink {
+  private readonly parser = new ContentTextParser();
+  private cmap: string[] | undefined;
+  private decided = false;
+
+  constructor(
+    private readonly text: ContentText,
+    private readonly object: number,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    if (!this.decided) {
+      this.decided = true;
+      if (opensCmap(chunk.subarray(0, 4096))) this.cmap = [];
+    }
+    if (this.cmap !== undefined) {
+      if (this.cmap.length < 1024) this.cmap.push(chunk.toString('latin1'));
+    } else this.parser.write(chunk);
+  }
+
+  async end(): Promise<void> {
+    if (this.cmap !== undefined) return this.text.cmap(this.object, this.cmap.join(''));
+    this.parser.end();
+    await this.text.hold(this.object, this.parser.shown);
   }
 }

@@ -50,8 +50,15 @@ interface OpenStream {
   dict: string;
   /** Encoded bytes left when /Length is known; undefined: read up to `endstream`. */
   remaining: number | undefined;
-  /** The filter chain in front of `target`. */
-  sink: ByteSink;
+  /**
+   * The filter chain in front of `target`, made when the stream is first streamed into it: most
+   * streams are Flate streams inflated at once (inflateWhole), which never use one, and a chain
+   * (a zlib stream's decoder, its leftovers' sink, a ratio meter, their closures) was made for
+   * each of a PDF's thousands of content streams.
+   */
+  sink: ByteSink | undefined;
+  /** The stream's filters, when `sink` is still to be made. */
+  filters: string[];
   /** Where the decoded bytes go; undefined for a stream that is skipped. */
   target: ByteSink | undefined;
   flateOnly: boolean;
@@ -145,12 +152,12 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     return FONT_PROGRAM.test(dict) ? 'skip' : 'content';
   };
 
-  const openStream = (object: number, dict: string): Pick<OpenStream, 'sink' | 'target' | 'flateOnly' | 'copies'> => {
+  const openStream = (object: number, dict: string): Pick<OpenStream, 'sink' | 'filters' | 'target' | 'flateOnly' | 'copies'> => {
     const kind = kindOf(dict);
     const filters = streamFilters(dict);
-    const skipped = { sink: SKIPPED, target: undefined, flateOnly: false, copies: false };
+    const skipped = { sink: SKIPPED, filters: [], target: undefined, flateOnly: false, copies: false };
     if (kind === 'skip' || filters === undefined) return skipped;
-    if (filters === 'unknown') return { sink: ctx.leftover(depth), target: undefined, flateOnly: false, copies: false };
+    if (filters === 'unknown') return { sink: ctx.leftover(depth), filters: [], target: undefined, flateOnly: false, copies: false };
     let target: ByteSink;
     if (kind === 'content') target = contents.sink(object);
     else if (kind === 'xml') target = xmlText(ctx.text(depth));
@@ -158,11 +165,19 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
       if (!ctx.mayOpen(depth) || !ctx.budget.entry()) return skipped;
       target = ctx.file({}, depth + 1);
     } else target = collected((data) => objectStream(dict, data));
+    return { sink: undefined, filters, target, flateOnly: filters.length === 1 && filters[0] === 'flate', copies: kind === 'content' };
+  };
+
+  /** The stream's filter chain (made at its first use). */
+  const sinkOf = (open: OpenStream): ByteSink => {
+    if (open.sink !== undefined) return open.sink;
+    const target = open.target as ByteSink;
     // Flate counts its output against the body's budget itself; the other filters are counted here.
-    const counted: ByteSink = filters.includes('flate')
+    const counted: ByteSink = open.filters.includes('flate')
       ? target
       : { write: async (chunk) => (ctx.budget.take(chunk.length) ? target.write(chunk) : undefined), end: () => target.end() };
-    return { sink: filterChain(filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(dict), () => ctx.leftover(depth)), target, flateOnly: filters.length === 1 && filters[0] === 'flate', copies: kind === 'content' };
+    open.sink = filterChain(open.filters, counted, ctx.budget, !/\/EarlyChange\s+0/.test(open.dict), () => ctx.leftover(depth));
+    return open.sink;
   };
 
   /**
@@ -270,7 +285,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
     open.started = true;
     const feed = async (bytes: Buffer) => {
       keepTaken(open, bytes);
-      await open.sink.write(bytes);
+      await sinkOf(open).write(bytes);
     };
     if (open.remaining !== undefined) {
       const take = Math.min(open.remaining, pending.length);
@@ -291,7 +306,7 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
       pending = pending.subarray(at + 9);
     }
     stream = undefined;
-    await open.sink.end();
+    await sinkOf(open).end();
     return true;
   };
 
@@ -364,8 +379,9 @@ export function pdfReader(ctx: Extraction, depth: number): ByteSink {
       if (open !== undefined) {
         // Cut by the end of the file: what it took may be text appended after the cut.
         if (pending.length > 0) keepTaken(open, pending);
-        await open.sink.write(pending);
-        await open.sink.end();
+        const sink = sinkOf(open);
+        await sink.write(pending);
+        await sink.end();
         unaccounted.push(...open.taken, Buffer.from('\n'));
         pending = Buffer.alloc(0);
       }

@@ -139,15 +139,21 @@ export class ShownText {
    * fonts again and again (`/F1 9 Tf`), and a string made for each was most of what its names cost.
    */
   knownFont(b: Uint8Array, from: number, to: number): string | undefined {
+    const f = this.knownFontIndex(b, from, to);
+    return f < 0 ? undefined : (this.fonts[f] as string);
+  }
+
+  /** knownFont()'s font as its index (what font() would answer for its name), or -1. */
+  knownFontIndex(b: Uint8Array, from: number, to: number): number {
     const fonts = this.fonts;
     for (let f = fonts.length - 1; f > 0 && f >= fonts.length - RECENT_FONTS; f--) {
       const name = fonts[f] as string;
       if (name.length !== to - from) continue;
       let k = 0;
       while (k < name.length && name.charCodeAt(k) === b[from + k]) k++;
-      if (k === name.length) return name;
+      if (k === name.length) return f;
     }
-    return undefined;
+    return -1;
   }
 
   /** Codes src[from, to) shown in `font`, joined to the run before when that is in the same font. */

@@ -150,3 +150,36 @@ describe('content stream kernel: strings read sixteen bytes a step', () => {
     }
   });
 });
+
+describe('content stream kernel: the items of a TJ array read in a loop of their own', () => {
+  const everyCut = (length: number) => [[], ...Array.from({ length: length - 1 }, (_, k) => [k + 1])];
+  const check = (content: Buffer) => {
+    const want = shown(content, [], false);
+    for (const cuts of everyCut(content.length)) expect(shown(content, cuts, true), `${JSON.stringify(content.toString('latin1'))} cut at ${cuts.join(',')}`).toBe(want);
+  };
+
+  it('numbers of one to twelve digits, signed, with a dot, or not numbers, followed by each delimiter, white space, a letter or the end', () => {
+    const digits = '987654321012';
+    const numbers: string[] = [];
+    for (let length = 1; length <= 12; length++) {
+      const d = digits.slice(0, length);
+      numbers.push(d, `-${d}`, `+${d}`, `-${d}.5`, `${d}.`, `-.${d}`, `-0${d}`);
+    }
+    numbers.push('-200', '-201', '-200.0', '-200.001', '-199', '-', '+', '.', '-.', '--5', '5-', '-5-', '1.2.3', '-1e3', '-0', '1234567890123456', '-1234567890123456');
+    for (const number of numbers) {
+      for (const after of [' ', '\n', '\r', '\t', '\f', '\u0000', '<42>', '(b)', ']', '[', '/F1', '%c\n', '{', '}', ')', '>', 'x', '']) {
+        check(Buffer.from(`/F1 9 Tf [<41> ${number}${after} <4344>] TJ (x) Tj`, 'latin1'));
+      }
+    }
+  });
+
+  it('hex strings about the thirty-two bytes read at once: with white space, an odd count, a byte that is no digit, or the end of the input at every place', () => {
+    const digits = '0123456789abcdefABCDEF';
+    for (const length of [28, 29, 30, 31, 32, 33, 34, 35, 63, 64, 65]) {
+      const hex = Array.from({ length }, (_, k) => digits[(k * 5) % digits.length]).join('');
+      for (let at = 0; at <= length; at += length > 35 ? 7 : 1) {
+        for (const odd of ['', ' ', 'g', '\u0000', '>', '<']) check(Buffer.from(`[<${hex.slice(0, at)}${odd}${hex.slice(at)}> -300 <41>] TJ`, 'latin1'));
+      }
+    }
+  });
+});

@@ -3,6 +3,7 @@
 // either way its text is read wherever the cuts fall, and a file cut inside a waiting stream has
 // what follows the cut scanned.
 import { randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { chunked, pdf } from './extract-fixtures.js';
 import { scan } from './helpers.js';
@@ -50,5 +51,28 @@ describe('PDF Flate streams of known length', () => {
     }
     const cut = Buffer.concat([long.subarray(0, start + 300_000), Buffer.from(`\n${CARD}\n`)]);
     expect(await scan(chunked(cut, 65536), PDF)).toContain('payment-card');
+  });
+});
+
+describe('PDF streams read through their filter chain (made when a stream is first streamed, not for those inflated at once)', () => {
+  const content = Buffer.from(`BT /F1 9 Tf (${CARD}) Tj ET`, 'latin1');
+  const object = (n: number, dict: string, data: Buffer) => Buffer.concat([Buffer.from(`${n} 0 obj\n${dict}\nstream\n`, 'latin1'), data, Buffer.from('\nendstream\nendobj\n', 'latin1')]);
+  const file = (...objects: Buffer[]) => Buffer.concat([Buffer.from('%PDF-1.7\n', 'latin1'), ...objects, Buffer.from('trailer\n<< >>\n%%EOF\n', 'latin1')]);
+  const flate = zlib.deflateSync(content);
+  const hex = Buffer.from(`${flate.toString('hex')}>`, 'latin1');
+  const nothing = zlib.deflateSync('BT /F1 9 Tf (nothing) Tj ET');
+  const cases: Array<[string, Buffer]> = [
+    ['Flate without /Length (read to endstream)', file(object(1, '<< /Filter /FlateDecode >>', flate))],
+    ['a Flate stream that does not inflate', file(object(1, `<< /Length ${content.length} /Filter /FlateDecode >>`, content))],
+    ['ASCIIHex over Flate', file(object(1, `<< /Length ${hex.length} /Filter [/ASCIIHexDecode /FlateDecode] >>`, hex))],
+    ['an unknown filter', file(object(1, `<< /Length ${content.length} /Filter /Weird >>`, content))],
+    ['no filter', file(object(1, `<< /Length ${content.length} >>`, content))],
+    ['Flate, then a stream without /Length cut by the end of the file', Buffer.concat([Buffer.from('%PDF-1.7\n'), object(1, `<< /Length ${nothing.length} /Filter /FlateDecode >>`, nothing), Buffer.from('2 0 obj\n<< /Filter /FlateDecode >>\nstream\n'), flate])],
+  ];
+
+  it('each is read whole and at every chunk size that cuts it', async () => {
+    for (const [name, body] of cases) {
+      for (const size of [body.length, 64, 7, 1]) expect(await scan(chunked(body, size), PDF), `${name}, chunks of ${size}`).toContain('payment-card');
+    }
   });
 });
