@@ -27,6 +27,8 @@ export interface TransactionInput {
   allow204: boolean;
   /** preview size override; undefined = as negotiated, false = no preview */
   preview?: number | false | undefined;
+  /** a body held whole in RAM (`original`) of at most this many bytes goes without preview */
+  skipPreviewUpToBytes: number;
   /** identity and other extra ICAP headers */
   headers: HeaderList;
 }
@@ -206,6 +208,8 @@ function planPreview(options: IcapOptions, input: TransactionInput): number | un
   // Without the ability to replay, a 204 after a preview would lose the bytes already read.
   if (!input.allow204) return undefined;
   if (input.preview !== undefined) return input.preview;
+  // every byte is here: a preview would only add the 100 Continue round trip (RFC 3507 §4.5 leaves it to the client)
+  if (input.original && input.bodyBytes !== undefined && input.bodyBytes <= input.skipPreviewUpToBytes) return undefined;
   if (options.preview === undefined || options.transferFor(input.reqHead.target) === 'complete') return undefined;
   return options.preview;
 }
