@@ -561,8 +561,8 @@ describe('OriginClient.open(): a kept-alive connection the origin closed just as
     body: string;
   }
 
-  /** An origin that reads whole requests (Content-Length bodies) and resets or answers each as `act` says. */
-  async function resettingOrigin(act: (seen: Seen, all: Seen[]) => 'reset' | 'answer'): Promise<{ target: OriginTarget; seen: Seen[]; close(): Promise<void> }> {
+  /** An origin that reads whole requests (Content-Length bodies) and resets, answers or ignores each as `act` says. */
+  async function resettingOrigin(act: (seen: Seen, all: Seen[]) => 'reset' | 'answer' | 'hang'): Promise<{ target: OriginTarget; seen: Seen[]; close(): Promise<void> }> {
     const seen: Seen[] = [];
     let connections = 0;
     const sockets = new Set<net.Socket>();
@@ -584,7 +584,9 @@ describe('OriginClient.open(): a kept-alive connection the origin closed just as
           const request: Seen = { connection, nth: ++nth, method: head.slice(0, head.indexOf(' ')), body: buffered.subarray(end + 4, end + 4 + length).toString('latin1') };
           buffered = buffered.subarray(end + 4 + length);
           seen.push(request);
-          if (act(request, seen) === 'reset') return void socket.resetAndDestroy();
+          const action = act(request, seen);
+          if (action === 'hang') continue;
+          if (action === 'reset') return void socket.resetAndDestroy();
           const answer = ok(`answer ${seen.length}`);
           // a HEAD answer has the head alone (RFC 9110 §9.3.2)
           socket.write(request.method === 'HEAD' ? answer.slice(0, answer.indexOf('\r\n\r\n') + 4) : answer);
@@ -644,6 +646,22 @@ describe('OriginClient.open(): a kept-alive connection the origin closed just as
     expect(error.code).toBe('UPSTREAM_READ_FAILED');
     expect(o.seen.map((s) => [s.connection, s.nth])).toEqual([[1, 1], [1, 2]]);
     expect((await send(c, o.target, 'POST', body).response).statusCode).toBe(200);
+  });
+
+  it('a client that leaves while the retry waits for its answer: the exchange fails at once and nothing is sent a third time', async () => {
+    // connection 1 answers, then resets; the retry's connection never answers
+    const o = await staleOrigin((s) => (s.connection === 1 ? (s.nth === 1 ? 'answer' : 'reset') : 'hang'));
+    const c = pooled();
+    expect((await get(c, o.target).response).statusCode).toBe(200);
+    const exchange = get(c, o.target, '/slow');
+    await expect.poll(() => o.seen.map((s) => [s.connection, s.nth])).toEqual([[1, 1], [1, 2], [2, 1]]);
+    exchange.abandon();
+    expect((await failureOf(exchange.response)).code).toBe('UPSTREAM_WRITE_FAILED');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(o.seen).toHaveLength(3);
+    // and the pool still serves (a new connection: the hanging one went with the abandoned exchange)
+    const after = staleOrigin(() => 'answer');
+    expect((await get(c, (await after).target).response).statusCode).toBe(200);
   });
 
   it('a GET that fails on a fresh connection is not sent again: a broken origin gets no second load', async () => {
